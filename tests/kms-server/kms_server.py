@@ -1166,6 +1166,7 @@ class Handler(BaseHTTPRequestHandler):
     server_version = "kms-test-server/1.0"
     sys_version = ""
     timeout = 120  # idle keep-alive connections are closed after this
+    disable_nagle_algorithm = True
 
     def __init__(self, request, client_address, server, conn):
         self.conn = conn
@@ -1231,10 +1232,11 @@ class Handler(BaseHTTPRequestHandler):
                                                         usegmt=True))
         if self.close_connection:
             self.send_header("Connection", "close")
-        self.end_headers()
+        # Headers and body in one write: one TLS record, no Nagle stall.
+        self._headers_buffer.append(b"\r\n")
         if partial is not None:
-            self.wfile.write(body[:partial])
-            self.wfile.flush()
+            self._headers_buffer.append(body[:partial])
+            self.flush_headers()
             try:
                 self.connection.shutdown(socket.SHUT_RDWR)
             except OSError:
@@ -1242,8 +1244,8 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             raise _Abort()
         if body:
-            self.wfile.write(body)
-        self.wfile.flush()
+            self._headers_buffer.append(body)
+        self.flush_headers()
 
     def send_json(self, status, obj):
         self.send_raw(status, json.dumps(obj).encode())

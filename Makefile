@@ -1,0 +1,147 @@
+# libenvelope: a plain POSIX-ish Makefile (GNU make).
+#   make            library (shared and static) and the envelope CLI
+#   make check      install what is missing, build, run every test
+#   make demo       install what is missing, build, seal and open the demo
+#   make install    PREFIX, DESTDIR, LIBDIR, INCLUDEDIR, BINDIR, MANDIR honoured
+
+VERSION    = 0.1.0
+SOVERSION  = 1
+PREFIX    ?= /usr/local
+LIBDIR    ?= $(PREFIX)/lib
+INCLUDEDIR?= $(PREFIX)/include
+BINDIR    ?= $(PREFIX)/bin
+MANDIR    ?= $(PREFIX)/share/man
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+
+CC        ?= cc
+B         ?= build
+PKGS       = libcrypto libarchive json-c
+WARN       = -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes \
+             -Wno-missing-field-initializers
+HARDEN     = -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIC
+OPT       ?= -O2 -g
+CFLAGS    ?= $(OPT)
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) -fvisibility=hidden \
+             -Iinclude -Ilibenvelope $(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
+             $(CFLAGS) $(EXTRA_CFLAGS)
+LIBS       = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+LINKFLAGS  = -Wl,-z,relro,-z,now $(LDFLAGS) $(EXTRA_LDFLAGS)
+
+LIB_SRC    = $(wildcard libenvelope/*.c)
+LIB_OBJ    = $(LIB_SRC:libenvelope/%.c=$(B)/obj/%.o)
+CLI_SRC    = $(wildcard cli/*.c)
+CLI_OBJ    = $(CLI_SRC:cli/%.c=$(B)/cli/%.o)
+SHLIB      = $(B)/libenvelope.so.$(SOVERSION)
+STLIB      = $(B)/libenvelope.a
+CLI        = $(B)/envelope
+
+# Debian packages the build and the tests need; `make deps` installs the
+# missing ones (as root, or through sudo).
+DEB_BUILD  = gcc make pkg-config libssl-dev libarchive-dev libjson-c-dev check openssl
+DEB_TEST   = python3 python3-cryptography python3-botocore python3-pytest awscli \
+             libcurl4 time valgrind tar gzip
+DEB_ALL    = $(DEB_BUILD) $(DEB_TEST)
+
+.PHONY: all deps check demo install uninstall clean unit-tests test-unit test-cli \
+        test-symbols test-kms-server asan valgrind
+
+all: $(SHLIB) $(B)/libenvelope.so $(STLIB) $(CLI)
+
+$(B)/obj/%.o: libenvelope/%.c $(wildcard libenvelope/*.h) include/envelope.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(B)/cli/%.o: cli/%.c $(wildcard cli/*.h) include/envelope.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Icli -c $< -o $@
+
+$(SHLIB): $(LIB_OBJ) libenvelope/libenvelope.map
+	$(CC) -shared -Wl,-soname,libenvelope.so.$(SOVERSION) -Wl,--no-undefined \
+	    -Wl,--version-script=libenvelope/libenvelope.map $(LINKFLAGS) \
+	    -o $@ $(LIB_OBJ) $(LIBS)
+
+$(B)/libenvelope.so: $(SHLIB)
+	ln -sf libenvelope.so.$(SOVERSION) $@
+
+$(STLIB): $(LIB_OBJ)
+	rm -f $@
+	ar rcs $@ $(LIB_OBJ)
+
+$(CLI): $(CLI_OBJ) $(SHLIB)
+	$(CC) $(LINKFLAGS) -Wl,-rpath,'$$ORIGIN' -o $@ $(CLI_OBJ) $(SHLIB)
+
+$(B)/envelope.pc: envelope.pc.in Makefile
+	@mkdir -p $(@D)
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
+
+deps:
+	@sh tests/install-deps.sh $(DEB_ALL)
+
+# ------------------------------------------------------------------ tests
+
+TEST_SRC   = $(wildcard tests/unit/test_*.c)
+TEST_BIN   = $(TEST_SRC:tests/unit/%.c=$(B)/tests/%)
+CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
+
+$(B)/tests/%: tests/unit/%.c tests/unit/testutil.c tests/unit/testutil.h $(STLIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Itests/unit $(shell pkg-config --cflags check) \
+	    -o $@ $< tests/unit/testutil.c $(STLIB) $(LIBS) $(CHECK_LIBS) $(LINKFLAGS)
+
+unit-tests: $(TEST_BIN)
+
+test-unit: unit-tests
+	@sh tests/run-unit.sh $(B) $(TEST_BIN)
+
+test-symbols: $(SHLIB)
+	@sh tests/check-symbols.sh $(SHLIB) tests/symbols.txt
+
+test-cli: all
+	@bash tests/cli/run.sh $(B)
+
+test-kms-server:
+	@bash tests/kms-server/test_fidelity.sh
+	@/usr/bin/python3 -m pytest -q tests/kms-server
+
+check: deps
+	@$(MAKE) --no-print-directory all unit-tests
+	@$(MAKE) --no-print-directory test-symbols test-unit test-cli test-kms-server
+	@echo "make check: all suites passed"
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@bash tests/demo.sh $(B)
+
+# Sanitizers: the whole unit suite, built apart in build-asan.
+asan: deps
+	@$(MAKE) --no-print-directory B=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
+	    EXTRA_CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all" \
+	    EXTRA_LDFLAGS="-fsanitize=address,undefined" HARDEN="-fstack-protector-strong -fPIC" \
+	    test-unit test-cli
+
+valgrind: deps
+	@$(MAKE) --no-print-directory B=build-vg OPT="-O1 -g" unit-tests all
+	@VALGRIND=1 sh tests/run-unit.sh build-vg $(TEST_SRC:tests/unit/%.c=build-vg/tests/%)
+
+# ---------------------------------------------------------------- install
+
+install: all $(B)/envelope.pc
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(BINDIR) \
+	    $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 0644 include/envelope.h $(DESTDIR)$(INCLUDEDIR)/envelope.h
+	install -m 0755 $(SHLIB) $(DESTDIR)$(LIBDIR)/libenvelope.so.$(SOVERSION)
+	ln -sf libenvelope.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libenvelope.so
+	install -m 0644 $(STLIB) $(DESTDIR)$(LIBDIR)/libenvelope.a
+	install -m 0644 $(B)/envelope.pc $(DESTDIR)$(PKGCONFIGDIR)/envelope.pc
+	$(CC) $(LINKFLAGS) -o $(B)/envelope.installed $(CLI_OBJ) $(SHLIB)
+	install -m 0755 $(B)/envelope.installed $(DESTDIR)$(BINDIR)/envelope
+	if [ -f cli/envelope.1 ]; then install -m 0644 cli/envelope.1 $(DESTDIR)$(MANDIR)/man1/; fi
+
+uninstall:
+	rm -f $(DESTDIR)$(INCLUDEDIR)/envelope.h $(DESTDIR)$(LIBDIR)/libenvelope.so* \
+	    $(DESTDIR)$(LIBDIR)/libenvelope.a $(DESTDIR)$(PKGCONFIGDIR)/envelope.pc \
+	    $(DESTDIR)$(BINDIR)/envelope $(DESTDIR)$(MANDIR)/man1/envelope.1
+
+clean:
+	rm -rf build build-asan build-vg

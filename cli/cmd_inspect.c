@@ -1,0 +1,59 @@
+/* envelope inspect: what the cleartext header says, with no key. */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+static const char inspect_help[] =
+    "usage: envelope inspect [IN|-]\n"
+    "\n"
+    "Prints what anyone can read of an envelope without a key: format version,\n"
+    "algorithm suite, chunk size, the recipients' labels (or that they are hidden)\n"
+    "and key sizes, and the payload size. Nothing is verified.\n";
+
+int cmd_inspect(int argc, char **argv)
+{
+    envelope_ctx *ctx = NULL;
+    envelope_info *info = NULL;
+    const char *in = NULL;
+    int fd, code = EXIT_OK;
+    envelope_rc rc;
+
+    if (argc > 1 && strcmp(argv[1], "--help") == 0)
+        return fputs(inspect_help, stdout), EXIT_OK;
+    if (argc > 2 || (argc == 2 && argv[1][0] == '-' && argv[1][1] != '\0'))
+        return usage_error("inspect", "one input at most");
+    if (argc == 2)
+        in = argv[1];
+    if ((fd = open_input(in)) < 0)
+        return EXIT_IO;
+    if (envelope_ctx_new(&ctx) != ENVELOPE_OK) {
+        code = EXIT_IO;
+        goto out;
+    }
+    if ((rc = envelope_inspect_fd(ctx, fd, &info)) != ENVELOPE_OK) {
+        code = report(ctx, rc, in ? in : "stdin");
+        goto out;
+    }
+    printf("format: libenvelope v%u\n", envelope_info_version(info));
+    printf("suite: %u (ECDSA P-521/SHA-512, RSA-OAEP-SHA-256, HKDF-SHA-256, AES-256-GCM)\n",
+           envelope_info_suite(info));
+    printf("chunk size: %u\n", envelope_info_chunk_size(info));
+    printf("header size: %zu\n", envelope_info_header_size(info));
+    if (envelope_info_payload_size(info))
+        printf("payload size: %llu\n", (unsigned long long)envelope_info_payload_size(info));
+    printf("recipients: %zu\n", envelope_info_recipient_count(info));
+    for (size_t i = 0; i < envelope_info_recipient_count(info); i++) {
+        const char *label = envelope_info_recipient_label(info, i);
+
+        printf("  %zu: RSA-%u %s\n", i + 1, envelope_info_recipient_bits(info, i),
+               *label ? label : "(hidden)");
+    }
+out:
+    envelope_info_free(info);
+    envelope_ctx_free(ctx);
+    if (fd > STDIN_FILENO)
+        close(fd);
+    return code;
+}

@@ -1,0 +1,356 @@
+/*
+ * libenvelope: sign-then-encrypt envelopes.
+ *
+ * A sender signs a message with an ECDSA P-521 key and encrypts it to one or
+ * more RSA keys (RSA-OAEP-SHA-256); a receiver decrypts and verifies. Keys are
+ * local (PEM/DER) or live in AWS KMS (awskms:// references). docs/FORMAT.md
+ * specifies the bytes; docs/API.md walks through the calls.
+ *
+ * Conventions, for every function below unless it says otherwise:
+ *
+ *  - Functions that can fail return an envelope_rc; ENVELOPE_OK is 0. The
+ *    reason in words is envelope_strerror(rc); the specifics of the last
+ *    failure (which file, which key, what OpenSSL or KMS said) are in
+ *    envelope_ctx_detail(ctx). Neither ever contains key material.
+ *  - Out-parameters are set to NULL / 0 on entry, so they hold a failure value
+ *    whenever the call fails.
+ *  - Memory the library returns through a uint8_t ** is freed with
+ *    envelope_free(); opened messages with envelope_free_secret().
+ *  - An envelope_ctx belongs to one thread at a time. Keys are immutable once
+ *    loaded and may be used from many threads at once, each with its own
+ *    context. Option and result objects belong to one thread at a time.
+ *  - The library never prints, exits or aborts, and never writes plaintext
+ *    anywhere a caller can see it before the signature and every other check
+ *    have passed.
+ */
+#ifndef ENVELOPE_H
+#define ENVELOPE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define ENVELOPE_API __attribute__((visibility("default")))
+#define ENVELOPE_MUST_CHECK __attribute__((warn_unused_result))
+#else
+#define ENVELOPE_API
+#define ENVELOPE_MUST_CHECK
+#endif
+
+/* ---------------------------------------------------------------- version */
+
+#define ENVELOPE_VERSION_MAJOR 0
+#define ENVELOPE_VERSION_MINOR 1
+#define ENVELOPE_VERSION_PATCH 0
+#define ENVELOPE_VERSION_STRING "0.1.0"
+/* 0xMMmmpp: compare with envelope_version_number() to detect a mismatch
+ * between the header a program was built with and the library it runs on. */
+#define ENVELOPE_VERSION_NUMBER                                                \
+    ((ENVELOPE_VERSION_MAJOR << 16) | (ENVELOPE_VERSION_MINOR << 8) |          \
+     ENVELOPE_VERSION_PATCH)
+
+ENVELOPE_API const char *envelope_version(void);
+ENVELOPE_API unsigned long envelope_version_number(void);
+
+/* ----------------------------------------------------------------- errors */
+
+/* Stable numbers: appended to, never renumbered. */
+typedef enum envelope_rc {
+    ENVELOPE_OK = 0,
+    ENVELOPE_E_INTERNAL = 1,          /* a bug, or OpenSSL failed unexpectedly */
+    ENVELOPE_E_NOMEM = 2,             /* out of memory */
+    ENVELOPE_E_INVALID_ARGUMENT = 3,  /* NULL where an object is needed, bad option */
+    ENVELOPE_E_IO = 4,                /* reading the input or writing the output failed */
+    ENVELOPE_E_OUTPUT_EXISTS = 5,     /* the output exists and force was not set */
+    ENVELOPE_E_KEY_LOAD = 6,          /* key unreadable, not a key, or not PEM/DER */
+    ENVELOPE_E_KEY_PASSPHRASE = 7,    /* encrypted key: passphrase missing or wrong */
+    ENVELOPE_E_KEY_TYPE = 8,          /* wrong algorithm or size for this use */
+    ENVELOPE_E_KEY_NOT_PRIVATE = 9,   /* a public key where a private one is needed */
+    ENVELOPE_E_BAD_NAME = 10,         /* message name breaks the rules (seal) */
+    ENVELOPE_E_TOO_MANY_RECIPIENTS = 11, /* none, or more than 16, or manifest too big */
+    ENVELOPE_E_NOT_ENVELOPE = 12,     /* no envelope magic */
+    ENVELOPE_E_UNKNOWN_VERSION = 13,  /* magic fine; version, suite or flags unknown */
+    ENVELOPE_E_BAD_HEADER = 14,       /* header malformed: a length or field out of bounds */
+    ENVELOPE_E_NOT_RECIPIENT = 15,    /* no stanza unwraps with the decrypt key */
+    ENVELOPE_E_TAMPERED = 16,         /* a chunk failed authentication */
+    ENVELOPE_E_TRUNCATED = 17,        /* the input ends before the final chunk */
+    ENVELOPE_E_TRAILING_DATA = 18,    /* bytes after the final chunk */
+    ENVELOPE_E_BAD_ARCHIVE = 19,      /* inner tar breaks the entry rules */
+    ENVELOPE_E_UNTRUSTED_SIGNER = 20, /* manifest.sig verifies under no trusted key */
+    ENVELOPE_E_BAD_MANIFEST = 21,     /* signed manifest malformed */
+    ENVELOPE_E_FORWARDED = 22,        /* manifest signed for another header */
+    ENVELOPE_E_MESSAGE_MISMATCH = 23, /* message name, size or SHA-512 differ from manifest */
+    ENVELOPE_E_TOO_LARGE = 24,        /* message over the caller's maximum size */
+    ENVELOPE_E_TOO_OLD = 25,          /* older than the maximum age, or from the future */
+    ENVELOPE_E_COMPAT_REFUSED = 26,   /* compat envelope, and compat not allowed */
+    ENVELOPE_E_COMPAT_TOO_LARGE = 27, /* message does not fit the compat format */
+    ENVELOPE_E_CANCELLED = 28,        /* the progress callback asked to stop */
+    ENVELOPE_E_UNSUPPORTED = 29,      /* feature not available in this build or setup */
+    ENVELOPE_E_KMS = 30,              /* KMS said no, for a reason without a code below */
+    ENVELOPE_E_KMS_ACCESS_DENIED = 31,
+    ENVELOPE_E_KMS_NOT_FOUND = 32,
+    ENVELOPE_E_KMS_DISABLED = 33,
+    ENVELOPE_E_KMS_KEY_USAGE = 34,    /* key cannot do this (InvalidKeyUsage, wrong spec) */
+    ENVELOPE_E_KMS_AUTH = 35,         /* request not authenticated: credentials rejected */
+    ENVELOPE_E_KMS_THROTTLED = 36,    /* still throttled after every retry */
+    ENVELOPE_E_KMS_UNAVAILABLE = 37,  /* KMS internal error / 5xx after every retry */
+    ENVELOPE_E_KMS_BAD_RESPONSE = 38, /* response malformed */
+    ENVELOPE_E_NETWORK = 39,          /* DNS, connect, connection reset */
+    ENVELOPE_E_TLS = 40,              /* TLS handshake or certificate verification */
+    ENVELOPE_E_TIMEOUT = 41,
+    ENVELOPE_E_CREDENTIALS = 42,      /* no credentials found, or a source failed */
+    ENVELOPE_E_KEY_REF = 43,          /* key reference malformed */
+} envelope_rc;
+
+/* A fixed English sentence for rc; never NULL. */
+ENVELOPE_API const char *envelope_strerror(envelope_rc rc);
+/* The enumerator's name without the prefix ("TAMPERED"); never NULL. */
+ENVELOPE_API const char *envelope_rc_name(envelope_rc rc);
+
+/* ---------------------------------------------------------------- context */
+
+typedef struct envelope_ctx envelope_ctx;
+
+/* A context holds the detail of the last failure and, once a KMS key is used,
+ * the HTTPS connection, credentials and cached public keys. One per thread. */
+ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc envelope_ctx_new(envelope_ctx **out);
+/* Frees and wipes everything the context owns. NULL is a no-op. */
+ENVELOPE_API void envelope_ctx_free(envelope_ctx *ctx);
+/* The detail of the last failure on this context ("" if none). Valid until
+ * the next call with this context. */
+ENVELOPE_API const char *envelope_ctx_detail(const envelope_ctx *ctx);
+
+/* Frees memory returned by the library. NULL is a no-op. */
+ENVELOPE_API void envelope_free(void *p);
+/* Wipes len bytes, then frees: for opened messages and private keys. */
+ENVELOPE_API void envelope_free_secret(void *p, size_t len);
+
+/* -------------------------------------------------------------------- keys */
+
+typedef struct envelope_key envelope_key;
+
+typedef enum envelope_key_kind {
+    ENVELOPE_KEY_SIGNING = 1,    /* ECDSA P-521: signs (private) or verifies */
+    ENVELOPE_KEY_ENCRYPTION = 2, /* RSA 2048/3072/4096: unwraps (private) or wraps */
+} envelope_key_kind;
+
+/* Writes the passphrase of an encrypted key into buf (at most size bytes) and
+ * returns its length, or -1 to give up. The library wipes buf after use. */
+typedef int (*envelope_passphrase_fn)(void *arg, char *buf, size_t size);
+
+/* Loads a key from a reference: a path, "file:PATH" (PEM or DER; private
+ * PKCS#8 or traditional, or public SubjectPublicKeyInfo), or an awskms://
+ * reference (docs/KEYS.md). passphrase may be NULL for unencrypted keys.
+ * The key may be used only as its kind allows: P-521 keys sign and verify,
+ * RSA keys of 2048, 3072 or 4096 bits wrap and unwrap. */
+ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc
+envelope_key_load(envelope_ctx *ctx, const char *ref, envelope_passphrase_fn passphrase,
+                  void *passphrase_arg, envelope_key **out);
+/* The same from memory: PEM or DER, detected. The bytes are copied. */
+ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc
+envelope_key_from_memory(envelope_ctx *ctx, const uint8_t *data, size_t len,
+                         envelope_passphrase_fn passphrase, void *passphrase_arg,
+                         envelope_key **out);
+/* A fresh private key: P-521 for ENVELOPE_KEY_SIGNING (bits must be 0), RSA
+ * with bits 2048, 3072 or 4096 for ENVELOPE_KEY_ENCRYPTION (0 means 4096). */
+ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc
+envelope_key_generate(envelope_ctx *ctx, envelope_key_kind kind, unsigned bits,
+                      envelope_key **out);
+/* Keys are reference counted: _ref adds one, _free drops one and frees (and
+ * wipes) at zero. Both are thread-safe. NULL is a no-op. */
+ENVELOPE_API envelope_key *envelope_key_ref(envelope_key *key);
+ENVELOPE_API void envelope_key_free(envelope_key *key);
+
+ENVELOPE_API envelope_key_kind envelope_key_get_kind(const envelope_key *key);
+/* 1 if the key can sign or unwrap (a local private key or a KMS key). */
+ENVELOPE_API int envelope_key_is_private(const envelope_key *key);
+/* RSA modulus bits, or 521 for P-521. */
+ENVELOPE_API unsigned envelope_key_bits(const envelope_key *key);
+
+/* "sha256:" + 64 lowercase hex digits + NUL */
+#define ENVELOPE_FINGERPRINT_SIZE 72
+ENVELOPE_API size_t envelope_fingerprint_size(void);
+/* SHA-256 of the key's SubjectPublicKeyInfo DER. For a KMS key this may call
+ * GetPublicKey. */
+ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc
+envelope_key_fingerprint(envelope_ctx *ctx, const envelope_key *key,
+                         char out[ENVELOPE_FINGERPRINT_SIZE]);
+/* The public key as SPKI PEM (NUL-terminated; *out_len excludes the NUL) or
+ * DER. Free with envelope_free(). */
+ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc
+envelope_key_public_pem(envelope_ctx *ctx, const envelope_key *key, uint8_t **out,
+                        size_t *out_len);
+ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc
+envelope_key_public_der(envelope_ctx *ctx, const envelope_key *key, uint8_t **out,
+                        size_t *out_len);
+/* A local private key as PKCS#8 PEM, encrypted with AES-256-CBC under
+ * scrypt when passphrase is not NULL. Free with envelope_free_secret(). */
+ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc
+envelope_key_private_pem(envelope_ctx *ctx, const envelope_key *key,
+                         const char *passphrase, size_t passphrase_len, uint8_t **out,
+                         size_t *out_len);
+
+/* ------------------------------------------------------------ I/O callbacks */
+
+/* Reads up to len bytes into buf: returns the count, 0 at the end, -1 on error. */
+typedef ssize_t (*envelope_read_fn)(void *arg, uint8_t *buf, size_t len);
+/* Writes all len bytes: returns 0, or -1 on error. */
+typedef int (*envelope_write_fn)(void *arg, const uint8_t *buf, size_t len);
+/* Called as bytes of the message are processed; total is 0 when unknown.
+ * Return non-zero to cancel (ENVELOPE_E_CANCELLED). */
+typedef int (*envelope_progress_fn)(void *arg, uint64_t done, uint64_t total);
+
+typedef enum envelope_format {
+    ENVELOPE_FORMAT_V1 = 1,     /* docs/FORMAT.md */
+    ENVELOPE_FORMAT_COMPAT = 2, /* the tutorial's message.enc (docs/COMPAT.md) */
+} envelope_format;
+
+/* ------------------------------------------------------------------- seal */
+
+typedef struct envelope_seal_opts envelope_seal_opts;
+
+ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc envelope_seal_opts_new(envelope_seal_opts **out);
+ENVELOPE_API void envelope_seal_opts_free(envelope_seal_opts *opts);
+/* The options hold a reference to each key until they are freed. */
+ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc
+envelope_seal_opts_set_sign_key(envelope_seal_opts *opts, envelope_key *key);
+/* 1 to 16 recipients, each an ENVELOPE_KEY_ENCRYPTION key (public suffices). */
+ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc
+envelope_seal_opts_add_recipient(envelope_seal_opts *opts, envelope_key *key);
+/* The message's name (docs/FORMAT.md section 5); default "message". Copied. */
+ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc
+envelope_seal_opts_set_name(envelope_seal_opts *opts, const char *name);
+/* Non-zero: leave every stanza label empty (the manifest still names them). */
+ENVELOPE_API void envelope_seal_opts_set_hide_recipients(envelope_seal_opts *opts, int hide);
+ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc
+envelope_seal_opts_set_format(envelope_seal_opts *opts, envelope_format format);
+/* The manifest's creation time; default: now. For reproducible test vectors. */
+ENVELOPE_API void envelope_seal_opts_set_created(envelope_seal_opts *opts, time_t created);
+ENVELOPE_API void envelope_seal_opts_set_progress(envelope_seal_opts *opts,
+                                                  envelope_progress_fn fn, void *arg);
+
+/* Seals the message read from in_fd and writes the envelope to out_fd. A
+ * regular file is read once; anything else (a pipe) is first spooled to an
+ * unnamed 0600 file under $TMPDIR, because the archive needs the size up
+ * front. On failure, what was written to out_fd is garbage: use
+ * envelope_seal_file() for an output that appears whole or not at all. */
+ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc
+envelope_seal_fd(envelope_ctx *ctx, const envelope_seal_opts *opts, int in_fd, int out_fd);
+/* Seals in_fd into a new file at out_path (created 0644 beside it under a
+ * temporary name, renamed into place on success). An existing out_path is
+ * refused (ENVELOPE_E_OUTPUT_EXISTS) unless force is non-zero. */
+ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc
+envelope_seal_file(envelope_ctx *ctx, const envelope_seal_opts *opts, int in_fd,
+                   const char *out_path, int force);
+/* Memory to memory. Free *out with envelope_free(). */
+ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc
+envelope_seal_mem(envelope_ctx *ctx, const envelope_seal_opts *opts, const uint8_t *in,
+                  size_t in_len, uint8_t **out, size_t *out_len);
+/* Callbacks: read must deliver exactly in_size bytes. */
+ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc
+envelope_seal_cb(envelope_ctx *ctx, const envelope_seal_opts *opts, uint64_t in_size,
+                 envelope_read_fn read, void *read_arg, envelope_write_fn write,
+                 void *write_arg);
+
+/* ------------------------------------------------------------------- open */
+
+typedef struct envelope_open_opts envelope_open_opts;
+
+ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc envelope_open_opts_new(envelope_open_opts **out);
+ENVELOPE_API void envelope_open_opts_free(envelope_open_opts *opts);
+/* The private RSA key (local or KMS) to unwrap with. Reference held. */
+ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc
+envelope_open_opts_set_decrypt_key(envelope_open_opts *opts, envelope_key *key);
+/* A signer to trust (P-521, public suffices); at least one; at most 64. */
+ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc
+envelope_open_opts_add_trusted_key(envelope_open_opts *opts, envelope_key *key);
+/* Largest message accepted, in bytes; 0 (default) means no limit. Enforced
+ * while reading, before verification, to bound the disk an attacker holding
+ * the public key can fill. */
+ENVELOPE_API void envelope_open_opts_set_max_size(envelope_open_opts *opts, uint64_t max);
+/* Oldest creation time accepted, in seconds before now; 0 (default): any. */
+ENVELOPE_API void envelope_open_opts_set_max_age(envelope_open_opts *opts, uint64_t seconds);
+/* Non-zero: also open the compat format, which lacks recipient binding. */
+ENVELOPE_API void envelope_open_opts_set_allow_compat(envelope_open_opts *opts, int allow);
+ENVELOPE_API void envelope_open_opts_set_progress(envelope_open_opts *opts,
+                                                  envelope_progress_fn fn, void *arg);
+
+typedef struct envelope_result envelope_result;
+
+/* What was opened. Every string is NUL-terminated and lives as long as the
+ * result. */
+ENVELOPE_API void envelope_result_free(envelope_result *result);
+ENVELOPE_API envelope_format envelope_result_format(const envelope_result *result);
+ENVELOPE_API const char *envelope_result_name(const envelope_result *result);
+ENVELOPE_API uint64_t envelope_result_size(const envelope_result *result);
+/* 128 lowercase hex digits. */
+ENVELOPE_API const char *envelope_result_sha512(const envelope_result *result);
+/* The fingerprint of the trusted key that verified the signature. */
+ENVELOPE_API const char *envelope_result_signer(const envelope_result *result);
+/* The identities the sender claimed for itself (a hint; may be ""). */
+ENVELOPE_API const char *envelope_result_signer_hint(const envelope_result *result);
+/* Recipients as the manifest names them: identities joined by spaces. */
+ENVELOPE_API size_t envelope_result_recipient_count(const envelope_result *result);
+ENVELOPE_API const char *envelope_result_recipient(const envelope_result *result, size_t i);
+/* Creation time (seconds since the epoch, UTC); 0 for compat. */
+ENVELOPE_API time_t envelope_result_created(const envelope_result *result);
+
+/* Opens the envelope read from in_fd and, only after every check, writes the
+ * message to out_fd. Until then the message is spooled to an unnamed 0600
+ * file under $TMPDIR (or TMPDIR's default). result may be NULL. */
+ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc
+envelope_open_fd(envelope_ctx *ctx, const envelope_open_opts *opts, int in_fd, int out_fd,
+                 envelope_result **result);
+/* Opens into out_path: the message is written to an unnamed file in the same
+ * directory (or a 0600 temporary name where the file system lacks
+ * O_TMPFILE) and linked into place only after every check. An existing file
+ * is refused unless force is non-zero. On failure nothing is left. */
+ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc
+envelope_open_file(envelope_ctx *ctx, const envelope_open_opts *opts, int in_fd,
+                   const char *out_path, int force, envelope_result **result);
+/* Opens into a new directory dir (which must not exist) holding the message,
+ * manifest.json and manifest.sig: filled beside it under a temporary name,
+ * renamed into place after every check. */
+ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc
+envelope_open_extract(envelope_ctx *ctx, const envelope_open_opts *opts, int in_fd,
+                      const char *dir, envelope_result **result);
+/* Memory to memory; the message is returned only on success. Free it with
+ * envelope_free_secret(*out, *out_len). */
+ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc
+envelope_open_mem(envelope_ctx *ctx, const envelope_open_opts *opts, const uint8_t *in,
+                  size_t in_len, uint8_t **out, size_t *out_len, envelope_result **result);
+/* Callbacks: write is called only after every check has passed. */
+ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc
+envelope_open_cb(envelope_ctx *ctx, const envelope_open_opts *opts, envelope_read_fn read,
+                 void *read_arg, envelope_write_fn write, void *write_arg,
+                 envelope_result **result);
+
+/* ------------------------------------------------------------- inspection */
+
+typedef struct envelope_info envelope_info;
+
+/* Reads the cleartext header only: no key needed, nothing verified. */
+ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc
+envelope_inspect_fd(envelope_ctx *ctx, int in_fd, envelope_info **out);
+ENVELOPE_API void envelope_info_free(envelope_info *info);
+ENVELOPE_API unsigned envelope_info_version(const envelope_info *info);
+ENVELOPE_API unsigned envelope_info_suite(const envelope_info *info);
+ENVELOPE_API uint32_t envelope_info_chunk_size(const envelope_info *info);
+ENVELOPE_API size_t envelope_info_header_size(const envelope_info *info);
+/* Bytes after the header (encrypted chunks); 0 when the input is not seekable. */
+ENVELOPE_API uint64_t envelope_info_payload_size(const envelope_info *info);
+ENVELOPE_API size_t envelope_info_recipient_count(const envelope_info *info);
+/* The stanza's label, "" when hidden. */
+ENVELOPE_API const char *envelope_info_recipient_label(const envelope_info *info, size_t i);
+ENVELOPE_API unsigned envelope_info_recipient_bits(const envelope_info *info, size_t i);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* ENVELOPE_H */

@@ -1,0 +1,293 @@
+/* The public seal and open entry points: they choose sources and sinks and
+ * make outputs atomic; the pipelines in seal.c and open.c do the work. */
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "compat.h"
+#include "context.h"
+#include "opts.h"
+#include "output.h"
+#include "pipeline.h"
+
+static envelope_rc seal_any(envelope_ctx *ctx, const envelope_seal_opts *opts, uint64_t size,
+                            const struct source *in, const struct sink *out)
+{
+    detail_clear(ctx);
+    if (opts == NULL)
+        return fail(ctx, ENVELOPE_E_INVALID_ARGUMENT, "no options");
+    if (opts->format == ENVELOPE_FORMAT_COMPAT)
+        return seal_compat(ctx, opts, size, in, out);
+    return seal_v1(ctx, opts, size, in, out);
+}
+
+/* A regular file is read in place; anything else is spooled first, because
+ * the archive states the message's size before its bytes. */
+static envelope_rc input_size(envelope_ctx *ctx, int *fd, int *spool, uint64_t *size)
+{
+    struct stat st;
+    off_t pos;
+    envelope_rc rc;
+
+    *spool = -1;
+    if (fstat(*fd, &st) != 0)
+        return fail(ctx, ENVELOPE_E_IO, "input: %s", strerror(errno));
+    if (S_ISREG(st.st_mode) && (pos = lseek(*fd, 0, SEEK_CUR)) >= 0) {
+        *size = (uint64_t)(st.st_size - pos);
+        return ENVELOPE_OK;
+    }
+    if ((rc = spool_open(ctx, spool)) != ENVELOPE_OK)
+        return rc;
+    if ((rc = copy_fd_from_here(ctx, *fd, *spool, size)) != ENVELOPE_OK)
+        return rc;
+    if (lseek(*spool, 0, SEEK_SET) != 0)
+        return fail(ctx, ENVELOPE_E_IO, "spool: %s", strerror(errno));
+    *fd = *spool;
+    return ENVELOPE_OK;
+}
+
+envelope_rc envelope_seal_fd(envelope_ctx *ctx, const envelope_seal_opts *opts, int in_fd,
+                             int out_fd)
+{
+    int spool;
+    uint64_t size;
+    envelope_rc rc = input_size(ctx, &in_fd, &spool, &size);
+    struct source in = {fd_read, &in_fd};
+    struct sink out = {fd_write, &out_fd};
+
+    if (rc == ENVELOPE_OK)
+        rc = seal_any(ctx, opts, size, &in, &out);
+    if (spool >= 0)
+        close(spool);
+    return rc;
+}
+
+envelope_rc envelope_seal_file(envelope_ctx *ctx, const envelope_seal_opts *opts, int in_fd,
+                               const char *out_path, int force)
+{
+    struct out_file f;
+    envelope_rc rc;
+
+    if (out_path == NULL)
+        return fail(ctx, ENVELOPE_E_INVALID_ARGUMENT, "no output path");
+    if ((rc = out_file_begin(ctx, &f, out_path, force)) == ENVELOPE_OK &&
+        (rc = envelope_seal_fd(ctx, opts, in_fd, f.fd)) == ENVELOPE_OK)
+        rc = out_file_commit(ctx, &f, force);
+    out_file_abort(&f);
+    return rc;
+}
+
+envelope_rc envelope_seal_mem(envelope_ctx *ctx, const envelope_seal_opts *opts,
+                              const uint8_t *in, size_t in_len, uint8_t **out, size_t *out_len)
+{
+    struct mem_reader r = {in, in_len};
+    struct bytes b = {0};
+    struct source src = {mem_read, &r};
+    struct sink dst = {bytes_write, &b};
+    envelope_rc rc;
+
+    if (out == NULL || out_len == NULL || (in == NULL && in_len != 0))
+        return fail(ctx, ENVELOPE_E_INVALID_ARGUMENT, "no input or output");
+    *out = NULL;
+    *out_len = 0;
+    if ((rc = seal_any(ctx, opts, in_len, &src, &dst)) == ENVELOPE_OK)
+        *out = bytes_steal(&b, out_len);
+    bytes_free(&b);
+    return rc;
+}
+
+envelope_rc envelope_seal_cb(envelope_ctx *ctx, const envelope_seal_opts *opts, uint64_t in_size,
+                             envelope_read_fn read, void *read_arg, envelope_write_fn write,
+                             void *write_arg)
+{
+    struct source in = {read, read_arg};
+    struct sink out = {write, write_arg};
+
+    if (read == NULL || write == NULL)
+        return fail(ctx, ENVELOPE_E_INVALID_ARGUMENT, "no read or write callback");
+    return seal_any(ctx, opts, in_size, &in, &out);
+}
+
+/* Opens into msg_fd, a place only the caller can see; the result is handed
+ * out only on success. */
+static envelope_rc open_into(envelope_ctx *ctx, const envelope_open_opts *opts,
+                             const struct source *in, const struct sink *msg,
+                             struct opened *raw, envelope_result **result)
+{
+    envelope_result *r = calloc(1, sizeof(*r));
+    envelope_rc rc;
+
+    detail_clear(ctx);
+    if (r == NULL)
+        return fail(ctx, ENVELOPE_E_NOMEM, "result");
+    rc = open_any(ctx, opts, in, msg, raw, r);
+    if (rc == ENVELOPE_OK && result)
+        *result = r;
+    else
+        free(r);
+    return rc;
+}
+
+static envelope_rc open_to_spool(envelope_ctx *ctx, const envelope_open_opts *opts, int in_fd,
+                                 int *spool, envelope_result **result)
+{
+    struct opened raw;
+    struct source in = {fd_read, &in_fd};
+    struct sink msg = {fd_write, spool};
+    envelope_rc rc;
+
+    if ((rc = spool_open(ctx, spool)) != ENVELOPE_OK)
+        return rc;
+    return open_into(ctx, opts, &in, &msg, &raw, result);
+}
+
+envelope_rc envelope_open_fd(envelope_ctx *ctx, const envelope_open_opts *opts, int in_fd,
+                             int out_fd, envelope_result **result)
+{
+    int spool = -1;
+    envelope_rc rc;
+
+    if (result)
+        *result = NULL;
+    if ((rc = open_to_spool(ctx, opts, in_fd, &spool, result)) == ENVELOPE_OK &&
+        (rc = copy_fd(ctx, spool, out_fd)) != ENVELOPE_OK && result) {
+        envelope_result_free(*result);
+        *result = NULL;
+    }
+    if (spool >= 0)
+        close(spool);
+    return rc;
+}
+
+envelope_rc envelope_open_cb(envelope_ctx *ctx, const envelope_open_opts *opts,
+                             envelope_read_fn read, void *read_arg, envelope_write_fn write,
+                             void *write_arg, envelope_result **result)
+{
+    struct opened raw;
+    struct source in = {read, read_arg};
+    int spool = -1;
+    struct sink msg = {fd_write, &spool};
+    envelope_rc rc;
+
+    if (result)
+        *result = NULL;
+    if (read == NULL || write == NULL)
+        return fail(ctx, ENVELOPE_E_INVALID_ARGUMENT, "no read or write callback");
+    if ((rc = spool_open(ctx, &spool)) == ENVELOPE_OK &&
+        (rc = open_into(ctx, opts, &in, &msg, &raw, result)) == ENVELOPE_OK &&
+        (rc = copy_fd_to_cb(ctx, spool, write, write_arg)) != ENVELOPE_OK && result) {
+        envelope_result_free(*result);
+        *result = NULL;
+    }
+    if (spool >= 0)
+        close(spool);
+    return rc;
+}
+
+envelope_rc envelope_open_file(envelope_ctx *ctx, const envelope_open_opts *opts, int in_fd,
+                               const char *out_path, int force, envelope_result **result)
+{
+    struct out_file f;
+    struct opened raw;
+    struct source in = {fd_read, &in_fd};
+    struct sink msg = {fd_write, &f.fd};
+    envelope_rc rc;
+
+    if (result)
+        *result = NULL;
+    if (out_path == NULL)
+        return fail(ctx, ENVELOPE_E_INVALID_ARGUMENT, "no output path");
+    if ((rc = out_file_begin(ctx, &f, out_path, force)) == ENVELOPE_OK &&
+        (rc = open_into(ctx, opts, &in, &msg, &raw, result)) == ENVELOPE_OK &&
+        (rc = out_file_commit(ctx, &f, force)) != ENVELOPE_OK && result) {
+        envelope_result_free(*result);
+        *result = NULL;
+    }
+    out_file_abort(&f);
+    return rc;
+}
+
+static envelope_rc write_small(envelope_ctx *ctx, struct out_dir *d, const char *name,
+                               const uint8_t *p, size_t n)
+{
+    int fd;
+    envelope_rc rc = out_dir_create(ctx, d, name, &fd);
+
+    if (rc != ENVELOPE_OK)
+        return rc;
+    if (fd_write(&fd, p, n) != 0)
+        rc = fail(ctx, ENVELOPE_E_IO, "%s: %s", name, strerror(errno));
+    close(fd);
+    return rc;
+}
+
+/* The message goes to an unnamed file inside the private temporary
+ * directory and gets its name, which is known only from the archive, once
+ * it has been verified. */
+envelope_rc envelope_open_extract(envelope_ctx *ctx, const envelope_open_opts *opts, int in_fd,
+                                  const char *dir, envelope_result **result)
+{
+    struct out_dir d;
+    struct opened raw;
+    envelope_result *r = NULL;
+    int fd = -1;
+    struct source in = {fd_read, &in_fd};
+    struct sink msg = {fd_write, &fd};
+    envelope_rc rc;
+
+    if (result)
+        *result = NULL;
+    if (dir == NULL)
+        return fail(ctx, ENVELOPE_E_INVALID_ARGUMENT, "no output directory");
+    if ((rc = out_dir_begin(ctx, &d, dir)) != ENVELOPE_OK)
+        goto out;
+    if ((fd = openat(d.dir_fd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) < 0 &&
+        (rc = out_dir_create(ctx, &d, ".message.partial", &fd)) != ENVELOPE_OK)
+        goto out;
+    if ((rc = open_into(ctx, opts, &in, &msg, &raw, &r)) != ENVELOPE_OK ||
+        (rc = out_dir_name_message(ctx, &d, fd, envelope_result_name(r))) != ENVELOPE_OK ||
+        (rc = write_small(ctx, &d, "manifest.json", raw.manifest, raw.manifest_len)) !=
+            ENVELOPE_OK ||
+        (rc = write_small(ctx, &d, "manifest.sig", raw.sig, raw.sig_len)) != ENVELOPE_OK ||
+        (rc = out_dir_commit(ctx, &d)) != ENVELOPE_OK)
+        goto out;
+    if (result) {
+        *result = r;
+        r = NULL;
+    }
+out:
+    envelope_result_free(r);
+    if (fd >= 0)
+        close(fd);
+    out_dir_abort(&d);
+    return rc;
+}
+
+envelope_rc envelope_open_mem(envelope_ctx *ctx, const envelope_open_opts *opts,
+                              const uint8_t *in, size_t in_len, uint8_t **out, size_t *out_len,
+                              envelope_result **result)
+{
+    struct mem_reader r = {in, in_len};
+    struct bytes b = {.secret = 1};
+    struct opened raw;
+    struct source src = {mem_read, &r};
+    struct sink msg = {bytes_write, &b};
+    envelope_rc rc;
+
+    if (result)
+        *result = NULL;
+    if (out == NULL || out_len == NULL || (in == NULL && in_len != 0))
+        return fail(ctx, ENVELOPE_E_INVALID_ARGUMENT, "no input or output");
+    *out = NULL;
+    *out_len = 0;
+    if ((rc = open_into(ctx, opts, &src, &msg, &raw, result)) == ENVELOPE_OK)
+        *out = bytes_steal(&b, out_len);
+    bytes_free(&b);
+    return rc;
+}

@@ -1,0 +1,69 @@
+/* The inner archive: a strict three-entry tar written and read through
+ * libarchive callbacks (docs/FORMAT.md section 5). */
+#ifndef ENVELOPE_BUNDLE_H
+#define ENVELOPE_BUNDLE_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include "envelope.h"
+#include "format.h"
+
+struct archive;
+
+/* Where the writer's bytes go, and where the reader's come from. */
+typedef envelope_rc (*bundle_sink_fn)(envelope_ctx *ctx, void *arg, const uint8_t *p, size_t n);
+/* Sets *p and *n to the next block, *n = 0 at the end. */
+typedef envelope_rc (*bundle_source_fn)(envelope_ctx *ctx, void *arg, const uint8_t **p,
+                                        size_t *n);
+
+struct bundle_writer {
+    struct archive *a;
+    envelope_ctx *ctx;
+    bundle_sink_fn sink;
+    void *sink_arg;
+    envelope_rc rc;   /* the sink's failure, surfaced past libarchive */
+    time_t mtime;
+};
+
+envelope_rc bundle_writer_open(envelope_ctx *ctx, struct bundle_writer *w, time_t mtime,
+                               bundle_sink_fn sink, void *sink_arg);
+envelope_rc bundle_write_header(struct bundle_writer *w, const char *name, uint64_t size);
+envelope_rc bundle_write_data(struct bundle_writer *w, const uint8_t *p, size_t n);
+/* A whole small entry: header and data. */
+envelope_rc bundle_write_file(struct bundle_writer *w, const char *name, const uint8_t *p,
+                              size_t n);
+/* Writes the end-of-archive marker. */
+envelope_rc bundle_writer_close(struct bundle_writer *w);
+void bundle_writer_free(struct bundle_writer *w);
+
+struct bundle_reader {
+    struct archive *a;
+    envelope_ctx *ctx;
+    bundle_source_fn source;
+    void *source_arg;
+    envelope_rc rc;
+    int entries;              /* headers read so far */
+    int source_done;
+    uint64_t offset;          /* archive bytes handed to libarchive */
+    uint64_t nonzero_end;     /* one past the last non-zero byte seen */
+    int64_t last_header_pos;  /* where the current entry's header starts */
+    uint64_t last_size;
+};
+
+envelope_rc bundle_reader_open(envelope_ctx *ctx, struct bundle_reader *r,
+                               bundle_source_fn source, void *source_arg);
+/* The next entry, which must be a regular file: the message (want_name NULL:
+ * any allowed name, at most max_size bytes if max_size != 0), then
+ * "manifest.json" (at most max_size bytes), then "manifest.sig". */
+envelope_rc bundle_next(struct bundle_reader *r, const char *want_name, uint64_t max_size,
+                        char name[MESSAGE_NAME_MAX + 1], uint64_t *size);
+/* Up to cap bytes of the current entry; *n = 0 at its end. */
+envelope_rc bundle_read(struct bundle_reader *r, uint8_t *buf, size_t cap, size_t *n);
+/* Reads a whole small entry of exactly size bytes into buf. */
+envelope_rc bundle_read_all(struct bundle_reader *r, uint8_t *buf, uint64_t size);
+/* Checks there is no further entry and only zero padding to the end. */
+envelope_rc bundle_reader_finish(struct bundle_reader *r);
+void bundle_reader_free(struct bundle_reader *r);
+
+#endif

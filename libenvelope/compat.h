@@ -1,0 +1,13 @@
+/* The compat format: the tutorial's message.enc (DESIGN.md section 5). */
+#ifndef ENVELOPE_COMPAT_H
+#define ENVELOPE_COMPAT_H
+
+#include "pipeline.h"
+
+envelope_rc seal_compat(envelope_ctx *ctx, const envelope_seal_opts *opts, uint64_t size,
+                        const struct source *in, const struct sink *out);
+/* Opens a v1 envelope, or a compat one where the options allow it. */
+envelope_rc open_any(envelope_ctx *ctx, const envelope_open_opts *opts, const struct source *in,
+                     const struct sink *msg, struct opened *raw, envelope_result *result);
+
+#endif

@@ -1,0 +1,77 @@
+/* The key type: one struct for local and KMS keys, and a backend table that
+ * the pipelines call without knowing where the key lives. */
+#ifndef ENVELOPE_KEYS_H
+#define ENVELOPE_KEYS_H
+
+#include <openssl/evp.h>
+#include <stdint.h>
+
+#include "envelope.h"
+
+#define SIG_MAX 139       /* DER ECDSA P-521 signature, at its longest */
+#define WRAPPED_MAX 512   /* RSA-4096 ciphertext */
+#define SPKI_SHA256_LEN 32
+#define IDENTITY_MAX 256  /* one identity: "sha256:..." or a KMS key ARN */
+
+struct key_backend {
+    const char *name; /* "local", "kms": for details */
+    envelope_rc (*sign)(envelope_ctx *ctx, const envelope_key *key, const uint8_t *msg,
+                        size_t len, uint8_t sig[SIG_MAX], size_t *sig_len);
+    /* ENVELOPE_OK, or ENVELOPE_E_UNTRUSTED_SIGNER when the signature is bad. */
+    envelope_rc (*verify)(envelope_ctx *ctx, const envelope_key *key, const uint8_t *msg,
+                          size_t len, const uint8_t *sig, size_t sig_len);
+    envelope_rc (*wrap)(envelope_ctx *ctx, const envelope_key *key, const uint8_t *in,
+                        size_t in_len, uint8_t out[WRAPPED_MAX], size_t *out_len);
+    /* Any failure is ENVELOPE_E_NOT_RECIPIENT or a KMS/network error. */
+    envelope_rc (*unwrap)(envelope_ctx *ctx, const envelope_key *key, const uint8_t *in,
+                          size_t in_len, uint8_t *out, size_t out_cap, size_t *out_len);
+    /* The public key, when it can be had; ENVELOPE_E_UNSUPPORTED if not. */
+    envelope_rc (*public_key)(envelope_ctx *ctx, const envelope_key *key, EVP_PKEY **out);
+    void (*destroy)(envelope_key *key);
+};
+
+struct envelope_key {
+    int refs;                        /* atomically updated */
+    envelope_key_kind kind;
+    int is_private;
+    unsigned bits;
+    const struct key_backend *backend;
+    EVP_PKEY *pkey;                  /* local key; NULL for KMS keys */
+    char fingerprint[ENVELOPE_FINGERPRINT_SIZE]; /* "" until known */
+    void *backend_data;              /* the KMS key's state */
+};
+
+extern const struct key_backend local_backend;
+
+/* Wraps an EVP_PKEY (taking ownership) after checking it is usable. */
+envelope_rc key_from_pkey(envelope_ctx *ctx, EVP_PKEY *pkey, envelope_key **out);
+/* "sha256:<hex>" of the SPKI DER of pkey. */
+envelope_rc pkey_fingerprint(envelope_ctx *ctx, EVP_PKEY *pkey,
+                             char out[ENVELOPE_FINGERPRINT_SIZE]);
+/* The key's identities for labels and manifests: a fingerprint and/or a KMS
+ * ARN, each "" when unknown. */
+envelope_rc key_identities(envelope_ctx *ctx, const envelope_key *key,
+                           char fingerprint[ENVELOPE_FINGERPRINT_SIZE],
+                           char arn[IDENTITY_MAX + 1]);
+
+/* Dispatch with the usage checks every backend shares. */
+envelope_rc key_sign(envelope_ctx *ctx, const envelope_key *key, const uint8_t *msg,
+                     size_t len, uint8_t sig[SIG_MAX], size_t *sig_len);
+envelope_rc key_verify(envelope_ctx *ctx, const envelope_key *key, const uint8_t *msg,
+                       size_t len, const uint8_t *sig, size_t sig_len);
+envelope_rc key_wrap(envelope_ctx *ctx, const envelope_key *key, const uint8_t *in,
+                     size_t in_len, uint8_t out[WRAPPED_MAX], size_t *out_len);
+envelope_rc key_unwrap(envelope_ctx *ctx, const envelope_key *key, const uint8_t *in,
+                       size_t in_len, uint8_t *out, size_t out_cap, size_t *out_len);
+
+/* sign.c and wrap.c: the local EVP operations. */
+envelope_rc ecdsa_sign(envelope_ctx *ctx, EVP_PKEY *pkey, const uint8_t *msg, size_t len,
+                       uint8_t sig[SIG_MAX], size_t *sig_len);
+envelope_rc ecdsa_verify(envelope_ctx *ctx, EVP_PKEY *pkey, const uint8_t *msg, size_t len,
+                         const uint8_t *sig, size_t sig_len);
+envelope_rc oaep_wrap(envelope_ctx *ctx, EVP_PKEY *pkey, const uint8_t *in, size_t in_len,
+                      uint8_t out[WRAPPED_MAX], size_t *out_len);
+envelope_rc oaep_unwrap(envelope_ctx *ctx, EVP_PKEY *pkey, const uint8_t *in, size_t in_len,
+                        uint8_t *out, size_t out_cap, size_t *out_len);
+
+#endif

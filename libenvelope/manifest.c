@@ -1,0 +1,190 @@
+/* The manifest (docs/FORMAT.md section 7), key identities (section 6) and
+ * message names (section 5). Parsing is strict by construction: the bytes
+ * must be exactly what the encoder gives for the values they hold, which
+ * rules out white space, other member orders, duplicate members and
+ * alternative escapes in one comparison. */
+#include <json-c/json.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "context.h"
+#include "format.h"
+
+static const char *skip_utf8(const unsigned char *p, const unsigned char *end)
+{
+    /* One well-formed UTF-8 sequence (RFC 3629: no overlongs, no surrogates,
+     * nothing past U+10FFFF); NULL if p does not start one. */
+    unsigned c = p[0], n, min, cp;
+
+    if (c < 0x80)
+        return (const char *)p + 1;
+    if (c >= 0xc2 && c <= 0xdf)
+        n = 1, min = 0x80, cp = c & 0x1f;
+    else if (c >= 0xe0 && c <= 0xef)
+        n = 2, min = 0x800, cp = c & 0x0f;
+    else if (c >= 0xf0 && c <= 0xf4)
+        n = 3, min = 0x10000, cp = c & 0x07;
+    else
+        return NULL;
+    if ((size_t)(end - p) <= n)
+        return NULL;
+    for (unsigned i = 1; i <= n; i++) {
+        if ((p[i] & 0xc0) != 0x80)
+            return NULL;
+        cp = (cp << 6) | (p[i] & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        return NULL;
+    return (const char *)p + n + 1;
+}
+
+int message_name_check(const char *name, size_t len, const char **why)
+{
+    const unsigned char *p = (const unsigned char *)name, *end = p + len;
+
+    *why = NULL;
+    if (len == 0 || len > MESSAGE_NAME_MAX)
+        *why = "must be 1 to 255 bytes";
+    else if (name[0] == '.')
+        *why = "must not start with a dot";
+    else if (len >= 9 && memcmp(name, "manifest.", 9) == 0)
+        *why = "names starting with \"manifest.\" are reserved";
+    while (*why == NULL && p < end) {
+        if (*p == '/' || *p == 0)
+            *why = "must not contain '/' or NUL";
+        else if (*p < 0x20 || *p == 0x7f)
+            *why = "must not contain control characters";
+        else if ((p = (const unsigned char *)skip_utf8(p, end)) == NULL)
+            *why = "must be valid UTF-8";
+    }
+    return *why ? -1 : 0;
+}
+
+/* Characters of AWS ARNs that cannot break a label or a JSON string. */
+int identity_is_valid_arn(const char *s, size_t len)
+{
+    if (len < 5 || len > IDENTITY_MAX || strncmp(s, "arn:", 4) != 0)
+        return 0;
+    for (size_t i = 0; i < len; i++)
+        if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789:/_+=.,@-",
+                    s[i]) || s[i] == '\0')
+            return 0;
+    return 1;
+}
+
+static int is_fingerprint(const char *s, size_t len)
+{
+    char hex[65];
+
+    if (len != ENVELOPE_FINGERPRINT_SIZE - 1 || strncmp(s, "sha256:", 7) != 0)
+        return 0;
+    memcpy(hex, s + 7, 64);
+    hex[64] = '\0';
+    return is_lower_hex(hex, 64);
+}
+
+int identity_is_valid_fingerprint(const char *s)
+{
+    return is_fingerprint(s, strlen(s));
+}
+
+void identity_label(const struct identity *id, char out[LABEL_MAX + 1])
+{
+    snprintf(out, LABEL_MAX + 1, "%s%s%s", id->key, id->key[0] && id->kms[0] ? " " : "",
+             id->kms);
+}
+
+int label_matches(const char *label, const struct identity *id)
+{
+    int common_kind = 0;
+    const char *p = label;
+
+    while (*p) {
+        size_t n = strcspn(p, " ");
+        int is_key = is_fingerprint(p, n);
+        const char *mine = is_key ? id->key : id->kms;
+
+        if (*mine) {
+            common_kind = 1;
+            if (strlen(mine) == n && memcmp(mine, p, n) == 0)
+                return 1;
+        }
+        p += n;
+        p += *p == ' ';
+    }
+    return common_kind ? 0 : -1;
+}
+
+static json_object *identity_json(const struct identity *id)
+{
+    json_object *o = json_object_new_object();
+
+    if (o == NULL)
+        return NULL;
+    if (id->key[0] && json_object_object_add(o, "key", json_object_new_string(id->key)) != 0)
+        goto err;
+    if (id->kms[0] && json_object_object_add(o, "kms", json_object_new_string(id->kms)) != 0)
+        goto err;
+    return o;
+err:
+    json_object_put(o);
+    return NULL;
+}
+
+static json_object *manifest_json(const struct manifest *m)
+{
+    json_object *o = json_object_new_object(), *recipients = json_object_new_array();
+    char created[32];
+    struct tm tm;
+    int err = o == NULL || recipients == NULL;
+
+    if (gmtime_r(&m->created, &tm) == NULL ||
+        strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+        err = 1;
+    for (size_t i = 0; !err && i < m->n_recipients; i++)
+        err |= json_object_array_add(recipients, identity_json(&m->recipients[i])) != 0;
+    if (!err) {
+        /* json-c keeps insertion order: this is the order FORMAT.md gives. */
+        err |= json_object_object_add(o, "format", json_object_new_string("libenvelope/1"));
+        err |= json_object_object_add(o, "name", json_object_new_string(m->name));
+        err |= json_object_object_add(o, "size", json_object_new_int64((int64_t)m->size));
+        err |= json_object_object_add(o, "sha512", json_object_new_string(m->sha512));
+        err |= json_object_object_add(o, "header_sha256",
+                                      json_object_new_string(m->header_sha256));
+        err |= json_object_object_add(o, "recipients", recipients);
+        recipients = NULL;
+        err |= json_object_object_add(o, "signer", identity_json(&m->signer));
+        err |= json_object_object_add(o, "created", json_object_new_string(created));
+    }
+    json_object_put(recipients);
+    if (err) {
+        json_object_put(o);
+        return NULL;
+    }
+    return o;
+}
+
+envelope_rc manifest_encode(envelope_ctx *ctx, const struct manifest *m, struct bytes *out)
+{
+    json_object *o;
+    const char *text;
+    size_t len;
+    envelope_rc rc = ENVELOPE_OK;
+
+    if (m->size > INT64_MAX)
+        return fail(ctx, ENVELOPE_E_INVALID_ARGUMENT, "message size out of range");
+    if ((o = manifest_json(m)) == NULL)
+        return fail(ctx, ENVELOPE_E_NOMEM, "building the manifest");
+    text = json_object_to_json_string_length(
+        o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+    if (text == NULL)
+        rc = fail(ctx, ENVELOPE_E_NOMEM, "writing the manifest");
+    else if (len > MANIFEST_MAX)
+        rc = fail(ctx, ENVELOPE_E_TOO_MANY_RECIPIENTS,
+                  "manifest of %zu bytes exceeds %u: fewer recipients or a shorter name", len,
+                  MANIFEST_MAX);
+    else if (bytes_append(out, text, len) != 0)
+        rc = fail(ctx, ENVELOPE_E_NOMEM, "manifest");
+    json_object_put(o);
+    return rc;
+}

@@ -1,0 +1,240 @@
+/* The open pipeline, in the order of docs/FORMAT.md section 9: header,
+ * unwrap, payload key, chunks authenticated before the tar reader sees them,
+ * entry rules, the signature over the raw manifest, then the manifest's
+ * claims. The message goes to a sink nobody sees until the caller releases
+ * it. */
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bundle.h"
+#include "context.h"
+#include "opts.h"
+#include "pipeline.h"
+#include "stream.h"
+
+#define THREADED_MIN (4 * HASHER_SLOT_SIZE)
+#define FUTURE_SKEW 300 /* seconds a sender's clock may run ahead */
+
+struct open_state {
+    struct header header;
+    uint8_t header_bytes[HEADER_MAX_LEN];
+    size_t header_len;
+    uint8_t payload_key[PAYLOAD_KEY_LEN];
+    struct stream_dec stream;
+    struct bundle_reader tar;
+    struct hasher hasher;
+    uint8_t sha512[SHA512_LEN];
+    uint64_t size;
+};
+
+static envelope_rc read_header(envelope_ctx *ctx, const struct source *in, struct open_state *s)
+{
+    uint32_t len;
+    size_t got;
+    envelope_rc rc;
+
+    if ((rc = source_read_full(ctx, in, s->header_bytes, HEADER_PREFIX_LEN, &got)) !=
+        ENVELOPE_OK)
+        return rc;
+    if (got == 0)
+        return fail(ctx, ENVELOPE_E_NOT_ENVELOPE, "empty input");
+    if ((rc = header_peek(ctx, s->header_bytes, got, &len)) != ENVELOPE_OK)
+        return rc;
+    if ((rc = source_read_full(ctx, in, s->header_bytes + HEADER_PREFIX_LEN,
+                               len - HEADER_PREFIX_LEN, &got)) != ENVELOPE_OK)
+        return rc;
+    if (got < len - HEADER_PREFIX_LEN)
+        return fail(ctx, ENVELOPE_E_TRUNCATED, "input ends inside the %u-byte header", len);
+    s->header_len = len;
+    return header_parse(ctx, s->header_bytes, len, &s->header);
+}
+
+/* Tries the stanzas whose label names this key first, then those that
+ * cannot tell; skips those that name another key. */
+static envelope_rc unwrap_data_key(envelope_ctx *ctx, const envelope_key *key,
+                                   struct open_state *s, uint8_t data_key[WRAPPED_MAX])
+{
+    struct identity me;
+    envelope_rc rc;
+    size_t len;
+
+    if ((rc = key_identities(ctx, key, me.key, me.kms)) != ENVELOPE_OK)
+        return rc;
+    for (int want = 1; want >= -1; want -= 2) {
+        for (size_t i = 0; i < s->header.n_stanzas; i++) {
+            const struct stanza *st = &s->header.stanzas[i];
+
+            if (label_matches(st->label, &me) != want)
+                continue;
+            rc = key_unwrap(ctx, key, st->wrapped, st->wrapped_len, data_key, WRAPPED_MAX, &len);
+            if (rc == ENVELOPE_OK && len == DATA_KEY_LEN)
+                return ENVELOPE_OK;
+            OPENSSL_cleanse(data_key, WRAPPED_MAX);
+            if (rc != ENVELOPE_OK && rc != ENVELOPE_E_NOT_RECIPIENT)
+                return rc; /* KMS or network trouble: say so, do not guess */
+        }
+    }
+    return fail(ctx, ENVELOPE_E_NOT_RECIPIENT, "no recipient stanza opens with key %s",
+                key->fingerprint[0] ? key->fingerprint : "(KMS)");
+}
+
+static envelope_rc from_stream(envelope_ctx *ctx, void *arg, const uint8_t **p, size_t *n)
+{
+    int final;
+
+    return stream_dec_next(ctx, arg, p, n, &final);
+}
+
+static envelope_rc read_message(envelope_ctx *ctx, const envelope_open_opts *opts,
+                                struct open_state *s, const struct sink *msg)
+{
+    uint64_t done = 0;
+    envelope_rc rc;
+
+    for (;;) {
+        uint8_t *slot = hasher_slot(&s->hasher);
+        size_t n;
+
+        if ((rc = bundle_read(&s->tar, slot, HASHER_SLOT_SIZE, &n)) != ENVELOPE_OK)
+            return rc;
+        if (n == 0)
+            break;
+        hasher_submit(&s->hasher, n);
+        if (msg->write(msg->arg, slot, n) != 0)
+            return fail(ctx, ENVELOPE_E_IO, "writing the message");
+        done += n;
+        if (opts->progress && opts->progress(opts->progress_arg, done, s->size) != 0)
+            return fail(ctx, ENVELOPE_E_CANCELLED, "cancelled by the progress callback");
+    }
+    return hasher_finish(ctx, &s->hasher, s->sha512);
+}
+
+static envelope_rc read_archive(envelope_ctx *ctx, const envelope_open_opts *opts,
+                                struct open_state *s, const struct sink *msg, struct opened *raw,
+                                char name[MESSAGE_NAME_MAX + 1])
+{
+    char other[MESSAGE_NAME_MAX + 1];
+    uint64_t size;
+    envelope_rc rc;
+
+    if ((rc = bundle_reader_open(ctx, &s->tar, from_stream, &s->stream)) != ENVELOPE_OK ||
+        (rc = bundle_next(&s->tar, NULL, opts->max_size, name, &s->size)) != ENVELOPE_OK ||
+        (rc = hasher_start(ctx, &s->hasher, s->size >= THREADED_MIN)) != ENVELOPE_OK ||
+        (rc = read_message(ctx, opts, s, msg)) != ENVELOPE_OK)
+        return rc;
+    if ((rc = bundle_next(&s->tar, "manifest.json", MANIFEST_MAX, other, &size)) != ENVELOPE_OK ||
+        (rc = bundle_read_all(&s->tar, raw->manifest, size)) != ENVELOPE_OK)
+        return rc;
+    raw->manifest_len = (size_t)size;
+    if ((rc = bundle_next(&s->tar, "manifest.sig", SIG_MAX, other, &size)) != ENVELOPE_OK ||
+        (rc = bundle_read_all(&s->tar, raw->sig, size)) != ENVELOPE_OK)
+        return rc;
+    raw->sig_len = (size_t)size;
+    return bundle_reader_finish(&s->tar);
+}
+
+static envelope_rc verify_signer(envelope_ctx *ctx, const envelope_open_opts *opts,
+                                 const struct opened *raw, envelope_result *result)
+{
+    envelope_rc rc;
+
+    for (size_t i = 0; i < opts->n_trusted; i++) {
+        rc = key_verify(ctx, opts->trusted[i], raw->manifest, raw->manifest_len, raw->sig,
+                        raw->sig_len);
+        if (rc == ENVELOPE_OK)
+            return envelope_key_fingerprint(ctx, opts->trusted[i], result->signer);
+        if (rc != ENVELOPE_E_UNTRUSTED_SIGNER)
+            return rc;
+    }
+    return fail(ctx, ENVELOPE_E_UNTRUSTED_SIGNER,
+                "manifest.sig verifies under none of the %zu trusted keys", opts->n_trusted);
+}
+
+/* Every value compared here is public (hashes of public data, names,
+ * sizes): plain comparisons are fine. */
+static envelope_rc check_claims(envelope_ctx *ctx, const envelope_open_opts *opts,
+                                const struct open_state *s, const char *name,
+                                const struct manifest *m)
+{
+    uint8_t digest[32];
+    char hex[129];
+    time_t now = time(NULL);
+
+    if (EVP_Digest(s->header_bytes, s->header_len, digest, NULL, EVP_sha256(), NULL) != 1)
+        return fail_ossl(ctx, ENVELOPE_E_INTERNAL, "SHA-256");
+    hex_lower(digest, sizeof(digest), hex);
+    if (strcmp(hex, m->header_sha256) != 0)
+        return fail(ctx, ENVELOPE_E_FORWARDED,
+                    "the signed manifest names header %.16s..., this envelope has %.16s...: "
+                    "it was re-encrypted by someone other than the signer",
+                    m->header_sha256, hex);
+    if (strcmp(name, m->name) != 0 || s->size != m->size)
+        return fail(ctx, ENVELOPE_E_MESSAGE_MISMATCH, "message name or size differs");
+    hex_lower(s->sha512, SHA512_LEN, hex);
+    if (strcmp(hex, m->sha512) != 0)
+        return fail(ctx, ENVELOPE_E_MESSAGE_MISMATCH, "message SHA-512 differs from manifest");
+    if (m->created > now + FUTURE_SKEW)
+        return fail(ctx, ENVELOPE_E_TOO_OLD, "created in the future");
+    if (opts->max_age && now - m->created > (time_t)opts->max_age)
+        return fail(ctx, ENVELOPE_E_TOO_OLD, "created %lld seconds ago; the limit is %llu",
+                    (long long)(now - m->created), (unsigned long long)opts->max_age);
+    return ENVELOPE_OK;
+}
+
+static void fill_result(envelope_result *r)
+{
+    r->format = ENVELOPE_FORMAT_V1;
+    identity_label(&r->manifest.signer, r->signer_hint);
+    for (size_t i = 0; i < r->manifest.n_recipients; i++)
+        identity_label(&r->manifest.recipients[i], r->recipients[i]);
+}
+
+static envelope_rc check_opts(envelope_ctx *ctx, const envelope_open_opts *opts)
+{
+    if (opts == NULL || opts->decrypt_key == NULL)
+        return fail(ctx, ENVELOPE_E_INVALID_ARGUMENT, "no decryption key");
+    if (opts->n_trusted == 0)
+        return fail(ctx, ENVELOPE_E_INVALID_ARGUMENT, "no trusted signer key");
+    return ENVELOPE_OK;
+}
+
+envelope_rc open_envelope(envelope_ctx *ctx, const envelope_open_opts *opts,
+                          const struct source *in, const struct sink *msg, struct opened *raw,
+                          envelope_result *result)
+{
+    struct open_state *s;
+    uint8_t data_key[WRAPPED_MAX];
+    char name[MESSAGE_NAME_MAX + 1];
+    envelope_rc rc;
+
+    if ((rc = check_opts(ctx, opts)) != ENVELOPE_OK)
+        return rc;
+    if ((s = calloc(1, sizeof(*s))) == NULL)
+        return fail(ctx, ENVELOPE_E_NOMEM, "open state");
+    if ((rc = read_header(ctx, in, s)) != ENVELOPE_OK ||
+        (rc = unwrap_data_key(ctx, opts->decrypt_key, s, data_key)) != ENVELOPE_OK)
+        goto out;
+    rc = payload_key_derive(ctx, data_key, DATA_KEY_LEN, s->header_bytes, s->header_len,
+                            s->payload_key);
+    OPENSSL_cleanse(data_key, sizeof(data_key));
+    if (rc != ENVELOPE_OK ||
+        (rc = stream_dec_init(ctx, &s->stream, s->payload_key, in->read, in->arg)) !=
+            ENVELOPE_OK ||
+        (rc = read_archive(ctx, opts, s, msg, raw, name)) != ENVELOPE_OK ||
+        (rc = verify_signer(ctx, opts, raw, result)) != ENVELOPE_OK)
+        goto out;
+    if ((rc = manifest_parse(ctx, raw->manifest, raw->manifest_len, &result->manifest)) !=
+            ENVELOPE_OK ||
+        (rc = check_claims(ctx, opts, s, name, &result->manifest)) != ENVELOPE_OK)
+        goto out;
+    fill_result(result);
+out:
+    hasher_free(&s->hasher);
+    bundle_reader_free(&s->tar);
+    stream_dec_free(&s->stream);
+    OPENSSL_cleanse(s, sizeof(*s));
+    free(s);
+    return rc;
+}

@@ -1,0 +1,48 @@
+/* Option and result objects: plain data behind the public setters. */
+#ifndef ENVELOPE_OPTS_H
+#define ENVELOPE_OPTS_H
+
+#include "envelope.h"
+#include "format.h"
+
+#define TRUSTED_MAX 64
+
+struct envelope_seal_opts {
+    envelope_key *sign_key;
+    envelope_key *recipients[STANZA_MAX];
+    size_t n_recipients;
+    char name[MESSAGE_NAME_MAX + 1];
+    int name_set;
+    int hide_recipients;
+    envelope_format format;
+    time_t created; /* 0: now */
+    envelope_progress_fn progress;
+    void *progress_arg;
+};
+
+struct envelope_open_opts {
+    envelope_key *decrypt_key;
+    envelope_key *trusted[TRUSTED_MAX];
+    size_t n_trusted;
+    uint64_t max_size;
+    uint64_t max_age;
+    int allow_compat;
+    envelope_progress_fn progress;
+    void *progress_arg;
+};
+
+struct envelope_result {
+    envelope_format format;
+    struct manifest manifest;
+    char signer[ENVELOPE_FINGERPRINT_SIZE];
+    char signer_hint[LABEL_MAX + 1];
+    char recipients[STANZA_MAX][LABEL_MAX + 1];
+};
+
+struct envelope_info {
+    struct header header;
+    size_t header_size;
+    uint64_t payload_size;
+};
+
+#endif

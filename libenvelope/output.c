@@ -1,0 +1,272 @@
+/* Atomic outputs: unnamed or private temporary files linked or renamed into
+ * place only once the caller has checked everything. */
+#include "output.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "context.h"
+
+static char *dir_of(const char *path)
+{
+    char *copy = strdup(path), *dir;
+
+    if (copy == NULL)
+        return NULL;
+    dir = strdup(dirname(copy));
+    free(copy);
+    return dir;
+}
+
+/* A name beside path that nobody else picks: path + ".XXXXXXXXXXXXXXXX.tmp". */
+static char *sibling_name(const char *path)
+{
+    uint8_t rnd[8];
+    char hex[17], *name;
+    size_t n = strlen(path) + 22;
+
+    if (RAND_bytes(rnd, sizeof(rnd)) != 1 || (name = malloc(n)) == NULL)
+        return NULL;
+    hex_lower(rnd, sizeof(rnd), hex);
+    snprintf(name, n, "%s.%s.tmp", path, hex);
+    return name;
+}
+
+envelope_rc out_file_begin(envelope_ctx *ctx, struct out_file *f, const char *path, int force)
+{
+    struct stat st;
+    char *dir;
+
+    memset(f, 0, sizeof(*f));
+    f->fd = -1;
+    if (!force && lstat(path, &st) == 0)
+        return fail(ctx, ENVELOPE_E_OUTPUT_EXISTS, "%s exists", path);
+    if ((f->path = strdup(path)) == NULL || (dir = dir_of(path)) == NULL)
+        return fail(ctx, ENVELOPE_E_NOMEM, "output path");
+    f->fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    free(dir);
+    if (f->fd >= 0)
+        return ENVELOPE_OK;
+    /* No O_TMPFILE here: a private name, removed on failure. */
+    if ((f->tmp_path = sibling_name(path)) == NULL)
+        return fail(ctx, ENVELOPE_E_NOMEM, "output path");
+    f->fd = open(f->tmp_path, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (f->fd < 0)
+        return fail(ctx, ENVELOPE_E_IO, "%s: %s", f->tmp_path, strerror(errno));
+    return ENVELOPE_OK;
+}
+
+static int link_unnamed(int fd, const char *to)
+{
+    char proc[64];
+
+    snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+    return linkat(AT_FDCWD, proc, AT_FDCWD, to, AT_SYMLINK_FOLLOW);
+}
+
+envelope_rc out_file_commit(envelope_ctx *ctx, struct out_file *f, int force)
+{
+    char *tmp = NULL;
+    int r;
+
+    if (f->tmp_path == NULL) {
+        if (!force) {
+            r = link_unnamed(f->fd, f->path);
+        } else {
+            /* Name it beside the target first: rename() replaces atomically. */
+            if ((tmp = sibling_name(f->path)) == NULL)
+                return fail(ctx, ENVELOPE_E_NOMEM, "output path");
+            r = link_unnamed(f->fd, tmp);
+            if (r == 0 && (r = rename(tmp, f->path)) != 0)
+                unlink(tmp);
+            free(tmp);
+        }
+    } else if (!force) {
+        /* link() refuses to replace, where rename() would not. */
+        if ((r = link(f->tmp_path, f->path)) == 0)
+            unlink(f->tmp_path);
+    } else {
+        r = rename(f->tmp_path, f->path);
+    }
+    if (r != 0)
+        return errno == EEXIST ? fail(ctx, ENVELOPE_E_OUTPUT_EXISTS, "%s exists", f->path)
+                               : fail(ctx, ENVELOPE_E_IO, "%s: %s", f->path, strerror(errno));
+    free(f->tmp_path);
+    f->tmp_path = NULL;
+    return ENVELOPE_OK;
+}
+
+void out_file_abort(struct out_file *f)
+{
+    if (f->fd >= 0)
+        close(f->fd);
+    if (f->tmp_path)
+        unlink(f->tmp_path);
+    free(f->tmp_path);
+    free(f->path);
+    memset(f, 0, sizeof(*f));
+    f->fd = -1;
+}
+
+envelope_rc spool_open(envelope_ctx *ctx, int *fd)
+{
+    const char *dir = getenv("TMPDIR");
+    char *path;
+
+    if (dir == NULL || *dir == '\0')
+        dir = "/tmp";
+    if ((*fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) >= 0)
+        return ENVELOPE_OK;
+    /* No O_TMPFILE: a private name, unlinked at once. */
+    if (asprintf(&path, "%s/envelope-spool-XXXXXX", dir) < 0)
+        return fail(ctx, ENVELOPE_E_NOMEM, "spool path");
+    *fd = mkostemp(path, O_CLOEXEC);
+    if (*fd >= 0)
+        unlink(path);
+    free(path);
+    return *fd >= 0 ? ENVELOPE_OK : fail(ctx, ENVELOPE_E_IO, "spool file in %s: %s", dir,
+                                         strerror(errno));
+}
+
+/* Copies from from's current position to its end, into a callback. */
+static envelope_rc copy_loop(envelope_ctx *ctx, int from, envelope_write_fn write, void *arg,
+                             uint64_t *count)
+{
+    uint8_t buf[65536];
+    ssize_t n;
+
+    *count = 0;
+    while ((n = read(from, buf, sizeof(buf))) != 0) {
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return fail(ctx, ENVELOPE_E_IO, "reading: %s", strerror(errno));
+        if (write(arg, buf, (size_t)n) != 0)
+            return fail(ctx, ENVELOPE_E_IO, "writing the output");
+        *count += (uint64_t)n;
+    }
+    return ENVELOPE_OK;
+}
+
+static int write_fd(void *arg, const uint8_t *buf, size_t len)
+{
+    int fd = *(int *)arg;
+
+    while (len > 0) {
+        ssize_t w = write(fd, buf, len);
+
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        buf += w;
+        len -= (size_t)w;
+    }
+    return 0;
+}
+
+envelope_rc copy_fd_from_here(envelope_ctx *ctx, int from, int to, uint64_t *n)
+{
+    return copy_loop(ctx, from, write_fd, &to, n);
+}
+
+envelope_rc copy_fd_to_cb(envelope_ctx *ctx, int from, envelope_write_fn write, void *arg)
+{
+    uint64_t n;
+
+    if (lseek(from, 0, SEEK_SET) != 0)
+        return fail(ctx, ENVELOPE_E_IO, "rewinding the spool: %s", strerror(errno));
+    return copy_loop(ctx, from, write, arg, &n);
+}
+
+envelope_rc copy_fd(envelope_ctx *ctx, int from, int to)
+{
+    return copy_fd_to_cb(ctx, from, write_fd, &to);
+}
+
+envelope_rc out_dir_begin(envelope_ctx *ctx, struct out_dir *d, const char *path)
+{
+    struct stat st;
+
+    memset(d, 0, sizeof(*d));
+    d->dir_fd = -1;
+    if (lstat(path, &st) == 0)
+        return fail(ctx, ENVELOPE_E_OUTPUT_EXISTS, "%s exists", path);
+    if ((d->path = strdup(path)) == NULL || (d->tmp_path = sibling_name(path)) == NULL)
+        return fail(ctx, ENVELOPE_E_NOMEM, "output path");
+    if (mkdir(d->tmp_path, 0700) != 0) {
+        envelope_rc rc = fail(ctx, ENVELOPE_E_IO, "%s: %s", d->tmp_path, strerror(errno));
+
+        free(d->tmp_path);
+        d->tmp_path = NULL;
+        return rc;
+    }
+    if ((d->dir_fd = open(d->tmp_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+        return fail(ctx, ENVELOPE_E_IO, "%s: %s", d->tmp_path, strerror(errno));
+    return ENVELOPE_OK;
+}
+
+envelope_rc out_dir_create(envelope_ctx *ctx, struct out_dir *d, const char *name, int *fd)
+{
+    *fd = openat(d->dir_fd, name, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0600);
+    return *fd >= 0 ? ENVELOPE_OK : fail(ctx, ENVELOPE_E_IO, "%s/%s: %s", d->path, name,
+                                         strerror(errno));
+}
+
+envelope_rc out_dir_commit(envelope_ctx *ctx, struct out_dir *d)
+{
+    if (renameat2(AT_FDCWD, d->tmp_path, AT_FDCWD, d->path, RENAME_NOREPLACE) != 0)
+        return errno == EEXIST ? fail(ctx, ENVELOPE_E_OUTPUT_EXISTS, "%s exists", d->path)
+                               : fail(ctx, ENVELOPE_E_IO, "%s: %s", d->path, strerror(errno));
+    free(d->tmp_path);
+    d->tmp_path = NULL;
+    return ENVELOPE_OK;
+}
+
+void out_dir_abort(struct out_dir *d)
+{
+    DIR *dir;
+    struct dirent *e;
+
+    if (d->tmp_path && d->dir_fd >= 0 && (dir = fdopendir(dup(d->dir_fd))) != NULL) {
+        while ((e = readdir(dir)) != NULL)
+            if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+                unlinkat(d->dir_fd, e->d_name, 0);
+        closedir(dir);
+    }
+    if (d->tmp_path)
+        rmdir(d->tmp_path);
+    if (d->dir_fd >= 0)
+        close(d->dir_fd);
+    free(d->tmp_path);
+    free(d->path);
+    memset(d, 0, sizeof(*d));
+    d->dir_fd = -1;
+}
+
+envelope_rc out_dir_name_message(envelope_ctx *ctx, struct out_dir *d, int fd, const char *name)
+{
+    struct stat st;
+    char proc[64];
+    int r;
+
+    if (fstat(fd, &st) != 0)
+        return fail(ctx, ENVELOPE_E_IO, "message file: %s", strerror(errno));
+    if (st.st_nlink == 0) {
+        snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+        r = linkat(AT_FDCWD, proc, d->dir_fd, name, AT_SYMLINK_FOLLOW);
+    } else {
+        r = renameat(d->dir_fd, ".message.partial", d->dir_fd, name);
+    }
+    return r == 0 ? ENVELOPE_OK
+                  : fail(ctx, ENVELOPE_E_IO, "%s/%s: %s", d->path, name, strerror(errno));
+}

@@ -1,0 +1,47 @@
+/* Outputs that appear whole and checked, or not at all (DESIGN.md 4.8). */
+#ifndef ENVELOPE_OUTPUT_H
+#define ENVELOPE_OUTPUT_H
+
+#include "envelope.h"
+
+/* A file being written under no name (O_TMPFILE) or a 0600 temporary name
+ * in the destination's directory, linked into place by out_file_commit. */
+struct out_file {
+    int fd;
+    char *path;     /* the destination */
+    char *tmp_path; /* NULL with O_TMPFILE */
+};
+
+envelope_rc out_file_begin(envelope_ctx *ctx, struct out_file *f, const char *path, int force);
+envelope_rc out_file_commit(envelope_ctx *ctx, struct out_file *f, int force);
+/* Closes, and removes whatever was written. Safe after commit and twice. */
+void out_file_abort(struct out_file *f);
+
+/* An unnamed 0600 file under $TMPDIR (or /tmp) for spooling. */
+envelope_rc spool_open(envelope_ctx *ctx, int *fd);
+/* Copies from the start of from to the end into to. */
+envelope_rc copy_fd(envelope_ctx *ctx, int from, int to);
+
+/* A directory filled under a temporary name beside its destination and
+ * renamed into place by out_dir_commit, which never replaces anything. */
+struct out_dir {
+    char *path;
+    char *tmp_path;
+    int dir_fd;
+};
+
+envelope_rc out_dir_begin(envelope_ctx *ctx, struct out_dir *d, const char *path);
+/* Creates a 0600 file in the directory. */
+envelope_rc out_dir_create(envelope_ctx *ctx, struct out_dir *d, const char *name, int *fd);
+envelope_rc out_dir_commit(envelope_ctx *ctx, struct out_dir *d);
+void out_dir_abort(struct out_dir *d);
+
+
+
+/* Copies from's current position to its end into to; *n counts bytes. */
+envelope_rc copy_fd_from_here(envelope_ctx *ctx, int from, int to, uint64_t *n);
+/* Copies from the start of from into a write callback. */
+envelope_rc copy_fd_to_cb(envelope_ctx *ctx, int from, envelope_write_fn write, void *arg);
+/* Gives the message file (fd, unnamed or ".message.partial") its name. */
+envelope_rc out_dir_name_message(envelope_ctx *ctx, struct out_dir *d, int fd, const char *name);
+#endif

@@ -1,0 +1,54 @@
+/* What the seal and open pipelines share with their public entry points:
+ * byte sources and sinks, and the pipelines themselves. */
+#ifndef ENVELOPE_PIPELINE_H
+#define ENVELOPE_PIPELINE_H
+
+#include <stdint.h>
+
+#include "envelope.h"
+#include "format.h"
+#include "hasher.h"
+
+struct source {
+    envelope_read_fn read;
+    void *arg;
+};
+
+struct sink {
+    envelope_write_fn write;
+    void *arg;
+};
+
+/* Reads until n bytes or the end; *got says how many came. */
+envelope_rc source_read_full(envelope_ctx *ctx, const struct source *in, uint8_t *buf, size_t n,
+                             size_t *got);
+
+/* The fd and memory flavours of sources and sinks. */
+ssize_t fd_read(void *arg, uint8_t *buf, size_t len);   /* arg: int * */
+int fd_write(void *arg, const uint8_t *buf, size_t len); /* arg: int * */
+struct mem_reader {
+    const uint8_t *p;
+    size_t left;
+};
+ssize_t mem_read(void *arg, uint8_t *buf, size_t len);  /* arg: struct mem_reader * */
+int bytes_write(void *arg, const uint8_t *buf, size_t len); /* arg: struct bytes * */
+
+/* Seals exactly size bytes from in, writing the envelope to out. */
+envelope_rc seal_v1(envelope_ctx *ctx, const envelope_seal_opts *opts, uint64_t size,
+                    const struct source *in, const struct sink *out);
+
+/* What open leaves for its caller to release once it returns ENVELOPE_OK. */
+struct opened {
+    uint8_t manifest[MANIFEST_MAX];
+    size_t manifest_len;
+    uint8_t sig[SIG_MAX];
+    size_t sig_len;
+};
+
+/* Opens from in, writing the message to msg as it is read: msg must be a
+ * place nobody sees until the caller releases it. */
+envelope_rc open_envelope(envelope_ctx *ctx, const envelope_open_opts *opts,
+                          const struct source *in, const struct sink *msg, struct opened *raw,
+                          envelope_result *result);
+
+#endif
