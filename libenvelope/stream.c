@@ -38,7 +38,7 @@ envelope_rc payload_key_derive(envelope_ctx *ctx, const uint8_t *data_key, size_
     return rc;
 }
 
-static void nonce_for(uint64_t counter, int final, uint8_t nonce[NONCE_LEN])
+void stream_nonce(uint64_t counter, int final, uint8_t nonce[NONCE_LEN])
 {
     /* 11-byte big-endian counter: the top three bytes stay zero, since a
      * 64-bit counter of 64 KiB chunks outlasts any input. */
@@ -48,7 +48,7 @@ static void nonce_for(uint64_t counter, int final, uint8_t nonce[NONCE_LEN])
     nonce[11] = final ? 1 : 0;
 }
 
-static EVP_CIPHER_CTX *gcm_new(const uint8_t key[PAYLOAD_KEY_LEN], int encrypt)
+EVP_CIPHER_CTX *gcm_new(const uint8_t key[PAYLOAD_KEY_LEN], int encrypt)
 {
     EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
 
@@ -75,16 +75,39 @@ envelope_rc stream_enc_init(envelope_ctx *ctx, struct stream_enc *s,
     return ENVELOPE_OK;
 }
 
+int gcm_seal(EVP_CIPHER_CTX *c, const uint8_t nonce[NONCE_LEN], const uint8_t *in, size_t len,
+             uint8_t *out)
+{
+    int n, m;
+
+    return EVP_EncryptInit_ex(c, NULL, NULL, NULL, nonce) == 1 &&
+           EVP_EncryptUpdate(c, out, &n, in, (int)len) == 1 &&
+           EVP_EncryptFinal_ex(c, out + n, &m) == 1 &&
+           EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, TAG_LEN, out + n + m) == 1;
+}
+
+int gcm_open(EVP_CIPHER_CTX *c, const uint8_t nonce[NONCE_LEN], const uint8_t *in,
+             size_t sealed_len, uint8_t *out)
+{
+    size_t len = sealed_len - TAG_LEN;
+    int n, m;
+
+    if (EVP_DecryptInit_ex(c, NULL, NULL, NULL, nonce) == 1 &&
+        EVP_DecryptUpdate(c, out, &n, in, (int)len) == 1 &&
+        EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, TAG_LEN, (void *)(in + len)) == 1 &&
+        EVP_DecryptFinal_ex(c, out + n, &m) == 1)
+        return 1;
+    OPENSSL_cleanse(out, len);
+    ERR_clear_error();
+    return 0;
+}
+
 static envelope_rc seal_chunk(envelope_ctx *ctx, struct stream_enc *s, int final)
 {
     uint8_t nonce[NONCE_LEN];
-    int n, m;
 
-    nonce_for(s->counter, final, nonce);
-    if (EVP_EncryptInit_ex(s->cipher, NULL, NULL, NULL, nonce) != 1 ||
-        EVP_EncryptUpdate(s->cipher, s->out, &n, s->chunk, (int)s->used) != 1 ||
-        EVP_EncryptFinal_ex(s->cipher, s->out + n, &m) != 1 ||
-        EVP_CIPHER_CTX_ctrl(s->cipher, EVP_CTRL_GCM_GET_TAG, TAG_LEN, s->out + n + m) != 1)
+    stream_nonce(s->counter, final, nonce);
+    if (!gcm_seal(s->cipher, nonce, s->chunk, s->used, s->out))
         return fail_ossl(ctx, ENVELOPE_E_INTERNAL, "AES-GCM chunk %llu",
                          (unsigned long long)s->counter);
     if (s->write(s->write_arg, s->out, s->used + TAG_LEN) != 0)
@@ -166,18 +189,9 @@ static envelope_rc fill(envelope_ctx *ctx, struct stream_dec *s)
 static int open_chunk(struct stream_dec *s, size_t sealed_len, int final)
 {
     uint8_t nonce[NONCE_LEN];
-    size_t len = sealed_len - TAG_LEN;
-    int n, m;
 
-    nonce_for(s->counter, final, nonce);
-    if (EVP_DecryptInit_ex(s->cipher, NULL, NULL, NULL, nonce) == 1 &&
-        EVP_DecryptUpdate(s->cipher, s->plain, &n, s->in, (int)len) == 1 &&
-        EVP_CIPHER_CTX_ctrl(s->cipher, EVP_CTRL_GCM_SET_TAG, TAG_LEN, s->in + len) == 1 &&
-        EVP_DecryptFinal_ex(s->cipher, s->plain + n, &m) == 1)
-        return 1;
-    OPENSSL_cleanse(s->plain, len);
-    ERR_clear_error();
-    return 0;
+    stream_nonce(s->counter, final, nonce);
+    return gcm_open(s->cipher, nonce, s->in, sealed_len, s->plain);
 }
 
 envelope_rc stream_dec_next(envelope_ctx *ctx, struct stream_dec *s, const uint8_t **plain,

@@ -19,6 +19,16 @@ envelope_rc payload_key_derive(envelope_ctx *ctx, const uint8_t *data_key, size_
                                const uint8_t *header, size_t header_len,
                                uint8_t out[PAYLOAD_KEY_LEN]);
 
+/* The pieces, exposed for known-answer tests: the STREAM nonce, and one
+ * AES-256-GCM seal or open of a chunk (no AAD; tag appended). gcm_open
+ * wipes out on failure. Both return 1 on success. */
+void stream_nonce(uint64_t counter, int final, uint8_t nonce[NONCE_LEN]);
+EVP_CIPHER_CTX *gcm_new(const uint8_t key[PAYLOAD_KEY_LEN], int encrypt);
+int gcm_seal(EVP_CIPHER_CTX *c, const uint8_t nonce[NONCE_LEN], const uint8_t *in, size_t len,
+             uint8_t *out);
+int gcm_open(EVP_CIPHER_CTX *c, const uint8_t nonce[NONCE_LEN], const uint8_t *in,
+             size_t sealed_len, uint8_t *out);
+
 struct stream_enc {
     EVP_CIPHER_CTX *cipher;
     uint64_t counter;

@@ -56,7 +56,7 @@ export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
 export AWS_EC2_METADATA_DISABLED=true AWS_PAGER="" AWS_CLI_AUTO_PROMPT=off
 export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
 
-EP=$("$HERE/kmsctl.sh" start "$STATE")
+EP=$(KMS_SERVER_MAX_LIFETIME=600 "$HERE/kmsctl.sh" start "$STATE")
 CA=$STATE/ca.pem
 check "server started on an https loopback endpoint ($EP)" \
     grep -Eq '^https://127\.0\.0\.1:[0-9]+$' <<<"$EP"
@@ -74,8 +74,8 @@ for p in json.load(open(sys.argv[1]))["principals"]:
           p.get("session_token") or "")
 ' "$HERE/principals.json")
 
-# as PRINCIPAL aws-args...: run the AWS CLI as that principal.
-as() {
+# run_as PRINCIPAL aws-args...: run the AWS CLI as that principal.
+run_as() {
     local who=$1
     shift
     local -a env=(AWS_ACCESS_KEY_ID="${AK[$who]}" AWS_SECRET_ACCESS_KEY="${SK[$who]}")
@@ -109,20 +109,20 @@ stat_of() { # stat_of PYTHON-EXPRESSION-OVER-s
 
 # ---------------------------------------------------------------- admin ---
 create_keys() {
-    ENC_KEY=$(as admin kms create-key --key-spec RSA_4096 \
+    ENC_KEY=$(run_as admin kms create-key --key-spec RSA_4096 \
         --key-usage ENCRYPT_DECRYPT --output text --query KeyMetadata.KeyId)
-    SIGN_KEY=$(as admin kms create-key --key-spec ECC_NIST_P521 \
+    SIGN_KEY=$(run_as admin kms create-key --key-spec ECC_NIST_P521 \
         --key-usage SIGN_VERIFY --output text --query KeyMetadata.KeyId)
     [[ $ENC_KEY =~ ^[0-9a-f-]{36}$ && $SIGN_KEY =~ ^[0-9a-f-]{36}$ ]]
 }
 check "admin creates an RSA_4096 ENCRYPT_DECRYPT and an ECC_NIST_P521 SIGN_VERIFY key" create_keys
 
 make_aliases() {
-    as admin kms create-alias --alias-name alias/sample-encrypt-decrypt-key \
+    run_as admin kms create-alias --alias-name alias/sample-encrypt-decrypt-key \
         --target-key-id "$ENC_KEY"
-    as admin kms create-alias --alias-name alias/sample-sign-verify-key \
+    run_as admin kms create-alias --alias-name alias/sample-sign-verify-key \
         --target-key-id "$SIGN_KEY"
-    as admin kms list-aliases --output text \
+    run_as admin kms list-aliases --output text \
         --query 'Aliases[].[AliasName,TargetKeyId]' >"$WORK/aliases"
     grep -q "alias/sample-encrypt-decrypt-key.*$ENC_KEY" "$WORK/aliases" &&
         grep -q "alias/sample-sign-verify-key.*$SIGN_KEY" "$WORK/aliases"
@@ -131,7 +131,7 @@ check "admin creates the tutorial's two aliases; ListAliases shows them" make_al
 
 describe() {
     local out
-    out=$(as admin kms describe-key --key-id alias/sample-encrypt-decrypt-key \
+    out=$(run_as admin kms describe-key --key-id alias/sample-encrypt-decrypt-key \
         --output text --query 'KeyMetadata.[Arn,KeySpec,KeyUsage,KeyState]')
     [[ $out == "arn:aws:kms:us-east-1:111122223333:key/$ENC_KEY"$'\t'"RSA_4096"$'\t'"ENCRYPT_DECRYPT"$'\t'"Enabled" ]] ||
         { echo "got: $out" >&2; return 1; }
@@ -142,7 +142,7 @@ check "DescribeKey by alias answers the key ARN, spec, usage and state" describe
 cp "$HERE/message.json" "$WORK/sender/message.json"
 sender_sign() {
     (cd "$WORK/sender" &&
-        as sender kms sign --key-id alias/sample-sign-verify-key \
+        run_as sender kms sign --key-id alias/sample-sign-verify-key \
             --message-type RAW --signing-algorithm ECDSA_SHA_512 \
             --message fileb://message.json \
             --output text --query Signature | base64 --decode >message.sig)
@@ -165,7 +165,7 @@ check "sender: tar -czvf message.tar.gz fits RSA_4096 OAEP-SHA-256 (<= 446 bytes
 
 sender_encrypt() {
     (cd "$WORK/sender" &&
-        as sender kms encrypt --key-id alias/sample-encrypt-decrypt-key \
+        run_as sender kms encrypt --key-id alias/sample-encrypt-decrypt-key \
             --encryption-algorithm RSAES_OAEP_SHA_256 \
             --plaintext fileb://message.tar.gz \
             --output text --query CiphertextBlob | base64 --decode >message.enc)
@@ -177,7 +177,7 @@ check "sender: aws kms encrypt (RSAES_OAEP_SHA_256) gives a 512-byte ciphertext"
 cp "$WORK/sender/message.enc" "$WORK/receiver/message.enc" 2>/dev/null || true
 receiver_decrypt() {
     (cd "$WORK/receiver" &&
-        as receiver kms decrypt --ciphertext-blob fileb://message.enc \
+        run_as receiver kms decrypt --ciphertext-blob fileb://message.enc \
             --key-id alias/sample-encrypt-decrypt-key \
             --encryption-algorithm RSAES_OAEP_SHA_256 \
             --output text --query Plaintext | base64 --decode >out.tar.gz)
@@ -195,7 +195,7 @@ check "receiver: tar -xzf gives message.json and message.sig" receiver_untar
 receiver_verify() {
     local v
     v=$(cd "$WORK/receiver" &&
-        as receiver kms verify --key-id alias/sample-sign-verify-key \
+        run_as receiver kms verify --key-id alias/sample-sign-verify-key \
             --message-type RAW --signing-algorithm ECDSA_SHA_512 \
             --message fileb://message.json --signature fileb://message.sig \
             --output text --query SignatureValid)
@@ -208,7 +208,7 @@ cd "$WORK/sender"
 denied() { # denied PRINCIPAL ACTION aws-args...
     local who=$1 action=$2
     shift 2
-    expect_error AccessDeniedException as "$who" "$@" || return 1
+    expect_error AccessDeniedException run_as "$who" "$@" || return 1
     grep -q "User: arn:aws:iam::111122223333:user/$who is not authorized to perform: $action on resource: arn:aws:kms:us-east-1:111122223333:key/" "$WORK/aws.err" ||
         { cat "$WORK/aws.err" >&2; return 1; }
 }
@@ -242,7 +242,7 @@ check "an unknown access key is refused with UnrecognizedClientException" \
 
 head -c 500 /dev/urandom >"$WORK/big.bin"
 too_big() {
-    expect_error ValidationException as sender kms encrypt \
+    expect_error ValidationException run_as sender kms encrypt \
         --key-id alias/sample-encrypt-decrypt-key \
         --encryption-algorithm RSAES_OAEP_SHA_256 --plaintext "fileb://$WORK/big.bin" &&
         grep -q "cannot encrypt data larger than 446 bytes" "$WORK/aws.err"
@@ -258,7 +258,7 @@ tampered() {
     printf "$(printf '\\%03o' $(((last ^ 1) & 255)))" |
         dd of="$WORK/bad.sig" bs=1 seek=$((n - 1)) conv=notrunc status=none
     ! cmp -s message.sig "$WORK/bad.sig" &&
-        expect_error KMSInvalidSignatureException as receiver kms verify \
+        expect_error KMSInvalidSignatureException run_as receiver kms verify \
             --key-id alias/sample-sign-verify-key --message-type RAW \
             --signing-algorithm ECDSA_SHA_512 --message fileb://message.json \
             --signature "fileb://$WORK/bad.sig"
@@ -267,7 +267,7 @@ check "a tampered signature is refused with KMSInvalidSignatureException" tamper
 
 # --------------------------------------------------- public keys, openssl ---
 pub_sign() {
-    as admin kms get-public-key --key-id alias/sample-sign-verify-key \
+    run_as admin kms get-public-key --key-id alias/sample-sign-verify-key \
         --output text --query PublicKey | base64 --decode >"$WORK/signpub.der"
     openssl pkey -pubin -inform DER -in "$WORK/signpub.der" -out "$WORK/pub.pem"
     openssl pkey -pubin -in "$WORK/pub.pem" -noout -text | grep -q 'NIST CURVE: P-521'
@@ -277,13 +277,13 @@ pub_sign() {
 check "GetPublicKey (P-521) + openssl dgst -sha512 -verify accepts the KMS signature" pub_sign
 
 pub_enc() {
-    as admin kms get-public-key --key-id alias/sample-encrypt-decrypt-key \
+    run_as admin kms get-public-key --key-id alias/sample-encrypt-decrypt-key \
         --output text --query PublicKey | base64 --decode >"$WORK/rsapub.der"
     openssl pkey -pubin -inform DER -in "$WORK/rsapub.der" -out "$WORK/rsapub.pem"
     openssl pkeyutl -encrypt -pubin -inkey "$WORK/rsapub.pem" \
         -pkeyopt rsa_padding_mode:oaep -pkeyopt rsa_oaep_md:sha256 \
         -pkeyopt rsa_mgf1_md:sha256 -in message.tar.gz -out "$WORK/ossl.enc"
-    as receiver kms decrypt --ciphertext-blob "fileb://$WORK/ossl.enc" \
+    run_as receiver kms decrypt --ciphertext-blob "fileb://$WORK/ossl.enc" \
         --key-id alias/sample-encrypt-decrypt-key \
         --encryption-algorithm RSAES_OAEP_SHA_256 \
         --output text --query Plaintext | base64 --decode >"$WORK/ossl.out"
@@ -292,7 +292,7 @@ pub_enc() {
 check "openssl pkeyutl OAEP-SHA-256 ciphertext to the GetPublicKey key decrypts in KMS" pub_enc
 
 sha1_mismatch() {
-    expect_error InvalidCiphertextException as receiver kms decrypt \
+    expect_error InvalidCiphertextException run_as receiver kms decrypt \
         --ciphertext-blob fileb://message.enc \
         --key-id alias/sample-encrypt-decrypt-key \
         --encryption-algorithm RSAES_OAEP_SHA_1
@@ -303,7 +303,7 @@ check "decrypt with the wrong OAEP hash is refused with InvalidCiphertextExcepti
 throttled() {
     ctl POST reset-stats >/dev/null
     ctl POST fault '{"kind":"throttle","count":1,"op":"Encrypt"}' >/dev/null
-    as sender kms encrypt --key-id alias/sample-encrypt-decrypt-key \
+    run_as sender kms encrypt --key-id alias/sample-encrypt-decrypt-key \
         --encryption-algorithm RSAES_OAEP_SHA_256 \
         --plaintext fileb://message.json --output text --query KeyId >"$WORK/out"
     grep -q "key/$ENC_KEY" "$WORK/out" || return 1
@@ -315,7 +315,7 @@ check "throttle next Encrypt: the CLI retries and succeeds; stats count 2 calls,
 
 handshakes() {
     ctl POST reset-stats >/dev/null
-    as admin kms list-aliases >/dev/null
+    run_as admin kms list-aliases >/dev/null
     local s
     s=$(stat_of 's["tls_handshakes"], s["connections"], s["requests_total"]')
     [[ $s == "1 1 1" ]] || { echo "handshakes, connections, requests: $s" >&2; return 1; }
@@ -341,7 +341,7 @@ no_token() {
 check "session credentials without X-Amz-Security-Token are refused" no_token
 with_token() {
     local out
-    out=$(as session kms describe-key --key-id alias/sample-sign-verify-key \
+    out=$(run_as session kms describe-key --key-id alias/sample-sign-verify-key \
         --output text --query KeyMetadata.KeyId)
     [[ $out == "$SIGN_KEY" ]]
 }

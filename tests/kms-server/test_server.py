@@ -989,3 +989,17 @@ def test_kmsctl_start_stop(tmp_path):
     assert subprocess.run([ctl, "status", state],
                           capture_output=True).returncode == 1
     subprocess.run([ctl, "stop", state], check=True)  # idempotent
+
+
+def test_chunked_request_body(server, keys):
+    c = server.client()
+    headers, body = c.sign("DescribeKey", {"KeyId": SIGN_ALIAS})
+    headers["Transfer-Encoding"] = "chunked"
+    conn = c.connect()
+    conn.request("POST", "/", body=iter([body[:7], body[7:]]),
+                 headers=headers, encode_chunked=True)
+    r = conn.getresponse()
+    out = json.loads(r.read())
+    conn.close()
+    assert r.status == 200, out
+    assert out["KeyMetadata"]["KeyId"] == keys["sign"]["KeyId"]
