@@ -13,6 +13,14 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PY=${PYTHON:-/usr/bin/python3}
 AWS=${AWS:-/usr/bin/aws}
 
+for tool in "$PY" "$AWS" openssl tar base64 od dd cmp; do
+    if ! command -v "$tool" >/dev/null; then
+        echo "FAIL $tool not found (see tests/kms-server/README.md, Prerequisites)"
+        echo "0 passed, 1 failed"
+        exit 1
+    fi
+done
+
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/kms-fidelity.XXXXXX")
 STATE=$WORK/state
 passed=0
