@@ -43,7 +43,7 @@ DEB_TEST   = python3 python3-cryptography python3-botocore python3-pytest awscli
 DEB_ALL    = $(DEB_BUILD) $(DEB_TEST)
 
 .PHONY: all deps check demo install uninstall clean unit-tests test-unit test-cli \
-        test-symbols test-kms-server asan valgrind
+        test-symbols test-kms-server test-kms test-reference test-python asan valgrind
 
 all: $(SHLIB) $(B)/libenvelope.so $(STLIB) $(CLI)
 
@@ -97,16 +97,32 @@ test-unit: unit-tests
 test-symbols: $(SHLIB)
 	@sh tests/check-symbols.sh $(SHLIB) tests/symbols.txt
 
+# Suites that live beside the C tests; each is skipped, saying so, only
+# while its directory does not exist yet.
+define optional
+	@if [ -e $(1) ]; then $(2); else echo "$(1): absent, suite skipped"; fi
+endef
+
 test-cli: all
-	@bash tests/cli/run.sh $(B)
+	$(call optional,tests/cli/run.sh,bash tests/cli/run.sh $(B))
 
 test-kms-server:
 	@bash tests/kms-server/test_fidelity.sh
 	@/usr/bin/python3 -m pytest -q tests/kms-server
 
+test-kms: all
+	$(call optional,tests/kms/run.sh,bash tests/kms/run.sh $(B))
+
+test-reference: all
+	$(call optional,tests/test_reference.py,ENVELOPE_CLI=$(B)/envelope /usr/bin/python3 -m pytest -q tests/test_reference.py)
+
+test-python: all
+	$(call optional,bindings/python/tests,ENVELOPE_LIBRARY=$(CURDIR)/$(SHLIB) ENVELOPE_CLI=$(CURDIR)/$(CLI) PYTHONPATH=bindings/python /usr/bin/python3 -m pytest -q bindings/python/tests)
+
 check: deps
 	@$(MAKE) --no-print-directory all unit-tests
-	@$(MAKE) --no-print-directory test-symbols test-unit test-cli test-kms-server
+	@$(MAKE) --no-print-directory test-symbols test-unit test-cli test-reference \
+	    test-python test-kms-server test-kms
 	@echo "make check: all suites passed"
 
 demo: deps
