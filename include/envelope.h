@@ -350,6 +350,33 @@ ENVELOPE_API size_t envelope_info_recipient_count(const envelope_info *info);
 ENVELOPE_API const char *envelope_info_recipient_label(const envelope_info *info, size_t i);
 ENVELOPE_API unsigned envelope_info_recipient_bits(const envelope_info *info, size_t i);
 
+/* ----------------------------------------------------- offline verification */
+
+/* Checks a signed manifest on its own, as found in a directory written by
+ * envelope_open_extract() or sent apart: first manifest.sig (sig) over the
+ * exact bytes of manifest.json (manifest) under each of the n_trusted keys
+ * in turn (P-521; public suffices; 1 to 64), then the manifest, parsed
+ * strictly. No decryption key is needed, and no envelope: the recipient
+ * binding (header_sha256) cannot be checked here. On success *out describes
+ * what was signed, as envelope_open_*() would (free it with
+ * envelope_result_free()); on failure *out is NULL and the error is
+ * ENVELOPE_E_UNTRUSTED_SIGNER (its detail names the signer the manifest
+ * claims, unverified) or ENVELOPE_E_BAD_MANIFEST. Neither buffer is kept. */
+ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc
+envelope_verify_manifest(envelope_ctx *ctx, const uint8_t *manifest, size_t manifest_len,
+                         const uint8_t *sig, size_t sig_len, envelope_key *const *trusted,
+                         size_t n_trusted, envelope_result **out);
+/* Reads fd from its current position to the end (at most one buffer past
+ * the size the result states) and checks the message's size and SHA-512
+ * against result, which envelope_verify_manifest() or an open call gave:
+ * ENVELOPE_OK, ENVELOPE_E_MESSAGE_MISMATCH, or ENVELOPE_E_IO. fd stays open. */
+ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc
+envelope_verify_message_fd(envelope_ctx *ctx, const envelope_result *result, int fd);
+/* The same for a message in memory. */
+ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc
+envelope_verify_message_mem(envelope_ctx *ctx, const envelope_result *result,
+                            const uint8_t *msg, size_t len);
+
 #ifdef __cplusplus
 }
 #endif

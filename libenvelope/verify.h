@@ -1,0 +1,17 @@
+/* Checking a signed manifest: shared by the open pipeline and the offline
+ * verification of an extracted directory. */
+#ifndef ENVELOPE_VERIFY_H
+#define ENVELOPE_VERIFY_H
+
+#include "envelope.h"
+
+/* Verifies sig over the raw manifest bytes under each trusted key in turn
+ * and copies the fingerprint of the one that verified into signer. On
+ * failure (ENVELOPE_E_UNTRUSTED_SIGNER) the detail names the signer the
+ * manifest claims, unverified, so that a user can tell which key is missing. */
+envelope_rc manifest_verify_signer(envelope_ctx *ctx, const uint8_t *manifest, size_t len,
+                                   const uint8_t *sig, size_t sig_len,
+                                   envelope_key *const *trusted, size_t n_trusted,
+                                   char signer[ENVELOPE_FINGERPRINT_SIZE]);
+
+#endif
