@@ -13,6 +13,7 @@
 #include "opts.h"
 #include "pipeline.h"
 #include "stream.h"
+#include "verify.h"
 
 #define THREADED_MIN (4 * HASHER_SLOT_SIZE)
 #define FUTURE_SKEW 300 /* seconds a sender's clock may run ahead */
@@ -138,18 +139,8 @@ static envelope_rc read_archive(envelope_ctx *ctx, const envelope_open_opts *opt
 static envelope_rc verify_signer(envelope_ctx *ctx, const envelope_open_opts *opts,
                                  const struct opened *raw, envelope_result *result)
 {
-    envelope_rc rc;
-
-    for (size_t i = 0; i < opts->n_trusted; i++) {
-        rc = key_verify(ctx, opts->trusted[i], raw->manifest, raw->manifest_len, raw->sig,
-                        raw->sig_len);
-        if (rc == ENVELOPE_OK)
-            return envelope_key_fingerprint(ctx, opts->trusted[i], result->signer);
-        if (rc != ENVELOPE_E_UNTRUSTED_SIGNER)
-            return rc;
-    }
-    return fail(ctx, ENVELOPE_E_UNTRUSTED_SIGNER,
-                "manifest.sig verifies under none of the %zu trusted keys", opts->n_trusted);
+    return manifest_verify_signer(ctx, raw->manifest, raw->manifest_len, raw->sig, raw->sig_len,
+                                  opts->trusted, opts->n_trusted, result->signer);
 }
 
 /* Every value compared here is public (hashes of public data, names,
