@@ -77,8 +77,14 @@ envelope_rc envelope_seal_file(envelope_ctx *ctx, const envelope_seal_opts *opts
     if (out_path == NULL)
         return fail(ctx, ENVELOPE_E_INVALID_ARGUMENT, "no output path");
     if ((rc = out_file_begin(ctx, &f, out_path, force)) == ENVELOPE_OK &&
-        (rc = envelope_seal_fd(ctx, opts, in_fd, f.fd)) == ENVELOPE_OK)
-        rc = out_file_commit(ctx, &f, force);
+        (rc = envelope_seal_fd(ctx, opts, in_fd, f.fd)) == ENVELOPE_OK) {
+        /* The temporary file is private; an envelope is ciphertext, to be
+         * handed on, and is documented as 0644. */
+        if (fchmod(f.fd, 0644) != 0)
+            rc = fail(ctx, ENVELOPE_E_IO, "%s: %s", out_path, strerror(errno));
+        else
+            rc = out_file_commit(ctx, &f, force);
+    }
     out_file_abort(&f);
     return rc;
 }
@@ -227,6 +233,19 @@ static envelope_rc write_small(envelope_ctx *ctx, struct out_dir *d, const char 
     return rc;
 }
 
+/* v1: manifest.json and manifest.sig; compat: message.sig over the message. */
+static envelope_rc write_signature(envelope_ctx *ctx, struct out_dir *d, const struct opened *raw)
+{
+    envelope_rc rc;
+
+    if (raw->manifest_len == 0)
+        return write_small(ctx, d, "message.sig", raw->sig, raw->sig_len);
+    if ((rc = write_small(ctx, d, "manifest.json", raw->manifest, raw->manifest_len)) !=
+        ENVELOPE_OK)
+        return rc;
+    return write_small(ctx, d, "manifest.sig", raw->sig, raw->sig_len);
+}
+
 /* The message goes to an unnamed file inside the private temporary
  * directory and gets its name, which is known only from the archive, once
  * it has been verified. */
@@ -252,9 +271,7 @@ envelope_rc envelope_open_extract(envelope_ctx *ctx, const envelope_open_opts *o
         goto out;
     if ((rc = open_into(ctx, opts, &in, &msg, &raw, &r)) != ENVELOPE_OK ||
         (rc = out_dir_name_message(ctx, &d, fd, envelope_result_name(r))) != ENVELOPE_OK ||
-        (rc = write_small(ctx, &d, "manifest.json", raw.manifest, raw.manifest_len)) !=
-            ENVELOPE_OK ||
-        (rc = write_small(ctx, &d, "manifest.sig", raw.sig, raw.sig_len)) != ENVELOPE_OK ||
+        (rc = write_signature(ctx, &d, &raw)) != ENVELOPE_OK ||
         (rc = out_dir_commit(ctx, &d)) != ENVELOPE_OK)
         goto out;
     if (result) {
