@@ -1,20 +1,133 @@
-/* The compat format (DESIGN.md section 5). */
+/* The compat format (DESIGN.md section 5): the tutorial's message.enc. One
+ * RSA-OAEP-SHA-256 ciphertext over a gzip'd tar of message.sig (ECDSA
+ * P-521/SHA-512 over the raw message) and the message. It has no recipient
+ * binding, so open accepts it only when asked to. */
 #include "compat.h"
 
+#include <archive.h>
+#include <archive_entry.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <string.h>
+
+#include "buf.h"
 #include "context.h"
+#include "opts.h"
+
+#define OAEP_SHA256_OVERHEAD 66 /* 2 * 32 + 2 */
+
+static la_ssize_t to_bytes(struct archive *a, void *arg, const void *p, size_t n)
+{
+    (void)a;
+    return bytes_append(arg, p, n) == 0 ? (la_ssize_t)n : -1;
+}
+
+static int add_entry(struct archive *a, const char *name, const uint8_t *p, size_t n,
+                     time_t mtime)
+{
+    struct archive_entry *e = archive_entry_new();
+    int ok;
+
+    if (e == NULL)
+        return 0;
+    archive_entry_set_pathname_utf8(e, name);
+    archive_entry_set_filetype(e, AE_IFREG);
+    archive_entry_set_perm(e, 0600);
+    archive_entry_set_size(e, (la_int64_t)n);
+    archive_entry_set_mtime(e, mtime, 0);
+    ok = archive_write_header(a, e) == ARCHIVE_OK &&
+         (n == 0 || archive_write_data(a, p, n) == (la_ssize_t)n);
+    archive_entry_free(e);
+    return ok;
+}
+
+/* The gzip'd ustar archive of message.sig then the message, as
+ * `tar -czf message.tar.gz message.sig message` makes it. */
+static envelope_rc compat_archive(envelope_ctx *ctx, const char *name, const uint8_t *msg,
+                                  size_t msg_len, const uint8_t *sig, size_t sig_len,
+                                  time_t mtime, struct bytes *out)
+{
+    struct archive *a = archive_write_new();
+    int ok;
+
+    out->len = 0;
+    /* Blocking applies to the compressed stream: leave it unpadded. */
+    ok = a && archive_write_set_format_ustar(a) == ARCHIVE_OK &&
+         archive_write_add_filter_gzip(a) == ARCHIVE_OK &&
+         archive_write_set_bytes_in_last_block(a, 1) == ARCHIVE_OK &&
+         archive_write_open2(a, out, NULL, to_bytes, NULL, NULL) == ARCHIVE_OK &&
+         add_entry(a, "message.sig", sig, sig_len, mtime) &&
+         add_entry(a, name, msg, msg_len, mtime) && archive_write_close(a) == ARCHIVE_OK;
+    if (a)
+        archive_write_free(a);
+    return ok ? ENVELOPE_OK : fail(ctx, ENVELOPE_E_INTERNAL, "building the compat archive");
+}
+
+static envelope_rc check_fits(envelope_ctx *ctx, size_t archive_len, size_t limit,
+                              unsigned bits)
+{
+    if (archive_len <= limit)
+        return ENVELOPE_OK;
+    return fail(ctx, ENVELOPE_E_COMPAT_TOO_LARGE,
+                "the compat archive takes %zu bytes; RSA-%u with OAEP-SHA-256 holds at most "
+                "%zu: use the default format, which has no size limit",
+                archive_len, bits, limit);
+}
+
+static envelope_rc read_small_message(envelope_ctx *ctx, uint64_t size, size_t limit,
+                                      const struct source *in, uint8_t *buf, unsigned bits)
+{
+    size_t got;
+    envelope_rc rc;
+
+    if (size > limit)
+        return check_fits(ctx, (size_t)(size > SIZE_MAX ? SIZE_MAX : size), limit, bits);
+    if ((rc = source_read_full(ctx, in, buf, (size_t)size, &got)) != ENVELOPE_OK)
+        return rc;
+    if (got != size)
+        return fail(ctx, ENVELOPE_E_IO, "input ended after %zu of %llu bytes", got,
+                    (unsigned long long)size);
+    if (size >= MANIFEST_PREFIX_LEN && memcmp(buf, MANIFEST_PREFIX, MANIFEST_PREFIX_LEN) == 0)
+        return fail(ctx, ENVELOPE_E_INVALID_ARGUMENT,
+                    "a message that begins like a v1 manifest cannot be sent in compat format");
+    return ENVELOPE_OK;
+}
 
 envelope_rc seal_compat(envelope_ctx *ctx, const envelope_seal_opts *opts, uint64_t size,
                         const struct source *in, const struct sink *out)
 {
-    (void)opts;
-    (void)size;
-    (void)in;
-    (void)out;
-    return fail(ctx, ENVELOPE_E_UNSUPPORTED, "the compat format is not available in this version");
-}
+    uint8_t msg[WRAPPED_MAX], sig[SIG_MAX], wrapped[WRAPPED_MAX];
+    size_t sig_len, wrapped_len, limit;
+    struct bytes archive = {.secret = 1};
+    time_t mtime = opts->created ? opts->created : time(NULL);
+    envelope_key *to;
+    envelope_rc rc;
 
-envelope_rc open_any(envelope_ctx *ctx, const envelope_open_opts *opts, const struct source *in,
-                     const struct sink *msg, struct opened *raw, envelope_result *result)
-{
-    return open_envelope(ctx, opts, in, msg, raw, result);
+    if (opts->sign_key == NULL || opts->n_recipients != 1)
+        return fail(ctx, ENVELOPE_E_INVALID_ARGUMENT,
+                    "the compat format takes a signing key and exactly one recipient");
+    to = opts->recipients[0];
+    limit = envelope_key_bits(to) / 8 - OAEP_SHA256_OVERHEAD;
+    if ((rc = read_small_message(ctx, size, limit, in, msg, envelope_key_bits(to))) !=
+        ENVELOPE_OK)
+        goto out;
+    /* Check the size with a worst-case signature before anything costs a
+     * KMS call, then again with the real one. */
+    if (RAND_bytes(sig, SIG_MAX) != 1 ||
+        (rc = compat_archive(ctx, opts->name, msg, (size_t)size, sig, SIG_MAX, mtime,
+                             &archive)) != ENVELOPE_OK ||
+        (rc = check_fits(ctx, archive.len, limit, envelope_key_bits(to))) != ENVELOPE_OK ||
+        (rc = key_sign(ctx, opts->sign_key, msg, (size_t)size, sig, &sig_len)) != ENVELOPE_OK ||
+        (rc = compat_archive(ctx, opts->name, msg, (size_t)size, sig, sig_len, mtime,
+                             &archive)) != ENVELOPE_OK ||
+        (rc = check_fits(ctx, archive.len, limit, envelope_key_bits(to))) != ENVELOPE_OK ||
+        (rc = key_wrap(ctx, to, archive.p, archive.len, wrapped, &wrapped_len)) != ENVELOPE_OK)
+        goto out;
+    if (out->write(out->arg, wrapped, wrapped_len) != 0)
+        rc = fail(ctx, ENVELOPE_E_IO, "writing the envelope");
+out:
+    OPENSSL_cleanse(msg, sizeof(msg));
+    bytes_free(&archive);
+    return rc;
 }

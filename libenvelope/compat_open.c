@@ -1,0 +1,186 @@
+/* Opening: tell v1 from compat by the first bytes, and open compat
+ * envelopes, when allowed, under the same strict entry rules as v1. */
+#include <archive.h>
+#include <archive_entry.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <string.h>
+
+#include "buf.h"
+#include "compat.h"
+#include "context.h"
+#include "opts.h"
+
+#define COMPAT_IN_MAX (WRAPPED_MAX + 1)
+
+/* Hands out bytes already read, then reads on. */
+struct replay {
+    const uint8_t *p;
+    size_t left;
+    const struct source *inner;
+};
+
+static ssize_t replay_read(void *arg, uint8_t *buf, size_t len)
+{
+    struct replay *r = arg;
+    size_t n = len < r->left ? len : r->left;
+
+    if (n == 0)
+        return r->inner->read(r->inner->arg, buf, len);
+    memcpy(buf, r->p, n);
+    r->p += n;
+    r->left -= n;
+    return (ssize_t)n;
+}
+
+static envelope_rc read_entry(envelope_ctx *ctx, struct archive *a, const char *want,
+                              size_t max, uint8_t *buf, size_t *len, char *name)
+{
+    struct archive_entry *e;
+    const char *path, *why;
+    la_ssize_t n;
+    uint8_t extra;
+
+    if (archive_read_next_header(a, &e) != ARCHIVE_OK)
+        return fail(ctx, ENVELOPE_E_BAD_ARCHIVE, "compat archive: %s",
+                    archive_error_string(a) ? archive_error_string(a) : "entry missing");
+    path = archive_entry_pathname_utf8(e);
+    if (path == NULL || archive_entry_filetype(e) != AE_IFREG ||
+        archive_entry_hardlink(e) != NULL || archive_entry_symlink(e) != NULL ||
+        archive_entry_sparse_count(e) != 0 || archive_entry_size(e) < 0 ||
+        (uint64_t)archive_entry_size(e) > max)
+        return fail(ctx, ENVELOPE_E_BAD_ARCHIVE, "compat archive: entry is not a small "
+                                                 "regular file");
+    if (want ? strcmp(path, want) != 0
+             : message_name_check(path, strlen(path), &why) != 0 || strcmp(path, "message.sig") == 0)
+        return fail(ctx, ENVELOPE_E_BAD_ARCHIVE, "compat archive: unexpected entry \"%.64s\"",
+                    path);
+    if (name)
+        strcpy(name, path);
+    n = archive_read_data(a, buf, (size_t)archive_entry_size(e));
+    if (n != archive_entry_size(e) || archive_read_data(a, &extra, 1) != 0)
+        return fail(ctx, ENVELOPE_E_BAD_ARCHIVE, "compat archive: entry size mismatch");
+    *len = (size_t)n;
+    return ENVELOPE_OK;
+}
+
+/* message.sig, then the message, then nothing: gzip'd tar only. */
+static envelope_rc unpack(envelope_ctx *ctx, const uint8_t *p, size_t n, struct opened *raw,
+                          uint8_t *msg, size_t *msg_len, char *name)
+{
+    struct archive *a = archive_read_new();
+    struct archive_entry *e;
+    envelope_rc rc;
+
+    if (a == NULL)
+        return fail(ctx, ENVELOPE_E_NOMEM, "archive reader");
+    if (archive_read_support_filter_gzip(a) != ARCHIVE_OK ||
+        archive_read_support_format_tar(a) != ARCHIVE_OK ||
+        archive_read_open_memory(a, p, n) != ARCHIVE_OK) {
+        rc = fail(ctx, ENVELOPE_E_BAD_ARCHIVE, "compat archive: not a gzip'd tar");
+        goto out;
+    }
+    if ((rc = read_entry(ctx, a, "message.sig", SIG_MAX, raw->sig, &raw->sig_len, NULL)) !=
+            ENVELOPE_OK ||
+        (rc = read_entry(ctx, a, NULL, WRAPPED_MAX, msg, msg_len, name)) != ENVELOPE_OK)
+        goto out;
+    if (archive_filter_code(a, 0) != ARCHIVE_FILTER_GZIP)
+        rc = fail(ctx, ENVELOPE_E_BAD_ARCHIVE, "compat archive is not gzip'd");
+    else if (archive_read_next_header(a, &e) != ARCHIVE_EOF)
+        rc = fail(ctx, ENVELOPE_E_BAD_ARCHIVE, "compat archive: more than two entries");
+out:
+    archive_read_free(a);
+    return rc;
+}
+
+static envelope_rc verify_compat(envelope_ctx *ctx, const envelope_open_opts *opts,
+                                 const uint8_t *msg, size_t len, const struct opened *raw,
+                                 envelope_result *result)
+{
+    envelope_rc rc;
+
+    /* A v1 manifest is signed by the same keys: replayed as a compat
+     * message with its manifest.sig it would verify. */
+    if (len >= MANIFEST_PREFIX_LEN && memcmp(msg, MANIFEST_PREFIX, MANIFEST_PREFIX_LEN) == 0)
+        return fail(ctx, ENVELOPE_E_COMPAT_REFUSED,
+                    "compat message is a v1 manifest: a replayed signature");
+    for (size_t i = 0; i < opts->n_trusted; i++) {
+        rc = key_verify(ctx, opts->trusted[i], msg, len, raw->sig, raw->sig_len);
+        if (rc == ENVELOPE_OK)
+            return envelope_key_fingerprint(ctx, opts->trusted[i], result->signer);
+        if (rc != ENVELOPE_E_UNTRUSTED_SIGNER)
+            return rc;
+    }
+    return fail(ctx, ENVELOPE_E_UNTRUSTED_SIGNER,
+                "message.sig verifies under none of the %zu trusted keys", opts->n_trusted);
+}
+
+static envelope_rc open_compat(envelope_ctx *ctx, const envelope_open_opts *opts,
+                               const uint8_t *ct, size_t ct_len, const struct sink *out,
+                               struct opened *raw, envelope_result *result)
+{
+    uint8_t archive[WRAPPED_MAX], msg[WRAPPED_MAX], digest[64];
+    size_t archive_len, msg_len;
+    envelope_rc rc;
+
+    memset(raw, 0, sizeof(*raw));
+    if ((rc = key_unwrap(ctx, opts->decrypt_key, ct, ct_len, archive, sizeof(archive),
+                         &archive_len)) != ENVELOPE_OK ||
+        (rc = unpack(ctx, archive, archive_len, raw, msg, &msg_len, result->manifest.name)) !=
+            ENVELOPE_OK ||
+        (rc = verify_compat(ctx, opts, msg, msg_len, raw, result)) != ENVELOPE_OK)
+        goto out;
+    if (opts->max_size && msg_len > opts->max_size) {
+        rc = fail(ctx, ENVELOPE_E_TOO_LARGE, "message of %zu bytes; the limit is %llu", msg_len,
+                  (unsigned long long)opts->max_size);
+        goto out;
+    }
+    if (EVP_Digest(msg, msg_len, digest, NULL, EVP_sha512(), NULL) != 1) {
+        rc = fail_ossl(ctx, ENVELOPE_E_INTERNAL, "SHA-512");
+        goto out;
+    }
+    if (out->write(out->arg, msg, msg_len) != 0) {
+        rc = fail(ctx, ENVELOPE_E_IO, "writing the message");
+        goto out;
+    }
+    hex_lower(digest, sizeof(digest), result->manifest.sha512);
+    result->manifest.size = msg_len;
+    result->format = ENVELOPE_FORMAT_COMPAT;
+out:
+    OPENSSL_cleanse(archive, sizeof(archive));
+    OPENSSL_cleanse(msg, sizeof(msg));
+    return rc;
+}
+
+envelope_rc open_any(envelope_ctx *ctx, const envelope_open_opts *opts, const struct source *in,
+                     const struct sink *msg, struct opened *raw, envelope_result *result)
+{
+    uint8_t first[COMPAT_IN_MAX];
+    size_t got, more;
+    struct replay replay = {first, 0, in};
+    struct source again = {replay_read, &replay};
+    envelope_rc rc;
+
+    if (opts == NULL || opts->decrypt_key == NULL || opts->n_trusted == 0)
+        return open_envelope(ctx, opts, in, msg, raw, result); /* names what is missing */
+    if ((rc = source_read_full(ctx, in, first, MAGIC_LEN, &got)) != ENVELOPE_OK)
+        return rc;
+    if (got == MAGIC_LEN && memcmp(first, MAGIC, MAGIC_LEN) == 0) {
+        replay.left = got;
+        return open_envelope(ctx, opts, &again, msg, raw, result);
+    }
+    if (got == 0)
+        return fail(ctx, ENVELOPE_E_NOT_ENVELOPE, "empty input");
+    if ((rc = source_read_full(ctx, in, first + got, sizeof(first) - got, &more)) !=
+        ENVELOPE_OK)
+        return rc;
+    got += more;
+    if (got != 256 && got != 384 && got != 512)
+        return fail(ctx, ENVELOPE_E_NOT_ENVELOPE, "no envelope magic, and %zu bytes is not "
+                                                  "the size of a compat envelope", got);
+    if (!opts->allow_compat)
+        return fail(ctx, ENVELOPE_E_COMPAT_REFUSED,
+                    "this looks like a compat (tutorial) envelope: it lacks the binding of "
+                    "signature to recipient; open it anyway with --allow-compat");
+    return open_compat(ctx, opts, first, got, msg, raw, result);
+}
