@@ -2,10 +2,14 @@
 #include "testutil.h"
 
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -99,4 +103,205 @@ int run_suite(Suite *s)
     failed = srunner_ntests_failed(sr);
     srunner_free(sr);
     return failed;
+}
+
+/* ------------------------------------------------------------ environment */
+
+int test_slow(void)
+{
+    const char *v = getenv("ENVELOPE_TEST_SLOW");
+
+    return !(v && strcmp(v, "0") == 0);
+}
+
+envelope_ctx *new_ctx(void)
+{
+    envelope_ctx *ctx = NULL;
+
+    ck_assert_int_eq(envelope_ctx_new(&ctx), ENVELOPE_OK);
+    return ctx;
+}
+
+/* ------------------------------------------------------------------ bytes */
+
+static int hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+uint8_t *hex_decode(const char *hex, size_t *len)
+{
+    size_t n = strlen(hex);
+    uint8_t *p;
+
+    ck_assert_msg(n % 2 == 0, "odd hex length %zu", n);
+    p = malloc(n / 2 + 1);
+    ck_assert_ptr_nonnull(p);
+    for (size_t i = 0; i < n / 2; i++) {
+        int hi = hex_digit(hex[2 * i]), lo = hex_digit(hex[2 * i + 1]);
+
+        ck_assert_msg(hi >= 0 && lo >= 0, "bad hex at %zu", 2 * i);
+        p[i] = (uint8_t)(hi << 4 | lo);
+    }
+    *len = n / 2;
+    return p;
+}
+
+static void digest_hex(const EVP_MD *md, const uint8_t *p, size_t n, char *out)
+{
+    uint8_t d[EVP_MAX_MD_SIZE];
+    unsigned dn = 0;
+    static const char digits[] = "0123456789abcdef";
+
+    ck_assert_int_eq(EVP_Digest(p, n, d, &dn, md, NULL), 1);
+    for (unsigned i = 0; i < dn; i++) {
+        out[2 * i] = digits[d[i] >> 4];
+        out[2 * i + 1] = digits[d[i] & 15];
+    }
+    out[2 * dn] = '\0';
+}
+
+void sha512_hex(const uint8_t *p, size_t n, char out[129])
+{
+    digest_hex(EVP_sha512(), p, n, out);
+}
+
+void sha256_hex(const uint8_t *p, size_t n, char out[65])
+{
+    digest_hex(EVP_sha256(), p, n, out);
+}
+
+uint8_t *fd_contents(int fd, size_t *len)
+{
+    size_t cap = 65536, n = 0;
+    uint8_t *p = malloc(cap + 1);
+    ssize_t r;
+
+    ck_assert_ptr_nonnull(p);
+    ck_assert_int_eq(lseek(fd, 0, SEEK_SET), 0);
+    while ((r = read(fd, p + n, cap - n)) != 0) {
+        ck_assert_msg(r > 0, "read: %s", strerror(errno));
+        n += (size_t)r;
+        if (n == cap) {
+            cap *= 2;
+            p = realloc(p, cap + 1);
+            ck_assert_ptr_nonnull(p);
+        }
+    }
+    p[n] = '\0';
+    *len = n;
+    return p;
+}
+
+uint8_t *read_file(const char *path, size_t *len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    uint8_t *p;
+
+    ck_assert_msg(fd >= 0, "%s: %s", path, strerror(errno));
+    p = fd_contents(fd, len);
+    close(fd);
+    return p;
+}
+
+void write_file(const char *path, const uint8_t *p, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+
+    ck_assert_msg(f != NULL, "%s: %s", path, strerror(errno));
+    ck_assert_uint_eq(fwrite(p, 1, n, f), n);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+int mem_fd(const uint8_t *p, size_t n)
+{
+    int fd = memfd_create("envelope-test", MFD_CLOEXEC);
+    size_t done = 0;
+
+    ck_assert_msg(fd >= 0, "memfd_create: %s", strerror(errno));
+    while (done < n) {
+        ssize_t w = write(fd, p + done, n - done);
+
+        ck_assert_msg(w > 0, "write: %s", strerror(errno));
+        done += (size_t)w;
+    }
+    ck_assert_int_eq(lseek(fd, 0, SEEK_SET), 0);
+    return fd;
+}
+
+/* ------------------------------------------------------- whole envelopes */
+
+envelope_seal_opts *seal_opts_for(envelope_ctx *ctx, envelope_key *const *recipients,
+                                  size_t n, time_t created)
+{
+    envelope_seal_opts *opts = NULL;
+    envelope_key *signer = load_test_key(ctx, "signer.pem");
+
+    ck_assert_int_eq(envelope_seal_opts_new(&opts), ENVELOPE_OK);
+    ck_assert_rc(envelope_seal_opts_set_sign_key(opts, signer), ENVELOPE_OK);
+    for (size_t i = 0; i < n; i++)
+        ck_assert_rc(envelope_seal_opts_add_recipient(opts, recipients[i]), ENVELOPE_OK);
+    if (created)
+        envelope_seal_opts_set_created(opts, created);
+    envelope_key_free(signer);
+    return opts;
+}
+
+envelope_open_opts *open_opts_for(envelope_ctx *ctx, envelope_key *decrypt)
+{
+    envelope_open_opts *opts = NULL;
+    envelope_key *trusted = load_test_key(ctx, "signer.pub");
+
+    ck_assert_int_eq(envelope_open_opts_new(&opts), ENVELOPE_OK);
+    ck_assert_rc(envelope_open_opts_set_decrypt_key(opts, decrypt), ENVELOPE_OK);
+    ck_assert_rc(envelope_open_opts_add_trusted_key(opts, trusted), ENVELOPE_OK);
+    envelope_key_free(trusted);
+    return opts;
+}
+
+uint8_t *seal_to_alice(envelope_ctx *ctx, const uint8_t *msg, size_t n, size_t *len)
+{
+    envelope_key *alice = load_test_key(ctx, "alice.pub");
+    envelope_seal_opts *opts = seal_opts_for(ctx, &alice, 1, TEST_CREATED);
+    uint8_t *env = NULL;
+    envelope_rc rc = envelope_seal_mem(ctx, opts, msg, n, &env, len);
+
+    ck_assert_msg(rc == ENVELOPE_OK, "seal: %s (%s)", envelope_rc_name(rc),
+                  envelope_ctx_detail(ctx));
+    envelope_seal_opts_free(opts);
+    envelope_key_free(alice);
+    return env;
+}
+
+void assert_open_fails(envelope_ctx *ctx, const envelope_open_opts *opts, const uint8_t *env,
+                       size_t len, envelope_rc want, const char *scratch, int file_too,
+                       const char *what)
+{
+    uint8_t *out = (uint8_t *)"not touched";
+    size_t out_len = 12345;
+    envelope_result *result = (envelope_result *)&out_len;
+    envelope_rc rc = envelope_open_mem(ctx, opts, env, len, &out, &out_len, &result);
+    char path[PATH_MAX];
+    int fd;
+
+    ck_assert_msg(rc == want, "%s: open_mem gave %s (%s), want %s", what, envelope_rc_name(rc),
+                  envelope_ctx_detail(ctx), envelope_rc_name(want));
+    ck_assert_msg(out == NULL && out_len == 0 && result == NULL, "%s: output left", what);
+    if (!file_too)
+        return;
+    snprintf(path, sizeof(path), "%s/out", scratch);
+    fd = mem_fd(env, len);
+    result = (envelope_result *)&out_len;
+    rc = envelope_open_file(ctx, opts, fd, path, 0, &result);
+    close(fd);
+    ck_assert_msg(rc == want, "%s: open_file gave %s (%s), want %s", what,
+                  envelope_rc_name(rc), envelope_ctx_detail(ctx), envelope_rc_name(want));
+    ck_assert_msg(result == NULL, "%s: result left", what);
+    ck_assert_msg(count_entries(scratch) == 0, "%s: files left in %s", what, scratch);
 }

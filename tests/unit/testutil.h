@@ -5,6 +5,7 @@
 #include <check.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "envelope.h"
 
@@ -28,5 +29,51 @@ int run_suite(Suite *s);
         ck_assert_msg(got_ == want_, "got %s, want %s", envelope_rc_name(got_),        \
                       envelope_rc_name(want_));                                        \
     } while (0)
+
+/* ------------------------------------------------------------ environment */
+
+/* 0 when ENVELOPE_TEST_SLOW=0 (the valgrind run): skip the largest cases
+ * and sample the long sweeps; 1 otherwise. */
+int test_slow(void);
+/* A context, failing the test if none can be had. */
+envelope_ctx *new_ctx(void);
+
+/* ------------------------------------------------------------------ bytes */
+
+/* Decodes lowercase or uppercase hex (no separators) into a malloc'd buffer;
+ * *len is its length. Fails the test on malformed hex. */
+uint8_t *hex_decode(const char *hex, size_t *len);
+/* Lowercase hex of SHA-512 / SHA-256 of p (out: 129 / 65 bytes with NUL). */
+void sha512_hex(const uint8_t *p, size_t n, char out[129]);
+void sha256_hex(const uint8_t *p, size_t n, char out[65]);
+/* Reads a whole file into a malloc'd buffer (NUL-terminated, not counted). */
+uint8_t *read_file(const char *path, size_t *len);
+void write_file(const char *path, const uint8_t *p, size_t n);
+/* An unnamed in-memory file holding p, positioned at its start. */
+int mem_fd(const uint8_t *p, size_t n);
+/* Everything from fd's start to its end (malloc'd). */
+uint8_t *fd_contents(int fd, size_t *len);
+
+/* ------------------------------------------------------- whole envelopes */
+
+/* 2023-11-14T22:13:20Z: the fixed creation time of reproducible manifests. */
+#define TEST_CREATED ((time_t)1700000000)
+
+/* Seal options: signed by tests/keys/signer.pem, to the given recipients;
+ * created fixed (a reproducible manifest) unless created is 0. */
+envelope_seal_opts *seal_opts_for(envelope_ctx *ctx, envelope_key *const *recipients,
+                                  size_t n, time_t created);
+/* Open options: decrypt with key, trust tests/keys/signer.pub. */
+envelope_open_opts *open_opts_for(envelope_ctx *ctx, envelope_key *decrypt);
+/* Seals msg to alice (RSA-2048) with the options above; *len set. */
+uint8_t *seal_to_alice(envelope_ctx *ctx, const uint8_t *msg, size_t n, size_t *len);
+
+/* Opens env with envelope_open_mem and envelope_open_file (into an empty
+ * scratch directory) and asserts both fail with want, that the memory
+ * output and the result are NULL and that the directory is left empty.
+ * file_too: 0 to try only envelope_open_mem (for long sweeps). */
+void assert_open_fails(envelope_ctx *ctx, const envelope_open_opts *opts, const uint8_t *env,
+                       size_t len, envelope_rc want, const char *scratch, int file_too,
+                       const char *what);
 
 #endif
