@@ -43,7 +43,7 @@ DEB_TEST   = python3 python3-cryptography python3-botocore python3-pytest awscli
 DEB_ALL    = $(DEB_BUILD) $(DEB_TEST)
 
 .PHONY: all deps check demo install uninstall clean unit-tests test-unit test-cli \
-        test-symbols test-kms-server test-kms test-reference test-python asan valgrind
+        test-symbols test-kms-server test-kms test-reference test-python test-memory asan valgrind
 
 all: $(SHLIB) $(B)/libenvelope.so $(STLIB) $(CLI)
 
@@ -110,6 +110,9 @@ test-kms-server:
 	@bash tests/kms-server/test_fidelity.sh
 	@/usr/bin/python3 -m pytest -q tests/kms-server
 
+test-memory: all
+	@bash tests/memory-bound.sh $(B)
+
 test-kms: all
 	$(call optional,tests/kms/run.sh,bash tests/kms/run.sh $(B))
 
@@ -122,7 +125,7 @@ test-python: all
 check: deps
 	@$(MAKE) --no-print-directory all unit-tests
 	@$(MAKE) --no-print-directory test-symbols test-unit test-cli test-reference \
-	    test-python test-kms-server test-kms
+	    test-python test-memory test-kms-server test-kms
 	@echo "make check: all suites passed"
 
 demo: deps
