@@ -13,6 +13,10 @@ envelope_rc header_peek(envelope_ctx *ctx, const uint8_t *p, size_t len, uint32_
     uint16_t flags;
 
     *header_len = 0;
+    /* Input that stops inside the magic, after bytes that match it, ends
+     * inside the header: truncated (FORMAT.md section 4), not foreign. */
+    if (len > 0 && len < MAGIC_LEN && memcmp(p, MAGIC, len) == 0)
+        return fail(ctx, ENVELOPE_E_TRUNCATED, "input ends inside the envelope magic");
     if (cur_take(&c, MAGIC_LEN, &magic) != 0 || memcmp(magic, MAGIC, MAGIC_LEN) != 0)
         return fail(ctx, ENVELOPE_E_NOT_ENVELOPE, "no envelope magic at the start");
     if (cur_u8(&c, &version) != 0 || cur_u8(&c, &suite) != 0 || cur_u16(&c, &flags) != 0 ||
