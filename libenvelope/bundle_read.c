@@ -110,13 +110,18 @@ envelope_rc bundle_next(struct bundle_reader *r, const char *want_name, uint64_t
                         char name[MESSAGE_NAME_MAX + 1], uint64_t *size)
 {
     struct archive_entry *e;
-    const char *path;
+    const char *path = NULL;
     envelope_rc rc;
+    locale_t previous;
     int ar;
 
     *size = 0;
     name[0] = '\0';
+    previous = bundle_utf8_enter();
     ar = archive_read_next_header(r->a, &e);
+    if (ar == ARCHIVE_OK)
+        path = archive_entry_pathname_utf8(e);
+    bundle_utf8_leave(previous);
     r->entries++;
     if (ar == ARCHIVE_EOF)
         return r->rc != ENVELOPE_OK ? r->rc
@@ -125,7 +130,6 @@ envelope_rc bundle_next(struct bundle_reader *r, const char *want_name, uint64_t
                                            want_name ? want_name : "the message");
     if (ar != ARCHIVE_OK)
         return archive_fail(r, "inner archive header");
-    path = archive_entry_pathname_utf8(e);
     if ((rc = check_entry(r, e, want_name, path)) != ENVELOPE_OK)
         return rc;
     *size = (uint64_t)archive_entry_size(e);

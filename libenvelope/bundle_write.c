@@ -49,6 +49,7 @@ envelope_rc bundle_writer_open(envelope_ctx *ctx, struct bundle_writer *w, time_
 envelope_rc bundle_write_header(struct bundle_writer *w, const char *name, uint64_t size)
 {
     struct archive_entry *e = archive_entry_new();
+    locale_t previous;
     int r;
 
     if (e == NULL)
@@ -60,7 +61,9 @@ envelope_rc bundle_write_header(struct bundle_writer *w, const char *name, uint6
     archive_entry_set_mtime(e, w->mtime, 0);
     archive_entry_set_uid(e, 0);
     archive_entry_set_gid(e, 0);
+    previous = bundle_utf8_enter();
     r = archive_write_header(w->a, e);
+    bundle_utf8_leave(previous);
     archive_entry_free(e);
     return r == ARCHIVE_OK ? ENVELOPE_OK : archive_fail(w, "archive header");
 }
