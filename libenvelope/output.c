@@ -15,6 +15,7 @@
 
 #include "buf.h"
 #include "context.h"
+#include "pipeline.h"
 
 static char *dir_of(const char *path)
 {
@@ -65,12 +66,21 @@ envelope_rc out_file_begin(envelope_ctx *ctx, struct out_file *f, const char *pa
     return ENVELOPE_OK;
 }
 
-static int link_unnamed(int fd, const char *to)
+/* Gives an O_TMPFILE file a name. linkat(AT_EMPTY_PATH) would need
+ * CAP_DAC_READ_SEARCH; the /proc link works for everyone. */
+static int link_unnamed(int fd, int dir_fd, const char *to)
 {
     char proc[64];
 
     snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-    return linkat(AT_FDCWD, proc, AT_FDCWD, to, AT_SYMLINK_FOLLOW);
+    return linkat(AT_FDCWD, proc, dir_fd, to, AT_SYMLINK_FOLLOW);
+}
+
+/* The error for a final link or rename that failed. */
+static envelope_rc placing_failed(envelope_ctx *ctx, const char *path)
+{
+    return errno == EEXIST ? fail(ctx, ENVELOPE_E_OUTPUT_EXISTS, "%s exists", path)
+                           : fail(ctx, ENVELOPE_E_IO, "%s: %s", path, strerror(errno));
 }
 
 envelope_rc out_file_commit(envelope_ctx *ctx, struct out_file *f, int force)
@@ -80,12 +90,12 @@ envelope_rc out_file_commit(envelope_ctx *ctx, struct out_file *f, int force)
 
     if (f->tmp_path == NULL) {
         if (!force) {
-            r = link_unnamed(f->fd, f->path);
+            r = link_unnamed(f->fd, AT_FDCWD, f->path);
         } else {
             /* Name it beside the target first: rename() replaces atomically. */
             if ((tmp = sibling_name(f->path)) == NULL)
                 return fail(ctx, ENVELOPE_E_NOMEM, "output path");
-            r = link_unnamed(f->fd, tmp);
+            r = link_unnamed(f->fd, AT_FDCWD, tmp);
             if (r == 0 && (r = rename(tmp, f->path)) != 0)
                 unlink(tmp);
             free(tmp);
@@ -98,8 +108,7 @@ envelope_rc out_file_commit(envelope_ctx *ctx, struct out_file *f, int force)
         r = rename(f->tmp_path, f->path);
     }
     if (r != 0)
-        return errno == EEXIST ? fail(ctx, ENVELOPE_E_OUTPUT_EXISTS, "%s exists", f->path)
-                               : fail(ctx, ENVELOPE_E_IO, "%s: %s", f->path, strerror(errno));
+        return placing_failed(ctx, f->path);
     free(f->tmp_path);
     f->tmp_path = NULL;
     return ENVELOPE_OK;
@@ -157,26 +166,9 @@ static envelope_rc copy_loop(envelope_ctx *ctx, int from, envelope_write_fn writ
     return ENVELOPE_OK;
 }
 
-static int write_fd(void *arg, const uint8_t *buf, size_t len)
-{
-    int fd = *(int *)arg;
-
-    while (len > 0) {
-        ssize_t w = write(fd, buf, len);
-
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        buf += w;
-        len -= (size_t)w;
-    }
-    return 0;
-}
-
 envelope_rc copy_fd_from_here(envelope_ctx *ctx, int from, int to, uint64_t *n)
 {
-    return copy_loop(ctx, from, write_fd, &to, n);
+    return copy_loop(ctx, from, fd_write, &to, n);
 }
 
 envelope_rc copy_fd_to_cb(envelope_ctx *ctx, int from, envelope_write_fn write, void *arg)
@@ -190,7 +182,7 @@ envelope_rc copy_fd_to_cb(envelope_ctx *ctx, int from, envelope_write_fn write, 
 
 envelope_rc copy_fd(envelope_ctx *ctx, int from, int to)
 {
-    return copy_fd_to_cb(ctx, from, write_fd, &to);
+    return copy_fd_to_cb(ctx, from, fd_write, &to);
 }
 
 envelope_rc out_dir_begin(envelope_ctx *ctx, struct out_dir *d, const char *path)
@@ -225,8 +217,7 @@ envelope_rc out_dir_create(envelope_ctx *ctx, struct out_dir *d, const char *nam
 envelope_rc out_dir_commit(envelope_ctx *ctx, struct out_dir *d)
 {
     if (renameat2(AT_FDCWD, d->tmp_path, AT_FDCWD, d->path, RENAME_NOREPLACE) != 0)
-        return errno == EEXIST ? fail(ctx, ENVELOPE_E_OUTPUT_EXISTS, "%s exists", d->path)
-                               : fail(ctx, ENVELOPE_E_IO, "%s: %s", d->path, strerror(errno));
+        return placing_failed(ctx, d->path);
     free(d->tmp_path);
     d->tmp_path = NULL;
     return ENVELOPE_OK;
@@ -256,17 +247,14 @@ void out_dir_abort(struct out_dir *d)
 envelope_rc out_dir_name_message(envelope_ctx *ctx, struct out_dir *d, int fd, const char *name)
 {
     struct stat st;
-    char proc[64];
     int r;
 
     if (fstat(fd, &st) != 0)
         return fail(ctx, ENVELOPE_E_IO, "message file: %s", strerror(errno));
-    if (st.st_nlink == 0) {
-        snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-        r = linkat(AT_FDCWD, proc, d->dir_fd, name, AT_SYMLINK_FOLLOW);
-    } else {
+    if (st.st_nlink == 0)
+        r = link_unnamed(fd, d->dir_fd, name);
+    else
         r = renameat(d->dir_fd, ".message.partial", d->dir_fd, name);
-    }
     return r == 0 ? ENVELOPE_OK
                   : fail(ctx, ENVELOPE_E_IO, "%s/%s: %s", d->path, name, strerror(errno));
 }
