@@ -1,0 +1,584 @@
+"""seal, open and their streaming variants, and inspect."""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import datetime as _dt
+import math
+import os
+import tempfile
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO, Callable, Iterable, Iterator, Optional, Tuple, Union
+
+from . import _lib
+from ._call import Borrowed, CallbackGuard, Context, c_str, check_uint64, fail, lib, take_bytes
+from ._streams import Input, Output, PathLike, is_path, path_arg, read_callback, write_callback
+from .errors import ErrorCode
+from .keys import Key, KeyKind, require_key
+
+MAX_RECIPIENTS = 16
+MAX_TRUSTED = 64
+HEADER_MAX = 65536
+_FORMATS = {1: "v1", 2: "compat"}
+
+Progress = Callable[[int, int], Any]
+Keys = Union[Key, Iterable[Key]]
+Age = Union[int, float, _dt.timedelta]
+
+
+@dataclass(frozen=True)
+class Opened:
+    """What :func:`open` and the streaming variants verified and released.
+
+    Attributes:
+        message: the message (only from :func:`open`; None when it was
+            written to a file or directory).
+        name: the message's name, as signed.
+        size: its size in bytes.
+        sha512: its SHA-512, 128 lowercase hex digits.
+        signer: the fingerprint of the trusted key that verified it.
+        signer_hint: the identities the sender claimed for itself (a hint).
+        recipients: the recipients as the manifest names them; each entry
+            holds one recipient's identities separated by spaces.
+        created: when it was sealed (aware, UTC); None for compat envelopes.
+        format: ``"v1"`` or ``"compat"``.
+        path: where the message was written (:func:`open_file` to a path,
+            :func:`open_extract`), else None.
+    """
+
+    message: Optional[bytes] = field(repr=False)
+    name: str
+    size: int
+    sha512: str
+    signer: str
+    signer_hint: str
+    recipients: Tuple[str, ...]
+    created: Optional[_dt.datetime]
+    format: str
+    path: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Stanza:
+    """One recipient stanza of the cleartext header."""
+
+    label: str  #: the recipient's key identities, "" when hidden
+    bits: int  #: the RSA modulus size the wrapped key implies
+
+    @property
+    def hidden(self) -> bool:
+        return not self.label
+
+
+@dataclass(frozen=True)
+class Info:
+    """The cleartext header of an envelope: nothing here is verified."""
+
+    version: int
+    suite: int
+    chunk_size: int
+    header_size: int
+    payload_size: int  #: bytes after the header; 0 when unknown (a stream)
+    recipients: Tuple[Stanza, ...]
+
+
+# ------------------------------------------------------------ arguments
+
+
+def _key_list(keys: Any, what: str) -> Tuple[Key, ...]:
+    if isinstance(keys, Key):
+        return (keys,)
+    if isinstance(keys, (str, bytes, os.PathLike)):
+        raise TypeError(f"{what} must be envelope.Key objects; load paths with Key.load()")
+    try:
+        return tuple(keys)
+    except TypeError:
+        raise TypeError(f"{what} must be a Key or an iterable of Keys, "
+                        f"not {type(keys).__name__}") from None
+
+
+def _recipients(recipients: Any) -> Tuple[Key, ...]:
+    keys = _key_list(recipients, "recipients")
+    if not 1 <= len(keys) <= MAX_RECIPIENTS:
+        fail(ErrorCode.TOO_MANY_RECIPIENTS,
+             f"{len(keys)} recipients given; 1 to {MAX_RECIPIENTS} are allowed")
+    for i, key in enumerate(keys):
+        require_key(key, KeyKind.ENCRYPTION, False, f"recipient {i + 1}")
+    return keys
+
+
+def _verify_keys(verify_keys: Any) -> Tuple[Key, ...]:
+    keys = _key_list(verify_keys, "verify_keys")
+    if not 1 <= len(keys) <= MAX_TRUSTED:
+        fail(ErrorCode.INVALID_ARGUMENT,
+             f"{len(keys)} verify keys given; 1 to {MAX_TRUSTED} are allowed")
+    for i, key in enumerate(keys):
+        require_key(key, KeyKind.SIGNING, False, f"verify key {i + 1}")
+    return keys
+
+
+def _name(name: Any) -> bytes:
+    if not isinstance(name, str):
+        raise TypeError(f"name must be str, not {type(name).__name__}")
+    try:
+        raw = name.encode("utf-8")
+    except UnicodeEncodeError:
+        raw = None
+    if raw is None or b"\0" in raw:
+        # C would cut the name at a NUL: refuse rather than sign another name.
+        fail(ErrorCode.BAD_NAME, f"name {name!r} is not allowed: it must be UTF-8 text "
+             "without NUL")
+    return raw
+
+
+def _created(created: Any) -> int:
+    if isinstance(created, _dt.datetime):
+        if created.tzinfo is None:
+            raise ValueError("created must be an aware datetime (e.g. with tzinfo=timezone.utc)")
+        created = math.floor(created.timestamp())
+    if isinstance(created, bool) or not isinstance(created, int):
+        raise TypeError(f"created must be a datetime or an int, not {type(created).__name__}")
+    if not 1 <= created < 2**63:
+        raise ValueError("created must be after 1970-01-01T00:00:00Z")
+    return created
+
+
+def _max_size(max_size: Any) -> int:
+    if max_size is None:
+        return 0
+    return check_uint64(max_size, "max_size", minimum=1)
+
+
+def _max_age(max_age: Any) -> int:
+    if max_age is None:
+        return 0
+    if isinstance(max_age, _dt.timedelta):
+        max_age = max_age.total_seconds()
+    if isinstance(max_age, float):
+        if not math.isfinite(max_age):
+            raise ValueError("max_age must be finite; use None for no limit")
+        max_age = math.floor(max_age)  # whole seconds; rounding down is the stricter choice
+    return check_uint64(max_age, "max_age (whole seconds)", minimum=1)
+
+
+def _progress(progress: Optional[Progress], guard: CallbackGuard):
+    if progress is None:
+        return _lib.PROGRESS_FN()
+    if not callable(progress):
+        raise TypeError("progress must be callable")
+
+    def report(_arg: Optional[int], done: int, total: int) -> int:
+        return 1 if progress(done, total) else 0
+
+    return _lib.PROGRESS_FN(guard.wrap(report, 1))
+
+
+# -------------------------------------------------------------- options
+
+
+def _check_set(rc: int, detail: str, *, kms: bool = False) -> None:
+    # Option setters report through their return code alone.
+    if rc != ErrorCode.OK:
+        fail(rc, detail, kms=kms)
+
+
+@contextlib.contextmanager
+def _seal_opts(sign_key: Key, recipients: Keys, name: Optional[str], hide: bool,
+               created: Any, progress_fn: Any) -> Iterator[Any]:
+    require_key(sign_key, KeyKind.SIGNING, True, "sign_key")
+    keys = _recipients(recipients)
+    raw_name = _name(name) if name is not None else None
+    when = _created(created) if created is not None else None
+    opts = _lib.SealOptsP()
+    _check_set(lib.envelope_seal_opts_new(ctypes.byref(opts)), "seal options")
+    try:
+        with sign_key._borrow() as ptr:
+            _check_set(lib.envelope_seal_opts_set_sign_key(opts, ptr), "sign_key",
+                       kms=sign_key.is_kms)
+        for i, key in enumerate(keys):
+            with key._borrow() as ptr:
+                _check_set(lib.envelope_seal_opts_add_recipient(opts, ptr),
+                           f"recipient {i + 1}", kms=key.is_kms)
+        if raw_name is not None:
+            _check_set(lib.envelope_seal_opts_set_name(opts, raw_name),
+                       f"name {name!r} is not allowed: UTF-8, 1 to 255 bytes, no '/', no "
+                       "control characters, no leading '.', not 'manifest.*'")
+        lib.envelope_seal_opts_set_hide_recipients(opts, 1 if hide else 0)
+        if when is not None:
+            lib.envelope_seal_opts_set_created(opts, when)
+        lib.envelope_seal_opts_set_progress(opts, progress_fn, None)
+        yield opts
+    finally:
+        lib.envelope_seal_opts_free(opts)
+
+
+@contextlib.contextmanager
+def _open_opts(decrypt_key: Key, verify_keys: Keys, max_size: Any, max_age: Any,
+               allow_compat: bool, progress_fn: Any) -> Iterator[Any]:
+    require_key(decrypt_key, KeyKind.ENCRYPTION, True, "decrypt_key")
+    trusted = _verify_keys(verify_keys)
+    size_limit, age_limit = _max_size(max_size), _max_age(max_age)
+    opts = _lib.OpenOptsP()
+    _check_set(lib.envelope_open_opts_new(ctypes.byref(opts)), "open options")
+    try:
+        with decrypt_key._borrow() as ptr:
+            _check_set(lib.envelope_open_opts_set_decrypt_key(opts, ptr), "decrypt_key",
+                       kms=decrypt_key.is_kms)
+        for i, key in enumerate(trusted):
+            with key._borrow() as ptr:
+                _check_set(lib.envelope_open_opts_add_trusted_key(opts, ptr),
+                           f"verify key {i + 1}", kms=key.is_kms)
+        lib.envelope_open_opts_set_max_size(opts, size_limit)
+        lib.envelope_open_opts_set_max_age(opts, age_limit)
+        lib.envelope_open_opts_set_allow_compat(opts, 1 if allow_compat else 0)
+        lib.envelope_open_opts_set_progress(opts, progress_fn, None)
+        yield opts
+    finally:
+        lib.envelope_open_opts_free(opts)
+
+
+def _any_kms(*groups: Any) -> bool:
+    for group in groups:
+        for key in (group,) if isinstance(group, Key) else group:
+            if isinstance(key, Key) and key.is_kms:
+                return True
+    return False
+
+
+def _opened(result: Any, message: Optional[bytes], path: Optional[str]) -> Opened:
+    try:
+        fmt = lib.envelope_result_format(result)
+        created = int(lib.envelope_result_created(result))
+        count = lib.envelope_result_recipient_count(result)
+        return Opened(
+            message=message,
+            name=c_str(lib.envelope_result_name(result)),
+            size=int(lib.envelope_result_size(result)),
+            sha512=c_str(lib.envelope_result_sha512(result)),
+            signer=c_str(lib.envelope_result_signer(result)),
+            signer_hint=c_str(lib.envelope_result_signer_hint(result)),
+            recipients=tuple(c_str(lib.envelope_result_recipient(result, i))
+                             for i in range(count)),
+            created=(_dt.datetime.fromtimestamp(created, tz=_dt.timezone.utc)
+                     if created else None),
+            format=_FORMATS.get(fmt, str(fmt)),
+            path=path,
+        )
+    finally:
+        lib.envelope_result_free(result)
+
+
+# ------------------------------------------------------------ in memory
+
+
+def seal(data: Union[bytes, bytearray, memoryview], *, sign_key: Key, recipients: Keys,
+         name: str = "message", hide_recipients: bool = False,
+         created: Optional[Union[_dt.datetime, int]] = None,
+         progress: Optional[Progress] = None) -> bytes:
+    """Signs ``data`` with ``sign_key`` and encrypts it to ``recipients``.
+
+    Args:
+        data: the message (any bytes-like object).
+        sign_key: a private signing (P-521) key, local or KMS.
+        recipients: one encryption (RSA) key or an iterable of 1 to 16;
+            public keys suffice.
+        name: the message's name inside the envelope (UTF-8, 1 to 255
+            bytes, no ``/``, no leading ``.``, not ``manifest.*``).
+        hide_recipients: leave the recipients' fingerprints out of the
+            cleartext header (the signed manifest still names them).
+        created: the creation time to sign (default: now); for
+            reproducible tests.
+        progress: called as ``progress(done, total)``; return True to
+            cancel (:class:`CancelledError`).
+
+    Returns:
+        The envelope.
+    """
+    buf = Borrowed(data, "data")
+    guard = CallbackGuard()
+    progress_fn = _progress(progress, guard)
+    out = _lib.BytesP()
+    size = ctypes.c_size_t()
+    try:
+        with _seal_opts(sign_key, recipients, name, hide_recipients, created,
+                        progress_fn) as opts, Context() as ctx:
+            rc = lib.envelope_seal_mem(ctx.ptr, opts, buf.ptr, buf.size, ctypes.byref(out),
+                                       ctypes.byref(size))
+            guard.reraise()
+            ctx.check(rc, kms=_any_kms(sign_key, recipients))
+            return take_bytes(out, size.value)
+    finally:
+        buf.release()
+
+
+def open(data: Union[bytes, bytearray, memoryview], *, decrypt_key: Key, verify_keys: Keys,
+         max_size: Optional[int] = None, max_age: Optional[Age] = None,
+         allow_compat: bool = False, progress: Optional[Progress] = None) -> Opened:
+    """Decrypts ``data`` with ``decrypt_key`` and verifies it under one of
+    ``verify_keys``; returns the message only if every check passed.
+
+    Args:
+        data: the envelope (any bytes-like object).
+        decrypt_key: a private encryption (RSA) key, local or KMS.
+        verify_keys: one signing key or an iterable of 1 to 64 trusted
+            signers (public keys suffice).
+        max_size: refuse messages larger than this many bytes (enforced
+            while reading, before verification); None: no limit.
+        max_age: refuse envelopes created longer ago than this (seconds,
+            or a timedelta; whole seconds); None: any age.
+        allow_compat: also accept the compat format, which lacks recipient
+            binding.
+        progress: called as ``progress(done, total)``; return True to cancel.
+
+    Raises:
+        VerificationError: tampered, truncated, not addressed to this key,
+            untrusted signer, forwarded, too large, too old...
+        FormatError: not an envelope, unknown version, malformed header.
+    """
+    buf = Borrowed(data, "data")
+    guard = CallbackGuard()
+    progress_fn = _progress(progress, guard)
+    out = _lib.BytesP()
+    size = ctypes.c_size_t()
+    result = _lib.ResultP()
+    try:
+        with _open_opts(decrypt_key, verify_keys, max_size, max_age, allow_compat,
+                        progress_fn) as opts, Context() as ctx:
+            rc = lib.envelope_open_mem(ctx.ptr, opts, buf.ptr, buf.size, ctypes.byref(out),
+                                       ctypes.byref(size), ctypes.byref(result))
+            message = take_bytes(out, size.value, secret=True)
+            if rc != ErrorCode.OK:
+                lib.envelope_result_free(result)
+                guard.reraise()
+                ctx.check(rc, kms=_any_kms(decrypt_key, verify_keys))
+            return _opened(result, message, None)
+    finally:
+        buf.release()
+
+
+# ------------------------------------------------------------ streaming
+
+
+def seal_file(src: Union[PathLike, BinaryIO], dst: Union[PathLike, BinaryIO], *,
+              sign_key: Key, recipients: Keys, name: Optional[str] = None,
+              hide_recipients: bool = False, force: bool = False,
+              created: Optional[Union[_dt.datetime, int]] = None,
+              progress: Optional[Progress] = None) -> None:
+    """Seals a file or stream into a file or stream, in one pass with
+    bounded memory.
+
+    ``src`` is a path or a readable binary file object (read from its
+    current position to its end); a non-seekable stream without a usable
+    descriptor is first spooled to an unnamed 0600 temporary file, because
+    the envelope states the message's size before its bytes. ``name``
+    defaults to the base name of a ``src`` path, else ``"message"``.
+
+    ``dst`` as a path: the envelope is written under a temporary name and
+    renamed into place when complete; an existing file is refused
+    (:class:`EnvelopeIOError`, OUTPUT_EXISTS) unless ``force``. ``dst`` as
+    a file object: the envelope is written to it as it is made; if sealing
+    fails, what was written is garbage.
+    """
+    guard = CallbackGuard()
+    progress_fn = _progress(progress, guard)
+    dst_path = path_arg(dst, "dst") if is_path(dst) or isinstance(dst, bytes) else None
+    kms = _any_kms(sign_key, recipients)
+    with Input(src, "src") as source:
+        if name is None:
+            name = _default_name(source.path)
+        with _seal_opts(sign_key, recipients, name, hide_recipients, created,
+                        progress_fn) as opts, Context() as ctx:
+            if dst_path is not None:
+                rc = lib.envelope_seal_file(ctx.ptr, opts, source.fd_or_spool(), dst_path,
+                                            1 if force else 0)
+            else:
+                with Output(dst, "dst") as sink:
+                    rc = _seal_to_object(ctx, opts, source, sink, guard)
+            guard.reraise()
+            ctx.check(rc, kms=kms)
+
+
+def _default_name(path: Optional[str]) -> str:
+    if path is None:
+        return "message"
+    return os.path.basename(path.rstrip("/")) or "message"
+
+
+def _seal_to_object(ctx: Context, opts: Any, source: Input, sink: Output,
+                    guard: CallbackGuard) -> int:
+    in_fd, out_fd = source.fd(), sink.fd()
+    if in_fd is not None and out_fd is not None:
+        return lib.envelope_seal_fd(ctx.ptr, opts, in_fd, out_fd)
+    reader, size = source.sized()
+    return lib.envelope_seal_cb(ctx.ptr, opts, size, read_callback(reader, guard), None,
+                                write_callback(sink.f, guard), None)
+
+
+def open_file(src: Union[PathLike, BinaryIO], dst: Union[PathLike, BinaryIO], *,
+              decrypt_key: Key, verify_keys: Keys, max_size: Optional[int] = None,
+              max_age: Optional[Age] = None, allow_compat: bool = False, force: bool = False,
+              progress: Optional[Progress] = None) -> Opened:
+    """Opens an envelope from a file or stream into a file or stream.
+
+    Nothing unverified is ever released. ``dst`` as a path: the message is
+    written to an unnamed file in the destination's directory and linked
+    into place only after every check; an existing file is refused unless
+    ``force``; on failure nothing is left. ``dst`` as a file object:
+    nothing is written to it until the envelope has been verified (the
+    message waits in an unnamed 0600 temporary file), then the whole
+    message is written; only a failure while writing that copy (e.g. a full
+    disk, :class:`EnvelopeIOError` or the object's own exception) can leave
+    part of a verified message in it.
+
+    The returned :class:`Opened` has ``message=None``; ``path`` is the
+    destination path when there is one.
+    """
+    guard = CallbackGuard()
+    progress_fn = _progress(progress, guard)
+    dst_path = path_arg(dst, "dst") if is_path(dst) or isinstance(dst, bytes) else None
+    kms = _any_kms(decrypt_key, verify_keys)
+    result = _lib.ResultP()
+    with Input(src, "src") as source, _open_opts(decrypt_key, verify_keys, max_size, max_age,
+                                                 allow_compat, progress_fn) as opts, \
+            Context() as ctx:
+        if dst_path is not None:
+            rc = lib.envelope_open_file(ctx.ptr, opts, source.fd_or_spool(), dst_path,
+                                        1 if force else 0, ctypes.byref(result))
+        else:
+            with Output(dst, "dst") as sink:
+                rc = _open_to_object(ctx, opts, source, sink, guard, result)
+        if rc != ErrorCode.OK:
+            lib.envelope_result_free(result)
+            guard.reraise()
+            ctx.check(rc, kms=kms)
+        return _opened(result, None, os.fsdecode(dst_path) if dst_path is not None else None)
+
+
+def _open_to_object(ctx: Context, opts: Any, source: Input, sink: Output,
+                    guard: CallbackGuard, result: Any) -> int:
+    in_fd, out_fd = source.fd(), sink.fd()
+    if in_fd is not None and out_fd is not None:
+        return lib.envelope_open_fd(ctx.ptr, opts, in_fd, out_fd, ctypes.byref(result))
+    return lib.envelope_open_cb(ctx.ptr, opts, read_callback(source.f, guard), None,
+                                write_callback(sink.f, guard), None, ctypes.byref(result))
+
+
+def open_extract(src: Union[PathLike, BinaryIO], directory: PathLike, *, decrypt_key: Key,
+                 verify_keys: Keys, max_size: Optional[int] = None,
+                 max_age: Optional[Age] = None, allow_compat: bool = False,
+                 progress: Optional[Progress] = None) -> Opened:
+    """Opens an envelope into a new directory (which must not exist) holding
+    the message under its signed name, ``manifest.json`` and
+    ``manifest.sig``, so that the signature can be checked again later, also
+    with plain openssl. The directory is filled under a temporary name
+    beside it and renamed into place only after every check.
+
+    The returned :class:`Opened` has ``message=None`` and ``path`` set to
+    the message's path inside ``directory``.
+    """
+    guard = CallbackGuard()
+    progress_fn = _progress(progress, guard)
+    dir_path = path_arg(directory, "directory")
+    kms = _any_kms(decrypt_key, verify_keys)
+    result = _lib.ResultP()
+    with Input(src, "src") as source, _open_opts(decrypt_key, verify_keys, max_size, max_age,
+                                                 allow_compat, progress_fn) as opts, \
+            Context() as ctx:
+        rc = lib.envelope_open_extract(ctx.ptr, opts, source.fd_or_spool(), dir_path,
+                                       ctypes.byref(result))
+        if rc != ErrorCode.OK:
+            lib.envelope_result_free(result)
+            guard.reraise()
+            ctx.check(rc, kms=kms)
+        name = c_str(lib.envelope_result_name(result))
+        return _opened(result, None, os.path.join(os.fsdecode(dir_path), name))
+
+
+# ------------------------------------------------------------ inspection
+
+
+def inspect(data_or_path: Union[bytes, bytearray, memoryview, PathLike, BinaryIO]) -> Info:
+    """Reads an envelope's cleartext header: no key needed, nothing verified.
+
+    Accepts the envelope's bytes, a path (str or os.PathLike), or a
+    readable binary file object. A file object is read from its current
+    position; a seekable one is put back there afterwards, a stream loses
+    what was read (up to 64 KiB). Raises :class:`FormatError` for anything
+    that is not a well-formed header.
+    """
+    if isinstance(data_or_path, (bytes, bytearray, memoryview)):
+        view = memoryview(data_or_path).cast("B")
+        return _inspect_head(view[:HEADER_MAX].tobytes(), view.nbytes)
+    with Input(data_or_path, "data_or_path") as source:
+        fd = source.fd()
+        if fd is not None and (source.owned or _seekable_fd(fd)):
+            start = os.lseek(fd, 0, os.SEEK_CUR)
+            try:
+                return _inspect_fd(fd, None)
+            finally:
+                os.lseek(fd, start, os.SEEK_SET)
+        f = source.f
+        seekable = f.seekable() if callable(getattr(f, "seekable", None)) else False
+        start = f.tell() if seekable else 0
+        head = _read_up_to(f, HEADER_MAX)
+        total = None
+        if seekable:
+            total = f.seek(0, os.SEEK_END) - start
+            f.seek(start, os.SEEK_SET)
+        return _inspect_head(head, total)
+
+
+def _seekable_fd(fd: int) -> bool:
+    try:
+        os.lseek(fd, 0, os.SEEK_CUR)
+        return True
+    except OSError:
+        return False
+
+
+def _read_up_to(f: Any, n: int) -> bytes:
+    from ._streams import read_some
+
+    parts, left = [], n
+    while left:
+        chunk = read_some(f, left)
+        if not chunk:
+            break
+        parts.append(chunk)
+        left -= len(chunk)
+    return b"".join(parts)
+
+
+def _inspect_head(head: bytes, total: Optional[int]) -> Info:
+    """Inspects the first bytes of an envelope held in memory; total is the
+    envelope's whole length when known."""
+    with tempfile.TemporaryFile() as tmp:
+        tmp.write(head)
+        tmp.flush()
+        tmp.seek(0)
+        return _inspect_fd(tmp.fileno(), total)
+
+
+def _inspect_fd(fd: int, total: Optional[int]) -> Info:
+    info = _lib.InfoP()
+    with Context() as ctx:
+        ctx.check(lib.envelope_inspect_fd(ctx.ptr, fd, ctypes.byref(info)))
+    try:
+        header_size = int(lib.envelope_info_header_size(info))
+        payload = int(lib.envelope_info_payload_size(info))
+        if total is not None:
+            payload = max(0, total - header_size)
+        return Info(
+            version=int(lib.envelope_info_version(info)),
+            suite=int(lib.envelope_info_suite(info)),
+            chunk_size=int(lib.envelope_info_chunk_size(info)),
+            header_size=header_size,
+            payload_size=payload,
+            recipients=tuple(
+                Stanza(c_str(lib.envelope_info_recipient_label(info, i)),
+                       int(lib.envelope_info_recipient_bits(info, i)))
+                for i in range(lib.envelope_info_recipient_count(info))),
+        )
+    finally:
+        lib.envelope_info_free(info)

@@ -1,0 +1,303 @@
+"""Keys: local (PEM/DER, file or memory) or in AWS KMS (awskms:// references)."""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import enum
+import os
+import threading
+from typing import Callable, Iterator, Optional, Union
+
+from . import _lib
+from ._call import CallbackGuard, Borrowed, Context, cstring, fail, lib, take_bytes
+from .errors import ErrorCode
+
+Passphrase = Union[str, bytes, bytearray, Callable[[], Union[str, bytes]]]
+PathOrRef = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
+
+_KMS_PREFIX = b"awskms://"
+
+
+class KeyKind(enum.IntEnum):
+    """What a key is for."""
+
+    #: ECDSA P-521: signs (private) or verifies (public).
+    SIGNING = 1
+    #: RSA 2048/3072/4096: unwraps (private) or wraps (public).
+    ENCRYPTION = 2
+
+
+def _passphrase_bytes(value: Union[str, bytes, bytearray]) -> bytes:
+    if isinstance(value, str):
+        return value.encode("utf-8")
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value)
+    raise TypeError(f"passphrase must be str or bytes, not {type(value).__name__}")
+
+
+def _passphrase_callback(passphrase: Optional[Passphrase], guard: CallbackGuard):
+    """The C passphrase callback for passphrase (a NULL one for None)."""
+    if passphrase is None:
+        return _lib.PASSPHRASE_FN()
+    if not callable(passphrase):
+        _passphrase_bytes(passphrase)  # TypeError now, not inside the callback
+
+    def give(_arg: Optional[int], buf: Optional[int], size: int) -> int:
+        raw = _passphrase_bytes(passphrase() if callable(passphrase) else passphrase)
+        if len(raw) > size:
+            raise ValueError(f"passphrase longer than the {size} bytes the library accepts")
+        if raw:
+            ctypes.memmove(buf, raw, len(raw))
+        return len(raw)
+
+    return _lib.PASSPHRASE_FN(guard.wrap(give, -1))
+
+
+class Key:
+    """A signing (ECDSA P-521) or encryption (RSA) key, local or in KMS.
+
+    Keys are immutable and may be shared by any number of threads. Make them
+    with :meth:`load`, :meth:`from_pem`, :meth:`from_der`,
+    :meth:`generate_signing` or :meth:`generate_encryption`. The C key is
+    released by :meth:`close`, by leaving a ``with`` block, or when the
+    object is garbage-collected; calls already running keep their own
+    reference, so closing a key another thread is using is safe.
+    """
+
+    __slots__ = ("_ptr", "_lock", "_ref", "_fingerprint", "__weakref__")
+
+    def __init__(self) -> None:
+        raise TypeError("use Key.load(), Key.from_pem(), Key.from_der() or Key.generate_*()")
+
+    @classmethod
+    def _wrap(cls, ptr: "ctypes._Pointer", ref: Optional[str]) -> "Key":
+        self = object.__new__(cls)
+        self._ptr = ptr
+        self._lock = threading.Lock()
+        self._ref = ref
+        self._fingerprint = None
+        return self
+
+    # ------------------------------------------------------------ creation
+
+    @classmethod
+    def load(cls, path_or_ref: PathOrRef, passphrase: Optional[Passphrase] = None) -> "Key":
+        """Loads a key from a file (PEM or DER; a path or ``file:PATH``) or
+        an ``awskms://[HOST[:PORT]]/KEY`` reference.
+
+        ``passphrase`` (str, bytes, or a callable returning one) decrypts an
+        encrypted PEM key; a callable is called only if the key is
+        encrypted. Raises :class:`KeyLoadError` (missing file, not a key,
+        wrong or missing passphrase, malformed reference),
+        :class:`KeyUsageError` (a key of an unusable type or size) or, for
+        KMS references, :class:`KMSError`.
+        """
+        ref = cstring(path_or_ref, "key path or reference")
+        kms = ref.startswith(_KMS_PREFIX)
+        guard = CallbackGuard()
+        callback = _passphrase_callback(passphrase, guard)
+        out = _lib.KeyP()
+        with Context() as ctx:
+            rc = lib.envelope_key_load(ctx.ptr, ref, callback, None, ctypes.byref(out))
+            guard.reraise()
+            ctx.check(rc, kms=kms)
+        return cls._wrap(out, os.fsdecode(ref))
+
+    @classmethod
+    def _from_memory(cls, data: object, passphrase: Optional[Passphrase], what: str) -> "Key":
+        buf = Borrowed(data, what)
+        guard = CallbackGuard()
+        callback = _passphrase_callback(passphrase, guard)
+        out = _lib.KeyP()
+        try:
+            with Context() as ctx:
+                rc = lib.envelope_key_from_memory(ctx.ptr, buf.ptr, buf.size, callback, None,
+                                                  ctypes.byref(out))
+                guard.reraise()
+                ctx.check(rc)
+        finally:
+            buf.release()
+        return cls._wrap(out, None)
+
+    @classmethod
+    def from_pem(cls, data: Union[bytes, str], passphrase: Optional[Passphrase] = None) -> "Key":
+        """A key from PEM text (private PKCS#8 or traditional, or public
+        SubjectPublicKeyInfo), encrypted when ``passphrase`` is given."""
+        if isinstance(data, str):
+            data = data.encode("ascii")
+        return cls._from_memory(data, passphrase, "PEM data")
+
+    @classmethod
+    def from_der(cls, data: bytes, passphrase: Optional[Passphrase] = None) -> "Key":
+        """A key from DER bytes (private PKCS#8 or public SPKI)."""
+        return cls._from_memory(data, passphrase, "DER data")
+
+    @classmethod
+    def _generate(cls, kind: KeyKind, bits: int) -> "Key":
+        out = _lib.KeyP()
+        with Context() as ctx:
+            ctx.check(lib.envelope_key_generate(ctx.ptr, int(kind), bits, ctypes.byref(out)))
+        return cls._wrap(out, None)
+
+    @classmethod
+    def generate_signing(cls) -> "Key":
+        """A fresh ECDSA P-521 private key."""
+        return cls._generate(KeyKind.SIGNING, 0)
+
+    @classmethod
+    def generate_encryption(cls, bits: int = 4096) -> "Key":
+        """A fresh RSA private key of 2048, 3072 or 4096 bits (4096 takes
+        seconds)."""
+        if isinstance(bits, bool) or not isinstance(bits, int):
+            raise TypeError(f"bits must be an int, not {type(bits).__name__}")
+        if bits not in (2048, 3072, 4096):
+            raise ValueError(f"RSA keys have 2048, 3072 or 4096 bits, not {bits}")
+        return cls._generate(KeyKind.ENCRYPTION, bits)
+
+    # ------------------------------------------------------------ lifetime
+
+    @contextlib.contextmanager
+    def _borrow(self) -> Iterator["ctypes._Pointer"]:
+        """The C key with a reference of our own for the length of a call."""
+        with self._lock:
+            if not self._ptr:
+                raise ValueError("key is closed")
+            ptr = lib.envelope_key_ref(self._ptr)
+        try:
+            yield ptr
+        finally:
+            lib.envelope_key_free(ptr)
+
+    def close(self) -> None:
+        """Drops this object's reference to the C key (idempotent)."""
+        lock = getattr(self, "_lock", None)
+        if lock is None:
+            return
+        with lock:
+            ptr, self._ptr = self._ptr, None
+        if ptr:
+            lib.envelope_key_free(ptr)
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # interpreter shutdown: nothing useful to do
+            pass
+
+    def __enter__(self) -> "Key":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def closed(self) -> bool:
+        return not self._ptr
+
+    def __reduce__(self):
+        raise TypeError("keys cannot be pickled; export them with public_pem()/private_pem()")
+
+    # ---------------------------------------------------------- properties
+
+    @property
+    def kind(self) -> KeyKind:
+        """:attr:`KeyKind.SIGNING` or :attr:`KeyKind.ENCRYPTION`."""
+        with self._borrow() as ptr:
+            return KeyKind(lib.envelope_key_get_kind(ptr))
+
+    @property
+    def is_private(self) -> bool:
+        """True if the key can sign or unwrap (a local private key or a KMS key)."""
+        with self._borrow() as ptr:
+            return bool(lib.envelope_key_is_private(ptr))
+
+    @property
+    def bits(self) -> int:
+        """The RSA modulus size, or 521 for P-521."""
+        with self._borrow() as ptr:
+            return int(lib.envelope_key_bits(ptr))
+
+    @property
+    def reference(self) -> Optional[str]:
+        """The path or reference the key was loaded from (None if from memory)."""
+        return self._ref
+
+    @property
+    def is_kms(self) -> bool:
+        return self._ref is not None and self._ref.startswith("awskms://")
+
+    @property
+    def fingerprint(self) -> str:
+        """``sha256:`` + hex SHA-256 of the public key's SPKI DER. For a KMS
+        key the first use may call GetPublicKey; the value is then kept."""
+        if self._fingerprint is None:
+            buf = ctypes.create_string_buffer(lib.envelope_fingerprint_size())
+            with self._borrow() as ptr, Context() as ctx:
+                ctx.check(lib.envelope_key_fingerprint(ctx.ptr, ptr, buf), kms=self.is_kms)
+            self._fingerprint = buf.value.decode("ascii")
+        return self._fingerprint
+
+    def _export(self, fn, *extra) -> bytes:
+        out = _lib.BytesP()
+        size = ctypes.c_size_t()
+        with self._borrow() as ptr, Context() as ctx:
+            rc = fn(ctx.ptr, ptr, *extra, ctypes.byref(out), ctypes.byref(size))
+            try:
+                ctx.check(rc, kms=self.is_kms)
+            finally:
+                data = take_bytes(out, size.value, secret=fn is lib.envelope_key_private_pem)
+        return data
+
+    def public_pem(self) -> bytes:
+        """The public key as SubjectPublicKeyInfo PEM."""
+        return self._export(lib.envelope_key_public_pem)
+
+    def public_der(self) -> bytes:
+        """The public key as SubjectPublicKeyInfo DER."""
+        return self._export(lib.envelope_key_public_der)
+
+    def public_key(self) -> "Key":
+        """A public-only copy of this key (for handing to others, or for
+        checking that nothing needs the private half)."""
+        return Key.from_der(self.public_der())
+
+    def private_pem(self, passphrase: Optional[Union[str, bytes]] = None) -> bytes:
+        """A local private key as PKCS#8 PEM, encrypted (AES-256-CBC under
+        scrypt) when ``passphrase`` is given. The returned bytes hold key
+        material: Python cannot wipe them, so keep their lifetime short."""
+        if not self.is_private:
+            fail(ErrorCode.KEY_NOT_PRIVATE, "this is a public key; it has no private part")
+        if passphrase is None:
+            return self._export(lib.envelope_key_private_pem, None, 0)
+        raw = _passphrase_bytes(passphrase)
+        return self._export(lib.envelope_key_private_pem, raw, len(raw))
+
+    def __repr__(self) -> str:
+        if self.closed:
+            return "<envelope.Key closed>"
+        try:
+            kind = "signing P-521" if self.kind == KeyKind.SIGNING else f"encryption RSA-{self.bits}"
+            what = "private" if self.is_private else "public"
+        except ValueError:
+            return "<envelope.Key closed>"
+        where = f" {self._ref!r}" if self._ref else ""
+        fp = f" {self._fingerprint}" if self._fingerprint else ""
+        return f"<envelope.Key {kind} {what}{where}{fp}>"
+
+
+def require_key(key: object, kind: KeyKind, private: bool, what: str) -> Key:
+    """Checks a key argument before anything reaches C."""
+    if not isinstance(key, Key):
+        raise TypeError(f"{what} must be an envelope.Key, not {type(key).__name__}")
+    if key.closed:
+        raise ValueError(f"{what} is closed")
+    if key.kind != kind:
+        need = "a signing (P-521)" if kind == KeyKind.SIGNING else "an encryption (RSA)"
+        fail(ErrorCode.KEY_TYPE, f"{what}: need {need} key, got a {key.kind.name.lower()} key")
+    if private and not key.is_private:
+        fail(ErrorCode.KEY_NOT_PRIVATE, f"{what}: a private key is needed, this one is public")
+    return key
+
+
+__all__ = ["Key", "KeyKind"]
