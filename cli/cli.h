@@ -1,8 +1,13 @@
-/* The envelope command: shared helpers of the subcommands. */
+/* The envelope command: what the subcommands share. Each file in cli/ has
+ * one job: a subcommand (cmd_*.c), reporting (report.c), passphrases
+ * (passphrase.c), the progress bar (progress.c), files (files.c), option
+ * values (values.c), keys (load.c). */
 #ifndef ENVELOPE_CLI_H
 #define ENVELOPE_CLI_H
 
+#include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "envelope.h"
 
@@ -19,42 +24,97 @@ int cmd_keygen(int argc, char **argv);
 int cmd_pubkey(int argc, char **argv);
 int cmd_seal(int argc, char **argv);
 int cmd_open(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 
-/* "envelope: what: reason (detail)" on stderr; returns the exit code. */
-int report(envelope_ctx *ctx, envelope_rc rc, const char *what);
-int exit_code_for(envelope_rc rc);
-int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void warnx_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* ---------------------------------------------------------- report.c */
 
-/* Global flags. */
 extern int cli_quiet;
 
-/* Passphrases: from --passphrase-file, else a terminal prompt. */
-struct passphrase_source {
+int exit_code_for(envelope_rc rc);
+/* "envelope: WHAT: REASON (DETAIL)" on stderr, one line; returns the exit
+ * code for rc. */
+int report(envelope_ctx *ctx, envelope_rc rc, const char *what);
+/* The same for a key: WHAT is "FLAG REF". */
+int report_key(envelope_ctx *ctx, envelope_rc rc, const char *flag, const char *ref);
+/* "envelope CMD: MESSAGE (see 'envelope CMD --help')"; returns EXIT_USAGE. */
+int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* For getopt's '?' and ':' (the option string must begin with ':'). */
+int bad_option(const char *cmd, int c, char **argv);
+/* "envelope: MESSAGE" on stderr; returns code. */
+int fail_with(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ------------------------------------------------------ passphrase.c */
+
+/* Where passphrases of encrypted private keys come from: --passphrase-file
+ * or --passphrase-fd (read once; the first line serves every key), else a
+ * prompt on the terminal for each key. Never the command line. */
+struct passphrase {
     const char *file;
+    int fd;            /* -1: none */
+    const char *ref;   /* the key being loaded, for the prompt */
+    char cached[1024];
+    int cached_len;    /* -1: not read yet */
+    char why[160];     /* why none could be had, for the error message */
 };
+
+void passphrase_init(struct passphrase *p);
+/* Parses --passphrase-file / --passphrase-fd values; EXIT_OK or a usage error. */
+int passphrase_set_fd(struct passphrase *p, const char *cmd, const char *arg);
 int passphrase_cb(void *arg, char *buf, size_t size);
+/* The passphrase from a file or descriptor, for keygen: its length, or -1
+ * after a message. */
+int passphrase_read_given(struct passphrase *p, char *buf, size_t size);
+void passphrase_wipe(struct passphrase *p);
 
-/* Loads a key, with a clear message on failure. */
-int load_key(envelope_ctx *ctx, const char *ref, struct passphrase_source *pass,
-             envelope_key **out);
+/* ------------------------------------------------------------ load.c */
 
-/* Opens IN for reading ("-" or NULL: stdin). Returns fd or -1 after a message. */
+/* Loads the key behind FLAG REF and checks it can play the flag's role
+ * (kind, private), with one clear line on failure. Returns an exit code. */
+int load_key(envelope_ctx *ctx, const char *flag, const char *ref, envelope_key_kind kind,
+             int need_private, struct passphrase *pass, envelope_key **out);
+
+/* ----------------------------------------------------------- files.c */
+
+/* Opens IN for reading ("-" or NULL: stdin). Returns fd, or -1 after a
+ * message (exit code EXIT_IO). */
 int open_input(const char *path);
-/* Writes len bytes to a new file (0600 if secret, else 0644), refusing to
- * replace one unless force. Returns an exit code. */
+/* The name to report for IN. */
+const char *input_name(const char *path);
+/* 1 if path names stdin or stdout ("-" or NULL). */
+int is_std_stream(const char *path);
+/* Refuses, with a message, an existing output when force is off. */
+int refuse_existing(const char *path, int force, const char *hint);
+/* Writes len bytes to path atomically (a temporary name beside it, then
+ * renamed or linked into place), 0600 if secret else 0644, never replacing
+ * a file unless force. Returns an exit code. */
 int write_new_file(const char *path, const uint8_t *p, size_t len, int secret, int force);
 
-/* A progress bar on stderr when it is a terminal. */
+/* ---------------------------------------------------------- values.c */
+
+/* "512", "10K", "10M", "2G", "1T": bytes (binary multiples). */
+int parse_size(const char *s, uint64_t *out);
+/* "90", "90s", "15m", "12h", "7d": seconds, at least 1. */
+int parse_duration(const char *s, uint64_t *out);
+/* "2024-05-01T12:00:00Z" or "@1714564800": a UTC time. */
+int parse_time(const char *s, time_t *out);
+/* "YYYY-MM-DDTHH:MM:SSZ". */
+void format_time(time_t t, char out[32]);
+
+/* -------------------------------------------------------- progress.c */
+
+/* A progress bar on stderr (bytes, rate, ETA) for operations that last more
+ * than half a second, when stderr is a terminal and --quiet is off. */
 struct progress {
     int enabled;
     const char *label;
     long long start_ns;
     long long last_ns;
+    int shown;
 };
 void progress_init(struct progress *p, const char *label);
 int progress_cb(void *arg, uint64_t done, uint64_t total);
+/* Clears the bar's line, if one was drawn. */
 void progress_done(struct progress *p);
 
 #endif

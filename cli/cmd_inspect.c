@@ -1,5 +1,4 @@
 /* envelope inspect: what the cleartext header says, with no key. */
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -9,33 +8,12 @@ static const char inspect_help[] =
     "usage: envelope inspect [IN|-]\n"
     "\n"
     "Prints what anyone can read of an envelope without a key: format version,\n"
-    "algorithm suite, chunk size, the recipients' labels (or that they are hidden)\n"
-    "and key sizes, and the payload size. Nothing is verified.\n";
+    "algorithm suite, chunk size, header and payload sizes, and each recipient's\n"
+    "key size and label (its key fingerprint or KMS key ARN, or 'hidden'). Nothing\n"
+    "is decrypted or verified: the labels are the sender's claims.\n";
 
-int cmd_inspect(int argc, char **argv)
+static void print_info(const envelope_info *info)
 {
-    envelope_ctx *ctx = NULL;
-    envelope_info *info = NULL;
-    const char *in = NULL;
-    int fd, code = EXIT_OK;
-    envelope_rc rc;
-
-    if (argc > 1 && strcmp(argv[1], "--help") == 0)
-        return fputs(inspect_help, stdout), EXIT_OK;
-    if (argc > 2 || (argc == 2 && argv[1][0] == '-' && argv[1][1] != '\0'))
-        return usage_error("inspect", "one input at most");
-    if (argc == 2)
-        in = argv[1];
-    if ((fd = open_input(in)) < 0)
-        return EXIT_IO;
-    if (envelope_ctx_new(&ctx) != ENVELOPE_OK) {
-        code = EXIT_IO;
-        goto out;
-    }
-    if ((rc = envelope_inspect_fd(ctx, fd, &info)) != ENVELOPE_OK) {
-        code = report(ctx, rc, in ? in : "stdin");
-        goto out;
-    }
     printf("format: libenvelope v%u\n", envelope_info_version(info));
     printf("suite: %u (ECDSA P-521/SHA-512, RSA-OAEP-SHA-256, HKDF-SHA-256, AES-256-GCM)\n",
            envelope_info_suite(info));
@@ -48,8 +26,38 @@ int cmd_inspect(int argc, char **argv)
         const char *label = envelope_info_recipient_label(info, i);
 
         printf("  %zu: RSA-%u %s\n", i + 1, envelope_info_recipient_bits(info, i),
-               *label ? label : "(hidden)");
+               *label ? label : "hidden");
     }
+}
+
+int cmd_inspect(int argc, char **argv)
+{
+    envelope_ctx *ctx = NULL;
+    envelope_info *info = NULL;
+    const char *in = NULL;
+    int fd, code = EXIT_OK;
+    envelope_rc rc;
+
+    if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0))
+        return fputs(inspect_help, stdout), EXIT_OK;
+    if (argc == 2 && argv[1][0] == '-' && argv[1][1] != '\0')
+        return usage_error("inspect", "unknown option '%s'", argv[1]);
+    if (argc > 2)
+        return usage_error("inspect", "one input at most");
+    if (argc == 2)
+        in = argv[1];
+    if (is_std_stream(in) && isatty(STDIN_FILENO))
+        return usage_error("inspect", "will not read an envelope from a terminal; give IN");
+    if ((fd = open_input(in)) < 0)
+        return EXIT_IO;
+    if (envelope_ctx_new(&ctx) != ENVELOPE_OK) {
+        code = fail_with(EXIT_IO, "out of memory");
+        goto out;
+    }
+    if ((rc = envelope_inspect_fd(ctx, fd, &info)) != ENVELOPE_OK)
+        code = report(ctx, rc, input_name(in));
+    else
+        print_info(info);
 out:
     envelope_info_free(info);
     envelope_ctx_free(ctx);

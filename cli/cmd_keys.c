@@ -1,4 +1,5 @@
 /* envelope keygen and envelope pubkey. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,141 +9,193 @@
 
 static const char keygen_help[] =
     "usage: envelope keygen (--sign | --encrypt [--bits 2048|3072|4096]) -o KEY.pem\n"
-    "                       [--pub PUB.pem] [--passphrase-file F] [--force]\n"
+    "                       [--pub PUB.pem] [--passphrase-file F | --passphrase-fd N]\n"
+    "                       [--force] [--quiet]\n"
     "\n"
     "Creates a private key (PKCS#8 PEM, mode 0600): --sign an ECDSA P-521 key for\n"
     "signing, --encrypt an RSA key (4096 bits by default) for receiving. --pub also\n"
-    "writes its public key, to hand to the other party. With --passphrase-file the\n"
-    "private key is encrypted (AES-256-CBC, PBKDF2) under the file's first line.\n";
+    "writes its public key (mode 0644), to hand to the other party. With\n"
+    "--passphrase-file or --passphrase-fd the private key is encrypted\n"
+    "(AES-256-CBC) under the first line read there. Prints the key's fingerprint.\n";
 
 static int write_public(envelope_ctx *ctx, envelope_key *key, const char *path, int force)
 {
     uint8_t *pem;
     size_t len;
     envelope_rc rc = envelope_key_public_pem(ctx, key, &pem, &len);
-    int code;
+    int code = EXIT_OK;
 
     if (rc != ENVELOPE_OK)
         return report(ctx, rc, "public key");
-    code = path ? write_new_file(path, pem, len, 0, force)
-                : (fwrite(pem, 1, len, stdout) == len ? EXIT_OK : EXIT_IO);
+    if (!is_std_stream(path))
+        code = write_new_file(path, pem, len, 0, force);
+    else if (fwrite(pem, 1, len, stdout) != len || fflush(stdout) != 0)
+        code = fail_with(EXIT_IO, "stdout: %s", strerror(errno));
     envelope_free(pem);
     return code;
 }
 
-static int keygen_write(envelope_ctx *ctx, envelope_key *key, const char *out,
-                        const char *pub, const char *pass_file, int force)
+static int write_private(envelope_ctx *ctx, envelope_key *key, const char *out,
+                         struct passphrase *pass, int force)
 {
-    char pass[1024];
-    int pass_len = -1, code;
+    char secret[1024];
+    int len = -1, code;
     uint8_t *pem;
-    size_t len;
+    size_t pem_len;
     envelope_rc rc;
 
-    if (pass_file) {
-        struct passphrase_source src = {pass_file};
-
-        if ((pass_len = passphrase_cb(&src, pass, sizeof(pass))) < 0) {
-            warnx_("%s: cannot read the passphrase", pass_file);
-            return EXIT_IO;
-        }
-    }
-    rc = envelope_key_private_pem(ctx, key, pass_len >= 0 ? pass : NULL,
-                                  pass_len >= 0 ? (size_t)pass_len : 0, &pem, &len);
-    explicit_bzero(pass, sizeof(pass));
+    if ((pass->file || pass->fd >= 0) &&
+        (len = passphrase_read_given(pass, secret, sizeof(secret))) < 0)
+        return EXIT_USAGE;
+    rc = envelope_key_private_pem(ctx, key, len >= 0 ? secret : NULL,
+                                  len >= 0 ? (size_t)len : 0, &pem, &pem_len);
+    explicit_bzero(secret, sizeof(secret));
     if (rc != ENVELOPE_OK)
-        return report(ctx, rc, "private key");
-    code = write_new_file(out, pem, len, 1, force);
-    envelope_free_secret(pem, len);
-    if (code == EXIT_OK && pub)
-        code = write_public(ctx, key, pub, force);
+        return report(ctx, rc, out);
+    code = write_new_file(out, pem, pem_len, 1, force);
+    envelope_free_secret(pem, pem_len);
     return code;
 }
 
-int cmd_keygen(int argc, char **argv)
+struct keygen_args {
+    const char *out, *pub;
+    envelope_key_kind kind;
+    unsigned bits;
+    int force;
+    struct passphrase pass;
+};
+
+static int keygen_option(int c, struct keygen_args *a, char **argv)
+{
+    switch (c) {
+    case 's': a->kind = ENVELOPE_KEY_SIGNING; return EXIT_OK;
+    case 'e': a->kind = ENVELOPE_KEY_ENCRYPTION; return EXIT_OK;
+    case 'b':
+        if (strcmp(optarg, "2048") && strcmp(optarg, "3072") && strcmp(optarg, "4096"))
+            return usage_error("keygen", "--bits must be 2048, 3072 or 4096");
+        a->bits = (unsigned)atoi(optarg);
+        return EXIT_OK;
+    case 'o': a->out = optarg; return EXIT_OK;
+    case 'p': a->pub = optarg; return EXIT_OK;
+    case 'P': a->pass.file = optarg; return EXIT_OK;
+    case 'D': return passphrase_set_fd(&a->pass, "keygen", optarg);
+    case 'f': a->force = 1; return EXIT_OK;
+    case 'q': cli_quiet = 1; return EXIT_OK;
+    case 'h': fputs(keygen_help, stdout); exit(EXIT_OK);
+    default: return bad_option("keygen", c, argv);
+    }
+}
+
+static int keygen_parse(int argc, char **argv, struct keygen_args *a)
 {
     static const struct option opts[] = {
         {"sign", no_argument, NULL, 's'},       {"encrypt", no_argument, NULL, 'e'},
         {"bits", required_argument, NULL, 'b'}, {"pub", required_argument, NULL, 'p'},
         {"passphrase-file", required_argument, NULL, 'P'},
-        {"force", no_argument, NULL, 'f'},      {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
-    const char *out = NULL, *pub = NULL, *pass_file = NULL;
-    envelope_key_kind kind = 0;
-    unsigned bits = 0;
-    int c, force = 0, code;
+        {"passphrase-fd", required_argument, NULL, 'D'},
+        {"force", no_argument, NULL, 'f'},      {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0}};
+    int c, code;
+
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":o:q", opts, NULL)) != -1)
+        if ((code = keygen_option(c, a, argv)) != EXIT_OK)
+            return code;
+    if (a->kind == 0 || a->out == NULL || optind != argc)
+        return usage_error("keygen", "need --sign or --encrypt, and -o KEY.pem");
+    if (is_std_stream(a->out))
+        return usage_error("keygen", "-o needs a file: a private key is never written to stdout");
+    if (a->kind == ENVELOPE_KEY_SIGNING && a->bits != 0)
+        return usage_error("keygen", "--bits is for --encrypt keys");
+    if (a->pass.file && a->pass.fd >= 0)
+        return usage_error("keygen", "--passphrase-file and --passphrase-fd exclude each other");
+    if ((code = refuse_existing(a->out, a->force, "--force replaces it")) != EXIT_OK)
+        return code;
+    return refuse_existing(a->pub, a->force, "--force replaces it");
+}
+
+int cmd_keygen(int argc, char **argv)
+{
+    struct keygen_args a = {0};
     char fp[ENVELOPE_FINGERPRINT_SIZE];
-    envelope_ctx *ctx;
+    envelope_ctx *ctx = NULL;
     envelope_key *key = NULL;
     envelope_rc rc;
+    int code;
 
-    while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
-        switch (c) {
-        case 's': kind = ENVELOPE_KEY_SIGNING; break;
-        case 'e': kind = ENVELOPE_KEY_ENCRYPTION; break;
-        case 'b': bits = (unsigned)strtoul(optarg, NULL, 10); break;
-        case 'o': out = optarg; break;
-        case 'p': pub = optarg; break;
-        case 'P': pass_file = optarg; break;
-        case 'f': force = 1; break;
-        case 'h': fputs(keygen_help, stdout); return EXIT_OK;
-        default: return usage_error("keygen", "bad option");
-        }
-    }
-    if (kind == 0 || out == NULL || optind != argc)
-        return usage_error("keygen", "need --sign or --encrypt, and -o KEY.pem");
-    if (kind == ENVELOPE_KEY_SIGNING && bits != 0)
-        return usage_error("keygen", "--bits is for --encrypt keys");
-    if (kind == ENVELOPE_KEY_ENCRYPTION && bits != 0 && bits != 2048 && bits != 3072 &&
-        bits != 4096)
-        return usage_error("keygen", "--bits must be 2048, 3072 or 4096");
+    passphrase_init(&a.pass);
+    if ((code = keygen_parse(argc, argv, &a)) != EXIT_OK)
+        return code;
     if (envelope_ctx_new(&ctx) != ENVELOPE_OK)
-        return EXIT_IO;
-    if ((rc = envelope_key_generate(ctx, kind, bits, &key)) != ENVELOPE_OK)
+        return fail_with(EXIT_IO, "out of memory");
+    if ((rc = envelope_key_generate(ctx, a.kind, a.bits, &key)) != ENVELOPE_OK)
         code = report(ctx, rc, "keygen");
-    else if ((code = keygen_write(ctx, key, out, pub, pass_file, force)) == EXIT_OK &&
-             envelope_key_fingerprint(ctx, key, fp) == ENVELOPE_OK && !cli_quiet)
-        fprintf(stderr, "%s key %s written to %s\n",
-                kind == ENVELOPE_KEY_SIGNING ? "signing" : "encryption", fp, out);
+    else if ((code = write_private(ctx, key, a.out, &a.pass, a.force)) == EXIT_OK && a.pub)
+        code = write_public(ctx, key, a.pub, a.force);
+    if (code == EXIT_OK && !cli_quiet && envelope_key_fingerprint(ctx, key, fp) == ENVELOPE_OK)
+        fprintf(stderr, "envelope: %s key %s written to %s\n",
+                a.kind == ENVELOPE_KEY_SIGNING ? "ECDSA P-521 signing" : "RSA encryption", fp,
+                a.out);
+    passphrase_wipe(&a.pass);
     envelope_key_free(key);
     envelope_ctx_free(ctx);
     return code;
 }
 
 static const char pubkey_help[] =
-    "usage: envelope pubkey KEYREF [-o PUB.pem] [--force]\n"
+    "usage: envelope pubkey KEYREF [-o PUB.pem] [--force] [--quiet]\n"
+    "                       [--passphrase-file F | --passphrase-fd N]\n"
     "\n"
-    "Writes the public key (SubjectPublicKeyInfo PEM) of a key file or KMS key, for\n"
-    "partners and offline verifiers, and prints its fingerprint on stderr.\n";
+    "Writes the public key (SubjectPublicKeyInfo PEM) of a key file or KMS key to\n"
+    "PUB.pem (mode 0644) or stdout, for partners and offline verifiers, and prints\n"
+    "its fingerprint (sha256: of the DER public key) on stderr.\n";
 
 int cmd_pubkey(int argc, char **argv)
 {
-    static const struct option opts[] = {{"force", no_argument, NULL, 'f'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"force", no_argument, NULL, 'f'}, {"quiet", no_argument, NULL, 'q'},
+        {"passphrase-file", required_argument, NULL, 'P'},
+        {"passphrase-fd", required_argument, NULL, 'D'},
+        {"help", no_argument, NULL, 'h'},  {NULL, 0, NULL, 0}};
     const char *out = NULL;
     int c, force = 0, code;
     char fp[ENVELOPE_FINGERPRINT_SIZE];
     envelope_ctx *ctx;
     envelope_key *key = NULL;
-    struct passphrase_source pass = {NULL};
+    struct passphrase pass;
 
-    while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+    passphrase_init(&pass);
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":o:q", opts, NULL)) != -1) {
         switch (c) {
         case 'o': out = optarg; break;
         case 'f': force = 1; break;
+        case 'q': cli_quiet = 1; break;
+        case 'P': pass.file = optarg; break;
+        case 'D':
+            if ((code = passphrase_set_fd(&pass, "pubkey", optarg)) != EXIT_OK)
+                return code;
+            break;
         case 'h': fputs(pubkey_help, stdout); return EXIT_OK;
-        default: return usage_error("pubkey", "bad option");
+        default: return bad_option("pubkey", c, argv);
         }
     }
     if (optind != argc - 1)
         return usage_error("pubkey", "need exactly one KEYREF");
+    if ((code = refuse_existing(out, force, "--force replaces it")) != EXIT_OK)
+        return code;
     if (envelope_ctx_new(&ctx) != ENVELOPE_OK)
-        return EXIT_IO;
-    if ((code = load_key(ctx, argv[optind], &pass, &key)) == EXIT_OK &&
-        (code = write_public(ctx, key, out, force)) == EXIT_OK && !cli_quiet &&
-        envelope_key_fingerprint(ctx, key, fp) == ENVELOPE_OK)
-        fprintf(stderr, "%s\n", fp);
+        return fail_with(EXIT_IO, "out of memory");
+    if ((code = load_key(ctx, "pubkey", argv[optind], 0, 0, &pass, &key)) == EXIT_OK &&
+        (code = write_public(ctx, key, out, force)) == EXIT_OK && !cli_quiet) {
+        envelope_rc rc = envelope_key_fingerprint(ctx, key, fp);
+
+        if (rc == ENVELOPE_OK)
+            fprintf(stderr, "%s\n", fp);
+        else
+            code = report_key(ctx, rc, "pubkey", argv[optind]);
+    }
+    passphrase_wipe(&pass);
     envelope_key_free(key);
     envelope_ctx_free(ctx);
     return code;

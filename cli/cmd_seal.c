@@ -11,62 +11,93 @@
 
 static const char seal_help[] =
     "usage: envelope seal --sign-key KEY --to KEY [--to KEY ...] [--name NAME]\n"
-    "                     [--hide-recipients] [-o OUT] [--force] [IN|-]\n"
+    "                     [--hide-recipients] [--format v1|compat] [--created TIME]\n"
+    "                     [-o OUT] [--force] [--quiet] [--passphrase-file F | --passphrase-fd N]\n"
+    "                     [IN|-]\n"
     "\n"
     "Signs IN (default: stdin) with the P-521 --sign-key and encrypts it to each\n"
-    "--to RSA key (1 to 16; public keys suffice). The envelope goes to OUT, or to\n"
-    "stdout when that is not a terminal. The message keeps IN's base name, or\n"
-    "'message' for stdin; --name sets another. --hide-recipients leaves the\n"
-    "recipients' key fingerprints out of the cleartext header.\n"
-    "KEY is a PEM/DER file, file:PATH or awskms://[HOST[:PORT]]/KEY.\n";
+    "--to RSA key (1 to 16; public keys suffice). The envelope goes to OUT (never\n"
+    "replacing a file without --force), or to stdout, but never to a terminal.\n"
+    "The message keeps IN's base name, or 'message' for stdin; --name sets another.\n"
+    "--hide-recipients leaves the recipients' fingerprints out of the cleartext\n"
+    "header. --format compat makes the tutorial's message.enc (small messages,\n"
+    "RSA-4096, no recipient binding). --created sets the creation time the signed\n"
+    "manifest records (2024-05-01T12:00:00Z or @SECONDS; default now), for\n"
+    "reproducible manifests. KEY is a PEM/DER file, file:PATH or\n"
+    "awskms://[HOST[:PORT]]/KEY; an encrypted --sign-key asks for its passphrase\n"
+    "on the terminal unless --passphrase-file or --passphrase-fd gives it.\n";
 
 struct seal_args {
-    const char *sign_ref, *to[MAX_TO], *name, *out, *in, *pass_file;
+    const char *sign_ref, *to[MAX_TO], *name, *out, *in;
     size_t n_to;
     int hide, force;
+    envelope_format format;
+    time_t created;
+    struct passphrase pass;
 };
+
+static int parse_option(int c, struct seal_args *a, char **argv)
+{
+    switch (c) {
+    case 's': a->sign_ref = optarg; return EXIT_OK;
+    case 't':
+        if (a->n_to == MAX_TO)
+            return usage_error("seal", "at most %d recipients", MAX_TO);
+        a->to[a->n_to++] = optarg;
+        return EXIT_OK;
+    case 'n': a->name = optarg; return EXIT_OK;
+    case 'H': a->hide = 1; return EXIT_OK;
+    case 'F':
+        if (strcmp(optarg, "v1") == 0)
+            a->format = ENVELOPE_FORMAT_V1;
+        else if (strcmp(optarg, "compat") == 0)
+            a->format = ENVELOPE_FORMAT_COMPAT;
+        else
+            return usage_error("seal", "--format '%s': v1 or compat", optarg);
+        return EXIT_OK;
+    case 'c':
+        if (parse_time(optarg, &a->created) != 0)
+            return usage_error("seal", "--created '%s': a UTC time like 2024-05-01T12:00:00Z "
+                                       "or @SECONDS", optarg);
+        return EXIT_OK;
+    case 'P': a->pass.file = optarg; return EXIT_OK;
+    case 'D': return passphrase_set_fd(&a->pass, "seal", optarg);
+    case 'f': a->force = 1; return EXIT_OK;
+    case 'q': cli_quiet = 1; return EXIT_OK;
+    case 'o': a->out = optarg; return EXIT_OK;
+    case 'h': fputs(seal_help, stdout); exit(EXIT_OK);
+    default: return bad_option("seal", c, argv);
+    }
+}
 
 static int parse(int argc, char **argv, struct seal_args *a)
 {
     static const struct option opts[] = {
-        {"sign-key", required_argument, NULL, 's'},
-        {"to", required_argument, NULL, 't'},
-        {"name", required_argument, NULL, 'n'},
-        {"hide-recipients", no_argument, NULL, 'H'},
+        {"sign-key", required_argument, NULL, 's'}, {"to", required_argument, NULL, 't'},
+        {"name", required_argument, NULL, 'n'},     {"hide-recipients", no_argument, NULL, 'H'},
+        {"format", required_argument, NULL, 'F'},   {"created", required_argument, NULL, 'c'},
         {"passphrase-file", required_argument, NULL, 'P'},
-        {"force", no_argument, NULL, 'f'},
-        {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
-    int c;
+        {"passphrase-fd", required_argument, NULL, 'D'},
+        {"force", no_argument, NULL, 'f'},          {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
+    int c, code;
 
-    while ((c = getopt_long(argc, argv, "o:q", opts, NULL)) != -1) {
-        switch (c) {
-        case 's': a->sign_ref = optarg; break;
-        case 't':
-            if (a->n_to == MAX_TO)
-                return usage_error("seal", "at most %d recipients", MAX_TO);
-            a->to[a->n_to++] = optarg;
-            break;
-        case 'n': a->name = optarg; break;
-        case 'H': a->hide = 1; break;
-        case 'P': a->pass_file = optarg; break;
-        case 'f': a->force = 1; break;
-        case 'q': cli_quiet = 1; break;
-        case 'o': a->out = optarg; break;
-        case 'h': fputs(seal_help, stdout); exit(EXIT_OK);
-        default: return usage_error("seal", "bad option");
-        }
-    }
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":o:q", opts, NULL)) != -1)
+        if ((code = parse_option(c, a, argv)) != EXIT_OK)
+            return code;
     if (optind < argc)
         a->in = argv[optind++];
     if (optind != argc)
         return usage_error("seal", "one input at most");
     if (a->sign_ref == NULL || a->n_to == 0)
         return usage_error("seal", "need --sign-key and at least one --to");
-    if (a->out == NULL && isatty(STDOUT_FILENO))
-        return usage_error("seal", "will not write an envelope to a terminal; use -o OUT");
-    return EXIT_OK;
+    if (a->pass.file && a->pass.fd >= 0)
+        return usage_error("seal", "--passphrase-file and --passphrase-fd exclude each other");
+    if (is_std_stream(a->out) && isatty(STDOUT_FILENO))
+        return usage_error("seal", "will not write an envelope to a terminal; use -o OUT or "
+                                   "redirect stdout");
+    return refuse_existing(a->out, a->force, "--force replaces it");
 }
 
 /* The message's name: --name, else the input's base name. */
@@ -78,75 +109,82 @@ static int choose_name(envelope_seal_opts *opts, const struct seal_args *a)
     if (a->name) {
         if (envelope_seal_opts_set_name(opts, a->name) != ENVELOPE_OK)
             return usage_error("seal", "--name '%s' is not allowed: UTF-8, 1-255 bytes, no '/', "
-                                       "no leading dot, not manifest.*", a->name);
+                                       "no control characters, no leading dot, not manifest.*",
+                               a->name);
         return EXIT_OK;
     }
     if (a->in == NULL || strcmp(a->in, "-") == 0)
         return EXIT_OK; /* "message" */
     if ((copy = strdup(a->in)) == NULL)
-        return EXIT_IO;
+        return fail_with(EXIT_IO, "out of memory");
     rc = envelope_seal_opts_set_name(opts, basename(copy));
     free(copy);
     if (rc != ENVELOPE_OK)
-        return usage_error("seal", "'%s' cannot name the message (no leading dot, not "
-                                   "manifest.*, UTF-8): choose one with --name", a->in);
+        return usage_error("seal", "'%s' cannot name the message (leading dot, manifest.*, "
+                                   "control characters or not UTF-8): choose one with --name",
+                           a->in);
     return EXIT_OK;
 }
 
-static int build_opts(envelope_ctx *ctx, const struct seal_args *a, envelope_seal_opts *opts)
+static int build_opts(envelope_ctx *ctx, struct seal_args *a, envelope_seal_opts *opts)
 {
-    struct passphrase_source pass = {a->pass_file};
     envelope_key *key = NULL;
-    envelope_rc rc;
     int code;
 
-    if ((code = load_key(ctx, a->sign_ref, &pass, &key)) != EXIT_OK)
+    if ((code = choose_name(opts, a)) != EXIT_OK ||
+        (code = load_key(ctx, "--sign-key", a->sign_ref, ENVELOPE_KEY_SIGNING, 1, &a->pass,
+                         &key)) != EXIT_OK)
         return code;
-    rc = envelope_seal_opts_set_sign_key(opts, key);
+    if (envelope_seal_opts_set_sign_key(opts, key) != ENVELOPE_OK)
+        code = fail_with(EXIT_KEY, "--sign-key %s: cannot sign with this key", a->sign_ref);
     envelope_key_free(key);
-    if (rc != ENVELOPE_OK)
-        return report(ctx, rc, a->sign_ref);
-    for (size_t i = 0; i < a->n_to; i++) {
-        if ((code = load_key(ctx, a->to[i], &pass, &key)) != EXIT_OK)
+    for (size_t i = 0; code == EXIT_OK && i < a->n_to; i++) {
+        if ((code = load_key(ctx, "--to", a->to[i], ENVELOPE_KEY_ENCRYPTION, 0, &a->pass,
+                             &key)) != EXIT_OK)
             return code;
-        rc = envelope_seal_opts_add_recipient(opts, key);
+        if (envelope_seal_opts_add_recipient(opts, key) != ENVELOPE_OK)
+            code = fail_with(EXIT_KEY, "--to %s: cannot encrypt to this key", a->to[i]);
         envelope_key_free(key);
-        if (rc != ENVELOPE_OK)
-            return report(ctx, rc, a->to[i]);
     }
     envelope_seal_opts_set_hide_recipients(opts, a->hide);
-    return choose_name(opts, a);
+    if (a->created)
+        envelope_seal_opts_set_created(opts, a->created);
+    if (code == EXIT_OK && envelope_seal_opts_set_format(opts, a->format) != ENVELOPE_OK)
+        code = usage_error("seal", "this library does not know that --format");
+    return code;
 }
 
 int cmd_seal(int argc, char **argv)
 {
-    struct seal_args a = {0};
+    struct seal_args a = {.format = ENVELOPE_FORMAT_V1};
     envelope_ctx *ctx = NULL;
     envelope_seal_opts *opts = NULL;
     struct progress bar;
     int code, in_fd = -1;
     envelope_rc rc;
 
+    passphrase_init(&a.pass);
     if ((code = parse(argc, argv, &a)) != EXIT_OK)
         return code;
     if (envelope_ctx_new(&ctx) != ENVELOPE_OK || envelope_seal_opts_new(&opts) != ENVELOPE_OK) {
+        code = fail_with(EXIT_IO, "out of memory");
+        goto out;
+    }
+    if ((in_fd = open_input(a.in)) < 0) {
         code = EXIT_IO;
         goto out;
     }
     if ((code = build_opts(ctx, &a, opts)) != EXIT_OK)
         goto out;
-    if ((in_fd = open_input(a.in)) < 0) {
-        code = EXIT_IO;
-        goto out;
-    }
     progress_init(&bar, "sealing");
     envelope_seal_opts_set_progress(opts, progress_cb, &bar);
-    rc = a.out ? envelope_seal_file(ctx, opts, in_fd, a.out, a.force)
-               : envelope_seal_fd(ctx, opts, in_fd, STDOUT_FILENO);
+    rc = is_std_stream(a.out) ? envelope_seal_fd(ctx, opts, in_fd, STDOUT_FILENO)
+                          : envelope_seal_file(ctx, opts, in_fd, a.out, a.force);
     progress_done(&bar);
     if (rc != ENVELOPE_OK)
-        code = report(ctx, rc, a.in ? a.in : "stdin");
+        code = report(ctx, rc, rc == ENVELOPE_E_OUTPUT_EXISTS ? a.out : input_name(a.in));
 out:
+    passphrase_wipe(&a.pass);
     if (in_fd > STDIN_FILENO)
         close(in_fd);
     envelope_seal_opts_free(opts);

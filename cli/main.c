@@ -16,9 +16,10 @@ static const char usage_text[] =
     "  pubkey  KEYREF [-o PUB.pem]\n"
     "  seal    --sign-key KEY --to KEY [--to KEY ...] [--name NAME] [-o OUT] [IN]\n"
     "  open    --decrypt-key KEY --verify-key KEY [...] [-o OUT | --extract DIR] [IN]\n"
+    "  verify  --verify-key KEY [...] [--recipient KEY] DIR\n"
     "  inspect [IN]\n"
     "\n"
-    "'envelope COMMAND --help' describes each command.\n"
+    "'envelope COMMAND --help' describes each command; envelope(1) has examples.\n"
     "\n"
     "exit status:\n"
     "  0  success\n"
@@ -35,8 +36,8 @@ int main(int argc, char **argv)
         const char *name;
         int (*run)(int, char **);
     } commands[] = {
-        {"keygen", cmd_keygen}, {"pubkey", cmd_pubkey},   {"seal", cmd_seal},
-        {"open", cmd_open},     {"inspect", cmd_inspect},
+        {"keygen", cmd_keygen}, {"pubkey", cmd_pubkey}, {"seal", cmd_seal},
+        {"open", cmd_open},     {"verify", cmd_verify}, {"inspect", cmd_inspect},
     };
 
     if (argc < 2)
@@ -51,6 +52,5 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
         if (strcmp(argv[1], commands[i].name) == 0)
             return commands[i].run(argc - 1, argv + 1);
-    fprintf(stderr, "envelope: unknown command '%s'\n\n%s", argv[1], usage_text);
-    return EXIT_USAGE;
+    return fail_with(EXIT_USAGE, "unknown command '%s' (see 'envelope --help')", argv[1]);
 }

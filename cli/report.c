@@ -1,0 +1,159 @@
+/* Telling the user what went wrong: one line on stderr naming the file or
+ * key and the cause, and the exit code that goes with it. */
+#include <stdarg.h>
+#include <string.h>
+
+#include "cli.h"
+
+int cli_quiet;
+
+int exit_code_for(envelope_rc rc)
+{
+    switch (rc) {
+    case ENVELOPE_OK:
+        return EXIT_OK;
+    case ENVELOPE_E_INVALID_ARGUMENT:
+    case ENVELOPE_E_BAD_NAME:
+    case ENVELOPE_E_TOO_MANY_RECIPIENTS:
+    case ENVELOPE_E_COMPAT_TOO_LARGE:
+        return EXIT_USAGE;
+    case ENVELOPE_E_IO:
+    case ENVELOPE_E_OUTPUT_EXISTS:
+        return EXIT_IO;
+    case ENVELOPE_E_KEY_LOAD:
+    case ENVELOPE_E_KEY_PASSPHRASE:
+    case ENVELOPE_E_KEY_TYPE:
+    case ENVELOPE_E_KEY_NOT_PRIVATE:
+    case ENVELOPE_E_KEY_REF:
+    case ENVELOPE_E_UNSUPPORTED:
+    case ENVELOPE_E_KMS:
+    case ENVELOPE_E_KMS_ACCESS_DENIED:
+    case ENVELOPE_E_KMS_NOT_FOUND:
+    case ENVELOPE_E_KMS_DISABLED:
+    case ENVELOPE_E_KMS_KEY_USAGE:
+    case ENVELOPE_E_KMS_AUTH:
+    case ENVELOPE_E_KMS_THROTTLED:
+    case ENVELOPE_E_KMS_UNAVAILABLE:
+    case ENVELOPE_E_KMS_BAD_RESPONSE:
+    case ENVELOPE_E_NETWORK:
+    case ENVELOPE_E_TLS:
+    case ENVELOPE_E_TIMEOUT:
+    case ENVELOPE_E_CREDENTIALS:
+        return EXIT_KEY;
+    case ENVELOPE_E_INTERNAL:
+    case ENVELOPE_E_NOMEM:
+    case ENVELOPE_E_CANCELLED:
+    case ENVELOPE_E_NOT_ENVELOPE:
+    case ENVELOPE_E_UNKNOWN_VERSION:
+    case ENVELOPE_E_BAD_HEADER:
+    case ENVELOPE_E_NOT_RECIPIENT:
+    case ENVELOPE_E_TAMPERED:
+    case ENVELOPE_E_TRUNCATED:
+    case ENVELOPE_E_TRAILING_DATA:
+    case ENVELOPE_E_BAD_ARCHIVE:
+    case ENVELOPE_E_UNTRUSTED_SIGNER:
+    case ENVELOPE_E_BAD_MANIFEST:
+    case ENVELOPE_E_FORWARDED:
+    case ENVELOPE_E_MESSAGE_MISMATCH:
+    case ENVELOPE_E_TOO_LARGE:
+    case ENVELOPE_E_TOO_OLD:
+    case ENVELOPE_E_COMPAT_REFUSED:
+        return EXIT_REJECTED;
+    }
+    return EXIT_REJECTED;
+}
+
+/* The library's sentence, in the command line's words where the user
+ * would otherwise have to translate. */
+static const char *reason(envelope_rc rc)
+{
+    switch (rc) {
+    case ENVELOPE_E_UNTRUSTED_SIGNER:
+        return "signature does not verify under any --verify-key";
+    case ENVELOPE_E_NOT_RECIPIENT:
+        return "envelope not addressed to the --decrypt-key";
+    case ENVELOPE_E_COMPAT_REFUSED:
+        return "compat envelope refused: it lacks recipient binding (--allow-compat opens it)";
+    default:
+        return envelope_strerror(rc);
+    }
+}
+
+/* File names and details come from users and files: keep the line one
+ * line. */
+static void put_clean(const char *s)
+{
+    for (; *s; s++)
+        fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, stderr);
+}
+
+static void say(const char *what, const char *why, const char *detail, const char *known)
+{
+    size_t n = known ? strlen(known) : 0;
+
+    /* "PATH: No such file" under "--sign-key PATH": say PATH once. */
+    if (n && strncmp(detail, known, n) == 0 && strncmp(detail + n, ": ", 2) == 0)
+        detail += n + 2;
+    fputs("envelope: ", stderr);
+    put_clean(what);
+    fputs(": ", stderr);
+    put_clean(why);
+    if (*detail) {
+        fputs(" (", stderr);
+        put_clean(detail);
+        fputc(')', stderr);
+    }
+    fputc('\n', stderr);
+}
+
+int report(envelope_ctx *ctx, envelope_rc rc, const char *what)
+{
+    say(what, reason(rc), envelope_ctx_detail(ctx), what);
+    return exit_code_for(rc);
+}
+
+int report_key(envelope_ctx *ctx, envelope_rc rc, const char *flag, const char *ref)
+{
+    char what[4096];
+    const char *path = strncmp(ref, "file:", 5) == 0 ? ref + 5 : ref;
+
+    snprintf(what, sizeof(what), "%s %s", flag, ref);
+    say(what, reason(rc), envelope_ctx_detail(ctx), path);
+    return exit_code_for(rc);
+}
+
+int usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+
+    fprintf(stderr, "envelope %s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, " (see 'envelope %s --help')\n", cmd);
+    return EXIT_USAGE;
+}
+
+int bad_option(const char *cmd, int c, char **argv)
+{
+    extern int optind;
+    const char *arg = argv[optind - 1];
+
+    if (c == ':')
+        return usage_error(cmd, "option '%s' needs a value", arg);
+    return usage_error(cmd, "unknown option '%s'", arg);
+}
+
+int fail_with(int code, const char *fmt, ...)
+{
+    char line[4096];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    fputs("envelope: ", stderr);
+    put_clean(line);
+    fputc('\n', stderr);
+    return code;
+}
