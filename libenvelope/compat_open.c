@@ -65,7 +65,7 @@ static envelope_rc read_entry(envelope_ctx *ctx, struct archive *a, const char *
 }
 
 /* message.sig, then the message, then nothing: gzip'd tar only. */
-static envelope_rc unpack(envelope_ctx *ctx, const uint8_t *p, size_t n, struct opened *raw,
+envelope_rc compat_unpack(envelope_ctx *ctx, const uint8_t *p, size_t n, struct opened *raw,
                           uint8_t *msg, size_t *msg_len, char *name)
 {
     struct archive *a = archive_read_new();
@@ -126,8 +126,8 @@ static envelope_rc open_compat(envelope_ctx *ctx, const envelope_open_opts *opts
     memset(raw, 0, sizeof(*raw));
     if ((rc = key_unwrap(ctx, opts->decrypt_key, ct, ct_len, archive, sizeof(archive),
                          &archive_len)) != ENVELOPE_OK ||
-        (rc = unpack(ctx, archive, archive_len, raw, msg, &msg_len, result->manifest.name)) !=
-            ENVELOPE_OK ||
+        (rc = compat_unpack(ctx, archive, archive_len, raw, msg, &msg_len,
+                            result->manifest.name)) != ENVELOPE_OK ||
         (rc = verify_compat(ctx, opts, msg, msg_len, raw, result)) != ENVELOPE_OK)
         goto out;
     if (opts->max_size && msg_len > opts->max_size) {
