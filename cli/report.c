@@ -72,8 +72,6 @@ static const char *reason(envelope_rc rc)
         return "signature does not verify under any --verify-key";
     case ENVELOPE_E_NOT_RECIPIENT:
         return "envelope not addressed to the --decrypt-key";
-    case ENVELOPE_E_COMPAT_REFUSED:
-        return "compat envelope refused: it lacks recipient binding (--allow-compat opens it)";
     default:
         return envelope_strerror(rc);
     }
