@@ -1,0 +1,60 @@
+# Policy when opening (--max-size, --max-age), dated seals (--created), and
+# the formats (--format, --allow-compat).
+
+head -c 2048 /dev/urandom >two.bin
+run "$E" seal --sign-key "$K/signer.pem" --to "$K/alice.pub" -o two.enc two.bin
+open_two() { run "$E" open --decrypt-key "$K/alice.pem" --verify-key "$K/signer.pub" "$@"; }
+open_two --max-size 1K -o two.out two.enc
+failed "--max-size 1K, a 2 KiB message: exit 1, no output" 1 \
+    "^envelope: two.enc: message larger than allowed" two.out
+open_two --max-size 1K --extract two.dir two.enc
+failed "--max-size 1K with --extract: exit 1, no DIR" 1 "message larger than allowed" two.dir
+open_two --max-size 2K -o two.out two.enc
+check "--max-size 2K, a 2 KiB message: opens" bash -c '[ '"$rc"' -eq 0 ] && cmp -s two.out two.bin'
+open_two --max-size lots -o bad.out two.enc
+failed "--max-size lots: exit 2" 2 "^envelope open: --max-size 'lots': a size like 512, 10M or 2G" bad.out
+
+run "$E" seal --sign-key "$K/signer.pem" --to "$K/alice.pub" --created 2020-01-01T00:00:00Z \
+    -o old.enc note.json
+succeeded "seal --created 2020-01-01T00:00:00Z"
+open_two --max-age 7d -o old.out old.enc
+failed "--max-age 7d, a 2020 envelope: exit 1, no output" 1 \
+    "^envelope: old.enc: envelope older than allowed, or dated in the future \(created [0-9]+ seconds ago; the limit is 604800\)$" old.out
+open_two old.enc
+check "no --max-age: a 2020 envelope opens, dated 2020-01-01T00:00:00Z" bash -c '[ '"$rc"' -eq 0 ] &&
+    cmp -s "$1" note.json && grep -q " on 2020-01-01T00:00:00Z$" "$2"' _ "$OUT" "$ERR"
+run "$E" seal --sign-key "$K/signer.pem" --to "$K/alice.pub" --created "@$(( $(date +%s) - 60 ))" \
+    -o recent.enc note.json
+open_two --max-age 10m recent.enc
+check "--max-age 10m, sealed a minute ago (--created @SECONDS): opens" \
+    bash -c '[ '"$rc"' -eq 0 ] && cmp -s "$1" note.json' _ "$OUT"
+run "$E" seal --sign-key "$K/signer.pem" --to "$K/alice.pub" --created "@$(( $(date +%s) + 86400 ))" \
+    -o future.enc note.json
+open_two -o future.out future.enc
+failed "an envelope dated tomorrow: exit 1" 1 "dated in the future \(created in the future\)" future.out
+open_two --max-age 3w old.enc
+failed "--max-age 3w: exit 2" 2 "^envelope open: --max-age '3w': a duration like 90s, 15m, 12h or 7d"
+run "$E" seal --sign-key "$K/signer.pem" --to "$K/alice.pub" --created 2021-02-30T00:00:00Z -o bad.enc note.json
+failed "seal --created with no such day: exit 2" 2 "^envelope seal: --created '2021-02-30T00:00:00Z': a UTC time" bad.enc
+
+# Formats. compat is the tutorial's message.enc: RSA-4096, small messages.
+run "$E" seal --sign-key "$K/signer.pem" --to "$K/alice.pub" --format v1 -o v1.enc note.json
+check "--format v1 is the default format" bash -c '[ '"$rc"' -eq 0 ] && "$1" inspect v1.enc >/dev/null' _ "$E"
+run "$E" seal --sign-key "$K/signer.pem" --to "$K/alice.pub" --format v2 -o bad.enc note.json
+failed "--format v2: exit 2" 2 "^envelope seal: --format 'v2': v1 or compat" bad.enc
+run "$E" seal --sign-key "$K/signer.pem" --to "$K/dave.pub" --format compat -o compat.enc note.json
+succeeded "--format compat, RSA-4096, a small message"
+run "$E" open --decrypt-key "$K/dave.pem" --verify-key "$K/signer.pub" -o compat.out compat.enc
+failed "open a compat envelope without --allow-compat: exit 1" 1 \
+    "^envelope: compat.enc: compat envelope refused: it lacks recipient binding" compat.out
+run "$E" open --allow-compat --decrypt-key "$K/dave.pem" --verify-key "$K/signer.pub" -o compat.out compat.enc
+check "open --allow-compat: opens, and warns what compat lacks" bash -c '[ '"$rc"' -eq 0 ] &&
+    cmp -s compat.out note.json && grep -q "^envelope: warning: compat envelope: its signature is not bound to its recipients" "$1"' _ "$ERR"
+run "$E" open --allow-compat --decrypt-key "$K/alice.pem" --verify-key "$K/signer.pub" -o v1.out v1.enc
+check "open --allow-compat still opens v1" bash -c '[ '"$rc"' -eq 0 ] && cmp -s v1.out note.json &&
+    ! grep -q warning "$1"' _ "$ERR"
+run "$E" seal --sign-key "$K/signer.pem" --to "$K/dave.pub" --format compat -o bad.enc two.bin
+failed "--format compat, a 2 KiB message: exit 2, names the limit" 2 \
+    "^envelope: two.bin: message too large for the compat format \(.*at most 446" bad.enc
+run "$E" seal --sign-key "$K/signer.pem" --to "$K/alice.pub" --format compat -o bad.enc note.json
+failed "--format compat, an RSA-2048 recipient: exit 2" 2 "RSA-2048 .*holds at most 190" bad.enc
