@@ -1,0 +1,60 @@
+"""Shared fixtures: the fixed test keys in tests/keys and the CLI binary."""
+
+import os
+import pathlib
+import shutil
+
+import pytest
+
+import envelope
+
+HERE = pathlib.Path(__file__).resolve().parent
+REPO = HERE.parents[2]
+KEYS = REPO / "tests" / "keys"
+HEADER = REPO / "include" / "envelope.h"
+
+
+def key_path(name: str) -> str:
+    return str(KEYS / name)
+
+
+@pytest.fixture(scope="session")
+def keys():
+    """The fixed keys, loaded once (keys are immutable and shareable)."""
+
+    class Keys:
+        signer = envelope.Key.load(key_path("signer.pem"))
+        signer_pub = envelope.Key.load(key_path("signer.pub"))
+        other_signer = envelope.Key.load(key_path("other-signer.pem"))
+        alice = envelope.Key.load(key_path("alice.pem"))
+        alice_pub = envelope.Key.load(key_path("alice.pub"))
+        bob = envelope.Key.load(key_path("bob.pem"))
+        bob_pub = envelope.Key.load(key_path("bob.pub"))
+        carol_pub = envelope.Key.load(key_path("carol.pub"))
+
+    return Keys
+
+
+@pytest.fixture(scope="session")
+def passphrase():
+    return (KEYS / "passphrase.txt").read_text().strip()
+
+
+@pytest.fixture(scope="session")
+def cli():
+    """The envelope CLI: ENVELOPE_CLI, else the binary built beside
+    ENVELOPE_LIBRARY, else `envelope` on PATH."""
+    candidates = [os.environ.get("ENVELOPE_CLI")]
+    lib = os.environ.get("ENVELOPE_LIBRARY")
+    if lib:
+        candidates.append(os.path.join(os.path.dirname(lib), "envelope"))
+    candidates.append(shutil.which("envelope"))
+    for c in candidates:
+        if c and os.path.isfile(c) and os.access(c, os.X_OK):
+            return c
+    pytest.skip("no envelope CLI: set ENVELOPE_CLI to the built binary")
+
+
+@pytest.fixture
+def message_300k():
+    return os.urandom(300 * 1024 + 17)

@@ -1,0 +1,226 @@
+"""envelope.Key: loading, generation, export, lifetime."""
+
+import hashlib
+import pathlib
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+
+import envelope
+from envelope import ErrorCode, KeyKind
+
+from conftest import KEYS, key_path
+
+
+def _spki_fingerprint(pub_file: str) -> str:
+    pub = serialization.load_pem_public_key((KEYS / pub_file).read_bytes())
+    der = pub.public_bytes(serialization.Encoding.DER,
+                           serialization.PublicFormat.SubjectPublicKeyInfo)
+    return "sha256:" + hashlib.sha256(der).hexdigest()
+
+
+@pytest.mark.parametrize("name,kind,bits,private", [
+    ("signer.pem", KeyKind.SIGNING, 521, True),
+    ("signer.pub", KeyKind.SIGNING, 521, False),
+    ("signer.der", KeyKind.SIGNING, 521, True),
+    ("signer-traditional.pem", KeyKind.SIGNING, 521, True),
+    ("alice.pem", KeyKind.ENCRYPTION, 2048, True),
+    ("alice.pub", KeyKind.ENCRYPTION, 2048, False),
+    ("alice.pub.der", KeyKind.ENCRYPTION, 2048, False),
+    ("carol.pub", KeyKind.ENCRYPTION, 3072, False),
+    ("dave.pem", KeyKind.ENCRYPTION, 4096, True),
+])
+def test_load_files(name, kind, bits, private):
+    key = envelope.Key.load(key_path(name))
+    assert (key.kind, key.bits, key.is_private) == (kind, bits, private)
+    assert key.reference == key_path(name)
+    stem = "signer" if kind == KeyKind.SIGNING else name.split(".")[0]
+    assert key.fingerprint == _spki_fingerprint(f"{stem}.pub")
+
+
+def test_load_accepts_pathlike_and_file_prefix():
+    a = envelope.Key.load(KEYS / "alice.pub")
+    b = envelope.Key.load("file:" + key_path("alice.pub"))
+    assert a.fingerprint == b.fingerprint == _spki_fingerprint("alice.pub")
+
+
+def test_from_memory():
+    pem = (KEYS / "signer.pem").read_bytes()
+    der = (KEYS / "signer.der").read_bytes()
+    a = envelope.Key.from_pem(pem)
+    b = envelope.Key.from_pem(pem.decode())
+    c = envelope.Key.from_der(der)
+    d = envelope.Key.from_der(bytearray(der))
+    assert {a.fingerprint, b.fingerprint, c.fingerprint, d.fingerprint} == {
+        _spki_fingerprint("signer.pub")}
+    assert a.reference is None and c.is_private
+
+
+@pytest.mark.parametrize("make", [
+    lambda p: p,
+    lambda p: p.encode(),
+    lambda p: (lambda: p),
+    lambda p: (lambda: p.encode()),
+])
+def test_passphrase_forms(passphrase, make):
+    key = envelope.Key.load(key_path("alice-encrypted.pem"), passphrase=make(passphrase))
+    assert key.is_private and key.fingerprint == _spki_fingerprint("alice.pub")
+    pem = (KEYS / "alice-encrypted.pem").read_bytes()
+    assert envelope.Key.from_pem(pem, passphrase=make(passphrase)).is_private
+
+
+def test_passphrase_callable_not_called_for_plain_keys():
+    def never():
+        raise AssertionError("asked for a passphrase")
+
+    assert envelope.Key.load(key_path("alice.pem"), passphrase=never).is_private
+
+
+def test_wrong_and_missing_passphrase():
+    with pytest.raises(envelope.KeyLoadError) as ei:
+        envelope.Key.load(key_path("alice-encrypted.pem"), passphrase="wrong")
+    assert ei.value.code == ErrorCode.KEY_PASSPHRASE and ei.value.name == "KEY_PASSPHRASE"
+    assert "alice-encrypted.pem" in ei.value.detail
+    with pytest.raises(envelope.KeyLoadError) as ei:
+        envelope.Key.load(key_path("alice-encrypted.pem"))
+    assert ei.value.code == ErrorCode.KEY_PASSPHRASE
+
+
+def test_passphrase_callback_exception_is_reraised():
+    class Refused(Exception):
+        pass
+
+    def refuse():
+        raise Refused("user pressed cancel")
+
+    with pytest.raises(Refused, match="cancel"):
+        envelope.Key.load(key_path("alice-encrypted.pem"), passphrase=refuse)
+
+
+def test_passphrase_of_wrong_type():
+    with pytest.raises(TypeError):
+        envelope.Key.load(key_path("alice-encrypted.pem"), passphrase=1234)
+    with pytest.raises(TypeError):  # a callable returning the wrong type: raised after C
+        envelope.Key.load(key_path("alice-encrypted.pem"), passphrase=lambda: 1234)
+
+
+def test_load_errors(tmp_path):
+    with pytest.raises(envelope.KeyLoadError) as ei:
+        envelope.Key.load(tmp_path / "missing.pem")
+    assert ei.value.code == ErrorCode.KEY_LOAD and "missing.pem" in ei.value.detail
+    junk = tmp_path / "junk.pem"
+    junk.write_bytes(b"-----BEGIN NOTHING-----\nAAAA\n-----END NOTHING-----\n")
+    with pytest.raises(envelope.KeyLoadError) as ei:
+        envelope.Key.load(junk)
+    assert ei.value.code == ErrorCode.KEY_LOAD
+    with pytest.raises(envelope.KeyLoadError) as ei:
+        envelope.Key.from_pem(b"")
+    assert ei.value.code == ErrorCode.KEY_LOAD
+
+
+@pytest.mark.parametrize("name", ["p256.pem", "rsa1024.pem", "ed25519.pem"])
+def test_wrong_kind_of_key(name):
+    with pytest.raises(envelope.KeyUsageError) as ei:
+        envelope.Key.load(key_path(name))
+    assert ei.value.code == ErrorCode.KEY_TYPE
+
+
+def test_bad_reference_arguments():
+    with pytest.raises(TypeError):
+        envelope.Key.load(42)
+    with pytest.raises(ValueError, match="NUL"):
+        envelope.Key.load("tests/keys/alice.pem\0.pub")
+    with pytest.raises(TypeError):
+        envelope.Key.from_pem(12)
+
+
+def test_kms_reference_today(monkeypatch, tmp_path):
+    """awskms:// references reach the C library unchanged. This build has no
+    KMS support: it says UNSUPPORTED, which for a KMS key is a KMSError.
+    Once KMS works, the same references (no credentials anywhere, an
+    endpoint nobody listens on) still fail, as KMSError or KeyLoadError,
+    either at load or at the first use of the key."""
+    for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+                "AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_ENDPOINT_URL_KMS", "http://127.0.0.1:9")
+    for ref in ("awskms:///alias/python-bindings-test",
+                "awskms://127.0.0.1:9/arn:aws:kms:eu-west-1:111122223333:key/"
+                "1234abcd-12ab-34cd-56ef-1234567890ab"):
+        with pytest.raises((envelope.KMSError, envelope.KeyLoadError)) as ei:
+            key = envelope.Key.load(ref)
+            assert key.is_kms and key.reference == ref
+            key.fingerprint  # a KMS key that loaded lazily fails at first use
+        err = ei.value
+        assert type(err) is envelope.exception_class(err.code, kms=True)
+        if err.code == ErrorCode.UNSUPPORTED:
+            assert type(err) is envelope.KMSError and err.name == "UNSUPPORTED"
+            assert "KMS" in err.detail and ref in err.detail
+
+
+def test_exports(passphrase, tmp_path):
+    key = envelope.Key.load(key_path("signer.pem"))
+    assert key.public_pem() == (KEYS / "signer.pub").read_bytes()
+    pub = envelope.Key.load(key_path("alice.pub"))
+    assert pub.public_der() == (KEYS / "alice.pub.der").read_bytes()
+    assert pub.public_key().fingerprint == pub.fingerprint
+    assert not key.public_key().is_private
+
+    plain = key.private_pem()
+    assert plain.startswith(b"-----BEGIN PRIVATE KEY-----")
+    assert envelope.Key.from_pem(plain).fingerprint == key.fingerprint
+    locked = key.private_pem(passphrase="s3cret")
+    assert locked.startswith(b"-----BEGIN ENCRYPTED PRIVATE KEY-----")
+    with pytest.raises(envelope.KeyLoadError):
+        envelope.Key.from_pem(locked)
+    assert envelope.Key.from_pem(locked, passphrase="s3cret").fingerprint == key.fingerprint
+    # The encrypted export opens with openssl's own reader, too.
+    loaded = serialization.load_pem_private_key(locked, password=b"s3cret")
+    assert loaded.key_size == 521
+
+
+def test_private_pem_of_public_key():
+    with pytest.raises(envelope.KeyUsageError) as ei:
+        envelope.Key.load(key_path("alice.pub")).private_pem()
+    assert ei.value.code == ErrorCode.KEY_NOT_PRIVATE
+
+
+def test_generate():
+    s = envelope.Key.generate_signing()
+    assert (s.kind, s.bits, s.is_private) == (KeyKind.SIGNING, 521, True)
+    r = envelope.Key.generate_encryption(bits=2048)
+    assert (r.kind, r.bits, r.is_private) == (KeyKind.ENCRYPTION, 2048, True)
+    assert s.fingerprint != envelope.Key.generate_signing().fingerprint
+    sealed = envelope.seal(b"x", sign_key=s, recipients=r.public_key())
+    assert envelope.open(sealed, decrypt_key=r, verify_keys=s.public_key()).message == b"x"
+    with pytest.raises(ValueError):
+        envelope.Key.generate_encryption(bits=1024)
+    with pytest.raises(TypeError):
+        envelope.Key.generate_encryption(bits="4096")
+
+
+def test_close_and_context_manager():
+    with envelope.Key.load(key_path("alice.pub")) as key:
+        assert not key.closed
+    assert key.closed
+    key.close()  # idempotent
+    assert "closed" in repr(key)
+    with pytest.raises(ValueError, match="closed"):
+        key.fingerprint
+    with pytest.raises(ValueError, match="closed"):
+        key.public_pem()
+    signer = envelope.Key.load(key_path("signer.pem"))
+    with pytest.raises(ValueError, match="closed"):
+        envelope.seal(b"x", sign_key=signer, recipients=[key])
+
+
+def test_keys_cannot_be_made_directly_or_pickled():
+    import pickle
+
+    with pytest.raises(TypeError):
+        envelope.Key()
+    with pytest.raises(TypeError):
+        pickle.dumps(envelope.Key.load(key_path("alice.pub")))
