@@ -32,22 +32,33 @@ envelope_rc header_peek(envelope_ctx *ctx, const uint8_t *p, size_t len, uint32_
     return ENVELOPE_OK;
 }
 
+/* A label is empty, or one or two identities (section 6: a fingerprint, a
+ * KMS ARN, at most one of each) separated by single spaces. */
 static int label_is_valid(const uint8_t *p, size_t len)
 {
+    int keys = 0, arns = 0;
     size_t start = 0;
 
     for (size_t i = 0; i <= len; i++) {
-        if (i < len && p[i] != ' ') {
-            if (p[i] < 0x21 || p[i] > 0x7e)
-                return 0;
+        char id[IDENTITY_MAX + 1];
+        size_t n = i - start;
+
+        if (i < len && p[i] != ' ')
             continue;
-        }
         /* an identity ends here: it must be non-empty */
-        if (i == start)
+        if (n == 0 || n > IDENTITY_MAX)
             return len == 0;
+        memcpy(id, p + start, n);
+        id[n] = '\0';
+        if (identity_is_valid_fingerprint(id))
+            keys++;
+        else if (identity_is_valid_arn(id, n))
+            arns++;
+        else
+            return 0;
         start = i + 1;
     }
-    return 1;
+    return keys <= 1 && arns <= 1;
 }
 
 static envelope_rc parse_stanza(envelope_ctx *ctx, struct cursor *c, struct stanza *s, size_t i)
