@@ -25,6 +25,13 @@ run() {
     "$@" >"$OUT" 2>"$ERR"
     rc=$?
 }
+# run_in DIR CMD...: the same, run in DIR.
+run_in() {
+    local dir=$1
+    shift
+    (cd "$dir" && "$@") >"$OUT" 2>"$ERR"
+    rc=$?
+}
 # notty CMD...: the same in a new session with no controlling terminal, so
 # that nothing can prompt on the terminal running the tests.
 notty() { run setsid -w "$@"; }
