@@ -1,5 +1,6 @@
 /* Contexts, the error table and failure details. */
 #include "context.h"
+#include "kms.h"
 
 #include <openssl/err.h>
 #include <stdarg.h>
@@ -21,6 +22,7 @@ void envelope_ctx_free(envelope_ctx *ctx)
 {
     if (ctx == NULL)
         return;
+    kms_client_free(ctx->kms);
     free(ctx);
 }
 

@@ -11,6 +11,7 @@
 #include "buf.h"
 #include "context.h"
 #include "keys.h"
+#include "kms_key.h"
 
 envelope_rc pkey_fingerprint(envelope_ctx *ctx, EVP_PKEY *pkey,
                              char out[ENVELOPE_FINGERPRINT_SIZE])
@@ -173,14 +174,32 @@ out:
     return rc;
 }
 
+/* No KMS call: a KMS key gives what it has learned so far (docs/KEYS.md). */
 envelope_rc key_identities(envelope_ctx *ctx, const envelope_key *key,
                            char fingerprint[ENVELOPE_FINGERPRINT_SIZE],
                            char arn[IDENTITY_MAX + 1])
 {
     (void)ctx;
+    if (key_is_kms(key)) {
+        kms_key_identities(key, fingerprint, arn);
+        return ENVELOPE_OK;
+    }
     memcpy(fingerprint, key->fingerprint, ENVELOPE_FINGERPRINT_SIZE);
     arn[0] = '\0';
     return ENVELOPE_OK;
+}
+
+void key_verified_by(const envelope_key *key, char out[IDENTITY_MAX + 1])
+{
+    char fingerprint[ENVELOPE_FINGERPRINT_SIZE];
+
+    if (!key_is_kms(key)) {
+        memcpy(out, key->fingerprint, ENVELOPE_FINGERPRINT_SIZE);
+        return;
+    }
+    kms_key_identities(key, fingerprint, out);
+    if (fingerprint[0])
+        memcpy(out, fingerprint, ENVELOPE_FINGERPRINT_SIZE);
 }
 
 void envelope_free(void *p)
