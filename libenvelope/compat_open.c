@@ -9,6 +9,7 @@
 #include "buf.h"
 #include "compat.h"
 #include "context.h"
+#include "kms_key.h"
 #include "opts.h"
 
 #define COMPAT_IN_MAX (WRAPPED_MAX + 1)
@@ -106,8 +107,10 @@ static envelope_rc verify_compat(envelope_ctx *ctx, const envelope_open_opts *op
                     "compat message is a v1 manifest: a replayed signature");
     for (size_t i = 0; i < opts->n_trusted; i++) {
         rc = key_verify(ctx, opts->trusted[i], msg, len, raw->sig, raw->sig_len);
-        if (rc == ENVELOPE_OK)
-            return envelope_key_fingerprint(ctx, opts->trusted[i], result->signer);
+        if (rc == ENVELOPE_OK) {
+            key_verified_by(opts->trusted[i], result->signer);
+            return ENVELOPE_OK;
+        }
         if (rc != ENVELOPE_E_UNTRUSTED_SIGNER)
             return rc;
     }

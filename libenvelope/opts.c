@@ -4,6 +4,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A KMS key whose kind is not known yet (0) is accepted for either role:
+ * the operation itself fails clearly if KMS refuses it. */
+static int kind_fits(const envelope_key *key, envelope_key_kind want)
+{
+    envelope_key_kind kind = envelope_key_get_kind(key);
+
+    return kind == want || kind == 0;
+}
+
 envelope_rc envelope_seal_opts_new(envelope_seal_opts **out)
 {
     if (out == NULL)
@@ -29,7 +38,7 @@ envelope_rc envelope_seal_opts_set_sign_key(envelope_seal_opts *opts, envelope_k
 {
     if (opts == NULL || key == NULL)
         return ENVELOPE_E_INVALID_ARGUMENT;
-    if (envelope_key_get_kind(key) != ENVELOPE_KEY_SIGNING)
+    if (!kind_fits(key, ENVELOPE_KEY_SIGNING))
         return ENVELOPE_E_KEY_TYPE;
     if (!envelope_key_is_private(key))
         return ENVELOPE_E_KEY_NOT_PRIVATE;
@@ -42,7 +51,7 @@ envelope_rc envelope_seal_opts_add_recipient(envelope_seal_opts *opts, envelope_
 {
     if (opts == NULL || key == NULL)
         return ENVELOPE_E_INVALID_ARGUMENT;
-    if (envelope_key_get_kind(key) != ENVELOPE_KEY_ENCRYPTION)
+    if (!kind_fits(key, ENVELOPE_KEY_ENCRYPTION))
         return ENVELOPE_E_KEY_TYPE;
     if (opts->n_recipients == STANZA_MAX)
         return ENVELOPE_E_TOO_MANY_RECIPIENTS;
@@ -114,7 +123,7 @@ envelope_rc envelope_open_opts_set_decrypt_key(envelope_open_opts *opts, envelop
 {
     if (opts == NULL || key == NULL)
         return ENVELOPE_E_INVALID_ARGUMENT;
-    if (envelope_key_get_kind(key) != ENVELOPE_KEY_ENCRYPTION)
+    if (!kind_fits(key, ENVELOPE_KEY_ENCRYPTION))
         return ENVELOPE_E_KEY_TYPE;
     if (!envelope_key_is_private(key))
         return ENVELOPE_E_KEY_NOT_PRIVATE;
@@ -127,7 +136,7 @@ envelope_rc envelope_open_opts_add_trusted_key(envelope_open_opts *opts, envelop
 {
     if (opts == NULL || key == NULL)
         return ENVELOPE_E_INVALID_ARGUMENT;
-    if (envelope_key_get_kind(key) != ENVELOPE_KEY_SIGNING)
+    if (!kind_fits(key, ENVELOPE_KEY_SIGNING))
         return ENVELOPE_E_KEY_TYPE;
     if (opts->n_trusted == TRUSTED_MAX)
         return ENVELOPE_E_INVALID_ARGUMENT;

@@ -34,7 +34,7 @@ struct envelope_open_opts {
 struct envelope_result {
     envelope_format format;
     struct manifest manifest;
-    char signer[ENVELOPE_FINGERPRINT_SIZE];
+    char signer[IDENTITY_MAX + 1]; /* fingerprint, or a KMS key ARN */
     char signer_hint[LABEL_MAX + 1];
     char recipients[STANZA_MAX][LABEL_MAX + 1];
 };

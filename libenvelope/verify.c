@@ -11,6 +11,7 @@
 
 #include "context.h"
 #include "hasher.h"
+#include "kms_key.h"
 #include "opts.h"
 
 /* Explains a failed verification. The manifest is parsed here only to name
@@ -40,14 +41,16 @@ static envelope_rc untrusted(envelope_ctx *ctx, const uint8_t *manifest, size_t 
 envelope_rc manifest_verify_signer(envelope_ctx *ctx, const uint8_t *manifest, size_t len,
                                    const uint8_t *sig, size_t sig_len,
                                    envelope_key *const *trusted, size_t n_trusted,
-                                   char signer[ENVELOPE_FINGERPRINT_SIZE])
+                                   char signer[IDENTITY_MAX + 1])
 {
     envelope_rc rc;
 
     for (size_t i = 0; i < n_trusted; i++) {
         rc = key_verify(ctx, trusted[i], manifest, len, sig, sig_len);
-        if (rc == ENVELOPE_OK)
-            return envelope_key_fingerprint(ctx, trusted[i], signer);
+        if (rc == ENVELOPE_OK) {
+            key_verified_by(trusted[i], signer);
+            return ENVELOPE_OK;
+        }
         if (rc != ENVELOPE_E_UNTRUSTED_SIGNER)
             return rc;
     }
