@@ -61,8 +61,9 @@ envelope_rc out_file_begin(envelope_ctx *ctx, struct out_file *f, const char *pa
     if ((f->tmp_path = sibling_name(path)) == NULL)
         return fail(ctx, ENVELOPE_E_NOMEM, "output path");
     f->fd = open(f->tmp_path, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0600);
+    /* The destination's name tells the user more than the temporary one. */
     if (f->fd < 0)
-        return fail(ctx, ENVELOPE_E_IO, "%s: %s", f->tmp_path, strerror(errno));
+        return fail(ctx, ENVELOPE_E_IO, "%s: %s", path, strerror(errno));
     return ENVELOPE_OK;
 }
 
@@ -196,7 +197,7 @@ envelope_rc out_dir_begin(envelope_ctx *ctx, struct out_dir *d, const char *path
     if ((d->path = strdup(path)) == NULL || (d->tmp_path = sibling_name(path)) == NULL)
         return fail(ctx, ENVELOPE_E_NOMEM, "output path");
     if (mkdir(d->tmp_path, 0700) != 0) {
-        envelope_rc rc = fail(ctx, ENVELOPE_E_IO, "%s: %s", d->tmp_path, strerror(errno));
+        envelope_rc rc = fail(ctx, ENVELOPE_E_IO, "%s: %s", path, strerror(errno));
 
         free(d->tmp_path);
         d->tmp_path = NULL;
