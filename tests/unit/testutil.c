@@ -305,3 +305,7 @@ void assert_open_fails(envelope_ctx *ctx, const envelope_open_opts *opts, const 
     ck_assert_msg(result == NULL, "%s: result left", what);
     ck_assert_msg(count_entries(scratch) == 0, "%s: files left in %s", what, scratch);
 }
+
+/* The envelope and archive forger shares the suites' link line: the
+ * Makefile links testutil.c, and only it, into each suite. */
+#include "forge.c"
