@@ -135,8 +135,11 @@ START_TEST(round_trip_sixteen_stanzas)
         s->wrapped_len = sizes[i % 3];
         memset(s->wrapped, (int)i, s->wrapped_len);
     }
-    memset(h.stanzas[15].label, '~', LABEL_MAX); /* the longest label */
-    h.stanzas[15].label[LABEL_MAX] = '\0';
+    /* the longest label an identity list makes: a fingerprint and a
+     * 256-byte ARN */
+    strcpy(h.stanzas[15].label, FP_ALICE " arn:");
+    memset(h.stanzas[15].label + 76, 'k', IDENTITY_MAX - 4);
+    h.stanzas[15].label[76 + IDENTITY_MAX - 4] = '\0';
     ck_assert_rc(header_encode(NULL, &h, &b), ENVELOPE_OK);
     ck_assert_rc(header_peek(NULL, b.p, HEADER_PREFIX_LEN, &len), ENVELOPE_OK);
     ck_assert_uint_eq(len, b.len);
@@ -332,17 +335,27 @@ START_TEST(label_length_bounds)
     uint8_t *p;
     struct header h;
 
+    /* past LABEL_MAX: refused on the length alone */
     memset(label, 'a', LABEL_MAX + 1);
     label[LABEL_MAX + 1] = '\0';
     st = (struct raw_stanza){label, LABEL_MAX + 1, 256};
     p = raw_header(&st, 1, 1, CHUNK_SIZE, 0, 0, &len);
     ck_assert_rc(parse(p, len), ENVELOPE_E_BAD_HEADER);
     free(p);
-    label[LABEL_MAX] = '\0';
-    st = (struct raw_stanza){label, LABEL_MAX, 256};
+    /* an ARN of IDENTITY_MAX bytes is an identity; one byte more is not */
+    memcpy(label, "arn:", 4);
+    memset(label + 4, 'k', IDENTITY_MAX - 4);
+    label[IDENTITY_MAX] = '\0';
+    st = (struct raw_stanza){label, IDENTITY_MAX, 256};
     p = raw_header(&st, 1, 1, CHUNK_SIZE, 0, 0, &len);
     ck_assert_rc(header_parse(NULL, p, len, &h), ENVELOPE_OK);
-    ck_assert_uint_eq(strlen(h.stanzas[0].label), LABEL_MAX);
+    ck_assert_uint_eq(strlen(h.stanzas[0].label), IDENTITY_MAX);
+    free(p);
+    label[IDENTITY_MAX] = 'k';
+    label[IDENTITY_MAX + 1] = '\0';
+    st = (struct raw_stanza){label, IDENTITY_MAX + 1, 256};
+    p = raw_header(&st, 1, 1, CHUNK_SIZE, 0, 0, &len);
+    ck_assert_rc(parse(p, len), ENVELOPE_E_BAD_HEADER);
     free(p);
     /* a label length that runs past the header */
     st = (struct raw_stanza){"abc", 600, 256};
@@ -353,13 +366,18 @@ START_TEST(label_length_bounds)
 }
 END_TEST
 
+/* A label is empty or a list of key identities (FORMAT.md sections 2 and
+ * 6): a fingerprint, a KMS ARN, or one of each, separated by one space. */
 START_TEST(label_characters)
 {
     static const char *bad[] = {
         " ",  "a ",  " a", "a  b", "a\tb", "a\x7f", "\x80", "a\xff b", "a\nb", "a\x01",
-        FP_ALICE " ",
+        "!",  "~",  "a b", "x y z", "alias/mykey", "sha256:a1f8", FP_ALICE " ", " " FP_ALICE,
+        FP_ALICE "  " ARN_A, FP_ALICE " " FP_OTHER, ARN_A " " ARN_B,
+        "sha256:A1F8A346D3292F918AE0985F8B23A16726B3E1A538AF86A91F1B86738E676A28",
+        FP_ALICE "0", "arn:a b",
     };
-    static const char *good[] = {"!", "~", "a b", FP_ALICE, FP_ALICE " " ARN_A, "x y z"};
+    static const char *good[] = {"", FP_ALICE, ARN_A, FP_ALICE " " ARN_A, FP_OTHER " " ARN_B};
 
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         size_t len;
@@ -384,9 +402,9 @@ END_TEST
 START_TEST(label_with_nul)
 {
     size_t len;
-    uint8_t *p = one_stanza("abcd", &len);
+    uint8_t *p = one_stanza(FP_ALICE, &len);
 
-    p[OFF_STANZA + 2 + 1] = '\0';
+    p[OFF_STANZA + 2 + 10] = '\0';
     ck_assert_rc(parse(p, len), ENVELOPE_E_BAD_HEADER);
     free(p);
 }
