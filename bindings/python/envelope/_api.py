@@ -13,7 +13,8 @@ from typing import Any, BinaryIO, Callable, Iterable, Iterator, Optional, Tuple,
 
 from . import _lib
 from ._call import Borrowed, CallbackGuard, Context, c_str, check_uint64, fail, lib, take_bytes
-from ._streams import Input, Output, PathLike, is_path, path_arg, read_callback, write_callback
+from ._streams import (Input, Output, PathLike, _seekable, is_path, path_arg, read_callback,
+                       read_some, write_callback)
 from .errors import ErrorCode
 from .keys import Key, KeyKind, require_key
 
@@ -348,7 +349,7 @@ def open(data: Union[bytes, bytearray, memoryview], *, decrypt_key: Key, verify_
             rc = lib.envelope_open_mem(ctx.ptr, opts, buf.ptr, buf.size, ctypes.byref(out),
                                        ctypes.byref(size), ctypes.byref(result))
             message = take_bytes(out, size.value, secret=True)
-            if rc != ErrorCode.OK:
+            if rc != ErrorCode.OK or guard.error is not None:
                 lib.envelope_result_free(result)
                 guard.reraise()
                 ctx.check(rc, kms=_any_kms(decrypt_key, verify_keys))
@@ -407,9 +408,8 @@ def _default_name(path: Optional[str]) -> str:
 
 def _seal_to_object(ctx: Context, opts: Any, source: Input, sink: Output,
                     guard: CallbackGuard) -> int:
-    in_fd, out_fd = source.fd(), sink.fd()
-    if in_fd is not None and out_fd is not None:
-        return lib.envelope_seal_fd(ctx.ptr, opts, in_fd, out_fd)
+    if source.usable_fd() and sink.usable_fd():
+        return lib.envelope_seal_fd(ctx.ptr, opts, source.fd(), sink.fd())
     reader, size = source.sized()
     return lib.envelope_seal_cb(ctx.ptr, opts, size, read_callback(reader, guard), None,
                                 write_callback(sink.f, guard), None)
@@ -448,7 +448,7 @@ def open_file(src: Union[PathLike, BinaryIO], dst: Union[PathLike, BinaryIO], *,
         else:
             with Output(dst, "dst") as sink:
                 rc = _open_to_object(ctx, opts, source, sink, guard, result)
-        if rc != ErrorCode.OK:
+        if rc != ErrorCode.OK or guard.error is not None:
             lib.envelope_result_free(result)
             guard.reraise()
             ctx.check(rc, kms=kms)
@@ -457,9 +457,9 @@ def open_file(src: Union[PathLike, BinaryIO], dst: Union[PathLike, BinaryIO], *,
 
 def _open_to_object(ctx: Context, opts: Any, source: Input, sink: Output,
                     guard: CallbackGuard, result: Any) -> int:
-    in_fd, out_fd = source.fd(), sink.fd()
-    if in_fd is not None and out_fd is not None:
-        return lib.envelope_open_fd(ctx.ptr, opts, in_fd, out_fd, ctypes.byref(result))
+    if source.usable_fd() and sink.usable_fd():
+        return lib.envelope_open_fd(ctx.ptr, opts, source.fd(), sink.fd(),
+                                    ctypes.byref(result))
     return lib.envelope_open_cb(ctx.ptr, opts, read_callback(source.f, guard), None,
                                 write_callback(sink.f, guard), None, ctypes.byref(result))
 
@@ -487,7 +487,7 @@ def open_extract(src: Union[PathLike, BinaryIO], directory: PathLike, *, decrypt
             Context() as ctx:
         rc = lib.envelope_open_extract(ctx.ptr, opts, source.fd_or_spool(), dir_path,
                                        ctypes.byref(result))
-        if rc != ErrorCode.OK:
+        if rc != ErrorCode.OK or guard.error is not None:
             lib.envelope_result_free(result)
             guard.reraise()
             ctx.check(rc, kms=kms)
@@ -511,15 +511,15 @@ def inspect(data_or_path: Union[bytes, bytearray, memoryview, PathLike, BinaryIO
         view = memoryview(data_or_path).cast("B")
         return _inspect_head(view[:HEADER_MAX].tobytes(), view.nbytes)
     with Input(data_or_path, "data_or_path") as source:
-        fd = source.fd()
-        if fd is not None and (source.owned or _seekable_fd(fd)):
+        f = source.f
+        seekable = _seekable(f)
+        if seekable and source.usable_fd():
+            fd = source.fd()
             start = os.lseek(fd, 0, os.SEEK_CUR)
             try:
                 return _inspect_fd(fd, None)
             finally:
-                os.lseek(fd, start, os.SEEK_SET)
-        f = source.f
-        seekable = f.seekable() if callable(getattr(f, "seekable", None)) else False
+                os.lseek(fd, start, os.SEEK_SET)  # the object goes back there on exit
         start = f.tell() if seekable else 0
         head = _read_up_to(f, HEADER_MAX)
         total = None
@@ -529,17 +529,7 @@ def inspect(data_or_path: Union[bytes, bytearray, memoryview, PathLike, BinaryIO
         return _inspect_head(head, total)
 
 
-def _seekable_fd(fd: int) -> bool:
-    try:
-        os.lseek(fd, 0, os.SEEK_CUR)
-        return True
-    except OSError:
-        return False
-
-
 def _read_up_to(f: Any, n: int) -> bytes:
-    from ._streams import read_some
-
     parts, left = [], n
     while left:
         chunk = read_some(f, left)

@@ -117,18 +117,24 @@ class Input:
         if self.owned:
             self.f.close()
 
+    def usable_fd(self) -> bool:
+        """Whether fd() would give a descriptor (no side effects)."""
+        if real_fd(self.f) is None:
+            return False
+        # A buffered pipe's read-ahead is invisible to C: read it in Python.
+        return _seekable(self.f) or type(self.f) is io.FileIO
+
     def fd(self) -> Optional[int]:
-        """A descriptor positioned where the object's next read would be,
-        or None if the object cannot be used as a descriptor."""
-        fd = real_fd(self.f)
-        if fd is None:
+        """A descriptor positioned where the object's next read would be
+        (the object is put where C left it on exit), or None if the object
+        cannot be used as a descriptor."""
+        if not self.usable_fd():
             return None
+        fd = real_fd(self.f)
         if _seekable(self.f):
             self.f.flush()
             os.lseek(fd, self.f.tell(), os.SEEK_SET)
             self._restore = _End(self.f, fd)
-        elif type(self.f) is not io.FileIO:
-            return None  # a buffered pipe: its read-ahead is invisible to C
         return fd
 
     def fd_or_spool(self) -> int:
@@ -180,11 +186,16 @@ class Output:
         if self._restore:
             self._restore()
 
+    def usable_fd(self) -> bool:
+        return real_fd(self.f) is not None
+
     def fd(self) -> Optional[int]:
+        """A descriptor positioned where the object's next write would go
+        (what the object buffered is flushed first), or None."""
         fd = real_fd(self.f)
         if fd is None:
             return None
-        self.f.flush()  # what Python buffered goes first
+        self.f.flush()
         if _seekable(self.f):
             os.lseek(fd, self.f.tell(), os.SEEK_SET)
             self._restore = _End(self.f, fd)

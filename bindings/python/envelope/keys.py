@@ -201,10 +201,13 @@ class Key:
     # ---------------------------------------------------------- properties
 
     @property
-    def kind(self) -> KeyKind:
-        """:attr:`KeyKind.SIGNING` or :attr:`KeyKind.ENCRYPTION`."""
+    def kind(self) -> Optional[KeyKind]:
+        """:attr:`KeyKind.SIGNING` or :attr:`KeyKind.ENCRYPTION`; None for a
+        KMS key whose kind the library learns only when the key is first
+        used (KMS keys load without a network call)."""
         with self._borrow() as ptr:
-            return KeyKind(lib.envelope_key_get_kind(ptr))
+            kind = lib.envelope_key_get_kind(ptr)
+        return KeyKind(kind) if kind in (KeyKind.SIGNING, KeyKind.ENCRYPTION) else None
 
     @property
     def is_private(self) -> bool:
@@ -213,10 +216,11 @@ class Key:
             return bool(lib.envelope_key_is_private(ptr))
 
     @property
-    def bits(self) -> int:
-        """The RSA modulus size, or 521 for P-521."""
+    def bits(self) -> Optional[int]:
+        """The RSA modulus size, or 521 for P-521; None while unknown (a KMS
+        key not used yet)."""
         with self._borrow() as ptr:
-            return int(lib.envelope_key_bits(ptr))
+            return int(lib.envelope_key_bits(ptr)) or None
 
     @property
     def reference(self) -> Optional[str]:
@@ -274,27 +278,32 @@ class Key:
         return self._export(lib.envelope_key_private_pem, raw, len(raw))
 
     def __repr__(self) -> str:
-        if self.closed:
-            return "<envelope.Key closed>"
         try:
-            kind = "signing P-521" if self.kind == KeyKind.SIGNING else f"encryption RSA-{self.bits}"
-            what = "private" if self.is_private else "public"
+            kind, bits, private = self.kind, self.bits, self.is_private
         except ValueError:
             return "<envelope.Key closed>"
+        if kind == KeyKind.SIGNING:
+            what = "signing P-521"
+        elif kind == KeyKind.ENCRYPTION:
+            what = f"encryption RSA-{bits}"
+        else:
+            what = "kind not yet known"
+        what += " private" if private else " public"
         where = f" {self._ref!r}" if self._ref else ""
         fp = f" {self._fingerprint}" if self._fingerprint else ""
-        return f"<envelope.Key {kind} {what}{where}{fp}>"
+        return f"<envelope.Key {what}{where}{fp}>"
 
 
 def require_key(key: object, kind: KeyKind, private: bool, what: str) -> Key:
-    """Checks a key argument before anything reaches C."""
+    """Checks a key argument before anything reaches C. A key whose kind is
+    not known yet (KMS) passes; the library refuses it at use if it does
+    not fit."""
     if not isinstance(key, Key):
         raise TypeError(f"{what} must be an envelope.Key, not {type(key).__name__}")
-    if key.closed:
-        raise ValueError(f"{what} is closed")
-    if key.kind != kind:
+    actual = key.kind  # ValueError if closed
+    if actual is not None and actual != kind:
         need = "a signing (P-521)" if kind == KeyKind.SIGNING else "an encryption (RSA)"
-        fail(ErrorCode.KEY_TYPE, f"{what}: need {need} key, got a {key.kind.name.lower()} key")
+        fail(ErrorCode.KEY_TYPE, f"{what}: need {need} key, got a {actual.name.lower()} key")
     if private and not key.is_private:
         fail(ErrorCode.KEY_NOT_PRIVATE, f"{what}: a private key is needed, this one is public")
     return key
