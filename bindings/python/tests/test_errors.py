@@ -297,3 +297,52 @@ def test_exceptions_pickle():
     back = pickle.loads(pickle.dumps(err))
     assert type(back) is envelope.VerificationError
     assert (back.code, back.name, back.detail) == (16, "TAMPERED", err.detail)
+
+
+def test_misbehaving_file_objects(keys, sealed):
+    class Liar(io.RawIOBase):
+        def __init__(self, result):
+            self.result = result
+
+        def readable(self):
+            return True
+
+        def read(self, n=-1):
+            return self.result(n)
+
+    kw = dict(decrypt_key=keys.alice, verify_keys=keys.signer)
+    with pytest.raises(ValueError, match="returned"):
+        envelope.open_file(Liar(lambda n: b"\0" * (n + 1)), io.BytesIO(), **kw)
+    with pytest.raises(TypeError, match="str"):
+        envelope.open_file(Liar(lambda n: "text"), io.BytesIO(), **kw)
+    with pytest.raises(BlockingIOError):
+        envelope.open_file(Liar(lambda n: None), io.BytesIO(), **kw)
+
+    class Stuck(io.RawIOBase):
+        def writable(self):
+            return True
+
+        def write(self, b):
+            return None
+
+    with pytest.raises(BlockingIOError):
+        envelope.open_file(io.BytesIO(sealed), Stuck(), **kw)
+
+
+def test_damage_sweep_never_crashes(keys, sealed):
+    """Truncations and bit flips all over a real envelope: each is refused
+    with an EnvelopeError of the documented family, never anything else."""
+    header_size = envelope.inspect(sealed).header_size
+    cases = [sealed[:n] for n in range(0, len(sealed), 4099)]
+    cases += [sealed[:header_size + k * CHUNK] for k in range(3)] + [sealed[:header_size // 2]]
+    for pos in list(range(0, header_size, 7)) + list(range(header_size, len(sealed), 5003)):
+        bad = bytearray(sealed)
+        bad[pos] ^= 1 << (pos % 8)
+        cases.append(bytes(bad))
+    seen = set()
+    for case in cases:
+        with pytest.raises((envelope.VerificationError, envelope.FormatError)) as ei:
+            _open(keys, case)
+        assert type(ei.value) is envelope.exception_class(ei.value.code)
+        seen.add(ei.value.name)
+    assert {"TRUNCATED", "TAMPERED", "NOT_ENVELOPE"} <= seen

@@ -1,7 +1,6 @@
 """envelope.Key: loading, generation, export, lifetime."""
 
 import hashlib
-import pathlib
 
 import pytest
 from cryptography.hazmat.primitives import serialization
