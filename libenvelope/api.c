@@ -303,6 +303,11 @@ envelope_rc envelope_open_mem(envelope_ctx *ctx, const envelope_open_opts *opts,
         return fail(ctx, ENVELOPE_E_INVALID_ARGUMENT, "no input or output");
     *out = NULL;
     *out_len = 0;
+    /* Allocated up front so that an empty message comes back as a
+     * zero-length buffer: NULL is what *out holds on failure. */
+    if ((b.p = malloc(1)) == NULL)
+        return fail(ctx, ENVELOPE_E_NOMEM, "message buffer");
+    b.cap = 1;
     if ((rc = open_into(ctx, opts, &src, &msg, &raw, result)) == ENVELOPE_OK)
         *out = bytes_steal(&b, out_len);
     bytes_free(&b);
