@@ -35,6 +35,9 @@ int exit_code_for(envelope_rc rc);
 /* "envelope: WHAT: REASON (DETAIL)" on stderr, one line; returns the exit
  * code for rc. */
 int report(envelope_ctx *ctx, envelope_rc rc, const char *what);
+/* The same, naming the output when the failure is the output's, else the
+ * input. out may be NULL. */
+int report_in_out(envelope_ctx *ctx, envelope_rc rc, const char *in, const char *out);
 /* The same for a key: WHAT is "FLAG REF". */
 int report_key(envelope_ctx *ctx, envelope_rc rc, const char *flag, const char *ref);
 /* "envelope CMD: MESSAGE (see 'envelope CMD --help')"; returns EXIT_USAGE. */

@@ -186,10 +186,9 @@ int cmd_open(int argc, char **argv)
     progress_done(&bar);
     if (rc == ENVELOPE_OK)
         describe(result, a.extract ? a.extract : is_std_stream(a.out) ? NULL : a.out);
-    else if (rc == ENVELOPE_E_OUTPUT_EXISTS)
-        code = report(ctx, rc, a.extract ? a.extract : a.out);
     else
-        code = report(ctx, rc, input_name(a.in));
+        code = report_in_out(ctx, rc, input_name(a.in),
+                             a.extract ? a.extract : is_std_stream(a.out) ? NULL : a.out);
 out:
     passphrase_wipe(&a.pass);
     if (in_fd > STDIN_FILENO)

@@ -182,7 +182,7 @@ int cmd_seal(int argc, char **argv)
                           : envelope_seal_file(ctx, opts, in_fd, a.out, a.force);
     progress_done(&bar);
     if (rc != ENVELOPE_OK)
-        code = report(ctx, rc, rc == ENVELOPE_E_OUTPUT_EXISTS ? a.out : input_name(a.in));
+        code = report_in_out(ctx, rc, input_name(a.in), is_std_stream(a.out) ? NULL : a.out);
 out:
     passphrase_wipe(&a.pass);
     if (in_fd > STDIN_FILENO)

@@ -18,14 +18,16 @@
 #define SIG_CAP 139
 
 static const char verify_help[] =
-    "usage: envelope verify --verify-key KEY [--verify-key KEY ...] [--recipient KEY ...] DIR\n"
+    "usage: envelope verify --verify-key KEY [--verify-key KEY ...] [--recipient KEY ...]\n"
+    "                       [--quiet] DIR\n"
     "\n"
     "Checks a directory made by 'envelope open --extract', with public keys only:\n"
     "that manifest.sig is a signature over manifest.json by a --verify-key, that\n"
     "the manifest is well formed, that the message it names has its size and\n"
     "SHA-512, and that DIR holds nothing else. --recipient also checks that the\n"
     "key was among the manifest's recipients. Prints the signer's fingerprint, the\n"
-    "message's name, size and SHA-512, the recipients and the creation time.\n"
+    "message's name, size and SHA-512, the recipients and the creation time\n"
+    "(nothing with --quiet: the exit status tells).\n"
     "Whether the envelope itself was addressed to those recipients was checked by\n"
     "'open'; the directory alone cannot show it.\n";
 
@@ -208,6 +210,11 @@ static int verify_dir(envelope_ctx *ctx, struct verify_args *a, int dir_fd, enve
     envelope_rc rc;
     int code;
 
+    if (faccessat(dir_fd, "manifest.json", F_OK, AT_SYMLINK_NOFOLLOW) != 0 &&
+        faccessat(dir_fd, "message.sig", F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+        return fail_with(EXIT_REJECTED, "%s: a compat envelope's directory, with no manifest: "
+                         "check message.sig with 'openssl dgst -sha512 -verify KEY.pub "
+                         "-signature message.sig MESSAGE'", a->dir);
     if ((code = read_small(dir_fd, a->dir, "manifest.json", manifest, MANIFEST_CAP,
                            &manifest_len)) != EXIT_OK ||
         (code = read_small(dir_fd, a->dir, "manifest.sig", sig, SIG_CAP, &sig_len)) != EXIT_OK ||
@@ -222,7 +229,7 @@ static int verify_dir(envelope_ctx *ctx, struct verify_args *a, int dir_fd, enve
         (code = check_message(ctx, dir_fd, a->dir, r)) == EXIT_OK)
         for (size_t i = 0; code == EXIT_OK && i < a->n_recipient; i++)
             code = check_recipient(ctx, a, a->recipient[i], r);
-    if (code == EXIT_OK)
+    if (code == EXIT_OK && !cli_quiet)
         print_result(r);
     envelope_result_free(r);
     return code;

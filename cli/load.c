@@ -23,7 +23,8 @@ int load_key(envelope_ctx *ctx, const char *flag, const char *ref, envelope_key_
         return fail_with(EXIT_KEY, "%s %s: %s", flag, ref, pass->why);
     if (rc != ENVELOPE_OK)
         return report_key(ctx, rc, flag, ref);
-    if (kind && envelope_key_get_kind(*out) != kind) {
+    /* A KMS key's kind may be unknown (0) until it is used: KMS says then. */
+    if (kind && envelope_key_get_kind(*out) != 0 && envelope_key_get_kind(*out) != kind) {
         fail_with(EXIT_KEY, "%s %s: %s; %s takes %s", flag, ref, describe(*out, buf), flag,
                   kind == ENVELOPE_KEY_SIGNING ? "an ECDSA P-521 key"
                                                : "an RSA key (2048, 3072 or 4096 bits)");

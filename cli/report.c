@@ -110,6 +110,17 @@ int report(envelope_ctx *ctx, envelope_rc rc, const char *what)
     return exit_code_for(rc);
 }
 
+int report_in_out(envelope_ctx *ctx, envelope_rc rc, const char *in, const char *out)
+{
+    const char *detail = envelope_ctx_detail(ctx);
+    size_t n = out ? strlen(out) : 0;
+
+    if (out && (rc == ENVELOPE_E_OUTPUT_EXISTS ||
+                (strncmp(detail, out, n) == 0 && strncmp(detail + n, ": ", 2) == 0)))
+        return report(ctx, rc, out);
+    return report(ctx, rc, in);
+}
+
 int report_key(envelope_ctx *ctx, envelope_rc rc, const char *flag, const char *ref)
 {
     char what[4096];

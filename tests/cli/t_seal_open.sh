@@ -146,3 +146,9 @@ mkdir ext.dir
 run "$E" open --decrypt-key "$K/alice.pem" --verify-key "$K/signer.pub" --extract ext.dir note.enc
 failed "--extract into an existing directory: exit 4" 4 "^envelope: ext.dir: already exists; --extract makes a new directory$"
 check "--extract into an existing directory: left empty" [ "$(entries ext.dir)" -eq 0 ]
+run "$E" open --decrypt-key "$K/alice.pem" --verify-key "$K/signer.pub" -o nodir/note.out note.enc
+failed "open -o into a missing directory: exit 4, names the output" 4 \
+    "^envelope: nodir/note.out: input/output error \(No such file or directory\)$" nodir
+run "$E" seal --sign-key "$K/signer.pem" --to "$K/alice.pub" -o nodir/note.enc note.json
+failed "seal -o into a missing directory: exit 4, names the output" 4 \
+    "^envelope: nodir/note.enc: input/output error \(No such file or directory\)$" nodir

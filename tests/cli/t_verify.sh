@@ -25,6 +25,8 @@ recipients: 2
 created: 2024-05-01T12:00:00Z" ]' _ "$OUT" "$SIGNER_FP" "$ALICE_FP" "$(fingerprint "$K/bob.pub")"
 verify --recipient "$K/bob.pub" --recipient "$K/alice.pem" got
 check "verify --recipient: both keys were recipients" [ "$rc" -eq 0 ]
+verify --quiet --recipient "$K/alice.pub" got
+check "verify --quiet: exit 0, nothing printed" bash -c '[ '"$rc"' -eq 0 ] && ! [ -s "$1" ] && ! [ -s "$2" ]' _ "$OUT" "$ERR"
 verify --recipient "$K/carol.pub" got
 failed "verify --recipient, a key that was not: exit 1" 1 \
     "^envelope: --recipient .*carol.pub: sha256:[0-9a-f]{64} is not among the manifest's recipients$"
@@ -66,3 +68,10 @@ altered && rm alt/note.json && ln -s ../note.json alt/note.json
 verify alt
 failed "verify, the message a symbolic link: exit 1" 1 "^envelope: alt/note.json: a symbolic link, not the file itself$"
 rm -rf alt
+run "$E" seal --format compat --sign-key "$K/signer.pem" --to "$K/dave.pub" -o vc.enc note.json
+run "$E" open --allow-compat --decrypt-key "$K/dave.pem" --verify-key "$K/signer.pub" --extract vc vc.enc
+check "--extract of a compat envelope: the message and message.sig" \
+    bash -c '[ '"$rc"' -eq 0 ] && [ "$(ls vc | tr "\n" " ")" = "message.sig note.json " ]'
+verify vc
+failed "verify a compat directory: exit 1, points to openssl" 1 \
+    "^envelope: vc: a compat envelope's directory, with no manifest: check message.sig with 'openssl dgst"
