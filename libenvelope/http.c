@@ -72,8 +72,11 @@ static envelope_rc curl_fail(envelope_ctx *ctx, struct http_client *c, CURLcode 
                     HTTP_RESPONSE_MAX);
     /* curl's messages name hosts, addresses and TLS reasons, never
      * credentials. */
-    return fail(ctx, http_error_code(code), "%s: %s%s%s", url, c->curl->easy_strerror(code),
-                c->errbuf[0] ? ": " : "", c->errbuf);
+    return fail(ctx, http_error_code(code), "%s: %s%s%s%s", url, c->curl->easy_strerror(code),
+                c->errbuf[0] ? ": " : "", c->errbuf,
+                code == CURLE_PEER_FAILED_VERIFICATION
+                    ? " (AWS_CA_BUNDLE names the CA file to trust instead of the system's)"
+                    : "");
 }
 
 envelope_rc http_client_new(envelope_ctx *ctx, struct http_client **out)

@@ -97,15 +97,29 @@ envelope_rc kms_error_code(const char *op, const char *type, long status)
     return status >= 500 ? ENVELOPE_E_KMS_UNAVAILABLE : ENVELOPE_E_KMS;
 }
 
-/* The service's words, printable ASCII only and bounded: they reach the
- * caller's terminal. */
+/* The service's words, bounded, up to the first line break, printable ASCII
+ * only: they reach the caller's terminal. The first line is the reason; what
+ * follows an InvalidSignatureException is the canonical request AWS
+ * expected, which holds the signed headers and so the session token. */
 static void clean_text(const char *s, size_t len, char *out, size_t cap)
 {
     size_t j = 0;
 
-    for (size_t i = 0; s && i < len && j + 1 < cap; i++)
+    for (size_t i = 0; s && i < len && j + 1 < cap && s[i] != '\n' && s[i] != '\r'; i++)
         out[j++] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
     out[j] = '\0';
+}
+
+/* Belt and braces: a secret quoted back by the service never reaches a
+ * detail. */
+static void redact(char *text, const char *secret)
+{
+    size_t n = secret ? strlen(secret) : 0;
+    char *p;
+
+    while (n >= 8 && (p = strstr(text, secret)) != NULL) {
+        memset(p, '*', n);
+    }
 }
 
 static envelope_rc service_error(envelope_ctx *ctx, const struct kms_target *t, const char *op,
@@ -124,15 +138,17 @@ static envelope_rc service_error(envelope_ctx *ctx, const struct kms_target *t, 
               (s = kms_json_string(o, "Message", &len)) != NULL))
         clean_text(s, len, message, sizeof(message));
     json_object_put(o);
+    redact(message, ctx->kms->creds.secret_access_key);
+    redact(message, ctx->kms->creds.session_token);
     rc = kms_error_code(op, type, resp->status);
     if (type[0] == '\0')
         return fail(ctx, rc, "KMS %s %s: HTTP %ld without a KMS error", op, t->key_id,
                     resp->status);
     if (rc == ENVELOPE_E_KMS_AUTH)
-        return fail(ctx, rc, "KMS %s %s: %s%s%s (the credentials from the %s, access key %s, "
-                             "were not accepted)",
-                    op, t->key_id, type, message[0] ? ": " : "", message,
-                    ctx->kms->creds.source, ctx->kms->creds.access_key_id);
+        return fail(ctx, rc,
+                    "KMS %s %s: credentials from the %s (access key %s) not accepted: %s%s%s",
+                    op, t->key_id, ctx->kms->creds.source, ctx->kms->creds.access_key_id, type,
+                    message[0] ? ": " : "", message);
     return fail(ctx, rc, "KMS %s %s: %s%s%s", op, t->key_id, type, message[0] ? ": " : "",
                 message);
 }
