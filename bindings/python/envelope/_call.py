@@ -41,14 +41,11 @@ class Context:
         raw = lib.envelope_ctx_detail(self.ptr)
         return raw.decode("utf-8", "replace") if raw else ""
 
-    def check(self, rc: int, *, kms: bool = False, prefix: str = "") -> None:
-        """Raises the exception for rc (nothing for ENVELOPE_OK)."""
-        if rc == ErrorCode.OK:
-            return
-        detail = self.detail()
-        if prefix:
-            detail = f"{prefix}: {detail}" if detail else prefix
-        raise exception_class(rc, kms=kms)(rc, detail)
+    def check(self, rc: int, *, kms: bool = False) -> None:
+        """Raises the exception for rc (nothing for ENVELOPE_OK), with this
+        context's detail. kms: the call involved an awskms:// key."""
+        if rc != ErrorCode.OK:
+            raise exception_class(rc, kms=kms)(rc, self.detail())
 
 
 def fail(code: int, detail: str, *, kms: bool = False) -> None:
