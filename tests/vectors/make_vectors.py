@@ -1,0 +1,713 @@
+#!/usr/bin/python3
+"""Makes the test vectors in this directory with tests/envelope_ref.py.
+
+    /usr/bin/python3 tests/vectors/make_vectors.py [--out DIR]
+
+writes every envelope (*.env), the messages the positive ones hold
+(messages/), index.tsv and README.md. The salt and the data key of each
+envelope come from a generator seeded with the vector's file name; RSA-OAEP
+and ECDSA draw their own randomness inside OpenSSL, so a new run gives other
+bytes with the same meaning. The committed files are the vectors; this script
+is how they were made, and how to make more.
+"""
+
+import argparse
+import gzip
+import hashlib
+import io
+import json
+import os
+import struct
+import sys
+import zipfile
+from dataclasses import dataclass
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+
+import envelope_ref as ref  # noqa: E402
+
+CREATED = "2024-01-01T00:00:00Z"
+FULL_CHUNK = ref.CHUNK_SIZE + ref.TAG_SIZE
+HELLO = b"Hello, world.\n"
+
+
+@dataclass
+class Vector:
+    file: str
+    data: bytes
+    expect: str                       # "OK" or an error name
+    doc: str
+    decrypt: str = "alice.pem"
+    trusted: tuple = ("signer.pub",)
+    max_size: int = 0
+    max_age: int = 0
+    name: bytes = b""                 # OK: the message's name
+    message: bytes = b""              # OK: the message
+    message_file: str = ""            # OK: where the message is kept
+
+    def options(self):
+        opts = [f"{k}={v}" for k, v in (("max_size", self.max_size),
+                                        ("max_age", self.max_age)) if v]
+        return ",".join(opts) or "-"
+
+
+class Keys:
+    """Keys in keys/, loaded once: k.get("alice.pem"), or k.alice for alice.pub."""
+
+    def __init__(self, directory):
+        self.dir = directory
+        self.cache = {}
+
+    def __getattr__(self, stem):
+        if stem.startswith("_"):
+            raise AttributeError(stem)
+        return self.get(stem + ".pub")
+
+    def get(self, file):
+        if file not in self.cache:
+            self.cache[file] = ref.load_key(os.path.join(self.dir, file))
+        return self.cache[file]
+
+
+class Builder:
+    """Collects the vectors; each seal draws its salt and data key from a
+    generator seeded with the vector's file name."""
+
+    def __init__(self, keys):
+        self.k = keys
+        self.vectors = []
+
+    def seal(self, file, message=HELLO, name=b"hello.txt", to=("alice",), sign="signer",
+             **knobs):
+        knobs.setdefault("created", CREATED)
+        return ref.seal(message, name=name, sign_key=self.k.get(sign + ".pem"),
+                        recipients=[self.k.get(r + ".pub") for r in to],
+                        random=ref.SeededRandom(file), **knobs)
+
+    def ok(self, file, doc, message=HELLO, name=b"hello.txt", openers=("alice.pem",),
+           message_file=None, **knobs):
+        sealed = self.seal(file, message, name, **knobs)
+        mfile = message_file or "messages/" + file[:-len(".env")] + ".msg"
+        for dec in openers:
+            self.vectors.append(Vector(file, sealed.envelope, "OK", doc, decrypt=dec,
+                                       name=name, message=message, message_file=mfile))
+        return sealed
+
+    def bad(self, file, expect, doc, data, **opts):
+        self.vectors.append(Vector(file, data, expect, doc, **opts))
+
+    def bad_seal(self, file, expect, doc, opts=None, **knobs):
+        sealed = self.seal(file, **knobs)
+        self.bad(file, expect, doc, sealed.envelope, **(opts or {}))
+        return sealed
+
+
+# ------------------------------------------------------------ archives
+
+
+def entry(name, data, **knobs):
+    return ref.tar_entry(name, data, mtime=1704067200, **knobs)
+
+
+def archive_of(*entries, end_zeros=2 * ref.BLOCK):
+    return ref.tar_archive(list(entries), end_zeros)
+
+
+def with_archive(make):
+    """An `archive` knob for seal: make(msg_entry, manifest_entry, sig_entry,
+    name, message) returns the archive bytes."""
+    def build(name, message, manifest, sig, mtime=0):
+        return make(entry(name, message), entry(b"manifest.json", manifest),
+                    entry(b"manifest.sig", sig), name, message)
+    return build
+
+
+def sized_archive(total):
+    """An `archive` knob making the archive exactly `total` bytes long by the
+    number of zeros after the end-of-archive marker."""
+    def build(name, message, manifest, sig, mtime=0):
+        body = b"".join([entry(name, message), entry(b"manifest.json", manifest),
+                         entry(b"manifest.sig", sig)])
+        assert total - len(body) >= 2 * ref.BLOCK, (total, len(body))
+        return body + bytes(total - len(body))
+    return build
+
+
+def message_for_archive(total, name, room=0):
+    """A message as large as fits an archive of `total` bytes with 1024 zeros
+    at the end (less `room` bytes), assuming a manifest of at most 1024."""
+    fixed = 3 * ref.BLOCK + 2 * ref.BLOCK + 2 * ref.BLOCK  # headers, manifest, sig
+    size = (total - 2 * ref.BLOCK - fixed) // ref.BLOCK * ref.BLOCK - room
+    return pattern(size, name)
+
+
+def pattern(n, seed):
+    return ref.SeededRandom(b"message " + seed)(n) if n else b""
+
+
+def cpio_newc(name, data):
+    """A one-file cpio archive (SVR4 "newc"), for a payload that is not tar."""
+    def record(nm, body, mode):
+        fields = [1, mode, 0, 0, 1, 1704067200, len(body), 0, 0, 0, 0, len(nm) + 1, 0]
+        head = b"070701" + b"".join(b"%08X" % f for f in fields) + nm + b"\x00"
+        return head + bytes(-len(head) % 4) + body + bytes(-len(body) % 4)
+    out = record(name, data, 0o100600) + record(b"TRAILER!!!", b"", 0)
+    return out + bytes(-len(out) % 512)
+
+
+def zip_of(name, data):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
+        z.writestr(zipfile.ZipInfo(name.decode(), (2024, 1, 1, 0, 0, 0)), data)
+    return buf.getvalue()
+
+
+def gnu_header(block):
+    """The same header with GNU tar's magic ("ustar  \\0") instead of POSIX's."""
+    h = bytearray(block[:ref.BLOCK])
+    h[257:265] = b"ustar  \x00"
+    h[148:156] = b"%06o\x00 " % ref.checksum(h)
+    return bytes(h) + block[ref.BLOCK:]
+
+
+# ------------------------------------------------------------ manifests
+
+
+def edit(change):
+    """An edit_manifest knob: change(dict) returns the dict (or bytes) to sign."""
+    def run(obj):
+        out = change(obj)
+        return out if isinstance(out, bytes) else ref.encode_manifest(out)
+    return run
+
+
+def reorder(obj, first, second):
+    keys = list(obj)
+    i, j = keys.index(first), keys.index(second)
+    keys[i], keys[j] = keys[j], keys[i]
+    return {k: obj[k] for k in keys}
+
+
+def replace(obj, key, value):
+    return {k: (value if k == key else v) for k, v in obj.items()}
+
+
+# ------------------------------------------------------------ the vectors
+
+
+def positive(b):
+    k = b.k
+    b.ok("ok-one-recipient.env", "One recipient (alice, RSA-2048), labelled.")
+    b.ok("ok-three-recipients.env",
+         "Three recipients: alice (RSA-2048), carol (RSA-3072), dave (RSA-4096); each "
+         "key opens it.", to=("alice", "carol", "dave"),
+         openers=("alice.pem", "carol.pem", "dave.pem"))
+    b.ok("ok-empty.env", "An empty message.", message=b"", name=b"empty")
+    b.ok("ok-binary.env", "The 256 byte values, 0 to 255.", message=bytes(range(256)),
+         name=b"bytes.bin")
+    b.ok("ok-multi-chunk.env", "A 200 KiB message: four chunks, the last one short.",
+         message=pattern(200 * 1024, b"multi"), name=b"multi.bin")
+    for total in (65535, 65536, 65537, 2 * 65536):
+        name = b"archive-%d.bin" % total
+        msg = message_for_archive(total, name, room=100 if total % 512 else 0)
+        sealed = b.ok(f"ok-archive-{total}.env",
+                      f"The inner archive is exactly {total} bytes "
+                      f"({-(-total // 65536)} chunk(s), the last of "
+                      f"{(total - 1) % 65536 + 1} bytes); zero padding of any length "
+                      "(at least 1024) may end it.",
+                      message=msg, name=name, archive=sized_archive(total))
+        assert len(sealed.archive) == total
+    b.ok("ok-hidden-labels.env",
+         "Two recipients, labels hidden (empty): bob's key tries the first stanza, "
+         "then opens the second.", to=("alice", "bob"), hide=True,
+         openers=("bob.pem", "alice.pem"))
+    b.ok("ok-long-name.env",
+         "A 200-byte message name: a pax extended header carries it.",
+         name=b"n" * 196 + b".txt")
+    b.ok("ok-utf8-name.env", "A non-ASCII UTF-8 name, in a pax extended header.",
+         name="résumé – 履歴書 ✓.txt".encode())
+    arn = b"arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    b.ok("ok-arn-label.env",
+         "The stanza for alice is labelled with a KMS ARN only (an identity the "
+         "reader's local key lacks), another with bob's fingerprint: the reader skips "
+         "bob's and tries the ARN one.", to=("bob", "alice"),
+         labels=[ref.key_id(k.bob).encode(), arn])
+    b.ok("ok-label-two-ids.env",
+         "A stanza label holding both kinds of identity, fingerprint and ARN.",
+         labels=[ref.key_id(k.alice).encode() + b" " + arn])
+    b.ok("ok-name-escapes.env", "A name with a double quote and a backslash, which the "
+         "manifest escapes.", name=b'say "hi" \\ bye.txt')
+    b.ok("ok-name-255.env", "A name of 255 bytes, the longest allowed.", name=b"x" * 255)
+    b.ok("ok-manifest-hints.env",
+         "The manifest's recipients (two, neither alice) and signer (other-signer) "
+         "disagree with the header and the real signer: they are informational.",
+         edit_manifest=edit(lambda o: {**o, "recipients": [{"key": ref.key_id(k.bob)},
+                                                             {"kms": arn.decode()}],
+                                       "signer": {"key": ref.key_id(k.get("other-signer.pub"))}}))
+    b.ok("ok-pax-size.env", "The message's size in a pax `size` record, its ustar size "
+         "field 0: the pax record counts.",
+         archive=with_archive(lambda m, j, s, n, d: archive_of(
+             entry(n, d, pax=[(b"size", b"%d" % len(d))], size_field=0), j, s)))
+    b.ok("ok-pax-path.env", "An ASCII name in a pax `path` record (not needed) while "
+         "the ustar name field says other.txt: the pax record counts.",
+         archive=with_archive(lambda m, j, s, n, d: archive_of(
+             entry(b"other.txt", d, pax=[(b"path", n)]), j, s)))
+    b.vectors.append(Vector("ok-one-recipient.env", b.vectors[0].data, "OK",
+                            "Second trusted key verifies: each is tried in turn.",
+                            trusted=("other-signer.pub", "signer.pub"), name=b"hello.txt",
+                            message=HELLO, message_file="messages/ok-one-recipient.msg"))
+    b.vectors.append(Vector("ok-one-recipient.env", b.vectors[0].data, "OK",
+                            "max_size equal to the message size.", max_size=len(HELLO),
+                            name=b"hello.txt", message=HELLO,
+                            message_file="messages/ok-one-recipient.msg"))
+
+
+def header_faults(b):
+    k = b.k
+    good = b.vectors[0].data
+    hl = struct.unpack(">I", good[12:16])[0]
+    b.bad("bad-magic.env", "NOT_ENVELOPE", "The magic's first byte is 0x88.",
+          b"\x88" + good[1:])
+    b.bad("bad-garbage.env", "NOT_ENVELOPE", "1000 pseudo-random bytes.",
+          ref.SeededRandom("garbage")(1000))
+    b.bad("bad-empty-file.env", "NOT_ENVELOPE", "An empty file.", b"")
+    b.bad("bad-cut-in-magic.env", "TRUNCATED",
+          "The first 5 bytes of the magic and nothing more.", good[:5])
+    for what, knobs in (("version", {"version": 2}), ("suite", {"suite": 2}),
+                        ("flags", {"flags": 1})):
+        b.bad_seal(f"bad-{what}.env", "UNKNOWN_VERSION",
+                   f"{what} is {list(knobs.values())[0]}.", header_knobs=knobs)
+    b.bad_seal("bad-chunk-size.env", "BAD_HEADER", "chunk_size is 32768 (and so are "
+               "the chunks).", header_knobs={"chunk_size": 32768}, chunk_size=32768)
+    b.bad("bad-header-len-296.env", "BAD_HEADER", "header_len 296, below the minimum.",
+          good[:12] + struct.pack(">I", 296) + good[16:])
+    b.bad("bad-header-len-65537.env", "BAD_HEADER",
+          "header_len 65537, above the maximum.",
+          good[:12] + struct.pack(">I", 65537) + good[16:])
+    b.bad("bad-header-len-short.env", "BAD_HEADER",
+          "header_len one byte short of the stanzas: the wrapped key runs past it.",
+          good[:12] + struct.pack(">I", hl - 1) + good[16:])
+    b.bad_seal("bad-header-trailing.env", "BAD_HEADER",
+               "Four zero bytes after the last stanza, counted in header_len.",
+               header_knobs={"extra": bytes(4)})
+    b.bad_seal("bad-stanzas-0.env", "BAD_HEADER",
+               "stanza_count 0 (the stanza bytes still follow).",
+               header_knobs={"stanza_count": 0})
+    b.bad_seal("bad-stanzas-17.env", "BAD_HEADER",
+               "17 stanzas, all to alice.", to=("alice",) * 17)
+    # A 300-byte wrapped key: the field and the bytes agree, the value is not allowed.
+    salt = bytes(16)
+    stanza = ref.encode_stanza(ref.key_id(k.alice).encode(), bytes(300))
+    b.bad("bad-wrapped-len.env", "BAD_HEADER", "wrapped_len 300.",
+          ref.encode_header(salt, [stanza]) + bytes(100))
+    stanza = ref.encode_stanza(b"a" * 1025, ref.wrap(k.alice, bytes(32)))
+    b.bad("bad-label-len.env", "BAD_HEADER", "label_len 1025.",
+          ref.encode_header(salt, [stanza]) + bytes(100))
+    for tag, label, why in (
+            ("word", b"alice", "a word that is no identity"),
+            ("upper-hex", ref.key_id(k.alice).upper().replace("SHA256", "sha256").encode(),
+             "a fingerprint in upper-case hex"),
+            ("two-spaces", ref.key_id(k.alice).encode() + b"  " + ref.key_id(k.bob).encode(),
+             "two identities separated by two spaces"),
+            ("two-fingerprints", ref.key_id(k.alice).encode() + b" " + ref.key_id(k.bob).encode(),
+             "two fingerprints (one of each kind at most)")):
+        b.bad_seal(f"bad-label-{tag}.env", "BAD_HEADER", f"A stanza label holding {why}.",
+                   labels=[label])
+
+
+def recipient_faults(b):
+    k = b.k
+    b.bad_seal("bad-not-recipient.env", "NOT_RECIPIENT",
+               "Sealed to bob, opened with alice's key.", to=("bob",))
+    b.bad_seal("bad-not-recipient-hidden.env", "NOT_RECIPIENT",
+               "Sealed to bob and carol with hidden labels, opened with alice's key.",
+               to=("bob", "carol"), hide=True)
+    b.bad_seal("bad-mislabelled.env", "NOT_RECIPIENT",
+               "The only stanza is wrapped to alice but labelled with bob's fingerprint: "
+               "alice's key skips it.", labels=[ref.key_id(k.bob).encode()])
+
+
+def chunks_of(sealed):
+    hl = len(sealed.header)
+    p = sealed.envelope[hl:]
+    return sealed.header, [p[i:i + FULL_CHUNK] for i in range(0, len(p), FULL_CHUNK)]
+
+
+def stream_faults(b):
+    three = b.seal("stream-base", message=pattern(2 * 65536 + 1000, b"three"),
+                   name=b"three.bin")
+    header, chunks = chunks_of(three)
+    assert len(chunks) == 3 and len(chunks[2]) < FULL_CHUNK
+    flip = bytearray(three.envelope)
+    flip[len(header) + 1000] ^= 1
+    b.bad("bad-tampered-chunk.env", "TAMPERED", "One bit flipped in chunk 0 of 3.",
+          bytes(flip))
+    one = b.vectors[0].data
+    for file, pos, doc in (
+            ("bad-tampered-tag.env", len(one) - 1, "One bit flipped in the (only) chunk's tag."),
+            ("bad-tampered-salt.env", 20,
+             "One bit flipped in the header's salt: the payload key changes.")):
+        flip = bytearray(one)
+        flip[pos] ^= 1
+        b.bad(file, "TAMPERED", doc, bytes(flip))
+    b.bad("bad-swapped-chunks.env", "TAMPERED", "Chunks 0 and 1 swapped.",
+          header + chunks[1] + chunks[0] + chunks[2])
+    b.bad("bad-duplicated-chunk.env", "TAMPERED", "Chunk 0 twice, then chunks 1 and 2.",
+          header + chunks[0] + chunks[0] + chunks[1] + chunks[2])
+    b.bad("bad-dropped-chunk.env", "TAMPERED", "Chunk 1 left out.",
+          header + chunks[0] + chunks[2])
+    b.bad("bad-truncated-final-missing.env", "TRUNCATED",
+          "The final chunk left out: the input ends after a whole chunk that opens "
+          "only as non-final.", header + chunks[0] + chunks[1])
+    b.bad("bad-truncated-mid-chunk.env", "TAMPERED",
+          "Cut in the middle of chunk 1: the last piece opens neither as final nor "
+          "as non-final, which is tampering (FORMAT.md section 4).",
+          header + chunks[0] + chunks[1][:30000])
+    b.bad("bad-truncated-short-piece.env", "TRUNCATED",
+          "Cut 10 bytes into chunk 1: a last piece too short to be a chunk (at most 16 "
+          "bytes) is truncation.",
+          header + chunks[0] + chunks[1][:10])
+    b.bad("bad-truncated-after-header.env", "TRUNCATED",
+          "The header and no chunk at all.", header)
+    b.bad("bad-truncated-in-header.env", "TRUNCATED",
+          "Cut inside the header's wrapped key.", header[:200])
+    b.bad("bad-trailing-after-short-final.env", "TAMPERED",
+          "A short final chunk followed by 7 bytes: read as one piece, it opens "
+          "neither way.", three.envelope + b"trailer")
+    full = b.seal("stream-full", message=message_for_archive(2 * 65536, b"full"),
+                  name=b"full.bin", archive=sized_archive(2 * 65536))
+    header, chunks = chunks_of(full)
+    assert [len(c) for c in chunks] == [FULL_CHUNK, FULL_CHUNK]
+    b.bad("bad-trailing-data.env", "TRAILING_DATA",
+          "A whole final chunk followed by 7 bytes.", full.envelope + b"trailer")
+    # An empty final chunk after a whole one: a writer must not make it.
+    pkey = ref.payload_key(full.data_key, header)
+    gcm = ref.AESGCM(pkey)
+    c0 = gcm.encrypt(ref.chunk_nonce(0, False), full.archive[:65536], None)
+    c1 = gcm.encrypt(ref.chunk_nonce(1, False), full.archive[65536:], None)
+    c2 = gcm.encrypt(ref.chunk_nonce(2, True), b"", None)
+    b.bad("bad-empty-final-chunk.env", "TRUNCATED",
+          "Two whole non-final chunks, then an empty final chunk (16 bytes, the tag "
+          "alone): a final chunk is never empty.", header + c0 + c1 + c2)
+
+
+def archive_faults(b):
+    bad = "BAD_ARCHIVE"
+
+    def tar(file, doc, make, **kw):
+        b.bad_seal(file, bad, doc, archive=with_archive(make), **kw)
+
+    tar("bad-tar-symlink.env", "The first entry is a symbolic link to hello.txt.",
+        lambda m, j, s, n, d: archive_of(entry(b"link", b"", typeflag=b"2",
+                                               linkname=b"hello.txt"), j, s))
+    tar("bad-tar-hardlink.env", "The first entry is a hard link to manifest.json.",
+        lambda m, j, s, n, d: archive_of(entry(b"link", b"", typeflag=b"1",
+                                               linkname=b"manifest.json"), j, s))
+    tar("bad-tar-directory.env", "The first entry is a directory.",
+        lambda m, j, s, n, d: archive_of(entry(b"dir", b"", typeflag=b"5"), j, s))
+    tar("bad-tar-fifo.env", "The first entry is a FIFO.",
+        lambda m, j, s, n, d: archive_of(entry(b"fifo", b"", typeflag=b"6"), j, s))
+    tar("bad-tar-chardev.env", "The first entry is a character device.",
+        lambda m, j, s, n, d: archive_of(entry(b"tty", b"", typeflag=b"3"), j, s))
+    for tag, name in (("dotdot", b"../x"), ("slash", b"a/b"), ("dot", b".hidden"),
+                      ("manifest-txt", b"manifest.txt"), ("control", b"a\x01b"),
+                      ("del", b"a\x7fb"), ("256", b"x" * 256),
+                      ("not-utf8", b"\xff\xfe.bin")):
+        b.bad_seal(f"bad-tar-name-{tag}.env", bad,
+                   f"The message is named {name!r} (name and manifest agree).", name=name)
+    tar("bad-tar-duplicate.env", "The message twice, then the manifest and signature.",
+        lambda m, j, s, n, d: archive_of(m, m, j, s))
+    tar("bad-tar-fourth-entry.env", "A fourth entry after manifest.sig.",
+        lambda m, j, s, n, d: archive_of(m, j, s, entry(b"extra.txt", b"extra\n")))
+    tar("bad-tar-order.env", "manifest.json first, then the message.",
+        lambda m, j, s, n, d: archive_of(j, m, s))
+    tar("bad-tar-order-sig.env", "manifest.sig before manifest.json.",
+        lambda m, j, s, n, d: archive_of(m, s, j))
+    tar("bad-tar-no-sig.env", "No manifest.sig: the end-of-archive marker after "
+        "manifest.json.", lambda m, j, s, n, d: archive_of(m, j))
+    tar("bad-tar-gzip.env", "The right tar archive, gzip-compressed.",
+        lambda m, j, s, n, d: gzip.compress(archive_of(m, j, s), mtime=0))
+    tar("bad-tar-cpio.env", "A cpio (newc) archive of the message.",
+        lambda m, j, s, n, d: cpio_newc(n, d))
+    tar("bad-tar-zip.env", "A zip archive of the message.",
+        lambda m, j, s, n, d: zip_of(n, d))
+    tar("bad-tar-padding.env", "Non-zero bytes after the end-of-archive marker.",
+        lambda m, j, s, n, d: archive_of(m, j, s) + b"junk" + bytes(508))
+    tar("bad-tar-marker-half.env", "One zero block after manifest.sig, then the end.",
+        lambda m, j, s, n, d: archive_of(m, j, s, end_zeros=512))
+    tar("bad-tar-no-marker.env", "The archive ends right after manifest.sig's data.",
+        lambda m, j, s, n, d: archive_of(m, j, s, end_zeros=0))
+    tar("bad-tar-short-data.env", "The message's header says 100 bytes more than "
+        "follow; the archive ends early.",
+        lambda m, j, s, n, d: ref.ustar_header(n, len(d) + 100) + d)
+    tar("bad-tar-gnu-magic.env", "The message's header has GNU tar's magic "
+        "(\"ustar  \\0\"), not POSIX ustar's.",
+        lambda m, j, s, n, d: archive_of(gnu_header(m), j, s))
+    tar("bad-tar-checksum.env", "The message's header checksum is off by one.",
+        lambda m, j, s, n, d: archive_of(entry(n, d, bad_checksum=True), j, s))
+    tar("bad-tar-manifest-large.env", "manifest.json of 4097 bytes (its first 4096 "
+        "the signed manifest padded with spaces).",
+        lambda m, j, s, n, d: archive_of(m, entry(b"manifest.json", b" " * 4097), s))
+    tar("bad-tar-sig-large.env", "manifest.sig of 140 bytes.",
+        lambda m, j, s, n, d: archive_of(m, j, entry(b"manifest.sig", bytes(140))))
+
+
+def signature_faults(b):
+    b.bad_seal("bad-untrusted-signer.env", "UNTRUSTED_SIGNER",
+               "Signed by other-signer; only signer is trusted.", sign="other-signer")
+    b.bad_seal("bad-signature-garbage.env", "UNTRUSTED_SIGNER",
+               "manifest.sig holds 139 zero bytes.", sig=bytes(139))
+    other = b.seal("other-manifest", message=b"other")
+    b.bad_seal("bad-signature-other-manifest.env", "UNTRUSTED_SIGNER",
+               "manifest.sig is a valid signature by signer, of another manifest.",
+               sig=other.sig)
+
+
+def manifest_faults(b):
+    bad = "BAD_MANIFEST"
+    cases = [
+        ("json", "Not JSON: the closing brace is missing.",
+         lambda o: ref.encode_manifest(o)[:-1]),
+        ("whitespace", "Valid JSON with a space after each separator.",
+         lambda o: json.dumps(o, ensure_ascii=False).encode()),
+        ("order", "The members name and size swapped.", lambda o: reorder(o, "name", "size")),
+        ("unknown-member", "An extra member at the end.", lambda o: {**o, "extra": 1}),
+        ("duplicate-member", "The member created twice.",
+         lambda o: ref.encode_manifest(o)[:-1] + b',"created":"' + o["created"].encode()
+         + b'"}'),
+        ("missing-member", "No signer member.",
+         lambda o: {k: v for k, v in o.items() if k != "signer"}),
+        ("format", "format is libenvelope/2.", lambda o: replace(o, "format", "libenvelope/2")),
+        ("upper-hex", "sha512 in upper-case hex.",
+         lambda o: replace(o, "sha512", o["sha512"].upper())),
+        ("size-string", "size as a string.", lambda o: replace(o, "size", str(o["size"]))),
+        ("size-float", "size written 14.0.",
+         lambda o: ref.encode_manifest(o).replace(b'"size":14,', b'"size":14.0,')),
+        ("escape", "The name written with a \\u escape for its first letter.",
+         lambda o: ref.encode_manifest(o).replace(b'"name":"h', b'"name":"\\u0068')),
+        ("created", "created on 30 February.",
+         lambda o: replace(o, "created", "2024-02-30T00:00:00Z")),
+        ("leap-second", "created at 23:59:60.",
+         lambda o: replace(o, "created", "2016-12-31T23:59:60Z")),
+        ("kms-before-key", "A recipient object with kms before key.",
+         lambda o: replace(o, "recipients", [{"kms": "arn:aws:kms:eu-west-1:111122223333:key/k",
+                                              "key": o["recipients"][0]["key"]}])),
+        ("created-year", "created in the year 0999.",
+         lambda o: replace(o, "created", "0999-12-31T00:00:00Z")),
+        ("created-form", "created without the Z.",
+         lambda o: replace(o, "created", "2024-01-01T00:00:00")),
+        ("recipient-empty", "A recipient object with no identity.",
+         lambda o: replace(o, "recipients", [{}])),
+        ("recipients-empty", "An empty recipients array.",
+         lambda o: replace(o, "recipients", [])),
+        ("recipient-alias", "A recipient named by a KMS alias.",
+         lambda o: replace(o, "recipients", [{"kms": "alias/sample"}])),
+        ("name", "The manifest names the message ../x (the archive says hello.txt).",
+         lambda o: replace(o, "name", "../x")),
+        ("not-utf8", "A byte 0xFF inside the name string.",
+         lambda o: ref.encode_manifest(o).replace(b'"name":"h', b'"name":"\xffh')),
+    ]
+    for tag, doc, change in cases:
+        b.bad_seal(f"bad-manifest-{tag}.env", bad, doc + " Correctly signed.",
+                   edit_manifest=edit(change))
+    b.bad_seal("bad-manifest-nan.env", bad, "size is NaN. Correctly signed.",
+               edit_manifest=edit(lambda o: ref.encode_manifest(o).replace(
+                   b'"size":14,', b'"size":NaN,')))
+
+
+def binding_faults(b):
+    k = b.k
+    mm = "MESSAGE_MISMATCH"
+    b.bad_seal("bad-mismatch-name.env", mm, "The manifest names other.txt.",
+               edit_manifest=edit(lambda o: replace(o, "name", "other.txt")))
+    b.bad_seal("bad-mismatch-size.env", mm, "The manifest's size is one more.",
+               edit_manifest=edit(lambda o: replace(o, "size", o["size"] + 1)))
+    b.bad_seal("bad-mismatch-sha512.env", mm, "The manifest's sha512 is of other bytes.",
+               edit_manifest=edit(lambda o: replace(o, "sha512",
+                                                    hashlib.sha512(b"other").hexdigest())))
+    orig = b.seal("bad-forwarded.env/original")
+    b.bad("bad-forwarded.env", "FORWARDED",
+          "alice opened an envelope for her and sealed its inner archive, signature "
+          "untouched, to bob under a fresh header (surreptitious forwarding).",
+          ref.reencrypt(orig.archive, [k.bob], random=ref.SeededRandom("bad-forwarded.env")),
+          decrypt="bob.pem")
+    b.bad_seal("bad-forwarded-hash.env", "FORWARDED",
+               "header_sha256 is the hash of another header.",
+               edit_manifest=edit(lambda o: replace(o, "header_sha256", "00" * 32)))
+    big = pattern(10000, b"large")
+    b.bad_seal("bad-too-large.env", "TOO_LARGE",
+               "A 10000-byte message, opened with max_size 9999.",
+               opts={"max_size": 9999}, message=big, name=b"large.bin")
+    b.bad_seal("bad-too-old.env", "TOO_OLD",
+               f"Created {CREATED}, opened with max_age one day.",
+               opts={"max_age": 86400})
+    b.bad_seal("bad-future.env", "TOO_OLD",
+               "Created 2099-01-01T00:00:00Z: more than 5 minutes in the future.",
+               created="2099-01-01T00:00:00Z")
+
+
+def precedence(b):
+    """Envelopes with two faults: the earlier step of section 9 wins."""
+    b.bad_seal("order-untrusted-before-manifest.env", "UNTRUSTED_SIGNER",
+               "A malformed manifest signed by an untrusted key: step 7 before step 8.",
+               sign="other-signer", edit_manifest=edit(lambda o: ref.encode_manifest(o)[:-1]))
+    b.bad_seal("order-manifest-before-forwarded.env", "BAD_MANIFEST",
+               "A non-canonical manifest whose header_sha256 is wrong too.",
+               edit_manifest=edit(lambda o: json.dumps(
+                   replace(o, "header_sha256", "00" * 32)).encode()))
+    b.bad_seal("order-forwarded-before-mismatch.env", "FORWARDED",
+               "Wrong header_sha256 and wrong sha512.",
+               edit_manifest=edit(lambda o: replace(replace(
+                   o, "header_sha256", "00" * 32), "sha512", "00" * 64)))
+    b.bad_seal("order-mismatch-before-age.env", "MESSAGE_MISMATCH",
+               "Wrong size, opened with max_age one day.", opts={"max_age": 86400},
+               edit_manifest=edit(lambda o: replace(o, "size", o["size"] + 1)))
+    b.bad_seal("order-too-large-before-signature.env", "TOO_LARGE",
+               "Over max_size and signed by an untrusted key: the size is checked as "
+               "the archive is read (step 5).", sign="other-signer",
+               opts={"max_size": 4})
+    two_chunks = 70000  # zeros that carry the archive into a second chunk
+    for file, expect, doc, tail in (
+            ("order-archive-before-later-chunk.env", "BAD_ARCHIVE",
+             "A fourth entry in chunk 0, and chunk 1 (all zeros) tampered: the archive "
+             "fault is reached first.", lambda: entry(b"extra", b"") + bytes(two_chunks)),
+            ("order-chunk-before-padding.env", "TAMPERED",
+             "A non-zero byte after the marker in chunk 0, and chunk 1 tampered: the "
+             "padding is checked only after the final chunk.",
+             lambda: bytes(1024) + b"x" + bytes(two_chunks))):
+        sealed = b.seal(file, archive=with_archive(
+            lambda m, j, s, n, d, tail=tail: archive_of(m, j, s, end_zeros=0) + tail()))
+        data = bytearray(sealed.envelope)
+        data[len(sealed.header) + FULL_CHUNK + 5] ^= 1
+        b.bad(file, expect, doc, bytes(data))
+    sealed = b.seal("order-truncated-before-signature.env", sign="other-signer",
+                    archive=with_archive(lambda m, j, s, n, d: archive_of(
+                        m, j, s, end_zeros=two_chunks)))
+    b.bad("order-truncated-before-signature.env", "TRUNCATED",
+          "Signed by an untrusted key, and the final chunk left out.",
+          sealed.envelope[:len(sealed.header) + FULL_CHUNK])
+    b.bad_seal("order-archive-before-signature.env", "BAD_ARCHIVE",
+               "A fourth entry, and signed by an untrusted key.", sign="other-signer",
+               archive=with_archive(lambda m, j, s, n, d: archive_of(
+                   m, j, s, entry(b"extra", b""))))
+
+
+def build(keys_dir):
+    b = Builder(Keys(keys_dir))
+    for part in (positive, header_faults, recipient_faults, stream_faults, archive_faults,
+                 signature_faults, manifest_faults, binding_faults, precedence):
+        part(b)
+    return b.vectors
+
+
+# ------------------------------------------------------------ output
+
+
+INDEX_HEAD = ("# file\tdecrypt_key\ttrusted_keys\toptions\texpect\tmessage_file\t"
+              "message_name\tmessage_sha512\n")
+
+
+def index_line(v):
+    msg = (v.message_file, v.name.decode(), hashlib.sha512(v.message).hexdigest()) \
+        if v.expect == "OK" else ("-", "-", "-")
+    return "\t".join((v.file, v.decrypt, ",".join(v.trusted), v.options(), v.expect) +
+                     msg) + "\n"
+
+
+def write(vectors, out):
+    os.makedirs(os.path.join(out, "messages"), exist_ok=True)
+    for v in vectors:
+        with open(os.path.join(out, v.file), "wb") as f:
+            f.write(v.data)
+        if v.expect == "OK":
+            with open(os.path.join(out, v.message_file), "wb") as f:
+                f.write(v.message)
+    with open(os.path.join(out, "index.tsv"), "w", encoding="utf-8") as f:
+        f.write(INDEX_HEAD)
+        f.writelines(index_line(v) for v in vectors)
+    with open(os.path.join(out, "README.md"), "w", encoding="utf-8") as f:
+        f.write(readme(vectors))
+
+
+README_HEAD = """\
+# Test vectors
+
+Envelopes in the v1 format (docs/FORMAT.md) that must open, and envelopes
+that must fail with one exact error. They were made by `make_vectors.py`
+with `tests/envelope_ref.py`, an implementation of docs/FORMAT.md written
+from the text alone; the C library (`tests/unit/test_vectors.c`) and that
+implementation (`tests/test_reference.py`) must agree with every line of
+`index.tsv`. This file is written by `make_vectors.py` too.
+
+    /usr/bin/python3 tests/vectors/make_vectors.py     # remake them all
+
+The salt and data key of each envelope come from SHAKE-256 seeded with the
+file name; OAEP and ECDSA take fresh randomness from OpenSSL, so a new run
+makes different bytes that mean the same. Every envelope is signed on
+{created} unless said otherwise.
+
+## Keys (`keys/`)
+
+Copies of keys from `tests/keys/` (made with the openssl CLI, see its
+README), never to be used for anything else:
+
+| file | key | fingerprint (`sha256:` + hex SHA-256 of the SPKI DER) |
+| --- | --- | --- |
+{keys}
+
+## index.tsv
+
+One line per way of opening a vector (an envelope may have several), tab
+separated, `#` starts a comment:
+
+| column | meaning |
+| --- | --- |
+| file | the envelope |
+| decrypt_key | the private RSA key in `keys/` to open with |
+| trusted_keys | the P-521 public keys in `keys/` to trust, comma separated |
+| options | `-`, or `max_size=N` and/or `max_age=SECONDS`, comma separated |
+| expect | `OK`, or the error: `envelope_rc_name()` of the `envelope_rc` |
+| message_file | OK: the message, in `messages/`; else `-` |
+| message_name | OK: the message's name (UTF-8); else `-` |
+| message_sha512 | OK: SHA-512 of the message, hex; else `-` |
+
+Nothing in the index needs the current time except `max_age`, whose
+envelopes are years old, and the future one, made for 2099.
+
+## The vectors
+
+"""
+
+
+def readme(vectors):
+    keys = {
+        "signer": "ECDSA P-521, the trusted signer", "other-signer": "ECDSA P-521, untrusted",
+        "alice": "RSA-2048", "bob": "RSA-2048", "carol": "RSA-3072", "dave": "RSA-4096",
+    }
+    k = Keys(os.path.join(HERE, "keys"))
+    rows = "\n".join(f"| {n}.pem / {n}.pub | {what} | `{ref.key_id(k.get(n + '.pub'))}` |"
+                     for n, what in keys.items())
+    out = README_HEAD.format(created=CREATED, keys=rows)
+    out += "| file | opened with | expect | what |\n| --- | --- | --- | --- |\n"
+    for v in vectors:
+        how = v.decrypt.replace(".pem", "")
+        if v.trusted != ("signer.pub",):
+            how += ", trusting " + " then ".join(t.replace(".pub", "") for t in v.trusted)
+        if v.options() != "-":
+            how += ", " + v.options()
+        out += f"| {v.file} | {how} | {v.expect} | {v.doc.replace('|', '/')} |\n"
+    return out
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--out", default=HERE, help="where to write (default: beside the script)")
+    a = p.parse_args()
+    vectors = build(os.path.join(HERE, "keys"))
+    write(vectors, a.out)
+    print(f"{len(vectors)} index lines, {len({v.file for v in vectors})} envelopes in {a.out}")
+
+
+if __name__ == "__main__":
+    main()
