@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# make bench: throughput, latency and memory of libenvelope against openssl
+# and the peer tools, side by side, in one run; prints the tables and writes
+# docs/BENCHMARKS.md. Not a test: nothing here passes or fails on a time.
+#
+#   bench/run.sh BUILD_DIR            (after `make B=BUILD_DIR all`)
+#   BENCH_QUICK=1 bench/run.sh BUILD_DIR
+#
+# The knobs (BENCH_SIZES, BENCH_RUNS, ...) are described in bench/bench.py
+# and docs/BENCHMARKS.md. Test files (up to 1 GiB each), keys, the GnuPG home
+# and the KMS server live in one temporary directory, removed on exit.
+set -euo pipefail
+
+build=${1:?usage: bench/run.sh BUILD_DIR}
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+build=$(cd "$build" && pwd)
+
+if [[ ! -x $build/envelope || ! -e $build/libenvelope.so.1 ]]; then
+    echo "bench: no envelope in $build: run 'make B=$build all' first" >&2
+    exit 2
+fi
+missing=()
+for tool in /usr/bin/python3 /usr/bin/time openssl hyperfine cc nm readelf pkg-config tar \
+    base64 cmp; do
+    command -v "$tool" >/dev/null || missing+=("$tool")
+done
+if ((${#missing[@]})); then
+    echo "bench: missing ${missing[*]} (Debian: apt-get install -y hyperfine time openssl" \
+        "gcc binutils pkg-config tar coreutils diffutils python3)" >&2
+    exit 2
+fi
+# Optional: each peer that is missing is left out with a note in the report.
+for tool in gpg age /usr/bin/aws; do
+    command -v "$tool" >/dev/null ||
+        echo "bench: $tool not installed: its comparison will be left out" >&2
+done
+
+work=$(mktemp -d "${BENCH_TMPDIR:-${TMPDIR:-/tmp}}/envbench.XXXXXX")
+cleanup() {
+    if [[ -d $work/gnupg ]]; then
+        gpgconf --homedir "$work/gnupg" --kill all >/dev/null 2>&1 || true
+    fi
+    if [[ -d $work/kms ]]; then
+        bash tests/kms-server/kmsctl.sh stop "$work/kms" >/dev/null 2>&1 || true
+    fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+/usr/bin/python3 bench/bench.py --build "$build" --work "$work" \
+    --out "${BENCH_OUT:-$root/docs/BENCHMARKS.md}"
