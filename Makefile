@@ -39,6 +39,7 @@ CLI        = $(B)/envelope
 # missing ones (as root, or through sudo).
 DEB_BUILD  = gcc make pkg-config libssl-dev libarchive-dev libjson-c-dev check openssl
 DEB_TEST   = python3 python3-cryptography python3-botocore python3-pytest awscli \
+             python3-venv python3-pip python3-setuptools python3-wheel \
              libcurl4 time valgrind tar gzip
 DEB_ALL    = $(DEB_BUILD) $(DEB_TEST)
 
@@ -120,7 +121,8 @@ test-reference: all
 	$(call optional,tests/test_reference.py,ENVELOPE_CLI=$(B)/envelope /usr/bin/python3 -m pytest -q tests/test_reference.py)
 
 test-python: all
-	$(call optional,bindings/python/tests,ENVELOPE_LIBRARY=$(CURDIR)/$(SHLIB) ENVELOPE_CLI=$(CURDIR)/$(CLI) PYTHONPATH=bindings/python /usr/bin/python3 -m pytest -q bindings/python/tests)
+	@ENVELOPE_LIBRARY=$(CURDIR)/$(SHLIB) ENVELOPE_CLI=$(CURDIR)/$(CLI) PYTHONPATH=bindings/python \
+	    /usr/bin/python3 -m pytest -q bindings/python/tests
 
 check: deps
 	@$(MAKE) --no-print-directory all unit-tests
