@@ -50,5 +50,5 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-/usr/bin/python3 bench/bench.py --build "$build" --work "$work" \
+/usr/bin/python3 -B bench/bench.py --build "$build" --work "$work" \
     --out "${BENCH_OUT:-$root/docs/BENCHMARKS.md}"

@@ -1,0 +1,1 @@
+"""The sections of make bench; bench/bench.py runs them in order."""
