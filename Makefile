@@ -40,7 +40,7 @@ CLI        = $(B)/envelope
 DEB_BUILD  = gcc make pkg-config libssl-dev libarchive-dev libjson-c-dev check openssl
 DEB_TEST   = python3 python3-cryptography python3-botocore python3-pytest awscli \
              python3-venv python3-pip python3-setuptools python3-wheel \
-             libcurl4 time valgrind tar gzip
+             libcurl4 time valgrind tar gzip man-db groff util-linux
 DEB_ALL    = $(DEB_BUILD) $(DEB_TEST)
 
 .PHONY: all deps check demo install uninstall clean unit-tests test-unit test-cli \
