@@ -11,6 +11,7 @@
 #include "format.h"
 
 struct archive;
+struct archive_entry;
 
 /* libarchive converts entry names between UTF-8 (pax `path`) and the
  * locale's character set, and the calling thread's locale is usually "C",
@@ -63,6 +64,7 @@ void bundle_writer_free(struct bundle_writer *w);
 
 struct bundle_reader {
     struct archive *a;
+    struct archive_entry *entry; /* ours: libarchive's own may be NULL */
     envelope_ctx *ctx;
     bundle_source_fn source;
     void *source_arg;

@@ -3,6 +3,7 @@
  * format can be smuggled in. */
 #include <archive.h>
 #include <archive_entry.h>
+#include <errno.h>
 #include <string.h>
 
 #include "bundle.h"
@@ -61,6 +62,8 @@ static envelope_rc archive_fail(struct bundle_reader *r, const char *what)
 {
     if (r->rc != ENVELOPE_OK)
         return r->rc;
+    if (archive_errno(r->a) == ENOMEM)
+        return fail(r->ctx, ENVELOPE_E_NOMEM, "%s: out of memory", what);
     return fail(r->ctx, ENVELOPE_E_BAD_ARCHIVE, "%s: %s", what,
                 archive_error_string(r->a) ? archive_error_string(r->a) : "unreadable");
 }
@@ -72,10 +75,16 @@ envelope_rc bundle_reader_open(envelope_ctx *ctx, struct bundle_reader *r,
     r->ctx = ctx;
     r->source = source;
     r->source_arg = source_arg;
-    if ((r->a = archive_read_new()) == NULL)
+    /* archive_read_new() does not check the allocation of the entry that
+     * archive_read_next_header() fills: read into one of our own. */
+    if ((r->a = archive_read_new()) == NULL || (r->entry = archive_entry_new()) == NULL)
         return fail(ctx, ENVELOPE_E_NOMEM, "archive reader");
+    /* archive_read_open() ignores a failure to allocate its callback data
+     * and goes on to crash: set the callbacks one by one, checking each. */
     if (archive_read_support_format_tar(r->a) != ARCHIVE_OK ||
-        archive_read_open(r->a, r, NULL, read_cb, NULL) != ARCHIVE_OK)
+        archive_read_set_read_callback(r->a, read_cb) != ARCHIVE_OK ||
+        archive_read_set_callback_data(r->a, r) != ARCHIVE_OK ||
+        archive_read_open1(r->a) != ARCHIVE_OK)
         return archive_fail(r, "inner archive");
     return ENVELOPE_OK;
 }
@@ -109,7 +118,7 @@ static envelope_rc check_entry(struct bundle_reader *r, struct archive_entry *e,
 envelope_rc bundle_next(struct bundle_reader *r, const char *want_name, uint64_t max_size,
                         char name[MESSAGE_NAME_MAX + 1], uint64_t *size)
 {
-    struct archive_entry *e;
+    struct archive_entry *e = r->entry;
     const char *path = NULL;
     envelope_rc rc;
     locale_t previous;
@@ -118,7 +127,7 @@ envelope_rc bundle_next(struct bundle_reader *r, const char *want_name, uint64_t
     *size = 0;
     name[0] = '\0';
     previous = bundle_utf8_enter();
-    ar = archive_read_next_header(r->a, &e);
+    ar = archive_read_next_header2(r->a, e);
     if (ar == ARCHIVE_OK)
         path = archive_entry_pathname_utf8(e);
     bundle_utf8_leave(previous);
@@ -181,12 +190,11 @@ envelope_rc bundle_read_all(struct bundle_reader *r, uint8_t *buf, uint64_t size
 
 envelope_rc bundle_reader_finish(struct bundle_reader *r)
 {
-    struct archive_entry *e;
     const uint8_t *p;
     size_t n;
     uint64_t end;
     envelope_rc rc;
-    int ar = archive_read_next_header(r->a, &e);
+    int ar = archive_read_next_header2(r->a, r->entry);
 
     if (ar == ARCHIVE_OK)
         return fail(r->ctx, ENVELOPE_E_BAD_ARCHIVE, "more than three entries");
@@ -210,5 +218,8 @@ void bundle_reader_free(struct bundle_reader *r)
 {
     if (r->a)
         archive_read_free(r->a);
+    if (r->entry)
+        archive_entry_free(r->entry);
     r->a = NULL;
+    r->entry = NULL;
 }

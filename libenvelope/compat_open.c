@@ -34,15 +34,15 @@ static ssize_t replay_read(void *arg, uint8_t *buf, size_t len)
     return (ssize_t)n;
 }
 
-static envelope_rc read_entry(envelope_ctx *ctx, struct archive *a, const char *want,
-                              size_t max, uint8_t *buf, size_t *len, char *name)
+static envelope_rc read_entry(envelope_ctx *ctx, struct archive *a, struct archive_entry *e,
+                              const char *want, size_t max, uint8_t *buf, size_t *len,
+                              char *name)
 {
-    struct archive_entry *e;
     const char *path, *why;
     la_ssize_t n;
     uint8_t extra;
 
-    if (archive_read_next_header(a, &e) != ARCHIVE_OK)
+    if (archive_read_next_header2(a, e) != ARCHIVE_OK)
         return fail(ctx, ENVELOPE_E_BAD_ARCHIVE, "compat archive: %s",
                     archive_error_string(a) ? archive_error_string(a) : "entry missing");
     path = archive_entry_pathname_utf8(e);
@@ -65,32 +65,62 @@ static envelope_rc read_entry(envelope_ctx *ctx, struct archive *a, const char *
     return ENVELOPE_OK;
 }
 
+/* The whole decrypted archive as one block. */
+struct memory {
+    const uint8_t *p;
+    size_t left;
+};
+
+static la_ssize_t memory_read(struct archive *a, void *arg, const void **buf)
+{
+    struct memory *m = arg;
+    size_t n = m->left;
+
+    (void)a;
+    *buf = m->p;
+    m->p += n;
+    m->left = 0;
+    return (la_ssize_t)n;
+}
+
 /* message.sig, then the message, then nothing: gzip'd tar only. */
 envelope_rc compat_unpack(envelope_ctx *ctx, const uint8_t *p, size_t n, struct opened *raw,
                           uint8_t *msg, size_t *msg_len, char *name)
 {
     struct archive *a = archive_read_new();
-    struct archive_entry *e;
+    /* archive_read_new() does not check the allocation of the entry that
+     * archive_read_next_header() fills: read into one of our own. */
+    struct archive_entry *e = archive_entry_new();
+    struct memory mem = {p, n};
     envelope_rc rc;
 
-    if (a == NULL)
-        return fail(ctx, ENVELOPE_E_NOMEM, "archive reader");
+    if (a == NULL || e == NULL) {
+        rc = fail(ctx, ENVELOPE_E_NOMEM, "archive reader");
+        goto out;
+    }
+    /* archive_read_open_memory() ignores a failure to allocate the
+     * callback data and goes on to crash: set it up here, checking each. */
     if (archive_read_support_filter_gzip(a) != ARCHIVE_OK ||
         archive_read_support_format_tar(a) != ARCHIVE_OK ||
-        archive_read_open_memory(a, p, n) != ARCHIVE_OK) {
+        archive_read_set_read_callback(a, memory_read) != ARCHIVE_OK ||
+        archive_read_set_callback_data(a, &mem) != ARCHIVE_OK ||
+        archive_read_open1(a) != ARCHIVE_OK) {
         rc = fail(ctx, ENVELOPE_E_BAD_ARCHIVE, "compat archive: not a gzip'd tar");
         goto out;
     }
-    if ((rc = read_entry(ctx, a, "message.sig", SIG_MAX, raw->sig, &raw->sig_len, NULL)) !=
+    if ((rc = read_entry(ctx, a, e, "message.sig", SIG_MAX, raw->sig, &raw->sig_len, NULL)) !=
             ENVELOPE_OK ||
-        (rc = read_entry(ctx, a, NULL, WRAPPED_MAX, msg, msg_len, name)) != ENVELOPE_OK)
+        (rc = read_entry(ctx, a, e, NULL, WRAPPED_MAX, msg, msg_len, name)) != ENVELOPE_OK)
         goto out;
     if (archive_filter_code(a, 0) != ARCHIVE_FILTER_GZIP)
         rc = fail(ctx, ENVELOPE_E_BAD_ARCHIVE, "compat archive is not gzip'd");
-    else if (archive_read_next_header(a, &e) != ARCHIVE_EOF)
+    else if (archive_read_next_header2(a, e) != ARCHIVE_EOF)
         rc = fail(ctx, ENVELOPE_E_BAD_ARCHIVE, "compat archive: more than two entries");
 out:
-    archive_read_free(a);
+    if (e)
+        archive_entry_free(e);
+    if (a)
+        archive_read_free(a);
     return rc;
 }
 
