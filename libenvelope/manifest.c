@@ -5,6 +5,7 @@
  * alternative escapes in one comparison. */
 #include <json-c/json.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "context.h"
@@ -115,15 +116,41 @@ int label_matches(const char *label, const struct identity *id)
     return common_kind ? 0 : -1;
 }
 
+/* json-c adds a NULL value as JSON null, and json_object_new_*() return
+ * NULL when memory runs out: a manifest built unchecked would be signed
+ * with "name":null in it. These take v, check it, and free it on failure
+ * (json-c keeps it only on success). */
+static int obj_add(json_object *o, const char *key, json_object *v)
+{
+    if (v == NULL)
+        return -1;
+    if (json_object_object_add(o, key, v) != 0) {
+        json_object_put(v);
+        return -1;
+    }
+    return 0;
+}
+
+static int arr_add(json_object *a, json_object *v)
+{
+    if (v == NULL)
+        return -1;
+    if (json_object_array_add(a, v) != 0) {
+        json_object_put(v);
+        return -1;
+    }
+    return 0;
+}
+
 static json_object *identity_json(const struct identity *id)
 {
     json_object *o = json_object_new_object();
 
     if (o == NULL)
         return NULL;
-    if (id->key[0] && json_object_object_add(o, "key", json_object_new_string(id->key)) != 0)
+    if (id->key[0] && obj_add(o, "key", json_object_new_string(id->key)) != 0)
         goto err;
-    if (id->kms[0] && json_object_object_add(o, "kms", json_object_new_string(id->kms)) != 0)
+    if (id->kms[0] && obj_add(o, "kms", json_object_new_string(id->kms)) != 0)
         goto err;
     return o;
 err:
@@ -142,19 +169,18 @@ static json_object *manifest_json(const struct manifest *m)
         strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
         err = 1;
     for (size_t i = 0; !err && i < m->n_recipients; i++)
-        err |= json_object_array_add(recipients, identity_json(&m->recipients[i])) != 0;
+        err |= arr_add(recipients, identity_json(&m->recipients[i])) != 0;
     if (!err) {
         /* json-c keeps insertion order: this is the order FORMAT.md gives. */
-        err |= json_object_object_add(o, "format", json_object_new_string("libenvelope/1"));
-        err |= json_object_object_add(o, "name", json_object_new_string(m->name));
-        err |= json_object_object_add(o, "size", json_object_new_int64((int64_t)m->size));
-        err |= json_object_object_add(o, "sha512", json_object_new_string(m->sha512));
-        err |= json_object_object_add(o, "header_sha256",
-                                      json_object_new_string(m->header_sha256));
-        err |= json_object_object_add(o, "recipients", recipients);
+        err |= obj_add(o, "format", json_object_new_string("libenvelope/1"));
+        err |= obj_add(o, "name", json_object_new_string(m->name));
+        err |= obj_add(o, "size", json_object_new_int64((int64_t)m->size));
+        err |= obj_add(o, "sha512", json_object_new_string(m->sha512));
+        err |= obj_add(o, "header_sha256", json_object_new_string(m->header_sha256));
+        err |= obj_add(o, "recipients", recipients);
         recipients = NULL;
-        err |= json_object_object_add(o, "signer", identity_json(&m->signer));
-        err |= json_object_object_add(o, "created", json_object_new_string(created));
+        err |= obj_add(o, "signer", identity_json(&m->signer));
+        err |= obj_add(o, "created", json_object_new_string(created));
     }
     json_object_put(recipients);
     if (err) {
@@ -164,7 +190,7 @@ static json_object *manifest_json(const struct manifest *m)
     return o;
 }
 
-envelope_rc manifest_encode(envelope_ctx *ctx, const struct manifest *m, struct bytes *out)
+envelope_rc manifest_encode_raw(envelope_ctx *ctx, const struct manifest *m, struct bytes *out)
 {
     json_object *o;
     const char *text;
@@ -186,5 +212,46 @@ envelope_rc manifest_encode(envelope_ctx *ctx, const struct manifest *m, struct 
     else if (bytes_append(out, text, len) != 0)
         rc = fail(ctx, ENVELOPE_E_NOMEM, "manifest");
     json_object_put(o);
+    return rc;
+}
+
+static int identity_equal(const struct identity *a, const struct identity *b)
+{
+    return strcmp(a->key, b->key) == 0 && strcmp(a->kms, b->kms) == 0;
+}
+
+static int manifest_equal(const struct manifest *a, const struct manifest *b)
+{
+    if (strcmp(a->name, b->name) != 0 || a->size != b->size ||
+        strcmp(a->sha512, b->sha512) != 0 || strcmp(a->header_sha256, b->header_sha256) != 0 ||
+        a->n_recipients != b->n_recipients || !identity_equal(&a->signer, &b->signer) ||
+        a->created != b->created)
+        return 0;
+    for (size_t i = 0; i < a->n_recipients; i++)
+        if (!identity_equal(&a->recipients[i], &b->recipients[i]))
+            return 0;
+    return 1;
+}
+
+/* json-c's writer does not report a failed append: out of memory, it
+ * returns a text with pieces missing, which would then be signed. What is
+ * about to be signed is therefore read back with the strict parser and
+ * must hold exactly the values it was made from. */
+envelope_rc manifest_encode(envelope_ctx *ctx, const struct manifest *m, struct bytes *out)
+{
+    struct manifest *again = malloc(sizeof(*again));
+    size_t start = out->len;
+    envelope_rc rc;
+
+    if (again == NULL)
+        return fail(ctx, ENVELOPE_E_NOMEM, "manifest");
+    if ((rc = manifest_encode_raw(ctx, m, out)) == ENVELOPE_OK &&
+        (manifest_parse(ctx, out->p + start, out->len - start, again) != ENVELOPE_OK ||
+         !manifest_equal(m, again))) {
+        out->len = start;
+        rc = fail(ctx, ENVELOPE_E_INTERNAL,
+                  "the manifest does not read back as written (out of memory?)");
+    }
+    free(again);
     return rc;
 }
