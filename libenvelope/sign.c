@@ -21,6 +21,12 @@ envelope_rc ecdsa_sign(envelope_ctx *ctx, EVP_PKEY *pkey, const uint8_t *msg, si
         rc = fail_ossl(ctx, ENVELOPE_E_INTERNAL, "ECDSA sign");
         goto out;
     }
+    /* OpenSSL 3.0 reports success with a length of (unsigned)-1 when the
+     * DER encoding of the signature runs out of memory. */
+    if (n == 0 || n > SIG_MAX) {
+        rc = fail_ossl(ctx, ENVELOPE_E_INTERNAL, "ECDSA sign: a %zu-byte signature", n);
+        goto out;
+    }
     *sig_len = n;
     rc = ENVELOPE_OK;
 out:
