@@ -1,0 +1,226 @@
+"""The reference implementation (tests/envelope_ref.py) against the test
+vectors and against the C command-line tool, in both directions.
+
+    make B=build all
+    ENVELOPE_CLI=build/envelope /usr/bin/python3 -m pytest -q tests/test_reference.py
+
+ENVELOPE_CLI defaults to build/envelope. Everything runs offline, with the
+keys in tests/vectors/keys/.
+"""
+
+import hashlib
+import json
+import os
+import subprocess
+
+import pytest
+
+import envelope_ref as ref
+
+TESTS = os.path.dirname(os.path.abspath(__file__))
+VECTORS = os.path.join(TESTS, "vectors")
+KEYS = os.path.join(VECTORS, "keys")
+CLI = os.environ.get("ENVELOPE_CLI", os.path.join(os.path.dirname(TESTS), "build", "envelope"))
+
+
+def key_file(name):
+    return os.path.join(KEYS, name)
+
+
+def key(name):
+    return ref.load_key(key_file(name))
+
+
+def read(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+# ---------------------------------------------------------------- vectors
+
+
+def index_lines():
+    with open(os.path.join(VECTORS, "index.tsv"), encoding="utf-8") as f:
+        rows = [line.rstrip("\n").split("\t") for line in f if not line.startswith("#")]
+    return [pytest.param(row, id=f"{row[0]}:{row[1]}:{row[2]}:{row[3]}") for row in rows]
+
+
+def options(text):
+    out = {}
+    for opt in text.split(","):
+        if opt != "-":
+            name, value = opt.split("=")
+            out[name] = int(value)
+    return out
+
+
+@pytest.mark.parametrize("row", index_lines())
+def test_reference_opens_vector_as_indexed(row):
+    file, decrypt, trusted, opts, expect, message_file, name, sha512 = row
+    data = read(os.path.join(VECTORS, file))
+    trusted_keys = [key(t) for t in trusted.split(",")]
+    if expect != "OK":
+        with pytest.raises(ref.EnvelopeError) as e:
+            ref.open_envelope(data, key(decrypt), trusted_keys, **options(opts))
+        assert e.value.name == expect, e.value.detail
+        return
+    got = ref.open_envelope(data, key(decrypt), trusted_keys, **options(opts))
+    assert got.message == read(os.path.join(VECTORS, message_file))
+    assert hashlib.sha512(got.message).hexdigest() == sha512
+    assert got.name == name.encode("utf-8")
+    assert got.signer == ref.key_id(key("signer.pub"))  # every vector's signer
+
+
+def test_index_covers_every_error():
+    expected = {row.values[0][4] for row in index_lines()}
+    assert expected == {"OK"} | set(ref.ERROR_NAMES)
+
+
+# ------------------------------------------------- across implementations
+
+RECIPIENT_SETS = {
+    "alice": ["alice"],
+    "alice+carol+dave": ["alice", "carol", "dave"],
+}
+# 0, 1, one byte short of a whole first chunk of message, several chunks
+SIZES = [0, 1, 65535, 200_000]
+
+
+def message_of(size):
+    return hashlib.shake_256(b"round trip %d" % size).digest(size) if size else b""
+
+
+def run_cli(*args, ok=True):
+    assert os.access(CLI, os.X_OK), f"{CLI}: build the CLI first, or set ENVELOPE_CLI"
+    proc = subprocess.run([CLI, *args], capture_output=True, timeout=120)
+    if ok:
+        assert proc.returncode == 0, proc.stderr.decode(errors="replace")
+    return proc
+
+
+def cli_seal(tmp_path, message, name, recipients, hide=False):
+    src = tmp_path / name
+    src.write_bytes(message)
+    out = tmp_path / "sealed.env"
+    args = ["seal", "--sign-key", key_file("signer.pem"), "-o", str(out)]
+    for r in recipients:
+        args += ["--to", key_file(r + ".pub")]
+    if hide:
+        args.append("--hide-recipients")
+    run_cli(*args, str(src))
+    return out.read_bytes()
+
+
+def cli_open(tmp_path, envelope, decrypt, ok=True):
+    src = tmp_path / "to-open.env"
+    src.write_bytes(envelope)
+    out = tmp_path / "opened"
+    if out.exists():
+        out.unlink()
+    proc = run_cli("open", "--decrypt-key", key_file(decrypt + ".pem"), "--verify-key",
+                   key_file("signer.pub"), "-o", str(out), str(src), ok=ok)
+    return proc, out
+
+
+@pytest.mark.parametrize("hide", [False, True], ids=["labelled", "hidden"])
+@pytest.mark.parametrize("recipients", list(RECIPIENT_SETS), ids=list(RECIPIENT_SETS))
+@pytest.mark.parametrize("size", SIZES)
+def test_c_seals_reference_opens(tmp_path, size, recipients, hide):
+    message = message_of(size)
+    names = RECIPIENT_SETS[recipients]
+    envelope = cli_seal(tmp_path, message, "m.bin", names, hide)
+    header, _ = ref.parse_header(envelope)
+    assert len(header.stanzas) == len(names)
+    assert all((st.label == b"") == hide for st in header.stanzas)
+    for r in names:
+        got = ref.open_envelope(envelope, key(r + ".pem"), [key("signer.pub")])
+        assert got.message == message
+        assert got.name == b"m.bin"
+        assert got.manifest["recipients"] == [{"key": ref.key_id(key(n + ".pub"))}
+                                              for n in names]
+    with pytest.raises(ref.EnvelopeError) as e:
+        ref.open_envelope(envelope, key("bob.pem"), [key("signer.pub")])
+    assert e.value.name == "NOT_RECIPIENT"
+
+
+@pytest.mark.parametrize("hide", [False, True], ids=["labelled", "hidden"])
+@pytest.mark.parametrize("recipients", list(RECIPIENT_SETS), ids=list(RECIPIENT_SETS))
+@pytest.mark.parametrize("size", SIZES)
+def test_reference_seals_c_opens(tmp_path, size, recipients, hide):
+    message = message_of(size)
+    names = RECIPIENT_SETS[recipients]
+    sealed = ref.seal(message, name=b"m.bin", sign_key=key("signer.pem"),
+                      recipients=[key(r + ".pub") for r in names], hide=hide)
+    for r in names:
+        _, out = cli_open(tmp_path, sealed.envelope, r)
+        assert out.read_bytes() == message
+    proc, out = cli_open(tmp_path, sealed.envelope, "bob", ok=False)
+    assert proc.returncode == 1
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("name", ["résumé – 履歴書 ✓.txt", "n" * 200 + ".txt",
+                                  'say "hi" \\ bye.txt'], ids=["utf8", "long", "escapes"])
+def test_names_cross_both_ways(tmp_path, name):
+    message = b"named\n"
+    envelope = cli_seal(tmp_path, message, name, ["alice"])
+    got = ref.open_envelope(envelope, key("alice.pem"), [key("signer.pub")])
+    assert (got.name, got.message) == (name.encode(), message)
+    sealed = ref.seal(message, name=name.encode(), sign_key=key("signer.pem"),
+                      recipients=[key("alice.pub")])
+    proc, out = cli_open(tmp_path, sealed.envelope, "alice")
+    assert out.read_bytes() == message
+    assert name in proc.stderr.decode()
+
+
+def tar_headers(archive):
+    """(header block, data) of each entry, and the offset where they end."""
+    entries, pos = [], 0
+    while archive[pos:pos + 512] != bytes(512):
+        block = archive[pos:pos + 512]
+        size = ref.parse_octal(ref.get(block, ref.F_SIZE), "size")
+        entries.append((block, archive[pos + 512:pos + 512 + size]))
+        pos += 512 + -(-size // 512) * 512
+    return entries, pos
+
+
+def test_c_seal_is_what_writers_write(tmp_path):
+    """The inner archive the CLI writes follows section 5's writer rules:
+    three ustar entries, mode 0600, uid and gid 0, no user or group name,
+    the creation time as mtime, no pax header for a short ASCII name, and
+    nothing but zeros, at least two blocks, after manifest.sig."""
+    envelope = cli_seal(tmp_path, b"x" * 1000, "m.bin", ["alice"])
+    archive = ref.decrypt_archive(envelope, key("alice.pem"))
+    got = ref.open_envelope(envelope, key("alice.pem"), [key("signer.pub")])
+    entries, end = tar_headers(archive)
+    assert [ref.cstring(ref.get(b, ref.F_NAME)) for b, _ in entries] == [
+        b"m.bin", b"manifest.json", b"manifest.sig"]
+    for block, _ in entries:
+        assert ref.get(block, ref.F_TYPE) == b"0"
+        assert ref.get(block, ref.F_MAGIC) + ref.get(block, ref.F_VERSION) == b"ustar\x0000"
+        for fld in (ref.F_MODE, ref.F_UID, ref.F_GID, ref.F_MTIME):
+            want = {ref.F_MODE: 0o600, ref.F_MTIME: ref.created_seconds(
+                got.manifest["created"])}.get(fld, 0)
+            assert ref.parse_octal(ref.get(block, fld), "field") == want
+        for fld in (ref.F_LINK, ref.F_UNAME, ref.F_GNAME, ref.F_PREFIX):
+            assert ref.cstring(ref.get(block, fld)) == b""
+    assert [data for _, data in entries][:1] == [b"x" * 1000]
+    assert len(archive) - end >= 1024 and archive[end:] == bytes(len(archive) - end)
+
+
+def test_reference_rejects_what_c_rejects(tmp_path):
+    """Broken envelopes from the reference sealer: the CLI refuses them with
+    exit status 1 and writes nothing."""
+    kw = dict(name=b"m.bin", sign_key=key("signer.pem"), recipients=[key("alice.pub")])
+    cases = {
+        "untrusted": ref.seal(b"m", **{**kw, "sign_key": key("other-signer.pem")}).envelope,
+        "tampered": bytes(b ^ (i == 400) for i, b in
+                          enumerate(ref.seal(b"m", **kw).envelope)),
+        "not canonical": ref.seal(b"m", edit_manifest=lambda o: json.dumps(o).encode(),
+                                  **kw).envelope,
+    }
+    for what, envelope in cases.items():
+        proc, out = cli_open(tmp_path, envelope, "alice", ok=False)
+        assert proc.returncode == 1, what
+        assert not out.exists(), what
+        assert list(tmp_path.iterdir()) == [tmp_path / "to-open.env"], what
