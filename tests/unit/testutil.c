@@ -114,6 +114,13 @@ int test_slow(void)
     return !(v && strcmp(v, "0") == 0);
 }
 
+int test_exhaustive(void)
+{
+    const char *v = getenv("ENVELOPE_TEST_SLOW");
+
+    return v && strcmp(v, "2") == 0;
+}
+
 envelope_ctx *new_ctx(void)
 {
     envelope_ctx *ctx = NULL;
@@ -304,6 +311,19 @@ void assert_open_fails(envelope_ctx *ctx, const envelope_open_opts *opts, const 
                   envelope_rc_name(rc), envelope_ctx_detail(ctx), envelope_rc_name(want));
     ck_assert_msg(result == NULL, "%s: result left", what);
     ck_assert_msg(count_entries(scratch) == 0, "%s: files left in %s", what, scratch);
+}
+
+void assert_open_ok(envelope_ctx *ctx, const envelope_open_opts *opts, const uint8_t *env,
+                    size_t len, const char *what)
+{
+    uint8_t *out = NULL;
+    size_t out_len = 0;
+    envelope_rc rc = envelope_open_mem(ctx, opts, env, len, &out, &out_len, NULL);
+
+    ck_assert_msg(rc == ENVELOPE_OK, "%s: open_mem gave %s (%s)", what, envelope_rc_name(rc),
+                  envelope_ctx_detail(ctx));
+    ck_assert_ptr_nonnull(out);
+    envelope_free_secret(out, out_len);
 }
 
 /* The envelope and archive forger shares the suites' link line: the

@@ -35,6 +35,9 @@ int run_suite(Suite *s);
 /* 0 when ENVELOPE_TEST_SLOW=0 (the valgrind run): skip the largest cases
  * and sample the long sweeps; 1 otherwise. */
 int test_slow(void);
+/* 1 when ENVELOPE_TEST_SLOW=2: the sweeps leave nothing out, however long
+ * that takes (every bit of every payload byte, not one bit per byte). */
+int test_exhaustive(void);
 /* A context, failing the test if none can be had. */
 envelope_ctx *new_ctx(void);
 
@@ -75,5 +78,9 @@ uint8_t *seal_to_alice(envelope_ctx *ctx, const uint8_t *msg, size_t n, size_t *
 void assert_open_fails(envelope_ctx *ctx, const envelope_open_opts *opts, const uint8_t *env,
                        size_t len, envelope_rc want, const char *scratch, int file_too,
                        const char *what);
+
+/* Opens env with envelope_open_mem and asserts it succeeds. */
+void assert_open_ok(envelope_ctx *ctx, const envelope_open_opts *opts, const uint8_t *env,
+                    size_t len, const char *what);
 
 #endif
