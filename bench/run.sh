@@ -47,8 +47,17 @@ cleanup() {
     rm -rf "$work"
 }
 trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
 
+# In the background, so that INT and TERM reach this shell at once: they are
+# passed on as TERM, on which the orchestrator stops what it runs and exits;
+# then the EXIT trap cleans up.
 /usr/bin/python3 -B bench/bench.py --build "$build" --work "$work" \
-    --out "${BENCH_OUT:-$root/docs/BENCHMARKS.md}"
+    --out "${BENCH_OUT:-$root/docs/BENCHMARKS.md}" &
+pid=$!
+trap 'kill -TERM "$pid" 2>/dev/null || true' INT TERM
+status=0
+while :; do
+    wait "$pid" && status=0 || status=$?
+    kill -0 "$pid" 2>/dev/null || break
+done
+exit "$status"

@@ -92,7 +92,7 @@ def base_env(cfg, **extra):
     return env
 
 
-def run_timed(argv, env, rss=False):
+def run_timed(argv, env, rss=False, timeout=1800):
     """Runs argv to completion (stdin and stdout /dev/null) and returns its
     wall time in seconds, or with rss=True (wall time, peak RSS in KiB) as
     `/usr/bin/time -f %M` reports it. The wrapper is kept out of the timed
@@ -108,17 +108,21 @@ def run_timed(argv, env, rss=False):
     proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                             stderr=err, env=env)
     try:
-        rc = proc.wait()
+        rc = proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        raise Failure(f"{shlex.join(argv)}: still running after {timeout} s, killed")
     except BaseException:
         proc.kill()
         proc.wait()
         raise
     elapsed = time.perf_counter() - t0
-    if rc != 0:
-        err.seek(0)
-        tail = err.read().decode(errors="replace").strip().splitlines()[-6:]
-        raise Failure(f"{shlex.join(argv)}: exit status {rc}: " + " | ".join(tail))
-    err.close()
+    with err:
+        if rc != 0:
+            err.seek(0)
+            tail = err.read().decode(errors="replace").strip().splitlines()[-6:]
+            raise Failure(f"{shlex.join(argv)}: exit status {rc}: " + " | ".join(tail))
     if not rss:
         return elapsed
     with open(tfile) as f:
