@@ -142,6 +142,14 @@ static int arr_add(json_object *a, json_object *v)
     return 0;
 }
 
+/* "created" has four-digit years (FORMAT.md section 7). */
+static int created_in_range(time_t t)
+{
+    struct tm tm;
+
+    return gmtime_r(&t, &tm) != NULL && tm.tm_year + 1900 >= 1000 && tm.tm_year + 1900 <= 9999;
+}
+
 static json_object *identity_json(const struct identity *id)
 {
     json_object *o = json_object_new_object();
@@ -199,6 +207,10 @@ envelope_rc manifest_encode_raw(envelope_ctx *ctx, const struct manifest *m, str
 
     if (m->size > INT64_MAX)
         return fail(ctx, ENVELOPE_E_INVALID_ARGUMENT, "message size out of range");
+    if (!created_in_range(m->created))
+        return fail(ctx, ENVELOPE_E_INVALID_ARGUMENT,
+                    "creation time %lld is outside the years 1000 to 9999",
+                    (long long)m->created);
     if ((o = manifest_json(m)) == NULL)
         return fail(ctx, ENVELOPE_E_NOMEM, "building the manifest");
     text = json_object_to_json_string_length(

@@ -136,6 +136,26 @@ END_TEST
 
 /* ------------------------------------------------------------------- parse */
 
+/* "created" needs a four-digit year: times outside 1000..9999 are refused
+ * at seal, since no reader would accept the manifest. */
+START_TEST(encode_refuses_year_outside_four_digits)
+{
+    struct manifest m;
+    struct bytes b = {0};
+
+    sample(&m, "report.pdf");
+    m.created = -30610224000LL - 1; /* 0999-12-31T23:59:59Z */
+    ck_assert_rc(manifest_encode(NULL, &m, &b), ENVELOPE_E_INVALID_ARGUMENT);
+    m.created = 253402300800LL; /* 10000-01-01T00:00:00Z */
+    ck_assert_rc(manifest_encode(NULL, &m, &b), ENVELOPE_E_INVALID_ARGUMENT);
+    ck_assert_uint_eq(b.len, 0);
+    m.created = -30610224000LL; /* 1000-01-01T00:00:00Z */
+    ck_assert_rc(manifest_encode(NULL, &m, &b), ENVELOPE_OK);
+    ck_assert_ptr_nonnull(memmem(b.p, b.len, "\"created\":\"1000-01-01T00:00:00Z\"", 33));
+    bytes_free(&b);
+}
+END_TEST
+
 START_TEST(parse_canonical)
 {
     struct manifest m, want;
@@ -505,6 +525,7 @@ static Suite *manifest_suite(void)
     tcase_add_test(enc, encode_canonical_bytes);
     tcase_add_test(enc, encode_escapes_only_quote_and_backslash);
     tcase_add_test(enc, encode_refuses_oversize);
+    tcase_add_test(enc, encode_refuses_year_outside_four_digits);
     tcase_add_test(dec, parse_canonical);
     tcase_add_test(dec, parse_size_extremes);
     tcase_add_test(dec, reject_prefix);
