@@ -286,6 +286,27 @@ START_TEST(reject_names)
 }
 END_TEST
 
+/* Names of 255 bytes pass (through a pax header); 256 do not. */
+START_TEST(name_lengths)
+{
+    char name[257];
+    struct tar_entry m = {name, hello, sizeof(hello) - 1, 0, NULL, 0};
+    size_t len;
+    uint8_t *tar;
+
+    memset(name, 'n', 256);
+    name[255] = '\0';
+    tar = three(ARCHIVE_FORMAT_TAR_PAX_RESTRICTED, m, &len);
+    assert_bundle(tar, len, 0, ENVELOPE_OK, "255 bytes");
+    free(tar);
+    name[255] = 'n';
+    name[256] = '\0';
+    tar = three(ARCHIVE_FORMAT_TAR_PAX_RESTRICTED, m, &len);
+    assert_bundle(tar, len, 0, ENVELOPE_E_BAD_ARCHIVE, "256 bytes");
+    free(tar);
+}
+END_TEST
+
 /* A name that is not UTF-8, written as raw bytes in a ustar header. */
 START_TEST(reject_non_utf8_name)
 {
@@ -513,6 +534,7 @@ static Suite *bundle_suite(void)
     tcase_add_test(rt, writer_fields);
     tcase_add_test(rules, reject_entry_types);
     tcase_add_test(rules, reject_names);
+    tcase_add_test(rules, name_lengths);
     tcase_add_test(rules, reject_non_utf8_name);
     tcase_add_test(rules, reject_order_and_count);
     tcase_add_test(rules, manifest_size_limits);

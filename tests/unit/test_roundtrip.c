@@ -209,7 +209,6 @@ static void assert_result_recipients(const uint8_t *env, size_t len, envelope_ke
 START_TEST(several_recipients)
 {
     static const uint8_t msg[] = "to alice, bob and carol";
-    envelope_key *dave = load_test_key(ctx, "dave.pub");
     envelope_key *keys[] = {alice, bob, carol};
     int hide = _i;
     size_t len;
@@ -229,7 +228,6 @@ START_TEST(several_recipients)
     free(scratch);
     envelope_open_opts_free(opts);
     envelope_key_free(dave_priv);
-    envelope_key_free(dave);
     free(env);
 }
 END_TEST
