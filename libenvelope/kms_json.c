@@ -16,6 +16,44 @@ static int is_ws(uint8_t c)
     return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
+/* Every string in o, wiped in place: for what json-c built before it gave
+ * up on a malformed answer, which may hold part of a Plaintext. */
+static void wipe_strings(json_object *o, int depth)
+{
+    size_t n;
+
+    if (o == NULL || depth > JSON_TOKENER_DEFAULT_DEPTH)
+        return;
+    switch (json_object_get_type(o)) {
+    case json_type_string:
+        OPENSSL_cleanse((char *)json_object_get_string(o), (size_t)json_object_get_string_len(o));
+        break;
+    case json_type_array:
+        n = json_object_array_length(o);
+        for (size_t i = 0; i < n; i++)
+            wipe_strings(json_object_array_get_idx(o, i), depth + 1);
+        break;
+    case json_type_object: {
+        json_object_object_foreach(o, name, v) {
+            (void)name;
+            wipe_strings(v, depth + 1);
+        }
+        break;
+    }
+    default:
+        break;
+    }
+}
+
+/* The objects a failed parse left on the tokener's stack. */
+static void wipe_partial(json_tokener *tok)
+{
+    for (int i = 0; i <= tok->depth && i < tok->max_depth; i++) {
+        wipe_strings(tok->stack[i].current, 0);
+        wipe_strings(tok->stack[i].obj, 0);
+    }
+}
+
 json_object *kms_json_parse(const uint8_t *p, size_t len)
 {
     json_tokener *tok;
@@ -34,18 +72,18 @@ json_object *kms_json_parse(const uint8_t *p, size_t len)
     if (printbuf_memset(tok->pb, 0, 0, (int)len + 1) != 0)
         goto out;
     o = json_tokener_parse_ex(tok, (const char *)p, (int)len);
-    if (json_tokener_get_error(tok) != json_tokener_success || o == NULL ||
-        !json_object_is_type(o, json_type_object)) {
+    if (json_tokener_get_error(tok) != json_tokener_success || o == NULL) {
+        wipe_partial(tok);
         json_object_put(o);
         o = NULL;
         goto out;
     }
-    for (end = json_tokener_get_parse_end(tok); end < len; end++) {
-        if (!is_ws(p[end])) {
-            json_object_put(o);
-            o = NULL;
-            break;
-        }
+    for (end = json_tokener_get_parse_end(tok); end < len && is_ws(p[end]); end++)
+        ;
+    if (end < len || !json_object_is_type(o, json_type_object)) {
+        wipe_strings(o, 0);
+        json_object_put(o);
+        o = NULL;
     }
 out:
     OPENSSL_cleanse(tok->pb->buf, (size_t)tok->pb->size);

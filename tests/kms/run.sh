@@ -38,8 +38,10 @@ done
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/envelope-kms.XXXXXX")
 STATE=$WORK/state
 HSTATE=$WORK/state-http
+SILENT_PID=
 cleanup() {
     local rc=$?
+    [[ -n $SILENT_PID ]] && kill "$SILENT_PID" 2>/dev/null
     "$KMSCTL" stop "$STATE" >/dev/null 2>&1
     "$KMSCTL" stop "$HSTATE" >/dev/null 2>&1
     rm -rf "$WORK"
@@ -240,8 +242,10 @@ succeeded() {
 # ------------------------------------------------------------ the driver
 
 DRIVER=$WORK/driver
-if ! cc -std=c11 -D_GNU_SOURCE -O2 -I"$TOP/include" -o "$DRIVER" "$TOP/tests/kms/driver.c" \
-    "$LIB" -Wl,-rpath,"$B" -lpthread 2>"$ERR"; then
+# DRIVER_CFLAGS: e.g. the sanitizer flags the library was built with.
+# shellcheck disable=SC2086
+if ! cc -std=c11 -D_GNU_SOURCE -O2 ${DRIVER_CFLAGS:-} -I"$TOP/include" -o "$DRIVER" \
+    "$TOP/tests/kms/driver.c" "$LIB" -Wl,-rpath,"$B" -lpthread 2>"$ERR"; then
     bad "tests/kms/driver.c builds against $LIB"
 fi
 
@@ -571,6 +575,29 @@ as sender AWS_CA_BUNDLE="$K/../kms-server/message.json" -- "$E" seal --sign-key 
 check "AWS_CA_BUNDLE replaces the trust store: a file with no CA in it fails (TLS error, exit 3)" \
     bash -c '[ '"$rc"' -eq 3 ] && grep -q "^envelope: message.json: TLS error (recipient 1: KMS Encrypt" "$1" &&
         [ ! -e badca.env ]' _ "$ERR"
+
+# A peer that takes the TCP connection and never answers: the connect
+# phase, TLS handshake included, gives up after 5 s.
+"$PY" -c '
+import socket, sys, time
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(8)
+print(s.getsockname()[1], flush=True)
+time.sleep(120)' >"$WORK/silent.port" &
+SILENT_PID=$!
+for _ in $(seq 1 50); do [[ -s $WORK/silent.port ]] && break; sleep 0.1; done
+SPORT=$(cat "$WORK/silent.port")
+start=$SECONDS
+as sender -- "$E" seal --sign-key "$K/signer.pem" --to "awskms://127.0.0.1:$SPORT/$ENC_ALIAS" \
+    -o silent.env message.json
+took=$((SECONDS - start))
+failed_like "a server that never answers: TIMEOUT after the 5 s connect timeout, exit 3" 3 \
+    "envelope: message.json: timed out \(recipient 1: KMS Encrypt $ENC_ALIAS: https://127\.0\.0\.1:$SPORT/: Timeout was reached: (Connection timed out after 5[0-9]{3} milliseconds|SSL connection timeout)\)" \
+    silent.env
+check "  and it gave up after 5 to 7 seconds (took $took)" test "$took" -ge 4 -a "$took" -le 7
+kill "$SILENT_PID" 2>/dev/null
+SILENT_PID=
 
 # ------------------------------------------------------- KMS's errors
 

@@ -341,6 +341,10 @@ START_TEST(json_is_strict)
     ck_assert_ptr_null(parse("{\"a\":1} /* c */"));
     ck_assert_ptr_null(parse("{\"a\":1"));
     ck_assert_ptr_null(kms_json_parse((const uint8_t *)"{\"a\":\"\0\"}", 9));
+    /* Cut short after a Plaintext, as a broken connection or server would:
+     * refused, and what json-c had built is wiped before it is freed. */
+    ck_assert_ptr_null(parse("{\"KeyId\":\"k\",\"Plaintext\":\"3q2+7w==\",\"E\":[\"x\",{\"y\":\"z"));
+    ck_assert_ptr_null(parse("{\"Plaintext\":\"3q2+7w==\"} trailing"));
     ck_assert_ptr_nonnull(o = parse("{\"n\":1}"));
     ck_assert_ptr_null(kms_json_string(o, "n", NULL)); /* not a string */
     json_object_put(o);
