@@ -121,36 +121,41 @@ envelope_rc envelope_seal_cb(envelope_ctx *ctx, const envelope_seal_opts *opts, 
 }
 
 /* Opens into msg_fd, a place only the caller can see; the result is handed
- * out only on success. */
+ * out only on success. raw (the signed manifest and signature) may be NULL. */
 static envelope_rc open_into(envelope_ctx *ctx, const envelope_open_opts *opts,
                              const struct source *in, const struct sink *msg,
                              struct opened *raw, envelope_result **result)
 {
     envelope_result *r = calloc(1, sizeof(*r));
+    struct opened mine;
     envelope_rc rc;
 
     detail_clear(ctx);
     if (r == NULL)
         return fail(ctx, ENVELOPE_E_NOMEM, "result");
-    rc = open_any(ctx, opts, in, msg, raw, r);
+    rc = open_any(ctx, opts, in, msg, raw ? raw : &mine, r);
+    /* The manifest describes the plaintext: wiped unless the caller asked
+     * for it, and then too on failure. */
+    OPENSSL_cleanse(&mine, sizeof(mine));
+    if (rc != ENVELOPE_OK && raw)
+        OPENSSL_cleanse(raw, sizeof(*raw));
     if (rc == ENVELOPE_OK && result)
         *result = r;
     else
-        free(r);
+        envelope_result_free(r);
     return rc;
 }
 
 static envelope_rc open_to_spool(envelope_ctx *ctx, const envelope_open_opts *opts, int in_fd,
                                  int *spool, envelope_result **result)
 {
-    struct opened raw;
     struct source in = {fd_read, &in_fd};
     struct sink msg = {fd_write, spool};
     envelope_rc rc;
 
     if ((rc = spool_open(ctx, spool)) != ENVELOPE_OK)
         return rc;
-    return open_into(ctx, opts, &in, &msg, &raw, result);
+    return open_into(ctx, opts, &in, &msg, NULL, result);
 }
 
 envelope_rc envelope_open_fd(envelope_ctx *ctx, const envelope_open_opts *opts, int in_fd,
@@ -175,7 +180,6 @@ envelope_rc envelope_open_cb(envelope_ctx *ctx, const envelope_open_opts *opts,
                              envelope_read_fn read, void *read_arg, envelope_write_fn write,
                              void *write_arg, envelope_result **result)
 {
-    struct opened raw;
     struct source in = {read, read_arg};
     int spool = -1;
     struct sink msg = {fd_write, &spool};
@@ -186,7 +190,7 @@ envelope_rc envelope_open_cb(envelope_ctx *ctx, const envelope_open_opts *opts,
     if (read == NULL || write == NULL)
         return fail(ctx, ENVELOPE_E_INVALID_ARGUMENT, "no read or write callback");
     if ((rc = spool_open(ctx, &spool)) == ENVELOPE_OK &&
-        (rc = open_into(ctx, opts, &in, &msg, &raw, result)) == ENVELOPE_OK &&
+        (rc = open_into(ctx, opts, &in, &msg, NULL, result)) == ENVELOPE_OK &&
         (rc = copy_fd_to_cb(ctx, spool, write, write_arg)) != ENVELOPE_OK && result) {
         envelope_result_free(*result);
         *result = NULL;
@@ -200,7 +204,6 @@ envelope_rc envelope_open_file(envelope_ctx *ctx, const envelope_open_opts *opts
                                const char *out_path, int force, envelope_result **result)
 {
     struct out_file f;
-    struct opened raw;
     struct source in = {fd_read, &in_fd};
     struct sink msg = {fd_write, &f.fd};
     envelope_rc rc;
@@ -210,7 +213,7 @@ envelope_rc envelope_open_file(envelope_ctx *ctx, const envelope_open_opts *opts
     if (out_path == NULL)
         return fail(ctx, ENVELOPE_E_INVALID_ARGUMENT, "no output path");
     if ((rc = out_file_begin(ctx, &f, out_path, force)) == ENVELOPE_OK &&
-        (rc = open_into(ctx, opts, &in, &msg, &raw, result)) == ENVELOPE_OK &&
+        (rc = open_into(ctx, opts, &in, &msg, NULL, result)) == ENVELOPE_OK &&
         (rc = out_file_commit(ctx, &f, force)) != ENVELOPE_OK && result) {
         envelope_result_free(*result);
         *result = NULL;
@@ -279,6 +282,7 @@ envelope_rc envelope_open_extract(envelope_ctx *ctx, const envelope_open_opts *o
         r = NULL;
     }
 out:
+    OPENSSL_cleanse(&raw, sizeof(raw));
     envelope_result_free(r);
     if (fd >= 0)
         close(fd);
@@ -292,7 +296,6 @@ envelope_rc envelope_open_mem(envelope_ctx *ctx, const envelope_open_opts *opts,
 {
     struct mem_reader r = {in, in_len};
     struct bytes b = {.secret = 1};
-    struct opened raw;
     struct source src = {mem_read, &r};
     struct sink msg = {bytes_write, &b};
     envelope_rc rc;
@@ -308,7 +311,7 @@ envelope_rc envelope_open_mem(envelope_ctx *ctx, const envelope_open_opts *opts,
     if ((b.p = malloc(1)) == NULL)
         return fail(ctx, ENVELOPE_E_NOMEM, "message buffer");
     b.cap = 1;
-    if ((rc = open_into(ctx, opts, &src, &msg, &raw, result)) == ENVELOPE_OK)
+    if ((rc = open_into(ctx, opts, &src, &msg, NULL, result)) == ENVELOPE_OK)
         *out = bytes_steal(&b, out_len);
     bytes_free(&b);
     return rc;

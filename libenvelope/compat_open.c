@@ -182,6 +182,7 @@ static envelope_rc open_compat(envelope_ctx *ctx, const envelope_open_opts *opts
 out:
     OPENSSL_cleanse(archive, sizeof(archive));
     OPENSSL_cleanse(msg, sizeof(msg));
+    OPENSSL_cleanse(digest, sizeof(digest));
     return rc;
 }
 

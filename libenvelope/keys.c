@@ -141,6 +141,9 @@ static envelope_rc read_key_file(envelope_ctx *ctx, const char *path, struct byt
 
     if (f == NULL)
         return fail(ctx, ENVELOPE_E_KEY_LOAD, "%s: %s", path, strerror(errno));
+    /* Unbuffered: stdio would keep a copy of the key in a buffer that
+     * fclose() frees without wiping. */
+    setvbuf(f, NULL, _IONBF, 0);
     b->secret = 1;
     b->limit = KEY_FILE_MAX;
     while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {

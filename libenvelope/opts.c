@@ -1,6 +1,7 @@
 /* The public option setters and result getters. */
 #include "opts.h"
 
+#include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -173,6 +174,9 @@ void envelope_open_opts_set_progress(envelope_open_opts *opts, envelope_progress
 
 void envelope_result_free(envelope_result *result)
 {
+    /* The name and SHA-512 of a message that was sent encrypted. */
+    if (result)
+        OPENSSL_cleanse(result, sizeof(*result));
     free(result);
 }
 

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -151,20 +152,26 @@ envelope_rc spool_open(envelope_ctx *ctx, int *fd)
 static envelope_rc copy_loop(envelope_ctx *ctx, int from, envelope_write_fn write, void *arg,
                              uint64_t *count)
 {
-    uint8_t buf[65536];
+    uint8_t buf[65536]; /* plaintext: a message on its way in or out */
     ssize_t n;
+    envelope_rc rc = ENVELOPE_OK;
 
     *count = 0;
     while ((n = read(from, buf, sizeof(buf))) != 0) {
         if (n < 0 && errno == EINTR)
             continue;
-        if (n < 0)
-            return fail(ctx, ENVELOPE_E_IO, "reading: %s", strerror(errno));
-        if (write(arg, buf, (size_t)n) != 0)
-            return fail(ctx, ENVELOPE_E_IO, "writing the output");
+        if (n < 0) {
+            rc = fail(ctx, ENVELOPE_E_IO, "reading: %s", strerror(errno));
+            break;
+        }
+        if (write(arg, buf, (size_t)n) != 0) {
+            rc = fail(ctx, ENVELOPE_E_IO, "writing the output");
+            break;
+        }
         *count += (uint64_t)n;
     }
-    return ENVELOPE_OK;
+    OPENSSL_cleanse(buf, sizeof(buf));
+    return rc;
 }
 
 envelope_rc copy_fd_from_here(envelope_ctx *ctx, int from, int to, uint64_t *n)

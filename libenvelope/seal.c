@@ -113,7 +113,7 @@ static envelope_rc finish(envelope_ctx *ctx, const envelope_seal_opts *opts,
 {
     uint8_t digest[SHA512_LEN], sig[SIG_MAX];
     size_t sig_len;
-    struct bytes manifest = {0};
+    struct bytes manifest = {.secret = 1}; /* sent encrypted: wiped */
     envelope_rc rc;
 
     if ((rc = hasher_finish(ctx, &s->hasher, digest)) != ENVELOPE_OK)

@@ -4,6 +4,7 @@
 #include "verify.h"
 
 #include <errno.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,21 +137,27 @@ static envelope_rc compare(envelope_ctx *ctx, const envelope_result *r, uint64_t
 static envelope_rc hash_fd(envelope_ctx *ctx, const envelope_result *r, int fd, EVP_MD_CTX *md,
                            uint64_t *size)
 {
-    uint8_t buf[65536];
+    uint8_t buf[65536]; /* the message, in plaintext */
     ssize_t n;
+    envelope_rc rc = ENVELOPE_OK;
 
     *size = 0;
     /* Reading stops one buffer past the stated size: enough to tell. */
     while (*size <= r->manifest.size && (n = read(fd, buf, sizeof(buf))) != 0) {
         if (n < 0 && errno == EINTR)
             continue;
-        if (n < 0)
-            return fail(ctx, ENVELOPE_E_IO, "reading the message: %s", strerror(errno));
-        if (EVP_DigestUpdate(md, buf, (size_t)n) != 1)
-            return fail_ossl(ctx, ENVELOPE_E_INTERNAL, "SHA-512");
+        if (n < 0) {
+            rc = fail(ctx, ENVELOPE_E_IO, "reading the message: %s", strerror(errno));
+            break;
+        }
+        if (EVP_DigestUpdate(md, buf, (size_t)n) != 1) {
+            rc = fail_ossl(ctx, ENVELOPE_E_INTERNAL, "SHA-512");
+            break;
+        }
         *size += (uint64_t)n;
     }
-    return ENVELOPE_OK;
+    OPENSSL_cleanse(buf, sizeof(buf));
+    return rc;
 }
 
 static envelope_rc check_message(envelope_ctx *ctx, const envelope_result *r, int fd,
