@@ -11,6 +11,7 @@
 
 #define SIGNING_ALGORITHM "ECDSA_SHA_512"
 #define ENCRYPTION_ALGORITHM "RSAES_OAEP_SHA_256"
+#define RAW_MESSAGE_MAX 4096 /* Sign and Verify with MessageType=RAW */
 
 /* A request object with KeyId and the given string members (name, value
  * pairs, NULL-terminated). */
@@ -46,6 +47,22 @@ static envelope_rc call(envelope_ctx *ctx, const struct kms_target *t, const cha
     return rc;
 }
 
+/* The message as KMS takes it: RAW up to 4096 bytes (the manifest always
+ * is), else its SHA-512 as a DIGEST, which ECDSA_SHA_512 signs alike: the
+ * same DER signature over the same hash. RAW takes no empty message. */
+static int add_message(json_object *o, const uint8_t *msg, size_t len)
+{
+    uint8_t digest[64];
+
+    if (len >= 1 && len <= RAW_MESSAGE_MAX)
+        return kms_json_add_string(o, "MessageType", "RAW") ||
+               kms_json_add_blob(o, "Message", msg, len);
+    if (EVP_Digest(msg, len, digest, NULL, EVP_sha512(), NULL) != 1)
+        return -1;
+    return kms_json_add_string(o, "MessageType", "DIGEST") ||
+           kms_json_add_blob(o, "Message", digest, sizeof(digest));
+}
+
 static envelope_rc bad_answer(envelope_ctx *ctx, const struct kms_target *t, const char *op,
                               const char *what)
 {
@@ -56,14 +73,13 @@ envelope_rc kms_sign(envelope_ctx *ctx, const struct kms_target *t, const uint8_
                      size_t len, uint8_t sig[SIG_MAX], size_t *sig_len,
                      char arn[IDENTITY_MAX + 1])
 {
-    static const char *const members[] = {"MessageType", "RAW", "SigningAlgorithm",
-                                          SIGNING_ALGORITHM, NULL};
+    static const char *const members[] = {"SigningAlgorithm", SIGNING_ALGORITHM, NULL};
     json_object *o = request(t, members), *r;
     envelope_rc rc;
 
     *sig_len = 0;
     arn[0] = '\0';
-    if (o && kms_json_add_blob(o, "Message", msg, len) != 0) {
+    if (o && add_message(o, msg, len) != 0) {
         json_object_put(o);
         o = NULL;
     }
@@ -81,13 +97,12 @@ envelope_rc kms_verify(envelope_ctx *ctx, const struct kms_target *t, const uint
                        size_t len, const uint8_t *sig, size_t sig_len,
                        char arn[IDENTITY_MAX + 1])
 {
-    static const char *const members[] = {"MessageType", "RAW", "SigningAlgorithm",
-                                          SIGNING_ALGORITHM, NULL};
+    static const char *const members[] = {"SigningAlgorithm", SIGNING_ALGORITHM, NULL};
     json_object *o = request(t, members), *r, *valid;
     envelope_rc rc;
 
     arn[0] = '\0';
-    if (o && (kms_json_add_blob(o, "Message", msg, len) != 0 ||
+    if (o && (add_message(o, msg, len) != 0 ||
               kms_json_add_blob(o, "Signature", sig, sig_len) != 0)) {
         json_object_put(o);
         o = NULL;

@@ -464,6 +464,15 @@ as receiver -- "$E" open --allow-compat --decrypt-key "awskms:///$ENC_ALIAS" \
 check "  and envelope open --allow-compat with the KMS keys" \
     bash -c '[ '"$rc"' -eq 0 ] && cmp -s compat.json message.json'
 
+: >empty
+as sender -- "$E" seal --format compat --sign-key "awskms:///$SIGN_ALIAS" \
+    --to "awskms:///$ENC_ALIAS" -o empty.enc empty
+r1=$rc
+as receiver -- "$E" open --allow-compat --decrypt-key "awskms:///$ENC_ALIAS" \
+    --verify-key "awskms:///$SIGN_ALIAS" -o empty.out empty.enc
+check "an empty compat message: KMS Sign and Verify take its SHA-512 as a DIGEST" \
+    bash -c '[ '"$r1"' -eq 0 ] && [ '"$rc"' -eq 0 ] && [ -e empty.out ] && [ ! -s empty.out ]'
+
 # Two recipients, one local and one in KMS: by alias the receiver cannot tell
 # which stanza is its own and tries both; by key ARN it picks its own.
 as sender -- "$E" seal --sign-key "awskms:///$SIGN_ALIAS" --to "$K/alice.pub" \
