@@ -88,7 +88,7 @@ def targets(cfg, tp, peers, ops, kms):
         rs = peer_ratios(small[0], ["age", "GnuPG", "openssl cms"])
         worst = min((min(a, b) for _, a, b in rs), default=None)
         row("whole process at 1 KiB faster than age, GnuPG and openssl cms",
-            "; ".join(f"{n} {a:.2f}x / {b:.2f}x" for n, a, b in rs) or "-",
+            "; ".join(f"{n}: seal {a:.2f}x, open {b:.2f}x" for n, a, b in rs) or "-",
             None if worst is None else worst > 1)
     else:
         row("whole process at 1 KiB faster than age, GnuPG and openssl cms", "-", None)
@@ -98,7 +98,7 @@ def targets(cfg, tp, peers, ops, kms):
         worst = min((min(a, b) for _, a, b in rs), default=None)
         row(f"at {size_name(size)} ≥2x faster than GnuPG, openssl cms, the tutorial "
             "pipeline, both directions",
-            "; ".join(f"{n} {a:.2f}x / {b:.2f}x" for n, a, b in rs) or "not in this run",
+            "; ".join(f"{n}: seal {a:.2f}x, open {b:.2f}x" for n, a, b in rs) or "not in this run",
             None if worst is None else worst >= 2)
     if kms and "stub" not in kms and "seal_requests_cached" in kms:
         worst = max(kms["seal_requests_cached"], kms["open_requests_cached"])
@@ -184,9 +184,9 @@ def main():
     rates = attempt("floors", openssl_speed, cfg)
     b = attempt("build", build_helpers, cfg)
     ops = attempt("ops", ops_section, cfg, b) if b else None
-    st = attempt("startup", startup, cfg, b) if b else None
     peer_notes = []
-    peers = attempt("peers", setup_peers, cfg, peer_notes) if "peers" not in cfg.skip else None
+    peers = attempt("peers", setup_peers, cfg, peer_notes)
+    st = attempt("startup", startup, cfg, b, peers) if b else None
     tp, pr = {}, {}
     for size in cfg.sizes:
         path = os.path.join(cfg.work, "data", f"message-{size_name(size).replace(' ', '')}.bin")
@@ -238,6 +238,8 @@ def main():
     head.para("DESIGN.md section 9's reference figures were measured on a 2 vCPU AMD EPYC "
               "under Debian 12; compare ratios, not absolute times, with them.")
     head.section("Where we stand")
+    head.para("Peer ratios are the peer's time over libenvelope's: above 1, libenvelope is "
+              "faster. Ratios against floors are libenvelope's time over the floor's.")
     head.table(Table(["target (DESIGN.md section 9, the issue)", "this run", "status"],
                      targets(cfg, tp, pr, ops, kms)))
     if failures:

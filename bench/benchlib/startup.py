@@ -6,7 +6,7 @@ import re
 import shlex
 import statistics
 
-from .common import (DESIGN, KEYS, KIB, base_env, capture, envelope_tool, fmt_kib, fmt_time,
+from .common import (DESIGN, Failure, KEYS, KIB, base_env, capture, envelope_tool, fmt_kib, fmt_time,
                      make_file, run_timed, Table)
 
 
@@ -35,7 +35,12 @@ def shared_objects(cfg, argv):
     return sorted(set(re.findall(r"calling init: (\S+)", out)))
 
 
-def startup(cfg, b):
+# DESIGN.md's 1 KiB figures for the peers: (seal, open).
+PEER_DESIGN = {"age": ("age_1k_enc", "age_1k_dec"), "GnuPG": ("gpg_1k_seal", None),
+               "openssl cms": ("cms_1k_seal", None)}
+
+
+def startup(cfg, b, peers):
     k = lambda name: os.path.join(KEYS, name)
     sdir = os.path.join(cfg.work, "startup")
     os.makedirs(sdir, exist_ok=True)
@@ -76,6 +81,19 @@ def startup(cfg, b):
         ("open_1k", tool.open(env_file, os.path.join(sdir, "out.bin")),
          "envelope open, 1 KiB", ""),
     ]
+    for i, peer in enumerate(peers or []):
+        sealed = os.path.join(sdir, f"peer{i}.sealed")
+        try:
+            capture(peer.seal(msg, sealed), env=base_env(cfg))
+        except Failure:
+            continue  # the peers section says why
+        design = [DESIGN[d] if d else "" for d in PEER_DESIGN.get(peer.name, (None, None))]
+        cmds += [
+            (f"peer{i}_seal", peer.seal(msg, os.path.join(sdir, f"peer{i}.out.sealed")),
+             f"{peer.name}, seal 1 KiB", design[0]),
+            (f"peer{i}_open", peer.open(sealed, os.path.join(sdir, f"peer{i}.out.bin")),
+             f"{peer.name}, open 1 KiB", design[1]),
+        ]
     hf = hyperfine(cfg, [(c[0], c[1]) for c in cmds], "startup")
     rows = {}
     for label, argv, what, design in cmds:
