@@ -6,8 +6,8 @@ import os
 import statistics
 import subprocess
 
-from .common import (AWS, HERE, KMSCTL, ROOT, base_env, capture, Failure, fmt_ratio,
-                     fmt_time, run_timed, Table)
+from .common import (AWS, HERE, KMSCTL, ROOT, base_env, capture, Failure, fmt_ratio, fmt_time,
+                     run_timed, Table)
 from .ops import parse_ops
 
 # The tutorial's keys (DESIGN.md section 2), made by the server at start.
@@ -188,7 +188,8 @@ def report_kms(rep, res):
         calls = lambda d: ", ".join(f"{k} {v:g}" for k, v in sorted(d.items())) or "none"
         for op in ("seal", "open"):
             rows.append([f"envelope {op}, whole process", fmt_time(res[f"cli_{op}_s"]),
-                         f"{calls(res[f'cli_{op}_ops'])}; {res[f'cli_{op}_tls']} TLS handshake(s)"])
+                         f"{calls(res[f'cli_{op}_ops'])}; "
+                         f"{res[f'cli_{op}_tls']} TLS handshake(s)"])
         for op in ("seal", "open"):
             rows.append([f"{op} in one process, public keys cached (bench/ops.c)", "-",
                          f"{res[f'{op}_requests_cached']:g} per {op}: "

@@ -156,6 +156,6 @@ def report_peers(rep, cfg, results, peers, notes):
     failures = [f"{size_name(s)} {n}: {r['error']}" for s, t in sorted(results.items())
                 for n, r in t.items() if "error" in r]
     rows = [[t.name, t.note] for t in peers]
-    rep.table(Table(["peer", "what runs (see bench/bench.py, bench/peers/)"], rows))
+    rep.table(Table(["peer", "what runs (bench/benchlib/peers.py, bench/peers/)"], rows))
     for n in notes + failures:
         rep.para("Note: " + n)

@@ -6,8 +6,8 @@ import re
 import shlex
 import statistics
 
-from .common import (DESIGN, Failure, KEYS, KIB, base_env, capture, envelope_tool, fmt_kib, fmt_time,
-                     make_file, run_timed, Table)
+from .common import (DESIGN, KEYS, KIB, base_env, capture, envelope_tool, Failure, fmt_kib,
+                     fmt_time, fmt_us, make_file, run_timed, Table)
 
 
 def hyperfine(cfg, commands, name):
@@ -139,6 +139,13 @@ def report_startup(rep, cfg, rows, ops, b):
         rep.table(Table([f"1 KiB {op}: {fmt_time(total)} in all", "time", "share"],
                         [[n, fmt_time(v) if v >= 0 else f"-{fmt_time(-v)}",
                           f"{100 * v / total:.0f}%"] for n, v in parts]))
+    cold = [(name, t(label) - t("cli_version"), warm) for name, label, warm in (
+        ("P-521 private key", "cli_pubkey_p521", "load_sign_us"),
+        ("RSA-4096 private key", "cli_pubkey_rsa", "load_decrypt_us"))]
+    warm = lambda w: f" (warm, in-process: {fmt_us(ops[w])})" if ops else ""
+    rep.para("Key parsing cold, one key per process: `envelope pubkey KEY` over "
+             "`envelope --version` (it also writes the public key): "
+             + "; ".join(f"{name} {fmt_time(c)}{warm(w)}" for name, c, w in cold) + ".")
 
     lib = lambda label: set(rows[label]["libs"]) if label in rows else set()
     archive_libs = sorted(os.path.basename(p) for p in lib("archive_only") - lib("empty"))
