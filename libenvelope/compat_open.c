@@ -168,6 +168,14 @@ static envelope_rc open_compat(envelope_ctx *ctx, const envelope_open_opts *opts
                   (unsigned long long)opts->max_size);
         goto out;
     }
+    /* No creation time to check: a maximum age the caller set cannot be
+     * met, and is not silently dropped. */
+    if (opts->max_age) {
+        rc = fail(ctx, ENVELOPE_E_TOO_OLD,
+                  "a compat envelope carries no creation time, so its age cannot be checked "
+                  "against the maximum of %llu seconds", (unsigned long long)opts->max_age);
+        goto out;
+    }
     if (EVP_Digest(msg, msg_len, digest, NULL, EVP_sha512(), NULL) != 1) {
         rc = fail_ossl(ctx, ENVELOPE_E_INTERNAL, "SHA-512");
         goto out;
