@@ -41,10 +41,11 @@ DEB_BUILD  = gcc make pkg-config libssl-dev libarchive-dev libjson-c-dev check o
 DEB_TEST   = python3 python3-cryptography python3-botocore python3-pytest awscli \
              python3-venv python3-pip python3-setuptools python3-wheel \
              libcurl4 time valgrind tar gzip man-db groff util-linux
+DEB_BENCH  = age gnupg hyperfine time awscli python3-botocore python3-cryptography binutils
 DEB_ALL    = $(DEB_BUILD) $(DEB_TEST)
 
 .PHONY: all deps check demo install uninstall clean unit-tests test-unit test-cli \
-        test-symbols test-kms-server test-kms test-reference test-python test-memory asan valgrind
+        test-symbols test-kms-server test-kms test-reference test-python test-memory asan valgrind bench
 
 all: $(SHLIB) $(B)/libenvelope.so $(STLIB) $(CLI)
 
@@ -144,6 +145,13 @@ asan: deps
 valgrind: deps
 	@$(MAKE) --no-print-directory B=build-vg OPT="-O1 -g" unit-tests all
 	@VALGRIND=1 sh tests/run-unit.sh build-vg $(TEST_SRC:tests/unit/%.c=build-vg/tests/%)
+
+# Not a test (bench/README.md): measures against openssl and the peer tools
+# and writes docs/BENCHMARKS.md. BENCH_QUICK=1 for a short run.
+bench:
+	@sh tests/install-deps.sh $(DEB_BUILD) $(DEB_BENCH)
+	@$(MAKE) --no-print-directory all
+	@bash bench/run.sh $(B)
 
 # ---------------------------------------------------------------- install
 
