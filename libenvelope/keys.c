@@ -113,6 +113,8 @@ envelope_rc envelope_key_from_memory(envelope_ctx *ctx, const uint8_t *data, siz
     *out = NULL;
     if (data == NULL || len == 0)
         return fail(ctx, ENVELOPE_E_KEY_LOAD, "empty key");
+    if ((pkey = key_decode_fast(data, len)) != NULL)
+        return key_from_pkey(ctx, pkey, out);
     /* Selection 0: private key pairs and bare public keys alike. */
     dctx = OSSL_DECODER_CTX_new_for_pkey(&pkey, NULL, NULL, NULL, 0, NULL, NULL);
     if (dctx == NULL)

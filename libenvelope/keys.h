@@ -43,6 +43,9 @@ struct envelope_key {
 
 extern const struct key_backend local_backend;
 
+/* The common unencrypted PEM and DER encodings, decoded cheaply; NULL for
+ * anything else, which the general decoder then handles (key_decode.c). */
+EVP_PKEY *key_decode_fast(const uint8_t *data, size_t len);
 /* Wraps an EVP_PKEY (taking ownership) after checking it is usable. */
 envelope_rc key_from_pkey(envelope_ctx *ctx, EVP_PKEY *pkey, envelope_key **out);
 /* "sha256:<hex>" of the SPKI DER of pkey. */
