@@ -4,7 +4,7 @@
  * A sender signs a message with an ECDSA P-521 key and encrypts it to one or
  * more RSA keys (RSA-OAEP-SHA-256); a receiver decrypts and verifies. Keys are
  * local (PEM/DER) or live in AWS KMS (awskms:// references). docs/FORMAT.md
- * specifies the bytes; docs/API.md walks through the calls.
+ * specifies the bytes; docs/KEYS.md the key references and KMS set-up.
  *
  * Conventions, for every function below unless it says otherwise:
  *
@@ -167,10 +167,12 @@ envelope_key_generate(envelope_ctx *ctx, envelope_key_kind kind, unsigned bits,
 ENVELOPE_API envelope_key *envelope_key_ref(envelope_key *key);
 ENVELOPE_API void envelope_key_free(envelope_key *key);
 
+/* The key's kind; 0 for a KMS key whose kind is not known yet (it is learnt
+ * at first use, or from GetPublicKey where the caller may call it). */
 ENVELOPE_API envelope_key_kind envelope_key_get_kind(const envelope_key *key);
 /* 1 if the key can sign or unwrap (a local private key or a KMS key). */
 ENVELOPE_API int envelope_key_is_private(const envelope_key *key);
-/* RSA modulus bits, or 521 for P-521. */
+/* RSA modulus bits, or 521 for P-521; 0 while a KMS key's kind is unknown. */
 ENVELOPE_API unsigned envelope_key_bits(const envelope_key *key);
 
 /* "sha256:" + 64 lowercase hex digits + NUL */
@@ -291,7 +293,8 @@ ENVELOPE_API const char *envelope_result_name(const envelope_result *result);
 ENVELOPE_API uint64_t envelope_result_size(const envelope_result *result);
 /* 128 lowercase hex digits. */
 ENVELOPE_API const char *envelope_result_sha512(const envelope_result *result);
-/* The fingerprint of the trusted key that verified the signature. */
+/* The trusted key that verified the signature: its fingerprint, or for a KMS
+ * key whose public key was not fetched, its key ARN. */
 ENVELOPE_API const char *envelope_result_signer(const envelope_result *result);
 /* The identities the sender claimed for itself (a hint; may be ""). */
 ENVELOPE_API const char *envelope_result_signer_hint(const envelope_result *result);
