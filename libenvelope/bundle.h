@@ -18,23 +18,9 @@ struct archive_entry;
  * which holds no non-ASCII name: the pax writer then crashes and the reader
  * refuses the name. Message names are UTF-8 whatever the caller's locale, so
  * libarchive's header calls run under C.UTF-8, on this thread only. Where
- * that locale is missing, names stay limited to ASCII. */
-static inline locale_t bundle_utf8_enter(void)
-{
-    locale_t utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
-
-    return utf8 == (locale_t)0 ? (locale_t)0 : uselocale(utf8);
-}
-
-static inline void bundle_utf8_leave(locale_t previous)
-{
-    locale_t utf8;
-
-    if (previous == (locale_t)0)
-        return;
-    utf8 = uselocale(previous);
-    freelocale(utf8);
-}
+ * that locale is missing, names stay limited to ASCII (bundle_locale.c). */
+locale_t bundle_utf8_enter(void);
+void bundle_utf8_leave(locale_t previous);
 
 /* Where the writer's bytes go, and where the reader's come from. */
 typedef envelope_rc (*bundle_sink_fn)(envelope_ctx *ctx, void *arg, const uint8_t *p, size_t n);
