@@ -46,7 +46,7 @@ DEB_BENCH  = age gnupg hyperfine time awscli python3-botocore python3-cryptograp
 DEB_ALL    = $(DEB_BUILD) $(DEB_TEST)
 
 .PHONY: all deps check demo install uninstall clean unit-tests test-unit test-cli \
-        test-symbols test-kms-server test-kms test-reference test-python test-memory asan valgrind bench
+        test-symbols test-kms-server test-kms test-reference test-python test-memory test-tutorial asan valgrind bench
 
 all: $(SHLIB) $(B)/libenvelope.so $(STLIB) $(CLI)
 
@@ -119,6 +119,10 @@ test-memory: all
 test-kms: all
 	@bash tests/kms/run.sh $(B)
 
+# Every command of docs/TUTORIAL.md, against the KMS test server.
+test-tutorial: all
+	@bash tests/tutorial/run.sh $(B)
+
 test-reference: all
 	$(call optional,tests/test_reference.py,ENVELOPE_CLI=$(B)/envelope /usr/bin/python3 -m pytest -q tests/test_reference.py)
 
@@ -129,7 +133,7 @@ test-python: all
 check: deps
 	@$(MAKE) --no-print-directory all unit-tests
 	@$(MAKE) --no-print-directory test-symbols test-unit test-cli test-reference \
-	    test-python test-memory test-kms-server test-kms
+	    test-python test-memory test-kms-server test-kms test-tutorial
 	@echo "make check: all suites passed"
 
 demo: deps
