@@ -35,12 +35,22 @@ export FAILALLOC_TRACE=1
 
 if [ "$MODE" = valgrind ]; then
     command -v valgrind >/dev/null || { echo "faults: valgrind not found" >&2; exit 1; }
+    # One log per process: the runs that crash inside a dependency on
+    # purpose would drown the rest. The logs of a failed run are shown.
+    mkdir -p "$scratch/vg"
     VG="valgrind -q --error-exitcode=99 --leak-check=full --show-leak-kinds=definite,indirect \
-        --errors-for-leak-kinds=definite,indirect --suppressions=tests/faults/valgrind.supp"
-    $VG "$B/faults/faults" io $keys "$scratch/io"
+        --errors-for-leak-kinds=definite,indirect --suppressions=tests/faults/valgrind.supp \
+        --log-file=$scratch/vg/%p.log"
+    status=0
+    $VG "$B/faults/faults" io $keys "$scratch/io" || status=1
     $VG --soname-synonyms=somalloc=nouserintercepts "$B/faults/faults-linked" alloc $keys \
-        "$scratch/alloc" "${FAULTS_STRIDE:-7}"
-    exit 0
+        "$scratch/alloc" "${FAULTS_STRIDE:-7}" || status=1
+    if [ $status -ne 0 ]; then
+        for log in "$scratch"/vg/*.log; do
+            grep -q -e "lost in loss record" -e "Invalid" -e "uninitialised" "$log" && cat "$log"
+        done
+    fi
+    exit $status
 fi
 
 "$B/faults/faults" io $keys "$scratch/io"
