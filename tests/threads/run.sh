@@ -20,5 +20,5 @@ $CC -std=c11 -O1 -g -fno-omit-frame-pointer -fsanitize=thread -Wall -Wextra -Iin
     "$B/libenvelope.a" $(pkg-config --libs $PKGS) -lpthread
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/envelope-threads.XXXXXX")
 trap 'rm -rf "$scratch"' EXIT
-TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/tests/threads/tsan.supp ${TSAN_OPTIONS:-}" \
+TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 ${TSAN_OPTIONS:-}" \
     "$B/threads/threads" tests/keys "$scratch" "$ROUNDS"
