@@ -131,6 +131,25 @@ ENVELOPE_API void envelope_free(void *p);
 /* Wipes len bytes, then frees: for opened messages and private keys. */
 ENVELOPE_API void envelope_free_secret(void *p, size_t len);
 
+/* KMS limits for this context's calls, in milliseconds. connect_ms bounds
+ * each connection (TCP and TLS handshake); total_ms bounds a whole KMS
+ * call, its retries and the waits between them included: past it the call
+ * fails with ENVELOPE_E_TIMEOUT. 0 keeps the default: the variables
+ * ENVELOPE_KMS_CONNECT_TIMEOUT_MS and ENVELOPE_KMS_TIMEOUT_MS, else 5000
+ * and 30000 (docs/KEYS.md). At most 3600000 each, else
+ * ENVELOPE_E_INVALID_ARGUMENT and nothing changes. Takes effect at the
+ * next KMS call; makes no call itself. */
+ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc
+envelope_ctx_set_kms_timeouts(envelope_ctx *ctx, unsigned long connect_ms,
+                              unsigned long total_ms);
+/* Attempts per KMS call, the first included: 1 (never retry) to 10. 0
+ * keeps the default: AWS_MAX_ATTEMPTS, else 3. Throttling, KMS internal
+ * errors, HTTP 500/502/503/504 and connection failures are retried with
+ * capped exponential backoff and jitter; other errors never are.
+ * ENVELOPE_E_INVALID_ARGUMENT above 10. */
+ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc
+envelope_ctx_set_kms_max_attempts(envelope_ctx *ctx, unsigned n);
+
 /* -------------------------------------------------------------------- keys */
 
 typedef struct envelope_key envelope_key;
