@@ -64,16 +64,64 @@ envelope_rc http_error_code(int code)
     }
 }
 
+const char *http_error_phrase(int code)
+{
+    switch ((CURLcode)code) {
+    case CURLE_COULDNT_RESOLVE_HOST:
+        return "cannot resolve the host name";
+    case CURLE_COULDNT_RESOLVE_PROXY:
+        return "cannot resolve the proxy's host name";
+    case CURLE_COULDNT_CONNECT:
+        return "cannot connect";
+    case CURLE_OPERATION_TIMEDOUT:
+        return "timed out";
+    case CURLE_PEER_FAILED_VERIFICATION:
+        return "TLS certificate verification failed";
+    case CURLE_SSL_CACERT_BADFILE:
+        return "cannot use the CA file";
+    case CURLE_GOT_NOTHING:
+        return "connection closed without an answer";
+    case CURLE_PARTIAL_FILE:
+        return "connection closed in the middle of the answer";
+    case CURLE_RECV_ERROR:
+        return "receiving failed";
+    case CURLE_SEND_ERROR:
+        return "sending failed";
+    case CURLE_WEIRD_SERVER_REPLY:
+        return "not an HTTP answer";
+    default:
+        return http_error_code(code) == ENVELOPE_E_TLS ? "TLS handshake failed" : "failed";
+    }
+}
+
+void http_host_port(const char *url, char *out, size_t size)
+{
+    int https = strncmp(url, "https://", 8) == 0;
+    const char *p = strstr(url, "://");
+    size_t n;
+
+    p = p ? p + 3 : url;
+    n = strcspn(p, "/?#");
+    /* A port follows the last ':', after any IPv6 literal's ']'. */
+    if (memchr(p, ':', n) && (p[0] != '[' || (n > 0 && p[n - 1] != ']')))
+        snprintf(out, size, "%.*s", (int)n, p);
+    else
+        snprintf(out, size, "%.*s:%s", (int)n, p, https ? "443" : "80");
+}
+
 static envelope_rc curl_fail(envelope_ctx *ctx, struct http_client *c, CURLcode code,
                              const char *url)
 {
+    char where[300];
+
+    http_host_port(url, where, sizeof(where));
     if (c->overflow)
-        return fail(ctx, ENVELOPE_E_KMS_BAD_RESPONSE, "%s: response larger than %d bytes", url,
+        return fail(ctx, ENVELOPE_E_KMS_BAD_RESPONSE, "%s: answer larger than %d bytes", where,
                     HTTP_RESPONSE_MAX);
     /* curl's messages name hosts, addresses and TLS reasons, never
      * credentials. */
-    return fail(ctx, http_error_code(code), "%s: %s%s%s%s", url, c->curl->easy_strerror(code),
-                c->errbuf[0] ? ": " : "", c->errbuf,
+    return fail(ctx, http_error_code(code), "%s: %s: %s%s", where, http_error_phrase(code),
+                c->errbuf[0] ? c->errbuf : c->curl->easy_strerror(code),
                 code == CURLE_PEER_FAILED_VERIFICATION
                     ? " (AWS_CA_BUNDLE names the CA file to trust instead of the system's)"
                     : "");
@@ -176,6 +224,8 @@ static envelope_rc set_request(envelope_ctx *ctx, struct http_client *c,
                                const struct http_request *req, struct curl_slist **headers)
 {
     const struct curl_api *curl = c->curl;
+    const char *method = req->method ? req->method : "POST";
+    int get = strcmp(method, "GET") == 0;
     struct curl_slist *l;
 
     *headers = NULL;
@@ -189,15 +239,31 @@ static envelope_rc set_request(envelope_ctx *ctx, struct http_client *c,
         curl->easy_setopt(c->h, CURLOPT_PROTOCOLS_STR, req->allow_http ? "http,https" : "https") !=
             CURLE_OK ||
         curl->easy_setopt(c->h, CURLOPT_AWS_SIGV4, req->sigv4) != CURLE_OK ||
-        curl->easy_setopt(c->h, CURLOPT_HTTPHEADER, *headers) != CURLE_OK ||
-        /* Not a read callback: curl 7.88 hashes a streamed body as empty. */
-        curl->easy_setopt(c->h, CURLOPT_POSTFIELDSIZE, (long)req->body_len) != CURLE_OK ||
-        curl->easy_setopt(c->h, CURLOPT_POSTFIELDS, req->body) != CURLE_OK)
+        curl->easy_setopt(c->h, CURLOPT_NOPROXY, req->no_proxy ? "*" : (char *)NULL) !=
+            CURLE_OK ||
+        curl->easy_setopt(c->h, CURLOPT_CONNECTTIMEOUT_MS,
+                          req->connect_ms > 0 ? req->connect_ms : HTTP_CONNECT_TIMEOUT_MS) !=
+            CURLE_OK ||
+        curl->easy_setopt(c->h, CURLOPT_TIMEOUT_MS,
+                          req->timeout_ms > 0 ? req->timeout_ms : HTTP_TOTAL_TIMEOUT_MS) !=
+            CURLE_OK ||
+        curl->easy_setopt(c->h, CURLOPT_HTTPHEADER, *headers) != CURLE_OK)
+        return fail(ctx, ENVELOPE_E_INTERNAL, "%s: libcurl refused the request", req->url);
+    if (get)
+        return curl->easy_setopt(c->h, CURLOPT_HTTPGET, 1L) == CURLE_OK
+                   ? ENVELOPE_OK
+                   : fail(ctx, ENVELOPE_E_INTERNAL, "%s: libcurl refused GET", req->url);
+    /* Not a read callback: curl 7.88 hashes a streamed body as empty. */
+    if (curl->easy_setopt(c->h, CURLOPT_POSTFIELDSIZE, (long)req->body_len) != CURLE_OK ||
+        curl->easy_setopt(c->h, CURLOPT_POSTFIELDS, req->body ? (const char *)req->body : "") !=
+            CURLE_OK ||
+        curl->easy_setopt(c->h, CURLOPT_CUSTOMREQUEST,
+                          strcmp(method, "POST") == 0 ? (char *)NULL : method) != CURLE_OK)
         return fail(ctx, ENVELOPE_E_INTERNAL, "%s: libcurl refused the request", req->url);
     return ENVELOPE_OK;
 }
 
-envelope_rc http_post(envelope_ctx *ctx, struct http_client *c, const struct http_request *req,
+envelope_rc http_send(envelope_ctx *ctx, struct http_client *c, const struct http_request *req,
                       struct http_response *resp)
 {
     struct curl_slist *headers = NULL;
@@ -211,6 +277,7 @@ envelope_rc http_post(envelope_ctx *ctx, struct http_client *c, const struct htt
     c->errbuf[0] = '\0';
     if ((rc = set_request(ctx, c, req, &headers)) == ENVELOPE_OK) {
         code = c->curl->easy_perform(c->h);
+        resp->curl_code = (int)code;
         if (code != CURLE_OK) {
             rc = curl_fail(ctx, c, code, req->url);
         } else if (c->curl->easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK) {
@@ -225,6 +292,7 @@ envelope_rc http_post(envelope_ctx *ctx, struct http_client *c, const struct htt
     /* The list must outlive the transfer, not the handle: unhook it first. */
     c->curl->easy_setopt(c->h, CURLOPT_HTTPHEADER, (struct curl_slist *)NULL);
     c->curl->easy_setopt(c->h, CURLOPT_POSTFIELDS, (char *)NULL);
+    c->curl->easy_setopt(c->h, CURLOPT_CUSTOMREQUEST, (char *)NULL);
     free_headers(c->curl, headers);
     if (rc != ENVELOPE_OK)
         http_response_wipe(c);

@@ -1,6 +1,7 @@
-/* HTTPS POSTs through one reused libcurl handle: TLS always verified,
- * SigV4 by curl, timeouts, a capped response buffer that is wiped after
- * use. Knows nothing of KMS beyond what the caller puts in a request. */
+/* HTTP requests through one reused libcurl handle: TLS always verified,
+ * SigV4 by curl (KMS), plain GET and PUT (the credential endpoints),
+ * timeouts, a capped response buffer that is wiped after use. Knows nothing
+ * of KMS beyond what the caller puts in a request. */
 #ifndef ENVELOPE_HTTP_H
 #define ENVELOPE_HTTP_H
 
@@ -17,9 +18,14 @@
 struct http_client;
 
 struct http_request {
+    const char *method;         /* NULL: POST; "GET"; "PUT" (with an empty body) */
     const char *url;            /* "https://host[:port]/"; http:// only if allow_http */
     int allow_http;             /* the user named an http:// endpoint */
-    const char *sigv4;          /* CURLOPT_AWS_SIGV4 provider, "aws:amz:REGION:SERVICE" */
+    int no_proxy;               /* never through a proxy (link-local, loopback) */
+    const char *sigv4;          /* CURLOPT_AWS_SIGV4 provider, "aws:amz:REGION:SERVICE",
+                                 * or NULL: not signed */
+    long connect_ms;            /* 0: HTTP_CONNECT_TIMEOUT_MS */
+    long timeout_ms;            /* the whole exchange; 0: HTTP_TOTAL_TIMEOUT_MS */
     /* "Name: value" lines, NULL-terminated; all are signed by SigV4 and
      * wiped after the call, so they may carry a session token. */
     const char *headers[HTTP_HEADERS_MAX + 1];
@@ -28,6 +34,7 @@ struct http_request {
 };
 
 struct http_response {
+    int curl_code;              /* CURLE_OK, or why the exchange failed */
     long status;
     const uint8_t *body;        /* NUL-terminated; in the client's buffer */
     size_t len;
@@ -45,14 +52,18 @@ envelope_rc http_client_set_auth(envelope_ctx *ctx, struct http_client *c, const
 
 /* One attempt. ENVELOPE_OK when an HTTP answer came back whatever its
  * status; else NETWORK, TLS, TIMEOUT, KMS_BAD_RESPONSE (over the size cap),
- * with curl's reason in the detail. The body stays valid until
- * http_response_wipe or the next call. */
-envelope_rc http_post(envelope_ctx *ctx, struct http_client *c, const struct http_request *req,
+ * with a detail saying where (host:port), what failed, and curl's words.
+ * The body stays valid until http_response_wipe or the next call. */
+envelope_rc http_send(envelope_ctx *ctx, struct http_client *c, const struct http_request *req,
                       struct http_response *resp);
 /* Wipes the last response (it may hold a KMS Plaintext). */
 void http_response_wipe(struct http_client *c);
 
 /* The error code for a curl result: for tests. */
 envelope_rc http_error_code(int curl_code);
+/* What failed, in a few words ("cannot connect"): for details. */
+const char *http_error_phrase(int curl_code);
+/* "host:port" of an http(s) URL, the port filled in from the scheme. */
+void http_host_port(const char *url, char *out, size_t size);
 
 #endif

@@ -46,6 +46,31 @@ envelope_rc kms_target_resolve(envelope_ctx *ctx, const struct kms_ref *ref,
 struct kms_client;
 void kms_client_free(struct kms_client *c);
 
+#define KMS_DEFAULT_CONNECT_MS 5000UL
+#define KMS_DEFAULT_TOTAL_MS 30000UL
+#define KMS_DEFAULT_MAX_ATTEMPTS 3
+/* Backoff: full jitter, random(0, min(cap, base * 2^(attempt - 1))). */
+#define KMS_BACKOFF_BASE_MS 100UL
+#define KMS_BACKOFF_THROTTLED_BASE_MS 500UL
+#define KMS_BACKOFF_CAP_MS 20000UL
+
+struct kms_settings {
+    unsigned long connect_ms;   /* each connection: TCP and TLS */
+    unsigned long total_ms;     /* the whole call, retries and waits included */
+    unsigned max_attempts;
+};
+/* The API's values, else ENVELOPE_KMS_CONNECT_TIMEOUT_MS,
+ * ENVELOPE_KMS_TIMEOUT_MS, AWS_MAX_ATTEMPTS, else the defaults above. c
+ * may be NULL. ENVELOPE_E_INVALID_ARGUMENT for a malformed variable. */
+envelope_rc kms_settings(envelope_ctx *ctx, const struct kms_client *c, struct kms_settings *s);
+
+enum kms_retry { KMS_NO_RETRY, KMS_RETRY_TRANSIENT, KMS_RETRY_THROTTLED };
+/* Whether a failed attempt is worth another: rc is the attempt's code;
+ * type and status the service's error when it answered one (rc OK then). */
+enum kms_retry kms_retry_kind(envelope_rc rc, const char *type, long status);
+/* The wait before attempt + 1, from a uniform random 32-bit value. */
+unsigned long kms_backoff_ms(unsigned attempt, enum kms_retry kind, uint32_t random);
+
 /* One KMS call: the request body (wiped by the caller), and the parsed
  * answer on success, which the caller frees with kms_json_free. Every
  * failure has its code and a detail naming the operation and the key. */
@@ -88,6 +113,9 @@ envelope_rc kms_get_public_key(envelope_ctx *ctx, const struct kms_target *t,
 json_object *kms_json_parse(const uint8_t *p, size_t len);
 /* Frees o after wiping the string member named secret (may be NULL). */
 void kms_json_free(json_object *o, const char *secret);
+/* Frees o after wiping every string in it: for answers that carry
+ * credentials. */
+void kms_json_free_all(json_object *o);
 /* The string member name, or NULL if absent or not a string. */
 const char *kms_json_string(json_object *o, const char *name, size_t *len);
 /* Strict base64 of a string member into out: -1 if absent, malformed or

@@ -1,10 +1,16 @@
 /* The context's KMS client and the one function every KMS call goes
- * through: headers, SigV4 scope, the HTTP exchange, and KMS's errors mapped
- * to our codes. Retries and backoff belong in kms_call, and nowhere else. */
+ * through: headers, SigV4 scope, the HTTP exchange, KMS's errors mapped
+ * to our codes, and the retries: the AWS SDKs' "standard" mode (up to 3
+ * attempts, capped exponential backoff with full jitter) within a deadline
+ * for the whole call. Retries and backoff live in kms_call, and nowhere
+ * else. */
+#include <errno.h>
 #include <openssl/crypto.h>
+#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "context.h"
 #include "http.h"
@@ -15,8 +21,12 @@
 #define SERVICE_MESSAGE_MAX 400
 
 struct kms_client {
-    struct http_client *http;
-    struct aws_creds creds;
+    struct http_client *http;   /* NULL until the first call */
+    struct aws_creds creds;     /* empty until the first call */
+    int have_creds;
+    /* Set through the API; 0: the environment's, else the defaults. */
+    unsigned long api_connect_ms, api_total_ms;
+    unsigned api_max_attempts;
 };
 
 void kms_client_free(struct kms_client *c)
@@ -28,6 +38,51 @@ void kms_client_free(struct kms_client *c)
     free(c);
 }
 
+/* The client's memory, without libcurl or credentials: settings can be
+ * made before the first call. */
+static envelope_rc client_alloc(envelope_ctx *ctx, struct kms_client **out)
+{
+    if ((*out = ctx->kms) != NULL)
+        return ENVELOPE_OK;
+    if ((*out = ctx->kms = calloc(1, sizeof(**out))) == NULL)
+        return fail(ctx, ENVELOPE_E_NOMEM, "KMS client");
+    return ENVELOPE_OK;
+}
+
+static void set_auth_failed(struct kms_client *c)
+{
+    creds_free(&c->creds);
+    c->have_creds = 0;
+}
+
+/* Credentials, loaded at the first call and again when they are about to
+ * expire. If the refresh fails while the old ones are still valid, they
+ * are used, as the AWS SDKs do. */
+static envelope_rc client_creds(envelope_ctx *ctx, struct kms_client *c)
+{
+    struct aws_creds fresh;
+    time_t now = time(NULL);
+    envelope_rc rc;
+
+    if (c->have_creds && !creds_expiring(&c->creds, now))
+        return ENVELOPE_OK;
+    if ((rc = creds_load(ctx, &fresh)) != ENVELOPE_OK) {
+        if (c->have_creds && now < c->creds.expiration)
+            return ENVELOPE_OK;
+        return rc;
+    }
+    if ((rc = http_client_set_auth(ctx, c->http, fresh.access_key_id,
+                                   fresh.secret_access_key)) != ENVELOPE_OK) {
+        creds_free(&fresh);
+        set_auth_failed(c);
+        return rc;
+    }
+    creds_free(&c->creds);
+    c->creds = fresh;
+    c->have_creds = 1;
+    return ENVELOPE_OK;
+}
+
 static envelope_rc client_get(envelope_ctx *ctx, struct kms_client **out)
 {
     struct kms_client *c;
@@ -35,18 +90,94 @@ static envelope_rc client_get(envelope_ctx *ctx, struct kms_client **out)
 
     if (ctx == NULL)
         return ENVELOPE_E_INVALID_ARGUMENT;
-    if ((*out = ctx->kms) != NULL)
-        return ENVELOPE_OK;
-    if ((c = calloc(1, sizeof(*c))) == NULL)
-        return fail(ctx, ENVELOPE_E_NOMEM, "KMS client");
-    if ((rc = http_client_new(ctx, &c->http)) != ENVELOPE_OK ||
-        (rc = creds_load(ctx, &c->creds)) != ENVELOPE_OK ||
-        (rc = http_client_set_auth(ctx, c->http, c->creds.access_key_id,
-                                   c->creds.secret_access_key)) != ENVELOPE_OK) {
-        kms_client_free(c);
+    if ((rc = client_alloc(ctx, &c)) != ENVELOPE_OK)
         return rc;
-    }
-    *out = ctx->kms = c;
+    if (c->http == NULL && (rc = http_client_new(ctx, &c->http)) != ENVELOPE_OK)
+        return rc;
+    if ((rc = client_creds(ctx, c)) != ENVELOPE_OK)
+        return rc;
+    *out = c;
+    return ENVELOPE_OK;
+}
+
+/* ------------------------------------------------------------- settings */
+
+#define MAX_ATTEMPTS_LIMIT 10
+#define TIMEOUT_LIMIT_MS 3600000UL
+
+envelope_rc envelope_ctx_set_kms_timeouts(envelope_ctx *ctx, unsigned long connect_ms,
+                                          unsigned long total_ms)
+{
+    struct kms_client *c;
+    envelope_rc rc;
+
+    if (ctx == NULL)
+        return ENVELOPE_E_INVALID_ARGUMENT;
+    if (connect_ms > TIMEOUT_LIMIT_MS || total_ms > TIMEOUT_LIMIT_MS)
+        return fail(ctx, ENVELOPE_E_INVALID_ARGUMENT,
+                    "KMS timeouts: at most %lu ms (an hour)", TIMEOUT_LIMIT_MS);
+    if ((rc = client_alloc(ctx, &c)) != ENVELOPE_OK)
+        return rc;
+    c->api_connect_ms = connect_ms;
+    c->api_total_ms = total_ms;
+    return ENVELOPE_OK;
+}
+
+envelope_rc envelope_ctx_set_kms_max_attempts(envelope_ctx *ctx, unsigned n)
+{
+    struct kms_client *c;
+    envelope_rc rc;
+
+    if (ctx == NULL)
+        return ENVELOPE_E_INVALID_ARGUMENT;
+    if (n > MAX_ATTEMPTS_LIMIT)
+        return fail(ctx, ENVELOPE_E_INVALID_ARGUMENT, "KMS attempts: at most %d",
+                    MAX_ATTEMPTS_LIMIT);
+    if ((rc = client_alloc(ctx, &c)) != ENVELOPE_OK)
+        return rc;
+    c->api_max_attempts = n;
+    return ENVELOPE_OK;
+}
+
+static envelope_rc env_ulong(envelope_ctx *ctx, const char *name, unsigned long lo,
+                             unsigned long hi, unsigned long *out)
+{
+    const char *v = getenv(name);
+    unsigned long n;
+    char *end;
+
+    if (v == NULL || *v == '\0')
+        return ENVELOPE_OK;
+    errno = 0;
+    n = strtoul(v, &end, 10);
+    if (errno || *end || end == v || v[0] == '-' || n < lo || n > hi)
+        return fail(ctx, ENVELOPE_E_INVALID_ARGUMENT, "%s=%.20s: not a number from %lu to %lu",
+                    name, v, lo, hi);
+    *out = n;
+    return ENVELOPE_OK;
+}
+
+envelope_rc kms_settings(envelope_ctx *ctx, const struct kms_client *c, struct kms_settings *s)
+{
+    unsigned long attempts = KMS_DEFAULT_MAX_ATTEMPTS;
+    envelope_rc rc;
+
+    s->connect_ms = KMS_DEFAULT_CONNECT_MS;
+    s->total_ms = KMS_DEFAULT_TOTAL_MS;
+    if ((rc = env_ulong(ctx, "ENVELOPE_KMS_CONNECT_TIMEOUT_MS", 1, TIMEOUT_LIMIT_MS,
+                        &s->connect_ms)) != ENVELOPE_OK ||
+        (rc = env_ulong(ctx, "ENVELOPE_KMS_TIMEOUT_MS", 1, TIMEOUT_LIMIT_MS, &s->total_ms)) !=
+            ENVELOPE_OK ||
+        (rc = env_ulong(ctx, "AWS_MAX_ATTEMPTS", 1, MAX_ATTEMPTS_LIMIT, &attempts)) !=
+            ENVELOPE_OK)
+        return rc;
+    if (c && c->api_connect_ms)
+        s->connect_ms = c->api_connect_ms;
+    if (c && c->api_total_ms)
+        s->total_ms = c->api_total_ms;
+    if (c && c->api_max_attempts)
+        attempts = c->api_max_attempts;
+    s->max_attempts = (unsigned)attempts;
     return ENVELOPE_OK;
 }
 
@@ -123,17 +254,17 @@ static void redact(char *text, const char *secret)
 }
 
 static envelope_rc service_error(envelope_ctx *ctx, const struct kms_target *t, const char *op,
-                                 const struct http_response *resp)
+                                 const struct http_response *resp, char type[96])
 {
     json_object *o = kms_json_parse(resp->body, resp->len);
-    char type[96], message[SERVICE_MESSAGE_MAX + 1];
+    char message[SERVICE_MESSAGE_MAX + 1];
     const char *s;
     size_t len;
     envelope_rc rc;
 
     type[0] = message[0] = '\0';
     if (o && (s = kms_json_string(o, "__type", &len)) != NULL)
-        clean_text(strip_namespace(s), strlen(strip_namespace(s)), type, sizeof(type));
+        clean_text(strip_namespace(s), strlen(strip_namespace(s)), type, 96);
     if (o && ((s = kms_json_string(o, "message", &len)) != NULL ||
               (s = kms_json_string(o, "Message", &len)) != NULL))
         clean_text(s, len, message, sizeof(message));
@@ -151,6 +282,86 @@ static envelope_rc service_error(envelope_ctx *ctx, const struct kms_target *t, 
                     message[0] ? ": " : "", message);
     return fail(ctx, rc, "KMS %s %s: %s%s%s", op, t->key_id, type, message[0] ? ": " : "",
                 message);
+}
+
+/* ---------------------------------------------------------------- retries */
+
+/* The AWS SDKs' lists (botocore's standard mode): throttling under any of
+ * its names, and the transient errors; KMSInternalException and the other
+ * 5xx errors of KMS are transient through their status. */
+enum kms_retry kms_retry_kind(envelope_rc rc, const char *type, long status)
+{
+    static const char *const throttling[] = {
+        "Throttling", "ThrottlingException", "ThrottledException", "RequestThrottledException",
+        "TooManyRequestsException", "ProvisionedThroughputExceededException",
+        "TransactionInProgressException", "RequestLimitExceeded", "BandwidthLimitExceeded",
+        "LimitExceededException", "RequestThrottled", "SlowDown", "PriorRequestNotComplete",
+        "EC2ThrottledException"};
+    static const char *const transient[] = {"RequestTimeout", "RequestTimeoutException",
+                                            "KMSInternalException"};
+
+    /* A connection refused, reset or closed mid-answer; a connect that
+     * timed out (the caller checks what is left of the deadline). */
+    if (rc == ENVELOPE_E_NETWORK || rc == ENVELOPE_E_TIMEOUT)
+        return KMS_RETRY_TRANSIENT;
+    if (rc != ENVELOPE_OK)
+        return KMS_NO_RETRY;
+    for (size_t i = 0; type && i < sizeof(throttling) / sizeof(throttling[0]); i++)
+        if (strcmp(type, throttling[i]) == 0)
+            return KMS_RETRY_THROTTLED;
+    for (size_t i = 0; type && i < sizeof(transient) / sizeof(transient[0]); i++)
+        if (strcmp(type, transient[i]) == 0)
+            return KMS_RETRY_TRANSIENT;
+    if (status == 500 || status == 502 || status == 503 || status == 504)
+        return KMS_RETRY_TRANSIENT;
+    return KMS_NO_RETRY;
+}
+
+unsigned long kms_backoff_ms(unsigned attempt, enum kms_retry kind, uint32_t random)
+{
+    unsigned long ceiling = kind == KMS_RETRY_THROTTLED ? KMS_BACKOFF_THROTTLED_BASE_MS
+                                                        : KMS_BACKOFF_BASE_MS;
+
+    for (unsigned i = 1; i < attempt && ceiling < KMS_BACKOFF_CAP_MS; i++)
+        ceiling *= 2;
+    if (ceiling > KMS_BACKOFF_CAP_MS)
+        ceiling = KMS_BACKOFF_CAP_MS;
+    /* Full jitter: uniform in [0, ceiling]. */
+    return (unsigned long)(((unsigned long long)random * (ceiling + 1)) >> 32);
+}
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(unsigned long ms)
+{
+    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+static uint32_t random32(void)
+{
+    uint32_t r = 0;
+
+    /* The jitter needs no secrecy; a failed RAND_bytes waits the least. */
+    if (RAND_bytes((unsigned char *)&r, sizeof(r)) != 1)
+        r = 0;
+    return r;
+}
+
+/* Appends text to the detail, within its size. */
+static void detail_append(envelope_ctx *ctx, const char *text)
+{
+    size_t used = strlen(ctx->detail);
+
+    snprintf(ctx->detail + used, sizeof(ctx->detail) - used, "%s", text);
 }
 
 /* X-Amz-Target, the content type, and the session token when there is one:
@@ -182,20 +393,54 @@ static void free_token(char *token)
     }
 }
 
+/* One attempt: ENVELOPE_OK with *out parsed; else the error, with *kind
+ * saying whether another attempt may help. */
+static envelope_rc attempt(envelope_ctx *ctx, struct kms_client *c, const struct kms_target *t,
+                           const char *op, struct http_request *req, json_object **out,
+                           enum kms_retry *kind)
+{
+    struct http_response resp;
+    char type[96];
+    envelope_rc rc = http_send(ctx, c->http, req, &resp);
+
+    *kind = KMS_NO_RETRY;
+    if (rc != ENVELOPE_OK) {
+        *kind = kms_retry_kind(rc, NULL, 0);
+        detail_prefix(ctx, "KMS %s %s", op, t->key_id);
+        return rc;
+    }
+    if (resp.status != 200) {
+        rc = service_error(ctx, t, op, &resp, type);
+        *kind = kms_retry_kind(ENVELOPE_OK, type, resp.status);
+    } else if ((*out = kms_json_parse(resp.body, resp.len)) == NULL) {
+        rc = fail(ctx, ENVELOPE_E_KMS_BAD_RESPONSE,
+                  "KMS %s %s: the answer (HTTP 200, %zu bytes) is not one well-formed JSON "
+                  "object",
+                  op, t->key_id, resp.len);
+    }
+    http_response_wipe(c->http);
+    return rc;
+}
+
 envelope_rc kms_call(envelope_ctx *ctx, const struct kms_target *t, const char *op,
                      const struct bytes *body, json_object **out)
 {
     struct http_request req = {0};
-    struct http_response resp;
+    struct kms_settings set;
     struct kms_client *c;
-    char target[64], sigv4[64 + REGION_MAX], *token = NULL;
+    char target[64], sigv4[64 + REGION_MAX], *token = NULL, note[160];
+    enum kms_retry kind = KMS_NO_RETRY;
+    long long deadline, left;
+    unsigned n = 0;
     envelope_rc rc;
 
     *out = NULL;
-    if ((rc = client_get(ctx, &c)) != ENVELOPE_OK) {
+    if ((rc = kms_settings(ctx, ctx ? ctx->kms : NULL, &set)) != ENVELOPE_OK ||
+        (rc = client_get(ctx, &c)) != ENVELOPE_OK) {
         detail_prefix(ctx, "KMS %s %s", op, t->key_id);
         return rc;
     }
+    deadline = now_ms() + (long long)set.total_ms;
     /* Always the full scope: curl would otherwise read region and service
      * from the host name, wrongly for FIPS hosts, IP addresses and proxies. */
     snprintf(sigv4, sizeof(sigv4), "aws:amz:%s:kms", t->region);
@@ -206,17 +451,33 @@ envelope_rc kms_call(envelope_ctx *ctx, const struct kms_target *t, const char *
     req.body_len = body->len;
     if ((rc = headers(ctx, c, op, &req, target, &token)) != ENVELOPE_OK)
         return rc;
-    rc = http_post(ctx, c->http, &req, &resp);
-    free_token(token);
-    if (rc != ENVELOPE_OK) {
-        detail_prefix(ctx, "KMS %s %s", op, t->key_id);
-        return rc;
+    for (;;) {
+        left = deadline - now_ms();
+        req.timeout_ms = left > 0 ? (long)left : 1;
+        req.connect_ms = (long)set.connect_ms < req.timeout_ms ? (long)set.connect_ms
+                                                               : req.timeout_ms;
+        n++;
+        rc = attempt(ctx, c, t, op, &req, out, &kind);
+        if (rc == ENVELOPE_OK || kind == KMS_NO_RETRY || n >= set.max_attempts)
+            break;
+        /* Wait, unless the wait would not leave time for another try. */
+        {
+            unsigned long wait = kms_backoff_ms(n, kind, random32());
+
+            if (now_ms() + (long long)wait >= deadline)
+                break;
+            sleep_ms(wait);
+        }
     }
-    if (resp.status != 200)
-        rc = service_error(ctx, t, op, &resp);
-    else if ((*out = kms_json_parse(resp.body, resp.len)) == NULL)
-        rc = fail(ctx, ENVELOPE_E_KMS_BAD_RESPONSE, "KMS %s %s: the answer is not a JSON object",
-                  op, t->key_id);
-    http_response_wipe(c->http);
+    free_token(token);
+    if (rc != ENVELOPE_OK && n > 1) {
+        snprintf(note, sizeof(note), " (%u attempts)", n);
+        detail_append(ctx, note);
+    }
+    if (rc == ENVELOPE_E_TIMEOUT) {
+        snprintf(note, sizeof(note), " (KMS limits: %lu ms to connect, %lu ms for the call)",
+                 set.connect_ms, set.total_ms);
+        detail_append(ctx, note);
+    }
     return rc;
 }

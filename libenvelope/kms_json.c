@@ -102,6 +102,12 @@ void kms_json_free(json_object *o, const char *secret)
     json_object_put(o);
 }
 
+void kms_json_free_all(json_object *o)
+{
+    wipe_strings(o, 0);
+    json_object_put(o);
+}
+
 const char *kms_json_string(json_object *o, const char *name, size_t *len)
 {
     json_object *v;
