@@ -53,12 +53,14 @@ DEB_BUILD  = gcc make pkg-config libssl-dev libarchive-dev libjson-c-dev libcurl
              check openssl
 DEB_TEST   = python3 python3-cryptography python3-botocore python3-pytest awscli \
              python3-venv python3-pip python3-setuptools python3-wheel \
-             libcurl4 time valgrind tar gzip man-db groff util-linux
+             libcurl4 time valgrind tar gzip man-db groff util-linux \
+             clang-14 libclang-rt-14-dev llvm-14
 DEB_BENCH  = age gnupg hyperfine time awscli python3-botocore python3-cryptography binutils
 DEB_ALL    = $(DEB_BUILD) $(DEB_TEST)
 
 .PHONY: all deps check demo install uninstall clean unit-tests test-unit test-cli \
-        test-symbols test-kms-server test-kms test-reference test-python test-memory test-tutorial asan valgrind bench
+        test-symbols test-kms-server test-kms test-reference test-python test-memory test-tutorial asan valgrind bench \
+        fuzz test-fuzz-smoke tsan test-faults test-faults-valgrind
 
 all: $(SHLIB) $(B)/libenvelope.so $(STLIB) $(CLI)
 
@@ -131,6 +133,26 @@ test-memory: all
 test-kms: all
 	@bash tests/kms/run.sh $(B)
 
+# libFuzzer targets (fuzz/fuzz_*.c), FUZZ_SECONDS each, built in build-fuzz.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	@sh fuzz/run.sh build-fuzz $(FUZZ_SECONDS)
+
+# For make check: replay fuzz/regressions/ and fuzz each target 5 s.
+test-fuzz-smoke:
+	@sh fuzz/run.sh build-fuzz 5
+
+# 8 threads sealing and opening with shared keys, under ThreadSanitizer.
+tsan:
+	@sh tests/threads/run.sh build-tsan
+
+# Failing writes, short inputs, and each allocation failing in turn.
+test-faults: all
+	@sh tests/faults/run.sh $(B)
+
+test-faults-valgrind: all
+	@sh tests/faults/run.sh $(B) valgrind
+
 # Every command of docs/TUTORIAL.md, against the KMS test server.
 test-tutorial: all
 	@bash tests/tutorial/run.sh $(B)
@@ -145,7 +167,8 @@ test-python: all
 check: deps
 	@$(MAKE) --no-print-directory all unit-tests
 	@$(MAKE) --no-print-directory test-symbols test-unit test-cli test-reference \
-	    test-python test-memory test-kms-server test-kms test-tutorial
+	    test-python test-memory test-kms-server test-kms test-tutorial \
+	    test-faults tsan test-fuzz-smoke
 	@echo "make check: all suites passed"
 
 demo: deps
