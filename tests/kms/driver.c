@@ -12,13 +12,18 @@
  *       T threads, each with its own context, seal and open N messages
  *       with the same four key objects
  *
- * Every command ends with the line "libcurl mapped: yes" or "no" (from
- * /proc/self/maps). Exit 0 on success, 1 on the first failure (with the
- * error's name and detail on stderr). */
+ * DRIVER_CONNECT_MS, DRIVER_TOTAL_MS and DRIVER_MAX_ATTEMPTS, when set, go
+ * to envelope_ctx_set_kms_timeouts() and envelope_ctx_set_kms_max_attempts()
+ * on every context the driver makes.
+ *
+ * Every command ends with the lines "elapsed: N ms" and "libcurl mapped:
+ * yes" or "no" (from /proc/self/maps). Exit 0 on success, 1 on the first
+ * failure (with the error's name and detail on stderr). */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "envelope.h"
 
@@ -45,6 +50,31 @@ static int curl_mapped(void)
             found = 1;
     fclose(f);
     return found;
+}
+
+static unsigned long env_num(const char *name)
+{
+    const char *v = getenv(name);
+
+    return v ? strtoul(v, NULL, 10) : 0;
+}
+
+/* A context with the KMS settings the environment asks the driver for. */
+static int new_ctx(envelope_ctx **ctx)
+{
+    envelope_rc rc;
+
+    if (envelope_ctx_new(ctx) != ENVELOPE_OK)
+        return 1;
+    if ((getenv("DRIVER_CONNECT_MS") || getenv("DRIVER_TOTAL_MS")) &&
+        (rc = envelope_ctx_set_kms_timeouts(*ctx, env_num("DRIVER_CONNECT_MS"),
+                                            env_num("DRIVER_TOTAL_MS"))) != ENVELOPE_OK)
+        return failed(*ctx, rc, "set_kms_timeouts");
+    if (getenv("DRIVER_MAX_ATTEMPTS") &&
+        (rc = envelope_ctx_set_kms_max_attempts(*ctx, (unsigned)env_num("DRIVER_MAX_ATTEMPTS"))) !=
+            ENVELOPE_OK)
+        return failed(*ctx, rc, "set_kms_max_attempts");
+    return 0;
 }
 
 static int load(envelope_ctx *ctx, const char *ref, envelope_key **out)
@@ -135,7 +165,7 @@ static int cmd_seal(unsigned n, const char *sign, const char *to, const char *di
 {
     envelope_ctx *ctx = NULL;
     struct keys k = {0};
-    int bad = envelope_ctx_new(&ctx) != ENVELOPE_OK || load(ctx, sign, &k.sign) ||
+    int bad = new_ctx(&ctx) || load(ctx, sign, &k.sign) ||
               load(ctx, to, &k.to);
 
     for (unsigned i = 1; !bad && i <= n; i++) {
@@ -155,7 +185,7 @@ static int cmd_open(unsigned n, const char *decrypt, const char *verify, const c
 {
     envelope_ctx *ctx = NULL;
     struct keys k = {0};
-    int bad = envelope_ctx_new(&ctx) != ENVELOPE_OK || load(ctx, decrypt, &k.decrypt) ||
+    int bad = new_ctx(&ctx) || load(ctx, decrypt, &k.decrypt) ||
               load(ctx, verify, &k.verify);
 
     for (unsigned i = 1; !bad && i <= n; i++) {
@@ -181,7 +211,7 @@ static void *run_job(void *arg)
     struct job *j = arg;
     envelope_ctx *ctx = NULL;
 
-    j->bad = envelope_ctx_new(&ctx) != ENVELOPE_OK;
+    j->bad = new_ctx(&ctx);
     for (unsigned i = 1; !j->bad && i <= j->n; i++) {
         uint8_t *env = NULL;
         size_t len = 0;
@@ -199,7 +229,7 @@ static int cmd_threads(unsigned t, unsigned n, char **refs)
     struct keys k = {0};
     pthread_t th[16];
     struct job jobs[16];
-    int bad = t == 0 || t > 16 || envelope_ctx_new(&ctx) != ENVELOPE_OK ||
+    int bad = t == 0 || t > 16 || new_ctx(&ctx) ||
               load(ctx, refs[0], &k.sign) || load(ctx, refs[1], &k.to) ||
               load(ctx, refs[2], &k.decrypt) || load(ctx, refs[3], &k.verify);
 
@@ -223,8 +253,10 @@ static int cmd_threads(unsigned t, unsigned n, char **refs)
 int main(int argc, char **argv)
 {
     unsigned n = argc > 2 ? (unsigned)strtoul(argv[2], NULL, 10) : 0;
+    struct timespec t0, t1;
     int bad;
 
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     if (argc == 8 && strcmp(argv[1], "seal-open") == 0)
         bad = cmd_seal(n, argv[3], argv[4], argv[7]) || cmd_open(n, argv[5], argv[6], argv[7]);
     else if (argc == 6 && strcmp(argv[1], "seal") == 0)
@@ -237,6 +269,9 @@ int main(int argc, char **argv)
         fputs("usage: see the comment at the top of tests/kms/driver.c\n", stderr);
         return 2;
     }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    printf("elapsed: %ld ms\n",
+           (long)(t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000);
     printf("libcurl mapped: %s\n", curl_mapped() ? "yes" : "no");
     return bad;
 }

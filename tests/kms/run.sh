@@ -39,9 +39,11 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/envelope-kms.XXXXXX")
 STATE=$WORK/state
 HSTATE=$WORK/state-http
 SILENT_PID=
+MD_PID=
 cleanup() {
     local rc=$?
     [[ -n $SILENT_PID ]] && kill "$SILENT_PID" 2>/dev/null
+    [[ -n $MD_PID ]] && kill "$MD_PID" 2>/dev/null
     "$KMSCTL" stop "$STATE" >/dev/null 2>&1
     "$KMSCTL" stop "$HSTATE" >/dev/null 2>&1
     rm -rf "$WORK"
@@ -527,7 +529,7 @@ failed_with "an unknown access key: exit 3" 3 \
 as none -- "$E" seal --sign-key "awskms:///$SIGN_ALIAS" --to "$K/dave.pub" -o nocreds.env \
     message.json
 failed_with "no credentials: exit 3" 3 \
-    "envelope: message.json: no usable AWS credentials (signing the manifest: KMS Sign $SIGN_ALIAS: no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for temporary credentials))" \
+    "envelope: message.json: no usable AWS credentials (signing the manifest: KMS Sign $SIGN_ALIAS: no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for temporary credentials), or AWS_PROFILE to a profile in the shared credentials or config file)" \
     nocreds.env
 
 REG_SIGN_ARN=$(arn $REG_SIGN_ID eu-west-3)
@@ -566,18 +568,18 @@ check "plain http:// only where the user named it (AWS_ENDPOINT_URL_KMS=$HEP)" \
 as sender -- "$E" seal --sign-key "$K/signer.pem" --to "awskms://127.0.0.1:$HPORT/$ENC_ALIAS" \
     -o http2.env message.json
 failed_with "a reference's host is reached over HTTPS unless http:// was named: TLS error" 3 \
-    "envelope: message.json: TLS error (recipient 1: KMS Encrypt $ENC_ALIAS: https://127.0.0.1:$HPORT/: SSL connect error: OpenSSL/3.0.19: error:0A00010B:SSL routines::wrong version number)" \
+    "envelope: message.json: TLS error (recipient 1: KMS Encrypt $ENC_ALIAS: 127.0.0.1:$HPORT: TLS handshake failed: OpenSSL/3.0.19: error:0A00010B:SSL routines::wrong version number)" \
     http2.env
 "$KMSCTL" stop "$HSTATE" >/dev/null 2>&1
 as sender AWS_ENDPOINT_URL_KMS="$HEP" -- "$E" seal --sign-key "$K/signer.pem" \
     --to "awskms:///$ENC_ALIAS" -o down.env message.json
-failed_with "a server that is not there: network error, exit 3" 3 \
-    "envelope: message.json: network error (recipient 1: KMS Encrypt $ENC_ALIAS: $HEP/: Couldn't connect to server: Failed to connect to 127.0.0.1 port $HPORT after 0 ms: Couldn't connect to server)" \
+failed_with "a server that is not there: network error naming host:port, exit 3, after 3 attempts" 3 \
+    "envelope: message.json: network error (recipient 1: KMS Encrypt $ENC_ALIAS: 127.0.0.1:$HPORT: cannot connect: Failed to connect to 127.0.0.1 port $HPORT after 0 ms: Couldn't connect to server (3 attempts))" \
     down.env
 as sender AWS_CA_BUNDLE= -- "$E" seal --sign-key "$K/signer.pem" --to "awskms:///$ENC_ALIAS" \
     -o noca.env message.json
 failed_with "TLS always verified: the test CA is not trusted without AWS_CA_BUNDLE" 3 \
-    "envelope: message.json: TLS error (recipient 1: KMS Encrypt $ENC_ALIAS: $EP/: SSL peer certificate or SSH remote key was not OK: SSL certificate problem: self-signed certificate in certificate chain (AWS_CA_BUNDLE names the CA file to trust instead of the system's))" \
+    "envelope: message.json: TLS error (recipient 1: KMS Encrypt $ENC_ALIAS: 127.0.0.1:$PORT: TLS certificate verification failed: SSL certificate problem: self-signed certificate in certificate chain (AWS_CA_BUNDLE names the CA file to trust instead of the system's))" \
     noca.env
 as sender AWS_CA_BUNDLE="$K/../kms-server/message.json" -- "$E" seal --sign-key "$K/signer.pem" \
     --to "awskms:///$ENC_ALIAS" -o badca.env message.json
@@ -585,8 +587,9 @@ check "AWS_CA_BUNDLE replaces the trust store: a file with no CA in it fails (TL
     bash -c '[ '"$rc"' -eq 3 ] && grep -q "^envelope: message.json: TLS error (recipient 1: KMS Encrypt" "$1" &&
         [ ! -e badca.env ]' _ "$ERR"
 
-# A peer that takes the TCP connection and never answers: the connect
-# phase, TLS handshake included, gives up after 5 s.
+# A peer that takes the TCP connection and never answers: each attempt's
+# connect phase (TLS handshake included) gives up after the connect timeout
+# (1 s here), and the call after 3 attempts.
 "$PY" -c '
 import socket, sys, time
 s = socket.socket()
@@ -597,14 +600,14 @@ time.sleep(120)' >"$WORK/silent.port" &
 SILENT_PID=$!
 for _ in $(seq 1 50); do [[ -s $WORK/silent.port ]] && break; sleep 0.1; done
 SPORT=$(cat "$WORK/silent.port")
-start=$SECONDS
-as sender -- "$E" seal --sign-key "$K/signer.pem" --to "awskms://127.0.0.1:$SPORT/$ENC_ALIAS" \
-    -o silent.env message.json
-took=$((SECONDS - start))
-failed_like "a server that never answers: TIMEOUT after the 5 s connect timeout, exit 3" 3 \
-    "envelope: message.json: timed out \(recipient 1: KMS Encrypt $ENC_ALIAS: https://127\.0\.0\.1:$SPORT/: Timeout was reached: (Connection timed out after 5[0-9]{3} milliseconds|SSL connection timeout)\)" \
+t0=$(date +%s%N)
+as sender ENVELOPE_KMS_CONNECT_TIMEOUT_MS=1000 -- "$E" seal --sign-key "$K/signer.pem" \
+    --to "awskms://127.0.0.1:$SPORT/$ENC_ALIAS" -o silent.env message.json
+took=$((($(date +%s%N) - t0) / 1000000))
+failed_like "a server that never answers: TIMEOUT after 3 connect timeouts of 1 s, exit 3" 3 \
+    "envelope: message.json: timed out \(recipient 1: KMS Encrypt $ENC_ALIAS: 127\.0\.0\.1:$SPORT: timed out: (Connection timed out after 1[0-9]{3} milliseconds|SSL connection timeout) \(3 attempts\) \(KMS limits: 1000 ms to connect, 30000 ms for the call\)\)" \
     silent.env
-check "  and it gave up after 5 to 7 seconds (took $took)" test "$took" -ge 4 -a "$took" -le 7
+check "  and it gave up after 3 to 4.5 s (took $took ms)" test "$took" -ge 2900 -a "$took" -le 4500
 kill "$SILENT_PID" 2>/dev/null
 SILENT_PID=
 
@@ -654,29 +657,407 @@ check "library: another KMS key's Decrypt is NOT_RECIPIENT" \
     bash -c '[ '"$rc"' -eq 1 ] && grep -qx "driver: open: NOT_RECIPIENT (no recipient stanza opens with key (KMS))" "$1"' \
     _ "$ERR"
 
+# ----------------------------------------- retries, faults and timeouts
+
 fault() { ctl POST fault "$1" >/dev/null; }
-fault_case() { # DESC JSON LINE
-    fault "$2"
-    as receiver -- "$E" open --decrypt-key "awskms:///$ENC_ALIAS" --verify-key "$K/signer.pub" \
-        -o fault.json message.env
-    failed_with "$1" 3 "$3" fault.json
+# open_with_faults JSON... [-- VAR=VALUE...]: the receiver opens message.env
+# (KMS Decrypt, local verify) after the faults are queued; the server's
+# counters start from zero; $took is the open's wall time in ms.
+open_with_faults() {
+    local env=()
+    ctl POST clear-faults >/dev/null
+    reset_stats
+    while [[ $# -gt 0 && $1 != -- ]]; do
+        fault "$1"
+        shift
+    done
+    [[ $# -gt 0 ]] && shift && env=("$@")
+    rm -f fault.json
+    local t0
+    t0=$(date +%s%N)
+    as receiver "${env[@]}" -- "$E" open --decrypt-key "awskms:///$ENC_ALIAS" \
+        --verify-key "$K/signer.pub" -o fault.json message.env
+    took=$((($(date +%s%N) - t0) / 1000000))
+    FAULT_CALLS=$(calls)
     ctl POST clear-faults >/dev/null
 }
-fault_case "throttled: exit 3, KMS throttled" '{"kind":"throttle","op":"Decrypt"}' \
-    "envelope: message.env: KMS throttled the request (KMS Decrypt $ENC_ALIAS: ThrottlingException: Rate exceeded)"
-fault_case "KMS internal error (500): exit 3, unavailable" '{"kind":"error500","op":"Decrypt"}' \
-    "envelope: message.env: KMS unavailable (KMS Decrypt $ENC_ALIAS: KMSInternalException: An internal error occurred (injected).)"
-fault_case "503: exit 3, unavailable" '{"kind":"error503","op":"Decrypt"}' \
-    "envelope: message.env: KMS unavailable (KMS Decrypt $ENC_ALIAS: ServiceUnavailableException: Service Unavailable (injected).)"
-fault_case "a half JSON answer: exit 3, malformed response" '{"kind":"malformed","op":"Decrypt"}' \
-    "envelope: message.env: malformed KMS response (KMS Decrypt $ENC_ALIAS: the answer is not a JSON object)"
-fault_case "a connection cut mid-answer: exit 3, network error" '{"kind":"disconnect","op":"Decrypt"}' \
-    "envelope: message.env: network error (KMS Decrypt $ENC_ALIAS: $EP/: Transferred a partial file: transfer closed with 97 bytes remaining to read)"
-fault_case "a connection closed without an answer: exit 3, network error" '{"kind":"drop","op":"Decrypt"}' \
-    "envelope: message.env: network error (KMS Decrypt $ENC_ALIAS: $EP/: Server returned nothing (no headers, no data): Empty reply from server)"
-fault_case "any other KMS error keeps its type and message" \
-    '{"kind":"error","op":"Decrypt","type":"KMSInvalidStateException","status":400,"message":"arn is pending deletion."}' \
-    "envelope: message.env: KMS key disabled (KMS Decrypt $ENC_ALIAS: KMSInvalidStateException: arn is pending deletion.)"
+opened() { # DESC EXPECTED-CALLS
+    if [[ $rc -eq 0 ]] && cmp -s fault.json message.json && [[ $FAULT_CALLS == "$2" ]] &&
+        no_secret; then
+        ok "$1 ($FAULT_CALLS)"
+    else
+        echo "(exit $rc; calls $FAULT_CALLS, want $2)" >>"$ERR"
+        bad "$1"
+    fi
+}
+calls_were() { # DESC EXPECTED-CALLS: after a failed_with
+    check "  $1 ($FAULT_CALLS)" test "$FAULT_CALLS" = "$2"
+}
+
+open_with_faults '{"kind":"throttle","op":"Decrypt","count":2}'
+opened "throttled twice, then success: exactly 3 requests" "Decrypt=3 total=3 tls=1"
+check "  the two waits (full jitter, 500 ms base for throttling) took under 2 s (took $took ms)" \
+    test "$took" -lt 2000
+open_with_faults '{"kind":"throttle","op":"Decrypt","count":3}'
+failed_with "throttled 3 times: exit 3, KMS throttled after 3 attempts" 3 \
+    "envelope: message.env: KMS throttled the request (KMS Decrypt $ENC_ALIAS: ThrottlingException: Rate exceeded (3 attempts))" \
+    fault.json
+calls_were "3 requests, the default AWS_MAX_ATTEMPTS" "Decrypt=3 total=3 tls=1"
+open_with_faults '{"kind":"throttle","op":"Decrypt","count":5}' -- AWS_MAX_ATTEMPTS=5
+failed_with "AWS_MAX_ATTEMPTS=5: throttled 5 times, exit 3" 3 \
+    "envelope: message.env: KMS throttled the request (KMS Decrypt $ENC_ALIAS: ThrottlingException: Rate exceeded (5 attempts))" \
+    fault.json
+calls_were "5 requests" "Decrypt=5 total=5 tls=1"
+open_with_faults '{"kind":"throttle","op":"Decrypt"}' -- AWS_MAX_ATTEMPTS=1
+failed_with "AWS_MAX_ATTEMPTS=1: no retry" 3 \
+    "envelope: message.env: KMS throttled the request (KMS Decrypt $ENC_ALIAS: ThrottlingException: Rate exceeded)" \
+    fault.json
+calls_were "1 request" "Decrypt=1 total=1 tls=1"
+open_with_faults '{"kind":"error503","op":"Decrypt"}'
+opened "503 once, then success: 2 requests" "Decrypt=2 total=2 tls=1"
+open_with_faults '{"kind":"error500","op":"Decrypt","count":3}'
+failed_with "KMSInternalException (500) 3 times: exit 3, unavailable" 3 \
+    "envelope: message.env: KMS unavailable (KMS Decrypt $ENC_ALIAS: KMSInternalException: An internal error occurred (injected). (3 attempts))" \
+    fault.json
+calls_were "3 requests" "Decrypt=3 total=3 tls=1"
+open_with_faults '{"kind":"error","op":"Decrypt","type":"InternalFailure","status":502,"message":"bad gateway"}'
+opened "HTTP 502 once, then success" "Decrypt=2 total=2 tls=1"
+open_with_faults '{"kind":"disconnect","op":"Decrypt"}'
+opened "a connection closed mid-answer is retried on a new connection" "Decrypt=2 total=2 tls=2"
+open_with_faults '{"kind":"drop","op":"Decrypt"}'
+opened "a connection closed without an answer is retried" "Decrypt=2 total=2 tls=2"
+open_with_faults '{"kind":"disconnect","op":"Decrypt","count":3}'
+failed_with "cut mid-answer 3 times: exit 3, network error naming the host and port" 3 \
+    "envelope: message.env: network error (KMS Decrypt $ENC_ALIAS: 127.0.0.1:$PORT: connection closed in the middle of the answer: transfer closed with 97 bytes remaining to read (3 attempts))" \
+    fault.json
+open_with_faults '{"kind":"malformed","op":"Decrypt"}'
+failed_with "a half JSON answer: exit 3, malformed response, not retried" 3 \
+    "envelope: message.env: malformed KMS response (KMS Decrypt $ENC_ALIAS: the answer (HTTP 200, 97 bytes) is not one well-formed JSON object)" \
+    fault.json
+calls_were "1 request" "Decrypt=1 total=1 tls=1"
+open_with_faults '{"kind":"error","op":"Decrypt","type":"KMSInvalidStateException","status":400,"message":"arn is pending deletion."}'
+failed_with "any other KMS error keeps its type and message, not retried" 3 \
+    "envelope: message.env: KMS key disabled (KMS Decrypt $ENC_ALIAS: KMSInvalidStateException: arn is pending deletion.)" \
+    fault.json
+calls_were "1 request" "Decrypt=1 total=1 tls=1"
+ctl POST clear-faults >/dev/null
+reset_stats
+rm -f fault.json
+as sender -- "$E" open --decrypt-key "awskms:///$ENC_ALIAS" --verify-key "$K/signer.pub" \
+    -o fault.json message.env
+FAULT_CALLS=$(calls)
+check "AccessDenied is never retried: exactly 1 request ($FAULT_CALLS)" \
+    bash -c '[ '"$rc"' -eq 3 ] && grep -q "AccessDeniedException" "$2" && ! grep -q attempts "$2" &&
+        [ "$1" = "Decrypt=1 total=1 tls=1" ]' _ "$FAULT_CALLS" "$ERR"
+
+# A delay past the whole-call timeout: TIMEOUT, within the time set.
+open_with_faults '{"kind":"delay","op":"Decrypt","seconds":5}' -- ENVELOPE_KMS_TIMEOUT_MS=1500
+failed_like "an answer 5 s late with ENVELOPE_KMS_TIMEOUT_MS=1500: TIMEOUT, exit 3" 3 \
+    "envelope: message\.env: timed out \(KMS Decrypt $ENC_ALIAS: 127\.0\.0\.1:$PORT: timed out: Operation timed out after 1[45][0-9]{2} milliseconds with 0 bytes received \(KMS limits: 5000 ms to connect, 1500 ms for the call\)\)" \
+    fault.json
+check "  it gave up after 1.5 s to 2.5 s (took $took ms), after 1 request ($FAULT_CALLS)" \
+    bash -c '[ "$1" -ge 1450 ] && [ "$1" -le 2500 ] && [ "$2" = "Decrypt=1 total=1 tls=1" ]' \
+    _ "$took" "$FAULT_CALLS"
+# The same through the API (envelope_ctx_set_kms_timeouts), which wins over
+# the environment; retries stop at the deadline.
+ctl POST clear-faults >/dev/null
+reset_stats
+fault '{"kind":"delay","op":"Decrypt","seconds":5}'
+as receiver ENVELOPE_KMS_TIMEOUT_MS=60000 DRIVER_TOTAL_MS=1200 -- "$DRIVER" open 1 \
+    "awskms:///$ENC_ALIAS" "$K/signer.pub" d-lp
+DRV_MS=$(sed -n 's/^elapsed: \([0-9]*\) ms$/\1/p' "$OUT")
+FAULT_CALLS=$(calls)
+check "library: envelope_ctx_set_kms_timeouts(ctx, 0, 1200) gives TIMEOUT after 1.2 to 2 s (took ${DRV_MS:-?} ms)" \
+    bash -c '[ '"$rc"' -eq 1 ] && grep -Eq "^driver: open: TIMEOUT \(KMS Decrypt $1: 127\.0\.0\.1:$2: timed out: Operation timed out after 1[12][0-9]{2} milliseconds with 0 bytes received \(KMS limits: 5000 ms to connect, 1200 ms for the call\)\)$" "$3" &&
+        [ "$4" -ge 1150 ] && [ "$4" -le 2000 ]' _ "$ENC_ALIAS" "$PORT" "$ERR" "${DRV_MS:-0}"
+ctl POST clear-faults >/dev/null
+reset_stats
+fault '{"kind":"throttle","op":"Decrypt","count":2}'
+as receiver AWS_MAX_ATTEMPTS=5 DRIVER_MAX_ATTEMPTS=2 -- "$DRIVER" open 1 "awskms:///$ENC_ALIAS" \
+    "$K/signer.pub" d-lp
+FAULT_CALLS=$(calls)
+check "library: envelope_ctx_set_kms_max_attempts(ctx, 2) wins over AWS_MAX_ATTEMPTS=5 ($FAULT_CALLS)" \
+    bash -c '[ '"$rc"' -eq 1 ] && grep -qx "driver: open: KMS_THROTTLED (KMS Decrypt $1: ThrottlingException: Rate exceeded (2 attempts))" "$2" &&
+        [ "$3" = "Decrypt=2 total=2 tls=1" ]' _ "$ENC_ALIAS" "$ERR" "$FAULT_CALLS"
+ctl POST clear-faults >/dev/null
+as receiver ENVELOPE_KMS_TIMEOUT_MS=soon -- "$E" open --decrypt-key "awskms:///$ENC_ALIAS" \
+    --verify-key "$K/signer.pub" -o fault.json message.env
+failed_with "a malformed ENVELOPE_KMS_TIMEOUT_MS is refused, exit 2" 2 \
+    "envelope: message.env: invalid argument (KMS Decrypt $ENC_ALIAS: ENVELOPE_KMS_TIMEOUT_MS=soon: not a number from 1 to 3600000)" \
+    fault.json
+
+# TLS with the wrong CA: a CA file that is not the server's.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=another-ca \
+    -keyout "$WORK/other-ca.key" -out other-ca.pem -days 2 >/dev/null 2>&1
+reset_stats
+as sender AWS_CA_BUNDLE="$PWD/other-ca.pem" -- "$E" seal --sign-key "$K/signer.pem" \
+    --to "awskms:///$ENC_ALIAS" -o wrongca.env message.json
+failed_with "AWS_CA_BUNDLE naming another CA: TLS error, exit 3, not retried" 3 \
+    "envelope: message.json: TLS error (recipient 1: KMS Encrypt $ENC_ALIAS: 127.0.0.1:$PORT: TLS certificate verification failed: SSL certificate problem: self-signed certificate in certificate chain (AWS_CA_BUNDLE names the CA file to trust instead of the system's))" \
+    wrongca.env
+HS=$(ctl GET stats | "$PY" -c 'import json, sys
+d = json.load(sys.stdin)
+print("requests=%d handshake_failures=%d" % (d["requests_total"], d["tls_handshake_failures"]))')
+check "  no KMS request reached the server, 1 failed handshake: no retry ($HS)" \
+    test "$HS" = "requests=0 handshake_failures=1"
+
+# --------------------------------------------------- connection reuse
+
+mkdir d-20
+reset_stats
+as sender -- "$DRIVER" seal 20 "awskms:///$SIGN_ALIAS" "awskms:///$ENC_ALIAS" d-20
+SEAL20=$(calls)
+check "20 seals in one process: one TLS handshake for all 41 calls ($SEAL20)" \
+    bash -c '[ '"$rc"' -eq 0 ] && [ "$1" = "Encrypt=20 GetPublicKey=1 Sign=20 total=41 tls=1" ]' \
+    _ "$SEAL20"
+reset_stats
+as receiver -- "$DRIVER" open 20 "awskms:///$ENC_ALIAS" "awskms:///$SIGN_ALIAS" d-20
+OPEN20=$(calls)
+check "20 opens in one process: one TLS handshake ($OPEN20)" \
+    bash -c '[ '"$rc"' -eq 0 ] && [ "$1" = "Decrypt=20 GetPublicKey=1 Verify=20 total=41 tls=1" ]' \
+    _ "$OPEN20"
+
+# ------------------------------------------------ the credential chain
+
+# as_chain [VAR=VALUE...] -- CMD...: no credentials in the environment; the
+# files, profile and other sources as given.
+as_chain() { as none "$@"; }
+principal() { last_request principal; }
+HOUR=$(date -u -d '+1 hour' +%Y-%m-%dT%H:%M:%SZ)
+SOON=$(date -u -d '+1 minute' +%Y-%m-%dT%H:%M:%SZ)
+PAST=$(date -u -d '-1 hour' +%Y-%m-%dT%H:%M:%SZ)
+# Sign and Encrypt through KMS: 2 calls.
+SEAL_KMS=("$E" seal --sign-key "awskms:///$SIGN_ALIAS" --to "awskms:///$ENC_ALIAS" message.json -o)
+mkdir aws
+cat >aws/credentials <<INI
+# the shared credentials file: [NAME] sections
+[default]
+aws_access_key_id = ${AK[admin]}
+aws_secret_access_key = ${SK[admin]}
+
+[dev]
+aws_access_key_id=${AK[sender]}
+aws_secret_access_key=${SK[sender]}
+region = eu-west-3
+
+[temporary]
+AWS_ACCESS_KEY_ID = ${AK[session]}
+aws_secret_access_key = ${SK[session]}
+aws_session_token = $TOKEN
+
+[both]
+aws_access_key_id = ${AK[sender]}
+aws_secret_access_key = ${SK[sender]}
+
+[half]
+aws_access_key_id = ${AK[sender]}
+INI
+cat >aws/config <<INI
+[default]
+region = us-east-1
+
+[profile cfg]
+aws_access_key_id = ${AK[sender-plus]}
+aws_secret_access_key = ${SK[sender-plus]}
+region = eu-west-3
+s3 =
+    max_concurrent_requests = 20
+
+# a [NAME] section is not a profile in the config file
+[plain]
+aws_access_key_id = ${AK[admin]}
+aws_secret_access_key = ${SK[admin]}
+
+[profile both]
+aws_access_key_id = ${AK[receiver]}
+aws_secret_access_key = ${SK[receiver]}
+
+[profile sso]
+sso_session = corp
+sso_account_id = 111122223333
+INI
+FILES=(AWS_SHARED_CREDENTIALS_FILE="$PWD/aws/credentials" AWS_CONFIG_FILE="$PWD/aws/config")
+
+as_chain "${FILES[@]}" -- "${SEAL_KMS[@]}" chain-default.env
+check "shared credentials file, profile default (AWS_PROFILE unset): admin signs" \
+    bash -c '[ '"$rc"' -eq 0 ] && [ "$1" = admin ]' _ "$(principal)"
+as_chain "${FILES[@]}" AWS_PROFILE=dev -- "${SEAL_KMS[@]}" chain-dev.env
+check "AWS_PROFILE=dev: [dev] of the credentials file, the sender" \
+    bash -c '[ '"$rc"' -eq 0 ] && [ "$1" = sender ]' _ "$(principal)"
+as_chain "${FILES[@]}" AWS_PROFILE=temporary -- "${SEAL_KMS[@]}" chain-temp.env
+check "a profile with aws_session_token (key names in any case): signed X-Amz-Security-Token" \
+    bash -c '[ '"$rc"' -eq 0 ] && [ "$1" = session ]' _ "$(principal)"
+as_chain "${FILES[@]}" AWS_PROFILE=cfg -- "$E" pubkey -o cfg.pub "awskms:///$SIGN_ALIAS"
+check "AWS_PROFILE=cfg: [profile cfg] of the config file, nested settings skipped" \
+    bash -c '[ '"$rc"' -eq 0 ] && [ "$1" = sender-plus ] && cmp -s cfg.pub "$2/signer.pub"' \
+    _ "$(principal)" "$K"
+as_chain "${FILES[@]}" AWS_PROFILE=both -- "${SEAL_KMS[@]}" chain-both.env
+check "the credentials file's keys come before the config file's for the same profile" \
+    bash -c '[ '"$rc"' -eq 0 ] && [ "$1" = sender ]' _ "$(principal)"
+as_chain "${FILES[@]}" AWS_PROFILE=dev AWS_REGION= -- "${SEAL_KMS[@]}" chain-region.env
+check "region from the profile when AWS_REGION and AWS_DEFAULT_REGION are unset (eu-west-3)" \
+    bash -c '[ '"$rc"' -eq 0 ] && [ "$1" = eu-west-3 ]' _ "$(last_request region)"
+as_chain "${FILES[@]}" AWS_PROFILE=dev AWS_REGION= AWS_DEFAULT_REGION=ap-south-1 -- \
+    "${SEAL_KMS[@]}" chain-region2.env
+check "AWS_DEFAULT_REGION comes before the profile's region" \
+    bash -c '[ '"$rc"' -eq 0 ] && [ "$1" = ap-south-1 ]' _ "$(last_request region)"
+as_chain "${FILES[@]}" AWS_PROFILE=plain -- "${SEAL_KMS[@]}" chain-plain.env
+failed_with "AWS_PROFILE naming a profile in neither file ([plain] in config is not one): exit 3" 3 \
+    "envelope: message.json: no usable AWS credentials (recipient 1: KMS Encrypt $ENC_ALIAS: the profile plain named by AWS_PROFILE is in neither $PWD/aws/credentials nor $PWD/aws/config)" \
+    chain-plain.env
+as_chain "${FILES[@]}" AWS_PROFILE=half -- "${SEAL_KMS[@]}" chain-half.env
+failed_with "a profile with a key id and no secret: exit 3" 3 \
+    "envelope: message.json: no usable AWS credentials (recipient 1: KMS Encrypt $ENC_ALIAS: shared credentials file $PWD/aws/credentials, profile half: aws_access_key_id is set but aws_secret_access_key is not)" \
+    chain-half.env
+as_chain "${FILES[@]}" AWS_PROFILE=sso -- "${SEAL_KMS[@]}" chain-sso.env
+failed_with "an SSO profile: exit 3, pointing to credential_process" 3 \
+    "envelope: message.json: no usable AWS credentials (recipient 1: KMS Encrypt $ENC_ALIAS: profile sso ($PWD/aws/config) uses IAM Identity Center (SSO), which this library does not do itself: use another profile with credential_process = aws configure export-credentials --profile sso --format process (docs/KEYS.md))" \
+    chain-sso.env
+printf '[default]\naws_access_key_id = %s\n  continued = %s\n' "${AK[admin]}" "${SK[admin]}" \
+    >aws/broken
+as_chain AWS_SHARED_CREDENTIALS_FILE="$PWD/aws/broken" -- "${SEAL_KMS[@]}" chain-broken.env
+failed_with "a malformed credentials file: exit 3, its path and line, no value quoted" 3 \
+    "envelope: message.json: no usable AWS credentials (recipient 1: KMS Encrypt $ENC_ALIAS: $PWD/aws/broken line 3: an indented line continuing a value (not supported))" \
+    chain-broken.env
+as_chain "${FILES[@]}" AWS_PROFILE=dev AWS_ACCESS_KEY_ID="${AK[receiver]}" \
+    AWS_SECRET_ACCESS_KEY="${SK[receiver]}" -- "$E" pubkey -o env.pub "awskms:///$SIGN_ALIAS"
+check "the environment comes before any profile (receiver: GetPublicKey denied)" \
+    bash -c '[ '"$rc"' -eq 3 ] && [ "$1" = receiver ]' _ "$(principal)"
+
+# credential_process: a script that counts its runs.
+cat >cp.sh <<'SH'
+# usage: sh cp.sh COUNTER EXPIRATION [fail|garbage|v2|big]
+echo run >>"$1"
+case ${3:-} in
+fail) printf '{"Version":1,"AccessKeyId":"%s","SecretAccessKey":"%s"}\n' "$CP_AK" "$CP_SK"
+      echo "cp.sh: no session for $CP_SK, log in first" >&2; echo "second line" >&2; exit 7 ;;
+garbage) echo "AccessKeyId=$CP_AK SecretAccessKey=$CP_SK"; exit 0 ;;
+v2) printf '{"Version":2,"AccessKeyId":"%s","SecretAccessKey":"%s"}\n' "$CP_AK" "$CP_SK"; exit 0 ;;
+big) head -c 70000 /dev/zero | tr '\0' ' '; exit 0 ;;
+esac
+printf '{"Version": 1, "AccessKeyId": "%s", "SecretAccessKey": "%s", "SessionToken": "%s", "Expiration": "%s"}\n' \
+    "$CP_AK" "$CP_SK" "$CP_TOKEN" "$2"
+SH
+cp_profile() { # EXPIRATION [MODE]: the config file for AWS_PROFILE=proc
+    printf '[profile proc]\ncredential_process = sh %s %s %s %s\n' "$PWD/cp.sh" "$PWD/cp.count" \
+        "$1" "${2:-}" >aws/config-proc
+    : >cp.count
+}
+CP_ENV=(AWS_CONFIG_FILE="$PWD/aws/config-proc" AWS_PROFILE=proc CP_AK="${AK[session]}"
+    CP_SK="${SK[session]}" CP_TOKEN="$TOKEN")
+runs() { wc -l <cp.count | tr -d ' '; }
+cp_profile "$HOUR"
+as_chain "${CP_ENV[@]}" -- "${SEAL_KMS[@]}" proc.env
+check "credential_process: a seal (2 calls) runs it once when valid for an hour (runs: $(runs))" \
+    bash -c '[ '"$rc"' -eq 0 ] && [ "$1" = session ] && [ "$2" = 1 ]' _ "$(principal)" "$(runs)"
+cp_profile "$SOON"
+as_chain "${CP_ENV[@]}" -- "${SEAL_KMS[@]}" proc-soon.env
+check "  expiring within 5 minutes: refreshed before each of the 2 calls (runs: $(runs))" \
+    bash -c '[ '"$rc"' -eq 0 ] && [ "$1" = 2 ]' _ "$(runs)"
+cp_profile "$PAST"
+as_chain "${CP_ENV[@]}" -- "$E" seal --sign-key "$K/signer.pem" --to "awskms:///$ENC_ALIAS" \
+    --to "awskms:///$RSA2048_ID" --to "awskms:///$ENC_ARN" -o proc-past.env message.json
+check "  already expired: refreshed before each of the 3 calls (runs: $(runs))" \
+    bash -c '[ '"$rc"' -eq 0 ] && [ "$1" = 3 ]' _ "$(runs)"
+cp_profile "$HOUR"
+as_chain "${CP_ENV[@]}" -- "$DRIVER" seal 20 "awskms:///$SIGN_ALIAS" "awskms:///$ENC_ALIAS" d-20
+check "  20 seals in one process (41 calls) run it once (runs: $(runs))" \
+    bash -c '[ '"$rc"' -eq 0 ] && [ "$1" = 1 ]' _ "$(runs)"
+cp_profile "$HOUR" fail
+as_chain "${CP_ENV[@]}" -- "${SEAL_KMS[@]}" proc-fail.env
+failed_with "credential_process failing: exit 3, its status and the first line of its stderr, secret masked" 3 \
+    "envelope: message.json: no usable AWS credentials (recipient 1: KMS Encrypt $ENC_ALIAS: credential_process of profile proc ($PWD/aws/config-proc line 2): exit status 7: cp.sh: no session for $(printf '%*s' ${#SK[session]} '' | tr ' ' '*'), log in first)" \
+    proc-fail.env
+cp_profile "$HOUR" garbage
+as_chain "${CP_ENV[@]}" -- "${SEAL_KMS[@]}" proc-garbage.env
+failed_with "credential_process printing something else than JSON: exit 3, nothing quoted" 3 \
+    "envelope: message.json: no usable AWS credentials (recipient 1: KMS Encrypt $ENC_ALIAS: credential_process of profile proc ($PWD/aws/config-proc line 2): printed 92 bytes that are not one JSON object (expected Version 1, AccessKeyId, SecretAccessKey, SessionToken, Expiration))" \
+    proc-garbage.env
+cp_profile "$HOUR" v2
+as_chain "${CP_ENV[@]}" -- "${SEAL_KMS[@]}" proc-v2.env
+failed_with "credential_process with Version 2: exit 3" 3 \
+    "envelope: message.json: no usable AWS credentials (recipient 1: KMS Encrypt $ENC_ALIAS: credential_process of profile proc ($PWD/aws/config-proc line 2): the JSON printed has no \"Version\": 1)" \
+    proc-v2.env
+cp_profile "$HOUR" big
+as_chain "${CP_ENV[@]}" -- "${SEAL_KMS[@]}" proc-big.env
+failed_with "credential_process printing more than 64 KiB: exit 3" 3 \
+    "envelope: message.json: no usable AWS credentials (recipient 1: KMS Encrypt $ENC_ALIAS: credential_process of profile proc ($PWD/aws/config-proc line 2): printed more than 65536 bytes)" \
+    proc-big.env
+
+# Container credentials and IMDSv2, from a loopback server of our own.
+printf '{"AccessKeyId": "%s", "SecretAccessKey": "%s", "Token": "%s", "Expiration": "%s"}\n' \
+    "${AK[session]}" "${SK[session]}" "$TOKEN" "$HOUR" >meta-creds.json
+"$PY" "$TOP/tests/kms/metadata_server.py" --port-file "$WORK/meta.port" \
+    --creds "$PWD/meta-creds.json" --container-token "Bearer ctr-token-0123" \
+    --max-lifetime 300 2>"$WORK/meta.log" &
+MD_PID=$!
+for _ in $(seq 1 50); do [[ -s $WORK/meta.port ]] && break; sleep 0.1; done
+MP=$(cat "$WORK/meta.port" 2>/dev/null)
+MD=http://127.0.0.1:$MP
+meta() { # METHOD PATH [JSON]
+    "$PY" -c '
+import json, sys, urllib.request
+m, url = sys.argv[1], sys.argv[2]
+data = sys.argv[3].encode() if len(sys.argv) > 3 else None
+with urllib.request.urlopen(urllib.request.Request(url, data=data, method=m), timeout=5) as r:
+    print(r.read().decode())' "$1" "$MD$2" "${3:-}"
+}
+meta_requests() { # the metadata requests since the last reset, sorted
+    meta GET /_stats | "$PY" -c '
+import json, sys
+d = json.load(sys.stdin)["requests"]
+print(" ".join("%s=%d" % (k.replace(" ", ":"), v) for k, v in sorted(d.items())))'
+}
+printf 'Bearer ctr-token-0123\n' >ctr-token
+meta POST /_reset >/dev/null
+as_chain AWS_CONTAINER_CREDENTIALS_FULL_URI="$MD/container/creds" \
+    AWS_CONTAINER_AUTHORIZATION_TOKEN="Bearer ctr-token-0123" -- "${SEAL_KMS[@]}" ctr.env
+check "container credentials (AWS_CONTAINER_CREDENTIALS_FULL_URI, loopback http, token): one fetch for a seal" \
+    bash -c '[ '"$rc"' -eq 0 ] && [ "$1" = session ] && [ "$2" = "GET:/container/creds=1" ]' \
+    _ "$(principal)" "$(meta_requests)"
+as_chain AWS_CONTAINER_CREDENTIALS_FULL_URI="$MD/container/creds" \
+    AWS_CONTAINER_AUTHORIZATION_TOKEN=wrong AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE="$PWD/ctr-token" -- \
+    "${SEAL_KMS[@]}" ctr-file.env
+check "  AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE comes before AWS_CONTAINER_AUTHORIZATION_TOKEN" \
+    bash -c '[ '"$rc"' -eq 0 ] && [ "$1" = session ]' _ "$(principal)"
+as_chain AWS_CONTAINER_CREDENTIALS_FULL_URI="$MD/container/creds" \
+    AWS_CONTAINER_AUTHORIZATION_TOKEN=wrong -- "${SEAL_KMS[@]}" ctr-wrong.env
+failed_with "  a wrong authorization token: exit 3, the endpoint's HTTP status" 3 \
+    "envelope: message.json: no usable AWS credentials (recipient 1: KMS Encrypt $ENC_ALIAS: container credentials from $MD/container/creds: HTTP 401)" \
+    ctr-wrong.env
+meta POST /_reset >/dev/null
+as_chain AWS_CONTAINER_CREDENTIALS_FULL_URI="http://metadata.example:$MP/container/creds" -- \
+    "${SEAL_KMS[@]}" ctr-remote.env
+failed_with "  plain http:// to a host that is not the loopback is refused, before any request" 3 \
+    "envelope: message.json: no usable AWS credentials (recipient 1: KMS Encrypt $ENC_ALIAS: AWS_CONTAINER_CREDENTIALS_FULL_URI: plain http:// only to the loopback (127.0.0.0/8, [::1], localhost) or the ECS and EKS addresses (169.254.170.2, 169.254.170.23, [fd00:ec2::23]); use https:// for other hosts)" \
+    ctr-remote.env
+check "    (the metadata server saw nothing: $(meta_requests))" test -z "$(meta_requests)"
+
+meta POST /_reset >/dev/null
+as_chain AWS_EC2_METADATA_DISABLED=false AWS_EC2_METADATA_SERVICE_ENDPOINT="$MD/" -- \
+    "${SEAL_KMS[@]}" imds.env
+check "IMDSv2 (AWS_EC2_METADATA_SERVICE_ENDPOINT): token, role, credentials, once for a seal" \
+    bash -c '[ '"$rc"' -eq 0 ] && [ "$1" = session ] && [ "$2" = "GET:/latest/meta-data/iam/security-credentials/=1 GET:/latest/meta-data/iam/security-credentials/kms-test-role=1 PUT:/latest/api/token=1" ]' \
+    _ "$(principal)" "$(meta_requests)"
+meta POST /_reset >/dev/null
+meta POST /_fail '{"status": 503, "count": 1}' >/dev/null
+as_chain AWS_EC2_METADATA_DISABLED=false AWS_EC2_METADATA_SERVICE_ENDPOINT="$MD" -- \
+    "${SEAL_KMS[@]}" imds-retry.env
+check "  a 503 from IMDS is retried once (AWS_METADATA_SERVICE_NUM_ATTEMPTS default 2)" \
+    bash -c '[ '"$rc"' -eq 0 ] && [[ $1 == *"PUT:/latest/api/token=2"* ]]' _ "$(meta_requests)"
+meta POST /_reset >/dev/null
+as_chain AWS_EC2_METADATA_DISABLED=true AWS_EC2_METADATA_SERVICE_ENDPOINT="$MD" -- \
+    "${SEAL_KMS[@]}" imds-off.env
+check "  AWS_EC2_METADATA_DISABLED=true: no credentials, and no request to IMDS" \
+    bash -c '[ '"$rc"' -eq 3 ] && grep -q "no AWS credentials: set AWS_ACCESS_KEY_ID" "$2" &&
+        [ -z "$1" ]' _ "$(meta_requests)" "$ERR"
+as_chain AWS_EC2_METADATA_DISABLED=false AWS_EC2_METADATA_SERVICE_ENDPOINT="http://127.0.0.1:$HPORT" -- \
+    "${SEAL_KMS[@]}" imds-none.env
+failed_with "  nothing listening at the IMDS endpoint: no credentials, saying why" 3 \
+    "envelope: message.json: no usable AWS credentials (recipient 1: KMS Encrypt $ENC_ALIAS: no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for temporary credentials), or AWS_PROFILE to a profile in the shared credentials or config file; no instance metadata (IMDSv2) at 127.0.0.1:$HPORT: cannot connect: Failed to connect to 127.0.0.1 port $HPORT after 0 ms: Couldn't connect to server)" \
+    imds-none.env
+check "the secrets of the metadata answers reached no output (checked with every failure above)" \
+    bash -c '! grep -rqF -- "$1" "$2"' _ "${SK[session]}" "$WORK/err"
 
 finished=1
 echo "$passed passed, $failed failed"

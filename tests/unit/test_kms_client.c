@@ -27,10 +27,17 @@ static void clear_aws_env(void)
     static const char *const names[] = {
         "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_KMS",
         "AWS_USE_FIPS_ENDPOINT", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
-        "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_CA_BUNDLE"};
+        "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_CA_BUNDLE", "AWS_PROFILE",
+        "AWS_DEFAULT_PROFILE", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_MAX_ATTEMPTS", "ENVELOPE_KMS_TIMEOUT_MS",
+        "ENVELOPE_KMS_CONNECT_TIMEOUT_MS"};
 
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         unsetenv(names[i]);
+    /* Never the real files, never a real instance's metadata. */
+    setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null", 1);
+    setenv("AWS_CONFIG_FILE", "/dev/null", 1);
+    setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
 }
 
 static void setup(void)
@@ -215,7 +222,10 @@ START_TEST(credentials_from_environment)
     struct aws_creds c;
 
     ck_assert_rc(creds_load(ctx, &c), ENVELOPE_E_CREDENTIALS);
-    assert_detail_has("no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY");
+    ck_assert_str_eq(envelope_ctx_detail(ctx),
+                     "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and "
+                     "AWS_SESSION_TOKEN for temporary credentials), or AWS_PROFILE to a profile in "
+                     "the shared credentials or config file");
     ck_assert_ptr_null(c.secret_access_key);
     setenv("AWS_SECRET_ACCESS_KEY", "s3cr3t/value/that/must/not/leak", 1);
     ck_assert_rc(creds_load(ctx, &c), ENVELOPE_E_CREDENTIALS);
@@ -293,6 +303,155 @@ START_TEST(kms_errors_map_to_codes)
                       cases[i].type ? cases[i].type : "(none)", envelope_rc_name(rc),
                       envelope_rc_name(cases[i].rc));
     }
+}
+END_TEST
+
+START_TEST(retries_and_backoff)
+{
+    static const struct {
+        envelope_rc rc;
+        const char *type;
+        long status;
+        enum kms_retry want;
+    } cases[] = {
+        {ENVELOPE_OK, "ThrottlingException", 400, KMS_RETRY_THROTTLED},
+        {ENVELOPE_OK, "Throttling", 400, KMS_RETRY_THROTTLED},
+        {ENVELOPE_OK, "TooManyRequestsException", 429, KMS_RETRY_THROTTLED},
+        {ENVELOPE_OK, "KMSInternalException", 500, KMS_RETRY_TRANSIENT},
+        {ENVELOPE_OK, "ServiceUnavailableException", 503, KMS_RETRY_TRANSIENT},
+        {ENVELOPE_OK, "DependencyTimeoutException", 503, KMS_RETRY_TRANSIENT},
+        {ENVELOPE_OK, "", 502, KMS_RETRY_TRANSIENT},
+        {ENVELOPE_OK, "", 504, KMS_RETRY_TRANSIENT},
+        {ENVELOPE_OK, "RequestTimeoutException", 408, KMS_RETRY_TRANSIENT},
+        {ENVELOPE_OK, "AccessDeniedException", 400, KMS_NO_RETRY},
+        {ENVELOPE_OK, "ValidationException", 400, KMS_NO_RETRY},
+        {ENVELOPE_OK, "InvalidCiphertextException", 400, KMS_NO_RETRY},
+        {ENVELOPE_OK, "UnrecognizedClientException", 400, KMS_NO_RETRY},
+        {ENVELOPE_OK, "", 501, KMS_NO_RETRY},
+        {ENVELOPE_OK, "", 404, KMS_NO_RETRY},
+        {ENVELOPE_E_NETWORK, NULL, 0, KMS_RETRY_TRANSIENT},
+        {ENVELOPE_E_TIMEOUT, NULL, 0, KMS_RETRY_TRANSIENT},
+        {ENVELOPE_E_TLS, NULL, 0, KMS_NO_RETRY},
+        {ENVELOPE_E_KMS_BAD_RESPONSE, NULL, 0, KMS_NO_RETRY},
+        {ENVELOPE_E_NOMEM, NULL, 0, KMS_NO_RETRY},
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        ck_assert_msg(kms_retry_kind(cases[i].rc, cases[i].type, cases[i].status) == cases[i].want,
+                      "case %zu (%s)", i, cases[i].type ? cases[i].type : "-");
+    /* Full jitter over [0, min(20 s, base * 2^(attempt - 1))]. */
+    ck_assert_uint_eq(kms_backoff_ms(1, KMS_RETRY_TRANSIENT, 0), 0);
+    ck_assert_uint_eq(kms_backoff_ms(1, KMS_RETRY_TRANSIENT, UINT32_MAX), 100);
+    ck_assert_uint_eq(kms_backoff_ms(2, KMS_RETRY_TRANSIENT, UINT32_MAX), 200);
+    ck_assert_uint_eq(kms_backoff_ms(3, KMS_RETRY_TRANSIENT, UINT32_MAX / 2), 200);
+    ck_assert_uint_eq(kms_backoff_ms(1, KMS_RETRY_THROTTLED, UINT32_MAX), 500);
+    ck_assert_uint_eq(kms_backoff_ms(2, KMS_RETRY_THROTTLED, UINT32_MAX), 1000);
+    ck_assert_uint_eq(kms_backoff_ms(8, KMS_RETRY_THROTTLED, UINT32_MAX), 20000);
+    ck_assert_uint_eq(kms_backoff_ms(200, KMS_RETRY_TRANSIENT, UINT32_MAX), 20000);
+}
+END_TEST
+
+START_TEST(settings_from_api_and_environment)
+{
+    struct kms_settings set;
+
+    ck_assert_rc(kms_settings(ctx, NULL, &set), ENVELOPE_OK);
+    ck_assert_uint_eq(set.connect_ms, 5000);
+    ck_assert_uint_eq(set.total_ms, 30000);
+    ck_assert_uint_eq(set.max_attempts, 3);
+    setenv("ENVELOPE_KMS_CONNECT_TIMEOUT_MS", "250", 1);
+    setenv("ENVELOPE_KMS_TIMEOUT_MS", "1500", 1);
+    setenv("AWS_MAX_ATTEMPTS", "7", 1);
+    ck_assert_rc(kms_settings(ctx, NULL, &set), ENVELOPE_OK);
+    ck_assert_uint_eq(set.connect_ms, 250);
+    ck_assert_uint_eq(set.total_ms, 1500);
+    ck_assert_uint_eq(set.max_attempts, 7);
+    /* The API wins; 0 keeps the environment's value. */
+    ck_assert_ptr_null(ctx->kms);
+    ck_assert_rc(envelope_ctx_set_kms_timeouts(ctx, 0, 900), ENVELOPE_OK);
+    ck_assert_rc(envelope_ctx_set_kms_max_attempts(ctx, 1), ENVELOPE_OK);
+    ck_assert_ptr_nonnull(ctx->kms);
+    ck_assert_int_eq(curl_dl_loaded(), 0); /* a setting loads nothing */
+    ck_assert_rc(kms_settings(ctx, ctx->kms, &set), ENVELOPE_OK);
+    ck_assert_uint_eq(set.connect_ms, 250);
+    ck_assert_uint_eq(set.total_ms, 900);
+    ck_assert_uint_eq(set.max_attempts, 1);
+    ck_assert_rc(envelope_ctx_set_kms_max_attempts(ctx, 11), ENVELOPE_E_INVALID_ARGUMENT);
+    ck_assert_str_eq(envelope_ctx_detail(ctx), "KMS attempts: at most 10");
+    ck_assert_rc(envelope_ctx_set_kms_timeouts(ctx, 3600001, 0), ENVELOPE_E_INVALID_ARGUMENT);
+    ck_assert_str_eq(envelope_ctx_detail(ctx), "KMS timeouts: at most 3600000 ms (an hour)");
+    ck_assert_rc(envelope_ctx_set_kms_timeouts(NULL, 1, 1), ENVELOPE_E_INVALID_ARGUMENT);
+    ck_assert_rc(envelope_ctx_set_kms_max_attempts(NULL, 1), ENVELOPE_E_INVALID_ARGUMENT);
+    ck_assert_rc(kms_settings(ctx, ctx->kms, &set), ENVELOPE_OK);
+    ck_assert_uint_eq(set.total_ms, 900); /* unchanged by the refused calls */
+    static const struct {
+        const char *name, *value, *detail;
+    } bad[] = {
+        {"AWS_MAX_ATTEMPTS", "0", "AWS_MAX_ATTEMPTS=0: not a number from 1 to 10"},
+        {"AWS_MAX_ATTEMPTS", "three", "AWS_MAX_ATTEMPTS=three: not a number from 1 to 10"},
+        {"ENVELOPE_KMS_TIMEOUT_MS", "-5",
+         "ENVELOPE_KMS_TIMEOUT_MS=-5: not a number from 1 to 3600000"},
+        {"ENVELOPE_KMS_CONNECT_TIMEOUT_MS", "10s",
+         "ENVELOPE_KMS_CONNECT_TIMEOUT_MS=10s: not a number from 1 to 3600000"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char *old = strdup(getenv(bad[i].name));
+
+        setenv(bad[i].name, bad[i].value, 1);
+        ck_assert_rc(kms_settings(ctx, NULL, &set), ENVELOPE_E_INVALID_ARGUMENT);
+        ck_assert_str_eq(envelope_ctx_detail(ctx), bad[i].detail);
+        setenv(bad[i].name, old, 1);
+        free(old);
+    }
+}
+END_TEST
+
+START_TEST(http_failures_say_where)
+{
+    char hp[300];
+
+    http_host_port("https://kms.us-east-1.amazonaws.com/", hp, sizeof(hp));
+    ck_assert_str_eq(hp, "kms.us-east-1.amazonaws.com:443");
+    http_host_port("http://127.0.0.1:4566/", hp, sizeof(hp));
+    ck_assert_str_eq(hp, "127.0.0.1:4566");
+    http_host_port("http://169.254.169.254/latest/api/token", hp, sizeof(hp));
+    ck_assert_str_eq(hp, "169.254.169.254:80");
+    http_host_port("https://[::1]/", hp, sizeof(hp));
+    ck_assert_str_eq(hp, "[::1]:443");
+    http_host_port("https://[::1]:8443/", hp, sizeof(hp));
+    ck_assert_str_eq(hp, "[::1]:8443");
+    ck_assert_str_eq(http_error_phrase(CURLE_COULDNT_RESOLVE_HOST), "cannot resolve the host name");
+    ck_assert_str_eq(http_error_phrase(CURLE_COULDNT_CONNECT), "cannot connect");
+    ck_assert_str_eq(http_error_phrase(CURLE_OPERATION_TIMEDOUT), "timed out");
+    ck_assert_str_eq(http_error_phrase(CURLE_PEER_FAILED_VERIFICATION),
+                     "TLS certificate verification failed");
+    ck_assert_str_eq(http_error_phrase(CURLE_SSL_CONNECT_ERROR), "TLS handshake failed");
+    ck_assert_str_eq(http_error_phrase(CURLE_PARTIAL_FILE),
+                     "connection closed in the middle of the answer");
+    ck_assert_str_eq(http_error_phrase(CURLE_GOT_NOTHING), "connection closed without an answer");
+}
+END_TEST
+
+/* A host that does not resolve: NETWORK, naming the host and port. */
+START_TEST(unresolvable_host)
+{
+    envelope_key *key = NULL;
+    uint8_t *pem = NULL;
+    size_t len = 1;
+
+    setenv("AWS_REGION", "us-east-1", 1);
+    setenv("AWS_ENDPOINT_URL_KMS", "https://kms.invalid", 1);
+    setenv("AWS_ACCESS_KEY_ID", "AKIAEXAMPLE", 1);
+    setenv("AWS_SECRET_ACCESS_KEY", "s3cr3t/value/that/must/not/leak", 1);
+    ck_assert_rc(envelope_ctx_set_kms_max_attempts(ctx, 1), ENVELOPE_OK);
+    ck_assert_rc(envelope_key_load(ctx, "awskms:///alias/x", NULL, NULL, &key), ENVELOPE_OK);
+    ck_assert_rc(envelope_key_public_pem(ctx, key, &pem, &len), ENVELOPE_E_NETWORK);
+    ck_assert_msg(strncmp(envelope_ctx_detail(ctx),
+                          "KMS GetPublicKey alias/x: kms.invalid:443: cannot resolve the host "
+                          "name: ", 70) == 0,
+                  "%s", envelope_ctx_detail(ctx));
+    ck_assert_ptr_null(strstr(envelope_ctx_detail(ctx), "must/not/leak"));
+    envelope_key_free(key);
 }
 END_TEST
 
@@ -484,7 +643,9 @@ START_TEST(unreachable_endpoint)
     ck_assert_rc(envelope_key_public_pem(ctx, key, &pem, &len), ENVELOPE_E_NETWORK);
     ck_assert_ptr_null(pem);
     ck_assert_uint_eq(len, 0);
-    assert_detail_has("KMS GetPublicKey alias/x: https://127.0.0.1:1/: ");
+    ck_assert_str_eq(envelope_ctx_detail(ctx),
+                     "KMS GetPublicKey alias/x: 127.0.0.1:1: cannot connect: Failed to connect to "
+                     "127.0.0.1 port 1 after 0 ms: Couldn't connect to server (3 attempts)");
     ck_assert_ptr_null(strstr(envelope_ctx_detail(ctx), "must/not/leak"));
     ck_assert_int_eq(curl_dl_loaded(), 1);
     envelope_key_free(key);
@@ -506,6 +667,10 @@ static Suite *kms_suite(void)
     tcase_add_test(client, credentials_from_environment);
     tcase_add_test(client, kms_errors_map_to_codes);
     tcase_add_test(client, curl_errors_map_to_codes);
+    tcase_add_test(client, retries_and_backoff);
+    tcase_add_test(client, settings_from_api_and_environment);
+    tcase_add_test(client, http_failures_say_where);
+    tcase_add_test(client, unresolvable_host);
     tcase_add_test(client, json_is_strict);
     tcase_add_test(client, base64_is_strict);
     tcase_add_test(client, request_bodies);
