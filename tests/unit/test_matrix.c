@@ -434,7 +434,7 @@ static Suite *matrix_suite(void)
     tcase_add_loop_test(sweep, header_bits_two_recipients, 0, 2);
     tcase_add_test(chunks, chunks_rearranged);
     tcase_add_test(chunks, data_after_whole_final_chunk);
-    tcase_set_timeout(sweep, 600);
+    tcase_set_timeout(sweep, test_exhaustive() ? 3600 : 600);
     tcase_set_timeout(chunks, 60);
     suite_add_tcase(s, sweep);
     suite_add_tcase(s, chunks);
