@@ -118,7 +118,8 @@ ENVELOPE_API const char *envelope_rc_name(envelope_rc rc);
 typedef struct envelope_ctx envelope_ctx;
 
 /* A context holds the detail of the last failure and, once a KMS key is used,
- * the HTTPS connection, credentials and cached public keys. One per thread. */
+ * the HTTPS connection and the AWS credentials (public keys fetched from KMS
+ * are cached in the keys, which threads share). One per thread. */
 ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc envelope_ctx_new(envelope_ctx **out);
 /* Frees and wipes everything the context owns. NULL is a no-op. */
 ENVELOPE_API void envelope_ctx_free(envelope_ctx *ctx);
