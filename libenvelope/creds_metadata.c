@@ -68,17 +68,28 @@ static envelope_rc meta_policy(envelope_ctx *ctx, struct meta_policy *p)
     return ENVELOPE_OK;
 }
 
-/* Worth another attempt: the network, or the service's own trouble. */
-static int transient(envelope_rc rc, const struct http_response *resp)
+/* Nothing there at all: not an EC2 instance, or IMDS switched off. */
+static int unreachable(int curl_code)
 {
+    return curl_code == CURLE_COULDNT_CONNECT || curl_code == CURLE_OPERATION_TIMEDOUT ||
+           curl_code == CURLE_COULDNT_RESOLVE_HOST;
+}
+
+/* Worth another attempt: the network, or the service's own trouble. */
+static int transient(envelope_rc rc, const struct http_response *resp, int probe)
+{
+    if (probe && unreachable(resp->curl_code))
+        return 0;
     return rc == ENVELOPE_E_NETWORK || rc == ENVELOPE_E_TIMEOUT ||
            (rc == ENVELOPE_OK && resp->status >= 500);
 }
 
-/* One request with the policy's retries. ENVELOPE_OK whatever the status. */
+/* One request with the policy's retries. ENVELOPE_OK whatever the status.
+ * probe: a first contact, where nothing answering means nothing is there,
+ * and is not worth a second wait. */
 static envelope_rc meta_request(envelope_ctx *ctx, struct http_client *h,
                                 const struct meta_policy *p, struct http_request *req,
-                                struct http_response *resp)
+                                struct http_response *resp, int probe)
 {
     envelope_rc rc = ENVELOPE_OK;
 
@@ -88,7 +99,7 @@ static envelope_rc meta_request(envelope_ctx *ctx, struct http_client *h,
     req->timeout_ms = p->timeout_ms;
     for (int attempt = 1; attempt <= p->attempts; attempt++) {
         rc = http_send(ctx, h, req, resp);
-        if (!transient(rc, resp) || attempt == p->attempts)
+        if (!transient(rc, resp, probe) || attempt == p->attempts)
             break;
         if (rc == ENVELOPE_OK)
             http_response_wipe(h);
@@ -265,7 +276,7 @@ envelope_rc creds_from_container(envelope_ctx *ctx, struct aws_creds *out, int *
     req.url = url;
     req.headers[0] = "Accept: application/json";
     req.headers[1] = auth;
-    if ((rc = meta_request(ctx, h, &p, &req, &resp)) != ENVELOPE_OK) {
+    if ((rc = meta_request(ctx, h, &p, &req, &resp, 0)) != ENVELOPE_OK) {
         detail_prefix(ctx, "%s", what);
         rc = ENVELOPE_E_CREDENTIALS;
     } else if (resp.status != 200) {
@@ -308,13 +319,6 @@ static envelope_rc imds_base(envelope_ctx *ctx, char base[META_URL_MAX])
     return ENVELOPE_OK;
 }
 
-/* Nothing there at all: not an EC2 instance, or IMDS switched off. */
-static int unreachable(int curl_code)
-{
-    return curl_code == CURLE_COULDNT_CONNECT || curl_code == CURLE_OPERATION_TIMEDOUT ||
-           curl_code == CURLE_COULDNT_RESOLVE_HOST;
-}
-
 struct imds {
     envelope_ctx *ctx;
     struct http_client *h;
@@ -336,7 +340,7 @@ static envelope_rc imds_token(struct imds *m, char *note, size_t note_size)
     req.method = "PUT";
     req.url = m->url;
     req.headers[0] = "X-aws-ec2-metadata-token-ttl-seconds: " IMDS_TOKEN_TTL;
-    rc = meta_request(m->ctx, m->h, &m->p, &req, &resp);
+    rc = meta_request(m->ctx, m->h, &m->p, &req, &resp, 1);
     if (rc != ENVELOPE_OK && unreachable(resp.curl_code)) {
         snprintf(note, note_size, "no instance metadata (IMDSv2) at %s",
                  envelope_ctx_detail(m->ctx));
@@ -367,7 +371,7 @@ static envelope_rc imds_get(struct imds *m, const char *path, struct http_respon
     req.method = "GET";
     req.url = m->url;
     req.headers[0] = m->token_header;
-    return meta_request(m->ctx, m->h, &m->p, &req, resp);
+    return meta_request(m->ctx, m->h, &m->p, &req, resp, 0);
 }
 
 /* The instance's role: the first line of the listing. */

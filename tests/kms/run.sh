@@ -596,7 +596,7 @@ s = socket.socket()
 s.bind(("127.0.0.1", 0))
 s.listen(8)
 print(s.getsockname()[1], flush=True)
-time.sleep(120)' >"$WORK/silent.port" &
+time.sleep(300)' >"$WORK/silent.port" &
 SILENT_PID=$!
 for _ in $(seq 1 50); do [[ -s $WORK/silent.port ]] && break; sleep 0.1; done
 SPORT=$(cat "$WORK/silent.port")
@@ -608,8 +608,6 @@ failed_like "a server that never answers: TIMEOUT after 3 connect timeouts of 1 
     "envelope: message.json: timed out \(recipient 1: KMS Encrypt $ENC_ALIAS: 127\.0\.0\.1:$SPORT: timed out: (Connection timed out after 1[0-9]{3} milliseconds|SSL connection timeout) \(3 attempts\) \(KMS limits: 1000 ms to connect, 30000 ms for the call\)\)" \
     silent.env
 check "  and it gave up after 3 to 4.5 s (took $took ms)" test "$took" -ge 2900 -a "$took" -le 4500
-kill "$SILENT_PID" 2>/dev/null
-SILENT_PID=
 
 # ------------------------------------------------------- KMS's errors
 
@@ -1056,6 +1054,16 @@ as_chain AWS_EC2_METADATA_DISABLED=false AWS_EC2_METADATA_SERVICE_ENDPOINT="http
 failed_with "  nothing listening at the IMDS endpoint: no credentials, saying why" 3 \
     "envelope: message.json: no usable AWS credentials (recipient 1: KMS Encrypt $ENC_ALIAS: no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for temporary credentials), or AWS_PROFILE to a profile in the shared credentials or config file; no instance metadata (IMDSv2) at 127.0.0.1:$HPORT: cannot connect: Failed to connect to 127.0.0.1 port $HPORT after 0 ms: Couldn't connect to server)" \
     imds-none.env
+t0=$(date +%s%N)
+as_chain AWS_EC2_METADATA_DISABLED=false AWS_EC2_METADATA_SERVICE_ENDPOINT="http://127.0.0.1:$SPORT" -- \
+    "${SEAL_KMS[@]}" imds-silent.env
+took=$((($(date +%s%N) - t0) / 1000000))
+failed_like "  an IMDS endpoint that never answers: absent after one 1 s attempt, no credentials" 3 \
+    "envelope: message\.json: no usable AWS credentials \(recipient 1: KMS Encrypt $ENC_ALIAS: no AWS credentials: .*; no instance metadata \(IMDSv2\) at 127\.0\.0\.1:$SPORT: timed out: Operation timed out after 10[0-9]{2} milliseconds with 0 bytes received\)" \
+    imds-silent.env
+check "    (took $took ms: 1 to 1.9 s)" test "$took" -ge 1000 -a "$took" -le 1900
+kill "$SILENT_PID" 2>/dev/null
+SILENT_PID=
 check "the secrets of the metadata answers reached no output (checked with every failure above)" \
     bash -c '! grep -rqF -- "$1" "$2"' _ "${SK[session]}" "$WORK/err"
 
