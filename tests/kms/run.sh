@@ -3,15 +3,20 @@
 # the tutorial under its least-privilege policies, then with GetPublicKey
 # allowed (request counts from the server's counters), the AWS CLI and plain
 # openssl on what we signed through KMS, every mix of local and KMS keys,
-# session tokens, regions, endpoints, KMS's errors, and the rule that local
-# keys never load libcurl.
+# session tokens, regions, endpoints, KMS's errors, retries and timeouts
+# under injected faults (throttling, 5xx, broken connections, delays), TLS
+# handshakes per seal, per open and per 20 seals, every credential source in
+# turn (environment, shared credentials and config files, credential_process
+# with its runs counted, container credentials and IMDSv2 from
+# tests/kms/metadata_server.py), and the rule that local keys never load
+# libcurl.
 #
 #   bash tests/kms/run.sh BUILD_DIR
 #
-# Starts its own server in a temporary directory and stops it on exit.
-# Prints one line per check and a closing "N passed, M failed"; exits non-zero
-# if any check failed. ENVELOPE_CLI overrides the command under test
-# (default BUILD_DIR/envelope).
+# Starts its own servers (127.0.0.1, free ports) in a temporary directory
+# and stops them on exit. Prints one line per check and a closing "N passed,
+# M failed"; exits non-zero if any check failed. ENVELOPE_CLI overrides the
+# command under test (default BUILD_DIR/envelope). About 80 s.
 set -uo pipefail
 
 B=${1:?usage: run.sh BUILD_DIR}
