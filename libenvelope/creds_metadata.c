@@ -132,6 +132,29 @@ static envelope_rc creds_answer(envelope_ctx *ctx, struct http_client *h, const 
 
 /* ------------------------------------------------------------- container */
 
+/* A dotted quad in 127.0.0.0/8, digits only: what inet_pton takes, and
+ * nothing a resolver would look up as a name. */
+static int loopback_v4(const char *s, size_t len)
+{
+    unsigned part = 0, parts = 0, digits = 0, first = 0;
+
+    for (size_t i = 0; i <= len; i++) {
+        if (i == len || s[i] == '.') {
+            if (digits == 0 || part > 255 || ++parts > 4)
+                return 0;
+            if (parts == 1)
+                first = part;
+            part = digits = 0;
+        } else if (s[i] >= '0' && s[i] <= '9' && digits < 3) {
+            part = part * 10 + (unsigned)(s[i] - '0');
+            digits++;
+        } else {
+            return 0;
+        }
+    }
+    return parts == 4 && first == 127;
+}
+
 /* Plain HTTP only to hosts that cannot be elsewhere on the network: the
  * loopback, and the link-local addresses ECS and EKS serve credentials on.
  * Names other than localhost are refused rather than resolved, so that
@@ -140,18 +163,11 @@ static int container_host_ok(const char *host, size_t len)
 {
     static const char *const fixed[] = {"localhost", "[::1]", "169.254.170.2",
                                         "169.254.170.23", "[fd00:ec2::23]"};
-    int a, b, c, d, n = 0;
-    char buf[64];
 
     for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
         if (strlen(fixed[i]) == len && strncasecmp(host, fixed[i], len) == 0)
             return 1;
-    if (len >= sizeof(buf))
-        return 0;
-    memcpy(buf, host, len);
-    buf[len] = '\0';
-    return sscanf(buf, "%d.%d.%d.%d%n", &a, &b, &c, &d, &n) == 4 && (size_t)n == len &&
-           a == 127 && b >= 0 && b <= 255 && c >= 0 && c <= 255 && d >= 0 && d <= 255;
+    return loopback_v4(host, len);
 }
 
 static int url_text_ok(const char *s)
@@ -160,6 +176,23 @@ static int url_text_ok(const char *s)
         if (*s <= 0x20 || *s >= 0x7f)
             return 0;
     return 1;
+}
+
+/* The host of an http(s) URL without its port: "[::1]", "127.0.0.1". */
+static void url_host(const char *url, const char **host, size_t *len)
+{
+    const char *h = strstr(url, "://") + 3;
+    size_t n = strcspn(h, "/?#");
+    const char *end = h + n, *close;
+
+    if (h[0] == '[' && (close = memchr(h, ']', n)) != NULL)
+        end = close + 1;
+    else if (h[0] != '[')
+        for (const char *p = h; p < h + n; p++)
+            if (*p == ':')
+                end = p;
+    *host = h;
+    *len = (size_t)(end - h);
 }
 
 static envelope_rc container_url(envelope_ctx *ctx, char url[META_URL_MAX], int *found)
@@ -183,23 +216,10 @@ static envelope_rc container_url(envelope_ctx *ctx, char url[META_URL_MAX], int 
         (strncmp(full, "https://", 8) != 0 && strncmp(full, "http://", 7) != 0))
         return fail(ctx, ENVELOPE_E_CREDENTIALS,
                     "AWS_CONTAINER_CREDENTIALS_FULL_URI must be an http:// or https:// URL");
-    host = full + (full[4] == 's' ? 8 : 7);
-    host_len = strcspn(host, "/?#");
-    if (memchr(host, '@', host_len))
+    url_host(full, &host, &host_len);
+    if (memchr(full, '@', strcspn(host, "/?#") + (size_t)(host - full)))
         return fail(ctx, ENVELOPE_E_CREDENTIALS,
                     "AWS_CONTAINER_CREDENTIALS_FULL_URI must not carry a user name");
-    /* Drop the port to check the host. */
-    if (host_len > 0 && host[host_len - 1] != ']') {
-        const char *colon = NULL;
-
-        for (size_t i = 0; i < host_len; i++)
-            if (host[i] == ':')
-                colon = host + i;
-        if (colon && host[0] != '[')
-            host_len = (size_t)(colon - host);
-        else if (colon && host[0] == '[')
-            host_len = (size_t)(strchr(host, ']') ? strchr(host, ']') - host + 1 : 0);
-    }
     if (full[4] != 's' && !container_host_ok(host, host_len))
         return fail(ctx, ENVELOPE_E_CREDENTIALS,
                     "AWS_CONTAINER_CREDENTIALS_FULL_URI: plain http:// only to the loopback "

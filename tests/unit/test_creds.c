@@ -618,6 +618,16 @@ START_TEST(container_urls_refused)
          "AWS_CONTAINER_CREDENTIALS_FULL_URI: plain http:// only to the loopback"},
         {"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://[::2]:80/creds",
          "AWS_CONTAINER_CREDENTIALS_FULL_URI: plain http:// only to the loopback"},
+        {"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.+1.0.1/creds",
+         "AWS_CONTAINER_CREDENTIALS_FULL_URI: plain http:// only to the loopback"},
+        {"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1.1/creds",
+         "AWS_CONTAINER_CREDENTIALS_FULL_URI: plain http:// only to the loopback"},
+        {"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.256/creds",
+         "AWS_CONTAINER_CREDENTIALS_FULL_URI: plain http:// only to the loopback"},
+        {"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0..1/creds",
+         "AWS_CONTAINER_CREDENTIALS_FULL_URI: plain http:// only to the loopback"},
+        {"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://localhost.example:80/creds",
+         "AWS_CONTAINER_CREDENTIALS_FULL_URI: plain http:// only to the loopback"},
     };
     struct aws_creds c;
 
@@ -629,6 +639,18 @@ START_TEST(container_urls_refused)
         ck_assert_msg(strncmp(envelope_ctx_detail(ctx), cases[i].detail,
                               strlen(cases[i].detail)) == 0,
                       "%s: %s", cases[i].value, envelope_ctx_detail(ctx));
+    }
+    /* Accepted hosts get as far as connecting (nothing listens on port 1). */
+    static const char *const allowed[] = {
+        "http://127.0.0.1:1/creds", "http://127.1.2.3:1/creds", "http://localhost:1/creds",
+        "http://[::1]:1/creds", "https://creds.example.invalid:1/creds"};
+    setenv("AWS_METADATA_SERVICE_NUM_ATTEMPTS", "1", 1);
+    for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++) {
+        setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", allowed[i], 1);
+        ck_assert_rc(creds_load(ctx, &c), ENVELOPE_E_CREDENTIALS);
+        ck_assert_msg(strncmp(envelope_ctx_detail(ctx), "container credentials from ", 27) == 0 &&
+                          strstr(envelope_ctx_detail(ctx), allowed[i]) != NULL,
+                      "%s: %s", allowed[i], envelope_ctx_detail(ctx));
     }
     /* A token that would split the header line is refused, unquoted. */
     unsetenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
