@@ -60,7 +60,7 @@ DEB_ALL    = $(DEB_BUILD) $(DEB_TEST)
 
 .PHONY: all deps check demo install uninstall clean unit-tests test-unit test-cli \
         test-symbols test-kms-server test-kms test-reference test-python test-memory test-tutorial asan valgrind bench \
-        fuzz test-fuzz-smoke tsan test-faults test-faults-valgrind
+        fuzz test-fuzz-smoke tsan test-faults test-faults-valgrind test-exhaustive
 
 all: $(SHLIB) $(B)/libenvelope.so $(STLIB) $(CLI)
 
@@ -101,7 +101,8 @@ TEST_SRC   = $(wildcard tests/unit/test_*.c)
 TEST_BIN   = $(TEST_SRC:tests/unit/%.c=$(B)/tests/%)
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
 
-$(B)/tests/%: tests/unit/%.c tests/unit/testutil.c tests/unit/testutil.h $(STLIB)
+$(B)/tests/%: tests/unit/%.c tests/unit/testutil.c tests/unit/testutil.h tests/unit/forge.c \
+              tests/unit/forge.h $(STLIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Itests/unit $(shell pkg-config --cflags check) \
 	    -o $@ $< tests/unit/testutil.c $(STLIB) $(LIBS) $(CHECK_LIBS) $(LINKFLAGS)
@@ -110,6 +111,10 @@ unit-tests: $(TEST_BIN)
 
 test-unit: unit-tests
 	@sh tests/run-unit.sh $(B) $(TEST_BIN)
+
+# Every bit of the golden envelope flipped, not a sample (about a minute).
+test-exhaustive: unit-tests
+	@ENVELOPE_TEST_SLOW=2 $(B)/tests/test_matrix
 
 test-symbols: $(SHLIB)
 	@sh tests/check-symbols.sh $(SHLIB) tests/symbols.txt
