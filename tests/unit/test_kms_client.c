@@ -432,29 +432,6 @@ START_TEST(http_failures_say_where)
 }
 END_TEST
 
-/* A host that does not resolve: NETWORK, naming the host and port. */
-START_TEST(unresolvable_host)
-{
-    envelope_key *key = NULL;
-    uint8_t *pem = NULL;
-    size_t len = 1;
-
-    setenv("AWS_REGION", "us-east-1", 1);
-    setenv("AWS_ENDPOINT_URL_KMS", "https://kms.invalid", 1);
-    setenv("AWS_ACCESS_KEY_ID", "AKIAEXAMPLE", 1);
-    setenv("AWS_SECRET_ACCESS_KEY", "s3cr3t/value/that/must/not/leak", 1);
-    ck_assert_rc(envelope_ctx_set_kms_max_attempts(ctx, 1), ENVELOPE_OK);
-    ck_assert_rc(envelope_key_load(ctx, "awskms:///alias/x", NULL, NULL, &key), ENVELOPE_OK);
-    ck_assert_rc(envelope_key_public_pem(ctx, key, &pem, &len), ENVELOPE_E_NETWORK);
-    ck_assert_msg(strncmp(envelope_ctx_detail(ctx),
-                          "KMS GetPublicKey alias/x: kms.invalid:443: cannot resolve the host "
-                          "name: ", 70) == 0,
-                  "%s", envelope_ctx_detail(ctx));
-    ck_assert_ptr_null(strstr(envelope_ctx_detail(ctx), "must/not/leak"));
-    envelope_key_free(key);
-}
-END_TEST
-
 START_TEST(curl_errors_map_to_codes)
 {
     ck_assert_rc(http_error_code(CURLE_OK), ENVELOPE_OK);
@@ -670,7 +647,6 @@ static Suite *kms_suite(void)
     tcase_add_test(client, retries_and_backoff);
     tcase_add_test(client, settings_from_api_and_environment);
     tcase_add_test(client, http_failures_say_where);
-    tcase_add_test(client, unresolvable_host);
     tcase_add_test(client, json_is_strict);
     tcase_add_test(client, base64_is_strict);
     tcase_add_test(client, request_bodies);
