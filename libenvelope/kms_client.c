@@ -356,6 +356,18 @@ static uint32_t random32(void)
     return r;
 }
 
+/* Sleeps the backoff before attempt n + 1: 0 (and no sleep) when the wait
+ * would not leave time for that attempt before the deadline. */
+static int wait_before_retry(unsigned n, enum kms_retry kind, long long deadline)
+{
+    unsigned long wait = kms_backoff_ms(n, kind, random32());
+
+    if (now_ms() + (long long)wait >= deadline)
+        return 0;
+    sleep_ms(wait);
+    return 1;
+}
+
 /* Appends text to the detail, within its size. */
 static void detail_append(envelope_ctx *ctx, const char *text)
 {
@@ -458,16 +470,9 @@ envelope_rc kms_call(envelope_ctx *ctx, const struct kms_target *t, const char *
                                                                : req.timeout_ms;
         n++;
         rc = attempt(ctx, c, t, op, &req, out, &kind);
-        if (rc == ENVELOPE_OK || kind == KMS_NO_RETRY || n >= set.max_attempts)
+        if (rc == ENVELOPE_OK || kind == KMS_NO_RETRY || n >= set.max_attempts ||
+            !wait_before_retry(n, kind, deadline))
             break;
-        /* Wait, unless the wait would not leave time for another try. */
-        {
-            unsigned long wait = kms_backoff_ms(n, kind, random32());
-
-            if (now_ms() + (long long)wait >= deadline)
-                break;
-            sleep_ms(wait);
-        }
     }
     free_token(token);
     if (rc != ENVELOPE_OK && n > 1) {
