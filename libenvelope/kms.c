@@ -174,7 +174,10 @@ envelope_rc kms_decrypt(envelope_ctx *ctx, const struct kms_target *t, const uin
     } else {
         kms_json_arn(r, arn);
     }
-    kms_json_free(r, "Plaintext");
+    /* Every string, not just the member: an answer of another shape (the
+     * Plaintext nested, or in an array) would otherwise free its copy as
+     * json-c made it. */
+    kms_json_free_all(r);
     return rc;
 }
 

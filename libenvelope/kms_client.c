@@ -268,7 +268,9 @@ static envelope_rc service_error(envelope_ctx *ctx, const struct kms_target *t, 
     if (o && ((s = kms_json_string(o, "message", &len)) != NULL ||
               (s = kms_json_string(o, "Message", &len)) != NULL))
         clean_text(s, len, message, sizeof(message));
-    json_object_put(o);
+    /* An error answer to Decrypt holds no Plaintext, unless the service
+     * misbehaves: wiped like a good one. */
+    kms_json_free_all(o);
     redact(message, ctx->kms->creds.secret_access_key);
     redact(message, ctx->kms->creds.session_token);
     rc = kms_error_code(op, type, resp->status);
