@@ -271,6 +271,8 @@ static envelope_rc service_error(envelope_ctx *ctx, const struct kms_target *t, 
     /* An error answer to Decrypt holds no Plaintext, unless the service
      * misbehaves: wiped like a good one. */
     kms_json_free_all(o);
+    redact(type, ctx->kms->creds.secret_access_key);
+    redact(type, ctx->kms->creds.session_token);
     redact(message, ctx->kms->creds.secret_access_key);
     redact(message, ctx->kms->creds.session_token);
     rc = kms_error_code(op, type, resp->status);
