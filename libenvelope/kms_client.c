@@ -246,10 +246,12 @@ static void clean_text(const char *s, size_t len, char *out, size_t cap)
 static void redact(char *text, const char *secret)
 {
     size_t n = secret ? strlen(secret) : 0;
-    char *p;
+    char *p = text;
 
-    while (n >= 8 && (p = strstr(text, secret)) != NULL) {
+    /* On from past each match: a secret of '*' alone matches itself. */
+    while (n >= 8 && (p = strstr(p, secret)) != NULL) {
         memset(p, '*', n);
+        p += n;
     }
 }
 
