@@ -202,6 +202,19 @@ static envelope_key_kind usable_kind(json_object *r, EVP_PKEY *pkey)
     return 0;
 }
 
+/* The service's words for a detail, which reaches a terminal: at most 32
+ * characters, printable ASCII, "?" for anything else or for none. */
+static void printable(const char *s, char out[33])
+{
+    size_t i = 0;
+
+    for (; s && s[i] && i < 32; i++)
+        out[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
+    if (i == 0)
+        out[i++] = '?';
+    out[i] = '\0';
+}
+
 envelope_rc kms_get_public_key(envelope_ctx *ctx, const struct kms_target *t,
                                struct kms_public_key *out)
 {
@@ -218,13 +231,14 @@ envelope_rc kms_get_public_key(envelope_ctx *ctx, const struct kms_target *t,
         (out->pkey = d2i_PUBKEY(NULL, &p, (long)len)) == NULL || p != der + len) {
         rc = bad_answer(ctx, t, "GetPublicKey", "no SubjectPublicKeyInfo in the answer");
     } else if ((out->kind = usable_kind(r, out->pkey)) == 0) {
-        const char *spec = kms_json_string(r, "KeySpec", NULL);
-        const char *usage = kms_json_string(r, "KeyUsage", NULL);
+        char spec[33], usage[33];
 
+        printable(kms_json_string(r, "KeySpec", NULL), spec);
+        printable(kms_json_string(r, "KeyUsage", NULL), usage);
         rc = fail(ctx, ENVELOPE_E_KMS_KEY_USAGE,
-                  "KMS key %s is %.32s/%.32s: envelopes need ECC_NIST_P521 SIGN_VERIFY keys "
+                  "KMS key %s is %s/%s: envelopes need ECC_NIST_P521 SIGN_VERIFY keys "
                   "to sign and RSA_2048/3072/4096 ENCRYPT_DECRYPT keys to encrypt",
-                  t->key_id, spec ? spec : "?", usage ? usage : "?");
+                  t->key_id, spec, usage);
     } else {
         kms_json_arn(r, out->arn);
     }
