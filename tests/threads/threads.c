@@ -7,7 +7,14 @@
  * and released concurrently). Per thread: envelope_ctx, envelope_seal_opts,
  * envelope_open_opts, envelope_result and every buffer.
  *
- *   threads KEYS_DIR SCRATCH_DIR [ROUNDS]     ends with "N passed, N failed" */
+ * With THREADS_KMS_SIGN and THREADS_KMS_ENCRYPT set to awskms:// references
+ * (a P-521 SIGN_VERIFY key and an RSA ENCRYPT_DECRYPT key), every round also
+ * seals with both KMS keys and opens through them, from all threads at
+ * once: each context makes its own KMS client, the keys' public-key caches
+ * fill while the other threads use them. THREADS_KMS_SIGN_ARN is the
+ * signing key's ARN, which the result may name instead of a fingerprint.
+ *
+ *   threads KEYS_DIR SCRATCH_DIR [ROUNDS]     ends with "N passed, N failed (...)" */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <pthread.h>
@@ -25,6 +32,8 @@
 static const char *keys_dir, *scratch;
 static int rounds = 3;
 static envelope_key *signer, *signer_pub, *other_signer, *alice, *bob, *bob_pub, *alice_pub;
+static envelope_key *kms_sign, *kms_enc; /* NULL without the KMS variables */
+static const char *kms_sign_arn;
 static char signer_fp[ENVELOPE_FINGERPRINT_SIZE];
 static int passed, failed; /* updated atomically */
 
@@ -48,7 +57,10 @@ static envelope_key *load(const char *name)
     envelope_ctx *ctx;
     envelope_key *k = NULL;
 
-    snprintf(path, sizeof(path), "%s/%s", keys_dir, name);
+    if (strncmp(name, "awskms:", 7) == 0)
+        snprintf(path, sizeof(path), "%s", name);
+    else
+        snprintf(path, sizeof(path), "%s/%s", keys_dir, name);
     if (envelope_ctx_new(&ctx) != ENVELOPE_OK ||
         envelope_key_load(ctx, path, NULL, NULL, &k) != ENVELOPE_OK) {
         fprintf(stderr, "threads: %s: %s\n", path, envelope_ctx_detail(ctx));
@@ -174,6 +186,73 @@ static void files(int t, envelope_ctx *ctx, envelope_seal_opts *so, const uint8_
     envelope_open_opts_free(o);
 }
 
+/* Sealed with the KMS signing key to the KMS encryption key and alice;
+ * opened through KMS and locally; refused under an untrusted signer. */
+static void kms_round(int t, envelope_ctx *ctx, int round, const char *name)
+{
+    envelope_seal_opts *so;
+    envelope_open_opts *oo = NULL;
+    envelope_result *r = NULL;
+    size_t len, env_len = 0, out_len = 0;
+    uint8_t *msg = message(t, round % 2, &len), *env = NULL, *out = NULL;
+    char fp[ENVELOPE_FINGERPRINT_SIZE];
+    envelope_rc rc;
+
+    if (envelope_seal_opts_new(&so) != ENVELOPE_OK ||
+        envelope_seal_opts_set_sign_key(so, kms_sign) != ENVELOPE_OK ||
+        envelope_seal_opts_add_recipient(so, kms_enc) != ENVELOPE_OK ||
+        envelope_seal_opts_add_recipient(so, alice_pub) != ENVELOPE_OK ||
+        envelope_seal_opts_set_name(so, name) != ENVELOPE_OK)
+        exit(2);
+    rc = envelope_seal_mem(ctx, so, msg, len, &env, &env_len);
+    CHECK(t, rc == ENVELOPE_OK, "KMS seal: %s (%s)", envelope_rc_name(rc),
+          envelope_ctx_detail(ctx));
+    if (rc == ENVELOPE_OK) {
+        /* Through KMS: Decrypt, and Verify or the cached public key. */
+        oo = open_opts(kms_enc, kms_sign);
+        rc = envelope_open_mem(ctx, oo, env, env_len, &out, &out_len, &r);
+        CHECK(t, rc == ENVELOPE_OK, "KMS open: %s (%s)", envelope_rc_name(rc),
+              envelope_ctx_detail(ctx));
+        if (rc == ENVELOPE_OK) {
+            const char *who = envelope_result_signer(r);
+
+            CHECK(t, out_len == len && memcmp(out, msg, len) == 0, "KMS open: wrong message");
+            CHECK(t, strcmp(envelope_result_name(r), name) == 0, "KMS open: name");
+            CHECK(t, envelope_result_recipient_count(r) == 2, "KMS open: recipients");
+            /* The ARN until the public key is known, then its fingerprint. */
+            CHECK(t, strcmp(who, kms_sign_arn) == 0 ||
+                         (envelope_key_fingerprint(ctx, kms_sign, fp) == ENVELOPE_OK &&
+                          strcmp(who, fp) == 0),
+                  "KMS open: signer %s", who);
+        }
+        envelope_free_secret(out, out_len);
+        envelope_result_free(r);
+        envelope_open_opts_free(oo);
+        r = NULL;
+        out = NULL;
+        /* Locally, by the other recipient, still verified by KMS's key. */
+        oo = open_opts(alice, kms_sign);
+        rc = envelope_open_mem(ctx, oo, env, env_len, &out, &out_len, &r);
+        CHECK(t, rc == ENVELOPE_OK && out_len == len && memcmp(out, msg, len) == 0,
+              "KMS envelope opened by alice: %s (%s)", envelope_rc_name(rc),
+              envelope_ctx_detail(ctx));
+        envelope_free_secret(out, out_len);
+        envelope_result_free(r);
+        envelope_open_opts_free(oo);
+        r = NULL;
+        out = NULL;
+        /* Decrypted by KMS, but the signer is not trusted. */
+        oo = open_opts(kms_enc, other_signer);
+        rc = envelope_open_mem(ctx, oo, env, env_len, &out, &out_len, &r);
+        CHECK(t, rc == ENVELOPE_E_UNTRUSTED_SIGNER && out == NULL && r == NULL,
+              "KMS untrusted signer: %s (%s)", envelope_rc_name(rc), envelope_ctx_detail(ctx));
+        envelope_open_opts_free(oo);
+    }
+    envelope_free(env);
+    free(msg);
+    envelope_seal_opts_free(so);
+}
+
 static void *worker(void *arg)
 {
     int t = (int)(intptr_t)arg;
@@ -200,6 +279,8 @@ static void *worker(void *arg)
             open_must_fail(t, ctx, env, env_len);
         }
         files(t, ctx, so, msg, len);
+        if (kms_sign)
+            kms_round(t, ctx, round, name);
         envelope_free(env);
         free(msg);
         envelope_seal_opts_free(so);
@@ -228,6 +309,11 @@ int main(int argc, char **argv)
     alice_pub = load("alice.pub");
     bob = load("bob.pem");
     bob_pub = load("bob.pub");
+    if (getenv("THREADS_KMS_SIGN") && getenv("THREADS_KMS_ENCRYPT")) {
+        kms_sign = load(getenv("THREADS_KMS_SIGN"));
+        kms_enc = load(getenv("THREADS_KMS_ENCRYPT"));
+        kms_sign_arn = getenv("THREADS_KMS_SIGN_ARN") ? getenv("THREADS_KMS_SIGN_ARN") : "";
+    }
     if (envelope_ctx_new(&ctx) != ENVELOPE_OK ||
         envelope_key_fingerprint(ctx, signer, signer_fp) != ENVELOPE_OK)
         return 2;
@@ -244,6 +330,9 @@ int main(int argc, char **argv)
     envelope_key_free(alice_pub);
     envelope_key_free(bob);
     envelope_key_free(bob_pub);
-    printf("threads: %d passed, %d failed\n", passed, failed);
+    envelope_key_free(kms_sign);
+    envelope_key_free(kms_enc);
+    printf("threads: %d passed, %d failed (%s)\n", passed, failed,
+           kms_sign ? "local and KMS keys" : "local keys");
     return failed ? 1 : 0;
 }
