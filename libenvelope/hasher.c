@@ -55,8 +55,12 @@ envelope_rc hasher_start(envelope_ctx *ctx, struct hasher *h, int threaded)
     return ENVELOPE_OK;
 }
 
-uint8_t *hasher_slot(struct hasher *h)
+uint8_t *hasher_slot(struct hasher *h, size_t want)
 {
+    /* Wiping only what was written spares a small message from touching,
+     * and so faulting in, a whole 256 KiB slot. */
+    if (want > h->touched)
+        h->touched = want < HASHER_SLOT_SIZE ? want : HASHER_SLOT_SIZE;
     if (!h->threaded)
         return h->slot[0];
     pthread_mutex_lock(&h->mu);
@@ -108,7 +112,7 @@ void hasher_free(struct hasher *h)
     stop(h);
     for (int i = 0; i < HASHER_SLOTS; i++) {
         if (h->slot[i])
-            OPENSSL_cleanse(h->slot[i], HASHER_SLOT_SIZE);
+            OPENSSL_cleanse(h->slot[i], h->touched);
         free(h->slot[i]);
     }
     EVP_MD_CTX_free(h->md);

@@ -23,14 +23,16 @@ struct hasher {
     uint8_t *slot[HASHER_SLOTS];
     size_t len[HASHER_SLOTS];
     unsigned head, pending; /* next slot to fill; slots filled, not yet hashed */
+    size_t touched;         /* most bytes any slot was given: what to wipe */
     int closing, failed;
 };
 
 /* threaded: hash on a thread of its own (worth it for inputs past a few
  * slots); otherwise hash in hasher_submit. */
 envelope_rc hasher_start(envelope_ctx *ctx, struct hasher *h, int threaded);
-/* The next free slot (HASHER_SLOT_SIZE bytes): blocks until it is hashed. */
-uint8_t *hasher_slot(struct hasher *h);
+/* The next free slot, of which the caller will write at most want bytes
+ * (at most HASHER_SLOT_SIZE): blocks until it is hashed. */
+uint8_t *hasher_slot(struct hasher *h, size_t want);
 /* Hands the first len bytes of the slot from hasher_slot() over. */
 void hasher_submit(struct hasher *h, size_t len);
 /* Waits for everything submitted, then gives the digest. */

@@ -95,10 +95,13 @@ static envelope_rc read_message(envelope_ctx *ctx, const envelope_open_opts *opt
     envelope_rc rc;
 
     for (;;) {
-        uint8_t *slot = hasher_slot(&s->hasher);
+        /* The entry holds s->size - done more bytes; one more asks for its end. */
+        size_t cap = s->size - done < HASHER_SLOT_SIZE ? (size_t)(s->size - done) + 1
+                                                       : HASHER_SLOT_SIZE;
+        uint8_t *slot = hasher_slot(&s->hasher, cap);
         size_t n;
 
-        if ((rc = bundle_read(&s->tar, slot, HASHER_SLOT_SIZE, &n)) != ENVELOPE_OK)
+        if ((rc = bundle_read(&s->tar, slot, cap, &n)) != ENVELOPE_OK)
             return rc;
         if (n == 0)
             break;

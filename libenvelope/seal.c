@@ -88,8 +88,8 @@ static envelope_rc copy_message(envelope_ctx *ctx, const envelope_seal_opts *opt
     envelope_rc rc;
 
     while (done < size) {
-        uint8_t *slot = hasher_slot(&s->hasher);
         size_t want = size - done < HASHER_SLOT_SIZE ? (size_t)(size - done) : HASHER_SLOT_SIZE;
+        uint8_t *slot = hasher_slot(&s->hasher, want);
         size_t got;
 
         if ((rc = source_read_full(ctx, in, slot, want, &got)) != ENVELOPE_OK)
