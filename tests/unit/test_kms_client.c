@@ -607,8 +607,12 @@ END_TEST
  * endpoint and the operation, and never the secret. */
 START_TEST(unreachable_endpoint)
 {
+    static const char want_start[] = "KMS GetPublicKey alias/x: 127.0.0.1:1: cannot connect: "
+                                     "Failed to connect to 127.0.0.1 port 1 after ";
+    static const char want_end[] = " ms: Couldn't connect to server (3 attempts)";
     envelope_key *key = NULL;
     uint8_t *pem = NULL;
+    const char *detail;
     size_t len = 1;
 
     setenv("AWS_REGION", "us-east-1", 1);
@@ -620,9 +624,13 @@ START_TEST(unreachable_endpoint)
     ck_assert_rc(envelope_key_public_pem(ctx, key, &pem, &len), ENVELOPE_E_NETWORK);
     ck_assert_ptr_null(pem);
     ck_assert_uint_eq(len, 0);
-    ck_assert_str_eq(envelope_ctx_detail(ctx),
-                     "KMS GetPublicKey alias/x: 127.0.0.1:1: cannot connect: Failed to connect to "
-                     "127.0.0.1 port 1 after 0 ms: Couldn't connect to server (3 attempts)");
+    /* curl says how long the attempt took ("after 0 ms", "after 1 ms" under
+     * valgrind): everything around that figure is fixed. */
+    detail = envelope_ctx_detail(ctx);
+    ck_assert_msg(strncmp(detail, want_start, strlen(want_start)) == 0, "detail: %s", detail);
+    ck_assert_msg(strlen(detail) > strlen(want_end) &&
+                      strcmp(detail + strlen(detail) - strlen(want_end), want_end) == 0,
+                  "detail: %s", detail);
     ck_assert_ptr_null(strstr(envelope_ctx_detail(ctx), "must/not/leak"));
     ck_assert_int_eq(curl_dl_loaded(), 1);
     envelope_key_free(key);
