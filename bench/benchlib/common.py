@@ -6,6 +6,7 @@ import re
 import shlex
 import shutil
 import subprocess
+import threading
 import time
 
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # bench/
@@ -109,17 +110,22 @@ def run_timed(argv, env, rss=False, timeout=1800):
     t0 = time.perf_counter()
     proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                             stderr=err, env=env)
+    # Popen.wait(timeout=...) polls with sleeps that grow to 50 ms, which
+    # rounds every short run up to the next poll; a blocking wait with a
+    # watchdog timer measures the process itself.
+    watchdog = threading.Timer(timeout, proc.kill)
+    watchdog.start()
     try:
-        rc = proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-        raise Failure(f"{shlex.join(argv)}: still running after {timeout} s, killed")
+        rc = proc.wait()
     except BaseException:
         proc.kill()
         proc.wait()
         raise
+    finally:
+        watchdog.cancel()
     elapsed = time.perf_counter() - t0
+    if elapsed >= timeout:
+        raise Failure(f"{shlex.join(argv)}: still running after {timeout} s, killed")
     with err:
         if rc != 0:
             err.seek(0)
