@@ -61,6 +61,7 @@ struct bundle_reader {
     uint64_t nonzero_end;     /* one past the last non-zero byte seen */
     int64_t last_header_pos;  /* where the current entry's header starts */
     uint64_t last_size;
+    uint64_t entry_read;      /* bytes of the current entry handed out */
 };
 
 envelope_rc bundle_reader_open(envelope_ctx *ctx, struct bundle_reader *r,

@@ -154,6 +154,7 @@ envelope_rc bundle_next(struct bundle_reader *r, const char *want_name, uint64_t
     strcpy(name, path);
     r->last_header_pos = archive_read_header_position(r->a);
     r->last_size = *size;
+    r->entry_read = 0;
     return ENVELOPE_OK;
 }
 
@@ -164,6 +165,13 @@ envelope_rc bundle_read(struct bundle_reader *r, uint8_t *buf, size_t cap, size_
     *n = 0;
     if (got < 0)
         return archive_fail(r, "inner archive data");
+    /* libarchive takes some pax keywords (GNU.sparse.size) as the real
+     * size: what reaches the caller must never exceed what the header
+     * stated, which is what the size limits were checked against. */
+    if ((uint64_t)got > r->last_size - r->entry_read)
+        return fail(r->ctx, ENVELOPE_E_BAD_ARCHIVE, "entry longer than its stated %llu bytes",
+                    (unsigned long long)r->last_size);
+    r->entry_read += (uint64_t)got;
     *n = (size_t)got;
     return ENVELOPE_OK;
 }

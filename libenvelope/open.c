@@ -112,6 +112,9 @@ static envelope_rc read_message(envelope_ctx *ctx, const envelope_open_opts *opt
         if (opts->progress && opts->progress(opts->progress_arg, done, s->size) != 0)
             return fail(ctx, ENVELOPE_E_CANCELLED, "cancelled by the progress callback");
     }
+    if (done != s->size)
+        return fail(ctx, ENVELOPE_E_BAD_ARCHIVE, "message of %llu bytes; its header says %llu",
+                    (unsigned long long)done, (unsigned long long)s->size);
     return hasher_finish(ctx, &s->hasher, s->sha512);
 }
 
