@@ -508,6 +508,30 @@ START_TEST(reject_garbage)
 }
 END_TEST
 
+/* A pax header with GNU.sparse.size makes libarchive deliver more than the
+ * ustar size the limits were checked against (found by fuzz_bundle; the
+ * input is its regression file). No byte past the stated size comes out. */
+START_TEST(reject_data_past_stated_size)
+{
+    FILE *f = fopen("fuzz/regressions/bundle/pax-gnu-sparse-size.tar", "rb");
+    uint8_t tar[16384];
+    size_t len;
+    struct bytes msg = {0};
+    char name[MESSAGE_NAME_MAX + 1];
+    envelope_rc rc;
+
+    ck_assert_ptr_nonnull(f);
+    len = fread(tar, 1, sizeof(tar), f);
+    fclose(f);
+    ck_assert_uint_gt(len, 1024);
+    rc = read_bundle(tar, len, 0, &msg, name);
+    ck_assert_rc(rc, ENVELOPE_E_BAD_ARCHIVE);
+    ck_assert_ptr_nonnull(strstr(envelope_ctx_detail(ctx), "longer than its stated"));
+    ck_assert_uint_le(msg.len, 6); /* the ustar header states 6 bytes */
+    bytes_free(&msg);
+}
+END_TEST
+
 /* A tar header whose checksum is wrong. */
 START_TEST(reject_bad_checksum)
 {
@@ -539,6 +563,7 @@ static Suite *bundle_suite(void)
     tcase_add_test(rules, reject_order_and_count);
     tcase_add_test(rules, manifest_size_limits);
     tcase_add_test(rules, message_over_max_size);
+    tcase_add_test(rules, reject_data_past_stated_size);
     tcase_add_test(rules, reject_other_formats);
     tcase_add_test(rules, reject_gnu_longname);
     tcase_add_test(rules, end_of_archive);
