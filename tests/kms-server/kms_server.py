@@ -275,8 +275,15 @@ class State:
         self.faults = []
         self.clock_offset = 0.0
         self.next_fault_id = 1
+        # Each KMS call is logged when it arrives, so that it is in the log
+        # before its client has an answer; its fields fill in as it runs.
         self.log = deque(maxlen=200)
         self.seq = 0
+        # Injected delays wait on this event; cancel_delays() sets it and
+        # waits until every handler that slept has finished.
+        self.wake = threading.Event()
+        self.delayed = 0
+        self.delayed_done = threading.Condition(self.lock)
         self.reset_stats()
 
     def reset_stats(self):
@@ -305,6 +312,45 @@ class State:
 
     def now(self):
         return time.time() + self.clock_offset
+
+    # -- the request log
+    def log_arrival(self, rec, op):
+        """Number REC, count it and append it to the log, in one step."""
+        with self.lock:
+            self.seq += 1
+            rec["seq"] = self.seq
+            rec["time"] = time.time()
+            self.stats["requests_total"] += 1
+            name = op or "(unknown)"
+            self.stats["requests"][name] = \
+                self.stats["requests"].get(name, 0) + 1
+            self.log.append(rec)
+
+    def note(self, rec, **fields):
+        with self.lock:
+            rec.update(fields)
+
+    def requests(self):
+        with self.lock:
+            return [dict(r) for r in sorted(self.log, key=lambda r: r["seq"])]
+
+    # -- injected delays
+    def delay_end(self):
+        with self.lock:
+            self.delayed -= 1
+            self.delayed_done.notify_all()
+
+    def cancel_delays(self, timeout=60):
+        """Wake every handler sleeping on a delay fault and wait until all
+        of them have finished, so that none answers, counts or logs
+        anything after this returns."""
+        with self.lock:
+            wake, self.wake = self.wake, threading.Event()
+            wake.set()
+            if not self.delayed_done.wait_for(lambda: self.delayed == 0,
+                                              timeout):
+                raise RuntimeError("%d delayed handlers still running after "
+                                   "%d s" % (self.delayed, timeout))
 
     # -- principals
     def load_principals(self, doc, replace=True):
@@ -472,7 +518,10 @@ class State:
         return f
 
     def take_faults(self, op):
-        """Pick the faults that apply to this call: (delay_seconds, fault)."""
+        """Pick the faults that apply to this call: (delay_seconds, fault,
+        wake). A delay is slept as wake.wait(delay_seconds) and ended by
+        delay_end(); it is counted here, under the same lock that picked it,
+        so that cancel_delays() cannot miss it."""
         delay = 0.0
         chosen = None
         with self.lock:
@@ -495,7 +544,9 @@ class State:
                 else:
                     chosen = dict(f)
             self.faults = [f for f in self.faults if f["count"] > 0]
-        return delay, chosen
+            if delay:
+                self.delayed += 1
+            return delay, chosen, self.wake
 
 
 # --------------------------------------------------------------------------
@@ -1295,33 +1346,25 @@ class Handler(BaseHTTPRequestHandler):
         target = self.headers.get("X-Amz-Target") or ""
         op = target[len("TrentService."):] \
             if target.startswith("TrentService.") else None
-        st.bump("requests_total")
-        st.bump("requests", op or "(unknown)")
-        rec = {"op": op, "connection": conn.id, "tls": conn.tls,
-               "access_key_id": None, "principal": None, "region": None,
+        auth = self.headers.get("Authorization") or ""
+        m_signed = re.search(r"SignedHeaders=([^,\s]+)", auth)
+        m_key = re.search(r"Credential=([^/,\s]+)", auth)
+        rec = {"seq": None, "time": None, "op": op, "connection": conn.id,
+               "tls": conn.tls,
+               "access_key_id": m_key.group(1) if m_key else None,
+               "principal": None, "region": None,
                "user_agent": self.headers.get("User-Agent"),
-               "signed_headers": None, "status": None, "error": None,
-               "fault": None}
-        with st.lock:
-            st.seq += 1
-            rec["seq"] = st.seq
-            rec["time"] = time.time()
-        m = re.search(r"SignedHeaders=([^,\s]+)",
-                      self.headers.get("Authorization") or "")
-        if m:
-            rec["signed_headers"] = m.group(1)
-        m = re.search(r"Credential=([^/,\s]+)",
-                      self.headers.get("Authorization") or "")
-        if m:
-            rec["access_key_id"] = m.group(1)
-        status, out, fault = 500, None, None
+               "signed_headers": m_signed.group(1) if m_signed else None,
+               "status": None, "error": None, "fault": None}
+        st.log_arrival(rec, op)
+        delayed = False
         try:
+            status, out, fault = 500, None, None
             try:
                 principal, region = verify_sigv4(
                     st, self.command, self.server.scheme, self.path,
                     self.headers, body)
-                rec["principal"] = principal.name
-                rec["region"] = region
+                st.note(rec, principal=principal.name, region=region)
                 if op is None or op not in OPS:
                     raise KMSError("UnknownOperationException")
                 ctype = (self.headers.get("Content-Type") or "").split(";")[0]
@@ -1339,12 +1382,18 @@ class Handler(BaseHTTPRequestHandler):
                     raise KMSError("SerializationException",
                                    "Start of structure or map found where "
                                    "not expected.")
-                delay, fault = st.take_faults(op)
+                delay, fault, wake = st.take_faults(op)
                 if delay:
-                    rec["fault"] = "delay"
-                    time.sleep(delay)
+                    delayed = True
+                    st.note(rec, fault="delay")
+                    if wake.wait(delay):
+                        # Cancelled: the client gave up long ago; answer
+                        # nothing and count nothing.
+                        st.note(rec, status="cancelled")
+                        self.close_connection = True
+                        raise _Abort()
                 if fault is not None:
-                    rec["fault"] = fault["kind"]
+                    st.note(rec, fault=fault["kind"])
                     k = fault["kind"]
                     if k == "throttle":
                         raise KMSError("ThrottlingException", "Rate exceeded")
@@ -1361,14 +1410,14 @@ class Handler(BaseHTTPRequestHandler):
                         raise KMSError(fault["type"], fault["message"],
                                        fault["status"])
                     if k == "drop":
-                        rec["status"] = "dropped"
+                        st.note(rec, status="dropped")
                         self.drop()
                 call = Call(st, principal, region, op)
                 out = OPS[op](call, params)
                 status = 200
             except KMSError as e:
                 status, out = e.status, e.body()
-                rec["error"] = e.type
+                st.note(rec, error=e.type)
                 st.bump("errors", e.type)
             except _Abort:
                 raise
@@ -1377,9 +1426,9 @@ class Handler(BaseHTTPRequestHandler):
                 status = 500
                 out = {"__type": "KMSInternalException",
                        "message": "internal error: %s" % e}
-                rec["error"] = "KMSInternalException"
+                st.note(rec, error="KMSInternalException")
                 st.bump("errors", "KMSInternalException")
-            rec["status"] = status
+            st.note(rec, status=status)
             st.bump("responses", str(status))
             payload = b"" if out is None else json.dumps(out).encode()
             if self.server.verbose:
@@ -1401,8 +1450,8 @@ class Handler(BaseHTTPRequestHandler):
                 return
             self.send_raw(status, payload)
         finally:
-            with st.lock:
-                st.log.append(rec)
+            if delayed:
+                st.delay_end()
 
     # -- control
     def control(self, method, path, body):
@@ -1435,13 +1484,14 @@ class Handler(BaseHTTPRequestHandler):
                 return {"ok": True, "endpoint": srv.endpoint}
             if name == "stats":
                 with st.lock:
-                    return json.loads(json.dumps(st.stats))
+                    out = json.loads(json.dumps(st.stats))
+                    out["delayed_in_flight"] = st.delayed
+                    return out
             if name == "faults":
                 with st.lock:
                     return {"faults": [dict(f) for f in st.faults]}
             if name == "requests":
-                with st.lock:
-                    return {"requests": list(st.log)}
+                return {"requests": st.requests()}
             if name == "keys":
                 return {"keys": self.key_list(
                     bool(parse_qs(urlsplit(self.path).query).get("private")))}
@@ -1456,14 +1506,16 @@ class Handler(BaseHTTPRequestHandler):
         if name == "reset":
             with st.lock:
                 st.faults = []
+                st.cancel_delays()
                 st.log.clear()
                 st.clock_offset = 0.0
-            st.reset_stats()
+                st.reset_stats()
             return {"ok": True}
         if name == "reset-stats":
-            st.reset_stats()
             with st.lock:
+                st.cancel_delays()
                 st.log.clear()
+                st.reset_stats()
             return {"ok": True}
         if name == "fault":
             f = st.add_fault(req)
@@ -1471,6 +1523,7 @@ class Handler(BaseHTTPRequestHandler):
         if name == "clear-faults":
             with st.lock:
                 st.faults = []
+                st.cancel_delays()
             return {"ok": True}
         if name == "clock":
             with st.lock:

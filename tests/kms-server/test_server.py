@@ -5,6 +5,7 @@ Run with:  /usr/bin/python3 -m pytest -q tests/kms-server
 
 import base64
 import hashlib
+import http.client
 import json
 import os
 import shutil
@@ -13,6 +14,7 @@ import socket
 import ssl
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -893,6 +895,88 @@ def test_request_log(server, keys):
     assert e["op"] == "Sign" and e["principal"] == "sender"
     assert e["region"] == "us-east-1" and e["status"] == 200
     assert e["signed_headers"] == "content-type;host;x-amz-date;x-amz-target"
+
+
+def wait_for(what, cond, limit=60):
+    """Poll COND until it returns something true: an explicit, bounded wait
+    for a state of the server, failing with what it waited for."""
+    deadline = time.monotonic() + limit
+    while True:
+        got = cond()
+        if got:
+            return got
+        assert time.monotonic() < deadline, "waited %d s for %s" % (limit,
+                                                                   what)
+        time.sleep(0.01)
+
+
+def sleeping_sign(server):
+    """A Sign held by a 600 s delay fault, from a background thread; returns
+    the thread and the dict its outcome lands in, once the server logged it
+    as sleeping."""
+    server.control("POST", "fault",
+                   {"kind": "delay", "seconds": 600, "op": "Sign"})
+    outcome = {}
+
+    def run():
+        try:
+            outcome["response"] = server.client("sender", timeout=600).call(
+                "Sign", {"KeyId": SIGN_ALIAS, "Message": b64(b"m"),
+                         "SigningAlgorithm": "ECDSA_SHA_512"})
+        except (OSError, http.client.HTTPException) as e:
+            outcome["error"] = e
+
+    t = threading.Thread(target=run)
+    t.start()
+    wait_for("the Sign to sleep on its delay", lambda: any(
+        e["fault"] == "delay"
+        for e in server.control("GET", "requests")["requests"]))
+    return t, outcome
+
+
+def test_request_logged_on_arrival(server, keys):
+    t, outcome = sleeping_sign(server)
+    log = server.control("GET", "requests")["requests"]
+    assert [(e["op"], e["principal"], e["status"], e["fault"])
+            for e in log] == [("Sign", "sender", None, "delay")], log
+    s = server.stats()
+    assert (s["requests_total"], s["responses"], s["delayed_in_flight"]) == \
+        (1, {}, 1), s
+    server.control("POST", "clear-faults")
+    t.join(60)
+    assert not t.is_alive()
+    assert "response" not in outcome, outcome
+    log = server.control("GET", "requests")["requests"]
+    assert [(e["op"], e["status"]) for e in log] == [("Sign", "cancelled")]
+
+
+@pytest.mark.parametrize("control", ["reset-stats", "reset", "clear-faults"])
+def test_reset_ends_sleeping_delays(server, keys, control):
+    # The client gives up, as a caller with a short timeout does; the
+    # server's handler must not answer, count or log after the reset.
+    t, outcome = sleeping_sign(server)
+    server.control("POST", control)
+    s = server.stats()
+    assert s["delayed_in_flight"] == 0, s
+    t.join(60)
+    assert not t.is_alive() and "response" not in outcome, outcome
+    server.control("POST", "reset-stats")
+    ok(server.client("sender").call("Sign", {
+        "KeyId": SIGN_ALIAS, "Message": b64(b"n"),
+        "SigningAlgorithm": "ECDSA_SHA_512"}))
+    log = server.control("GET", "requests")["requests"]
+    assert [(e["op"], e["status"], e["fault"]) for e in log] == \
+        [("Sign", 200, None)], log
+    s = server.stats()
+    assert (s["requests_total"], s["responses"]) == (1, {"200": 1}), s
+
+
+def test_request_log_in_seq_order(server, keys):
+    c = server.client("sender")
+    for _ in range(5):
+        c.call("ListAliases", {})
+    seqs = [e["seq"] for e in server.control("GET", "requests")["requests"]]
+    assert seqs == sorted(seqs) and len(set(seqs)) == 5, seqs
 
 
 # ------------------------------------------------------------ connections
