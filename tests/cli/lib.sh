@@ -92,3 +92,40 @@ PYEOF
 }
 # entries DIR: how many names DIR holds.
 entries() { ls -A "$1" | wc -l; }
+
+# KMS test servers (tests/kms-server), stopped by cleanup.
+KMSCTL=$TOP/tests/kms-server/kmsctl.sh
+KMS_DIRS=""
+# kms_start DIR SEED_JSON: starts a server with the keys of SEED_JSON and the
+# tutorial's principals; sets EP (its https:// endpoint) and KMS_CA. Fails
+# the check "KMS test server starts" and returns 1 if it does not start.
+kms_start() {
+    KMS_DIRS="$KMS_DIRS $1"
+    EP=$(KMS_SERVER_MAX_LIFETIME=900 "$KMSCTL" start "$1" --seed "$2" 2>"$1.err")
+    KMS_CA=$1/ca.pem
+    if [ -z "$EP" ]; then
+        flunk "KMS test server starts" "$(cat "$1.err")"
+        return 1
+    fi
+}
+# as PRINCIPAL CMD...: run CMD with only that principal's credentials (of
+# tests/kms-server/principals.json) and the last started server's endpoint.
+as() {
+    local who=$1 id secret
+    shift
+    case $who in
+    sender) id=AKIAKMSTESTSENDER001 secret=kms-test/sender/SECRET/0000000000000000000 ;;
+    receiver) id=AKIAKMSTESTRECEIVER1 secret=kms-test/receiver/SECRET/00000000000000000 ;;
+    receiver-plus) id=AKIAKMSTESTRECVPLUS1 secret=kms-test/receiver-plus/SECRET/000000000000 ;;
+    nobody) id=AKIAKMSTESTNOBODY001 secret=kms-test/nobody/SECRET/0000000000000000000 ;;
+    *) echo "as: unknown principal $who" >&2; return 2 ;;
+    esac
+    run env -i PATH="$PATH" HOME="$T" TMPDIR="${TMPDIR:-/tmp}" AWS_REGION=us-east-1 \
+        AWS_CA_BUNDLE="$KMS_CA" AWS_ENDPOINT_URL_KMS="$EP" AWS_EC2_METADATA_DISABLED=true \
+        AWS_ACCESS_KEY_ID=$id AWS_SECRET_ACCESS_KEY=$secret "$@"
+}
+cleanup() {
+    local d
+    for d in $KMS_DIRS; do "$KMSCTL" stop "$d" >/dev/null 2>&1; done
+    rm -rf "$T"
+}

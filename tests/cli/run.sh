@@ -16,12 +16,12 @@ E=$(cd "$1" && pwd)/envelope
 K=$TOP/tests/keys
 PY=/usr/bin/python3
 T=$(mktemp -d "${TMPDIR:-/tmp}/envelope-cli.XXXXXX")
-trap 'rm -rf "$T"' EXIT
 W=$T/w
 mkdir "$W" && cd "$W" || exit 2
 
 . "$HERE/lib.sh"
-for part in keys seal_open limits verify terminal tutorial manual; do
+trap cleanup EXIT
+for part in keys seal_open limits verify terminal tutorial matrix manual; do
     section "$part"
     . "$HERE/t_$part.sh"
 done

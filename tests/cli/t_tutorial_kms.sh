@@ -3,7 +3,6 @@
 # aliases, over tests/keys' signer.pem and dave.pem, and the tutorial's
 # least-privilege principals.
 
-KMSCTL=$TOP/tests/kms-server/kmsctl.sh
 KMSDIR=$T/kms
 cat >"$T/kms-seed.json" <<JSON
 {"keys": [
@@ -13,29 +12,10 @@ cat >"$T/kms-seed.json" <<JSON
    "aliases": ["alias/sample-sign-verify-key"], "private_key_file": "$K/signer.pem"}
 ]}
 JSON
-trap '"$KMSCTL" stop "$KMSDIR" >/dev/null 2>&1; rm -rf "$T"' EXIT
-EP=$(KMS_SERVER_MAX_LIFETIME=300 "$KMSCTL" start "$KMSDIR" --seed "$T/kms-seed.json" 2>"$T/kms-start.err")
-if [ -z "$EP" ]; then
-    flunk "KMS test server starts" "$(cat "$T/kms-start.err")"
-    return 0
-fi
+kms_start "$KMSDIR" "$T/kms-seed.json" || return 0
 HOSTPORT=${EP#https://}
 SIGN_ALIAS=alias/sample-sign-verify-key
 ENC_ALIAS=alias/sample-encrypt-decrypt-key
-# as PRINCIPAL CMD...: runs CMD with that principal's credentials only.
-as() {
-    local who=$1 id secret
-    shift
-    case $who in
-    sender) id=AKIAKMSTESTSENDER001 secret=kms-test/sender/SECRET/0000000000000000000 ;;
-    receiver) id=AKIAKMSTESTRECEIVER1 secret=kms-test/receiver/SECRET/00000000000000000 ;;
-    receiver-plus) id=AKIAKMSTESTRECVPLUS1 secret=kms-test/receiver-plus/SECRET/000000000000 ;;
-    nobody) id=AKIAKMSTESTNOBODY001 secret=kms-test/nobody/SECRET/0000000000000000000 ;;
-    esac
-    run env -i PATH="$PATH" HOME="$T" AWS_REGION=us-east-1 AWS_CA_BUNDLE="$KMSDIR/ca.pem" \
-        AWS_ENDPOINT_URL_KMS="$EP" AWS_EC2_METADATA_DISABLED=true \
-        AWS_ACCESS_KEY_ID=$id AWS_SECRET_ACCESS_KEY=$secret "$@"
-}
 mkdir kms && cp "$MSG" kms/message.json && cd kms || return 0
 
 as sender "$E" seal --sign-key "awskms:///$SIGN_ALIAS" --to "awskms://$HOSTPORT/$ENC_ALIAS" \
