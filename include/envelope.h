@@ -383,8 +383,9 @@ ENVELOPE_API unsigned envelope_info_recipient_bits(const envelope_info *info, si
  * binding (header_sha256) cannot be checked here. On success *out describes
  * what was signed, as envelope_open_*() would (free it with
  * envelope_result_free()); on failure *out is NULL and the error is
- * ENVELOPE_E_UNTRUSTED_SIGNER (its detail names the signer the manifest
- * claims, unverified) or ENVELOPE_E_BAD_MANIFEST. Neither buffer is kept. */
+ * ENVELOPE_E_UNTRUSTED_SIGNER (the signer is then unknown: a manifest
+ * whose signature did not verify is never parsed) or ENVELOPE_E_BAD_MANIFEST.
+ * Neither buffer is kept. */
 ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc
 envelope_verify_manifest(envelope_ctx *ctx, const uint8_t *manifest, size_t manifest_len,
                          const uint8_t *sig, size_t sig_len, envelope_key *const *trusted,
