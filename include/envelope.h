@@ -126,6 +126,18 @@ ENVELOPE_API void envelope_ctx_free(envelope_ctx *ctx);
 /* The detail of the last failure on this context ("" if none). Valid until
  * the next call with this context. */
 ENVELOPE_API const char *envelope_ctx_detail(const envelope_ctx *ctx);
+/* Copies text into out in a form that is safe to print on a terminal, as
+ * every detail is: a byte that is not part of valid UTF-8, a C0 control or
+ * DEL becomes \xXX; a C1 control (U+0080-U+009F), a line or paragraph
+ * separator (U+2028, U+2029) or a bidirectional control (U+061C, U+200E,
+ * U+200F, U+202A-U+202E, U+2066-U+2069) becomes \u{XXXX}; anything else is
+ * kept. A backslash is kept too, so that escaping twice changes nothing.
+ * Writes at most size bytes, NUL included (nothing when size is 0), and
+ * stops before the first escape or character that does not fit whole.
+ * Returns the length of the whole escaped text, as snprintf() does: if it
+ * is size or more, out was cut. text NULL reads as "". Thread-safe. Names in
+ * an envelope, such as envelope_result_name(), may hold any of these. */
+ENVELOPE_API size_t envelope_escape(char *out, size_t size, const char *text);
 
 /* Frees memory returned by the library. NULL is a no-op. */
 ENVELOPE_API void envelope_free(void *p);
