@@ -55,3 +55,15 @@ run "$E" open $'--\xc2\x9b2J'
 failed "an unknown option holding CSI: exit 2, escaped" 2 \
     "^envelope open: unknown option '--\\\\u\{009B\}2J' \(see 'envelope open --help'\)$"
 check "an unknown option holding CSI: stderr holds no control" plain "$ERR"
+
+run "$E" keygen --sign -o $'k\x1b[2J.pem'
+succeeded "keygen to a path with ESC: the path escaped" '^envelope: ECDSA P-521 signing key sha256:[0-9a-f]{64} written to k\\x1B\[2J.pem$'
+check "keygen to a path with ESC: stderr holds no control" plain "$ERR"
+
+# The passphrase prompt names the key file: escaped too.
+cp "$K/alice-encrypted.pem" $'enc\x1b[2J.pem'
+run "$PY" "$HERE/pty_run.py" --answer "Passphrase for " "$(head -1 "$K/passphrase.txt")" -- \
+    "$E" open --decrypt-key $'enc\x1b[2J.pem' --verify-key "$K/signer.pub" -o prompted.out note.enc
+check "the passphrase prompt shows a key path with ESC escaped, no ESC" bash -c '[ '"$rc"' -eq 0 ] &&
+    grep -q "Passphrase for enc\\\\x1B\[2J.pem: " "$1" && ! grep -q $'"'"'\x1b'"'"' "$1" ||
+    { echo "exit '"$rc"'; transcript: $(cat -v "$1")"; false; }' _ "$OUT"
