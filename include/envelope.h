@@ -270,10 +270,15 @@ ENVELOPE_API void envelope_seal_opts_set_progress(envelope_seal_opts *opts,
                                                   envelope_progress_fn fn, void *arg);
 
 /* Seals the message read from in_fd and writes the envelope to out_fd. A
- * regular file is read once; anything else (a pipe) is first spooled to an
- * unnamed 0600 file under $TMPDIR, because the archive needs the size up
- * front. On failure, what was written to out_fd is garbage: use
- * envelope_seal_file() for an output that appears whole or not at all. */
+ * regular file is read once, and must end where its size (fstat) said when
+ * sealing began: one that grows or shrinks meanwhile fails with
+ * ENVELOPE_E_IO, saying so, and is never sealed cut. A file of a pseudo file
+ * system (procfs, sysfs, debugfs, ...), whose size says nothing of what
+ * reading it gives, is read whole into memory first: at most 4 MiB, else
+ * ENVELOPE_E_IO. Anything else (a pipe) is first spooled to an unnamed 0600
+ * file under $TMPDIR, because the archive needs the size up front. On
+ * failure, what was written to out_fd is garbage: use envelope_seal_file()
+ * for an output that appears whole or not at all. */
 ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc
 envelope_seal_fd(envelope_ctx *ctx, const envelope_seal_opts *opts, int in_fd, int out_fd);
 /* Seals in_fd into a new file at out_path (created 0644 beside it under a
