@@ -95,13 +95,25 @@ const char *shown(const char *s, char buf[SHOWN_MAX])
     return buf;
 }
 
+/* If detail begins "NAME: ", the length of that; else 0. Details are
+ * escaped: so is name, to compare. */
+static size_t names_first(const char *detail, const char *name)
+{
+    char buf[4 * REPORT_LINE + 1];
+    size_t n;
+
+    if (name == NULL || *name == '\0')
+        return 0;
+    n = envelope_escape(buf, sizeof(buf), name);
+    if (n >= sizeof(buf) || strncmp(detail, buf, n) != 0 || strncmp(detail + n, ": ", 2) != 0)
+        return 0;
+    return n + 2;
+}
+
 static void say(const char *what, const char *why, const char *detail, const char *known)
 {
-    size_t n = known ? strlen(known) : 0;
-
     /* "PATH: No such file" under "--sign-key PATH": say PATH once. */
-    if (n && strncmp(detail, known, n) == 0 && strncmp(detail + n, ": ", 2) == 0)
-        detail += n + 2;
+    detail += names_first(detail, known);
     fputs("envelope: ", stderr);
     put_clean(what);
     fputs(": ", stderr);
@@ -122,11 +134,7 @@ int report(envelope_ctx *ctx, envelope_rc rc, const char *what)
 
 int report_in_out(envelope_ctx *ctx, envelope_rc rc, const char *in, const char *out)
 {
-    const char *detail = envelope_ctx_detail(ctx);
-    size_t n = out ? strlen(out) : 0;
-
-    if (out && (rc == ENVELOPE_E_OUTPUT_EXISTS ||
-                (strncmp(detail, out, n) == 0 && strncmp(detail + n, ": ", 2) == 0)))
+    if (out && (rc == ENVELOPE_E_OUTPUT_EXISTS || names_first(envelope_ctx_detail(ctx), out)))
         return report(ctx, rc, out);
     return report(ctx, rc, in);
 }

@@ -67,3 +67,8 @@ run "$PY" "$HERE/pty_run.py" --answer "Passphrase for " "$(head -1 "$K/passphras
 check "the passphrase prompt shows a key path with ESC escaped, no ESC" bash -c '[ '"$rc"' -eq 0 ] &&
     grep -q "Passphrase for enc\\\\x1B\[2J.pem: " "$1" && ! grep -q $'"'"'\x1b'"'"' "$1" ||
     { echo "exit '"$rc"'; transcript: $(cat -v "$1")"; false; }' _ "$OUT"
+
+run "$E" open --decrypt-key $'nokey\x1b[2J.pem' --verify-key "$K/signer.pub" -o nokey.out note.enc
+failed "a missing key path with ESC: exit 3, escaped, said once" 3 \
+    '^envelope: --decrypt-key nokey\\x1B\[2J.pem: cannot load key \(No such file or directory\)$' nokey.out
+check "a missing key path with ESC: stderr holds no control" plain "$ERR"
