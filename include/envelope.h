@@ -123,8 +123,9 @@ typedef struct envelope_ctx envelope_ctx;
 ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc envelope_ctx_new(envelope_ctx **out);
 /* Frees and wipes everything the context owns. NULL is a no-op. */
 ENVELOPE_API void envelope_ctx_free(envelope_ctx *ctx);
-/* The detail of the last failure on this context ("" if none). Valid until
- * the next call with this context. */
+/* The detail of the last failure on this context ("" if none), escaped as
+ * envelope_escape() does: safe to print. Valid until the next call with
+ * this context. */
 ENVELOPE_API const char *envelope_ctx_detail(const envelope_ctx *ctx);
 /* Copies text into out in a form that is safe to print on a terminal, as
  * every detail is: a byte that is not part of valid UTF-8, a C0 control or
