@@ -46,6 +46,10 @@ int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(pri
 int bad_option(const char *cmd, int c, char **argv);
 /* "envelope: MESSAGE" on stderr; returns code. */
 int fail_with(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* s as it may be shown on a terminal (envelope_escape()), in buf; cut if
+ * longer than SHOWN_MAX - 1 bytes escaped (a message name never is). */
+#define SHOWN_MAX 1024
+const char *shown(const char *s, char buf[SHOWN_MAX]);
 
 /* ------------------------------------------------------ passphrase.c */
 

@@ -117,7 +117,7 @@ static int keygen_parse(int argc, char **argv, struct keygen_args *a)
 int cmd_keygen(int argc, char **argv)
 {
     struct keygen_args a = {0};
-    char fp[ENVELOPE_FINGERPRINT_SIZE];
+    char fp[ENVELOPE_FINGERPRINT_SIZE], out[SHOWN_MAX];
     envelope_ctx *ctx = NULL;
     envelope_key *key = NULL;
     envelope_rc rc;
@@ -135,7 +135,7 @@ int cmd_keygen(int argc, char **argv)
     if (code == EXIT_OK && !cli_quiet && envelope_key_fingerprint(ctx, key, fp) == ENVELOPE_OK)
         fprintf(stderr, "envelope: %s key %s written to %s\n",
                 a.kind == ENVELOPE_KEY_SIGNING ? "ECDSA P-521 signing" : "RSA encryption", fp,
-                a.out);
+                shown(a.out, out));
     passphrase_wipe(&a.pass);
     envelope_key_free(key);
     envelope_ctx_free(ctx);

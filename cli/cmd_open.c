@@ -132,7 +132,7 @@ static int build_opts(envelope_ctx *ctx, struct open_args *a, envelope_open_opts
 
 static void describe(const envelope_result *r, const char *where)
 {
-    char when[32];
+    char when[32], name[SHOWN_MAX], into[SHOWN_MAX];
 
     if (envelope_result_format(r) == ENVELOPE_FORMAT_COMPAT)
         fprintf(stderr, "envelope: warning: compat envelope: its signature is not bound to its "
@@ -140,11 +140,12 @@ static void describe(const envelope_result *r, const char *where)
     if (cli_quiet)
         return;
     format_time(envelope_result_created(r), when);
-    fprintf(stderr, "envelope: verified \"%s\" (%llu bytes), signed by %s", envelope_result_name(r),
-            (unsigned long long)envelope_result_size(r), envelope_result_signer(r));
+    fprintf(stderr, "envelope: verified \"%s\" (%llu bytes), signed by %s",
+            shown(envelope_result_name(r), name), (unsigned long long)envelope_result_size(r),
+            envelope_result_signer(r));
     if (envelope_result_format(r) != ENVELOPE_FORMAT_COMPAT)
         fprintf(stderr, " on %s", when);
-    fprintf(stderr, "%s%s\n", where ? ", into " : "", where ? where : "");
+    fprintf(stderr, "%s%s\n", where ? ", into " : "", where ? shown(where, into) : "");
 }
 
 static envelope_rc run(envelope_ctx *ctx, const struct open_args *a, envelope_open_opts *opts,

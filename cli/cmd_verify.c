@@ -178,11 +178,11 @@ static int check_recipient(envelope_ctx *ctx, struct verify_args *a, const char 
 
 static void print_result(const envelope_result *r)
 {
-    char when[32];
+    char when[32], name[SHOWN_MAX];
 
     format_time(envelope_result_created(r), when);
     printf("signer: %s\n", envelope_result_signer(r));
-    printf("name: %s\n", envelope_result_name(r));
+    printf("name: %s\n", shown(envelope_result_name(r), name));
     printf("size: %llu\n", (unsigned long long)envelope_result_size(r));
     printf("sha512: %s\n", envelope_result_sha512(r));
     printf("recipients: %zu\n", envelope_result_recipient_count(r));

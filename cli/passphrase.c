@@ -87,6 +87,7 @@ static int read_given(struct passphrase *p)
 static int prompt(struct passphrase *p, char *buf, size_t size)
 {
     struct termios old, quiet;
+    char ref[SHOWN_MAX];
     int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC), n = -1;
 
     if (fd < 0 || tcgetattr(fd, &old) != 0) {
@@ -101,7 +102,7 @@ static int prompt(struct passphrase *p, char *buf, size_t size)
     quiet.c_lflag |= ICANON;
     /* Echo off before the prompt: what is typed after it is kept. */
     if (tcsetattr(fd, TCSAFLUSH, &quiet) == 0) {
-        dprintf(fd, "Passphrase for %s: ", p->ref ? p->ref : "the key");
+        dprintf(fd, "Passphrase for %s: ", p->ref ? shown(p->ref, ref) : "the key");
         n = read_line(fd, buf, size);
         tcsetattr(fd, TCSANOW, &old);
     }

@@ -5,6 +5,8 @@
 
 #include "cli.h"
 
+#define REPORT_LINE 4096
+
 int cli_quiet;
 
 int exit_code_for(envelope_rc rc)
@@ -77,21 +79,41 @@ static const char *reason(envelope_rc rc)
     }
 }
 
-/* File names and details come from users and files: keep the line one
- * line. */
+/* File names, names in envelopes and details come from users and files:
+ * keep the line one line, and the terminal out of their hands. */
 static void put_clean(const char *s)
 {
-    for (; *s; s++)
-        fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, stderr);
+    char buf[4 * REPORT_LINE + 1]; /* an escape is at most 4 bytes per byte */
+
+    envelope_escape(buf, sizeof(buf), s);
+    fputs(buf, stderr);
+}
+
+const char *shown(const char *s, char buf[SHOWN_MAX])
+{
+    envelope_escape(buf, SHOWN_MAX, s);
+    return buf;
+}
+
+/* If detail begins "NAME: ", the length of that; else 0. Details are
+ * escaped: so is name, to compare. */
+static size_t names_first(const char *detail, const char *name)
+{
+    char buf[4 * REPORT_LINE + 1];
+    size_t n;
+
+    if (name == NULL || *name == '\0')
+        return 0;
+    n = envelope_escape(buf, sizeof(buf), name);
+    if (n >= sizeof(buf) || strncmp(detail, buf, n) != 0 || strncmp(detail + n, ": ", 2) != 0)
+        return 0;
+    return n + 2;
 }
 
 static void say(const char *what, const char *why, const char *detail, const char *known)
 {
-    size_t n = known ? strlen(known) : 0;
-
     /* "PATH: No such file" under "--sign-key PATH": say PATH once. */
-    if (n && strncmp(detail, known, n) == 0 && strncmp(detail + n, ": ", 2) == 0)
-        detail += n + 2;
+    detail += names_first(detail, known);
     fputs("envelope: ", stderr);
     put_clean(what);
     fputs(": ", stderr);
@@ -112,18 +134,14 @@ int report(envelope_ctx *ctx, envelope_rc rc, const char *what)
 
 int report_in_out(envelope_ctx *ctx, envelope_rc rc, const char *in, const char *out)
 {
-    const char *detail = envelope_ctx_detail(ctx);
-    size_t n = out ? strlen(out) : 0;
-
-    if (out && (rc == ENVELOPE_E_OUTPUT_EXISTS ||
-                (strncmp(detail, out, n) == 0 && strncmp(detail + n, ": ", 2) == 0)))
+    if (out && (rc == ENVELOPE_E_OUTPUT_EXISTS || names_first(envelope_ctx_detail(ctx), out)))
         return report(ctx, rc, out);
     return report(ctx, rc, in);
 }
 
 int report_key(envelope_ctx *ctx, envelope_rc rc, const char *flag, const char *ref)
 {
-    char what[4096];
+    char what[REPORT_LINE];
     const char *path = strncmp(ref, "file:", 5) == 0 ? ref + 5 : ref;
 
     snprintf(what, sizeof(what), "%s %s", flag, ref);
@@ -133,12 +151,14 @@ int report_key(envelope_ctx *ctx, envelope_rc rc, const char *flag, const char *
 
 int usage_error(const char *cmd, const char *fmt, ...)
 {
+    char line[REPORT_LINE];
     va_list ap;
 
-    fprintf(stderr, "envelope %s: ", cmd);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(line, sizeof(line), fmt, ap);
     va_end(ap);
+    fprintf(stderr, "envelope %s: ", cmd);
+    put_clean(line);
     fprintf(stderr, " (see 'envelope %s --help')\n", cmd);
     return EXIT_USAGE;
 }
@@ -155,7 +175,7 @@ int bad_option(const char *cmd, int c, char **argv)
 
 int fail_with(int code, const char *fmt, ...)
 {
-    char line[4096];
+    char line[REPORT_LINE];
     va_list ap;
 
     va_start(ap, fmt);

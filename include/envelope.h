@@ -123,9 +123,22 @@ typedef struct envelope_ctx envelope_ctx;
 ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc envelope_ctx_new(envelope_ctx **out);
 /* Frees and wipes everything the context owns. NULL is a no-op. */
 ENVELOPE_API void envelope_ctx_free(envelope_ctx *ctx);
-/* The detail of the last failure on this context ("" if none). Valid until
- * the next call with this context. */
+/* The detail of the last failure on this context ("" if none), escaped as
+ * envelope_escape() does: safe to print. Valid until the next call with
+ * this context. */
 ENVELOPE_API const char *envelope_ctx_detail(const envelope_ctx *ctx);
+/* Copies text into out in a form that is safe to print on a terminal, as
+ * every detail is: a byte that is not part of valid UTF-8, a C0 control or
+ * DEL becomes \xXX; a C1 control (U+0080-U+009F), a line or paragraph
+ * separator (U+2028, U+2029) or a bidirectional control (U+061C, U+200E,
+ * U+200F, U+202A-U+202E, U+2066-U+2069) becomes \u{XXXX}; anything else is
+ * kept. A backslash is kept too, so that escaping twice changes nothing.
+ * Writes at most size bytes, NUL included (nothing when size is 0), and
+ * stops before the first escape or character that does not fit whole.
+ * Returns the length of the whole escaped text, as snprintf() does: if it
+ * is size or more, out was cut. text NULL reads as "". Thread-safe. Names in
+ * an envelope, such as envelope_result_name(), may hold any of these. */
+ENVELOPE_API size_t envelope_escape(char *out, size_t size, const char *text);
 
 /* Frees memory returned by the library. NULL is a no-op. */
 ENVELOPE_API void envelope_free(void *p);
@@ -258,10 +271,15 @@ ENVELOPE_API void envelope_seal_opts_set_progress(envelope_seal_opts *opts,
                                                   envelope_progress_fn fn, void *arg);
 
 /* Seals the message read from in_fd and writes the envelope to out_fd. A
- * regular file is read once; anything else (a pipe) is first spooled to an
- * unnamed 0600 file under $TMPDIR, because the archive needs the size up
- * front. On failure, what was written to out_fd is garbage: use
- * envelope_seal_file() for an output that appears whole or not at all. */
+ * regular file is read once, and must end where its size (fstat) said when
+ * sealing began: one that grows or shrinks meanwhile fails with
+ * ENVELOPE_E_IO, saying so, and is never sealed cut. A file of a pseudo file
+ * system (procfs, sysfs, debugfs, ...), whose size says nothing of what
+ * reading it gives, is read whole into memory first: at most 4 MiB, else
+ * ENVELOPE_E_IO. Anything else (a pipe) is first spooled to an unnamed 0600
+ * file under $TMPDIR, because the archive needs the size up front. On
+ * failure, what was written to out_fd is garbage: use envelope_seal_file()
+ * for an output that appears whole or not at all. */
 ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc
 envelope_seal_fd(envelope_ctx *ctx, const envelope_seal_opts *opts, int in_fd, int out_fd);
 /* Seals in_fd into a new file at out_path (created 0644 beside it under a
@@ -383,8 +401,9 @@ ENVELOPE_API unsigned envelope_info_recipient_bits(const envelope_info *info, si
  * binding (header_sha256) cannot be checked here. On success *out describes
  * what was signed, as envelope_open_*() would (free it with
  * envelope_result_free()); on failure *out is NULL and the error is
- * ENVELOPE_E_UNTRUSTED_SIGNER (its detail names the signer the manifest
- * claims, unverified) or ENVELOPE_E_BAD_MANIFEST. Neither buffer is kept. */
+ * ENVELOPE_E_UNTRUSTED_SIGNER (the signer is then unknown: a manifest
+ * whose signature did not verify is never parsed) or ENVELOPE_E_BAD_MANIFEST.
+ * Neither buffer is kept. */
 ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc
 envelope_verify_manifest(envelope_ctx *ctx, const uint8_t *manifest, size_t manifest_len,
                          const uint8_t *sig, size_t sig_len, envelope_key *const *trusted,

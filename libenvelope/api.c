@@ -27,44 +27,75 @@ static envelope_rc seal_any(envelope_ctx *ctx, const envelope_seal_opts *opts, u
     return seal_v1(ctx, opts, size, in, out);
 }
 
-/* A regular file is read in place; anything else is spooled first, because
- * the archive states the message's size before its bytes. */
-static envelope_rc input_size(envelope_ctx *ctx, int *fd, int *spool, uint64_t *size)
+/* Pseudo files are small, but a few stream without end (trace_pipe). */
+#define MADE_UP_MAX (4 * 1024 * 1024)
+
+/* Where a message read from a descriptor comes from. */
+struct input {
+    int fd;             /* the caller's, or the spool */
+    int spool;          /* -1 if none */
+    struct bytes whole; /* a pseudo file's contents, wiped when freed */
+    struct mem_reader mem;
+    struct source src;
+    uint64_t size;
+};
+
+/* A regular file is read in place, its size taken from fstat as a hint that
+ * the file must then bear out. A pseudo file (procfs, sysfs, ...) reports a
+ * made-up size: it is read whole first. Anything else (a pipe) is spooled
+ * first, because the archive states the message's size before its bytes. */
+static envelope_rc input_open(envelope_ctx *ctx, int fd, struct input *in)
 {
     struct stat st;
     off_t pos;
     envelope_rc rc;
 
-    *spool = -1;
-    if (fstat(*fd, &st) != 0)
+    memset(in, 0, sizeof(*in));
+    in->fd = fd;
+    in->spool = -1;
+    in->whole.secret = 1;
+    in->src = (struct source){fd_read, &in->fd, 0};
+    if (fstat(fd, &st) != 0)
         return fail(ctx, ENVELOPE_E_IO, "input: %s", strerror(errno));
-    if (S_ISREG(st.st_mode) && (pos = lseek(*fd, 0, SEEK_CUR)) >= 0) {
-        *size = (uint64_t)(st.st_size - pos);
+    if (S_ISREG(st.st_mode) && fd_size_is_made_up(fd)) {
+        if ((rc = read_fd_whole(ctx, fd, MADE_UP_MAX, &in->whole)) != ENVELOPE_OK)
+            return rc;
+        in->mem = (struct mem_reader){in->whole.p, in->whole.len};
+        in->src = (struct source){mem_read, &in->mem, 0};
+        in->size = in->whole.len;
         return ENVELOPE_OK;
     }
-    if ((rc = spool_open(ctx, spool)) != ENVELOPE_OK)
+    if (S_ISREG(st.st_mode) && (pos = lseek(fd, 0, SEEK_CUR)) >= 0) {
+        in->size = (uint64_t)(st.st_size > pos ? st.st_size - pos : 0);
+        in->src.check_end = 1;
+        return ENVELOPE_OK;
+    }
+    if ((rc = spool_open(ctx, &in->spool)) != ENVELOPE_OK ||
+        (rc = copy_fd_from_here(ctx, fd, in->spool, &in->size)) != ENVELOPE_OK)
         return rc;
-    if ((rc = copy_fd_from_here(ctx, *fd, *spool, size)) != ENVELOPE_OK)
-        return rc;
-    if (lseek(*spool, 0, SEEK_SET) != 0)
+    if (lseek(in->spool, 0, SEEK_SET) != 0)
         return fail(ctx, ENVELOPE_E_IO, "spool: %s", strerror(errno));
-    *fd = *spool;
+    in->fd = in->spool;
     return ENVELOPE_OK;
+}
+
+static void input_close(struct input *in)
+{
+    if (in->spool >= 0)
+        close(in->spool);
+    bytes_free(&in->whole);
 }
 
 envelope_rc envelope_seal_fd(envelope_ctx *ctx, const envelope_seal_opts *opts, int in_fd,
                              int out_fd)
 {
-    int spool;
-    uint64_t size;
-    envelope_rc rc = input_size(ctx, &in_fd, &spool, &size);
-    struct source in = {fd_read, &in_fd};
+    struct input in;
     struct sink out = {fd_write, &out_fd};
+    envelope_rc rc = input_open(ctx, in_fd, &in);
 
     if (rc == ENVELOPE_OK)
-        rc = seal_any(ctx, opts, size, &in, &out);
-    if (spool >= 0)
-        close(spool);
+        rc = seal_any(ctx, opts, in.size, &in.src, &out);
+    input_close(&in);
     return rc;
 }
 

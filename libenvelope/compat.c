@@ -83,11 +83,9 @@ static envelope_rc read_small_message(envelope_ctx *ctx, uint64_t size, size_t l
 
     if (size > limit)
         return check_fits(ctx, (size_t)(size > SIZE_MAX ? SIZE_MAX : size), limit, bits);
-    if ((rc = source_read_full(ctx, in, buf, (size_t)size, &got)) != ENVELOPE_OK)
+    if ((rc = source_read_full(ctx, in, buf, (size_t)size, &got)) != ENVELOPE_OK ||
+        (rc = source_ended(ctx, in, got, size)) != ENVELOPE_OK)
         return rc;
-    if (got != size)
-        return fail(ctx, ENVELOPE_E_IO, "input ended after %zu of %llu bytes", got,
-                    (unsigned long long)size);
     if (size >= MANIFEST_PREFIX_LEN && memcmp(buf, MANIFEST_PREFIX, MANIFEST_PREFIX_LEN) == 0)
         return fail(ctx, ENVELOPE_E_INVALID_ARGUMENT,
                     "a message that begins like a v1 manifest cannot be sent in compat format");

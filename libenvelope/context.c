@@ -37,9 +37,14 @@ void detail_clear(envelope_ctx *ctx)
         ctx->detail[0] = '\0';
 }
 
+/* Details repeat names and values from envelopes, key files and servers:
+ * they are kept escaped, so that any caller can print them. */
 static void vset(envelope_ctx *ctx, const char *fmt, va_list ap)
 {
-    vsnprintf(ctx->detail, sizeof(ctx->detail), fmt, ap);
+    char raw[DETAIL_SIZE];
+
+    vsnprintf(raw, sizeof(raw), fmt, ap);
+    envelope_escape(ctx->detail, sizeof(ctx->detail), raw);
 }
 
 envelope_rc fail(envelope_ctx *ctx, envelope_rc rc, const char *fmt, ...)
@@ -83,15 +88,16 @@ envelope_rc fail_ossl(envelope_ctx *ctx, envelope_rc rc, const char *fmt, ...)
 
 void detail_prefix(envelope_ctx *ctx, const char *fmt, ...)
 {
-    char prefix[256];
+    char raw[256], prefix[256];
     size_t n, old;
     va_list ap;
 
     if (ctx == NULL)
         return;
     va_start(ap, fmt);
-    vsnprintf(prefix, sizeof(prefix) - 2, fmt, ap);
+    vsnprintf(raw, sizeof(raw), fmt, ap);
     va_end(ap);
+    envelope_escape(prefix, sizeof(prefix) - 2, raw);
     strcat(prefix, ": ");
     n = strlen(prefix);
     old = strnlen(ctx->detail, sizeof(ctx->detail) - 1 - n);

@@ -1,6 +1,9 @@
 /* Sources and sinks over descriptors and memory. */
 #include <errno.h>
+#include <linux/magic.h>
+#include <openssl/crypto.h>
 #include <string.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -21,6 +24,85 @@ envelope_rc source_read_full(envelope_ctx *ctx, const struct source *in, uint8_t
         *got += (size_t)r;
     }
     return ENVELOPE_OK;
+}
+
+envelope_rc source_ended(envelope_ctx *ctx, const struct source *in, uint64_t got,
+                         uint64_t size)
+{
+    uint8_t extra;
+    size_t n;
+    envelope_rc rc;
+
+    if (got < size)
+        return in->check_end ? fail(ctx, ENVELOPE_E_IO,
+                                    "the input shrank while it was sealed: it ended after "
+                                    "%llu of its %llu bytes",
+                                    (unsigned long long)got, (unsigned long long)size)
+                             : fail(ctx, ENVELOPE_E_IO, "input ended after %llu of %llu bytes",
+                                    (unsigned long long)got, (unsigned long long)size);
+    if (!in->check_end)
+        return ENVELOPE_OK;
+    rc = source_read_full(ctx, in, &extra, 1, &n);
+    OPENSSL_cleanse(&extra, sizeof(extra));
+    if (rc != ENVELOPE_OK)
+        return rc;
+    return n == 0 ? ENVELOPE_OK
+                  : fail(ctx, ENVELOPE_E_IO,
+                         "the input grew while it was sealed: it is longer than its %llu bytes",
+                         (unsigned long long)size);
+}
+
+/* configfs has no constant in <linux/magic.h>. */
+#define CONFIGFS_MAGIC 0x62656570
+
+int fd_size_is_made_up(int fd)
+{
+    struct statfs fs;
+
+    if (fstatfs(fd, &fs) != 0)
+        return 0;
+    switch ((unsigned long)fs.f_type) {
+    case PROC_SUPER_MAGIC:
+    case SYSFS_MAGIC:
+    case DEBUGFS_MAGIC:
+    case TRACEFS_MAGIC:
+    case SECURITYFS_MAGIC:
+    case CONFIGFS_MAGIC:
+    case CGROUP_SUPER_MAGIC:
+    case CGROUP2_SUPER_MAGIC:
+    case PSTOREFS_MAGIC:
+    case EFIVARFS_MAGIC:
+    case BPF_FS_MAGIC:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+envelope_rc read_fd_whole(envelope_ctx *ctx, int fd, size_t max, struct bytes *out)
+{
+    uint8_t buf[4096]; /* the message */
+    ssize_t n;
+    envelope_rc rc = ENVELOPE_OK;
+
+    while ((n = fd_read(&fd, buf, sizeof(buf))) != 0) {
+        if (n < 0) {
+            rc = fail(ctx, ENVELOPE_E_IO, "input: %s", strerror(errno));
+            break;
+        }
+        if ((size_t)n > max - out->len) {
+            rc = fail(ctx, ENVELOPE_E_IO,
+                      "input: a file of a pseudo file system (procfs, sysfs, ...) is read "
+                      "whole first, and this one holds more than %zu bytes", max);
+            break;
+        }
+        if (bytes_append(out, buf, (size_t)n) != 0) {
+            rc = fail(ctx, ENVELOPE_E_NOMEM, "input");
+            break;
+        }
+    }
+    OPENSSL_cleanse(buf, sizeof(buf));
+    return rc;
 }
 
 ssize_t fd_read(void *arg, uint8_t *buf, size_t len)

@@ -10,33 +10,14 @@
 
 #include "context.h"
 #include "format.h"
+#include "text.h"
 
 static const char *skip_utf8(const unsigned char *p, const unsigned char *end)
 {
-    /* One well-formed UTF-8 sequence (RFC 3629: no overlongs, no surrogates,
-     * nothing past U+10FFFF); NULL if p does not start one. */
-    unsigned c = p[0], n, min, cp;
+    uint32_t cp;
+    size_t n = utf8_decode(p, end, &cp);
 
-    if (c < 0x80)
-        return (const char *)p + 1;
-    if (c >= 0xc2 && c <= 0xdf)
-        n = 1, min = 0x80, cp = c & 0x1f;
-    else if (c >= 0xe0 && c <= 0xef)
-        n = 2, min = 0x800, cp = c & 0x0f;
-    else if (c >= 0xf0 && c <= 0xf4)
-        n = 3, min = 0x10000, cp = c & 0x07;
-    else
-        return NULL;
-    if ((size_t)(end - p) <= n)
-        return NULL;
-    for (unsigned i = 1; i <= n; i++) {
-        if ((p[i] & 0xc0) != 0x80)
-            return NULL;
-        cp = (cp << 6) | (p[i] & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        return NULL;
-    return (const char *)p + n + 1;
+    return n ? (const char *)p + n : NULL;
 }
 
 int message_name_check(const char *name, size_t len, const char **why)

@@ -95,8 +95,7 @@ static envelope_rc copy_message(envelope_ctx *ctx, const envelope_seal_opts *opt
         if ((rc = source_read_full(ctx, in, slot, want, &got)) != ENVELOPE_OK)
             return rc;
         if (got < want)
-            return fail(ctx, ENVELOPE_E_IO, "input ended after %llu of %llu bytes",
-                        (unsigned long long)(done + got), (unsigned long long)size);
+            return source_ended(ctx, in, done + got, size);
         hasher_submit(&s->hasher, got);
         if ((rc = bundle_write_data(&s->tar, slot, got)) != ENVELOPE_OK)
             return rc;
@@ -104,7 +103,8 @@ static envelope_rc copy_message(envelope_ctx *ctx, const envelope_seal_opts *opt
         if (opts->progress && opts->progress(opts->progress_arg, done, size) != 0)
             return fail(ctx, ENVELOPE_E_CANCELLED, "cancelled by the progress callback");
     }
-    return ENVELOPE_OK;
+    /* Before the manifest is signed: a file that grew is not sealed cut. */
+    return source_ended(ctx, in, done, size);
 }
 
 /* Builds, signs and appends the manifest once the message's hash is known. */

@@ -9,8 +9,8 @@
 /* Verifies sig over the raw manifest bytes under each trusted key in turn
  * and copies the fingerprint of the one that verified into signer (for a
  * KMS key whose public key is not known, its ARN: see key_verified_by). On
- * failure (ENVELOPE_E_UNTRUSTED_SIGNER) the detail names the signer the
- * manifest claims, unverified, so that a user can tell which key is missing. */
+ * failure (ENVELOPE_E_UNTRUSTED_SIGNER) the signer is unknown: the manifest
+ * is not parsed, so the detail says only how many keys were tried. */
 envelope_rc manifest_verify_signer(envelope_ctx *ctx, const uint8_t *manifest, size_t len,
                                    const uint8_t *sig, size_t sig_len,
                                    envelope_key *const *trusted, size_t n_trusted,

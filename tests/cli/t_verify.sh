@@ -32,7 +32,7 @@ failed "verify --recipient, a key that was not: exit 1" 1 \
     "^envelope: --recipient .*carol.pub: sha256:[0-9a-f]{64} is not among the manifest's recipients$"
 run "$E" verify --verify-key "$K/other-signer.pub" got
 failed "verify under another signer: exit 1" 1 \
-    "^envelope: got/manifest.json: signature does not verify under any --verify-key \(signer $SIGNER_FP, as the manifest claims"
+    "^envelope: got/manifest.json: signature does not verify under any --verify-key \(signer unknown; 1 key tried\)$"
 run "$E" verify got
 failed "verify without --verify-key: exit 2" 2 "need at least one --verify-key"
 verify nowhere
@@ -54,7 +54,7 @@ verify alt
 failed "verify, the manifest altered: exit 1" 1 "^envelope: alt/manifest.json: signature does not verify under any --verify-key"
 altered && flip alt/manifest.sig -3
 verify alt
-failed "verify, the signature altered: exit 1" 1 "^envelope: alt/manifest.json: signature does not verify under any --verify-key \(the manifest claims trusted signer $SIGNER_FP, but that key did not sign it"
+failed "verify, the signature altered: exit 1" 1 "^envelope: alt/manifest.json: signature does not verify under any --verify-key \(signer unknown; 1 key tried\)$"
 altered && echo extra >alt/notes.txt
 verify alt
 failed "verify, an extra file in DIR: exit 1" 1 "^envelope: alt: holds 'notes.txt', which the manifest does not name"
