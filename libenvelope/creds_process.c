@@ -157,10 +157,13 @@ static void collect(struct run *r)
 static void mask(char *text, const char *secret)
 {
     size_t n = secret ? strlen(secret) : 0;
-    char *p;
+    char *p = text;
 
-    while (n >= 4 && (p = strstr(text, secret)) != NULL)
+    /* On from past each match: a secret of '*' alone matches itself. */
+    while (n >= 4 && (p = strstr(p, secret)) != NULL) {
         memset(p, '*', n);
+        p += n;
+    }
 }
 
 /* The first line of what the command said on stderr, printable only, with

@@ -532,6 +532,10 @@ START_TEST(process_failures)
         {"echo '{\"Version\":1,\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"" SECRET "\"}'\n"
          "echo 'token expired for " SECRET "' >&2\necho 'second line' >&2\nexit 3\n",
          "exit status 3: token expired for " STARS},
+        /* A secret of '*' alone matches its own mask: masked, not looped on. */
+        {"echo '{\"Version\":1,\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"****\"}'\n"
+         "echo 'refused ****, ******** and *****' >&2\nexit 5\n",
+         "exit status 5: refused ****, ******** and *****"},
         {"kill -9 $PPID\nsleep 1\n", "killed by signal 9"}, /* the shell that ran it */
         {"echo 'not json " SECRET "'\n",
          "printed 41 bytes that are not one JSON object (expected Version 1, AccessKeyId, "
