@@ -151,6 +151,15 @@ envelope_ctx_set_kms_timeouts(envelope_ctx *ctx, unsigned long connect_ms,
 ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc
 envelope_ctx_set_kms_max_attempts(envelope_ctx *ctx, unsigned n);
 
+/* Ends at once (SIGKILL) every credential_process command the library is
+ * running, in any context or thread: its process group when it runs
+ * without a controlling terminal, else the command itself. The call that
+ * ran it then fails with ENVELOPE_E_CREDENTIALS. Async-signal-safe, for a
+ * program's SIGINT/SIGTERM handler before it exits:
+ *     static void on_signal(int sig) { envelope_kill_helpers(); ... }
+ * Never signals the caller's own process group. */
+ENVELOPE_API void envelope_kill_helpers(void);
+
 /* -------------------------------------------------------------------- keys */
 
 typedef struct envelope_key envelope_key;
