@@ -1,5 +1,6 @@
 # The process itself: the credential_process commands it runs (a secret of
-# '*' alone, the deadline, its children, a prompt on the terminal).
+# '*' alone, the deadline, its children, a prompt on the terminal), and no
+# core dumps.
 
 # CREDS_ENV: a clean AWS environment whose profile p runs $W/helper.sh as
 # its credential_process; KMS is never reached (port 9). SEAL_KMS: a seal
@@ -91,3 +92,33 @@ if [ "$(cat helper.code 2>/dev/null)" = 123456 ] && [ "$rc" -eq 3 ] &&
 else
     flunk "$name" "exit $rc, code read '$(cat helper.code 2>/dev/null)'; terminal: $(tail -c 300 "$OUT")"
 fi
+
+# No core dumps: the limit is 0 and the process is not dumpable, which makes
+# the kernel give its /proc files to root. So the process runs as another
+# user (nobody, when the tests run as root), blocked opening a FIFO: once
+# the FIFO's other end is open, main() has begun.
+D=$(mktemp -d "${TMPDIR:-/tmp}/envelope-fifo.XXXXXX") && chmod 755 "$D" && mkfifo -m 666 "$D/in"
+as_user=()
+[ "$(id -u)" -eq 0 ] && as_user=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
+"${as_user[@]}" "$E" inspect "$D/in" >"$OUT" 2>"$ERR" &
+pid=$!
+exec 3>"$D/in"
+limits=$(grep "^Max core file size" "/proc/$pid/limits")
+owner=$(stat -c %u "/proc/$pid/status")
+uid=$(awk '/^Uid:/ {print $2}' "/proc/$pid/status")
+exec 3>&-
+wait "$pid"
+rc=$?
+rm -rf "$D"
+if [[ "$limits" =~ ^Max\ core\ file\ size\ +0\ +0\ +bytes ]]; then
+    pass "the CLI allows no core file"
+else
+    flunk "the CLI allows no core file" "/proc/$pid/limits: $limits"
+fi
+if [ "$uid" != 0 ] && [ "$owner" = 0 ]; then
+    pass "the CLI is not dumpable (its /proc files belong to root)"
+else
+    flunk "the CLI is not dumpable (its /proc files belong to root)" \
+        "uid $uid, /proc/$pid/status owned by $owner"
+fi
+failed "the CLI reading an empty FIFO: exit 1" 1 "not an envelope \(empty input\)"
