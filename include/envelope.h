@@ -220,8 +220,11 @@ envelope_key_public_pem(envelope_ctx *ctx, const envelope_key *key, uint8_t **ou
 ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc
 envelope_key_public_der(envelope_ctx *ctx, const envelope_key *key, uint8_t **out,
                         size_t *out_len);
-/* A local private key as PKCS#8 PEM, encrypted with AES-256-CBC under
- * scrypt when passphrase is not NULL. Free with envelope_free_secret(). */
+/* A local private key as PKCS#8 PEM. When passphrase is not NULL it is
+ * encrypted (PBES2): AES-256-CBC with a key derived by PBKDF2-HMAC-SHA-256,
+ * 600,000 iterations and a random 16-byte salt (docs/KEYS.md); writing
+ * and each load then take a fraction of a second. Free with
+ * envelope_free_secret(). */
 ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc
 envelope_key_private_pem(envelope_ctx *ctx, const envelope_key *key,
                          const char *passphrase, size_t passphrase_len, uint8_t **out,
