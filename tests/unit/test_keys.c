@@ -345,7 +345,9 @@ START_TEST(private_pem_round_trip)
 
     /* With a passphrase: PBKDF2-HMAC-SHA-256 at 600,000 iterations, a
      * 16-byte random salt, AES-256-CBC. Each write or load derives a key
-     * once, so the valgrind run (not slow) does two. */
+     * once (18 s of CPU under valgrind), so the valgrind run (not slow)
+     * only writes; the loads it skips are old code, which it checks on
+     * alice-encrypted.pem. */
     ck_assert_rc(envelope_key_private_pem(ctx, key, "pass word", 9, &pem, &len), ENVELOPE_OK);
     ck_assert_ptr_nonnull(strstr((char *)pem, "-----BEGIN ENCRYPTED PRIVATE KEY-----"));
     p = pbes2_of(pem, len);
@@ -353,10 +355,6 @@ START_TEST(private_pem_round_trip)
                       p.cipher == NID_aes_256_cbc,
                   "iterations %ld, salt %d bytes, PRF %s, cipher %s", p.iterations, p.salt_len,
                   OBJ_nid2sn(p.prf), OBJ_nid2sn(p.cipher));
-    ck_assert_rc(envelope_key_from_memory(ctx, pem, len, give_passphrase, "pass word", &back),
-                 ENVELOPE_OK);
-    assert_fingerprint(back, FP_SIGNER);
-    envelope_key_free(back);
     back = (envelope_key *)1;
     ck_assert_rc(envelope_key_from_memory(ctx, pem, len, NULL, NULL, &back),
                  ENVELOPE_E_KEY_PASSPHRASE);
@@ -365,6 +363,11 @@ START_TEST(private_pem_round_trip)
         uint8_t *again;
         size_t again_len;
 
+        ck_assert_rc(envelope_key_from_memory(ctx, pem, len, give_passphrase, "pass word",
+                                              &back),
+                     ENVELOPE_OK);
+        assert_fingerprint(back, FP_SIGNER);
+        envelope_key_free(back);
         ck_assert_rc(envelope_key_from_memory(ctx, pem, len, give_passphrase, "pass wore",
                                               &back),
                      ENVELOPE_E_KEY_PASSPHRASE);
