@@ -15,8 +15,11 @@ static const char keygen_help[] =
     "Creates a private key (PKCS#8 PEM, mode 0600): --sign an ECDSA P-521 key for\n"
     "signing, --encrypt an RSA key (4096 bits by default) for receiving. --pub also\n"
     "writes its public key (mode 0644), to hand to the other party. With\n"
-    "--passphrase-file or --passphrase-fd the private key is encrypted\n"
-    "(AES-256-CBC) under the first line read there. Prints the key's fingerprint.\n";
+    "--passphrase-file or --passphrase-fd the private key is encrypted under the\n"
+    "first line read there: AES-256-CBC, its key derived from the passphrase by\n"
+    "PBKDF2-HMAC-SHA-256 with 600,000 iterations and a random salt (PKCS#8 PBES2,\n"
+    "which openssl reads too). That slows guessing; only a long passphrase makes\n"
+    "it hopeless. Prints the key's fingerprint.\n";
 
 static int write_public(envelope_ctx *ctx, envelope_key *key, const char *path, int force)
 {

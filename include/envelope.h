@@ -164,6 +164,15 @@ envelope_ctx_set_kms_timeouts(envelope_ctx *ctx, unsigned long connect_ms,
 ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc
 envelope_ctx_set_kms_max_attempts(envelope_ctx *ctx, unsigned n);
 
+/* Ends at once (SIGKILL) every credential_process command the library is
+ * running, in any context or thread: its process group when it runs
+ * without a controlling terminal, else the command itself. The call that
+ * ran it then fails with ENVELOPE_E_CREDENTIALS. Async-signal-safe, for a
+ * program's SIGINT/SIGTERM handler before it exits:
+ *     static void on_signal(int sig) { envelope_kill_helpers(); ... }
+ * Never signals the caller's own process group. */
+ENVELOPE_API void envelope_kill_helpers(void);
+
 /* -------------------------------------------------------------------- keys */
 
 typedef struct envelope_key envelope_key;
@@ -224,8 +233,11 @@ envelope_key_public_pem(envelope_ctx *ctx, const envelope_key *key, uint8_t **ou
 ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc
 envelope_key_public_der(envelope_ctx *ctx, const envelope_key *key, uint8_t **out,
                         size_t *out_len);
-/* A local private key as PKCS#8 PEM, encrypted with AES-256-CBC under
- * scrypt when passphrase is not NULL. Free with envelope_free_secret(). */
+/* A local private key as PKCS#8 PEM. When passphrase is not NULL it is
+ * encrypted (PBES2): AES-256-CBC with a key derived by PBKDF2-HMAC-SHA-256,
+ * 600,000 iterations and a random 16-byte salt (docs/KEYS.md); writing
+ * and each load then take a fraction of a second. Free with
+ * envelope_free_secret(). */
 ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc
 envelope_key_private_pem(envelope_ctx *ctx, const envelope_key *key,
                          const char *passphrase, size_t passphrase_len, uint8_t **out,

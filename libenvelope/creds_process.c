@@ -5,7 +5,9 @@
  *    "SessionToken": ..., "Expiration": "2024-05-01T12:00:00Z"}
  * Its output is capped, wiped once read, and never quoted in an error;
  * only the first line of its standard error is, as the command's own word
- * on why it failed. */
+ * on why it failed. It has a deadline, exit included: past it, or once it
+ * has printed too much, it is killed, with its process group when it runs
+ * without a controlling terminal. */
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
@@ -16,24 +18,33 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/pidfd.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "context.h"
 #include "creds.h"
+#include "helpers.h"
 #include "http.h"
 #include "kms.h"
 
 #define PROCESS_OUTPUT_MAX HTTP_RESPONSE_MAX /* what kms_json_parse takes */
 #define PROCESS_STDERR_MAX 4096
 #define PROCESS_TIMEOUT_MS 60000
+#define PROCESS_TIMEOUT_LIMIT_MS 3600000UL
+#define PROCESS_TIMEOUT_ENV "ENVELOPE_CREDENTIAL_PROCESS_TIMEOUT_MS"
+#define PROCESS_NAP_MAX_MS 50 /* between exit checks when there is no pidfd */
 
 extern char **environ;
 
 struct run {
+    unsigned long timeout_ms;
     pid_t pid;
+    int own_group;              /* leads a process group of its own */
+    int slot;                   /* in the table envelope_kill_helpers() reads */
     int out, err;               /* read ends */
+    int pidfd;                  /* readable once it exits; -1 if unavailable */
     char *buf;                  /* PROCESS_OUTPUT_MAX + 1, wiped */
     size_t len;
     int overflow;
@@ -51,11 +62,61 @@ static long now_ms(void)
     return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
+/* The deadline: ENVELOPE_CREDENTIAL_PROCESS_TIMEOUT_MS, else 60 s. */
+static envelope_rc timeout_ms(envelope_ctx *ctx, unsigned long *out)
+{
+    const char *v = getenv(PROCESS_TIMEOUT_ENV);
+    unsigned long n;
+    char *end;
+
+    *out = PROCESS_TIMEOUT_MS;
+    if (v == NULL || *v == '\0')
+        return ENVELOPE_OK;
+    errno = 0;
+    n = strtoul(v, &end, 10);
+    if (errno || *end || end == v || v[0] == '-' || n < 1 || n > PROCESS_TIMEOUT_LIMIT_MS)
+        return fail(ctx, ENVELOPE_E_INVALID_ARGUMENT, "%s=%.20s: not a number from 1 to %lu",
+                    PROCESS_TIMEOUT_ENV, v, PROCESS_TIMEOUT_LIMIT_MS);
+    *out = n;
+    return ENVELOPE_OK;
+}
+
+/* A command that may prompt (an MFA code on /dev/tty) stays in the
+ * terminal's process group, or reading it would stop it; without a
+ * terminal it gets a group of its own, so that its children die with it. */
+static int has_terminal(void)
+{
+    int fd = open("/dev/tty", O_RDONLY | O_NOCTTY | O_CLOEXEC);
+
+    if (fd < 0)
+        return 0;
+    close(fd);
+    return 1;
+}
+
+static int spawn_with(posix_spawn_file_actions_t *fa, const char *command, struct run *r)
+{
+    posix_spawnattr_t attr;
+    char *argv[] = {"sh", "-c", (char *)command, NULL};
+    int rc;
+
+    if ((rc = posix_spawnattr_init(&attr)) != 0)
+        return rc;
+    r->own_group = !has_terminal();
+    if (r->own_group &&
+        ((rc = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP)) != 0 ||
+         (rc = posix_spawnattr_setpgroup(&attr, 0)) != 0))
+        goto out;
+    rc = posix_spawn(&r->pid, "/bin/sh", fa, &attr, argv, environ);
+out:
+    posix_spawnattr_destroy(&attr);
+    return rc;
+}
+
 static int spawn(const char *command, struct run *r)
 {
     int out[2] = {-1, -1}, err[2] = {-1, -1};
     posix_spawn_file_actions_t fa;
-    char *argv[] = {"sh", "-c", (char *)command, NULL};
     int rc = -1;
 
     if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) {
@@ -69,7 +130,7 @@ static int spawn(const char *command, struct run *r)
     if ((rc = posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0)) == 0 &&
         (rc = posix_spawn_file_actions_adddup2(&fa, out[1], 1)) == 0 &&
         (rc = posix_spawn_file_actions_adddup2(&fa, err[1], 2)) == 0)
-        rc = posix_spawn(&r->pid, "/bin/sh", &fa, NULL, argv, environ);
+        rc = spawn_with(&fa, command, r);
     posix_spawn_file_actions_destroy(&fa);
 out:
     if (out[1] >= 0)
@@ -79,6 +140,8 @@ out:
     if (rc == 0) {
         r->out = out[0];
         r->err = err[0];
+        r->slot = helper_add(r->own_group ? -r->pid : r->pid);
+        r->pidfd = pidfd_open(r->pid, 0); /* -1 on older kernels: then naps */
     } else {
         if (out[0] >= 0)
             close(out[0]);
@@ -121,35 +184,68 @@ static int drain(struct run *r, int is_out)
     return 1;
 }
 
-/* Both streams to their ends, within the time limit; then the exit status. */
+/* 1 once the command has exited; it is left to reap, so that its pid
+ * cannot be reused while the helper table still names it. */
+static int has_exited(pid_t pid)
+{
+    siginfo_t si;
+
+    si.si_pid = 0;
+    if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) != 0)
+        return errno == ECHILD; /* reaped already: SIGCHLD is ignored */
+    return si.si_pid == pid;
+}
+
+/* Kills the command (its group when it has one of its own: -pid is never
+ * the caller's group, it was made for the command). */
+static void stop(struct run *r)
+{
+    kill(r->own_group ? -r->pid : r->pid, SIGKILL);
+}
+
+/* Both streams to their ends and the command's exit, within the deadline:
+ * past it, or once stdout overflows, the command is killed. Then the exit
+ * status. */
 static void collect(struct run *r)
 {
-    struct pollfd fds[2] = {{r->out, POLLIN, 0}, {r->err, POLLIN, 0}};
-    long deadline = now_ms() + PROCESS_TIMEOUT_MS;
-    int open_fds = 2;
+    struct pollfd fds[3] = {{r->out, POLLIN, 0}, {r->err, POLLIN, 0}, {r->pidfd, POLLIN, 0}};
+    long deadline = now_ms() + (long)r->timeout_ms;
+    int exited = 0, nap = 1;
 
-    while (open_fds > 0) {
+    while (!exited || fds[0].fd >= 0 || fds[1].fd >= 0) {
         long left = deadline - now_ms();
-        int n;
+        int n, wait_ms = (int)left;
 
-        if (left <= 0) {
-            r->timed_out = 1;
-            kill(r->pid, SIGKILL);
+        if (left <= 0 || r->overflow) {
+            r->timed_out = !r->overflow;
+            stop(r);
             break;
         }
-        n = poll(fds, 2, (int)left);
-        if (n < 0 && errno != EINTR)
+        if (!exited && r->pidfd < 0) {
+            wait_ms = left < nap ? (int)left : nap;
+            nap = nap * 2 < PROCESS_NAP_MAX_MS ? nap * 2 : PROCESS_NAP_MAX_MS;
+        }
+        n = poll(fds, 3, wait_ms);
+        if (n < 0 && errno != EINTR) {
+            stop(r);
             break;
+        }
         for (int i = 0; n > 0 && i < 2; i++) {
             if (fds[i].fd >= 0 && (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) &&
                 !drain(r, i == 0)) {
                 fds[i].fd = -1;
-                open_fds--;
             }
+        }
+        if (!exited && has_exited(r->pid)) {
+            exited = 1;
+            fds[2].fd = -1;
         }
     }
     close(r->out);
     close(r->err);
+    if (r->pidfd >= 0)
+        close(r->pidfd);
+    helper_remove(r->slot);
     while (waitpid(r->pid, &r->status, 0) < 0 && errno == EINTR)
         ;
 }
@@ -157,10 +253,13 @@ static void collect(struct run *r)
 static void mask(char *text, const char *secret)
 {
     size_t n = secret ? strlen(secret) : 0;
-    char *p;
+    char *p = text;
 
-    while (n >= 4 && (p = strstr(text, secret)) != NULL)
+    /* On from past each match: a secret of '*' alone matches itself. */
+    while (n >= 4 && (p = strstr(p, secret)) != NULL) {
         memset(p, '*', n);
+        p += n;
+    }
 }
 
 /* The first line of what the command said on stderr, printable only, with
@@ -188,8 +287,9 @@ static envelope_rc exit_failure(envelope_ctx *ctx, const char *what, struct run 
 
     first_line(r, line, sizeof(line));
     if (r->timed_out)
-        return fail(ctx, ENVELOPE_E_CREDENTIALS, "%s: still running after %d s: stopped", what,
-                    PROCESS_TIMEOUT_MS / 1000);
+        return fail(ctx, ENVELOPE_E_CREDENTIALS,
+                    "%s: timed out: still running after %lu ms (%s), killed", what,
+                    r->timeout_ms, PROCESS_TIMEOUT_ENV);
     if (WIFSIGNALED(r->status))
         return fail(ctx, ENVELOPE_E_CREDENTIALS, "%s: killed by signal %d%s%s", what,
                     WTERMSIG(r->status), line[0] ? ": " : "", line);
@@ -229,13 +329,18 @@ envelope_rc creds_from_process(envelope_ctx *ctx, const char *what, const char *
     int e;
 
     memset(&r, 0, sizeof(r));
+    r.slot = r.pidfd = -1;
+    if ((rc = timeout_ms(ctx, &r.timeout_ms)) != ENVELOPE_OK)
+        return rc;
     if ((r.buf = malloc(PROCESS_OUTPUT_MAX + 1)) == NULL)
         return fail(ctx, ENVELOPE_E_NOMEM, "%s", what);
     if ((e = spawn(command, &r)) != 0) {
         rc = fail(ctx, ENVELOPE_E_CREDENTIALS, "%s: cannot run /bin/sh: %s", what, strerror(e));
     } else {
         collect(&r);
-        if (r.timed_out || !WIFEXITED(r.status) || WEXITSTATUS(r.status) != 0)
+        /* Overflow first: the command was killed for it. */
+        if (!r.overflow &&
+            (r.timed_out || !WIFEXITED(r.status) || WEXITSTATUS(r.status) != 0))
             rc = exit_failure(ctx, what, &r);
         else
             rc = parse_output(ctx, what, &r, out);

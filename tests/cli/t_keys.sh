@@ -71,6 +71,37 @@ check "pubkey --passphrase-fd opens the encrypted key" \
     bash -c '[ '"$rc"' -eq 0 ] && cmp -s "$1" enc.pub' _ "$OUT"
 notty "$E" pubkey --passphrase-file "$K/passphrase.txt" enc.pem
 failed "pubkey with a wrong passphrase: exit 3" 3 "^envelope: pubkey enc.pem: wrong or missing passphrase for key"
+notty "$E" pubkey --passphrase-file "$K/passphrase.txt" enc.pem -o wrong.pub
+failed "pubkey -o with a wrong passphrase: exit 3, nothing written" 3 \
+    "^envelope: pubkey enc.pem: wrong or missing passphrase for key \(encrypted key: wrong passphrase" \
+    wrong.pub
+# What protects the file: PBES2, PBKDF2-HMAC-SHA-256, 600,000 iterations, a
+# 16-byte salt, AES-256-CBC.
+params=$(openssl asn1parse -in enc.pem 2>&1 | "$PY" -c '
+import re, sys
+t = sys.stdin.read()
+oids = re.findall(r"OBJECT\s+:(\S+)", t)
+salt = re.search(r"OCTET STRING\s+\[HEX DUMP\]:([0-9A-F]+)", t)
+it = re.search(r"prim: INTEGER\s+:([0-9A-F]+)", t)
+print(",".join(oids[:4]), len(salt.group(1)) // 2 if salt else 0, int(it.group(1), 16) if it else 0)')
+if [[ "$params" =~ ^PBES2,PBKDF2,hmacWithSHA256,aes-256-cbc\ 16\ ([0-9]+)$ ]] &&
+    [ "${BASH_REMATCH[1]}" -ge 600000 ]; then
+    pass "keygen --passphrase-file: PBKDF2-HMAC-SHA-256, >= 600000 iterations, 16-byte salt, AES-256-CBC"
+else
+    flunk "keygen --passphrase-file: PBKDF2-HMAC-SHA-256, >= 600000 iterations, 16-byte salt, AES-256-CBC" \
+        "asn1parse gives: $params"
+fi
+# Files written with OpenSSL's default of 2048 iterations still load.
+openssl pkcs8 -topk8 -v2 aes-256-cbc -v2prf hmacWithSHA256 -iter 2048 -in "$K/signer.pem" \
+    -passout file:pass.txt -out old.pem
+notty "$E" pubkey --passphrase-file pass.txt old.pem
+check "pubkey of a 2048-iteration key (openssl pkcs8 -iter 2048) still loads it" \
+    bash -c '[ '"$rc"' -eq 0 ] && cmp -s "$1" "$2/signer.pub" && grep -q ":0800$" <(openssl asn1parse -in old.pem)' \
+    _ "$OUT" "$K"
+run "$E" keygen --help
+check "keygen --help says what protects an encrypted key" \
+    bash -c '[ '"$rc"' -eq 0 ] && tr "\n" " " <"$1" | grep -q "PBKDF2-HMAC-SHA-256 with 600,000 iterations"' \
+    _ "$OUT"
 run "$E" pubkey --passphrase-fd 9 enc.pem
 failed "pubkey --passphrase-fd on a closed descriptor: exit 2" 2 "--passphrase-fd 9: descriptor not open"
 

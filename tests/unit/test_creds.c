@@ -4,10 +4,20 @@
  * the chain's order, and that no secret ever reaches a detail. The
  * container and IMDS sources are covered against a loopback server by
  * tests/kms/run.sh. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/pidfd.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "aws_ini.h"
 #include "context.h"
@@ -29,7 +39,7 @@ static void clear_env(void)
         "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
         "AWS_CONTAINER_AUTHORIZATION_TOKEN", "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
         "AWS_EC2_METADATA_SERVICE_ENDPOINT", "AWS_METADATA_SERVICE_TIMEOUT",
-        "AWS_METADATA_SERVICE_NUM_ATTEMPTS"};
+        "AWS_METADATA_SERVICE_NUM_ATTEMPTS", "ENVELOPE_CREDENTIAL_PROCESS_TIMEOUT_MS"};
 
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         unsetenv(names[i]);
@@ -279,7 +289,7 @@ static void use_files(void)
 START_TEST(profiles_in_files)
 {
     struct aws_creds c;
-    char want[8192];
+    char want[16384];
 
     use_files();
     ck_assert_rc(creds_load(ctx, &c), ENVELOPE_OK);
@@ -335,7 +345,7 @@ END_TEST
 START_TEST(profiles_refused)
 {
     struct aws_creds c;
-    char want[8192];
+    char want[16384];
 
     use_files();
     setenv("AWS_PROFILE", "cfg-plain", 1); /* [NAME] in config is not a profile */
@@ -532,6 +542,10 @@ START_TEST(process_failures)
         {"echo '{\"Version\":1,\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"" SECRET "\"}'\n"
          "echo 'token expired for " SECRET "' >&2\necho 'second line' >&2\nexit 3\n",
          "exit status 3: token expired for " STARS},
+        /* A secret of '*' alone matches its own mask: masked, not looped on. */
+        {"echo '{\"Version\":1,\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"****\"}'\n"
+         "echo 'refused ****, ******** and *****' >&2\nexit 5\n",
+         "exit status 5: refused ****, ******** and *****"},
         {"kill -9 $PPID\nsleep 1\n", "killed by signal 9"}, /* the shell that ran it */
         {"echo 'not json " SECRET "'\n",
          "printed 41 bytes that are not one JSON object (expected Version 1, AccessKeyId, "
@@ -562,6 +576,208 @@ START_TEST(process_failures)
         assert_detail(want);
         assert_no_secret();
     }
+}
+END_TEST
+
+/* The pid a script wrote into the file name, failing the test if none. */
+static pid_t pid_from(const char *name)
+{
+    size_t len = 0;
+    char *text;
+    long pid;
+
+    ck_assert_msg(access(path_in(name), R_OK) == 0, "the command wrote no %s", name);
+    text = (char *)read_file(path_in(name), &len);
+    pid = strtol(text, NULL, 10);
+    free(text);
+    ck_assert_msg(pid > 1, "%s holds no pid", name);
+    return (pid_t)pid;
+}
+
+/* Makes this process the reaper of the commands' orphans, for
+ * assert_dead() where there are no pidfds (under valgrind). */
+static void adopt_orphans(void)
+{
+    ck_assert_msg(prctl(PR_SET_CHILD_SUBREAPER, 1) == 0, "PR_SET_CHILD_SUBREAPER: %s",
+                  strerror(errno));
+}
+
+/* Without pidfds: reaps the orphans adopt_orphans() made ours until pid is
+ * among them or none is left. A process is reparented before its parent
+ * reports its own exit, so none is missed; a pid that never dies blocks
+ * here until the suite's timeout. */
+static void reap_until(pid_t pid, const char *what)
+{
+    pid_t got;
+
+    mark_point();
+    while ((got = waitpid(-1, NULL, 0)) != pid && (got >= 0 || errno == EINTR))
+        ;
+    ck_assert_msg(got == pid || (kill(pid, 0) != 0 && errno == ESRCH),
+                  "%s (pid %d) still runs after creds_load returned", what, (int)pid);
+}
+
+/* Asserts that pid is dead: gone, or a zombie. SIGKILL is delivered
+ * asynchronously to a process that is not our child, so this waits for its
+ * exit on a pidfd; 20 s is a bound on a failure, not a synchronisation. */
+static void assert_dead(pid_t pid, const char *what)
+{
+    int fd = pidfd_open(pid, 0);
+    struct pollfd p = {fd, POLLIN, 0};
+    int n;
+
+    if (fd < 0 && errno == ENOSYS) {
+        reap_until(pid, what);
+        return;
+    }
+    if (fd < 0) {
+        ck_assert_msg(errno == ESRCH, "pidfd_open(%d): %s", (int)pid, strerror(errno));
+        return;
+    }
+    n = poll(&p, 1, 20000);
+    close(fd);
+    ck_assert_msg(n == 1, "%s (pid %d) still runs after creds_load returned", what, (int)pid);
+}
+
+/* Leaves the controlling terminal, if any: the command then gets a process
+ * group of its own, as it would under a service manager. */
+static void detach_terminal(void)
+{
+    int fd = open("/dev/tty", O_RDONLY | O_NOCTTY);
+
+    if (fd >= 0) {
+        ck_assert_msg(ioctl(fd, TIOCNOTTY) == 0, "TIOCNOTTY: %s", strerror(errno));
+        close(fd);
+    }
+    ck_assert_msg(open("/dev/tty", O_RDONLY | O_NOCTTY) < 0, "still a controlling terminal");
+}
+
+/* A command that closes its output and sleeps, and a child it started,
+ * both in the command's own process group (no controlling terminal here):
+ * the deadline kills them all. */
+START_TEST(process_timeout)
+{
+    struct aws_creds c;
+    char want[16384];
+
+    detach_terminal();
+    adopt_orphans();
+    setenv("ENVELOPE_CREDENTIAL_PROCESS_TIMEOUT_MS", "2000", 1);
+    snprintf(want, sizeof(want),
+             "exec >&- 2>&-\nsleep 1000 &\necho $! >%s\necho $$ >%s\nwait\n",
+             path_in("child"), path_in("pid"));
+    process_profile(want);
+    ck_assert_rc(creds_load(ctx, &c), ENVELOPE_E_CREDENTIALS);
+    ck_assert_ptr_null(c.secret_access_key);
+    snprintf(want, sizeof(want),
+             "%s: timed out: still running after 2000 ms "
+             "(ENVELOPE_CREDENTIAL_PROCESS_TIMEOUT_MS), killed",
+             process_what());
+    assert_detail(want);
+    assert_dead(pid_from("pid"), "the command");
+    assert_dead(pid_from("child"), "the command's child");
+}
+END_TEST
+
+/* Output without end: stdout is cut at its cap at once, stderr by the
+ * deadline; the command is gone either way. */
+START_TEST(process_endless_output)
+{
+    struct aws_creds c;
+    char want[16384];
+
+    detach_terminal();
+    adopt_orphans();
+    setenv("ENVELOPE_CREDENTIAL_PROCESS_TIMEOUT_MS", "3600000", 1);
+    snprintf(want, sizeof(want), "echo $$ >%s\nexec yes\n", path_in("pid"));
+    process_profile(want);
+    ck_assert_rc(creds_load(ctx, &c), ENVELOPE_E_CREDENTIALS);
+    snprintf(want, sizeof(want), "%s: printed more than 65536 bytes", process_what());
+    assert_detail(want);
+    assert_dead(pid_from("pid"), "the command");
+
+    setenv("ENVELOPE_CREDENTIAL_PROCESS_TIMEOUT_MS", "2000", 1);
+    snprintf(want, sizeof(want), "echo $$ >%s\nexec yes " SECRET " >&2\n", path_in("pid"));
+    process_profile(want);
+    ck_assert_rc(creds_load(ctx, &c), ENVELOPE_E_CREDENTIALS);
+    snprintf(want, sizeof(want),
+             "%s: timed out: still running after 2000 ms "
+             "(ENVELOPE_CREDENTIAL_PROCESS_TIMEOUT_MS), killed",
+             process_what());
+    assert_detail(want);
+    assert_no_secret();
+    assert_dead(pid_from("pid"), "the command");
+}
+END_TEST
+
+START_TEST(process_timeout_refused)
+{
+    static const char *const values[] = {"0", "-1", "abc", "2s", "3600001",
+                                         "99999999999999999999999"};
+    struct aws_creds c;
+    char want[256];
+
+    process_profile("echo run >>\"$1\"\n");
+    for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+        setenv("ENVELOPE_CREDENTIAL_PROCESS_TIMEOUT_MS", values[i], 1);
+        ck_assert_rc(creds_load(ctx, &c), ENVELOPE_E_INVALID_ARGUMENT);
+        snprintf(want, sizeof(want),
+                 "ENVELOPE_CREDENTIAL_PROCESS_TIMEOUT_MS=%.20s: not a number from 1 to 3600000",
+                 values[i]);
+        assert_detail(want);
+    }
+    ck_assert_msg(access(path_in("count"), F_OK) != 0, "the command ran");
+}
+END_TEST
+
+static void on_usr1(int sig)
+{
+    (void)sig;
+    envelope_kill_helpers();
+}
+
+/* Waits until the command has started (it opens the FIFO), then signals
+ * this process, whose handler ends the command. */
+static void *signal_when_started(void *fifo)
+{
+    char buf[32];
+    int fd = open(fifo, O_RDONLY);
+
+    if (fd >= 0) {
+        while (read(fd, buf, sizeof(buf)) > 0)
+            ;
+        close(fd);
+    }
+    kill(getpid(), SIGUSR1);
+    return NULL;
+}
+
+/* envelope_kill_helpers() from a signal handler ends a running command
+ * long before its deadline, and the caller lives on. */
+START_TEST(process_killed_by_handler)
+{
+    struct sigaction sa;
+    struct aws_creds c;
+    pthread_t t;
+    char script[16384], fifo[4096];
+
+    snprintf(fifo, sizeof(fifo), "%s", path_in("started")); /* path_in's slots rotate */
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_usr1;
+    ck_assert_int_eq(sigaction(SIGUSR1, &sa, NULL), 0);
+    adopt_orphans();
+    ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+    setenv("ENVELOPE_CREDENTIAL_PROCESS_TIMEOUT_MS", "3600000", 1);
+    snprintf(script, sizeof(script), "echo $$ >%s\necho started >%s\nexec sleep 1000\n",
+             path_in("pid"), fifo);
+    process_profile(script);
+    ck_assert_int_eq(pthread_create(&t, NULL, signal_when_started, (void *)fifo), 0);
+    ck_assert_rc(creds_load(ctx, &c), ENVELOPE_E_CREDENTIALS);
+    pthread_join(t, NULL);
+    snprintf(script, sizeof(script), "%s: killed by signal 9", process_what());
+    assert_detail(script);
+    assert_dead(pid_from("pid"), "the command");
+    envelope_kill_helpers(); /* none running: a no-op */
 }
 END_TEST
 
@@ -685,6 +901,10 @@ static Suite *creds_suite(void)
     tcase_add_test(chain, region_from_profile);
     tcase_add_test(chain, process_credentials);
     tcase_add_test(chain, process_failures);
+    tcase_add_test(chain, process_timeout);
+    tcase_add_test(chain, process_endless_output);
+    tcase_add_test(chain, process_timeout_refused);
+    tcase_add_test(chain, process_killed_by_handler);
     tcase_add_test(chain, rfc3339_times);
     tcase_add_test(chain, container_urls_refused);
     suite_add_tcase(s, ini);

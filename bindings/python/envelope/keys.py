@@ -267,8 +267,9 @@ class Key:
         return Key.from_der(self.public_der())
 
     def private_pem(self, passphrase: Optional[Union[str, bytes]] = None) -> bytes:
-        """A local private key as PKCS#8 PEM, encrypted (AES-256-CBC under
-        scrypt) when ``passphrase`` is given. The returned bytes hold key
+        """A local private key as PKCS#8 PEM, encrypted (AES-256-CBC, its key
+        derived by PBKDF2-HMAC-SHA-256 with 600,000 iterations) when
+        ``passphrase`` is given. The returned bytes hold key
         material: Python cannot wipe them, so keep their lifetime short."""
         if not self.is_private:
             fail(ErrorCode.KEY_NOT_PRIVATE, "this is a public key; it has no private part")
