@@ -178,7 +178,8 @@ END_TEST
 START_TEST(local_rsa4096_small_message_round_trips)
 {
     static const uint8_t msg[] = "{\"order\": 1, \"note\": \"a small compat message\"}\n";
-    envelope_key *dave = load_test_key(ctx, "dave.pub"), *dave_priv = load_test_key(ctx, "dave.pem");
+    envelope_key *dave = load_test_key(ctx, "dave.pub");
+    envelope_key *dave_priv = load_test_key(ctx, "dave.pem");
     envelope_seal_opts *so = compat_opts(dave);
     envelope_open_opts *oo = open_opts_for(ctx, dave_priv);
     envelope_result *r = NULL;
