@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "bundle.h"
 #include "context.h"
 #include "opts.h"
 
@@ -39,7 +40,7 @@ static int add_entry(struct archive *a, const char *name, const uint8_t *p, size
     archive_entry_set_filetype(e, AE_IFREG);
     archive_entry_set_perm(e, 0600);
     archive_entry_set_size(e, (la_int64_t)n);
-    archive_entry_set_mtime(e, mtime, 0);
+    archive_entry_set_mtime(e, bundle_mtime(mtime), 0);
     ok = archive_write_header(a, e) == ARCHIVE_OK &&
          (n == 0 || archive_write_data(a, p, n) == (la_ssize_t)n);
     archive_entry_free(e);
