@@ -36,6 +36,7 @@
 #define FLAG_GET_PUBLIC_KEY 0x10 /* the sender may GetPublicKey */
 #define FLAG_CALLBACKS 0x20      /* envelope_seal_cb, not envelope_seal_mem */
 #define FLAG_SHORT 0x40          /* with callbacks: one byte fewer than declared */
+#define FLAG_AGAIN 0x80          /* seal twice with the same options and keys */
 
 #define ARN_PREFIX "arn:aws:kms:us-east-1:111122223333:key/"
 #define COMPAT_MAX 446 /* RSA-4096's OAEP-SHA-256 block */
@@ -556,6 +557,12 @@ static void check_round_trip(const struct plan *p, const uint8_t *env, size_t en
 
 /* ------------------------------------------------------------ the target */
 
+/* The KMS signing key as recipient i while it also signs: one object. */
+static int shares_signer(const struct plan *p, size_t i)
+{
+    return p->sign_with == 1 && p->idx[i] == N_RECIPIENTS - 1;
+}
+
 static envelope_seal_opts *make_opts(const struct plan *p, envelope_key **keys,
                                      envelope_key **kms_signer)
 {
@@ -572,8 +579,9 @@ static envelope_seal_opts *make_opts(const struct plan *p, envelope_key **keys,
         size_t k = p->idx[i];
 
         /* The same KMS reference twice is one key object, as a caller
-         * holding it would pass it: its size is learned by the first wrap. */
-        keys[i] = NULL;
+         * holding it would pass it: what the first use learns, the next
+         * knows. */
+        keys[i] = shares_signer(p, i) ? envelope_key_ref(*kms_signer) : NULL;
         for (size_t j = 0; j < i && is_kms(k) && keys[i] == NULL; j++)
             if (p->idx[j] == k)
                 keys[i] = envelope_key_ref(keys[j]);
@@ -590,62 +598,78 @@ static envelope_seal_opts *make_opts(const struct plan *p, envelope_key **keys,
     return so;
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+/* One seal with the options, and the checks on what it gave.
+ * signing_recipient: the first recipient is the KMS signing key, and has
+ * shown itself to be one by signing in an earlier seal. */
+static void seal_once(const struct plan *p, const envelope_seal_opts *so, int signing_recipient)
 {
     envelope_ctx *ctx = fuzz_ctx();
-    envelope_key *keys[16], *kms_signer;
-    envelope_seal_opts *so;
-    struct plan p;
     uint8_t *env = NULL;
     size_t env_len = 0;
     struct writer w = {0};
     envelope_rc rc;
 
-    if (parse(data, size, &p) != 0)
-        return -1;
-    so = make_opts(&p, keys, &kms_signer);
-    if (p.name_set && envelope_seal_opts_set_name(so, p.name) != ENVELOPE_OK) {
-        p.name_set = 0; /* the name rules are the header and manifest targets' */
-        goto out;
-    }
-    allow_get_public_key = (p.flags & FLAG_GET_PUBLIC_KEY) != 0;
     sends = 0;
     detail_clear(ctx);
-    if (p.flags & FLAG_CALLBACKS) {
-        struct reader rd = {p.msg, p.len};
-        uint64_t declared = p.len + ((p.flags & FLAG_SHORT) != 0);
+    if (p->flags & FLAG_CALLBACKS) {
+        struct reader rd = {p->msg, p->len};
+        uint64_t declared = p->len + ((p->flags & FLAG_SHORT) != 0);
 
         rc = envelope_seal_cb(ctx, so, declared, read_cb, &rd, write_cb, &w);
         env = w.p;
         env_len = w.len;
     } else {
-        rc = envelope_seal_mem(ctx, so, p.msg, p.len, &env, &env_len);
+        rc = envelope_seal_mem(ctx, so, p->msg, p->len, &env, &env_len);
     }
     check_detail(ctx);
     /* A compat message no recipient can hold: refused, before any call. */
-    if ((p.flags & FLAG_COMPAT) && p.n == 1 && p.len > COMPAT_MAX)
+    if ((p->flags & FLAG_COMPAT) && p->n == 1 && p->len > COMPAT_MAX)
         CHECK(rc == ENVELOPE_E_COMPAT_TOO_LARGE && sends == 0);
     /* Not even an empty message's archive fits RSA-2048's 190 bytes. */
-    if ((p.flags & FLAG_COMPAT) && p.n == 1 && recipients[p.idx[0]].bits == 2048)
+    if ((p->flags & FLAG_COMPAT) && p->n == 1 && recipients[p->idx[0]].bits == 2048)
         CHECK(rc != ENVELOPE_OK);
+    /* A key known not to be RSA as the compat recipient: refused before
+     * any call. */
+    if (signing_recipient && (p->flags & FLAG_COMPAT) && p->n == 1)
+        CHECK(rc == ENVELOPE_E_KEY_TYPE && sends == 0 &&
+              strcmp(envelope_ctx_detail(ctx),
+                     "the compat recipient is not an RSA encryption key") == 0);
     if (rc == ENVELOPE_OK) {
-        CHECK(!has_wrong_kind(&p) && !((p.flags & FLAG_CALLBACKS) && (p.flags & FLAG_SHORT)));
-        check_round_trip(&p, env, env_len);
+        CHECK(!has_wrong_kind(p) && !((p->flags & FLAG_CALLBACKS) && (p->flags & FLAG_SHORT)));
+        check_round_trip(p, env, env_len);
     } else {
-        if (!allowed_failure(rc, &p))
+        if (!allowed_failure(rc, p))
             fprintf(stderr, "fuzz_seal: seal: %s (%s)\n", envelope_rc_name(rc),
                     envelope_ctx_detail(ctx));
-        CHECK(allowed_failure(rc, &p));
-        if (!(p.flags & FLAG_CALLBACKS))
+        CHECK(allowed_failure(rc, p));
+        if (!(p->flags & FLAG_CALLBACKS))
             CHECK(env == NULL && env_len == 0);
         if (rc == ENVELOPE_E_COMPAT_TOO_LARGE)
             CHECK(strstr(envelope_ctx_detail(ctx), "bytes") != NULL);
     }
-out:
-    if (p.flags & FLAG_CALLBACKS)
+    if (p->flags & FLAG_CALLBACKS)
         free(w.p);
     else
         envelope_free(env);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    envelope_key *keys[16], *kms_signer;
+    envelope_seal_opts *so;
+    struct plan p;
+
+    if (parse(data, size, &p) != 0)
+        return -1;
+    so = make_opts(&p, keys, &kms_signer);
+    allow_get_public_key = (p.flags & FLAG_GET_PUBLIC_KEY) != 0;
+    /* The name rules are the header and manifest targets'. */
+    if (!p.name_set || envelope_seal_opts_set_name(so, p.name) == ENVELOPE_OK)
+        for (int round = 0; round < (p.flags & FLAG_AGAIN ? 2 : 1); round++)
+            /* The second, as a long-lived caller makes it: the KMS keys
+             * know what KMS showed of them in the first. */
+            seal_once(&p, so, round == 1 && shares_signer(&p, 0) &&
+                                  envelope_key_get_kind(keys[0]) == ENVELOPE_KEY_SIGNING);
     envelope_seal_opts_free(so);
     for (size_t i = 0; i < p.n; i++)
         envelope_key_free(keys[i]);
