@@ -296,7 +296,8 @@ static void check_arn(const char *arn)
 static int kms_rc(envelope_rc rc)
 {
     return rc == ENVELOPE_E_KMS_BAD_RESPONSE || (rc >= ENVELOPE_E_KMS && rc <= ENVELOPE_E_KMS_UNAVAILABLE) ||
-           rc == ENVELOPE_E_UNTRUSTED_SIGNER || rc == ENVELOPE_E_NOT_RECIPIENT;
+           rc == ENVELOPE_E_UNTRUSTED_SIGNER || rc == ENVELOPE_E_NOT_RECIPIENT ||
+           rc == ENVELOPE_E_COMPAT_TOO_LARGE;
 }
 
 /* A failed Decrypt leaves nothing of the answer in the caller's buffer:

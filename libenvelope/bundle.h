@@ -37,6 +37,13 @@ struct bundle_writer {
     time_t mtime;
 };
 
+/* The tar mtime for a creation time: clamped to 0 .. 2^31 - 2, which a
+ * ustar header holds without the pax mtime record libarchive would add for
+ * any other value, and which readers refuse (docs/FORMAT.md section 5). */
+#define BUNDLE_MTIME_MAX ((time_t)0x7ffffffe)
+time_t bundle_mtime(time_t created);
+
+/* mtime: a creation time, written as bundle_mtime() makes it. */
 envelope_rc bundle_writer_open(envelope_ctx *ctx, struct bundle_writer *w, time_t mtime,
                                bundle_sink_fn sink, void *sink_arg);
 envelope_rc bundle_write_header(struct bundle_writer *w, const char *name, uint64_t size);

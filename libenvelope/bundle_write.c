@@ -27,6 +27,11 @@ static envelope_rc archive_fail(struct bundle_writer *w, const char *what)
     return fail(w->ctx, ENVELOPE_E_INTERNAL, "%s: %s", what, archive_error_string(w->a));
 }
 
+time_t bundle_mtime(time_t created)
+{
+    return created < 0 ? 0 : created > BUNDLE_MTIME_MAX ? BUNDLE_MTIME_MAX : created;
+}
+
 envelope_rc bundle_writer_open(envelope_ctx *ctx, struct bundle_writer *w, time_t mtime,
                                bundle_sink_fn sink, void *sink_arg)
 {
@@ -34,7 +39,7 @@ envelope_rc bundle_writer_open(envelope_ctx *ctx, struct bundle_writer *w, time_
     w->ctx = ctx;
     w->sink = sink;
     w->sink_arg = sink_arg;
-    w->mtime = mtime;
+    w->mtime = bundle_mtime(mtime);
     if ((w->a = archive_write_new()) == NULL)
         return fail(ctx, ENVELOPE_E_NOMEM, "archive writer");
     /* Block size 0: hand every piece straight to the sink, which does its own

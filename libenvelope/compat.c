@@ -12,10 +12,15 @@
 #include <string.h>
 
 #include "buf.h"
+#include "bundle.h"
 #include "context.h"
 #include "opts.h"
 
 #define OAEP_SHA256_OVERHEAD 66 /* 2 * 32 + 2 */
+#define COMPAT_RSA_BITS_MAX 4096
+/* The most a compat message can be: all of RSA-4096's OAEP block. */
+#define COMPAT_MESSAGE_MAX (COMPAT_RSA_BITS_MAX / 8 - OAEP_SHA256_OVERHEAD)
+_Static_assert(COMPAT_MESSAGE_MAX <= WRAPPED_MAX, "compat message buffer");
 
 static la_ssize_t to_bytes(struct archive *a, void *arg, const void *p, size_t n)
 {
@@ -35,7 +40,7 @@ static int add_entry(struct archive *a, const char *name, const uint8_t *p, size
     archive_entry_set_filetype(e, AE_IFREG);
     archive_entry_set_perm(e, 0600);
     archive_entry_set_size(e, (la_int64_t)n);
-    archive_entry_set_mtime(e, mtime, 0);
+    archive_entry_set_mtime(e, bundle_mtime(mtime), 0);
     ok = archive_write_header(a, e) == ARCHIVE_OK &&
          (n == 0 || archive_write_data(a, p, n) == (la_ssize_t)n);
     archive_entry_free(e);
@@ -64,25 +69,60 @@ static envelope_rc compat_archive(envelope_ctx *ctx, const char *name, const uin
     return ok ? ENVELOPE_OK : fail(ctx, ENVELOPE_E_INTERNAL, "building the compat archive");
 }
 
-static envelope_rc check_fits(envelope_ctx *ctx, size_t archive_len, size_t limit,
-                              unsigned bits)
+/* What the recipient's OAEP block holds. A KMS key's size is known only
+ * once KMS has answered for it; until then (bits 0) the message is bounded
+ * by the largest modulus the format allows, and KMS Encrypt refuses an
+ * archive too long for a smaller key (kms_error_code). */
+struct compat_limit {
+    size_t bytes;
+    unsigned bits; /* 0: the recipient's size is not known yet */
+};
+
+static envelope_rc recipient_limit(envelope_ctx *ctx, const envelope_key *to,
+                                   struct compat_limit *lim)
 {
-    if (archive_len <= limit)
-        return ENVELOPE_OK;
-    return fail(ctx, ENVELOPE_E_COMPAT_TOO_LARGE,
-                "the compat archive takes %zu bytes; RSA-%u with OAEP-SHA-256 holds at most "
-                "%zu: use the default format, which has no size limit",
-                archive_len, bits, limit);
+    envelope_key_kind kind = envelope_key_get_kind(to);
+    unsigned bits = envelope_key_bits(to);
+
+    if (kind != 0 && kind != ENVELOPE_KEY_ENCRYPTION)
+        return fail(ctx, ENVELOPE_E_KEY_TYPE,
+                    "the compat recipient is not an RSA encryption key");
+    if (bits > COMPAT_RSA_BITS_MAX || (bits != 0 && bits / 8 <= OAEP_SHA256_OVERHEAD))
+        return fail(ctx, ENVELOPE_E_KEY_TYPE,
+                    "the compat recipient is RSA-%u: RSA-2048 to RSA-%u only", bits,
+                    COMPAT_RSA_BITS_MAX);
+    lim->bits = bits;
+    lim->bytes = (bits ? bits : COMPAT_RSA_BITS_MAX) / 8 - OAEP_SHA256_OVERHEAD;
+    return ENVELOPE_OK;
 }
 
-static envelope_rc read_small_message(envelope_ctx *ctx, uint64_t size, size_t limit,
-                                      const struct source *in, uint8_t *buf, unsigned bits)
+/* what ("the message", "the compat archive") takes len bytes. */
+static envelope_rc check_fits(envelope_ctx *ctx, const char *what, uint64_t len,
+                              const struct compat_limit *lim)
+{
+    if (len <= lim->bytes)
+        return ENVELOPE_OK;
+    if (lim->bits == 0)
+        return fail(ctx, ENVELOPE_E_COMPAT_TOO_LARGE,
+                    "%s takes %llu bytes; a compat archive holds at most %zu, with an RSA-%u "
+                    "recipient: use the default format, which has no size limit",
+                    what, (unsigned long long)len, lim->bytes, COMPAT_RSA_BITS_MAX);
+    return fail(ctx, ENVELOPE_E_COMPAT_TOO_LARGE,
+                "%s takes %llu bytes; RSA-%u with OAEP-SHA-256 holds at most %zu: use the "
+                "default format, which has no size limit",
+                what, (unsigned long long)len, lim->bits, lim->bytes);
+}
+
+static envelope_rc read_small_message(envelope_ctx *ctx, uint64_t size,
+                                      const struct compat_limit *lim, const struct source *in,
+                                      uint8_t buf[COMPAT_MESSAGE_MAX])
 {
     size_t got;
     envelope_rc rc;
 
-    if (size > limit)
-        return check_fits(ctx, (size_t)(size > SIZE_MAX ? SIZE_MAX : size), limit, bits);
+    /* The limit is the buffer's bound too: never read past it. */
+    if (size > lim->bytes || size > COMPAT_MESSAGE_MAX)
+        return check_fits(ctx, "the message", size, lim);
     if ((rc = source_read_full(ctx, in, buf, (size_t)size, &got)) != ENVELOPE_OK ||
         (rc = source_ended(ctx, in, got, size)) != ENVELOPE_OK)
         return rc;
@@ -92,11 +132,24 @@ static envelope_rc read_small_message(envelope_ctx *ctx, uint64_t size, size_t l
     return ENVELOPE_OK;
 }
 
+/* KMS refused the archive as longer than its key holds: say so with the
+ * size, in front of KMS's words, which name the key's limit. */
+static envelope_rc refused_by_kms(envelope_ctx *ctx, size_t archive_len)
+{
+    detail_prefix(ctx,
+                  "the compat archive takes %zu bytes, more than the recipient's RSA-OAEP-SHA-256 "
+                  "limit (190, 318 or 446 bytes for RSA-2048, 3072 or 4096): use the default "
+                  "format, which has no size limit",
+                  archive_len);
+    return ENVELOPE_E_COMPAT_TOO_LARGE;
+}
+
 envelope_rc seal_compat(envelope_ctx *ctx, const envelope_seal_opts *opts, uint64_t size,
                         const struct source *in, const struct sink *out)
 {
-    uint8_t msg[WRAPPED_MAX], sig[SIG_MAX], wrapped[WRAPPED_MAX];
-    size_t sig_len, wrapped_len, limit;
+    uint8_t msg[COMPAT_MESSAGE_MAX], sig[SIG_MAX], wrapped[WRAPPED_MAX];
+    size_t sig_len, wrapped_len;
+    struct compat_limit lim = {0};
     struct bytes archive = {.secret = 1};
     time_t mtime = opts->created ? opts->created : time(NULL);
     envelope_key *to;
@@ -106,21 +159,24 @@ envelope_rc seal_compat(envelope_ctx *ctx, const envelope_seal_opts *opts, uint6
         return fail(ctx, ENVELOPE_E_INVALID_ARGUMENT,
                     "the compat format takes a signing key and exactly one recipient");
     to = opts->recipients[0];
-    limit = envelope_key_bits(to) / 8 - OAEP_SHA256_OVERHEAD;
-    if ((rc = read_small_message(ctx, size, limit, in, msg, envelope_key_bits(to))) !=
-        ENVELOPE_OK)
+    if ((rc = recipient_limit(ctx, to, &lim)) != ENVELOPE_OK ||
+        (rc = read_small_message(ctx, size, &lim, in, msg)) != ENVELOPE_OK)
         goto out;
     /* Check the size with a worst-case signature before anything costs a
      * KMS call, then again with the real one. */
     if (RAND_bytes(sig, SIG_MAX) != 1 ||
         (rc = compat_archive(ctx, opts->name, msg, (size_t)size, sig, SIG_MAX, mtime,
                              &archive)) != ENVELOPE_OK ||
-        (rc = check_fits(ctx, archive.len, limit, envelope_key_bits(to))) != ENVELOPE_OK ||
+        (rc = check_fits(ctx, "the compat archive", archive.len, &lim)) != ENVELOPE_OK ||
         (rc = key_sign(ctx, opts->sign_key, msg, (size_t)size, sig, &sig_len)) != ENVELOPE_OK ||
         (rc = compat_archive(ctx, opts->name, msg, (size_t)size, sig, sig_len, mtime,
                              &archive)) != ENVELOPE_OK ||
-        (rc = check_fits(ctx, archive.len, limit, envelope_key_bits(to))) != ENVELOPE_OK ||
-        (rc = key_wrap(ctx, to, archive.p, archive.len, wrapped, &wrapped_len)) != ENVELOPE_OK)
+        (rc = check_fits(ctx, "the compat archive", archive.len, &lim)) != ENVELOPE_OK)
+        goto out;
+    rc = key_wrap(ctx, to, archive.p, archive.len, wrapped, &wrapped_len);
+    if (rc == ENVELOPE_E_COMPAT_TOO_LARGE)
+        rc = refused_by_kms(ctx, archive.len);
+    if (rc != ENVELOPE_OK)
         goto out;
     if (out->write(out->arg, wrapped, wrapped_len) != 0)
         rc = fail(ctx, ENVELOPE_E_IO, "writing the envelope");

@@ -218,6 +218,12 @@ envelope_rc kms_error_code(const char *op, const char *type, long status)
         type = strip_namespace(type);
         if (strcmp(op, "Verify") == 0 && strcmp(type, "KMSInvalidSignatureException") == 0)
             return ENVELOPE_E_UNTRUSTED_SIGNER;
+        /* Of an Encrypt request, KMS validates nothing we do not check
+         * first but the Plaintext's length against the key's OAEP limit,
+         * which only a compat archive can exceed (a v1 data key is 32
+         * bytes). */
+        if (strcmp(op, "Encrypt") == 0 && strcmp(type, "ValidationException") == 0)
+            return ENVELOPE_E_COMPAT_TOO_LARGE;
         if (strcmp(op, "Decrypt") == 0 && (strcmp(type, "InvalidCiphertextException") == 0 ||
                                            strcmp(type, "IncorrectKeyException") == 0))
             return ENVELOPE_E_NOT_RECIPIENT;

@@ -326,6 +326,7 @@ F_LINK, F_MAGIC, F_VERSION = (157, 100), (257, 6), (263, 2)
 F_UNAME, F_GNAME, F_DEVMAJ, F_DEVMIN, F_PREFIX = (265, 32), (297, 32), (329, 8), (337, 8), (345, 155)
 USTAR_MAGIC, USTAR_VERSION = b"ustar\x00", b"00"
 MAX_OCTAL_SIZE = 8 ** 11 - 1
+MAX_MTIME = 2 ** 31 - 2  # the largest mtime writers write (section 5)
 
 
 def octal(value, size):
@@ -742,13 +743,13 @@ def seal(message, *, name, sign_key, recipients, hide=False, created=None,
 
 
 def created_seconds(created):
-    """The tar mtime for a creation time: what ustar's octal field can hold."""
+    """The tar mtime for a creation time: clamped to 0 .. 2**31 - 2 (section 5)."""
     try:
         t = int(datetime.datetime.strptime(created, "%Y-%m-%dT%H:%M:%SZ").replace(
             tzinfo=datetime.timezone.utc).timestamp())
     except ValueError:
         return 0
-    return min(max(t, 0), MAX_OCTAL_SIZE)
+    return min(max(t, 0), MAX_MTIME)
 
 
 def default_archive(name, message, manifest, sig, mtime=0, end_zeros=2 * BLOCK):

@@ -480,9 +480,13 @@ check "every mix of local and KMS keys for sign, wrap, unwrap, verify ($n_mix of
     test "$n_mix" -eq 16
 
 # The compat format through KMS, opened by the tutorial's own commands.
+reset_stats
 as sender -- "$E" seal --format compat --sign-key "awskms:///$SIGN_ALIAS" \
     --to "awskms:///$ENC_ALIAS" -o compat.enc message.json
 succeeded "compat seal through KMS (Sign over the message, Encrypt of the archive)"
+COMPAT_CALLS=$(calls)
+check "  under the sender's policy: Encrypt and Sign only ($COMPAT_CALLS)" \
+    test "$COMPAT_CALLS" = "Encrypt=1 Sign=1 total=2 tls=1"
 mkdir tutorial
 as receiver -- "$AWS" --endpoint-url "$EP" --ca-bundle "$CA" kms decrypt --key-id "$ENC_ALIAS" \
     --encryption-algorithm RSAES_OAEP_SHA_256 --ciphertext-blob fileb://compat.enc \
@@ -508,6 +512,29 @@ as receiver -- "$E" open --allow-compat --decrypt-key "awskms:///$ENC_ALIAS" \
     --verify-key "awskms:///$SIGN_ALIAS" -o empty.out empty.enc
 check "an empty compat message: KMS Sign and Verify take its SHA-512 as a DIGEST" \
     bash -c '[ '"$r1"' -eq 0 ] && [ '"$rc"' -eq 0 ] && [ -e empty.out ] && [ ! -s empty.out ]'
+
+# A KMS recipient's size is unknown until KMS answers for it: the message is
+# bounded by RSA-4096's 446 bytes before a byte is read or a call is made.
+head -c 5000 /dev/zero | tr '\0' 'x' >big5000.txt
+TOO_BIG="message too large for the compat format (the message takes 5000 bytes; a compat archive holds at most 446, with an RSA-4096 recipient: use the default format, which has no size limit)"
+reset_stats
+as sender -- "$E" seal --format compat --sign-key "awskms:///$SIGN_ALIAS" \
+    --to "awskms:///$ENC_ALIAS" -o big.enc big5000.txt
+failed_with "compat, 5,000 bytes from a file to a KMS recipient: exit 2, no output" 2 \
+    "envelope: big5000.txt: $TOO_BIG" big.enc
+BIG_CALLS=$(calls)
+check "  refused before any KMS call ($BIG_CALLS)" test "$BIG_CALLS" = " total=0 tls=0"
+as sender -- "$E" seal --format compat --sign-key "awskms:///$SIGN_ALIAS" \
+    --to "awskms:///$ENC_ALIAS" -o big.enc <big5000.txt
+failed_with "compat, 5,000 bytes from stdin to a KMS recipient: exit 2, no output" 2 \
+    "envelope: stdin: $TOO_BIG" big.enc
+# An archive within 446 bytes but over a smaller key's limit: KMS Encrypt's
+# ValidationException, with the size and KMS's words naming the limit.
+as admin -- "$E" seal --format compat --sign-key "awskms:///$SIGN_ALIAS" \
+    --to "awskms:///alias/rsa2048-key" -o small.enc message.json
+failed_like "compat to a KMS RSA-2048 key: Encrypt's ValidationException is exit 2, no output" 2 \
+    "envelope: message\.json: message too large for the compat format \(the compat archive takes 3[0-9]{2} bytes, more than the recipient's RSA-OAEP-SHA-256 limit \(190, 318 or 446 bytes for RSA-2048, 3072 or 4096\): use the default format, which has no size limit: KMS Encrypt alias/rsa2048-key: ValidationException: Algorithm RSAES_OAEP_SHA_256 and key spec RSA_2048 cannot encrypt data larger than 190 bytes\.\)" \
+    small.enc
 
 # Two recipients, one local and one in KMS: by alias the receiver cannot tell
 # which stanza is its own and tries both; by key ARN it picks its own.
