@@ -60,5 +60,10 @@ JSON
 else
     echo "threads: no python3-cryptography or python3-botocore: KMS keys skipped" >&2
 fi
+status=0
 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 ${TSAN_OPTIONS:-}" \
-    "$B/threads/threads" tests/keys "$scratch" "$ROUNDS"
+    "$B/threads/threads" tests/keys "$scratch" "$ROUNDS" || status=$?
+# 1: a check failed (FAIL lines above); 66: ThreadSanitizer's report above;
+# above 128: killed by a signal.
+[ $status -eq 0 ] || echo "threads: FAIL, exit status $status" >&2
+exit $status
