@@ -46,7 +46,7 @@ if ${PYTHON:-/usr/bin/python3} -c 'import cryptography, botocore' 2>/dev/null; t
    "aliases": ["alias/threads-encrypt"]}
 ]}
 JSON
-    EP=$(KMS_SERVER_MAX_LIFETIME=600 "$KMSCTL" start "$scratch/kms" --seed "$scratch/seed.json")
+    EP=$(KMS_SERVER_MAX_LIFETIME=1800 "$KMSCTL" start "$scratch/kms" --seed "$scratch/seed.json")
     case $EP in
     https://127.0.0.1:*) ;;
     *) echo "threads: the KMS test server did not start" >&2; exit 1 ;;
