@@ -56,8 +56,10 @@ for t in "$@"; do
     log="$B/fuzz/logs/$t.log"
     # Every input that once crashed must now pass.
     if [ -d "fuzz/regressions/$t" ] && [ -n "$(ls -A "fuzz/regressions/$t")" ]; then
-        if ! "$bin" $opts -runs=1 "fuzz/regressions/$t"/* > "$log" 2>&1; then
-            echo "fuzz_$t: a regression input fails again (see $log)"
+        status=0
+        "$bin" $opts -runs=1 "fuzz/regressions/$t"/* > "$log" 2>&1 || status=$?
+        if [ $status -ne 0 ]; then
+            echo "fuzz_$t: a regression input fails again (exit status $status; see $log)"
             tail -30 "$log"
             failed="$failed $t"
             continue
@@ -66,16 +68,24 @@ for t in "$@"; do
     fi
     [ "$SECONDS_EACH" -gt 0 ] || continue
     mkdir -p "$B/fuzz/corpus/$t"
-    if "$bin" $opts -max_total_time="$SECONDS_EACH" -timeout=20 -rss_limit_mb=2048 \
-            -print_final_stats=1 -artifact_prefix="$B/fuzz/artifacts/$t-" \
-            "$B/fuzz/corpus/$t" "fuzz/corpus/$t" > "$log" 2>&1; then
+    # -timeout: one input running that long is a hang, even under ASan on a
+    # loaded machine.
+    status=0
+    "$bin" $opts -max_total_time="$SECONDS_EACH" -timeout=60 -rss_limit_mb=2048 \
+        -print_final_stats=1 -artifact_prefix="$B/fuzz/artifacts/$t-" \
+        "$B/fuzz/corpus/$t" "fuzz/corpus/$t" > "$log" 2>&1 || status=$?
+    if [ $status -eq 0 ]; then
         runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
         speed=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
         cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1)
         echo "fuzz_$t: ${SECONDS_EACH}s clean, $runs runs ($speed/s), $cov"
     else
-        echo "fuzz_$t: FAILED after fuzzing (log: $log)"
+        # The artifact replays the failure; the seed, the run that found it.
+        echo "fuzz_$t: FAILED after fuzzing, exit status $status," \
+            "$(grep -o 'Seed: [0-9]*' "$log" | head -1) (log: $log)"
         grep -E 'ERROR|invariant|SUMMARY|Test unit written' "$log" | head -10
+        echo "fuzz_$t: last lines of the log:"
+        tail -15 "$log"
         failed="$failed $t"
     fi
 done

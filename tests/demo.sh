@@ -36,12 +36,19 @@ run cmp message.json opened.json
 
 step "5. A tampered envelope is refused and nothing is written"
 cp message.env tampered.env
-printf '\x01' | dd of=tampered.env bs=1 seek=700 conv=notrunc status=none
-set +e
-"$cli" open --decrypt-key receiver.pem --verify-key sender.pub -o should-not-exist.json tampered.env
-echo "exit status $? (1: cannot be opened)"
-set -e
+# Flip the bits of one byte (writing a fixed value would leave the 1 in
+# 256 envelopes that already hold it untouched).
+byte=$(od -An -tu1 -j 700 -N1 tampered.env | tr -d ' ')
+printf "\\$(printf '%03o' $((byte ^ 255)))" | dd of=tampered.env bs=1 seek=700 conv=notrunc status=none
+status=0
+"$cli" open --decrypt-key receiver.pem --verify-key sender.pub -o should-not-exist.json tampered.env ||
+    status=$?
+echo "exit status $status (1: cannot be opened)"
 run ls should-not-exist.json 2>&1 || true
+if [ "$status" -ne 1 ] || [ -e should-not-exist.json ] || cmp -s message.env tampered.env; then
+    echo "demo: FAIL: the tampered envelope gave exit status $status, want 1 and no output" >&2
+    exit 1
+fi
 
 step "6. A disconnected system verifies with plain openssl"
 run "$cli" open --decrypt-key receiver.pem --verify-key sender.pub --extract received message.env

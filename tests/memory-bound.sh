@@ -14,25 +14,30 @@ passed=0 failed=0
 
 # A sparse file: the pipeline still reads, hashes and encrypts every byte.
 truncate -s "$size" "$work/big"
-peak() { # peak RSS in KiB of the command "$@"
-    /usr/bin/time -v "$@" 2> "$work/time.txt" >/dev/null
-    awk -F': ' '/Maximum resident set size/ {print $2}' "$work/time.txt"
-}
-check() { # name kib
-    if [ "$2" -le "$limit_kib" ]; then
-        echo "ok   $1: peak RSS $2 KiB (limit $limit_kib)"; passed=$((passed + 1))
+# measure NAME COMMAND...: runs it under /usr/bin/time -v; passes if it
+# exits 0 with a peak RSS within the limit, else says what it saw.
+measure() {
+    local name=$1 rc=0 kib
+    shift
+    /usr/bin/time -v "$@" 2>"$work/time.txt" >/dev/null || rc=$?
+    kib=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$work/time.txt")
+    if [ "$rc" -eq 0 ] && [ -n "$kib" ] && [ "$kib" -le "$limit_kib" ]; then
+        echo "ok   $name: peak RSS $kib KiB (limit $limit_kib)"; passed=$((passed + 1))
     else
-        echo "FAIL $1: peak RSS $2 KiB over $limit_kib"; failed=$((failed + 1))
+        echo "FAIL $name: exit $rc, peak RSS ${kib:-unknown} KiB (limit $limit_kib); stderr:"
+        grep -v '^	' "$work/time.txt" | tail -n 15 | sed 's/^/  | /'
+        failed=$((failed + 1))
     fi
 }
-check "seal $size" "$(peak "$cli" seal -q --sign-key $keys/signer.pem --to $keys/alice.pub \
-    -o "$work/big.env" "$work/big")"
-check "open $size" "$(peak "$cli" open -q --decrypt-key $keys/alice.pem \
-    --verify-key $keys/signer.pub -o "$work/big.out" "$work/big.env")"
+measure "seal $size" "$cli" seal -q --sign-key $keys/signer.pem --to $keys/alice.pub \
+    -o "$work/big.env" "$work/big"
+measure "open $size" "$cli" open -q --decrypt-key $keys/alice.pem \
+    --verify-key $keys/signer.pub -o "$work/big.out" "$work/big.env"
 if cmp -s "$work/big" "$work/big.out"; then
     echo "ok   opened file equals the input"; passed=$((passed + 1))
 else
-    echo "FAIL opened file differs"; failed=$((failed + 1))
+    echo "FAIL opened file differs: $(cmp "$work/big" "$work/big.out" 2>&1 | head -1)"
+    failed=$((failed + 1))
 fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -80,8 +80,10 @@ def test_index_covers_every_error():
 def test_make_vectors_still_makes_this_index(tmp_path):
     """The committed vectors are what make_vectors.py makes: its index and
     README (which hold no random bytes) come out the same."""
-    subprocess.run([sys.executable, os.path.join(VECTORS, "make_vectors.py"), "--out",
-                    str(tmp_path)], check=True, capture_output=True, timeout=600)
+    proc = subprocess.run([sys.executable, os.path.join(VECTORS, "make_vectors.py"), "--out",
+                           str(tmp_path)], capture_output=True, timeout=600)
+    assert proc.returncode == 0, "make_vectors.py: exit %d: %s" % (
+        proc.returncode, proc.stderr.decode(errors="replace")[-2000:])
     for name in ("index.tsv", "README.md"):
         assert (tmp_path / name).read_bytes() == read(os.path.join(VECTORS, name)), name
     committed = {f for f in os.listdir(VECTORS) if f.endswith(".env")}
@@ -106,7 +108,8 @@ def run_cli(*args, ok=True):
     assert os.access(CLI, os.X_OK), f"{CLI}: build the CLI first, or set ENVELOPE_CLI"
     proc = subprocess.run([CLI, *args], capture_output=True, timeout=120)
     if ok:
-        assert proc.returncode == 0, proc.stderr.decode(errors="replace")
+        assert proc.returncode == 0, "%s: exit %d: %s" % (
+            " ".join(args[:1]), proc.returncode, proc.stderr.decode(errors="replace")[-2000:])
     return proc
 
 
@@ -167,7 +170,7 @@ def test_reference_seals_c_opens(tmp_path, size, recipients, hide):
         _, out = cli_open(tmp_path, sealed.envelope, r)
         assert out.read_bytes() == message
     proc, out = cli_open(tmp_path, sealed.envelope, "bob", ok=False)
-    assert proc.returncode == 1
+    assert proc.returncode == 1, proc.stderr.decode(errors="replace")
     assert not out.exists()
 
 
@@ -232,6 +235,6 @@ def test_reference_rejects_what_c_rejects(tmp_path):
     }
     for what, envelope in cases.items():
         proc, out = cli_open(tmp_path, envelope, "alice", ok=False)
-        assert proc.returncode == 1, what
+        assert proc.returncode == 1, (what, proc.stderr.decode(errors="replace"))
         assert not out.exists(), what
         assert list(tmp_path.iterdir()) == [tmp_path / "to-open.env"], what

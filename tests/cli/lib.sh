@@ -11,8 +11,24 @@ pass() { PASSED=$((PASSED + 1)); echo "ok   $1"; }
 flunk() {
     FAILED=$((FAILED + 1))
     echo "FAIL $1"
-    [ -n "${2:-}" ] && printf '     %s\n' "$2" | head -c 600 && echo
+    [ -n "${2:-}" ] && printf '%s\n' "$2" | sed 's/^/     /'
     return 0
+}
+# tail_of LABEL FILE: the last lines of FILE (control characters made
+# visible), so that a failure explains itself from the log alone.
+tail_of() {
+    if [ ! -s "$2" ]; then
+        echo "$1: (empty)"
+    else
+        echo "$1, last lines:"
+        tail -n 12 "$2" | tail -c 1500 | cat -v | sed 's/^/  | /'
+    fi
+}
+# last_run: what the last run did: its exit status, stderr and stdout.
+last_run() {
+    echo "last run: exit ${rc:-?}"
+    tail_of stderr "$ERR"
+    tail_of stdout "$OUT"
 }
 summary() {
     echo "$PASSED passed, $FAILED failed"
@@ -40,16 +56,19 @@ notty() { run setsid -w "$@"; }
 check() {
     local name=$1
     shift
-    if "$@"; then pass "$name"; else flunk "$name" "failed: $*"; fi
+    if "$@"; then pass "$name"; else flunk "$name" "failed: $*
+$(last_run)"; fi
 }
 
 # succeeded NAME [STDERR_REGEX]: the last run exited 0 (and said that).
 succeeded() {
     local name=$1 re=${2:-}
     if [ "$rc" -ne 0 ]; then
-        flunk "$name" "exit $rc; stderr: $(cat "$ERR")"
+        flunk "$name" "exit $rc, want 0
+$(tail_of stderr "$ERR")"
     elif [ -n "$re" ] && ! grep -Eq -- "$re" "$ERR"; then
-        flunk "$name" "stderr lacks /$re/: $(cat "$ERR")"
+        flunk "$name" "stderr lacks /$re/
+$(tail_of stderr "$ERR")"
     else
         pass "$name"
     fi
@@ -71,7 +90,8 @@ failed() {
     else
         for p in "$@"; do [ -e "$p" ] && why="left $p behind"; done
     fi
-    if [ -z "$why" ]; then pass "$name"; else flunk "$name" "$why; stderr: $(cat "$ERR")"; fi
+    if [ -z "$why" ]; then pass "$name"; else flunk "$name" "$why
+$(last_run)"; fi
 }
 
 mode() { stat -c %a "$1"; }

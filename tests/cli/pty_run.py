@@ -7,7 +7,9 @@ The command's stdin, stdout and stderr are the terminal (redirect inside
 `sh -c` to change that). Everything it writes to the terminal is copied to
 our stdout, raw. Each --answer types TEXT and a newline once the transcript,
 after the previous answer, matches REGEX. Exits with the command's status,
-or 124 on timeout.
+or 124 if it has not ended after SECONDS (default 120: only a hung command
+should reach it, also under a sanitizer on a loaded machine), saying what it
+was still waiting for.
 """
 import os
 import pty
@@ -19,7 +21,7 @@ import time
 
 
 def parse(argv):
-    answers, timeout = [], 30.0
+    answers, timeout = [], 120.0
     while argv and argv[0] != "--":
         if argv[0] == "--answer":
             answers.append((re.compile(argv[1].encode()), argv[2].encode() + b"\n"))
@@ -49,7 +51,10 @@ def main():
             os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
             sys.stdout.buffer.write(transcript)
-            sys.stderr.write("pty_run.py: timed out\n")
+            waiting = ("the prompt /%s/" % answers[0][0].pattern.decode()
+                       if answers else "the command to end")
+            sys.stderr.write("pty_run.py: %s: still waiting for %s after %g s; killed\n"
+                             % (cmd[0], waiting, timeout))
             sys.exit(124)
         ready, _, _ = select.select([master], [], [], min(left, 0.2))
         if ready:

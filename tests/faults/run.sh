@@ -53,12 +53,19 @@ if [ "$MODE" = valgrind ]; then
     exit $status
 fi
 
-"$B/faults/faults" io $keys "$scratch/io"
-LD_PRELOAD="$PWD/$B/faults/failalloc.so" "$B/faults/faults" alloc $keys "$scratch/alloc"
+# faults prints a FAIL line per failed check; an exit status above 128 is
+# a crash of the test itself.
+lib_status=0
+"$B/faults/faults" io $keys "$scratch/io" || lib_status=$?
+[ $lib_status -eq 0 ] || echo "FAIL: faults io: exit status $lib_status"
+status=0
+LD_PRELOAD="$PWD/$B/faults/failalloc.so" "$B/faults/faults" alloc $keys "$scratch/alloc" || status=$?
+[ $status -eq 0 ] || { echo "FAIL: faults alloc: exit status $status"; lib_status=$status; }
 
 # The CLI: the same faults, seen as exit codes and files.
 cli=$B/envelope
 pass=0 failed=0
+tail_of() { tail -n 15 "$1" | cat -v | sed 's/^/  | /'; }
 expect() { # WANT_STATUS WHAT COMMAND...
     want=$1 what=$2
     shift 2
@@ -67,9 +74,10 @@ expect() { # WANT_STATUS WHAT COMMAND...
     got=$?
     set -e
     if [ "$got" -ne "$want" ]; then
-        echo "FAIL: $what: exit $got, want $want"; cat "$scratch/stderr"; failed=$((failed + 1))
+        echo "FAIL: $what: exit $got, want $want; stderr:"; tail_of "$scratch/stderr"
+        failed=$((failed + 1))
     elif grep -q -e "correct horse" -e "wrong-passphrase" -e SECRET-PLAINTEXT "$scratch/stderr"; then
-        echo "FAIL: $what: a secret in the error message"; failed=$((failed + 1))
+        echo "FAIL: $what: a secret in the error message (exit $got)"; failed=$((failed + 1))
     else
         pass=$((pass + 1))
     fi
@@ -86,14 +94,18 @@ expect 4 "seal to a full stdout" \
 expect 4 "open to a full stdout" sh -c "'$cli' open $open_args '$scratch/cli/env' > /dev/full"
 expect 1 "open from a pipe closed early" \
     sh -c "head -c 1000 '$scratch/cli/env' | '$cli' open $open_args -o '$scratch/cli/out'"
-[ ! -e "$scratch/cli/out" ] || { echo "FAIL: truncated open left $scratch/cli/out"; failed=$((failed + 1)); }
+[ ! -e "$scratch/cli/out" ] ||
+    { echo "FAIL: truncated open left $scratch/cli/out ($(wc -c <"$scratch/cli/out") bytes)"; failed=$((failed + 1)); }
 expect 1 "open from a pipe closed early, to stdout" \
     sh -c "head -c 1000 '$scratch/cli/env' | '$cli' open $open_args"
-[ ! -s "$scratch/stdout" ] || { echo "FAIL: truncated open wrote to stdout"; failed=$((failed + 1)); }
+[ ! -s "$scratch/stdout" ] ||
+    { echo "FAIL: truncated open wrote $(wc -c <"$scratch/stdout") bytes to stdout"; failed=$((failed + 1)); }
 expect 3 "open with a wrong passphrase" "$cli" open --decrypt-key $keys/alice-encrypted.pem \
     --passphrase-file "$scratch/cli/wrong" --verify-key $keys/signer.pub "$scratch/cli/env"
 expect 0 "open with the right passphrase" "$cli" open --decrypt-key $keys/alice-encrypted.pem \
     --passphrase-file $keys/passphrase.txt --verify-key $keys/signer.pub "$scratch/cli/env"
-cmp -s "$scratch/stdout" "$scratch/cli/msg" || { echo "FAIL: open to stdout: wrong output"; failed=$((failed + 1)); }
+cmp -s "$scratch/stdout" "$scratch/cli/msg" ||
+    { echo "FAIL: open to stdout: $(wc -c <"$scratch/stdout") bytes, not the $(wc -c <"$scratch/cli/msg") of the message"
+      failed=$((failed + 1)); }
 echo "faults-cli: $pass passed, $failed failed"
-[ "$failed" -eq 0 ]
+[ "$failed" -eq 0 ] && [ $lib_status -eq 0 ]

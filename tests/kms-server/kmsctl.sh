@@ -9,14 +9,16 @@
 # Server options are passed to kms_server.py (e.g. --http, --principals F,
 # --seed F, --verbose).  The server exits by itself after
 # $KMS_SERVER_MAX_LIFETIME seconds (default 3600) in case stop is never
-# called.  PYTHON overrides the interpreter (default /usr/bin/python3).
+# called.  start waits up to $KMS_SERVER_START_TIMEOUT seconds (default 60)
+# for the server to listen; stop, 30 s for it to exit.  PYTHON overrides the
+# interpreter (default /usr/bin/python3).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PY=${PYTHON:-/usr/bin/python3}
 
 usage() {
-    sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
     exit 2
 }
 
@@ -25,7 +27,17 @@ is_server() {
     local pid=$1
     [[ $pid =~ ^[0-9]+$ ]] || return 1
     kill -0 "$pid" 2>/dev/null || return 1
-    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q 'kms_server.py'
+    tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -q 'kms_server.py'
+}
+
+# gone PID SECONDS: waits (polling) until PID is no longer a live server;
+# fails if it still is after SECONDS.
+gone() {
+    local pid=$1 deadline=$((SECONDS + $2))
+    while is_server "$pid"; do
+        ((SECONDS < deadline)) || return 1
+        sleep 0.1
+    done
 }
 
 cmd=${1:-}
@@ -47,22 +59,26 @@ start)
         </dev/null >>"$dir/server.log" 2>&1 &
     pid=$!
     echo "$pid" >"$dir/launcher.pid"
-    for _ in $(seq 1 300); do
+    # The server writes endpoint (atomically) once it listens.
+    wait_s=${KMS_SERVER_START_TIMEOUT:-60}
+    deadline=$((SECONDS + wait_s))
+    while ((SECONDS < deadline)); do
         if [[ -s $dir/endpoint ]]; then
             cat "$dir/endpoint"
             exit 0
         fi
         if ! kill -0 "$pid" 2>/dev/null; then
-            echo "kmsctl: server exited during start; log:" >&2
+            wait "$pid" && rc=0 || rc=$?
+            echo "kmsctl: server exited during start (exit status $rc); log:" >&2
             tail -n 20 "$dir/server.log" >&2 || true
             exit 1
         fi
         sleep 0.1
     done
-    echo "kmsctl: server not ready after 30 s; stopping it" >&2
+    echo "kmsctl: no $dir/endpoint after $wait_s s (KMS_SERVER_START_TIMEOUT); stopping the server; log:" >&2
+    tail -n 20 "$dir/server.log" >&2 || true
     kill -TERM "$pid" 2>/dev/null || true
-    sleep 1
-    kill -KILL "$pid" 2>/dev/null || true
+    gone "$pid" 10 || kill -KILL "$pid" 2>/dev/null || true
     exit 1
     ;;
 stop)
@@ -78,14 +94,12 @@ stop)
         kill -TERM "$p" 2>/dev/null || true
     done
     for p in ${pids[@]+"${pids[@]}"}; do
-        for _ in $(seq 1 100); do
-            is_server "$p" || break
-            sleep 0.1
-        done
-        if is_server "$p"; then
-            echo "kmsctl: server $p did not stop on SIGTERM; killing it" >&2
-            kill -KILL "$p" 2>/dev/null || true
-            sleep 0.2
+        gone "$p" 30 && continue
+        echo "kmsctl: server $p did not stop within 30 s of SIGTERM; killing it" >&2
+        kill -KILL "$p" 2>/dev/null || true
+        if ! gone "$p" 30; then
+            echo "kmsctl: server $p still running after SIGKILL" >&2
+            exit 1
         fi
     done
     rm -f "$dir/endpoint" "$dir/port" "$dir/pid" "$dir/launcher.pid"

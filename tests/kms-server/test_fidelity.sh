@@ -40,16 +40,28 @@ cleanup() {
 trap cleanup EXIT
 
 ok() { echo "ok   $1"; passed=$((passed + 1)); }
+# bad DESCRIPTION STATUS: the check failed with that exit status; what it
+# said on stderr follows (its first lines, which say what was compared, and
+# its last ones).
 bad() {
-    echo "FAIL $1"
+    echo "FAIL $1 (exit status $2)"
     failed=$((failed + 1))
-    if [[ -s $WORK/err ]]; then sed 's/^/     | /' "$WORK/err" | head -n 8; fi
+    if [[ ! -s $WORK/err ]]; then
+        echo "     (nothing on stderr)"
+    elif (($(wc -l <"$WORK/err") <= 20)); then
+        sed 's/^/     | /' "$WORK/err"
+    else
+        head -n 6 "$WORK/err" | sed 's/^/     | /'
+        echo "     | ..."
+        tail -n 12 "$WORK/err" | sed 's/^/     | /'
+    fi
 }
 # check DESCRIPTION COMMAND...: one line per check, never aborts the script.
 check() {
-    local desc=$1
+    local desc=$1 rc=0
     shift
-    if "$@" 2>"$WORK/err"; then ok "$desc"; else bad "$desc"; fi
+    "$@" 2>"$WORK/err" || rc=$?
+    if ((rc == 0)); then ok "$desc"; else bad "$desc" "$rc"; fi
 }
 
 # Only what this script sets reaches the AWS CLI.

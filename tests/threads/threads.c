@@ -16,6 +16,7 @@
  *
  *   threads KEYS_DIR SCRATCH_DIR [ROUNDS]     ends with "N passed, N failed (...)" */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -119,12 +120,14 @@ static void open_and_check(int t, envelope_ctx *ctx, envelope_key *dec, const ui
 
     CHECK(t, rc == ENVELOPE_OK, "open: %s (%s)", envelope_rc_name(rc), envelope_ctx_detail(ctx));
     if (rc == ENVELOPE_OK) {
-        CHECK(t, out_len == len && memcmp(out, msg, len) == 0, "open: wrong message");
+        CHECK(t, out_len == len && memcmp(out, msg, len) == 0,
+              "open: wrong message (%zu bytes, want %zu)", out_len, len);
         CHECK(t, strcmp(envelope_result_name(r), name) == 0, "open: name %s",
               envelope_result_name(r));
         CHECK(t, strcmp(envelope_result_signer(r), signer_fp) == 0, "open: signer %s",
               envelope_result_signer(r));
-        CHECK(t, envelope_result_recipient_count(r) == 2, "open: recipients");
+        CHECK(t, envelope_result_recipient_count(r) == 2, "open: %zu recipients, want 2",
+              envelope_result_recipient_count(r));
     }
     envelope_free_secret(out, out_len);
     envelope_result_free(r);
@@ -178,9 +181,11 @@ static void files(int t, envelope_ctx *ctx, envelope_seal_opts *so, const uint8_
     CHECK(t, rc == ENVELOPE_OK, "open_file: %s (%s)", envelope_rc_name(rc),
           envelope_ctx_detail(ctx));
     if (rc == ENVELOPE_OK) {
-        struct stat st;
+        struct stat st = {0};
+        int err = stat(out, &st) == 0 ? 0 : errno;
 
-        CHECK(t, stat(out, &st) == 0 && (size_t)st.st_size == len, "open_file: output size");
+        CHECK(t, err == 0 && (size_t)st.st_size == len, "open_file: %s: %lld bytes, want %zu%s%s",
+              out, (long long)st.st_size, len, err ? ": " : "", err ? strerror(err) : "");
     }
     envelope_result_free(r);
     envelope_open_opts_free(o);
@@ -216,9 +221,13 @@ static void kms_round(int t, envelope_ctx *ctx, int round, const char *name)
         if (rc == ENVELOPE_OK) {
             const char *who = envelope_result_signer(r);
 
-            CHECK(t, out_len == len && memcmp(out, msg, len) == 0, "KMS open: wrong message");
-            CHECK(t, strcmp(envelope_result_name(r), name) == 0, "KMS open: name");
-            CHECK(t, envelope_result_recipient_count(r) == 2, "KMS open: recipients");
+            CHECK(t, out_len == len && memcmp(out, msg, len) == 0,
+                  "KMS open: wrong message (%zu bytes, want %zu)", out_len, len);
+            CHECK(t, strcmp(envelope_result_name(r), name) == 0, "KMS open: name %s, want %s",
+                  envelope_result_name(r), name);
+            CHECK(t, envelope_result_recipient_count(r) == 2,
+                  "KMS open: %zu recipients, want 2",
+                  envelope_result_recipient_count(r));
             /* The ARN until the public key is known, then its fingerprint. */
             CHECK(t, strcmp(who, kms_sign_arn) == 0 ||
                          (envelope_key_fingerprint(ctx, kms_sign, fp) == ENVELOPE_OK &&

@@ -16,7 +16,8 @@ ln -s "$build/envelope" "$work/bin/envelope"
 cp "$top/tests/demo/message.json" "$work/run/message.json"
 /usr/bin/python3 "$top/tests/tutorial/extract.py" "$top/docs/TUTORIAL.md" "$work/blocks" \
     > "$work/blocks.txt" || { echo "0 passed, 1 failed"; exit 1; }
-ep=$("$kmsctl" start "$state") || { echo "FAIL KMS test server did not start"; exit 1; }
+ep=$("$kmsctl" start "$state") ||
+    { echo "FAIL KMS test server did not start (kmsctl's reason above)"; echo "0 passed, 1 failed"; exit 1; }
 
 # Nothing from the machine's own AWS set-up: only what each role is given.
 unset AWS_PROFILE AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN \
@@ -51,11 +52,14 @@ while read -r n role first; do
         echo 'set -euo pipefail'
         cat "$work/blocks/$n.sh"
     } > "$work/block.sh"
-    if (cd "$work/run" && bash "$work/block.sh") > "$work/out" 2>&1; then
+    rc=0
+    (cd "$work/run" && bash "$work/block.sh") > "$work/out" 2>&1 || rc=$?
+    if [ $rc -eq 0 ]; then
         echo "ok   block $n (as $role): $first"; passed=$((passed + 1))
     else
         echo "FAIL block $n (as $role): $first"; failed=$((failed + 1))
-        sed 's/^/     | /' "$work/out" | tail -n 8
+        echo "     exit status $rc; the block's last lines of output:"
+        sed 's/^/     | /' "$work/out" | tail -n 12 | cat -v
     fi
 done < "$work/blocks.txt"
 echo "$passed passed, $failed failed"

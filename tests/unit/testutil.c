@@ -36,9 +36,8 @@ char *make_temp_dir(void)
     const char *base = getenv("TMPDIR");
     char *dir;
 
-    if (asprintf(&dir, "%s/envelope-test-XXXXXX", base && *base ? base : "/tmp") < 0)
-        return NULL;
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    ck_assert_int_ge(asprintf(&dir, "%s/envelope-test-XXXXXX", base && *base ? base : "/tmp"), 0);
+    ck_assert_msg(mkdtemp(dir) != NULL, "mkdtemp %s: %s", dir, strerror(errno));
     return dir;
 }
 
@@ -125,7 +124,7 @@ envelope_ctx *new_ctx(void)
 {
     envelope_ctx *ctx = NULL;
 
-    ck_assert_int_eq(envelope_ctx_new(&ctx), ENVELOPE_OK);
+    ck_assert_rc(envelope_ctx_new(&ctx), ENVELOPE_OK);
     return ctx;
 }
 
@@ -166,7 +165,8 @@ static void digest_hex(const EVP_MD *md, const uint8_t *p, size_t n, char *out)
     unsigned dn = 0;
     static const char digits[] = "0123456789abcdef";
 
-    ck_assert_int_eq(EVP_Digest(p, n, d, &dn, md, NULL), 1);
+    ck_assert_msg(EVP_Digest(p, n, d, &dn, md, NULL) == 1, "EVP_Digest(%s) failed",
+                  EVP_MD_get0_name(md));
     for (unsigned i = 0; i < dn; i++) {
         out[2 * i] = digits[d[i] >> 4];
         out[2 * i + 1] = digits[d[i] & 15];
@@ -191,7 +191,7 @@ uint8_t *fd_contents(int fd, size_t *len)
     ssize_t r;
 
     ck_assert_ptr_nonnull(p);
-    ck_assert_int_eq(lseek(fd, 0, SEEK_SET), 0);
+    ck_assert_msg(lseek(fd, 0, SEEK_SET) == 0, "lseek fd %d: %s", fd, strerror(errno));
     while ((r = read(fd, p + n, cap - n)) != 0) {
         ck_assert_msg(r > 0, "read: %s", strerror(errno));
         n += (size_t)r;
@@ -222,8 +222,8 @@ void write_file(const char *path, const uint8_t *p, size_t n)
     FILE *f = fopen(path, "wb");
 
     ck_assert_msg(f != NULL, "%s: %s", path, strerror(errno));
-    ck_assert_uint_eq(fwrite(p, 1, n, f), n);
-    ck_assert_int_eq(fclose(f), 0);
+    ck_assert_msg(fwrite(p, 1, n, f) == n, "%s: short write: %s", path, strerror(errno));
+    ck_assert_msg(fclose(f) == 0, "%s: %s", path, strerror(errno));
 }
 
 int mem_fd(const uint8_t *p, size_t n)
@@ -238,7 +238,7 @@ int mem_fd(const uint8_t *p, size_t n)
         ck_assert_msg(w > 0, "write: %s", strerror(errno));
         done += (size_t)w;
     }
-    ck_assert_int_eq(lseek(fd, 0, SEEK_SET), 0);
+    ck_assert_msg(lseek(fd, 0, SEEK_SET) == 0, "lseek: %s", strerror(errno));
     return fd;
 }
 
@@ -250,7 +250,7 @@ envelope_seal_opts *seal_opts_for(envelope_ctx *ctx, envelope_key *const *recipi
     envelope_seal_opts *opts = NULL;
     envelope_key *signer = load_test_key(ctx, "signer.pem");
 
-    ck_assert_int_eq(envelope_seal_opts_new(&opts), ENVELOPE_OK);
+    ck_assert_rc(envelope_seal_opts_new(&opts), ENVELOPE_OK);
     ck_assert_rc(envelope_seal_opts_set_sign_key(opts, signer), ENVELOPE_OK);
     for (size_t i = 0; i < n; i++)
         ck_assert_rc(envelope_seal_opts_add_recipient(opts, recipients[i]), ENVELOPE_OK);
@@ -265,7 +265,7 @@ envelope_open_opts *open_opts_for(envelope_ctx *ctx, envelope_key *decrypt)
     envelope_open_opts *opts = NULL;
     envelope_key *trusted = load_test_key(ctx, "signer.pub");
 
-    ck_assert_int_eq(envelope_open_opts_new(&opts), ENVELOPE_OK);
+    ck_assert_rc(envelope_open_opts_new(&opts), ENVELOPE_OK);
     ck_assert_rc(envelope_open_opts_set_decrypt_key(opts, decrypt), ENVELOPE_OK);
     ck_assert_rc(envelope_open_opts_add_trusted_key(opts, trusted), ENVELOPE_OK);
     envelope_key_free(trusted);
@@ -295,11 +295,13 @@ void assert_open_fails(envelope_ctx *ctx, const envelope_open_opts *opts, const 
     envelope_result *result = (envelope_result *)&out_len;
     envelope_rc rc = envelope_open_mem(ctx, opts, env, len, &out, &out_len, &result);
     char path[PATH_MAX];
-    int fd;
+    int fd, n_left;
 
     ck_assert_msg(rc == want, "%s: open_mem gave %s (%s), want %s", what, envelope_rc_name(rc),
                   envelope_ctx_detail(ctx), envelope_rc_name(want));
-    ck_assert_msg(out == NULL && out_len == 0 && result == NULL, "%s: output left", what);
+    ck_assert_msg(out == NULL && out_len == 0 && result == NULL,
+                  "%s: open_mem failed but left output %p (%zu bytes), result %p", what,
+                  (void *)out, out_len, (void *)result);
     if (!file_too)
         return;
     snprintf(path, sizeof(path), "%s/out", scratch);
@@ -309,8 +311,11 @@ void assert_open_fails(envelope_ctx *ctx, const envelope_open_opts *opts, const 
     close(fd);
     ck_assert_msg(rc == want, "%s: open_file gave %s (%s), want %s", what,
                   envelope_rc_name(rc), envelope_ctx_detail(ctx), envelope_rc_name(want));
-    ck_assert_msg(result == NULL, "%s: result left", what);
-    ck_assert_msg(count_entries(scratch) == 0, "%s: files left in %s", what, scratch);
+    ck_assert_msg(result == NULL, "%s: open_file failed but left result %p", what,
+                  (void *)result);
+    n_left = count_entries(scratch);
+    ck_assert_msg(n_left == 0, "%s: open_file failed but left %d entries in %s", what, n_left,
+                  scratch);
 }
 
 void assert_open_ok(envelope_ctx *ctx, const envelope_open_opts *opts, const uint8_t *env,
@@ -322,7 +327,8 @@ void assert_open_ok(envelope_ctx *ctx, const envelope_open_opts *opts, const uin
 
     ck_assert_msg(rc == ENVELOPE_OK, "%s: open_mem gave %s (%s)", what, envelope_rc_name(rc),
                   envelope_ctx_detail(ctx));
-    ck_assert_ptr_nonnull(out);
+    ck_assert_msg(out != NULL, "%s: open_mem succeeded with no output (%zu bytes)", what,
+                  out_len);
     envelope_free_secret(out, out_len);
 }
 
