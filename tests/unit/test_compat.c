@@ -142,7 +142,7 @@ START_TEST(kms_recipient_of_unknown_size_at_the_limit)
     envelope_key *to = load_kms_recipient();
 
     assert_too_large(to, 447, "the message takes 447 bytes; a compat archive holds at most 446");
-    assert_too_large(to, 446, "the compat archive takes ");
+    assert_too_large(to, 446, "the compat archive with a placeholder signature takes ");
     assert_detail_has("bytes; a compat archive holds at most 446, with an RSA-4096 recipient");
     envelope_key_free(to);
 }
@@ -154,7 +154,7 @@ START_TEST(local_rsa4096_at_the_limit)
 
     assert_too_large(dave, 447, "the message takes 447 bytes; RSA-4096 with OAEP-SHA-256 holds "
                                 "at most 446");
-    assert_too_large(dave, 446, "the compat archive takes ");
+    assert_too_large(dave, 446, "the compat archive with a placeholder signature takes ");
     assert_detail_has("bytes; RSA-4096 with OAEP-SHA-256 holds at most 446");
     envelope_key_free(dave);
 }
@@ -167,9 +167,9 @@ START_TEST(local_rsa2048_at_the_limit)
     assert_too_large(alice, 191, "the message takes 191 bytes; RSA-2048 with OAEP-SHA-256 holds "
                                  "at most 190");
     /* Even an empty message's archive (about 273 bytes) exceeds RSA-2048. */
-    assert_too_large(alice, 190, "the compat archive takes ");
+    assert_too_large(alice, 190, "the compat archive with a placeholder signature takes ");
     assert_detail_has("bytes; RSA-2048 with OAEP-SHA-256 holds at most 190");
-    assert_too_large(alice, 0, "the compat archive takes ");
+    assert_too_large(alice, 0, "the compat archive with a placeholder signature takes ");
     envelope_key_free(alice);
 }
 END_TEST
