@@ -145,3 +145,64 @@ for fmt in v1 compat; do
     done
 done
 if [ -n "$TMPDIR_SAVED" ]; then export TMPDIR=$TMPDIR_SAVED; else unset TMPDIR; fi
+
+# compat at the recipient's limit and one byte over. The archive's length
+# depends on the random signature (137 to 139 bytes, gzip'd with the rest),
+# so the check walks the message length around the limit, measuring every
+# archive: each sealed one (decrypted with openssl) must be within the limit,
+# each refused one past it with COMPAT_TOO_LARGE (exit 2) and no output,
+# until it has seen an archive of exactly the limit sealed and opened, and
+# one of the limit plus one refused. Counted attempts, not time.
+head -c 600 /dev/zero | openssl enc -aes-256-ctr -K "$(printf '%064d' 0)" -iv "$(printf '%032d' 0)" \
+    >"$MX/noise"
+archive_len() { # ENVELOPE PRIVATE_PEM: the length of the compat archive inside
+    openssl pkeyutl -decrypt -inkey "$2" -pkeyopt rsa_padding_mode:oaep -pkeyopt rsa_oaep_md:sha256 \
+        -pkeyopt rsa_mgf1_md:sha256 -in "$1" | wc -c
+}
+compat_boundary() { # NAME RECIPIENT PRIVATE_PEM DECRYPT_KEY LIMIT
+    local name=$1 to=$2 pem=$3 dk=$4 limit=$5 n x tries=0 at="" over="" why=""
+    local cell=$MX/cells/boundary-$name
+    mkdir -p "$cell"
+    n=$((limit - 280))
+    while [ $tries -lt 400 ] && { [ -z "$at" ] || [ -z "$over" ]; }; do
+        tries=$((tries + 1))
+        head -c "$n" "$MX/noise" >"$cell/msg"
+        as sender "$E" seal --format compat --sign-key "$K/signer.pem" --to "$to" -o "$cell/b.env" \
+            "$cell/msg"
+        if [ "$rc" -eq 0 ]; then
+            x=$(archive_len "$cell/b.env" "$pem")
+            if [ "$x" -gt "$limit" ]; then why="sealed an archive of $x bytes"; break; fi
+            if [ "$x" -eq "$limit" ] && [ -z "$at" ]; then
+                as receiver "$E" open --allow-compat --decrypt-key "$dk" --verify-key "$K/signer.pub" \
+                    -o "$cell/out" "$cell/b.env"
+                if [ "$rc" -ne 0 ] || ! cmp -s "$cell/out" "$cell/msg"; then
+                    why="an archive of exactly $limit bytes did not open (exit $rc)"
+                    break
+                fi
+                at="$n bytes"
+            fi
+            rm -f "$cell/b.env" "$cell/out"
+            n=$((n + 1))
+            continue
+        fi
+        x=$(sed -En 's/.*the compat archive takes ([0-9]+) bytes[;,].*/\1/p' "$ERR")
+        if [ "$rc" -ne 2 ] || [ -e "$cell/b.env" ] ||
+            ! grep -q "message too large for the compat format" "$ERR"; then
+            why="refused with exit $rc, or left output"
+            break
+        fi
+        if [ -n "$x" ] && [ "$x" -le "$limit" ]; then why="refused an archive of $x bytes"; break; fi
+        [ "$x" = $((limit + 1)) ] && over="$n bytes"
+        n=$((n - 1))
+    done
+    [ -z "$why" ] && { [ -z "$at" ] || [ -z "$over" ]; } &&
+        why="after $tries seals: at the limit ${at:-never seen}, one over ${over:-never seen}"
+    if [ -z "$why" ]; then
+        pass "matrix compat/$name: an archive of exactly $limit bytes seals and opens, $((limit + 1)) is refused ($tries seals)"
+    else
+        flunk "matrix compat/$name: the limit is $limit bytes exactly" "$why; last message $n bytes; stderr: $(tail -n 3 "$ERR")"
+    fi
+}
+compat_boundary local-rsa4096 "$K/dave.pub" "$K/dave.pem" "$K/dave.pem" 446
+compat_boundary local-rsa3072 "$K/carol.pub" "$K/carol.pem" "$K/carol.pem" 318
+compat_boundary kms-rsa3072 "$KENC" "$K/carol.pem" "$KENC" 318
