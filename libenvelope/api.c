@@ -15,6 +15,7 @@
 #include "opts.h"
 #include "output.h"
 #include "pipeline.h"
+#include "release.h"
 
 static envelope_rc seal_any(envelope_ctx *ctx, const envelope_seal_opts *opts, uint64_t size,
                             const struct source *in, const struct sink *out)
@@ -122,9 +123,9 @@ envelope_rc envelope_seal_cb(envelope_ctx *ctx, const envelope_seal_opts *opts, 
 
 /* Opens into msg_fd, a place only the caller can see; the result is handed
  * out only on success. raw (the signed manifest and signature) may be NULL. */
-static envelope_rc open_into(envelope_ctx *ctx, const envelope_open_opts *opts,
-                             const struct source *in, const struct sink *msg,
-                             struct opened *raw, envelope_result **result)
+envelope_rc open_into(envelope_ctx *ctx, const envelope_open_opts *opts,
+                      const struct source *in, const struct sink *msg, struct opened *raw,
+                      envelope_result **result)
 {
     envelope_result *r = calloc(1, sizeof(*r));
     struct opened mine;
@@ -146,34 +147,35 @@ static envelope_rc open_into(envelope_ctx *ctx, const envelope_open_opts *opts,
     return rc;
 }
 
-static envelope_rc open_to_spool(envelope_ctx *ctx, const envelope_open_opts *opts, int in_fd,
-                                 int *spool, envelope_result **result)
+/* Verifies with only ciphertext spooled, then releases into msg. */
+static envelope_rc open_spooled_to(envelope_ctx *ctx, const envelope_open_opts *opts,
+                                   const struct source *in, const struct sink *msg,
+                                   envelope_result **result)
 {
-    struct source in = {fd_read, &in_fd};
-    struct sink msg = {fd_write, spool};
+    struct spooled sp;
+    envelope_result *r = NULL;
     envelope_rc rc;
 
-    if ((rc = spool_open(ctx, spool)) != ENVELOPE_OK)
-        return rc;
-    return open_into(ctx, opts, &in, &msg, NULL, result);
+    spooled_init(&sp);
+    if ((rc = spooled_verify(ctx, opts, in, &sp, &r)) == ENVELOPE_OK &&
+        (rc = spooled_release(ctx, &sp, msg)) == ENVELOPE_OK && result) {
+        *result = r;
+        r = NULL;
+    }
+    envelope_result_free(r);
+    spooled_free(&sp);
+    return rc;
 }
 
 envelope_rc envelope_open_fd(envelope_ctx *ctx, const envelope_open_opts *opts, int in_fd,
                              int out_fd, envelope_result **result)
 {
-    int spool = -1;
-    envelope_rc rc;
+    struct source in = {fd_read, &in_fd};
+    struct sink out = {fd_write, &out_fd};
 
     if (result)
         *result = NULL;
-    if ((rc = open_to_spool(ctx, opts, in_fd, &spool, result)) == ENVELOPE_OK &&
-        (rc = copy_fd(ctx, spool, out_fd)) != ENVELOPE_OK && result) {
-        envelope_result_free(*result);
-        *result = NULL;
-    }
-    if (spool >= 0)
-        close(spool);
-    return rc;
+    return open_spooled_to(ctx, opts, &in, &out, result);
 }
 
 envelope_rc envelope_open_cb(envelope_ctx *ctx, const envelope_open_opts *opts,
@@ -181,22 +183,32 @@ envelope_rc envelope_open_cb(envelope_ctx *ctx, const envelope_open_opts *opts,
                              void *write_arg, envelope_result **result)
 {
     struct source in = {read, read_arg};
-    int spool = -1;
-    struct sink msg = {fd_write, &spool};
-    envelope_rc rc;
+    struct sink out = {write, write_arg};
 
     if (result)
         *result = NULL;
     if (read == NULL || write == NULL)
         return fail(ctx, ENVELOPE_E_INVALID_ARGUMENT, "no read or write callback");
-    if ((rc = spool_open(ctx, &spool)) == ENVELOPE_OK &&
-        (rc = open_into(ctx, opts, &in, &msg, NULL, result)) == ENVELOPE_OK &&
-        (rc = copy_fd_to_cb(ctx, spool, write, write_arg)) != ENVELOPE_OK && result) {
-        envelope_result_free(*result);
-        *result = NULL;
+    return open_spooled_to(ctx, opts, &in, &out, result);
+}
+
+/* Without O_TMPFILE beside the output: verify first, and only then create
+ * the output under a temporary name and release into it. */
+static envelope_rc open_file_spooled(envelope_ctx *ctx, const envelope_open_opts *opts,
+                                     const struct source *in, struct out_file *f,
+                                     const char *path, int force, envelope_result **r)
+{
+    struct spooled sp;
+    struct sink msg = {fd_write, &f->fd};
+    envelope_rc rc;
+
+    spooled_init(&sp);
+    if ((rc = spooled_verify(ctx, opts, in, &sp, r)) == ENVELOPE_OK) {
+        out_file_abort(f);
+        if ((rc = out_file_begin_named(ctx, f, path, force)) == ENVELOPE_OK)
+            rc = spooled_release(ctx, &sp, &msg);
     }
-    if (spool >= 0)
-        close(spool);
+    spooled_free(&sp);
     return rc;
 }
 
@@ -206,18 +218,25 @@ envelope_rc envelope_open_file(envelope_ctx *ctx, const envelope_open_opts *opts
     struct out_file f;
     struct source in = {fd_read, &in_fd};
     struct sink msg = {fd_write, &f.fd};
+    envelope_result *r = NULL;
     envelope_rc rc;
 
     if (result)
         *result = NULL;
     if (out_path == NULL)
         return fail(ctx, ENVELOPE_E_INVALID_ARGUMENT, "no output path");
-    if ((rc = out_file_begin(ctx, &f, out_path, force)) == ENVELOPE_OK &&
-        (rc = open_into(ctx, opts, &in, &msg, NULL, result)) == ENVELOPE_OK &&
-        (rc = out_file_commit(ctx, &f, force)) != ENVELOPE_OK && result) {
-        envelope_result_free(*result);
-        *result = NULL;
+    if ((rc = out_file_begin_unnamed(ctx, &f, out_path, force)) != ENVELOPE_OK)
+        goto out;
+    if (f.fd >= 0)
+        rc = open_into(ctx, opts, &in, &msg, NULL, &r);
+    else
+        rc = open_file_spooled(ctx, opts, &in, &f, out_path, force, &r);
+    if (rc == ENVELOPE_OK && (rc = out_file_commit(ctx, &f, force)) == ENVELOPE_OK && result) {
+        *result = r;
+        r = NULL;
     }
+out:
+    envelope_result_free(r);
     out_file_abort(&f);
     return rc;
 }
@@ -232,6 +251,8 @@ static envelope_rc write_small(envelope_ctx *ctx, struct out_dir *d, const char 
         return rc;
     if (fd_write(&fd, p, n) != 0)
         rc = fail(ctx, ENVELOPE_E_IO, "%s: %s", name, strerror(errno));
+    else
+        rc = out_sync(ctx, fd, d->path);
     close(fd);
     return rc;
 }
@@ -249,40 +270,79 @@ static envelope_rc write_signature(envelope_ctx *ctx, struct out_dir *d, const s
     return write_small(ctx, d, "manifest.sig", raw->sig, raw->sig_len);
 }
 
-/* The message goes to an unnamed file inside the private temporary
- * directory and gets its name, which is known only from the archive, once
- * it has been verified. */
+static envelope_rc refuse_existing(envelope_ctx *ctx, const char *path)
+{
+    struct stat st;
+
+    return lstat(path, &st) == 0 ? fail(ctx, ENVELOPE_E_OUTPUT_EXISTS, "%s exists", path)
+                                 : ENVELOPE_OK;
+}
+
+/* The directory is made only once the envelope has been verified: the
+ * message meanwhile goes to an unnamed file beside it where the file
+ * system has O_TMPFILE, and nowhere but the ciphertext spool elsewhere. */
+static envelope_rc extract_unnamed(envelope_ctx *ctx, const envelope_open_opts *opts,
+                                   const struct source *in, int fd, const char *dir,
+                                   struct out_dir *d, envelope_result **r)
+{
+    struct opened raw;
+    struct sink msg = {fd_write, &fd};
+    envelope_rc rc;
+
+    if ((rc = open_into(ctx, opts, in, &msg, &raw, r)) == ENVELOPE_OK &&
+        (rc = out_sync(ctx, fd, dir)) == ENVELOPE_OK &&
+        (rc = out_dir_begin(ctx, d, dir)) == ENVELOPE_OK &&
+        (rc = out_dir_name_message(ctx, d, fd, envelope_result_name(*r))) == ENVELOPE_OK)
+        rc = write_signature(ctx, d, &raw);
+    OPENSSL_cleanse(&raw, sizeof(raw));
+    return rc;
+}
+
+static envelope_rc extract_spooled(envelope_ctx *ctx, const envelope_open_opts *opts,
+                                   const struct source *in, const char *dir,
+                                   struct out_dir *d, envelope_result **r)
+{
+    struct spooled sp;
+    int fd = -1;
+    struct sink msg = {fd_write, &fd};
+    envelope_rc rc;
+
+    spooled_init(&sp);
+    if ((rc = spooled_verify(ctx, opts, in, &sp, r)) == ENVELOPE_OK &&
+        (rc = out_dir_begin(ctx, d, dir)) == ENVELOPE_OK &&
+        (rc = out_dir_create(ctx, d, envelope_result_name(*r), &fd)) == ENVELOPE_OK &&
+        (rc = spooled_release(ctx, &sp, &msg)) == ENVELOPE_OK &&
+        (rc = out_sync(ctx, fd, dir)) == ENVELOPE_OK)
+        rc = write_signature(ctx, d, &sp.raw);
+    if (fd >= 0)
+        close(fd);
+    spooled_free(&sp);
+    return rc;
+}
+
 envelope_rc envelope_open_extract(envelope_ctx *ctx, const envelope_open_opts *opts, int in_fd,
                                   const char *dir, envelope_result **result)
 {
-    struct out_dir d;
-    struct opened raw;
+    struct out_dir d = {.dir_fd = -1};
+    struct source in = {fd_read, &in_fd};
     envelope_result *r = NULL;
     int fd = -1;
-    struct source in = {fd_read, &in_fd};
-    struct sink msg = {fd_write, &fd};
     envelope_rc rc;
 
     if (result)
         *result = NULL;
     if (dir == NULL)
         return fail(ctx, ENVELOPE_E_INVALID_ARGUMENT, "no output directory");
-    if ((rc = out_dir_begin(ctx, &d, dir)) != ENVELOPE_OK)
-        goto out;
-    if ((fd = openat(d.dir_fd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) < 0 &&
-        (rc = out_dir_create(ctx, &d, ".message.partial", &fd)) != ENVELOPE_OK)
-        goto out;
-    if ((rc = open_into(ctx, opts, &in, &msg, &raw, &r)) != ENVELOPE_OK ||
-        (rc = out_dir_name_message(ctx, &d, fd, envelope_result_name(r))) != ENVELOPE_OK ||
-        (rc = write_signature(ctx, &d, &raw)) != ENVELOPE_OK ||
-        (rc = out_dir_commit(ctx, &d)) != ENVELOPE_OK)
-        goto out;
-    if (result) {
+    if ((rc = refuse_existing(ctx, dir)) != ENVELOPE_OK)
+        return rc;
+    if ((fd = out_unnamed_beside(dir)) >= 0)
+        rc = extract_unnamed(ctx, opts, &in, fd, dir, &d, &r);
+    else
+        rc = extract_spooled(ctx, opts, &in, dir, &d, &r);
+    if (rc == ENVELOPE_OK && (rc = out_dir_commit(ctx, &d)) == ENVELOPE_OK && result) {
         *result = r;
         r = NULL;
     }
-out:
-    OPENSSL_cleanse(&raw, sizeof(raw));
     envelope_result_free(r);
     if (fd >= 0)
         close(fd);

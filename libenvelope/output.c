@@ -43,22 +43,46 @@ static char *sibling_name(const char *path)
     return name;
 }
 
-envelope_rc out_file_begin(envelope_ctx *ctx, struct out_file *f, const char *path, int force)
+static envelope_rc file_start(envelope_ctx *ctx, struct out_file *f, const char *path, int force)
 {
     struct stat st;
-    char *dir;
 
     memset(f, 0, sizeof(*f));
     f->fd = -1;
     if (!force && lstat(path, &st) == 0)
         return fail(ctx, ENVELOPE_E_OUTPUT_EXISTS, "%s exists", path);
-    if ((f->path = strdup(path)) == NULL || (dir = dir_of(path)) == NULL)
+    if ((f->path = strdup(path)) == NULL)
         return fail(ctx, ENVELOPE_E_NOMEM, "output path");
-    f->fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    return ENVELOPE_OK;
+}
+
+int out_unnamed_beside(const char *path)
+{
+    char *dir = dir_of(path);
+    int fd = dir ? open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600) : -1;
+
     free(dir);
-    if (f->fd >= 0)
-        return ENVELOPE_OK;
-    /* No O_TMPFILE here: a private name, removed on failure. */
+    return fd;
+}
+
+envelope_rc out_file_begin_unnamed(envelope_ctx *ctx, struct out_file *f, const char *path,
+                                   int force)
+{
+    envelope_rc rc;
+
+    if ((rc = file_start(ctx, f, path, force)) != ENVELOPE_OK)
+        return rc;
+    f->fd = out_unnamed_beside(path);
+    return ENVELOPE_OK;
+}
+
+envelope_rc out_file_begin_named(envelope_ctx *ctx, struct out_file *f, const char *path,
+                                 int force)
+{
+    envelope_rc rc;
+
+    if ((rc = file_start(ctx, f, path, force)) != ENVELOPE_OK)
+        return rc;
     if ((f->tmp_path = sibling_name(path)) == NULL)
         return fail(ctx, ENVELOPE_E_NOMEM, "output path");
     f->fd = open(f->tmp_path, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0600);
@@ -66,6 +90,16 @@ envelope_rc out_file_begin(envelope_ctx *ctx, struct out_file *f, const char *pa
     if (f->fd < 0)
         return fail(ctx, ENVELOPE_E_IO, "%s: %s", path, strerror(errno));
     return ENVELOPE_OK;
+}
+
+envelope_rc out_file_begin(envelope_ctx *ctx, struct out_file *f, const char *path, int force)
+{
+    envelope_rc rc = out_file_begin_unnamed(ctx, f, path, force);
+
+    if (rc != ENVELOPE_OK || f->fd >= 0)
+        return rc;
+    out_file_abort(f);
+    return out_file_begin_named(ctx, f, path, force);
 }
 
 /* Gives an O_TMPFILE file a name. linkat(AT_EMPTY_PATH) would need
@@ -85,11 +119,39 @@ static envelope_rc placing_failed(envelope_ctx *ctx, const char *path)
                            : fail(ctx, ENVELOPE_E_IO, "%s: %s", path, strerror(errno));
 }
 
+/* Flushes a directory so that a new name in it survives a power loss.
+ * Some file systems cannot flush a directory (EINVAL): nothing to do there. */
+static envelope_rc sync_dir(envelope_ctx *ctx, const char *path)
+{
+    char *dir = dir_of(path);
+    int fd = dir ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+    envelope_rc rc = ENVELOPE_OK;
+
+    if (fd < 0 || (fsync(fd) != 0 && errno != EINVAL))
+        rc = fail(ctx, ENVELOPE_E_IO, "%s is in place, but flushing its directory failed: %s",
+                  path, dir ? strerror(errno) : "out of memory");
+    if (fd >= 0)
+        close(fd);
+    free(dir);
+    return rc;
+}
+
+envelope_rc out_sync(envelope_ctx *ctx, int fd, const char *path)
+{
+    if (fsync(fd) != 0 && errno != EINVAL)
+        return fail(ctx, ENVELOPE_E_IO, "%s: flushing: %s", path, strerror(errno));
+    return ENVELOPE_OK;
+}
+
 envelope_rc out_file_commit(envelope_ctx *ctx, struct out_file *f, int force)
 {
     char *tmp = NULL;
+    envelope_rc rc;
     int r;
 
+    /* The bytes first, then the name: never a name on an empty file. */
+    if ((rc = out_sync(ctx, f->fd, f->path)) != ENVELOPE_OK)
+        return rc;
     if (f->tmp_path == NULL) {
         if (!force) {
             r = link_unnamed(f->fd, AT_FDCWD, f->path);
@@ -113,7 +175,7 @@ envelope_rc out_file_commit(envelope_ctx *ctx, struct out_file *f, int force)
         return placing_failed(ctx, f->path);
     free(f->tmp_path);
     f->tmp_path = NULL;
-    return ENVELOPE_OK;
+    return sync_dir(ctx, f->path);
 }
 
 void out_file_abort(struct out_file *f)
@@ -222,13 +284,18 @@ envelope_rc out_dir_create(envelope_ctx *ctx, struct out_dir *d, const char *nam
                                          strerror(errno));
 }
 
+/* The files inside were flushed as they were closed (out_sync). */
 envelope_rc out_dir_commit(envelope_ctx *ctx, struct out_dir *d)
 {
+    envelope_rc rc;
+
+    if ((rc = out_sync(ctx, d->dir_fd, d->path)) != ENVELOPE_OK)
+        return rc;
     if (renameat2(AT_FDCWD, d->tmp_path, AT_FDCWD, d->path, RENAME_NOREPLACE) != 0)
         return placing_failed(ctx, d->path);
     free(d->tmp_path);
     d->tmp_path = NULL;
-    return ENVELOPE_OK;
+    return sync_dir(ctx, d->path);
 }
 
 void out_dir_abort(struct out_dir *d)
@@ -254,15 +321,7 @@ void out_dir_abort(struct out_dir *d)
 
 envelope_rc out_dir_name_message(envelope_ctx *ctx, struct out_dir *d, int fd, const char *name)
 {
-    struct stat st;
-    int r;
-
-    if (fstat(fd, &st) != 0)
-        return fail(ctx, ENVELOPE_E_IO, "message file: %s", strerror(errno));
-    if (st.st_nlink == 0)
-        r = link_unnamed(fd, d->dir_fd, name);
-    else
-        r = renameat(d->dir_fd, ".message.partial", d->dir_fd, name);
-    return r == 0 ? ENVELOPE_OK
-                  : fail(ctx, ENVELOPE_E_IO, "%s/%s: %s", d->path, name, strerror(errno));
+    if (link_unnamed(fd, d->dir_fd, name) != 0)
+        return fail(ctx, ENVELOPE_E_IO, "%s/%s: %s", d->path, name, strerror(errno));
+    return ENVELOPE_OK;
 }

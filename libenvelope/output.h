@@ -12,8 +12,22 @@ struct out_file {
     char *tmp_path; /* NULL with O_TMPFILE */
 };
 
+/* Unnamed where path's file system has O_TMPFILE, else a temporary name. */
 envelope_rc out_file_begin(envelope_ctx *ctx, struct out_file *f, const char *path, int force);
+/* Unnamed only: where the file system lacks O_TMPFILE, f->fd stays -1 and
+ * nothing is created. */
+envelope_rc out_file_begin_unnamed(envelope_ctx *ctx, struct out_file *f, const char *path,
+                                   int force);
+/* Under the 0600 temporary name path + ".<16 hex>.tmp" beside path: for
+ * bytes already verified only. */
+envelope_rc out_file_begin_named(envelope_ctx *ctx, struct out_file *f, const char *path,
+                                 int force);
+/* An unnamed 0600 file in path's directory, or -1 (no O_TMPFILE there). */
+int out_unnamed_beside(const char *path);
+/* Flushes the file, gives it its name, then flushes the directory. */
 envelope_rc out_file_commit(envelope_ctx *ctx, struct out_file *f, int force);
+/* fsync, for a file about to get its name (path names it in errors). */
+envelope_rc out_sync(envelope_ctx *ctx, int fd, const char *path);
 /* Closes, and removes whatever was written. Safe after commit and twice. */
 void out_file_abort(struct out_file *f);
 
@@ -42,6 +56,7 @@ void out_dir_abort(struct out_dir *d);
 envelope_rc copy_fd_from_here(envelope_ctx *ctx, int from, int to, uint64_t *n);
 /* Copies from the start of from into a write callback. */
 envelope_rc copy_fd_to_cb(envelope_ctx *ctx, int from, envelope_write_fn write, void *arg);
-/* Gives the message file (fd, unnamed or ".message.partial") its name. */
+/* Gives the unnamed message file fd (on the same file system) its name in
+ * the directory. */
 envelope_rc out_dir_name_message(envelope_ctx *ctx, struct out_dir *d, int fd, const char *name);
 #endif
