@@ -12,6 +12,7 @@
 #include "buf.h"
 #include "compat.h"
 #include "context.h"
+#include "input_spool.h"
 #include "opts.h"
 #include "output.h"
 #include "pipeline.h"
@@ -30,42 +31,41 @@ static envelope_rc seal_any(envelope_ctx *ctx, const envelope_seal_opts *opts, u
 
 /* A regular file is read in place; anything else is spooled first, because
  * the archive states the message's size before its bytes. */
-static envelope_rc input_size(envelope_ctx *ctx, int *fd, int *spool, uint64_t *size)
+static envelope_rc input_size(envelope_ctx *ctx, int fd, struct input_spool *sp,
+                              struct source *in, uint64_t *size)
 {
     struct stat st;
     off_t pos;
     envelope_rc rc;
 
-    *spool = -1;
-    if (fstat(*fd, &st) != 0)
+    if (fstat(fd, &st) != 0)
         return fail(ctx, ENVELOPE_E_IO, "input: %s", strerror(errno));
-    if (S_ISREG(st.st_mode) && (pos = lseek(*fd, 0, SEEK_CUR)) >= 0) {
+    if (S_ISREG(st.st_mode) && (pos = lseek(fd, 0, SEEK_CUR)) >= 0) {
         *size = (uint64_t)(st.st_size - pos);
         return ENVELOPE_OK;
     }
-    if ((rc = spool_open(ctx, spool)) != ENVELOPE_OK)
+    if ((rc = input_spool_fill(ctx, sp, fd)) != ENVELOPE_OK)
         return rc;
-    if ((rc = copy_fd_from_here(ctx, *fd, *spool, size)) != ENVELOPE_OK)
-        return rc;
-    if (lseek(*spool, 0, SEEK_SET) != 0)
-        return fail(ctx, ENVELOPE_E_IO, "spool: %s", strerror(errno));
-    *fd = *spool;
+    in->read = input_spool_read;
+    in->arg = sp;
+    *size = sp->size;
     return ENVELOPE_OK;
 }
 
 envelope_rc envelope_seal_fd(envelope_ctx *ctx, const envelope_seal_opts *opts, int in_fd,
                              int out_fd)
 {
-    int spool;
-    uint64_t size;
-    envelope_rc rc = input_size(ctx, &in_fd, &spool, &size);
+    struct input_spool sp = {.fd = -1};
     struct source in = {fd_read, &in_fd};
     struct sink out = {fd_write, &out_fd};
+    uint64_t size = 0;
+    envelope_rc rc = input_size(ctx, in_fd, &sp, &in, &size);
 
     if (rc == ENVELOPE_OK)
         rc = seal_any(ctx, opts, size, &in, &out);
-    if (spool >= 0)
-        close(spool);
+    if (rc != ENVELOPE_OK && sp.rc != ENVELOPE_OK)
+        rc = fail(ctx, sp.rc, "the spool of the input changed while it was read");
+    input_spool_free(&sp);
     return rc;
 }
 

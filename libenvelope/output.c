@@ -236,23 +236,10 @@ static envelope_rc copy_loop(envelope_ctx *ctx, int from, envelope_write_fn writ
     return rc;
 }
 
-envelope_rc copy_fd_from_here(envelope_ctx *ctx, int from, int to, uint64_t *n)
+envelope_rc copy_to_cb(envelope_ctx *ctx, int from, envelope_write_fn write, void *arg,
+                       uint64_t *n)
 {
-    return copy_loop(ctx, from, fd_write, &to, n);
-}
-
-envelope_rc copy_fd_to_cb(envelope_ctx *ctx, int from, envelope_write_fn write, void *arg)
-{
-    uint64_t n;
-
-    if (lseek(from, 0, SEEK_SET) != 0)
-        return fail(ctx, ENVELOPE_E_IO, "rewinding the spool: %s", strerror(errno));
-    return copy_loop(ctx, from, write, arg, &n);
-}
-
-envelope_rc copy_fd(envelope_ctx *ctx, int from, int to)
-{
-    return copy_fd_to_cb(ctx, from, fd_write, &to);
+    return copy_loop(ctx, from, write, arg, n);
 }
 
 envelope_rc out_dir_begin(envelope_ctx *ctx, struct out_dir *d, const char *path)

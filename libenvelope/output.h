@@ -33,8 +33,6 @@ void out_file_abort(struct out_file *f);
 
 /* An unnamed 0600 file under $TMPDIR (or /tmp) for spooling. */
 envelope_rc spool_open(envelope_ctx *ctx, int *fd);
-/* Copies from the start of from to the end into to. */
-envelope_rc copy_fd(envelope_ctx *ctx, int from, int to);
 
 /* A directory filled under a temporary name beside its destination and
  * renamed into place by out_dir_commit, which never replaces anything. */
@@ -52,10 +50,10 @@ void out_dir_abort(struct out_dir *d);
 
 
 
-/* Copies from's current position to its end into to; *n counts bytes. */
-envelope_rc copy_fd_from_here(envelope_ctx *ctx, int from, int to, uint64_t *n);
-/* Copies from the start of from into a write callback. */
-envelope_rc copy_fd_to_cb(envelope_ctx *ctx, int from, envelope_write_fn write, void *arg);
+/* Copies from's current position to its end into a write callback; *n
+ * counts bytes. */
+envelope_rc copy_to_cb(envelope_ctx *ctx, int from, envelope_write_fn write, void *arg,
+                       uint64_t *n);
 /* Gives the unnamed message file fd (on the same file system) its name in
  * the directory. */
 envelope_rc out_dir_name_message(envelope_ctx *ctx, struct out_dir *d, int fd, const char *name);
