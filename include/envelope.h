@@ -90,7 +90,7 @@ typedef enum envelope_rc {
     ENVELOPE_E_TOO_OLD = 25,          /* older than the maximum age, or from the future */
     ENVELOPE_E_COMPAT_REFUSED = 26,   /* compat envelope, and compat not allowed */
     ENVELOPE_E_COMPAT_TOO_LARGE = 27, /* message does not fit the compat format */
-    ENVELOPE_E_CANCELLED = 28,        /* the progress callback asked to stop */
+    ENVELOPE_E_CANCELLED = 28,        /* the progress callback or envelope_cancel() stopped it */
     ENVELOPE_E_UNSUPPORTED = 29,      /* feature not available in this build or setup */
     ENVELOPE_E_KMS = 30,              /* KMS said no, for a reason without a code below */
     ENVELOPE_E_KMS_ACCESS_DENIED = 31,
@@ -126,6 +126,17 @@ ENVELOPE_API void envelope_ctx_free(envelope_ctx *ctx);
 /* The detail of the last failure on this context ("" if none). Valid until
  * the next call with this context. */
 ENVELOPE_API const char *envelope_ctx_detail(const envelope_ctx *ctx);
+/* Stops the calls running on ctx, and refuses later ones, with
+ * ENVELOPE_E_CANCELLED ("interrupted"): each removes what it created, as
+ * on any failure. Async-signal-safe: meant for a signal handler.
+ * Cancellation is checked before every read of the input and of a spool,
+ * and when a read fails with EINTR. Otherwise a read that a signal
+ * interrupts (EINTR, from a descriptor or from a read callback that
+ * returns -1 with errno EINTR) is retried: a handler installed with
+ * SA_RESTART never makes a read return, so one that means to stop a call
+ * blocked on its input installs itself without SA_RESTART and calls this.
+ * A cancelled context stays cancelled; free it. */
+ENVELOPE_API void envelope_cancel(envelope_ctx *ctx);
 
 /* Frees memory returned by the library. NULL is a no-op. */
 ENVELOPE_API void envelope_free(void *p);

@@ -10,12 +10,19 @@
 envelope_rc source_read_full(envelope_ctx *ctx, const struct source *in, uint8_t *buf, size_t n,
                              size_t *got)
 {
+    envelope_rc rc;
+
     *got = 0;
     while (*got < n) {
-        ssize_t r = in->read(in->arg, buf + *got, n - *got);
+        ssize_t r;
 
+        if ((rc = check_cancelled(ctx)) != ENVELOPE_OK)
+            return rc;
+        if ((r = in->read(in->arg, buf + *got, n - *got)) < 0 && retry_read(ctx, errno))
+            continue;
         if (r < 0)
-            return fail(ctx, ENVELOPE_E_IO, "reading the input");
+            return check_cancelled(ctx) ? ENVELOPE_E_CANCELLED
+                                        : fail(ctx, ENVELOPE_E_IO, "reading the input");
         if (r == 0)
             break;
         *got += (size_t)r;
@@ -23,15 +30,10 @@ envelope_rc source_read_full(envelope_ctx *ctx, const struct source *in, uint8_t
     return ENVELOPE_OK;
 }
 
+/* EINTR is left to the caller, which knows whether the call was cancelled. */
 ssize_t fd_read(void *arg, uint8_t *buf, size_t len)
 {
-    int fd = *(int *)arg;
-    ssize_t n;
-
-    do
-        n = read(fd, buf, len);
-    while (n < 0 && errno == EINTR);
-    return n;
+    return read(*(int *)arg, buf, len);
 }
 
 int fd_write(void *arg, const uint8_t *buf, size_t len)

@@ -219,9 +219,11 @@ static envelope_rc copy_loop(envelope_ctx *ctx, int from, envelope_write_fn writ
     envelope_rc rc = ENVELOPE_OK;
 
     *count = 0;
-    while ((n = read(from, buf, sizeof(buf))) != 0) {
-        if (n < 0 && errno == EINTR)
+    while ((rc = check_cancelled(ctx)) == ENVELOPE_OK && (n = read(from, buf, sizeof(buf))) != 0) {
+        if (n < 0 && retry_read(ctx, errno))
             continue;
+        if (n < 0 && (rc = check_cancelled(ctx)) != ENVELOPE_OK)
+            break;
         if (n < 0) {
             rc = fail(ctx, ENVELOPE_E_IO, "reading: %s", strerror(errno));
             break;
