@@ -1,0 +1,101 @@
+# Signals and plaintext at rest. open interrupted while it reads its input
+# leaves nothing in the output's directory, with O_TMPFILE there and
+# without it (the no_tmpfile.c shim, as on NFS, CIFS or vfat), and the
+# command dies of the signal it got; spools hold no plaintext.
+# interrupt.py feeds the input through a pipe and acts only once the
+# command has read what it was given and is blocked on the rest.
+
+SIG=$T/signals
+mkdir "$SIG" "$SIG/out" "$SIG/tmp" "$SIG/dump"
+SHIM=$SIG/no_tmpfile.so
+if cc -shared -fPIC -o "$SHIM" "$HERE/no_tmpfile.c" -ldl 2>"$ERR"; then
+    pass "the no-O_TMPFILE shim builds"
+else
+    flunk "the no-O_TMPFILE shim builds" "$(cat "$ERR")"
+fi
+# About 320 KB of recognisable lines: five payload chunks.
+$PY -c 'import sys; sys.stdout.write("".join("PLAINTEXT-MARKER line %06d\n" % i for i in range(12000)))' \
+    >"$SIG/msg"
+"$E" seal --sign-key "$K/signer.pem" --to "$K/alice.pub" -q -o "$SIG/msg.enc" "$SIG/msg"
+SIZE=$(stat -c %s "$SIG/msg.enc")
+
+# interrupted SHIM MODE SIGNAL AT: runs open (MODE -o or --extract) with
+# the first AT bytes of the envelope, then SIGNAL; checks the fate and that
+# the output directory and $TMPDIR are as empty as before.
+interrupted() {
+    local shim=$1 mode=$2 sig=$3 at=$4 fate want name left
+    local target=out
+    [ "$mode" = --extract ] && target=dir
+    name="open $mode, $sig after $at of $SIZE bytes${shim:+, no O_TMPFILE}"
+    fate=$(cd "$SIG/out" && LD_PRELOAD=$shim TMPDIR=$SIG/tmp "$PY" "$HERE/interrupt.py" \
+        "$SIG/msg.enc" "$at" "$sig" "$E" open --decrypt-key "$K/alice.pem" \
+        --verify-key "$K/signer.pub" -q "$mode" "$target" 2>"$ERR")
+    want="signal $($PY -c "import signal; print(int(signal.$sig))")"
+    left=$(ls -A "$SIG/out" "$SIG/tmp" | grep -v ':$' | grep -v '^$')
+    if [ "$fate" != "$want" ]; then
+        flunk "$name: dies of the signal" "fate '$fate', want '$want'; stderr: $(tail -c 300 "$ERR")"
+    elif [ -n "$left" ]; then
+        flunk "$name: leaves nothing" "left: $left"
+    else
+        pass "$name: dies of it, leaves nothing"
+    fi
+    rm -rf "$SIG/out" "$SIG/tmp"
+    mkdir "$SIG/out" "$SIG/tmp"
+}
+
+for shim in "" "$SHIM"; do
+    for mode in -o --extract; do
+        for sig in SIGINT SIGTERM SIGKILL; do
+            # nothing yet, inside the header, inside the payload, near the end
+            for at in 0 10 100000 $((SIZE - 100)); do
+                interrupted "$shim" "$mode" "$sig" "$at"
+            done
+        done
+    done
+    interrupted "$shim" -o SIGHUP 100000
+done
+
+# spooled NAME WANT_SPOOLS FILE CMD...: runs CMD fed with FILE and, while
+# it waits for the last 1000 bytes, reads the spools it holds in $TMPDIR:
+# there must be WANT_SPOOLS, not empty, and none may hold the message's text.
+spooled() {
+    local name=$1 want=$2 file=$3 at report found
+    shift 3
+    at=$(($(stat -c %s "$file") - 1000))
+    rm -f "$SIG/dump"/*
+    report=$(cd "$SIG/out" && LD_PRELOAD=${SHIMMED:-} TMPDIR=$SIG/tmp "$PY" \
+        "$HERE/interrupt.py" "$file" "$at" --spool "$SIG/dump" "$@" 2>"$ERR")
+    found=$(grep -l PLAINTEXT-MARKER "$SIG/dump"/* 2>/dev/null)
+    if [ "$report" != "spools $want"$'\n'"exit 0" ]; then
+        flunk "$name" "saw '$report', want 'spools $want' and 'exit 0'; stderr: $(tail -c 300 "$ERR")"
+    elif [ -n "$found" ]; then
+        flunk "$name" "plaintext in the spool: $(head -c 80 "$found")"
+    elif [ "$want" -gt 0 ] && [ ! -s "$SIG/dump/spool0" ]; then
+        flunk "$name" "the spool read back empty"
+    else
+        pass "$name"
+    fi
+}
+
+spooled "open to stdout: its spool holds only ciphertext" 1 "$SIG/msg.enc" \
+    sh -c 'exec "$@" >../opened' sh \
+    "$E" open --decrypt-key "$K/alice.pem" --verify-key "$K/signer.pub" -q
+check "open to stdout through the spool: the message, whole" cmp -s "$SIG/opened" "$SIG/msg"
+rm -f "$SIG/opened"
+SHIMMED=$SHIM spooled "open -o, no O_TMPFILE: its spool holds only ciphertext" 1 "$SIG/msg.enc" \
+    "$E" open --decrypt-key "$K/alice.pem" --verify-key "$K/signer.pub" -q -o opened
+check "open -o, no O_TMPFILE: the message, whole" cmp -s "$SIG/out/opened" "$SIG/msg"
+rm -f "$SIG/out/opened"
+spooled "seal from a pipe: its spool holds only ciphertext" 1 "$SIG/msg" \
+    "$E" seal --sign-key "$K/signer.pem" --to "$K/alice.pub" -q -o sealed.enc
+run "$E" open --decrypt-key "$K/alice.pem" --verify-key "$K/signer.pub" -q -o "$SIG/resealed" \
+    "$SIG/out/sealed.enc"
+check "seal from a pipe through the encrypted spool: opens to the message" \
+    cmp -s "$SIG/resealed" "$SIG/msg"
+rm -f "$SIG/out/sealed.enc"
+
+fate=$(cd "$SIG/out" && TMPDIR=$SIG/tmp "$PY" "$HERE/interrupt.py" "$SIG/msg" 100000 SIGINT \
+    "$E" seal --sign-key "$K/signer.pem" --to "$K/alice.pub" -q -o sealed.enc 2>"$ERR")
+left=$(ls -A "$SIG/out" "$SIG/tmp" | grep -v ':$' | grep -v '^$')
+check "seal from a pipe, SIGINT: dies of it, leaves nothing (fate '$fate', left '$left')" \
+    test "$fate" = "signal 2" -a -z "$left"
