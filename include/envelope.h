@@ -269,9 +269,12 @@ ENVELOPE_API void envelope_seal_opts_set_progress(envelope_seal_opts *opts,
                                                   envelope_progress_fn fn, void *arg);
 
 /* Seals the message read from in_fd and writes the envelope to out_fd. A
- * regular file is read once; anything else (a pipe) is first spooled to an
- * unnamed 0600 file under $TMPDIR, because the archive needs the size up
- * front. On failure, what was written to out_fd is garbage: use
+ * regular file is read once; anything else (a pipe) is first read to its end
+ * into an unnamed 0600 spool under $TMPDIR (a private name unlinked at once
+ * where $TMPDIR lacks O_TMPFILE), because the archive needs the size up
+ * front. The spool holds only ciphertext, under a random key that never
+ * leaves memory; it is as large as the message, bounded only by the disk.
+ * On failure, what was written to out_fd is garbage: use
  * envelope_seal_file() for an output that appears whole or not at all. */
 ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc
 envelope_seal_fd(envelope_ctx *ctx, const envelope_seal_opts *opts, int in_fd, int out_fd);
@@ -305,7 +308,10 @@ ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc
 envelope_open_opts_add_trusted_key(envelope_open_opts *opts, envelope_key *key);
 /* Largest message accepted, in bytes; 0 (default) means no limit. Enforced
  * while reading, before verification, to bound the disk an attacker holding
- * the public key can fill. */
+ * the public key can fill: the output, or a spool under $TMPDIR (see
+ * envelope_open_fd), holds at most this plus the format's overhead (the
+ * header, tar headers, manifest and signature, and 16 bytes per 64 KiB
+ * chunk). With 0 a spool is bounded only by the disk. */
 ENVELOPE_API void envelope_open_opts_set_max_size(envelope_open_opts *opts, uint64_t max);
 /* Oldest creation time accepted, in seconds before now; 0 (default): any. */
 ENVELOPE_API void envelope_open_opts_set_max_age(envelope_open_opts *opts, uint64_t seconds);
@@ -335,22 +341,43 @@ ENVELOPE_API const char *envelope_result_recipient(const envelope_result *result
 /* Creation time (seconds since the epoch, UTC); 0 for compat. */
 ENVELOPE_API time_t envelope_result_created(const envelope_result *result);
 
+/* Where plaintext rests while an envelope is opened. No output, and no
+ * plaintext, exists under any name before every check has passed:
+ *  - the envelope as read (ciphertext only) goes to an unnamed 0600 spool
+ *    under $TMPDIR (default /tmp; a private name unlinked at once where
+ *    $TMPDIR lacks O_TMPFILE), and the message is released from that spool
+ *    only after the checks, decrypted again, its name, size and SHA-512
+ *    checked again on the way (ENVELOPE_E_MESSAGE_MISMATCH otherwise, which
+ *    only a spool changed under the process can cause; out_fd or the write
+ *    callback may then have had part of it): for envelope_open_fd and
+ *    envelope_open_cb, and for envelope_open_file and envelope_open_extract
+ *    where the output's file system lacks O_TMPFILE;
+ *  - where it has O_TMPFILE, envelope_open_file and envelope_open_extract
+ *    write the message to an unnamed file in the output's directory, which
+ *    disappears with the process whatever ends it.
+ * So nothing is left in the output's directory by a failure, a cancellation
+ * (envelope_cancel) or a signal that ends the process while the input is
+ * read and checked. Only afterwards is the output created; a process killed
+ * while the verified message is copied out of the spool can leave a 0600
+ * file of verified bytes named OUT.<16 hex digits>.tmp beside OUT, or a
+ * directory DIR.<16 hex digits>.tmp beside DIR. Every output is flushed
+ * (fsync) before it gets its name, and its directory after.
+ * envelope_open_mem keeps everything in memory. */
+
 /* Opens the envelope read from in_fd and, only after every check, writes the
- * message to out_fd. Until then the message is spooled to an unnamed 0600
- * file under $TMPDIR (or TMPDIR's default). result may be NULL. */
+ * message to out_fd (see above). result may be NULL. */
 ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc
 envelope_open_fd(envelope_ctx *ctx, const envelope_open_opts *opts, int in_fd, int out_fd,
                  envelope_result **result);
-/* Opens into out_path: the message is written to an unnamed file in the same
- * directory (or a 0600 temporary name where the file system lacks
- * O_TMPFILE) and linked into place only after every check. An existing file
- * is refused unless force is non-zero. On failure nothing is left. */
+/* Opens into out_path (see above): linked or renamed into place only after
+ * every check. An existing file is refused unless force is non-zero. On
+ * failure nothing is left. */
 ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc
 envelope_open_file(envelope_ctx *ctx, const envelope_open_opts *opts, int in_fd,
                    const char *out_path, int force, envelope_result **result);
 /* Opens into a new directory dir (which must not exist) holding the message,
- * manifest.json and manifest.sig: filled beside it under a temporary name,
- * renamed into place after every check. */
+ * manifest.json and manifest.sig: made beside it under a temporary name once
+ * every check has passed, filled, then renamed into place (see above). */
 ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc
 envelope_open_extract(envelope_ctx *ctx, const envelope_open_opts *opts, int in_fd,
                       const char *dir, envelope_result **result);
@@ -359,7 +386,8 @@ envelope_open_extract(envelope_ctx *ctx, const envelope_open_opts *opts, int in_
 ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc
 envelope_open_mem(envelope_ctx *ctx, const envelope_open_opts *opts, const uint8_t *in,
                   size_t in_len, uint8_t **out, size_t *out_len, envelope_result **result);
-/* Callbacks: write is called only after every check has passed. */
+/* Callbacks: write is called only after every check has passed (see above:
+ * the envelope is spooled, read is never called again). */
 ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc
 envelope_open_cb(envelope_ctx *ctx, const envelope_open_opts *opts, envelope_read_fn read,
                  void *read_arg, envelope_write_fn write, void *write_arg,

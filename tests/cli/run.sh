@@ -1,7 +1,7 @@
 #!/bin/bash
 # The envelope command line, end to end: every subcommand and exit code,
 # files and modes, terminals (under a pseudo-terminal), the progress bar,
-# atomic outputs, offline verification and the tutorial's session.
+# atomic outputs, signals, offline verification and the tutorial's session.
 # usage: tests/cli/run.sh BUILD_DIR     (uses BUILD_DIR/envelope; builds nothing)
 # Prints one line per check and ends with "N passed, M failed"; exits
 # non-zero if any check failed.
