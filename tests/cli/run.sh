@@ -21,7 +21,7 @@ W=$T/w
 mkdir "$W" && cd "$W" || exit 2
 
 . "$HERE/lib.sh"
-for part in keys seal_open limits verify signals terminal tutorial manual; do
+for part in keys seal_open limits verify signals durability terminal tutorial manual; do
     section "$part"
     . "$HERE/t_$part.sh"
 done
