@@ -17,7 +17,8 @@ fi
 $PY -c 'import sys; sys.stdout.write("".join("PLAINTEXT-MARKER line %06d\n" % i for i in range(12000)))' \
     >"$SIG/msg"
 "$E" seal --sign-key "$K/signer.pem" --to "$K/alice.pub" -q -o "$SIG/msg.enc" "$SIG/msg"
-SIZE=$(stat -c %s "$SIG/msg.enc")
+ENV=$SIG/msg.enc
+SIZE=$(stat -c %s "$ENV")
 
 # interrupted SHIM MODE SIGNAL AT: runs open (MODE -o or --extract) with
 # the first AT bytes of the envelope, then SIGNAL; checks the fate and that
@@ -28,7 +29,7 @@ interrupted() {
     [ "$mode" = --extract ] && target=dir
     name="open $mode, $sig after $at of $SIZE bytes${shim:+, no O_TMPFILE}"
     fate=$(cd "$SIG/out" && LD_PRELOAD=$shim TMPDIR=$SIG/tmp "$PY" "$HERE/interrupt.py" \
-        "$SIG/msg.enc" "$at" "$sig" "$E" open --decrypt-key "$K/alice.pem" \
+        "$ENV" "$at" "$sig" "$E" open --decrypt-key "$K/alice.pem" \
         --verify-key "$K/signer.pub" -q "$mode" "$target" 2>"$ERR")
     want="signal $($PY -c "import signal; print(int(signal.$sig))")"
     left=$(ls -A "$SIG/out" "$SIG/tmp" | grep -v ':$' | grep -v '^$')
@@ -53,6 +54,17 @@ for shim in "" "$SHIM"; do
         done
     done
     interrupted "$shim" -o SIGHUP 100000
+done
+
+# A message large enough to be hashed on a second thread: the signal must
+# still stop the read the main thread is blocked in.
+head -c 3000000 /dev/urandom >"$SIG/big"
+"$E" seal --sign-key "$K/signer.pem" --to "$K/alice.pub" -q -o "$SIG/big.enc" "$SIG/big"
+ENV=$SIG/big.enc
+SIZE=$(stat -c %s "$ENV")
+for shim in "" "$SHIM"; do
+    interrupted "$shim" -o SIGINT 2000000
+    interrupted "$shim" --extract SIGTERM 2000000
 done
 
 # spooled NAME WANT_SPOOLS FILE CMD...: runs CMD fed with FILE and, while

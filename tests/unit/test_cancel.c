@@ -3,13 +3,16 @@
  * ENVELOPE_E_CANCELLED, releases nothing and leaves nothing behind. The
  * read callbacks here play the part of the signal: they return -1 with
  * errno EINTR, as read() does in a handler installed without SA_RESTART. */
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "hasher.h"
 #include "testutil.h"
 
 #define MSG_LEN 300000 /* several chunks: the interruption falls inside */
@@ -143,6 +146,55 @@ START_TEST(cancelled_context_refuses_later_calls)
 }
 END_TEST
 
+/* The signals blocked by the thread tid of this process ("SigBlk:"). */
+static unsigned long long blocked_by(const char *tid)
+{
+    char path[300], line[256];
+    unsigned long long mask = 0;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "/proc/self/task/%s/status", tid);
+    ck_assert_msg((f = fopen(path, "r")) != NULL, "%s: %s", path, strerror(errno));
+    while (fgets(line, sizeof(line), f))
+        if (sscanf(line, "SigBlk: %llx", &mask) == 1)
+            break;
+    fclose(f);
+    return mask;
+}
+
+/* The hashing thread must not be the one a signal lands on: the thread
+ * blocked in a read would never see EINTR. */
+START_TEST(hash_thread_blocks_signals)
+{
+    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGPIPE};
+    struct hasher h;
+    char self[32];
+    struct dirent *e;
+    DIR *tasks;
+    int others = 0;
+
+    ck_assert_rc(hasher_start(ctx, &h, 1), ENVELOPE_OK);
+    ck_assert_msg(h.threaded, "no hashing thread started");
+    snprintf(self, sizeof(self), "%d", (int)getpid());
+    ck_assert_ptr_nonnull(tasks = opendir("/proc/self/task"));
+    while ((e = readdir(tasks)) != NULL) {
+        unsigned long long mask;
+
+        if (e->d_name[0] == '.' || strcmp(e->d_name, self) == 0)
+            continue;
+        mask = blocked_by(e->d_name);
+        others++;
+        for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+            ck_assert_msg(mask & (1ULL << (sigs[i] - 1)),
+                          "thread %s does not block signal %d (SigBlk %llx)", e->d_name, sigs[i],
+                          mask);
+    }
+    closedir(tasks);
+    ck_assert_int_eq(others, 1);
+    hasher_free(&h);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("cancel");
@@ -153,6 +205,7 @@ int main(void)
     tcase_add_loop_test(tc, cancel_stops_a_callback_open, 0, 4);
     tcase_add_test(tc, cancel_leaves_no_file);
     tcase_add_test(tc, cancelled_context_refuses_later_calls);
+    tcase_add_test(tc, hash_thread_blocks_signals);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }
