@@ -119,20 +119,32 @@ static envelope_rc placing_failed(envelope_ctx *ctx, const char *path)
                            : fail(ctx, ENVELOPE_E_IO, "%s: %s", path, strerror(errno));
 }
 
-/* Flushes a directory so that a new name in it survives a power loss.
- * Some file systems cannot flush a directory (EINVAL): nothing to do there. */
-static envelope_rc sync_dir(envelope_ctx *ctx, const char *path)
+/* The directory that will hold path, opened before path is placed so that
+ * nothing can fail for want of memory once it is. */
+static envelope_rc open_parent(envelope_ctx *ctx, const char *path, int *fd)
 {
     char *dir = dir_of(path);
-    int fd = dir ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+
+    if (dir == NULL)
+        return fail(ctx, ENVELOPE_E_NOMEM, "output path");
+    *fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    free(dir);
+    if (*fd < 0)
+        return fail(ctx, ENVELOPE_E_IO, "%s: its directory: %s", path, strerror(errno));
+    return ENVELOPE_OK;
+}
+
+/* Flushes a directory so that a new name in it survives a power loss, and
+ * closes it. Some file systems cannot flush a directory (EINVAL): nothing
+ * to do there. */
+static envelope_rc sync_parent(envelope_ctx *ctx, const char *path, int fd)
+{
     envelope_rc rc = ENVELOPE_OK;
 
-    if (fd < 0 || (fsync(fd) != 0 && errno != EINVAL))
+    if (fsync(fd) != 0 && errno != EINVAL)
         rc = fail(ctx, ENVELOPE_E_IO, "%s is in place, but flushing its directory failed: %s",
-                  path, dir ? strerror(errno) : "out of memory");
-    if (fd >= 0)
-        close(fd);
-    free(dir);
+                  path, strerror(errno));
+    close(fd);
     return rc;
 }
 
@@ -147,18 +159,21 @@ envelope_rc out_file_commit(envelope_ctx *ctx, struct out_file *f, int force)
 {
     char *tmp = NULL;
     envelope_rc rc;
-    int r;
+    int r, dir_fd;
 
     /* The bytes first, then the name: never a name on an empty file. */
-    if ((rc = out_sync(ctx, f->fd, f->path)) != ENVELOPE_OK)
+    if ((rc = out_sync(ctx, f->fd, f->path)) != ENVELOPE_OK ||
+        (rc = open_parent(ctx, f->path, &dir_fd)) != ENVELOPE_OK)
         return rc;
     if (f->tmp_path == NULL) {
         if (!force) {
             r = link_unnamed(f->fd, AT_FDCWD, f->path);
         } else {
             /* Name it beside the target first: rename() replaces atomically. */
-            if ((tmp = sibling_name(f->path)) == NULL)
+            if ((tmp = sibling_name(f->path)) == NULL) {
+                close(dir_fd);
                 return fail(ctx, ENVELOPE_E_NOMEM, "output path");
+            }
             r = link_unnamed(f->fd, AT_FDCWD, tmp);
             if (r == 0 && (r = rename(tmp, f->path)) != 0)
                 unlink(tmp);
@@ -171,11 +186,14 @@ envelope_rc out_file_commit(envelope_ctx *ctx, struct out_file *f, int force)
     } else {
         r = rename(f->tmp_path, f->path);
     }
-    if (r != 0)
-        return placing_failed(ctx, f->path);
+    if (r != 0) {
+        rc = placing_failed(ctx, f->path);
+        close(dir_fd);
+        return rc;
+    }
     free(f->tmp_path);
     f->tmp_path = NULL;
-    return sync_dir(ctx, f->path);
+    return sync_parent(ctx, f->path, dir_fd);
 }
 
 void out_file_abort(struct out_file *f)
@@ -277,14 +295,19 @@ envelope_rc out_dir_create(envelope_ctx *ctx, struct out_dir *d, const char *nam
 envelope_rc out_dir_commit(envelope_ctx *ctx, struct out_dir *d)
 {
     envelope_rc rc;
+    int parent;
 
-    if ((rc = out_sync(ctx, d->dir_fd, d->path)) != ENVELOPE_OK)
+    if ((rc = out_sync(ctx, d->dir_fd, d->path)) != ENVELOPE_OK ||
+        (rc = open_parent(ctx, d->path, &parent)) != ENVELOPE_OK)
         return rc;
-    if (renameat2(AT_FDCWD, d->tmp_path, AT_FDCWD, d->path, RENAME_NOREPLACE) != 0)
-        return placing_failed(ctx, d->path);
+    if (renameat2(AT_FDCWD, d->tmp_path, AT_FDCWD, d->path, RENAME_NOREPLACE) != 0) {
+        rc = placing_failed(ctx, d->path);
+        close(parent);
+        return rc;
+    }
     free(d->tmp_path);
     d->tmp_path = NULL;
-    return sync_dir(ctx, d->path);
+    return sync_parent(ctx, d->path, parent);
 }
 
 void out_dir_abort(struct out_dir *d)
