@@ -261,6 +261,13 @@ ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc
 envelope_seal_opts_set_name(envelope_seal_opts *opts, const char *name);
 /* Non-zero: leave every stanza label empty (the manifest still names them). */
 ENVELOPE_API void envelope_seal_opts_set_hide_recipients(envelope_seal_opts *opts, int hide);
+/* envelope_seal_file and envelope_open_file/extract flush (fsync) every
+ * output before it gets its name, then its directory, so that a power loss
+ * cannot leave the name on an empty file. 0 leaves the directory to the
+ * caller: one writing many outputs to one directory can fsync it once after
+ * the last (open it O_RDONLY | O_DIRECTORY and call fsync), and must, before
+ * relying on the names. Default 1. */
+ENVELOPE_API void envelope_seal_opts_set_sync_dir(envelope_seal_opts *opts, int sync);
 ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc
 envelope_seal_opts_set_format(envelope_seal_opts *opts, envelope_format format);
 /* The manifest's creation time; default: now. For reproducible test vectors. */
@@ -317,6 +324,9 @@ ENVELOPE_API void envelope_open_opts_set_max_size(envelope_open_opts *opts, uint
 ENVELOPE_API void envelope_open_opts_set_max_age(envelope_open_opts *opts, uint64_t seconds);
 /* Non-zero: also open the compat format, which lacks recipient binding. */
 ENVELOPE_API void envelope_open_opts_set_allow_compat(envelope_open_opts *opts, int allow);
+/* As envelope_seal_opts_set_sync_dir; for extract, the directory flushed is
+ * the one holding DIR. Default 1. */
+ENVELOPE_API void envelope_open_opts_set_sync_dir(envelope_open_opts *opts, int sync);
 ENVELOPE_API void envelope_open_opts_set_progress(envelope_open_opts *opts,
                                                   envelope_progress_fn fn, void *arg);
 
@@ -361,7 +371,8 @@ ENVELOPE_API time_t envelope_result_created(const envelope_result *result);
  * while the verified message is copied out of the spool can leave a 0600
  * file of verified bytes named OUT.<16 hex digits>.tmp beside OUT, or a
  * directory DIR.<16 hex digits>.tmp beside DIR. Every output is flushed
- * (fsync) before it gets its name, and its directory after.
+ * (fsync) before it gets its name, and its directory after (unless
+ * envelope_open_opts_set_sync_dir says the caller does that).
  * envelope_open_mem keeps everything in memory. */
 
 /* Opens the envelope read from in_fd and, only after every check, writes the

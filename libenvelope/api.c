@@ -84,7 +84,7 @@ envelope_rc envelope_seal_file(envelope_ctx *ctx, const envelope_seal_opts *opts
         if (fchmod(f.fd, 0644) != 0)
             rc = fail(ctx, ENVELOPE_E_IO, "%s: %s", out_path, strerror(errno));
         else
-            rc = out_file_commit(ctx, &f, force);
+            rc = out_file_commit(ctx, &f, force, !opts->no_dir_sync);
     }
     out_file_abort(&f);
     return rc;
@@ -231,7 +231,9 @@ envelope_rc envelope_open_file(envelope_ctx *ctx, const envelope_open_opts *opts
         rc = open_into(ctx, opts, &in, &msg, NULL, &r);
     else
         rc = open_file_spooled(ctx, opts, &in, &f, out_path, force, &r);
-    if (rc == ENVELOPE_OK && (rc = out_file_commit(ctx, &f, force)) == ENVELOPE_OK && result) {
+    if (rc == ENVELOPE_OK)
+        rc = out_file_commit(ctx, &f, force, !opts->no_dir_sync);
+    if (rc == ENVELOPE_OK && result) {
         *result = r;
         r = NULL;
     }
@@ -339,7 +341,9 @@ envelope_rc envelope_open_extract(envelope_ctx *ctx, const envelope_open_opts *o
         rc = extract_unnamed(ctx, opts, &in, fd, dir, &d, &r);
     else
         rc = extract_spooled(ctx, opts, &in, dir, &d, &r);
-    if (rc == ENVELOPE_OK && (rc = out_dir_commit(ctx, &d)) == ENVELOPE_OK && result) {
+    if (rc == ENVELOPE_OK)
+        rc = out_dir_commit(ctx, &d, !opts->no_dir_sync);
+    if (rc == ENVELOPE_OK && result) {
         *result = r;
         r = NULL;
     }

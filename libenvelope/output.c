@@ -134,14 +134,14 @@ static envelope_rc open_parent(envelope_ctx *ctx, const char *path, int *fd)
     return ENVELOPE_OK;
 }
 
-/* Flushes a directory so that a new name in it survives a power loss, and
- * closes it. Some file systems cannot flush a directory (EINVAL): nothing
- * to do there. */
-static envelope_rc sync_parent(envelope_ctx *ctx, const char *path, int fd)
+/* Flushes a directory (if sync) so that a new name in it survives a power
+ * loss, and closes it. Some file systems cannot flush a directory
+ * (EINVAL): nothing to do there. */
+static envelope_rc sync_parent(envelope_ctx *ctx, const char *path, int fd, int sync)
 {
     envelope_rc rc = ENVELOPE_OK;
 
-    if (fsync(fd) != 0 && errno != EINVAL)
+    if (sync && fsync(fd) != 0 && errno != EINVAL)
         rc = fail(ctx, ENVELOPE_E_IO, "%s is in place, but flushing its directory failed: %s",
                   path, strerror(errno));
     close(fd);
@@ -155,7 +155,7 @@ envelope_rc out_sync(envelope_ctx *ctx, int fd, const char *path)
     return ENVELOPE_OK;
 }
 
-envelope_rc out_file_commit(envelope_ctx *ctx, struct out_file *f, int force)
+envelope_rc out_file_commit(envelope_ctx *ctx, struct out_file *f, int force, int sync_dir)
 {
     char *tmp = NULL;
     envelope_rc rc;
@@ -193,7 +193,7 @@ envelope_rc out_file_commit(envelope_ctx *ctx, struct out_file *f, int force)
     }
     free(f->tmp_path);
     f->tmp_path = NULL;
-    return sync_parent(ctx, f->path, dir_fd);
+    return sync_parent(ctx, f->path, dir_fd, sync_dir);
 }
 
 void out_file_abort(struct out_file *f)
@@ -292,7 +292,7 @@ envelope_rc out_dir_create(envelope_ctx *ctx, struct out_dir *d, const char *nam
 }
 
 /* The files inside were flushed as they were closed (out_sync). */
-envelope_rc out_dir_commit(envelope_ctx *ctx, struct out_dir *d)
+envelope_rc out_dir_commit(envelope_ctx *ctx, struct out_dir *d, int sync_parent_dir)
 {
     envelope_rc rc;
     int parent;
@@ -307,7 +307,7 @@ envelope_rc out_dir_commit(envelope_ctx *ctx, struct out_dir *d)
     }
     free(d->tmp_path);
     d->tmp_path = NULL;
-    return sync_parent(ctx, d->path, parent);
+    return sync_parent(ctx, d->path, parent, sync_parent_dir);
 }
 
 void out_dir_abort(struct out_dir *d)

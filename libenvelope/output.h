@@ -24,8 +24,9 @@ envelope_rc out_file_begin_named(envelope_ctx *ctx, struct out_file *f, const ch
                                  int force);
 /* An unnamed 0600 file in path's directory, or -1 (no O_TMPFILE there). */
 int out_unnamed_beside(const char *path);
-/* Flushes the file, gives it its name, then flushes the directory. */
-envelope_rc out_file_commit(envelope_ctx *ctx, struct out_file *f, int force);
+/* Flushes the file, gives it its name, then flushes the directory unless
+ * sync_dir is 0. */
+envelope_rc out_file_commit(envelope_ctx *ctx, struct out_file *f, int force, int sync_dir);
 /* fsync, for a file about to get its name (path names it in errors). */
 envelope_rc out_sync(envelope_ctx *ctx, int fd, const char *path);
 /* Closes, and removes whatever was written. Safe after commit and twice. */
@@ -45,7 +46,9 @@ struct out_dir {
 envelope_rc out_dir_begin(envelope_ctx *ctx, struct out_dir *d, const char *path);
 /* Creates a 0600 file in the directory. */
 envelope_rc out_dir_create(envelope_ctx *ctx, struct out_dir *d, const char *name, int *fd);
-envelope_rc out_dir_commit(envelope_ctx *ctx, struct out_dir *d);
+/* Flushes the directory, renames it into place, then flushes its parent
+ * unless sync_parent is 0. */
+envelope_rc out_dir_commit(envelope_ctx *ctx, struct out_dir *d, int sync_parent);
 void out_dir_abort(struct out_dir *d);
 
 
