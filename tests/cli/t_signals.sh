@@ -6,6 +6,8 @@
 # command has read what it was given and is blocked on the rest.
 
 SIG=$T/signals
+# Under `make asan` the shim comes before the ASan runtime: allowed here.
+SHIM_ASAN=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
 mkdir "$SIG" "$SIG/out" "$SIG/tmp" "$SIG/dump"
 SHIM=$SIG/no_tmpfile.so
 if cc -shared -fPIC -o "$SHIM" "$HERE/no_tmpfile.c" -ldl 2>"$ERR"; then
@@ -28,7 +30,8 @@ interrupted() {
     local target=out
     [ "$mode" = --extract ] && target=dir
     name="open $mode, $sig after $at of $SIZE bytes${shim:+, no O_TMPFILE}"
-    fate=$(cd "$SIG/out" && LD_PRELOAD=$shim TMPDIR=$SIG/tmp "$PY" "$HERE/interrupt.py" \
+    fate=$(cd "$SIG/out" && ASAN_OPTIONS=$SHIM_ASAN LD_PRELOAD=$shim TMPDIR=$SIG/tmp \
+        "$PY" "$HERE/interrupt.py" \
         "$ENV" "$at" "$sig" "$E" open --decrypt-key "$K/alice.pem" \
         --verify-key "$K/signer.pub" -q "$mode" "$target" 2>"$ERR")
     want="signal $($PY -c "import signal; print(int(signal.$sig))")"
@@ -75,7 +78,7 @@ spooled() {
     shift 3
     at=$(($(stat -c %s "$file") - 1000))
     rm -f "$SIG/dump"/*
-    report=$(cd "$SIG/out" && LD_PRELOAD=${SHIMMED:-} TMPDIR=$SIG/tmp "$PY" \
+    report=$(cd "$SIG/out" && ASAN_OPTIONS=$SHIM_ASAN LD_PRELOAD=${SHIMMED:-} TMPDIR=$SIG/tmp "$PY" \
         "$HERE/interrupt.py" "$file" "$at" --spool "$SIG/dump" "$@" 2>"$ERR")
     found=$(grep -l PLAINTEXT-MARKER "$SIG/dump"/* 2>/dev/null)
     if [ "$report" != "spools $want"$'\n'"exit 0" ]; then
