@@ -183,6 +183,46 @@ START_TEST(release_refuses_a_truncated_spool)
 }
 END_TEST
 
+/* A compat message is verified whole in memory and released from there,
+ * through the outputs that spool: a descriptor and a callback. */
+START_TEST(compat_is_released_from_memory)
+{
+    envelope_key *dave = load_test_key(ctx, "dave.pem");
+    envelope_seal_opts *so = seal_opts_for(ctx, &dave, 1, 0);
+    envelope_open_opts *oo = open_opts_for(ctx, dave);
+    struct bytes out = {0};
+    struct mem_reader rd;
+    envelope_result *r = NULL;
+    uint8_t *env, *got;
+    size_t len, got_len;
+    int in, fd;
+
+    ck_assert_rc(envelope_seal_opts_set_format(so, ENVELOPE_FORMAT_COMPAT), ENVELOPE_OK);
+    envelope_open_opts_set_allow_compat(oo, 1);
+    ck_assert_rc(envelope_seal_mem(ctx, so, good, MSG_LEN, &env, &len), ENVELOPE_OK);
+    in = mem_fd(env, len);
+    fd = mem_fd(NULL, 0);
+    ck_assert_rc(envelope_open_fd(ctx, oo, in, fd, &r), ENVELOPE_OK);
+    ck_assert_int_eq(envelope_result_format(r), ENVELOPE_FORMAT_COMPAT);
+    got = fd_contents(fd, &got_len);
+    ck_assert_msg(got_len == MSG_LEN && memcmp(got, good, MSG_LEN) == 0,
+                  "open_fd released %zu bytes, want %zu", got_len, MSG_LEN);
+    free(got);
+    envelope_result_free(r);
+    close(fd);
+    close(in);
+    rd = (struct mem_reader){env, len};
+    ck_assert_rc(envelope_open_cb(ctx, oo, mem_read, &rd, bytes_write, &out, NULL), ENVELOPE_OK);
+    ck_assert_msg(out.len == MSG_LEN && memcmp(out.p, good, MSG_LEN) == 0,
+                  "open_cb released %zu bytes, want %zu", out.len, MSG_LEN);
+    bytes_free(&out);
+    envelope_free(env);
+    envelope_open_opts_free(oo);
+    envelope_seal_opts_free(so);
+    envelope_key_free(dave);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("release");
@@ -193,6 +233,7 @@ int main(void)
     tcase_add_test(tc, release_refuses_a_swapped_payload);
     tcase_add_test(tc, release_checks_the_sha512);
     tcase_add_test(tc, release_refuses_a_truncated_spool);
+    tcase_add_test(tc, compat_is_released_from_memory);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }
