@@ -63,7 +63,7 @@ envelope_rc envelope_seal_fd(envelope_ctx *ctx, const envelope_seal_opts *opts, 
 
     if (rc == ENVELOPE_OK)
         rc = seal_any(ctx, opts, size, &in, &out);
-    if (rc != ENVELOPE_OK && sp.rc != ENVELOPE_OK)
+    if (rc != ENVELOPE_OK && sp.rc != ENVELOPE_OK && sp.rc != ENVELOPE_E_CANCELLED)
         rc = fail(ctx, sp.rc, "the spool of the input changed while it was read");
     input_spool_free(&sp);
     return rc;
@@ -121,8 +121,8 @@ envelope_rc envelope_seal_cb(envelope_ctx *ctx, const envelope_seal_opts *opts, 
     return seal_any(ctx, opts, in_size, &in, &out);
 }
 
-/* Opens into msg_fd, a place only the caller can see; the result is handed
- * out only on success. raw (the signed manifest and signature) may be NULL. */
+/* Opens into msg, a place nobody sees until the caller releases it; the
+ * result is handed out only on success. raw may be NULL. */
 envelope_rc open_into(envelope_ctx *ctx, const envelope_open_opts *opts,
                       const struct source *in, const struct sink *msg, struct opened *raw,
                       envelope_result **result)

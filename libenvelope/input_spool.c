@@ -58,8 +58,10 @@ ssize_t input_spool_read(void *arg, uint8_t *buf, size_t len)
         return 0;
     if (sp->left == 0 &&
         (sp->rc = stream_dec_next(sp->ctx, &sp->dec, &sp->p, &sp->left, &final)) !=
-            ENVELOPE_OK)
+            ENVELOPE_OK) {
+        errno = EIO; /* not EINTR: a failed spool is not retried */
         return -1;
+    }
     if (len > sp->left)
         len = sp->left;
     memcpy(buf, sp->p, len);

@@ -28,7 +28,8 @@ static ssize_t tee_read(void *arg, uint8_t *buf, size_t len)
     ssize_t n = t->in->read(t->in->arg, buf, len);
 
     if (n > 0 && fd_write(&t->spool, buf, (size_t)n) != 0) {
-        t->err = errno ? errno : EIO;
+        t->err = errno && errno != EINTR ? errno : EIO;
+        errno = EIO; /* not EINTR: a failed spool is not retried */
         return -1;
     }
     return n;

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "hasher.h"
+#include "input_spool.h"
 #include "testutil.h"
 
 #define MSG_LEN 300000 /* several chunks: the interruption falls inside */
@@ -146,6 +147,29 @@ START_TEST(cancelled_context_refuses_later_calls)
 }
 END_TEST
 
+/* A spool that fails authentication says EIO, never EINTR, whatever errno
+ * held before: a read loop would otherwise retry it for ever. */
+START_TEST(failed_spool_is_not_an_interruption)
+{
+    struct input_spool sp;
+    struct source src = {input_spool_read, &sp};
+    uint8_t buf[4096], flip = 0xff;
+    size_t got;
+    int in = mem_fd(msg, MSG_LEN);
+    envelope_rc rc;
+
+    ck_assert_rc(input_spool_fill(ctx, &sp, in), ENVELOPE_OK);
+    ck_assert_uint_eq(sp.size, MSG_LEN);
+    ck_assert_int_eq(pwrite(sp.fd, &flip, 1, 100), 1);
+    errno = EINTR;
+    rc = source_read_full(ctx, &src, buf, sizeof(buf), &got);
+    ck_assert_msg(rc == ENVELOPE_E_IO, "rc %d (%s)", rc, envelope_ctx_detail(ctx));
+    ck_assert_int_eq(sp.rc, ENVELOPE_E_TAMPERED);
+    input_spool_free(&sp);
+    close(in);
+}
+END_TEST
+
 /* The signals blocked by the thread tid of this process ("SigBlk:"). */
 static unsigned long long blocked_by(const char *tid)
 {
@@ -206,6 +230,7 @@ int main(void)
     tcase_add_test(tc, cancel_leaves_no_file);
     tcase_add_test(tc, cancelled_context_refuses_later_calls);
     tcase_add_test(tc, hash_thread_blocks_signals);
+    tcase_add_test(tc, failed_spool_is_not_an_interruption);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }
