@@ -231,7 +231,9 @@ envelope_key_private_pem(envelope_ctx *ctx, const envelope_key *key,
 
 /* ------------------------------------------------------------ I/O callbacks */
 
-/* Reads up to len bytes into buf: returns the count, 0 at the end, -1 on error. */
+/* Reads up to len bytes into buf: returns the count, 0 at the end, -1 on
+ * error. -1 with errno set to EINTR by this call means "interrupted, call
+ * again" (see envelope_cancel). */
 typedef ssize_t (*envelope_read_fn)(void *arg, uint8_t *buf, size_t len);
 /* Writes all len bytes: returns 0, or -1 on error. */
 typedef int (*envelope_write_fn)(void *arg, const uint8_t *buf, size_t len);

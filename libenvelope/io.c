@@ -18,6 +18,7 @@ envelope_rc source_read_full(envelope_ctx *ctx, const struct source *in, uint8_t
 
         if ((rc = check_cancelled(ctx)) != ENVELOPE_OK)
             return rc;
+        errno = 0; /* only an EINTR of this very read counts */
         if ((r = in->read(in->arg, buf + *got, n - *got)) < 0 && retry_read(ctx, errno))
             continue;
         if (r < 0)

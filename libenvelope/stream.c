@@ -182,6 +182,7 @@ static envelope_rc fill(envelope_ctx *ctx, struct stream_dec *s)
 
         if ((rc = check_cancelled(ctx)) != ENVELOPE_OK)
             return rc;
+        errno = 0; /* only an EINTR of this very read counts */
         if ((n = s->read(s->read_arg, s->in + s->in_len, SEALED_MAX + 1 - s->in_len)) < 0 &&
             retry_read(ctx, errno))
             continue;

@@ -147,6 +147,33 @@ START_TEST(cancelled_context_refuses_later_calls)
 }
 END_TEST
 
+/* Succeeds once, leaving errno at EINTR as a successful call may, then
+ * fails without touching errno. */
+static ssize_t stale_read(void *arg, uint8_t *buf, size_t len)
+{
+    int *calls = arg;
+
+    if ((*calls)++ > 0)
+        return -1;
+    memcpy(buf, env, len < 100 ? len : 100);
+    errno = EINTR;
+    return len < 100 ? (ssize_t)len : 100;
+}
+
+/* Only an EINTR the read itself reports is retried; a failure that finds
+ * errno at EINTR from before is a failure. */
+START_TEST(stale_eintr_is_a_failure)
+{
+    int calls = 0;
+    size_t written = 0;
+    envelope_rc rc = envelope_open_cb(ctx, opts, stale_read, &calls, count_write, &written, NULL);
+
+    ck_assert_msg(rc == ENVELOPE_E_IO, "rc %d (%s) after %d reads", rc, envelope_ctx_detail(ctx),
+                  calls);
+    ck_assert_int_eq(calls, 2);
+}
+END_TEST
+
 /* A spool that fails authentication says EIO, never EINTR, whatever errno
  * held before: a read loop would otherwise retry it for ever. */
 START_TEST(failed_spool_is_not_an_interruption)
@@ -231,6 +258,7 @@ int main(void)
     tcase_add_test(tc, cancelled_context_refuses_later_calls);
     tcase_add_test(tc, hash_thread_blocks_signals);
     tcase_add_test(tc, failed_spool_is_not_an_interruption);
+    tcase_add_test(tc, stale_eintr_is_a_failure);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }
