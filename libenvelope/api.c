@@ -337,7 +337,9 @@ envelope_rc envelope_open_extract(envelope_ctx *ctx, const envelope_open_opts *o
         return fail(ctx, ENVELOPE_E_INVALID_ARGUMENT, "no output directory");
     if ((rc = refuse_existing(ctx, dir)) != ENVELOPE_OK)
         return rc;
-    if ((fd = out_unnamed_beside(dir)) >= 0)
+    if ((rc = out_unnamed_beside(ctx, dir, &fd)) != ENVELOPE_OK)
+        return rc;
+    if (fd >= 0)
         rc = extract_unnamed(ctx, opts, &in, fd, dir, &d, &r);
     else
         rc = extract_spooled(ctx, opts, &in, dir, &d, &r);

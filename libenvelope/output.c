@@ -56,13 +56,28 @@ static envelope_rc file_start(envelope_ctx *ctx, struct out_file *f, const char 
     return ENVELOPE_OK;
 }
 
-int out_unnamed_beside(const char *path)
+/* What open(O_TMPFILE) fails with where the file system lacks it (EISDIR:
+ * kernels older than 3.11). */
+static int no_tmpfile(int err)
+{
+    return err == EOPNOTSUPP || err == EISDIR;
+}
+
+envelope_rc out_unnamed_beside(envelope_ctx *ctx, const char *path, int *fd)
 {
     char *dir = dir_of(path);
-    int fd = dir ? open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600) : -1;
+    int err = 0;
 
+    if (dir == NULL)
+        return fail(ctx, ENVELOPE_E_NOMEM, "output path");
+    *fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    /* Without O_TMPFILE the output is made later: say now if it cannot be. */
+    if (*fd < 0 && !no_tmpfile(errno))
+        err = errno;
+    else if (*fd < 0 && faccessat(AT_FDCWD, dir, W_OK | X_OK, AT_EACCESS) != 0)
+        err = errno;
     free(dir);
-    return fd;
+    return err ? fail(ctx, ENVELOPE_E_IO, "%s: %s", path, strerror(err)) : ENVELOPE_OK;
 }
 
 envelope_rc out_file_begin_unnamed(envelope_ctx *ctx, struct out_file *f, const char *path,
@@ -72,8 +87,7 @@ envelope_rc out_file_begin_unnamed(envelope_ctx *ctx, struct out_file *f, const 
 
     if ((rc = file_start(ctx, f, path, force)) != ENVELOPE_OK)
         return rc;
-    f->fd = out_unnamed_beside(path);
-    return ENVELOPE_OK;
+    return out_unnamed_beside(ctx, path, &f->fd);
 }
 
 envelope_rc out_file_begin_named(envelope_ctx *ctx, struct out_file *f, const char *path,

@@ -15,15 +15,18 @@ struct out_file {
 /* Unnamed where path's file system has O_TMPFILE, else a temporary name. */
 envelope_rc out_file_begin(envelope_ctx *ctx, struct out_file *f, const char *path, int force);
 /* Unnamed only: where the file system lacks O_TMPFILE, f->fd stays -1 and
- * nothing is created. */
+ * nothing is created (see out_unnamed_beside). */
 envelope_rc out_file_begin_unnamed(envelope_ctx *ctx, struct out_file *f, const char *path,
                                    int force);
 /* Under the 0600 temporary name path + ".<16 hex>.tmp" beside path: for
  * bytes already verified only. */
 envelope_rc out_file_begin_named(envelope_ctx *ctx, struct out_file *f, const char *path,
                                  int force);
-/* An unnamed 0600 file in path's directory, or -1 (no O_TMPFILE there). */
-int out_unnamed_beside(const char *path);
+/* An unnamed 0600 file in path's directory into *fd; -1 where the file
+ * system lacks O_TMPFILE but the directory is writable. Anything else that
+ * keeps the output from being made there is an error, before any input is
+ * read. */
+envelope_rc out_unnamed_beside(envelope_ctx *ctx, const char *path, int *fd);
 /* Flushes the file, gives it its name, then flushes the directory unless
  * sync_dir is 0. */
 envelope_rc out_file_commit(envelope_ctx *ctx, struct out_file *f, int force, int sync_dir);

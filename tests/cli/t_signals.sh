@@ -114,3 +114,23 @@ fate=$(cd "$SIG/out" && TMPDIR=$SIG/tmp "$PY" "$HERE/interrupt.py" "$SIG/msg" 10
 left=$(ls -A "$SIG/out" "$SIG/tmp" | grep -v ':$' | grep -v '^$')
 check "seal from a pipe, SIGINT: dies of it, leaves nothing (fate '$fate', left '$left')" \
     test "$fate" = "signal 2" -a -z "$left"
+
+# An output that cannot be made is refused before the input is read, also
+# where it would be made only after verification: a truncated envelope
+# would otherwise fail as truncated (exit 1), not as the output (exit 4).
+head -c 5000 "$SIG/msg.enc" >"$SIG/cut.enc"
+mkdir "$SIG/ro" && chmod 555 "$SIG/ro"
+for shim in "" "$SHIM"; do
+    for target in "-o $SIG/nodir/out" "--extract $SIG/nodir/dir"; do
+        run env ASAN_OPTIONS="$SHIM_ASAN" LD_PRELOAD="$shim" "$E" open \
+            --decrypt-key "$K/alice.pem" --verify-key "$K/signer.pub" $target "$SIG/cut.enc"
+        failed "open $target${shim:+, no O_TMPFILE}: refused before reading, exit 4" 4 \
+            "No such file or directory" "$SIG/nodir"
+    done
+    if [ "$(id -u)" != 0 ]; then
+        run env ASAN_OPTIONS="$SHIM_ASAN" LD_PRELOAD="$shim" "$E" open \
+            --decrypt-key "$K/alice.pem" --verify-key "$K/signer.pub" -o "$SIG/ro/out" "$SIG/cut.enc"
+        failed "open -o into a read-only directory${shim:+, no O_TMPFILE}: exit 4" 4 \
+            "Permission denied" "$SIG/ro/out"
+    fi
+done
