@@ -13,21 +13,45 @@
 
 #include "context.h"
 #include "keys.h"
+#include "opts.h"
 #include "output.h"
+#include "stream.h"
 
-/* Hands the input on, copying every byte read into the spool. */
+/* Hands the input on, copying what the release can need into the spool. */
 struct tee {
     const struct source *in;
     int spool;
-    int err; /* errno of a failed spool write, else 0 */
+    uint64_t left; /* bytes the spool may still take */
+    int err;       /* errno of a failed spool write, else 0 */
 };
+
+/* What the release can need of an envelope whose message has at most max
+ * bytes: the header, then the chunks up to the message's end, with room for
+ * its tar header and padding and for what libarchive and the chunk reader
+ * read ahead (a few blocks, one chunk); 4 chunks cover them all. What comes
+ * after (manifest, signature, any length of zero padding) was checked in the
+ * first pass and is not read again. No maximum: no bound but the disk. */
+static uint64_t spool_limit(uint64_t max)
+{
+    uint64_t plain;
+
+    if (max == 0 || max > UINT64_MAX / 2)
+        return UINT64_MAX;
+    plain = max + 4 * CHUNK_SIZE;
+    return HEADER_MAX_LEN + plain + (plain / CHUNK_SIZE + 1) * TAG_LEN;
+}
 
 static ssize_t tee_read(void *arg, uint8_t *buf, size_t len)
 {
     struct tee *t = arg;
     ssize_t n = t->in->read(t->in->arg, buf, len);
+    size_t keep;
 
-    if (n > 0 && fd_write(&t->spool, buf, (size_t)n) != 0) {
+    if (n <= 0)
+        return n;
+    keep = (uint64_t)n < t->left ? (size_t)n : (size_t)t->left;
+    t->left -= keep;
+    if (keep > 0 && fd_write(&t->spool, buf, keep) != 0) {
         t->err = errno && errno != EINTR ? errno : EIO;
         errno = EIO; /* not EINTR: a failed spool is not retried */
         return -1;
@@ -61,7 +85,7 @@ void spooled_init(struct spooled *sp)
 envelope_rc spooled_verify(envelope_ctx *ctx, const envelope_open_opts *opts,
                            const struct source *in, struct spooled *sp, envelope_result **result)
 {
-    struct tee t = {in, -1, 0};
+    struct tee t = {in, -1, spool_limit(opts ? opts->max_size : 0), 0};
     struct source from = {tee_read, &t};
     struct sink msg = {hold_write, sp};
     envelope_result *r = NULL;

@@ -6,9 +6,10 @@
 #include "pipeline.h"
 
 /* One open in two passes. The spool is an unnamed 0600 file under $TMPDIR
- * (or a private name unlinked at once) holding the envelope as read: at most
- * what the open accepts, that is max_size plus the format's overhead, or
- * only the disk's size where max_size is 0. */
+ * (or a private name unlinked at once) holding the envelope as read, up to
+ * what the release can need: with a maximum size, that maximum plus the
+ * format's overhead (release.c, spool_limit); with none, only the disk
+ * bounds it. */
 struct spooled {
     int fd;                 /* the spool, -1 before */
     struct opened raw;      /* what the release needs, secret */

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "forge.h"
@@ -223,6 +224,51 @@ START_TEST(compat_is_released_from_memory)
 }
 END_TEST
 
+/* With a maximum size, the spool keeps what the release needs and no more:
+ * zero padding after the archive, which the signature does not cover and
+ * anyone can add, is read and checked but not spooled. The message is the
+ * maximum size exactly, over several chunks. */
+START_TEST(spool_is_bounded_by_the_maximum)
+{
+    enum { BIG = 300000, PAD = 3 << 20 };
+    uint8_t *big = pattern(BIG, 5), *tar, *padded, *env;
+    struct forge f;
+    struct manifest m;
+    struct bytes json, sig, out = {0};
+    struct sink msg = {bytes_write, &out};
+    struct spooled sp;
+    struct stat st;
+    size_t tar_len, len;
+    envelope_rc rc;
+
+    forge_begin(ctx, &f, alice_pub, NULL);
+    forge_manifest(ctx, &f, signer, "big", big, BIG, &m);
+    forge_sign(ctx, &m, signer, &json, &sig);
+    tar = forge_bundle("big", big, BIG, &json, &sig, &tar_len);
+    ck_assert_ptr_nonnull(padded = calloc(1, tar_len + PAD));
+    memcpy(padded, tar, tar_len);
+    env = forge_seal(&f, padded, tar_len + PAD, &len);
+    envelope_open_opts_set_max_size(opts, BIG);
+    verify_spooled(env, len, &sp);
+    ck_assert_int_eq(fstat(sp.fd, &st), 0);
+    ck_assert_msg((size_t)st.st_size < len && st.st_size < BIG + (1 << 20),
+                  "spooled %lld of %zu bytes", (long long)st.st_size, len);
+    rc = spooled_release(ctx, &sp, &msg);
+    ck_assert_msg(rc == ENVELOPE_OK, "release: rc %d (%s)", rc, envelope_ctx_detail(ctx));
+    ck_assert_msg(out.len == BIG && memcmp(out.p, big, BIG) == 0, "released %zu bytes",
+                  out.len);
+    bytes_free(&out);
+    spooled_free(&sp);
+    free(env);
+    free(padded);
+    free(tar);
+    bytes_free(&json);
+    bytes_free(&sig);
+    forge_free(&f);
+    free(big);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("release");
@@ -234,6 +280,7 @@ int main(void)
     tcase_add_test(tc, release_checks_the_sha512);
     tcase_add_test(tc, release_refuses_a_truncated_spool);
     tcase_add_test(tc, compat_is_released_from_memory);
+    tcase_add_test(tc, spool_is_bounded_by_the_maximum);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }
