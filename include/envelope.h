@@ -317,10 +317,10 @@ ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc
 envelope_open_opts_add_trusted_key(envelope_open_opts *opts, envelope_key *key);
 /* Largest message accepted, in bytes; 0 (default) means no limit. Enforced
  * while reading, before verification, to bound the disk an attacker holding
- * the public key can fill: the output, or a spool under $TMPDIR (see
- * envelope_open_fd), holds at most this plus the format's overhead (the
- * header, tar headers, manifest and signature, and 16 bytes per 64 KiB
- * chunk). With 0 a spool is bounded only by the disk. */
+ * the public key can fill: the output holds at most this, and a spool under
+ * $TMPDIR (see envelope_open_fd) at most this plus the format's overhead
+ * (the header, up to 64 KiB; tar headers, padding and read-ahead, 256 KiB;
+ * 16 bytes per 64 KiB chunk). With 0 a spool is bounded only by the disk. */
 ENVELOPE_API void envelope_open_opts_set_max_size(envelope_open_opts *opts, uint64_t max);
 /* Oldest creation time accepted, in seconds before now; 0 (default): any. */
 ENVELOPE_API void envelope_open_opts_set_max_age(envelope_open_opts *opts, uint64_t seconds);
