@@ -134,3 +134,14 @@ for shim in "" "$SHIM"; do
             "Permission denied" "$SIG/ro/out"
     fi
 done
+
+# A reader that stops early: open and seal to stdout die of SIGPIPE, as
+# before, and say nothing about it.
+status=$(bash -c '"$1" open --decrypt-key "$2/alice.pem" --verify-key "$2/signer.pub" -q "$3" \
+    2>"$4" | head -c 10 >/dev/null; echo "${PIPESTATUS[0]}"' _ "$E" "$K" "$SIG/big.enc" "$ERR")
+check "open to a closed pipe: dies of SIGPIPE (status $status), says nothing" \
+    test "$status" = 141 -a ! -s "$ERR"
+status=$(bash -c '"$1" seal --sign-key "$2/signer.pem" --to "$2/alice.pub" -q "$3" \
+    2>"$4" | head -c 10 >/dev/null; echo "${PIPESTATUS[0]}"' _ "$E" "$K" "$SIG/big" "$ERR")
+check "seal to a closed pipe: dies of SIGPIPE (status $status), says nothing" \
+    test "$status" = 141 -a ! -s "$ERR"
