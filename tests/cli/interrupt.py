@@ -12,6 +12,7 @@ usage: interrupt.py FILE AT (SIGNAL | --spool DUMP_DIR) CMD...
 """
 import fcntl
 import os
+import platform
 import signal
 import struct
 import subprocess
@@ -20,6 +21,7 @@ import termios
 import time
 
 POLLS = 200000  # each yields for ~1 ms: minutes, only if something is broken
+READ = {"x86_64": 0, "aarch64": 63, "riscv64": 63}[platform.machine()]  # read(2)
 
 
 def queued(fd):
@@ -33,8 +35,8 @@ def blocked_reading_stdin(pid):
             fields = f.read().split()
     except OSError:
         return False
-    # "0 0x0 ...": read(2) (x86-64 number 0) on descriptor 0
-    return len(fields) > 1 and fields[0] == "0" and int(fields[1], 16) == 0
+    # "NR 0x0 ...": read(2) on descriptor 0
+    return len(fields) > 1 and fields[0] == str(READ) and int(fields[1], 16) == 0
 
 
 def wait_until_blocked(pid, wfd, proc):
