@@ -2,7 +2,8 @@
  * running (signals_watch) lets that call stop (envelope_cancel) and remove
  * what it created, then dies of the same signal, so that a shell loop stops
  * on Ctrl-C as it would for any command. Elsewhere, and on a second signal,
- * the default action happens at once. */
+ * the default action happens at once: also the way out should a signal land
+ * between the library's last check and a read that then blocks. */
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
