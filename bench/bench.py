@@ -11,6 +11,7 @@ ratio of figures taken in that run (DESIGN.md section 9). Sections:
 
   floors      `openssl speed` (SHA-512, AES-256-GCM, ECDSA P-521, RSA-4096)
   throughput  envelope seal/open against `openssl dgst -sha512`, paired runs
+  durability  envelope open -o with and without its fsync calls, paired runs
   peers       GnuPG, openssl cms, the tutorial's pipeline with the openssl
               CLI, age: the same files, the same run
   ops         bench/ops.c: seal_mem/open_mem per second in one process
@@ -36,6 +37,7 @@ sys.dont_write_bytecode = True  # nothing of the run stays in the tree
 from benchlib.common import (GIB, KIB, MIB, ROOT, Config, Failure, Report, Table, fmt_kib,
                              fmt_ratio, remove, size_name, make_file)
 from benchlib.build import build_helpers
+from benchlib.durability import durability, report_durability
 from benchlib.floors import machine, openssl_speed, report_floors
 from benchlib.kms import kms_section, report_kms
 from benchlib.ops import ops_section, report_ops
@@ -131,7 +133,7 @@ def reproduce_text(cfg):
         "`bench/run.sh BUILD_DIR` does the same on an existing build. Knobs: `BENCH_SIZES` "
         "(e.g. `1K,1M,100M,1G`), `BENCH_RUNS` and `BENCH_PEER_RUNS` (runs per size), "
         "`BENCH_SECONDS` (per-operation loops), `BENCH_SKIP` (any of `floors`, `ops`, "
-        "`startup`, `throughput`, `peers`, `kms`), `BENCH_TMPDIR` (where the test files go: "
+        "`startup`, `throughput`, `durability`, `peers`, `kms`), `BENCH_TMPDIR` (where the test files go: "
         "about 3 GiB free for the 1 GiB size), `BENCH_OUT` (this file). The run prints every "
         "table as it goes and rewrites this file at the end; the test files, keys, GnuPG "
         "home and KMS server live in one temporary directory that is removed on exit.")
@@ -187,12 +189,14 @@ def main():
     peer_notes = []
     peers = attempt("peers", setup_peers, cfg, peer_notes)
     st = attempt("startup", startup, cfg, b, peers) if b else None
-    tp, pr = {}, {}
+    tp, pr, dur = {}, {}, {}
     for size in cfg.sizes:
         path = os.path.join(cfg.work, "data", f"message-{size_name(size).replace(' ', '')}.bin")
         print(f"\n-- {size_name(size)}", flush=True)
         make_file(path, size)
-        attempt("throughput", throughput, cfg, size, path, tp)
+        sealed = attempt("throughput", throughput, cfg, size, path, tp)
+        if sealed and b and "nosync" in b:
+            attempt("durability", durability, cfg, size, sealed, b["nosync"], dur)
         if peers is not None:
             attempt("peers", peers_at, cfg, size, path, peers, pr)
         remove(path, path + ".env")
@@ -203,6 +207,8 @@ def main():
         report_floors(rep, rates)
     if tp:
         report_throughput(rep, cfg, tp, rates)
+    if dur:
+        report_durability(rep, dur)
     if pr:
         report_peers(rep, cfg, pr, peers or [], peer_notes)
     if ops and rates:

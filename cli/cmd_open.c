@@ -183,10 +183,14 @@ int cmd_open(int argc, char **argv)
         goto out;
     progress_init(&bar, "opening");
     envelope_open_opts_set_progress(opts, progress_cb, &bar);
+    signals_watch(ctx);
     rc = run(ctx, &a, opts, in_fd, &result);
+    signals_watch(NULL);
     progress_done(&bar);
     if (rc == ENVELOPE_OK)
         describe(result, a.extract ? a.extract : is_std_stream(a.out) ? NULL : a.out);
+    else if (signals_caught()) /* the signal says it all: see signals_finish */
+        code = EXIT_IO;
     else
         code = report_in_out(ctx, rc, input_name(a.in),
                              a.extract ? a.extract : is_std_stream(a.out) ? NULL : a.out);

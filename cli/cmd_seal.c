@@ -178,10 +178,14 @@ int cmd_seal(int argc, char **argv)
         goto out;
     progress_init(&bar, "sealing");
     envelope_seal_opts_set_progress(opts, progress_cb, &bar);
+    signals_watch(ctx);
     rc = is_std_stream(a.out) ? envelope_seal_fd(ctx, opts, in_fd, STDOUT_FILENO)
                           : envelope_seal_file(ctx, opts, in_fd, a.out, a.force);
+    signals_watch(NULL);
     progress_done(&bar);
-    if (rc != ENVELOPE_OK)
+    if (rc != ENVELOPE_OK && signals_caught()) /* the signal says it all */
+        code = EXIT_IO;
+    else if (rc != ENVELOPE_OK)
         code = report_in_out(ctx, rc, input_name(a.in), is_std_stream(a.out) ? NULL : a.out);
 out:
     passphrase_wipe(&a.pass);

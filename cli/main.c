@@ -64,8 +64,9 @@ int main(int argc, char **argv)
         printf("envelope %s (library %s)\n", ENVELOPE_VERSION_STRING, envelope_version());
         return EXIT_OK;
     }
+    signals_install();
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
         if (strcmp(argv[1], commands[i].name) == 0)
-            return commands[i].run(argc - 1, argv + 1);
+            return signals_finish(commands[i].run(argc - 1, argv + 1));
     return fail_with(EXIT_USAGE, "unknown command '%s' (see 'envelope --help')", argv[1]);
 }

@@ -90,7 +90,7 @@ typedef enum envelope_rc {
     ENVELOPE_E_TOO_OLD = 25,          /* older than the maximum age, or from the future */
     ENVELOPE_E_COMPAT_REFUSED = 26,   /* compat envelope, and compat not allowed */
     ENVELOPE_E_COMPAT_TOO_LARGE = 27, /* message does not fit the compat format */
-    ENVELOPE_E_CANCELLED = 28,        /* the progress callback asked to stop */
+    ENVELOPE_E_CANCELLED = 28,        /* the progress callback or envelope_cancel() stopped it */
     ENVELOPE_E_UNSUPPORTED = 29,      /* feature not available in this build or setup */
     ENVELOPE_E_KMS = 30,              /* KMS said no, for a reason without a code below */
     ENVELOPE_E_KMS_ACCESS_DENIED = 31,
@@ -139,6 +139,17 @@ ENVELOPE_API const char *envelope_ctx_detail(const envelope_ctx *ctx);
  * is size or more, out was cut. text NULL reads as "". Thread-safe. Names in
  * an envelope, such as envelope_result_name(), may hold any of these. */
 ENVELOPE_API size_t envelope_escape(char *out, size_t size, const char *text);
+/* Stops the calls running on ctx, and refuses later ones, with
+ * ENVELOPE_E_CANCELLED ("interrupted"): each removes what it created, as
+ * on any failure. Async-signal-safe: meant for a signal handler.
+ * Cancellation is checked before every read of the input and of a spool,
+ * and when a read fails with EINTR. Otherwise a read that a signal
+ * interrupts (EINTR, from a descriptor or from a read callback that
+ * returns -1 with errno EINTR) is retried: a handler installed with
+ * SA_RESTART never makes a read return, so one that means to stop a call
+ * blocked on its input installs itself without SA_RESTART and calls this.
+ * A cancelled context stays cancelled; free it. */
+ENVELOPE_API void envelope_cancel(envelope_ctx *ctx);
 
 /* Frees memory returned by the library. NULL is a no-op. */
 ENVELOPE_API void envelope_free(void *p);
@@ -245,7 +256,9 @@ envelope_key_private_pem(envelope_ctx *ctx, const envelope_key *key,
 
 /* ------------------------------------------------------------ I/O callbacks */
 
-/* Reads up to len bytes into buf: returns the count, 0 at the end, -1 on error. */
+/* Reads up to len bytes into buf: returns the count, 0 at the end, -1 on
+ * error. -1 with errno set to EINTR by this call means "interrupted, call
+ * again" (see envelope_cancel). */
 typedef ssize_t (*envelope_read_fn)(void *arg, uint8_t *buf, size_t len);
 /* Writes all len bytes: returns 0, or -1 on error. */
 typedef int (*envelope_write_fn)(void *arg, const uint8_t *buf, size_t len);
@@ -275,6 +288,13 @@ ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc
 envelope_seal_opts_set_name(envelope_seal_opts *opts, const char *name);
 /* Non-zero: leave every stanza label empty (the manifest still names them). */
 ENVELOPE_API void envelope_seal_opts_set_hide_recipients(envelope_seal_opts *opts, int hide);
+/* envelope_seal_file and envelope_open_file/extract flush (fsync) every
+ * output before it gets its name, then its directory, so that a power loss
+ * cannot leave the name on an empty file. 0 leaves the directory to the
+ * caller: one writing many outputs to one directory can fsync it once after
+ * the last (open it O_RDONLY | O_DIRECTORY and call fsync), and must, before
+ * relying on the names. Default 1. */
+ENVELOPE_API void envelope_seal_opts_set_sync_dir(envelope_seal_opts *opts, int sync);
 ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc
 envelope_seal_opts_set_format(envelope_seal_opts *opts, envelope_format format);
 /* The manifest's creation time; default: now. For reproducible test vectors. */
@@ -288,10 +308,13 @@ ENVELOPE_API void envelope_seal_opts_set_progress(envelope_seal_opts *opts,
  * ENVELOPE_E_IO, saying so, and is never sealed cut. A file of a pseudo file
  * system (procfs, sysfs, debugfs, ...), whose size says nothing of what
  * reading it gives, is read whole into memory first: at most 4 MiB, else
- * ENVELOPE_E_IO. Anything else (a pipe) is first spooled to an unnamed 0600
- * file under $TMPDIR, because the archive needs the size up front. On
- * failure, what was written to out_fd is garbage: use envelope_seal_file()
- * for an output that appears whole or not at all. */
+ * ENVELOPE_E_IO. Anything else (a pipe) is first read to its end into an
+ * unnamed 0600 spool under $TMPDIR (a private name unlinked at once where
+ * $TMPDIR lacks O_TMPFILE), because the archive needs the size up front. The
+ * spool holds only ciphertext, under a random key that never leaves memory;
+ * it is as large as the message, bounded only by the disk. On failure, what
+ * was written to out_fd is garbage: use envelope_seal_file() for an output
+ * that appears whole or not at all. */
 ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc
 envelope_seal_fd(envelope_ctx *ctx, const envelope_seal_opts *opts, int in_fd, int out_fd);
 /* Seals in_fd into a new file at out_path (created 0644 beside it under a
@@ -324,12 +347,18 @@ ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc
 envelope_open_opts_add_trusted_key(envelope_open_opts *opts, envelope_key *key);
 /* Largest message accepted, in bytes; 0 (default) means no limit. Enforced
  * while reading, before verification, to bound the disk an attacker holding
- * the public key can fill. */
+ * the public key can fill: the output holds at most this, and a spool under
+ * $TMPDIR (see envelope_open_fd) at most this plus the format's overhead
+ * (the header, up to 64 KiB; tar headers, padding and read-ahead, 256 KiB;
+ * 16 bytes per 64 KiB chunk). With 0 a spool is bounded only by the disk. */
 ENVELOPE_API void envelope_open_opts_set_max_size(envelope_open_opts *opts, uint64_t max);
 /* Oldest creation time accepted, in seconds before now; 0 (default): any. */
 ENVELOPE_API void envelope_open_opts_set_max_age(envelope_open_opts *opts, uint64_t seconds);
 /* Non-zero: also open the compat format, which lacks recipient binding. */
 ENVELOPE_API void envelope_open_opts_set_allow_compat(envelope_open_opts *opts, int allow);
+/* As envelope_seal_opts_set_sync_dir; for extract, the directory flushed is
+ * the one holding DIR. Default 1. */
+ENVELOPE_API void envelope_open_opts_set_sync_dir(envelope_open_opts *opts, int sync);
 ENVELOPE_API void envelope_open_opts_set_progress(envelope_open_opts *opts,
                                                   envelope_progress_fn fn, void *arg);
 
@@ -354,22 +383,44 @@ ENVELOPE_API const char *envelope_result_recipient(const envelope_result *result
 /* Creation time (seconds since the epoch, UTC); 0 for compat. */
 ENVELOPE_API time_t envelope_result_created(const envelope_result *result);
 
+/* Where plaintext rests while an envelope is opened. No output, and no
+ * plaintext, exists under any name before every check has passed:
+ *  - the envelope as read (ciphertext only) goes to an unnamed 0600 spool
+ *    under $TMPDIR (default /tmp; a private name unlinked at once where
+ *    $TMPDIR lacks O_TMPFILE), and the message is released from that spool
+ *    only after the checks, decrypted again, its name, size and SHA-512
+ *    checked again on the way (ENVELOPE_E_MESSAGE_MISMATCH otherwise, which
+ *    only a spool changed under the process can cause; out_fd or the write
+ *    callback may then have had part of it): for envelope_open_fd and
+ *    envelope_open_cb, and for envelope_open_file and envelope_open_extract
+ *    where the output's file system lacks O_TMPFILE;
+ *  - where it has O_TMPFILE, envelope_open_file and envelope_open_extract
+ *    write the message to an unnamed file in the output's directory, which
+ *    disappears with the process whatever ends it.
+ * So nothing is left in the output's directory by a failure, a cancellation
+ * (envelope_cancel) or a signal that ends the process while the input is
+ * read and checked. Only afterwards is the output created; a process killed
+ * while the verified message is copied out of the spool can leave a 0600
+ * file of verified bytes named OUT.<16 hex digits>.tmp beside OUT, or a
+ * directory DIR.<16 hex digits>.tmp beside DIR. Every output is flushed
+ * (fsync) before it gets its name, and its directory after (unless
+ * envelope_open_opts_set_sync_dir says the caller does that).
+ * envelope_open_mem keeps everything in memory. */
+
 /* Opens the envelope read from in_fd and, only after every check, writes the
- * message to out_fd. Until then the message is spooled to an unnamed 0600
- * file under $TMPDIR (or TMPDIR's default). result may be NULL. */
+ * message to out_fd (see above). result may be NULL. */
 ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc
 envelope_open_fd(envelope_ctx *ctx, const envelope_open_opts *opts, int in_fd, int out_fd,
                  envelope_result **result);
-/* Opens into out_path: the message is written to an unnamed file in the same
- * directory (or a 0600 temporary name where the file system lacks
- * O_TMPFILE) and linked into place only after every check. An existing file
- * is refused unless force is non-zero. On failure nothing is left. */
+/* Opens into out_path (see above): linked or renamed into place only after
+ * every check. An existing file is refused unless force is non-zero. On
+ * failure nothing is left. */
 ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc
 envelope_open_file(envelope_ctx *ctx, const envelope_open_opts *opts, int in_fd,
                    const char *out_path, int force, envelope_result **result);
 /* Opens into a new directory dir (which must not exist) holding the message,
- * manifest.json and manifest.sig: filled beside it under a temporary name,
- * renamed into place after every check. */
+ * manifest.json and manifest.sig: made beside it under a temporary name once
+ * every check has passed, filled, then renamed into place (see above). */
 ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc
 envelope_open_extract(envelope_ctx *ctx, const envelope_open_opts *opts, int in_fd,
                       const char *dir, envelope_result **result);
@@ -378,7 +429,8 @@ envelope_open_extract(envelope_ctx *ctx, const envelope_open_opts *opts, int in_
 ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc
 envelope_open_mem(envelope_ctx *ctx, const envelope_open_opts *opts, const uint8_t *in,
                   size_t in_len, uint8_t **out, size_t *out_len, envelope_result **result);
-/* Callbacks: write is called only after every check has passed. */
+/* Callbacks: write is called only after every check has passed (see above:
+ * the envelope is spooled, read is never called again). */
 ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc
 envelope_open_cb(envelope_ctx *ctx, const envelope_open_opts *opts, envelope_read_fn read,
                  void *read_arg, envelope_write_fn write, void *write_arg,

@@ -12,9 +12,11 @@
 #include "buf.h"
 #include "compat.h"
 #include "context.h"
+#include "input_spool.h"
 #include "opts.h"
 #include "output.h"
 #include "pipeline.h"
+#include "release.h"
 
 static envelope_rc seal_any(envelope_ctx *ctx, const envelope_seal_opts *opts, uint64_t size,
                             const struct source *in, const struct sink *out)
@@ -32,9 +34,9 @@ static envelope_rc seal_any(envelope_ctx *ctx, const envelope_seal_opts *opts, u
 
 /* Where a message read from a descriptor comes from. */
 struct input {
-    int fd;             /* the caller's, or the spool */
-    int spool;          /* -1 if none */
-    struct bytes whole; /* a pseudo file's contents, wiped when freed */
+    int fd;                   /* the caller's */
+    struct input_spool spool; /* a pipe's message, encrypted */
+    struct bytes whole;       /* a pseudo file's contents, wiped when freed */
     struct mem_reader mem;
     struct source src;
     uint64_t size;
@@ -43,7 +45,8 @@ struct input {
 /* A regular file is read in place, its size taken from fstat as a hint that
  * the file must then bear out. A pseudo file (procfs, sysfs, ...) reports a
  * made-up size: it is read whole first. Anything else (a pipe) is spooled
- * first, because the archive states the message's size before its bytes. */
+ * first, encrypted, because the archive states the message's size before
+ * its bytes. */
 static envelope_rc input_open(envelope_ctx *ctx, int fd, struct input *in)
 {
     struct stat st;
@@ -52,7 +55,7 @@ static envelope_rc input_open(envelope_ctx *ctx, int fd, struct input *in)
 
     memset(in, 0, sizeof(*in));
     in->fd = fd;
-    in->spool = -1;
+    in->spool.fd = -1;
     in->whole.secret = 1;
     in->src = (struct source){fd_read, &in->fd, 0};
     if (fstat(fd, &st) != 0)
@@ -70,19 +73,16 @@ static envelope_rc input_open(envelope_ctx *ctx, int fd, struct input *in)
         in->src.check_end = 1;
         return ENVELOPE_OK;
     }
-    if ((rc = spool_open(ctx, &in->spool)) != ENVELOPE_OK ||
-        (rc = copy_fd_from_here(ctx, fd, in->spool, &in->size)) != ENVELOPE_OK)
+    if ((rc = input_spool_fill(ctx, &in->spool, fd)) != ENVELOPE_OK)
         return rc;
-    if (lseek(in->spool, 0, SEEK_SET) != 0)
-        return fail(ctx, ENVELOPE_E_IO, "spool: %s", strerror(errno));
-    in->fd = in->spool;
+    in->src = (struct source){input_spool_read, &in->spool, 0};
+    in->size = in->spool.size;
     return ENVELOPE_OK;
 }
 
 static void input_close(struct input *in)
 {
-    if (in->spool >= 0)
-        close(in->spool);
+    input_spool_free(&in->spool);
     bytes_free(&in->whole);
 }
 
@@ -95,6 +95,8 @@ envelope_rc envelope_seal_fd(envelope_ctx *ctx, const envelope_seal_opts *opts, 
 
     if (rc == ENVELOPE_OK)
         rc = seal_any(ctx, opts, in.size, &in.src, &out);
+    if (rc != ENVELOPE_OK && in.spool.rc != ENVELOPE_OK && in.spool.rc != ENVELOPE_E_CANCELLED)
+        rc = fail(ctx, in.spool.rc, "the spool of the input changed while it was read");
     input_close(&in);
     return rc;
 }
@@ -114,7 +116,7 @@ envelope_rc envelope_seal_file(envelope_ctx *ctx, const envelope_seal_opts *opts
         if (fchmod(f.fd, 0644) != 0)
             rc = fail(ctx, ENVELOPE_E_IO, "%s: %s", out_path, strerror(errno));
         else
-            rc = out_file_commit(ctx, &f, force);
+            rc = out_file_commit(ctx, &f, force, !opts->no_dir_sync);
     }
     out_file_abort(&f);
     return rc;
@@ -151,11 +153,11 @@ envelope_rc envelope_seal_cb(envelope_ctx *ctx, const envelope_seal_opts *opts, 
     return seal_any(ctx, opts, in_size, &in, &out);
 }
 
-/* Opens into msg_fd, a place only the caller can see; the result is handed
- * out only on success. raw (the signed manifest and signature) may be NULL. */
-static envelope_rc open_into(envelope_ctx *ctx, const envelope_open_opts *opts,
-                             const struct source *in, const struct sink *msg,
-                             struct opened *raw, envelope_result **result)
+/* Opens into msg, a place nobody sees until the caller releases it; the
+ * result is handed out only on success. raw may be NULL. */
+envelope_rc open_into(envelope_ctx *ctx, const envelope_open_opts *opts,
+                      const struct source *in, const struct sink *msg, struct opened *raw,
+                      envelope_result **result)
 {
     envelope_result *r = calloc(1, sizeof(*r));
     struct opened mine;
@@ -177,34 +179,35 @@ static envelope_rc open_into(envelope_ctx *ctx, const envelope_open_opts *opts,
     return rc;
 }
 
-static envelope_rc open_to_spool(envelope_ctx *ctx, const envelope_open_opts *opts, int in_fd,
-                                 int *spool, envelope_result **result)
+/* Verifies with only ciphertext spooled, then releases into msg. */
+static envelope_rc open_spooled_to(envelope_ctx *ctx, const envelope_open_opts *opts,
+                                   const struct source *in, const struct sink *msg,
+                                   envelope_result **result)
 {
-    struct source in = {fd_read, &in_fd};
-    struct sink msg = {fd_write, spool};
+    struct spooled sp;
+    envelope_result *r = NULL;
     envelope_rc rc;
 
-    if ((rc = spool_open(ctx, spool)) != ENVELOPE_OK)
-        return rc;
-    return open_into(ctx, opts, &in, &msg, NULL, result);
+    spooled_init(&sp);
+    if ((rc = spooled_verify(ctx, opts, in, &sp, &r)) == ENVELOPE_OK &&
+        (rc = spooled_release(ctx, &sp, msg)) == ENVELOPE_OK && result) {
+        *result = r;
+        r = NULL;
+    }
+    envelope_result_free(r);
+    spooled_free(&sp);
+    return rc;
 }
 
 envelope_rc envelope_open_fd(envelope_ctx *ctx, const envelope_open_opts *opts, int in_fd,
                              int out_fd, envelope_result **result)
 {
-    int spool = -1;
-    envelope_rc rc;
+    struct source in = {fd_read, &in_fd};
+    struct sink out = {fd_write, &out_fd};
 
     if (result)
         *result = NULL;
-    if ((rc = open_to_spool(ctx, opts, in_fd, &spool, result)) == ENVELOPE_OK &&
-        (rc = copy_fd(ctx, spool, out_fd)) != ENVELOPE_OK && result) {
-        envelope_result_free(*result);
-        *result = NULL;
-    }
-    if (spool >= 0)
-        close(spool);
-    return rc;
+    return open_spooled_to(ctx, opts, &in, &out, result);
 }
 
 envelope_rc envelope_open_cb(envelope_ctx *ctx, const envelope_open_opts *opts,
@@ -212,22 +215,32 @@ envelope_rc envelope_open_cb(envelope_ctx *ctx, const envelope_open_opts *opts,
                              void *write_arg, envelope_result **result)
 {
     struct source in = {read, read_arg};
-    int spool = -1;
-    struct sink msg = {fd_write, &spool};
-    envelope_rc rc;
+    struct sink out = {write, write_arg};
 
     if (result)
         *result = NULL;
     if (read == NULL || write == NULL)
         return fail(ctx, ENVELOPE_E_INVALID_ARGUMENT, "no read or write callback");
-    if ((rc = spool_open(ctx, &spool)) == ENVELOPE_OK &&
-        (rc = open_into(ctx, opts, &in, &msg, NULL, result)) == ENVELOPE_OK &&
-        (rc = copy_fd_to_cb(ctx, spool, write, write_arg)) != ENVELOPE_OK && result) {
-        envelope_result_free(*result);
-        *result = NULL;
+    return open_spooled_to(ctx, opts, &in, &out, result);
+}
+
+/* Without O_TMPFILE beside the output: verify first, and only then create
+ * the output under a temporary name and release into it. */
+static envelope_rc open_file_spooled(envelope_ctx *ctx, const envelope_open_opts *opts,
+                                     const struct source *in, struct out_file *f,
+                                     const char *path, int force, envelope_result **r)
+{
+    struct spooled sp;
+    struct sink msg = {fd_write, &f->fd};
+    envelope_rc rc;
+
+    spooled_init(&sp);
+    if ((rc = spooled_verify(ctx, opts, in, &sp, r)) == ENVELOPE_OK) {
+        out_file_abort(f);
+        if ((rc = out_file_begin_named(ctx, f, path, force)) == ENVELOPE_OK)
+            rc = spooled_release(ctx, &sp, &msg);
     }
-    if (spool >= 0)
-        close(spool);
+    spooled_free(&sp);
     return rc;
 }
 
@@ -237,18 +250,27 @@ envelope_rc envelope_open_file(envelope_ctx *ctx, const envelope_open_opts *opts
     struct out_file f;
     struct source in = {fd_read, &in_fd};
     struct sink msg = {fd_write, &f.fd};
+    envelope_result *r = NULL;
     envelope_rc rc;
 
     if (result)
         *result = NULL;
     if (out_path == NULL)
         return fail(ctx, ENVELOPE_E_INVALID_ARGUMENT, "no output path");
-    if ((rc = out_file_begin(ctx, &f, out_path, force)) == ENVELOPE_OK &&
-        (rc = open_into(ctx, opts, &in, &msg, NULL, result)) == ENVELOPE_OK &&
-        (rc = out_file_commit(ctx, &f, force)) != ENVELOPE_OK && result) {
-        envelope_result_free(*result);
-        *result = NULL;
+    if ((rc = out_file_begin_unnamed(ctx, &f, out_path, force)) != ENVELOPE_OK)
+        goto out;
+    if (f.fd >= 0)
+        rc = open_into(ctx, opts, &in, &msg, NULL, &r);
+    else
+        rc = open_file_spooled(ctx, opts, &in, &f, out_path, force, &r);
+    if (rc == ENVELOPE_OK)
+        rc = out_file_commit(ctx, &f, force, !opts->no_dir_sync);
+    if (rc == ENVELOPE_OK && result) {
+        *result = r;
+        r = NULL;
     }
+out:
+    envelope_result_free(r);
     out_file_abort(&f);
     return rc;
 }
@@ -263,6 +285,8 @@ static envelope_rc write_small(envelope_ctx *ctx, struct out_dir *d, const char 
         return rc;
     if (fd_write(&fd, p, n) != 0)
         rc = fail(ctx, ENVELOPE_E_IO, "%s: %s", name, strerror(errno));
+    else
+        rc = out_sync(ctx, fd, d->path);
     close(fd);
     return rc;
 }
@@ -280,40 +304,83 @@ static envelope_rc write_signature(envelope_ctx *ctx, struct out_dir *d, const s
     return write_small(ctx, d, "manifest.sig", raw->sig, raw->sig_len);
 }
 
-/* The message goes to an unnamed file inside the private temporary
- * directory and gets its name, which is known only from the archive, once
- * it has been verified. */
+static envelope_rc refuse_existing(envelope_ctx *ctx, const char *path)
+{
+    struct stat st;
+
+    return lstat(path, &st) == 0 ? fail(ctx, ENVELOPE_E_OUTPUT_EXISTS, "%s exists", path)
+                                 : ENVELOPE_OK;
+}
+
+/* The directory is made only once the envelope has been verified: the
+ * message meanwhile goes to an unnamed file beside it where the file
+ * system has O_TMPFILE, and nowhere but the ciphertext spool elsewhere. */
+static envelope_rc extract_unnamed(envelope_ctx *ctx, const envelope_open_opts *opts,
+                                   const struct source *in, int fd, const char *dir,
+                                   struct out_dir *d, envelope_result **r)
+{
+    struct opened raw;
+    struct sink msg = {fd_write, &fd};
+    envelope_rc rc;
+
+    if ((rc = open_into(ctx, opts, in, &msg, &raw, r)) == ENVELOPE_OK &&
+        (rc = out_sync(ctx, fd, dir)) == ENVELOPE_OK &&
+        (rc = out_dir_begin(ctx, d, dir)) == ENVELOPE_OK &&
+        (rc = out_dir_name_message(ctx, d, fd, envelope_result_name(*r))) == ENVELOPE_OK)
+        rc = write_signature(ctx, d, &raw);
+    OPENSSL_cleanse(&raw, sizeof(raw));
+    return rc;
+}
+
+static envelope_rc extract_spooled(envelope_ctx *ctx, const envelope_open_opts *opts,
+                                   const struct source *in, const char *dir,
+                                   struct out_dir *d, envelope_result **r)
+{
+    struct spooled sp;
+    int fd = -1;
+    struct sink msg = {fd_write, &fd};
+    envelope_rc rc;
+
+    spooled_init(&sp);
+    if ((rc = spooled_verify(ctx, opts, in, &sp, r)) == ENVELOPE_OK &&
+        (rc = out_dir_begin(ctx, d, dir)) == ENVELOPE_OK &&
+        (rc = out_dir_create(ctx, d, envelope_result_name(*r), &fd)) == ENVELOPE_OK &&
+        (rc = spooled_release(ctx, &sp, &msg)) == ENVELOPE_OK &&
+        (rc = out_sync(ctx, fd, dir)) == ENVELOPE_OK)
+        rc = write_signature(ctx, d, &sp.raw);
+    if (fd >= 0)
+        close(fd);
+    spooled_free(&sp);
+    return rc;
+}
+
 envelope_rc envelope_open_extract(envelope_ctx *ctx, const envelope_open_opts *opts, int in_fd,
                                   const char *dir, envelope_result **result)
 {
-    struct out_dir d;
-    struct opened raw;
+    struct out_dir d = {.dir_fd = -1};
+    struct source in = {fd_read, &in_fd};
     envelope_result *r = NULL;
     int fd = -1;
-    struct source in = {fd_read, &in_fd};
-    struct sink msg = {fd_write, &fd};
     envelope_rc rc;
 
     if (result)
         *result = NULL;
     if (dir == NULL)
         return fail(ctx, ENVELOPE_E_INVALID_ARGUMENT, "no output directory");
-    if ((rc = out_dir_begin(ctx, &d, dir)) != ENVELOPE_OK)
-        goto out;
-    if ((fd = openat(d.dir_fd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) < 0 &&
-        (rc = out_dir_create(ctx, &d, ".message.partial", &fd)) != ENVELOPE_OK)
-        goto out;
-    if ((rc = open_into(ctx, opts, &in, &msg, &raw, &r)) != ENVELOPE_OK ||
-        (rc = out_dir_name_message(ctx, &d, fd, envelope_result_name(r))) != ENVELOPE_OK ||
-        (rc = write_signature(ctx, &d, &raw)) != ENVELOPE_OK ||
-        (rc = out_dir_commit(ctx, &d)) != ENVELOPE_OK)
-        goto out;
-    if (result) {
+    if ((rc = refuse_existing(ctx, dir)) != ENVELOPE_OK)
+        return rc;
+    if ((rc = out_unnamed_beside(ctx, dir, &fd)) != ENVELOPE_OK)
+        return rc;
+    if (fd >= 0)
+        rc = extract_unnamed(ctx, opts, &in, fd, dir, &d, &r);
+    else
+        rc = extract_spooled(ctx, opts, &in, dir, &d, &r);
+    if (rc == ENVELOPE_OK)
+        rc = out_dir_commit(ctx, &d, !opts->no_dir_sync);
+    if (rc == ENVELOPE_OK && result) {
         *result = r;
         r = NULL;
     }
-out:
-    OPENSSL_cleanse(&raw, sizeof(raw));
     envelope_result_free(r);
     if (fd >= 0)
         close(fd);

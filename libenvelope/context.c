@@ -2,6 +2,7 @@
 #include "context.h"
 #include "kms.h"
 
+#include <errno.h>
 #include <openssl/err.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -24,6 +25,24 @@ void envelope_ctx_free(envelope_ctx *ctx)
         return;
     kms_client_free(ctx->kms);
     free(ctx);
+}
+
+void envelope_cancel(envelope_ctx *ctx)
+{
+    if (ctx)
+        ctx->cancelled = 1;
+}
+
+envelope_rc check_cancelled(envelope_ctx *ctx)
+{
+    if (ctx && ctx->cancelled)
+        return fail(ctx, ENVELOPE_E_CANCELLED, "interrupted");
+    return ENVELOPE_OK;
+}
+
+int retry_read(envelope_ctx *ctx, int err)
+{
+    return err == EINTR && !(ctx && ctx->cancelled);
 }
 
 const char *envelope_ctx_detail(const envelope_ctx *ctx)

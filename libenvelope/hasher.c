@@ -3,6 +3,7 @@
 #include "hasher.h"
 
 #include <openssl/crypto.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,6 +35,20 @@ static void *hash_loop(void *arg)
     return NULL;
 }
 
+/* The thread blocks every signal, so that the caller's thread, blocked in
+ * a read, is the one a signal interrupts (envelope_cancel). */
+static int start_thread(struct hasher *h)
+{
+    sigset_t all, old;
+    int r;
+
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    r = pthread_create(&h->thread, NULL, hash_loop, h);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return r;
+}
+
 envelope_rc hasher_start(envelope_ctx *ctx, struct hasher *h, int threaded)
 {
     memset(h, 0, sizeof(*h));
@@ -47,7 +62,7 @@ envelope_rc hasher_start(envelope_ctx *ctx, struct hasher *h, int threaded)
     if (pthread_mutex_init(&h->mu, NULL) != 0 || pthread_cond_init(&h->cv, NULL) != 0)
         return fail(ctx, ENVELOPE_E_INTERNAL, "hash thread locks");
     h->threaded = 1;
-    if (pthread_create(&h->thread, NULL, hash_loop, h) != 0) {
+    if (start_thread(h) != 0) {
         h->threaded = 0; /* carry on, hashing inline */
         pthread_mutex_destroy(&h->mu);
         pthread_cond_destroy(&h->cv);

@@ -13,12 +13,20 @@
 envelope_rc source_read_full(envelope_ctx *ctx, const struct source *in, uint8_t *buf, size_t n,
                              size_t *got)
 {
+    envelope_rc rc;
+
     *got = 0;
     while (*got < n) {
-        ssize_t r = in->read(in->arg, buf + *got, n - *got);
+        ssize_t r;
 
+        if ((rc = check_cancelled(ctx)) != ENVELOPE_OK)
+            return rc;
+        errno = 0; /* only an EINTR of this very read counts */
+        if ((r = in->read(in->arg, buf + *got, n - *got)) < 0 && retry_read(ctx, errno))
+            continue;
         if (r < 0)
-            return fail(ctx, ENVELOPE_E_IO, "reading the input");
+            return check_cancelled(ctx) ? ENVELOPE_E_CANCELLED
+                                        : fail(ctx, ENVELOPE_E_IO, "reading the input");
         if (r == 0)
             break;
         *got += (size_t)r;
@@ -82,21 +90,18 @@ int fd_size_is_made_up(int fd)
 envelope_rc read_fd_whole(envelope_ctx *ctx, int fd, size_t max, struct bytes *out)
 {
     uint8_t buf[4096]; /* the message */
-    ssize_t n;
-    envelope_rc rc = ENVELOPE_OK;
+    struct source in = {fd_read, &fd, 0};
+    size_t n;
+    envelope_rc rc;
 
-    while ((n = fd_read(&fd, buf, sizeof(buf))) != 0) {
-        if (n < 0) {
-            rc = fail(ctx, ENVELOPE_E_IO, "input: %s", strerror(errno));
-            break;
-        }
-        if ((size_t)n > max - out->len) {
+    while ((rc = source_read_full(ctx, &in, buf, sizeof(buf), &n)) == ENVELOPE_OK && n > 0) {
+        if (n > max - out->len) {
             rc = fail(ctx, ENVELOPE_E_IO,
                       "input: a file of a pseudo file system (procfs, sysfs, ...) is read "
                       "whole first, and this one holds more than %zu bytes", max);
             break;
         }
-        if (bytes_append(out, buf, (size_t)n) != 0) {
+        if (bytes_append(out, buf, n) != 0) {
             rc = fail(ctx, ENVELOPE_E_NOMEM, "input");
             break;
         }
@@ -105,15 +110,10 @@ envelope_rc read_fd_whole(envelope_ctx *ctx, int fd, size_t max, struct bytes *o
     return rc;
 }
 
+/* EINTR is left to the caller, which knows whether the call was cancelled. */
 ssize_t fd_read(void *arg, uint8_t *buf, size_t len)
 {
-    int fd = *(int *)arg;
-    ssize_t n;
-
-    do
-        n = read(fd, buf, len);
-    while (n < 0 && errno == EINTR);
-    return n;
+    return read(*(int *)arg, buf, len);
 }
 
 int fd_write(void *arg, const uint8_t *buf, size_t len)

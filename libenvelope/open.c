@@ -109,7 +109,7 @@ static envelope_rc read_message(envelope_ctx *ctx, const envelope_open_opts *opt
         if (msg->write(msg->arg, slot, n) != 0)
             return fail(ctx, ENVELOPE_E_IO, "writing the message");
         done += n;
-        if (opts->progress && opts->progress(opts->progress_arg, done, s->size) != 0)
+        if (opts && opts->progress && opts->progress(opts->progress_arg, done, s->size) != 0)
             return fail(ctx, ENVELOPE_E_CANCELLED, "cancelled by the progress callback");
     }
     if (done != s->size)
@@ -188,6 +188,16 @@ static void fill_result(envelope_result *r)
         identity_label(&r->manifest.recipients[i], r->recipients[i]);
 }
 
+/* What open_release needs to decrypt the same envelope again. */
+static void keep_for_release(const struct open_state *s, const char *name, struct opened *raw)
+{
+    memcpy(raw->payload_key, s->payload_key, PAYLOAD_KEY_LEN);
+    raw->header_len = s->header_len;
+    strcpy(raw->name, name);
+    raw->size = s->size;
+    memcpy(raw->sha512, s->sha512, SHA512_LEN);
+}
+
 static envelope_rc check_opts(envelope_ctx *ctx, const envelope_open_opts *opts)
 {
     if (opts == NULL || opts->decrypt_key == NULL)
@@ -227,7 +237,58 @@ envelope_rc open_envelope(envelope_ctx *ctx, const envelope_open_opts *opts,
         (rc = check_claims(ctx, opts, s, name, &result->manifest)) != ENVELOPE_OK)
         goto out;
     fill_result(result);
+    keep_for_release(s, name, raw);
 out:
+    hasher_free(&s->hasher);
+    bundle_reader_free(&s->tar);
+    stream_dec_free(&s->stream);
+    OPENSSL_cleanse(s, sizeof(*s));
+    free(s);
+    return rc;
+}
+
+/* The second pass reads only the header (skipped: the payload key is
+ * already bound to it) and the message entry; what follows it was checked
+ * in the first pass, and the message must come out as it was then. */
+static envelope_rc release_message(envelope_ctx *ctx, const struct opened *raw,
+                                   const struct source *in, const struct sink *msg,
+                                   struct open_state *s)
+{
+    char name[MESSAGE_NAME_MAX + 1];
+    size_t got;
+    envelope_rc rc;
+
+    if ((rc = source_read_full(ctx, in, s->header_bytes, raw->header_len, &got)) != ENVELOPE_OK)
+        return rc;
+    if (got != raw->header_len)
+        return fail(ctx, ENVELOPE_E_MESSAGE_MISMATCH, "the spooled envelope is shorter than "
+                                                      "the one verified");
+    if ((rc = stream_dec_init(ctx, &s->stream, raw->payload_key, in->read, in->arg)) !=
+            ENVELOPE_OK ||
+        (rc = bundle_reader_open(ctx, &s->tar, from_stream, &s->stream)) != ENVELOPE_OK ||
+        (rc = bundle_next(&s->tar, NULL, raw->size, name, &s->size)) != ENVELOPE_OK ||
+        (rc = hasher_start(ctx, &s->hasher, s->size >= THREADED_MIN)) != ENVELOPE_OK ||
+        (rc = read_message(ctx, NULL, s, msg)) != ENVELOPE_OK)
+        return rc;
+    if (strcmp(name, raw->name) != 0 || s->size != raw->size ||
+        memcmp(s->sha512, raw->sha512, SHA512_LEN) != 0)
+        return fail(ctx, ENVELOPE_E_MESSAGE_MISMATCH,
+                    "the released message differs from the verified one");
+    return ENVELOPE_OK;
+}
+
+envelope_rc open_release(envelope_ctx *ctx, const struct opened *raw, const struct source *in,
+                         const struct sink *msg)
+{
+    struct open_state *s = calloc(1, sizeof(*s));
+    envelope_rc rc;
+
+    if (s == NULL)
+        return fail(ctx, ENVELOPE_E_NOMEM, "open state");
+    if (raw->header_len == 0 || raw->header_len > HEADER_MAX_LEN)
+        rc = fail(ctx, ENVELOPE_E_INTERNAL, "nothing verified to release");
+    else
+        rc = release_message(ctx, raw, in, msg, s);
     hasher_free(&s->hasher);
     bundle_reader_free(&s->tar);
     stream_dec_free(&s->stream);

@@ -79,6 +79,12 @@ void envelope_seal_opts_set_hide_recipients(envelope_seal_opts *opts, int hide)
         opts->hide_recipients = hide != 0;
 }
 
+void envelope_seal_opts_set_sync_dir(envelope_seal_opts *opts, int sync)
+{
+    if (opts)
+        opts->no_dir_sync = sync == 0;
+}
+
 envelope_rc envelope_seal_opts_set_format(envelope_seal_opts *opts, envelope_format format)
 {
     if (opts == NULL || (format != ENVELOPE_FORMAT_V1 && format != ENVELOPE_FORMAT_COMPAT))
@@ -161,6 +167,12 @@ void envelope_open_opts_set_allow_compat(envelope_open_opts *opts, int allow)
 {
     if (opts)
         opts->allow_compat = allow != 0;
+}
+
+void envelope_open_opts_set_sync_dir(envelope_open_opts *opts, int sync)
+{
+    if (opts)
+        opts->no_dir_sync = sync == 0;
 }
 
 void envelope_open_opts_set_progress(envelope_open_opts *opts, envelope_progress_fn fn,

@@ -16,6 +16,7 @@ struct envelope_seal_opts {
     int hide_recipients;
     envelope_format format;
     time_t created; /* 0: now */
+    int no_dir_sync; /* the caller flushes the output's directory */
     envelope_progress_fn progress;
     void *progress_arg;
 };
@@ -27,6 +28,7 @@ struct envelope_open_opts {
     uint64_t max_size;
     uint64_t max_age;
     int allow_compat;
+    int no_dir_sync; /* the caller flushes the output's directory */
     envelope_progress_fn progress;
     void *progress_arg;
 };

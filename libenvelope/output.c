@@ -43,22 +43,60 @@ static char *sibling_name(const char *path)
     return name;
 }
 
-envelope_rc out_file_begin(envelope_ctx *ctx, struct out_file *f, const char *path, int force)
+static envelope_rc file_start(envelope_ctx *ctx, struct out_file *f, const char *path, int force)
 {
     struct stat st;
-    char *dir;
 
     memset(f, 0, sizeof(*f));
     f->fd = -1;
     if (!force && lstat(path, &st) == 0)
         return fail(ctx, ENVELOPE_E_OUTPUT_EXISTS, "%s exists", path);
-    if ((f->path = strdup(path)) == NULL || (dir = dir_of(path)) == NULL)
+    if ((f->path = strdup(path)) == NULL)
         return fail(ctx, ENVELOPE_E_NOMEM, "output path");
-    f->fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    return ENVELOPE_OK;
+}
+
+/* What open(O_TMPFILE) fails with where the file system lacks it (EISDIR:
+ * kernels older than 3.11). */
+static int no_tmpfile(int err)
+{
+    return err == EOPNOTSUPP || err == EISDIR;
+}
+
+envelope_rc out_unnamed_beside(envelope_ctx *ctx, const char *path, int *fd)
+{
+    char *dir = dir_of(path);
+    int err = 0;
+
+    if (dir == NULL)
+        return fail(ctx, ENVELOPE_E_NOMEM, "output path");
+    *fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    /* Without O_TMPFILE the output is made later: say now if it cannot be. */
+    if (*fd < 0 && !no_tmpfile(errno))
+        err = errno;
+    else if (*fd < 0 && faccessat(AT_FDCWD, dir, W_OK | X_OK, AT_EACCESS) != 0)
+        err = errno;
     free(dir);
-    if (f->fd >= 0)
-        return ENVELOPE_OK;
-    /* No O_TMPFILE here: a private name, removed on failure. */
+    return err ? fail(ctx, ENVELOPE_E_IO, "%s: %s", path, strerror(err)) : ENVELOPE_OK;
+}
+
+envelope_rc out_file_begin_unnamed(envelope_ctx *ctx, struct out_file *f, const char *path,
+                                   int force)
+{
+    envelope_rc rc;
+
+    if ((rc = file_start(ctx, f, path, force)) != ENVELOPE_OK)
+        return rc;
+    return out_unnamed_beside(ctx, path, &f->fd);
+}
+
+envelope_rc out_file_begin_named(envelope_ctx *ctx, struct out_file *f, const char *path,
+                                 int force)
+{
+    envelope_rc rc;
+
+    if ((rc = file_start(ctx, f, path, force)) != ENVELOPE_OK)
+        return rc;
     if ((f->tmp_path = sibling_name(path)) == NULL)
         return fail(ctx, ENVELOPE_E_NOMEM, "output path");
     f->fd = open(f->tmp_path, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0600);
@@ -66,6 +104,16 @@ envelope_rc out_file_begin(envelope_ctx *ctx, struct out_file *f, const char *pa
     if (f->fd < 0)
         return fail(ctx, ENVELOPE_E_IO, "%s: %s", path, strerror(errno));
     return ENVELOPE_OK;
+}
+
+envelope_rc out_file_begin(envelope_ctx *ctx, struct out_file *f, const char *path, int force)
+{
+    envelope_rc rc = out_file_begin_unnamed(ctx, f, path, force);
+
+    if (rc != ENVELOPE_OK || f->fd >= 0)
+        return rc;
+    out_file_abort(f);
+    return out_file_begin_named(ctx, f, path, force);
 }
 
 /* Gives an O_TMPFILE file a name. linkat(AT_EMPTY_PATH) would need
@@ -85,18 +133,61 @@ static envelope_rc placing_failed(envelope_ctx *ctx, const char *path)
                            : fail(ctx, ENVELOPE_E_IO, "%s: %s", path, strerror(errno));
 }
 
-envelope_rc out_file_commit(envelope_ctx *ctx, struct out_file *f, int force)
+/* The directory that will hold path, opened before path is placed so that
+ * nothing can fail for want of memory once it is. */
+static envelope_rc open_parent(envelope_ctx *ctx, const char *path, int *fd)
+{
+    char *dir = dir_of(path);
+
+    if (dir == NULL)
+        return fail(ctx, ENVELOPE_E_NOMEM, "output path");
+    *fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    free(dir);
+    if (*fd < 0)
+        return fail(ctx, ENVELOPE_E_IO, "%s: its directory: %s", path, strerror(errno));
+    return ENVELOPE_OK;
+}
+
+/* Flushes a directory (if sync) so that a new name in it survives a power
+ * loss, and closes it. Some file systems cannot flush a directory
+ * (EINVAL): nothing to do there. */
+static envelope_rc sync_parent(envelope_ctx *ctx, const char *path, int fd, int sync)
+{
+    envelope_rc rc = ENVELOPE_OK;
+
+    if (sync && fsync(fd) != 0 && errno != EINVAL)
+        rc = fail(ctx, ENVELOPE_E_IO, "%s is in place, but flushing its directory failed: %s",
+                  path, strerror(errno));
+    close(fd);
+    return rc;
+}
+
+envelope_rc out_sync(envelope_ctx *ctx, int fd, const char *path)
+{
+    if (fsync(fd) != 0 && errno != EINVAL)
+        return fail(ctx, ENVELOPE_E_IO, "%s: flushing: %s", path, strerror(errno));
+    return ENVELOPE_OK;
+}
+
+envelope_rc out_file_commit(envelope_ctx *ctx, struct out_file *f, int force, int sync_dir)
 {
     char *tmp = NULL;
-    int r;
+    envelope_rc rc;
+    int r, dir_fd;
 
+    /* The bytes first, then the name: never a name on an empty file. */
+    if ((rc = out_sync(ctx, f->fd, f->path)) != ENVELOPE_OK ||
+        (rc = open_parent(ctx, f->path, &dir_fd)) != ENVELOPE_OK)
+        return rc;
     if (f->tmp_path == NULL) {
         if (!force) {
             r = link_unnamed(f->fd, AT_FDCWD, f->path);
         } else {
             /* Name it beside the target first: rename() replaces atomically. */
-            if ((tmp = sibling_name(f->path)) == NULL)
+            if ((tmp = sibling_name(f->path)) == NULL) {
+                close(dir_fd);
                 return fail(ctx, ENVELOPE_E_NOMEM, "output path");
+            }
             r = link_unnamed(f->fd, AT_FDCWD, tmp);
             if (r == 0 && (r = rename(tmp, f->path)) != 0)
                 unlink(tmp);
@@ -109,11 +200,14 @@ envelope_rc out_file_commit(envelope_ctx *ctx, struct out_file *f, int force)
     } else {
         r = rename(f->tmp_path, f->path);
     }
-    if (r != 0)
-        return placing_failed(ctx, f->path);
+    if (r != 0) {
+        rc = placing_failed(ctx, f->path);
+        close(dir_fd);
+        return rc;
+    }
     free(f->tmp_path);
     f->tmp_path = NULL;
-    return ENVELOPE_OK;
+    return sync_parent(ctx, f->path, dir_fd, sync_dir);
 }
 
 void out_file_abort(struct out_file *f)
@@ -157,9 +251,11 @@ static envelope_rc copy_loop(envelope_ctx *ctx, int from, envelope_write_fn writ
     envelope_rc rc = ENVELOPE_OK;
 
     *count = 0;
-    while ((n = read(from, buf, sizeof(buf))) != 0) {
-        if (n < 0 && errno == EINTR)
+    while ((rc = check_cancelled(ctx)) == ENVELOPE_OK && (n = read(from, buf, sizeof(buf))) != 0) {
+        if (n < 0 && retry_read(ctx, errno))
             continue;
+        if (n < 0 && (rc = check_cancelled(ctx)) != ENVELOPE_OK)
+            break;
         if (n < 0) {
             rc = fail(ctx, ENVELOPE_E_IO, "reading: %s", strerror(errno));
             break;
@@ -174,23 +270,10 @@ static envelope_rc copy_loop(envelope_ctx *ctx, int from, envelope_write_fn writ
     return rc;
 }
 
-envelope_rc copy_fd_from_here(envelope_ctx *ctx, int from, int to, uint64_t *n)
+envelope_rc copy_to_cb(envelope_ctx *ctx, int from, envelope_write_fn write, void *arg,
+                       uint64_t *n)
 {
-    return copy_loop(ctx, from, fd_write, &to, n);
-}
-
-envelope_rc copy_fd_to_cb(envelope_ctx *ctx, int from, envelope_write_fn write, void *arg)
-{
-    uint64_t n;
-
-    if (lseek(from, 0, SEEK_SET) != 0)
-        return fail(ctx, ENVELOPE_E_IO, "rewinding the spool: %s", strerror(errno));
-    return copy_loop(ctx, from, write, arg, &n);
-}
-
-envelope_rc copy_fd(envelope_ctx *ctx, int from, int to)
-{
-    return copy_fd_to_cb(ctx, from, fd_write, &to);
+    return copy_loop(ctx, from, write, arg, n);
 }
 
 envelope_rc out_dir_begin(envelope_ctx *ctx, struct out_dir *d, const char *path)
@@ -222,13 +305,23 @@ envelope_rc out_dir_create(envelope_ctx *ctx, struct out_dir *d, const char *nam
                                          strerror(errno));
 }
 
-envelope_rc out_dir_commit(envelope_ctx *ctx, struct out_dir *d)
+/* The files inside were flushed as they were closed (out_sync). */
+envelope_rc out_dir_commit(envelope_ctx *ctx, struct out_dir *d, int sync_parent_dir)
 {
-    if (renameat2(AT_FDCWD, d->tmp_path, AT_FDCWD, d->path, RENAME_NOREPLACE) != 0)
-        return placing_failed(ctx, d->path);
+    envelope_rc rc;
+    int parent;
+
+    if ((rc = out_sync(ctx, d->dir_fd, d->path)) != ENVELOPE_OK ||
+        (rc = open_parent(ctx, d->path, &parent)) != ENVELOPE_OK)
+        return rc;
+    if (renameat2(AT_FDCWD, d->tmp_path, AT_FDCWD, d->path, RENAME_NOREPLACE) != 0) {
+        rc = placing_failed(ctx, d->path);
+        close(parent);
+        return rc;
+    }
     free(d->tmp_path);
     d->tmp_path = NULL;
-    return ENVELOPE_OK;
+    return sync_parent(ctx, d->path, parent, sync_parent_dir);
 }
 
 void out_dir_abort(struct out_dir *d)
@@ -254,15 +347,7 @@ void out_dir_abort(struct out_dir *d)
 
 envelope_rc out_dir_name_message(envelope_ctx *ctx, struct out_dir *d, int fd, const char *name)
 {
-    struct stat st;
-    int r;
-
-    if (fstat(fd, &st) != 0)
-        return fail(ctx, ENVELOPE_E_IO, "message file: %s", strerror(errno));
-    if (st.st_nlink == 0)
-        r = link_unnamed(fd, d->dir_fd, name);
-    else
-        r = renameat(d->dir_fd, ".message.partial", d->dir_fd, name);
-    return r == 0 ? ENVELOPE_OK
-                  : fail(ctx, ENVELOPE_E_IO, "%s/%s: %s", d->path, name, strerror(errno));
+    if (link_unnamed(fd, d->dir_fd, name) != 0)
+        return fail(ctx, ENVELOPE_E_IO, "%s/%s: %s", d->path, name, strerror(errno));
+    return ENVELOPE_OK;
 }

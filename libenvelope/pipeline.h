@@ -53,12 +53,19 @@ int bytes_write(void *arg, const uint8_t *buf, size_t len); /* arg: struct bytes
 envelope_rc seal_v1(envelope_ctx *ctx, const envelope_seal_opts *opts, uint64_t size,
                     const struct source *in, const struct sink *out);
 
-/* What open leaves for its caller to release once it returns ENVELOPE_OK. */
+/* What open leaves for its caller to release once it returns ENVELOPE_OK:
+ * the signed manifest, and (v1) what a second pass over the same envelope
+ * needs to release the message it verified. Secret: wiped after use. */
 struct opened {
     uint8_t manifest[MANIFEST_MAX];
     size_t manifest_len;
     uint8_t sig[SIG_MAX];
     size_t sig_len;
+    uint8_t payload_key[32];
+    size_t header_len;
+    char name[MESSAGE_NAME_MAX + 1];
+    uint64_t size;
+    uint8_t sha512[SHA512_LEN];
 };
 
 /* Opens from in, writing the message to msg as it is read: msg must be a
@@ -66,5 +73,15 @@ struct opened {
 envelope_rc open_envelope(envelope_ctx *ctx, const envelope_open_opts *opts,
                           const struct source *in, const struct sink *msg, struct opened *raw,
                           envelope_result *result);
+/* Decrypts again the envelope that open_envelope verified into raw, from
+ * in (a copy this process kept), writing the message to msg; fails with
+ * ENVELOPE_E_MESSAGE_MISMATCH unless name, size and SHA-512 come out as
+ * verified. */
+envelope_rc open_release(envelope_ctx *ctx, const struct opened *raw, const struct source *in,
+                         const struct sink *msg);
+/* open_any with a fresh result handed out only on success; raw may be NULL. */
+envelope_rc open_into(envelope_ctx *ctx, const envelope_open_opts *opts,
+                      const struct source *in, const struct sink *msg, struct opened *raw,
+                      envelope_result **result);
 
 #endif

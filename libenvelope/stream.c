@@ -1,6 +1,7 @@
 /* STREAM over AES-256-GCM (docs/FORMAT.md sections 3 and 4). */
 #include "stream.h"
 
+#include <errno.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
@@ -174,11 +175,20 @@ envelope_rc stream_dec_init(envelope_ctx *ctx, struct stream_dec *s,
 /* Fills the buffer to one sealed chunk plus one byte, or to the end. */
 static envelope_rc fill(envelope_ctx *ctx, struct stream_dec *s)
 {
-    while (s->in_len < SEALED_MAX + 1) {
-        ssize_t n = s->read(s->read_arg, s->in + s->in_len, SEALED_MAX + 1 - s->in_len);
+    envelope_rc rc;
 
+    while (s->in_len < SEALED_MAX + 1) {
+        ssize_t n;
+
+        if ((rc = check_cancelled(ctx)) != ENVELOPE_OK)
+            return rc;
+        errno = 0; /* only an EINTR of this very read counts */
+        if ((n = s->read(s->read_arg, s->in + s->in_len, SEALED_MAX + 1 - s->in_len)) < 0 &&
+            retry_read(ctx, errno))
+            continue;
         if (n < 0)
-            return fail(ctx, ENVELOPE_E_IO, "reading the envelope");
+            return check_cancelled(ctx) ? ENVELOPE_E_CANCELLED
+                                        : fail(ctx, ENVELOPE_E_IO, "reading the envelope");
         if (n == 0)
             break;
         s->in_len += (size_t)n;

@@ -1,4 +1,5 @@
-"""Compiles bench/ops.c, bench/evp_floor.c and the start-up probes."""
+"""Compiles bench/ops.c, bench/evp_floor.c, bench/nosync.c and the start-up
+probes."""
 
 import os
 import re
@@ -31,6 +32,8 @@ def build_helpers(cfg):
     rpath = ["-Wl,-rpath," + cfg.build]
     b["ops"] = cc(cfg, os.path.join(cfg.bin, "ops"), [os.path.join(HERE, "ops.c")],
                   libs=[cfg.shlib, *rpath])
+    b["nosync"] = cc(cfg, os.path.join(cfg.bin, "nosync.so"), [os.path.join(HERE, "nosync.c")],
+                     flags=["-fPIC", "-shared"])
     b["evp_floor"] = cc(cfg, os.path.join(cfg.bin, "evp_floor"),
                         [os.path.join(HERE, "evp_floor.c")], libs=pkg_libs("libcrypto"))
     b["empty"] = cc(cfg, os.path.join(cfg.bin, "empty"), [src("empty.c")])

@@ -1,7 +1,7 @@
 #!/bin/bash
 # The envelope command line, end to end: every subcommand and exit code,
 # files and modes, terminals (under a pseudo-terminal), the progress bar,
-# atomic outputs, offline verification and the tutorial's session.
+# atomic outputs, signals, offline verification and the tutorial's session.
 # usage: tests/cli/run.sh BUILD_DIR     (uses BUILD_DIR/envelope; builds nothing)
 # Prints one line per check and ends with "N passed, M failed"; exits
 # non-zero if any check failed.
@@ -21,7 +21,7 @@ mkdir "$W" && cd "$W" || exit 2
 
 . "$HERE/lib.sh"
 trap cleanup EXIT
-for part in keys seal_open limits verify names inputs process terminal tutorial matrix manual; do
+for part in keys seal_open limits verify names inputs process signals durability terminal tutorial matrix manual; do
     section "$part"
     . "$HERE/t_$part.sh"
 done
