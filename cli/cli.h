@@ -108,6 +108,18 @@ int parse_time(const char *s, time_t *out);
 /* "YYYY-MM-DDTHH:MM:SSZ". */
 void format_time(time_t t, char out[32]);
 
+/* --------------------------------------------------------- signals.c */
+
+/* Handles SIGINT, SIGTERM, SIGHUP and SIGPIPE: see signals.c. */
+void signals_install(void);
+/* The context whose running call a signal cancels; NULL when there is none
+ * (before it is freed). While none is watched a signal acts at once. */
+void signals_watch(envelope_ctx *ctx);
+/* The signal caught, or 0. */
+int signals_caught(void);
+/* Returns code, unless a signal was caught: then dies of it. */
+int signals_finish(int code);
+
 /* -------------------------------------------------------- progress.c */
 
 /* A progress bar on stderr (bytes, rate, ETA) for operations that last more

@@ -1,7 +1,8 @@
 /* SIGINT, SIGTERM, SIGHUP and SIGPIPE: a command that has a library call
  * running (signals_watch) lets that call stop (envelope_cancel) and remove
  * what it created, then dies of the same signal, so that a shell loop stops
- * on Ctrl-C as it would for any command. Elsewhere, and on a second signal,
+ * on Ctrl-C as it would for any command. A running credential_process
+ * command is killed first, whatever the case. Elsewhere, and on a second signal,
  * the default action happens at once: also the way out should a signal land
  * between the library's last check and a read that then blocks. */
 #include <errno.h>
@@ -10,13 +11,9 @@
 
 #include "cli.h"
 
-#define HOOKS_MAX 4
-
 static const int handled[] = {SIGINT, SIGTERM, SIGHUP, SIGPIPE};
 static volatile sig_atomic_t caught;
 static envelope_ctx *volatile watched;
-static void (*volatile hooks[HOOKS_MAX])(int);
-static volatile sig_atomic_t n_hooks;
 
 static void set_default(int sig)
 {
@@ -36,8 +33,8 @@ static void on_signal(int sig)
 {
     int saved = errno;
 
-    for (sig_atomic_t i = 0; i < n_hooks; i++)
-        hooks[i](sig);
+    /* A credential_process command would outlive us, or hold the call. */
+    envelope_kill_helpers();
     if (caught || watched == NULL) {
         set_default(sig);
         raise(sig);
@@ -72,15 +69,6 @@ void signals_watch(envelope_ctx *ctx)
 int signals_caught(void)
 {
     return caught;
-}
-
-int signals_at_signal(void (*fn)(int))
-{
-    if (n_hooks == HOOKS_MAX)
-        return -1;
-    hooks[n_hooks] = fn;
-    n_hooks = n_hooks + 1;
-    return 0;
 }
 
 int signals_finish(int code)

@@ -62,6 +62,30 @@ failed "credential_process that never ends: exit 3 at the deadline, named" 3 \
 dead "credential_process that never ends: it and its child are gone" \
     "$(cat helper.pid)" "$(cat helper.child)"
 
+# SIGTERM while the command runs: the CLI ends it and its child before it
+# dies of the signal itself, leaving nothing; not at the command's deadline
+# (120 s here), which would end them too.
+rm -f helper.pid helper.child
+cat >helper.sh <<EOS
+sleep 1000 &
+echo \$! >"$W/helper.child"
+echo \$\$ >"$W/helper.pid.tmp" && mv "$W/helper.pid.tmp" "$W/helper.pid"
+wait
+EOS
+setsid "${CREDS_ENV[@]}" ENVELOPE_CREDENTIAL_PROCESS_TIMEOUT_MS=120000 "${SEAL_KMS[@]}" \
+    >"$OUT" 2>"$ERR" </dev/null &
+seal_pid=$!
+for _ in $(seq 1 600); do [ -s helper.pid ] && break; sleep 0.1; done
+t0=$(date +%s)
+kill -TERM "$seal_pid"
+wait "$seal_pid"
+rc=$?
+took=$(($(date +%s) - t0))
+check "SIGTERM during credential_process: the CLI dies of it at once (exit $rc, want 143; $took s), no output" \
+    test "$rc" -eq 143 -a "$took" -lt 100 -a ! -e kms.env -a -s helper.pid
+dead "SIGTERM during credential_process: the command and its child are gone" \
+    "$(cat helper.pid)" "$(cat helper.child)"
+
 # Writes for ever on stdout: cut at the 64 KiB cap, not at the deadline.
 rm -f helper.pid
 printf 'echo $$ >"%s/helper.pid"\nexec yes\n' "$W" >helper.sh
