@@ -102,5 +102,11 @@ void bundle_raw_expect(struct bundle_reader *r, uint64_t at);
  * the entry's data starts, and expects the next entry after it. */
 envelope_rc bundle_raw_check(struct bundle_reader *r, const char *path, uint64_t size,
                              uint64_t *data_at);
+/* The same for len bytes of one entry's headers at p, from its first
+ * header block to its data, wherever they come from. strict: v1's rules;
+ * else (compat) pax records of any keyword and GNU long names are allowed,
+ * the name and size still read by their bytes. */
+envelope_rc tar_headers_check(envelope_ctx *ctx, int entry, int strict, const uint8_t *p,
+                              uint64_t len, const char *path, uint64_t size);
 
 #endif

@@ -7,7 +7,8 @@
  * parsed here by the rules of docs/FORMAT.md section 5, each field by its
  * length, and must say exactly what libarchive made of them. This also
  * tells where an entry's data starts, which libarchive's header position
- * (that of the pax header, when there is one) does not. */
+ * (that of the pax header, when there is one) does not. The compat reader
+ * (compat_open.c) checks its entries' names and sizes here too. */
 #include <archive.h>
 #include <string.h>
 
@@ -20,12 +21,18 @@
 #define OFF_SIZE 124
 #define LEN_SIZE 12
 #define OFF_TYPE 156
+#define OFF_MAGIC 257
 #define OFF_PREFIX 345
 
-/* What a pax extended header said, each value by its length. */
-struct pax {
-    const uint8_t *path, *size;
+/* One entry's header bytes, and what they said, each value by its length. */
+struct headers {
+    envelope_ctx *ctx;
+    int entry;
+    int strict;                  /* v1: pax path and size records only */
+    const uint8_t *path, *size;  /* pax records, or NULL */
     size_t path_len, size_len;
+    const uint8_t *longname;     /* GNU 'L' name (compat), or NULL */
+    size_t longname_len;
 };
 
 static uint64_t padded(uint64_t n)
@@ -80,7 +87,7 @@ static int ustar_number(const uint8_t *p, size_t len, uint64_t *v)
     *v = 0;
     while (i < len && p[i] == ' ')
         i++;
-    for (; i < len && p[i] >= '0' && p[i] <= '7'; i++, digits++)
+    for (; i < len && p[i] >= '0' && p[i] <= '7' && digits < 21; i++, digits++)
         *v = *v * 8 + (uint64_t)(p[i] - '0');
     for (; i < len; i++)
         if (p[i] != '\0' && p[i] != ' ')
@@ -102,11 +109,12 @@ static int pax_number(const uint8_t *p, size_t len, uint64_t *v)
     return 0;
 }
 
-/* One record "LEN KEY=VALUE\n" at the start of p; its length in *len. */
-static int pax_record(const uint8_t *p, size_t n, size_t *len, struct pax *out)
+/* One record "LEN KEY=VALUE\n" at the start of p; its length in *len.
+ * -1: malformed; -2: a keyword the rules refuse, or one given twice. */
+static int pax_record(struct headers *h, const uint8_t *p, size_t n, size_t *len)
 {
-    size_t i = 0, rec = 0;
-    const uint8_t *key, *eq;
+    size_t i = 0, rec = 0, key_len;
+    const uint8_t *key, *eq, *value;
 
     if (n == 0 || p[0] < '1' || p[0] > '9')
         return -1;
@@ -121,90 +129,133 @@ static int pax_record(const uint8_t *p, size_t n, size_t *len, struct pax *out)
     if ((eq = memchr(key, '=', (size_t)(p + rec - 1 - key))) == NULL)
         return -1;
     *len = rec;
-    if (eq - key == 4 && memcmp(key, "path", 4) == 0 && out->path == NULL) {
-        out->path = eq + 1;
-        out->path_len = (size_t)(p + rec - 1 - out->path);
-    } else if (eq - key == 4 && memcmp(key, "size", 4) == 0 && out->size == NULL) {
-        out->size = eq + 1;
-        out->size_len = (size_t)(p + rec - 1 - out->size);
-    } else {
-        return -2; /* another keyword, or one given twice */
+    key_len = (size_t)(eq - key);
+    value = eq + 1;
+    if (key_len == 4 && memcmp(key, "path", 4) == 0 && h->path == NULL) {
+        h->path = value;
+        h->path_len = (size_t)(p + rec - 1 - value);
+    } else if (key_len == 4 && memcmp(key, "size", 4) == 0 && h->size == NULL) {
+        h->size = value;
+        h->size_len = (size_t)(p + rec - 1 - value);
+    } else if (h->strict || memchr(key, '\0', key_len) != NULL ||
+               (key_len == 4 && (memcmp(key, "path", 4) == 0 || memcmp(key, "size", 4) == 0))) {
+        return -2;
     }
     return 0;
 }
 
-static envelope_rc parse_pax(struct bundle_reader *r, const uint8_t *p, size_t n,
-                             struct pax *out)
+static envelope_rc parse_pax(struct headers *h, const uint8_t *p, size_t n)
 {
     size_t len;
     int err;
 
     for (size_t pos = 0; pos < n; pos += len) {
-        if ((err = pax_record(p + pos, n - pos, &len, out)) == -2)
-            return fail(r->ctx, ENVELOPE_E_BAD_ARCHIVE,
-                        "entry %d: a pax record other than one path and one size", r->entries);
+        if ((err = pax_record(h, p + pos, n - pos, &len)) == -2)
+            return fail(h->ctx, ENVELOPE_E_BAD_ARCHIVE,
+                        "entry %d: a pax record other than one path and one size", h->entry);
         if (err != 0)
-            return fail(r->ctx, ENVELOPE_E_BAD_ARCHIVE, "entry %d: malformed pax record",
-                        r->entries);
+            return fail(h->ctx, ENVELOPE_E_BAD_ARCHIVE, "entry %d: malformed pax record",
+                        h->entry);
     }
     return ENVELOPE_OK;
 }
 
-/* The headers are a ustar header, or a pax header, its records and a ustar
- * header: nothing else fits in `len` bytes with data starting after them. */
-static envelope_rc split_headers(struct bundle_reader *r, uint64_t len, struct pax *pax,
-                                 const uint8_t **ustar)
+/* A GNU long name: the name, then NULs only. */
+static envelope_rc parse_longname(struct headers *h, const uint8_t *p, size_t n)
 {
-    uint64_t body;
+    const uint8_t *nul = memchr(p, '\0', n);
 
-    memset(pax, 0, sizeof(*pax));
-    *ustar = r->headers + len - TAR_BLOCK;
-    if (len == TAR_BLOCK)
-        return ENVELOPE_OK;
-    if (r->headers[OFF_TYPE] != 'x' ||
-        ustar_number(r->headers + OFF_SIZE, LEN_SIZE, &body) != 0 ||
-        len != TAR_BLOCK + padded(body) + TAR_BLOCK)
-        return fail(r->ctx, ENVELOPE_E_BAD_ARCHIVE,
-                    "entry %d: headers other than one pax and one ustar header", r->entries);
-    return parse_pax(r, r->headers + TAR_BLOCK, (size_t)body, pax);
+    h->longname = p;
+    h->longname_len = nul ? (size_t)(nul - p) : n;
+    for (size_t i = h->longname_len; i < n; i++)
+        if (p[i] != '\0')
+            return fail(h->ctx, ENVELOPE_E_BAD_ARCHIVE, "entry %d: long name holds a NUL",
+                        h->entry);
+    return ENVELOPE_OK;
 }
 
-static envelope_rc check_name(struct bundle_reader *r, const struct pax *pax,
-                              const uint8_t *ustar, const char *path)
+/* The headers are extension headers (v1: one pax header; compat: pax or
+ * GNU long name headers), each with its data, then the ustar header that
+ * ends at `len`: nothing else fits. Sets *ustar to the last. */
+static envelope_rc split_headers(struct headers *h, const uint8_t *p, uint64_t len,
+                                 const uint8_t **ustar)
 {
-    const uint8_t *name = pax->path;
-    size_t len = pax->path_len;
+    uint64_t pos = 0, body;
+    envelope_rc rc;
+
+    while (pos + TAR_BLOCK < len) {
+        uint8_t type = p[pos + OFF_TYPE];
+
+        if ((type != 'x' && (h->strict || type != 'L')) || (h->strict && pos > 0) ||
+            ustar_number(p + pos + OFF_SIZE, LEN_SIZE, &body) != 0 ||
+            body > len - pos - 2 * TAR_BLOCK)
+            return fail(h->ctx, ENVELOPE_E_BAD_ARCHIVE,
+                        "entry %d: headers other than one pax and one ustar header", h->entry);
+        pos += TAR_BLOCK;
+        if ((rc = type == 'x' ? parse_pax(h, p + pos, (size_t)body)
+                              : parse_longname(h, p + pos, (size_t)body)) != ENVELOPE_OK)
+            return rc;
+        pos += padded(body);
+    }
+    if (pos + TAR_BLOCK != len)
+        return fail(h->ctx, ENVELOPE_E_BAD_ARCHIVE,
+                    "entry %d: headers other than one pax and one ustar header", h->entry);
+    *ustar = p + pos;
+    return ENVELOPE_OK;
+}
+
+static envelope_rc check_name(struct headers *h, const uint8_t *ustar, const char *path)
+{
+    const uint8_t *name = h->path ? h->path : h->longname;
+    size_t len = h->path ? h->path_len : h->longname_len;
     const uint8_t *nul;
 
-    if (ustar[OFF_PREFIX] != '\0')
-        return fail(r->ctx, ENVELOPE_E_BAD_ARCHIVE, "entry %d: ustar prefix is not empty",
-                    r->entries);
+    /* A POSIX prefix makes a name "prefix/name", which no entry may have;
+     * GNU headers keep other fields there. */
+    if (memcmp(ustar + OFF_MAGIC, "ustar\0", 6) == 0 && ustar[OFF_PREFIX] != '\0')
+        return fail(h->ctx, ENVELOPE_E_BAD_ARCHIVE, "entry %d: ustar prefix is not empty",
+                    h->entry);
     if (name == NULL) {
         name = ustar + OFF_NAME;
         len = (nul = memchr(name, '\0', LEN_NAME)) ? (size_t)(nul - name) : LEN_NAME;
     } else if (memchr(name, '\0', len) != NULL) {
-        return fail(r->ctx, ENVELOPE_E_BAD_ARCHIVE, "entry %d: pax path holds a NUL",
-                    r->entries);
+        return fail(h->ctx, ENVELOPE_E_BAD_ARCHIVE, "entry %d: pax path holds a NUL",
+                    h->entry);
     }
     if (strlen(path) != len || memcmp(path, name, len) != 0)
-        return fail(r->ctx, ENVELOPE_E_BAD_ARCHIVE,
-                    "entry %d: name differs from its header's bytes", r->entries);
+        return fail(h->ctx, ENVELOPE_E_BAD_ARCHIVE,
+                    "entry %d: name differs from its header's bytes", h->entry);
     return ENVELOPE_OK;
 }
 
-static envelope_rc check_size(struct bundle_reader *r, const struct pax *pax,
-                              const uint8_t *ustar, uint64_t size)
+static envelope_rc check_size(struct headers *h, const uint8_t *ustar, uint64_t size)
 {
     uint64_t v;
 
-    if (pax->size != NULL ? pax_number(pax->size, pax->size_len, &v) != 0
-                          : ustar_number(ustar + OFF_SIZE, LEN_SIZE, &v) != 0)
-        return fail(r->ctx, ENVELOPE_E_BAD_ARCHIVE, "entry %d: size is not a number",
-                    r->entries);
+    if (h->size != NULL ? pax_number(h->size, h->size_len, &v) != 0
+                        : ustar_number(ustar + OFF_SIZE, LEN_SIZE, &v) != 0)
+        return fail(h->ctx, ENVELOPE_E_BAD_ARCHIVE, "entry %d: size is not a number",
+                    h->entry);
     if (v != size)
-        return fail(r->ctx, ENVELOPE_E_BAD_ARCHIVE,
-                    "entry %d: size differs from its header's bytes", r->entries);
+        return fail(h->ctx, ENVELOPE_E_BAD_ARCHIVE,
+                    "entry %d: size differs from its header's bytes", h->entry);
     return ENVELOPE_OK;
+}
+
+envelope_rc tar_headers_check(envelope_ctx *ctx, int entry, int strict, const uint8_t *p,
+                              uint64_t len, const char *path, uint64_t size)
+{
+    struct headers h = {ctx, entry, strict, NULL, NULL, 0, 0, NULL, 0};
+    const uint8_t *ustar = NULL;
+    envelope_rc rc;
+
+    if (len < TAR_BLOCK || len % TAR_BLOCK != 0)
+        return fail(ctx, ENVELOPE_E_BAD_ARCHIVE, "entry %d: headers of %llu bytes", entry,
+                    (unsigned long long)len);
+    if ((rc = split_headers(&h, p, len, &ustar)) != ENVELOPE_OK ||
+        (rc = check_name(&h, ustar, path)) != ENVELOPE_OK)
+        return rc;
+    return check_size(&h, ustar, size);
 }
 
 envelope_rc bundle_raw_check(struct bundle_reader *r, const char *path, uint64_t size,
@@ -212,8 +263,6 @@ envelope_rc bundle_raw_check(struct bundle_reader *r, const char *path, uint64_t
 {
     int64_t pos = archive_read_header_position(r->a);
     int64_t end = archive_filter_bytes(r->a, 0);
-    const uint8_t *ustar;
-    struct pax pax;
     envelope_rc rc;
 
     if (pos < 0 || (uint64_t)pos != r->headers_at || end < pos)
@@ -222,11 +271,10 @@ envelope_rc bundle_raw_check(struct bundle_reader *r, const char *path, uint64_t
     if ((uint64_t)(end - pos) > HEADERS_MAX)
         return fail(r->ctx, ENVELOPE_E_BAD_ARCHIVE, "entry %d: %lld bytes of headers; at most %d",
                     r->entries, (long long)(end - pos), HEADERS_MAX);
-    if (r->headers_lost || r->headers_len < (size_t)(end - pos) || end - pos < TAR_BLOCK)
+    if (r->headers_lost || r->headers_len < (size_t)(end - pos))
         return fail(r->ctx, ENVELOPE_E_INTERNAL, "entry %d: header bytes not kept", r->entries);
-    if ((rc = split_headers(r, (uint64_t)(end - pos), &pax, &ustar)) != ENVELOPE_OK ||
-        (rc = check_name(r, &pax, ustar, path)) != ENVELOPE_OK ||
-        (rc = check_size(r, &pax, ustar, size)) != ENVELOPE_OK)
+    if ((rc = tar_headers_check(r->ctx, r->entries, 1, r->headers, (uint64_t)(end - pos), path,
+                                size)) != ENVELOPE_OK)
         return rc;
     *data_at = (uint64_t)end;
     bundle_raw_expect(r, (uint64_t)end + padded(size));

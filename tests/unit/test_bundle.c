@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "bundle.h"
+#include "compat.h"
 #include "forge.h"
 #include "testutil.h"
 
@@ -889,6 +890,150 @@ START_TEST(headers_too_long_refused)
 }
 END_TEST
 
+/* ------------------------------------ compat archives, by their bytes */
+
+/* tar, gzip'd as the compat format has it. */
+static uint8_t *gzip_of(const uint8_t *tar, size_t len, size_t *out_len)
+{
+    struct archive *a = archive_write_new();
+    struct archive_entry *e = archive_entry_new();
+    size_t cap = len + 1024;
+    uint8_t *out = malloc(cap);
+
+    ck_assert_ptr_nonnull(a);
+    ck_assert_ptr_nonnull(e);
+    ck_assert_ptr_nonnull(out);
+    ck_assert_int_eq(archive_write_add_filter_gzip(a), ARCHIVE_OK);
+    ck_assert_int_eq(archive_write_set_format_raw(a), ARCHIVE_OK);
+    ck_assert_int_eq(archive_write_set_bytes_in_last_block(a, 1), ARCHIVE_OK);
+    ck_assert_int_eq(archive_write_open_memory(a, out, cap, out_len), ARCHIVE_OK);
+    archive_entry_set_filetype(e, AE_IFREG);
+    archive_entry_set_size(e, (la_int64_t)len);
+    ck_assert_int_eq(archive_write_header(a, e), ARCHIVE_OK);
+    ck_assert_int_eq(archive_write_data(a, tar, len), (la_ssize_t)len);
+    ck_assert_int_eq(archive_write_close(a), ARCHIVE_OK);
+    archive_write_free(a);
+    archive_entry_free(e);
+    return out;
+}
+
+/* A compat archive: message.sig (after pax records sig_pax, if any), then
+ * the message hello.txt (after msg_pax), then the end, gzip'd. */
+static uint8_t *compat_of(const struct bytes *sig_pax, const struct bytes *msg_pax, size_t *len)
+{
+    struct bytes t = {0};
+    static const uint8_t zeros[2 * BLOCK];
+    uint8_t *gz;
+
+    add_entry(&t, "message.sig", sig_bytes, sizeof(sig_bytes) - 1, sig_pax->p ? sig_pax : NULL);
+    add_entry(&t, "hello.txt", hello, sizeof(hello) - 1, msg_pax->p ? msg_pax : NULL);
+    ck_assert_int_eq(bytes_append(&t, zeros, sizeof(zeros)), 0);
+    gz = gzip_of(t.p, t.len, len);
+    bytes_free(&t);
+    return gz;
+}
+
+static envelope_rc unpack(const uint8_t *gz, size_t len, size_t *msg_len, char *name)
+{
+    struct opened *raw = calloc(1, sizeof(*raw));
+    uint8_t msg[WRAPPED_MAX];
+    envelope_rc rc;
+
+    ck_assert_ptr_nonnull(raw);
+    *msg_len = 0;
+    rc = compat_unpack(ctx, gz, len, raw, msg, msg_len, name);
+    free(raw);
+    return rc;
+}
+
+/* The compat reader reads names and sizes by their bytes too; pax
+ * keywords other than path and size stay allowed there (GNU tar's posix
+ * format writes atime and ctime). */
+START_TEST(compat_fields_by_length)
+{
+    static const struct {
+        int sig;            /* the record goes before message.sig, else the message */
+        const char *key, *value;
+        size_t key_len, value_len;
+        const char *detail; /* NULL: opens */
+    } cases[] = {
+        {0, "path", "hello.txt", 4, 9, NULL},
+        {0, "mtime", "1704067200.5", 5, 12, NULL},
+        {0, "path", "hello.txt\0junk", 4, 14, "entry 2: pax path holds a NUL"},
+        {1, "path", "message.sig\0x", 4, 13, "entry 1: pax path holds a NUL"},
+        {0, "size", "13\0", 4, 3, "entry 2: size is not a number"},
+        {0, "path\0x", "hello.txt", 6, 9, NULL},
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct bytes pax[2] = {{0}};
+        char name[MESSAGE_NAME_MAX + 1] = "";
+        size_t len, msg_len;
+        uint8_t *gz;
+        envelope_rc rc;
+
+        pax_record(&pax[cases[i].sig], cases[i].key, cases[i].key_len, cases[i].value,
+                   cases[i].value_len);
+        gz = compat_of(&pax[1], &pax[0], &len);
+        rc = unpack(gz, len, &msg_len, name);
+        if (cases[i].detail == NULL && cases[i].key_len == 6) {
+            /* a keyword with a NUL: libarchive or the byte check refuses it */
+            ck_assert_msg(rc == ENVELOPE_E_BAD_ARCHIVE, "case %zu: %s", i, envelope_rc_name(rc));
+        } else if (cases[i].detail == NULL) {
+            ck_assert_msg(rc == ENVELOPE_OK, "case %zu: %s (%s)", i, envelope_rc_name(rc),
+                          envelope_ctx_detail(ctx));
+            ck_assert_str_eq(name, "hello.txt");
+            ck_assert_uint_eq(msg_len, sizeof(hello) - 1);
+        } else {
+            ck_assert_msg(rc == ENVELOPE_E_BAD_ARCHIVE &&
+                              strcmp(envelope_ctx_detail(ctx), cases[i].detail) == 0,
+                          "case %zu: %s (%s), want BAD_ARCHIVE (%s)", i, envelope_rc_name(rc),
+                          envelope_ctx_detail(ctx), cases[i].detail);
+            ck_assert_str_eq(name, "");
+        }
+        free(gz);
+        bytes_free(&pax[0]);
+        bytes_free(&pax[1]);
+    }
+}
+END_TEST
+
+/* A GNU long name ('L', as GNU tar writes names over 100 bytes) is read
+ * too, by its bytes: the name, then NULs only. */
+START_TEST(compat_gnu_long_name)
+{
+    static const char *const bodies[] = {"hello.txt\0", "hello.txt\0\0\0", "hello.txt\0junk"};
+
+    for (size_t i = 0; i < 3; i++) {
+        struct bytes t = {0};
+        static const uint8_t zeros[2 * BLOCK];
+        size_t body_len = i == 0 ? 10 : i == 1 ? 12 : 14, len, msg_len;
+        char name[MESSAGE_NAME_MAX + 1] = "";
+        uint8_t *gz;
+        envelope_rc rc;
+
+        add_entry(&t, "message.sig", sig_bytes, sizeof(sig_bytes) - 1, NULL);
+        ustar_block(&t, "././@LongLink", body_len, 'L');
+        data_blocks(&t, bodies[i], body_len);
+        add_entry(&t, "hello.tx", hello, sizeof(hello) - 1, NULL);
+        ck_assert_int_eq(bytes_append(&t, zeros, sizeof(zeros)), 0);
+        gz = gzip_of(t.p, t.len, &len);
+        rc = unpack(gz, len, &msg_len, name);
+        if (i < 2) {
+            ck_assert_msg(rc == ENVELOPE_OK, "body %zu: %s (%s)", i, envelope_rc_name(rc),
+                          envelope_ctx_detail(ctx));
+            ck_assert_str_eq(name, "hello.txt");
+        } else {
+            ck_assert_rc(rc, ENVELOPE_E_BAD_ARCHIVE);
+            ck_assert_str_eq(envelope_ctx_detail(ctx), "entry 2: long name holds a NUL");
+            ck_assert_uint_eq(msg_len, 0);
+        }
+        free(gz);
+        bytes_free(&t);
+    }
+}
+END_TEST
+
 static Suite *bundle_suite(void)
 {
     Suite *s = suite_create("bundle");
@@ -920,6 +1065,8 @@ static Suite *bundle_suite(void)
     tcase_add_test(rules, ustar_size_junk_refused);
     tcase_add_test(rules, prefix_refused_with_pax_path);
     tcase_add_test(rules, headers_too_long_refused);
+    tcase_add_test(rules, compat_fields_by_length);
+    tcase_add_test(rules, compat_gnu_long_name);
     tcase_set_timeout(rt, 30);
     suite_add_tcase(s, rt);
     suite_add_tcase(s, rules);
