@@ -300,6 +300,12 @@ def positive(b):
          archive=from_parts(lambda n, d, j, s: archive_of(
              entry(n, d), entry(b"manifest.json", j),
              entry(b"manifest.sig", s, pax=[(b"size", b"%d" % len(s))], size_field=100))))
+    b.ok("ok-pax-sig-end-zeros.env", "A pax header (`path`) before manifest.sig, then "
+         "the end-of-archive marker and 1000 more zero bytes (not a whole block).",
+         archive=from_parts(lambda n, d, j, s: archive_of(
+             entry(n, d), entry(b"manifest.json", j),
+             entry(b"manifest.sig", s, pax=[(b"path", b"manifest.sig")]),
+             end_zeros=2 * ref.BLOCK + 1000)))
     b.ok("ok-octal-forms.env", "Numbers written other ways than writers do: sizes with "
          "leading spaces and a space at the end, or few digits and NULs after them; "
          "mode, uid, gid, mtime and checksum with leading spaces and a space at the end.",
@@ -549,6 +555,10 @@ def archive_faults(b):
     parts("bad-tar-pax-keyword.env", "The message's pax header holds an `mtime` record "
           "besides its `path`.",
           lambda n, d, j, s: archive_of(entry(n, d, pax=[(b"path", n), (b"mtime", b"0")]),
+                                        entry(b"manifest.json", j), entry(b"manifest.sig", s)))
+    parts("bad-tar-pax-path-twice.env", "The message's pax header gives its `path` twice, "
+          "the same both times.",
+          lambda n, d, j, s: archive_of(entry(n, d, pax=[(b"path", n), (b"path", n)]),
                                         entry(b"manifest.json", j), entry(b"manifest.sig", s)))
     parts("bad-tar-size-junk.env", "manifest.json's ustar size field is its octal size, a "
           "NUL, then letters.",
