@@ -1059,7 +1059,7 @@ meta POST /_edit '{"code": "Success\u0000junk"}' >/dev/null
 as_chain AWS_EC2_METADATA_DISABLED=false AWS_EC2_METADATA_SERVICE_ENDPOINT="$MD/" -- \
     "${SEAL_KMS[@]}" imds-code-nul.env
 failed_like "  credentials whose Code is Success, a NUL and more are refused" 3 \
-    "envelope: message\.json: no usable AWS credentials \(recipient 1: KMS Encrypt $ENC_ALIAS: .*the answer's Code holds a NUL byte\)" \
+    "envelope: message\.json: no usable AWS credentials \(recipient 1: KMS Encrypt $ENC_ALIAS: .*kms-test-role: the answer \([0-9]+ bytes\) is not a JSON object\)" \
     imds-code-nul.env
 meta POST /_reset >/dev/null
 meta POST /_fail '{"status": 503, "count": 1}' >/dev/null
