@@ -4,6 +4,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <errno.h>
+#include <openssl/crypto.h>
 #include <string.h>
 
 #include "bundle.h"
@@ -231,4 +232,6 @@ void bundle_reader_free(struct bundle_reader *r)
         archive_entry_free(r->entry);
     r->a = NULL;
     r->entry = NULL;
+    /* the header bytes kept run on into the entries' data: plaintext */
+    OPENSSL_cleanse(r->headers, sizeof(r->headers));
 }

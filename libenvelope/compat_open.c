@@ -193,6 +193,8 @@ envelope_rc compat_unpack(envelope_ctx *ctx, const uint8_t *p, size_t n, struct 
     else if (archive_read_next_header2(a, e) != ARCHIVE_EOF)
         rc = fail(ctx, ENVELOPE_E_BAD_ARCHIVE, "compat archive: more than two entries");
 out:
+    if (head) /* the tar's first bytes: the signature and the message */
+        OPENSSL_cleanse(head, sizeof(*head));
     free(head);
     if (e)
         archive_entry_free(e);
