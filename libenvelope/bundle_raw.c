@@ -174,6 +174,16 @@ static envelope_rc parse_longname(struct headers *h, const uint8_t *p, size_t n)
     return ENVELOPE_OK;
 }
 
+/* v1 headers are POSIX ustar, a pax header too (libarchive takes one with
+ * GNU tar's magic and goes on). */
+static envelope_rc check_magic(struct headers *h, const uint8_t *block)
+{
+    if (!h->strict || memcmp(block + OFF_MAGIC, "ustar\0", 6) == 0)
+        return ENVELOPE_OK;
+    return fail(h->ctx, ENVELOPE_E_BAD_ARCHIVE, "entry %d: a header without the ustar magic",
+                h->entry);
+}
+
 /* The headers are extension headers (v1: one pax header; compat: pax or
  * GNU long name headers), each with its data, then the ustar header that
  * ends at `len`: nothing else fits. Sets *ustar to the last. */
@@ -186,6 +196,8 @@ static envelope_rc split_headers(struct headers *h, const uint8_t *p, uint64_t l
     while (pos + TAR_BLOCK < len) {
         uint8_t type = p[pos + OFF_TYPE];
 
+        if ((rc = check_magic(h, p + pos)) != ENVELOPE_OK)
+            return rc;
         if ((type != 'x' && (h->strict || type != 'L')) || (h->strict && pos > 0) ||
             ustar_number(p + pos + OFF_SIZE, LEN_SIZE, &body) != 0 ||
             body > len - pos - 2 * TAR_BLOCK)
@@ -201,7 +213,7 @@ static envelope_rc split_headers(struct headers *h, const uint8_t *p, uint64_t l
         return fail(h->ctx, ENVELOPE_E_BAD_ARCHIVE,
                     "entry %d: headers other than one pax and one ustar header", h->entry);
     *ustar = p + pos;
-    return ENVELOPE_OK;
+    return check_magic(h, *ustar);
 }
 
 static envelope_rc check_name(struct headers *h, const uint8_t *ustar, const char *path)

@@ -854,6 +854,23 @@ START_TEST(ustar_size_junk_refused)
 }
 END_TEST
 
+/* A pax header is POSIX too: GNU tar's magic on it is refused. */
+START_TEST(pax_header_gnu_magic_refused)
+{
+    struct bytes pax[3] = {{0}};
+    size_t at[3], len;
+    uint8_t *tar;
+
+    REC(&pax[0], "path", "hello.txt");
+    tar = raw_three(pax, at, &len);
+    memcpy(tar + 257, "ustar  \0", 8);
+    resum(tar);
+    assert_refused(tar, len, "entry 1: a header without the ustar magic", "GNU magic");
+    free(tar);
+    free_pax(pax);
+}
+END_TEST
+
 /* A ustar prefix makes a name with a '/', pax path or not. */
 START_TEST(prefix_refused_with_pax_path)
 {
@@ -1064,6 +1081,7 @@ static Suite *bundle_suite(void)
     tcase_add_test(rules, pax_records_refused);
     tcase_add_test(rules, ustar_size_junk_refused);
     tcase_add_test(rules, prefix_refused_with_pax_path);
+    tcase_add_test(rules, pax_header_gnu_magic_refused);
     tcase_add_test(rules, headers_too_long_refused);
     tcase_add_test(rules, compat_fields_by_length);
     tcase_add_test(rules, compat_gnu_long_name);

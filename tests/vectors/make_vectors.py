@@ -556,6 +556,10 @@ def archive_faults(b):
           "besides its `path`.",
           lambda n, d, j, s: archive_of(entry(n, d, pax=[(b"path", n), (b"mtime", b"0")]),
                                         entry(b"manifest.json", j), entry(b"manifest.sig", s)))
+    parts("bad-tar-pax-gnu-magic.env", "The message's pax extended header has GNU tar's "
+          "magic (\"ustar  \\0\"); the message's own header is POSIX.",
+          lambda n, d, j, s: archive_of(gnu_header(entry(n, d, pax=[(b"path", n)])),
+                                        entry(b"manifest.json", j), entry(b"manifest.sig", s)))
     parts("bad-tar-pax-path-twice.env", "The message's pax header gives its `path` twice, "
           "the same both times.",
           lambda n, d, j, s: archive_of(entry(n, d, pax=[(b"path", n), (b"path", n)]),
