@@ -20,6 +20,8 @@
 #define LEN_NAME 100
 #define OFF_SIZE 124
 #define LEN_SIZE 12
+#define OFF_CHKSUM 148
+#define LEN_CHKSUM 8
 #define OFF_TYPE 156
 #define OFF_MAGIC 257
 #define OFF_PREFIX 345
@@ -175,13 +177,22 @@ static envelope_rc parse_longname(struct headers *h, const uint8_t *p, size_t n)
 }
 
 /* v1 headers are POSIX ustar, a pax header too (libarchive takes one with
- * GNU tar's magic and goes on). */
-static envelope_rc check_magic(struct headers *h, const uint8_t *block)
+ * GNU tar's magic and goes on), and their checksum a ustar number
+ * (libarchive has checked its value, but reads "012345", NUL, "0" as
+ * 012345). */
+static envelope_rc check_block(struct headers *h, const uint8_t *block)
 {
-    if (!h->strict || memcmp(block + OFF_MAGIC, "ustar\0", 6) == 0)
+    uint64_t sum;
+
+    if (!h->strict)
         return ENVELOPE_OK;
-    return fail(h->ctx, ENVELOPE_E_BAD_ARCHIVE, "entry %d: a header without the ustar magic",
-                h->entry);
+    if (memcmp(block + OFF_MAGIC, "ustar\0", 6) != 0)
+        return fail(h->ctx, ENVELOPE_E_BAD_ARCHIVE, "entry %d: a header without the ustar magic",
+                    h->entry);
+    if (ustar_number(block + OFF_CHKSUM, LEN_CHKSUM, &sum) != 0)
+        return fail(h->ctx, ENVELOPE_E_BAD_ARCHIVE, "entry %d: header checksum is not a number",
+                    h->entry);
+    return ENVELOPE_OK;
 }
 
 /* The headers are extension headers (v1: one pax header; compat: pax or
@@ -196,7 +207,7 @@ static envelope_rc split_headers(struct headers *h, const uint8_t *p, uint64_t l
     while (pos + TAR_BLOCK < len) {
         uint8_t type = p[pos + OFF_TYPE];
 
-        if ((rc = check_magic(h, p + pos)) != ENVELOPE_OK)
+        if ((rc = check_block(h, p + pos)) != ENVELOPE_OK)
             return rc;
         if ((type != 'x' && (h->strict || type != 'L')) || (h->strict && pos > 0) ||
             ustar_number(p + pos + OFF_SIZE, LEN_SIZE, &body) != 0 ||
@@ -213,7 +224,7 @@ static envelope_rc split_headers(struct headers *h, const uint8_t *p, uint64_t l
         return fail(h->ctx, ENVELOPE_E_BAD_ARCHIVE,
                     "entry %d: headers other than one pax and one ustar header", h->entry);
     *ustar = p + pos;
-    return check_magic(h, *ustar);
+    return check_block(h, *ustar);
 }
 
 static envelope_rc check_name(struct headers *h, const uint8_t *ustar, const char *path)

@@ -871,6 +871,27 @@ START_TEST(pax_header_gnu_magic_refused)
 }
 END_TEST
 
+/* A checksum is a ustar number too: an octal digit after its NUL is not
+ * (libarchive reads the digits before the NUL and takes it). */
+START_TEST(checksum_digit_after_nul_refused)
+{
+    for (int block = 0; block < 2; block++) {
+        struct bytes pax[3] = {{0}};
+        size_t at[3], len;
+        uint8_t *tar;
+
+        REC(&pax[0], "path", "hello.txt");
+        tar = raw_three(pax, at, &len);
+        /* "%06o", NUL, space; the sum counts the field as spaces */
+        tar[(block ? at[0] : 0) + 148 + 7] = '0';
+        assert_refused(tar, len, "entry 1: header checksum is not a number",
+                       block ? "the ustar header" : "the pax header");
+        free(tar);
+        free_pax(pax);
+    }
+}
+END_TEST
+
 /* A ustar prefix makes a name with a '/', pax path or not. */
 START_TEST(prefix_refused_with_pax_path)
 {
@@ -1082,6 +1103,7 @@ static Suite *bundle_suite(void)
     tcase_add_test(rules, ustar_size_junk_refused);
     tcase_add_test(rules, prefix_refused_with_pax_path);
     tcase_add_test(rules, pax_header_gnu_magic_refused);
+    tcase_add_test(rules, checksum_digit_after_nul_refused);
     tcase_add_test(rules, headers_too_long_refused);
     tcase_add_test(rules, compat_fields_by_length);
     tcase_add_test(rules, compat_gnu_long_name);

@@ -560,6 +560,13 @@ def archive_faults(b):
           "magic (\"ustar  \\0\"); the message's own header is POSIX.",
           lambda n, d, j, s: archive_of(gnu_header(entry(n, d, pax=[(b"path", n)])),
                                         entry(b"manifest.json", j), entry(b"manifest.sig", s)))
+    parts("bad-tar-checksum-digit.env", "manifest.sig's header checksum is right, but an "
+          "octal digit follows its NUL: no ustar number.",
+          lambda n, d, j, s: archive_of(entry(n, d), entry(b"manifest.json", j),
+                                        retouch(entry(b"manifest.sig", s),
+                                                chksum=b"%06o\x000" % ref.checksum(
+                                                    ref.ustar_header(b"manifest.sig", len(s),
+                                                                     mtime=1704067200)))))
     parts("bad-tar-pax-path-twice.env", "The message's pax header gives its `path` twice, "
           "the same both times.",
           lambda n, d, j, s: archive_of(entry(n, d, pax=[(b"path", n), (b"path", n)]),
