@@ -637,6 +637,12 @@ def manifest_faults(b):
          lambda o: replace(o, "name", "../x")),
         ("not-utf8", "A byte 0xFF inside the name string.",
          lambda o: ref.encode_manifest(o).replace(b'"name":"h', b'"name":"\xffh')),
+        ("name-nul", "The name is hello.txt, an escaped NUL (\\u0000) and more: a reader "
+         "of C strings would see hello.txt.",
+         lambda o: ref.encode_manifest(o).replace(b'"name":"hello.txt"',
+                                                  b'"name":"hello.txt\\u0000junk"')),
+        ("key-nul", "The signer's fingerprint followed by an escaped NUL and more.",
+         lambda o: ref.encode_manifest(o).replace(b'"},"created"', b'\\u0000x"},"created"')),
     ]
     for tag, doc, change in cases:
         b.bad_seal(f"bad-manifest-{tag}.env", bad, doc + " Correctly signed.",
