@@ -55,6 +55,10 @@ envelope_rc bundle_write_file(struct bundle_writer *w, const char *name, const u
 envelope_rc bundle_writer_close(struct bundle_writer *w);
 void bundle_writer_free(struct bundle_writer *w);
 
+/* An entry's headers: a pax header, its records (path and size: one block)
+ * and the ustar header. */
+#define HEADERS_MAX (3 * 512)
+
 struct bundle_reader {
     struct archive *a;
     struct archive_entry *entry; /* ours: libarchive's own may be NULL */
@@ -66,9 +70,18 @@ struct bundle_reader {
     int source_done;
     uint64_t offset;          /* archive bytes handed to libarchive */
     uint64_t nonzero_end;     /* one past the last non-zero byte seen */
-    int64_t last_header_pos;  /* where the current entry's header starts */
+    uint64_t last_data_at;    /* where the current entry's data starts */
     uint64_t last_size;
     uint64_t entry_read;      /* bytes of the current entry handed out */
+    /* The source's latest block, which libarchive may still be reading. */
+    const uint8_t *block;
+    size_t block_len;
+    uint64_t block_at;
+    /* The bytes of the next entry's headers, from headers_at (bundle_raw.c). */
+    uint64_t headers_at;
+    uint8_t headers[HEADERS_MAX];
+    size_t headers_len;
+    int headers_lost;
 };
 
 envelope_rc bundle_reader_open(envelope_ctx *ctx, struct bundle_reader *r,
@@ -85,5 +98,22 @@ envelope_rc bundle_read_all(struct bundle_reader *r, uint8_t *buf, uint64_t size
 /* Checks there is no further entry and only zero padding to the end. */
 envelope_rc bundle_reader_finish(struct bundle_reader *r);
 void bundle_reader_free(struct bundle_reader *r);
+
+/* bundle_raw.c: each block of the source as it goes to libarchive, at
+ * archive offset at. */
+void bundle_raw_pass(struct bundle_reader *r, const uint8_t *p, size_t n, uint64_t at);
+/* The next entry's headers start at archive offset at. */
+void bundle_raw_expect(struct bundle_reader *r, uint64_t at);
+/* Checks the headers libarchive has just read against their bytes: path
+ * and size must be what they say, by their lengths. Sets *data_at to where
+ * the entry's data starts, and expects the next entry after it. */
+envelope_rc bundle_raw_check(struct bundle_reader *r, const char *path, uint64_t size,
+                             uint64_t *data_at);
+/* The same for len bytes of one entry's headers at p, from its first
+ * header block to its data, wherever they come from. strict: v1's rules;
+ * else (compat) pax records of any keyword and GNU long names are allowed,
+ * the name and size still read by their bytes. */
+envelope_rc tar_headers_check(envelope_ctx *ctx, int entry, int strict, const uint8_t *p,
+                              uint64_t len, const char *path, uint64_t size);
 
 #endif

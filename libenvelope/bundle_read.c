@@ -4,6 +4,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <errno.h>
+#include <openssl/crypto.h>
 #include <string.h>
 
 #include "bundle.h"
@@ -37,6 +38,7 @@ static envelope_rc pull(struct bundle_reader *r, const uint8_t **p, size_t *n)
         return rc;
     if (*n == 0)
         r->source_done = 1;
+    bundle_raw_pass(r, *p, *n, r->offset);
     track_nonzero(r, *p, *n);
     return ENVELOPE_OK;
 }
@@ -139,7 +141,9 @@ envelope_rc bundle_next(struct bundle_reader *r, const char *want_name, uint64_t
                                            want_name ? want_name : "the message");
     if (ar != ARCHIVE_OK)
         return archive_fail(r, "inner archive header");
-    if ((rc = check_entry(r, e, want_name, path)) != ENVELOPE_OK)
+    if ((rc = check_entry(r, e, want_name, path)) != ENVELOPE_OK ||
+        (rc = bundle_raw_check(r, path, (uint64_t)archive_entry_size(e), &r->last_data_at)) !=
+            ENVELOPE_OK)
         return rc;
     *size = (uint64_t)archive_entry_size(e);
     if (max_size != 0 && *size > max_size)
@@ -152,7 +156,6 @@ envelope_rc bundle_next(struct bundle_reader *r, const char *want_name, uint64_t
     if (strlen(path) > MESSAGE_NAME_MAX)
         return fail(r->ctx, ENVELOPE_E_BAD_ARCHIVE, "entry name too long");
     strcpy(name, path);
-    r->last_header_pos = archive_read_header_position(r->a);
     r->last_size = *size;
     r->entry_read = 0;
     return ENVELOPE_OK;
@@ -213,8 +216,7 @@ envelope_rc bundle_reader_finish(struct bundle_reader *r)
             return rc;
     } while (n > 0);
     /* The last entry's data ends on a block boundary; from there, zeros. */
-    end = (uint64_t)r->last_header_pos + TAR_BLOCK +
-          (r->last_size + TAR_BLOCK - 1) / TAR_BLOCK * TAR_BLOCK;
+    end = r->last_data_at + (r->last_size + TAR_BLOCK - 1) / TAR_BLOCK * TAR_BLOCK;
     if (r->nonzero_end > end)
         return fail(r->ctx, ENVELOPE_E_BAD_ARCHIVE, "non-zero bytes after the archive");
     if (r->offset < end + END_MARKER)
@@ -230,4 +232,6 @@ void bundle_reader_free(struct bundle_reader *r)
         archive_entry_free(r->entry);
     r->a = NULL;
     r->entry = NULL;
+    /* the header bytes kept run on into the entries' data: plaintext */
+    OPENSSL_cleanse(r->headers, sizeof(r->headers));
 }

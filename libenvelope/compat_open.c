@@ -4,9 +4,11 @@
 #include <archive_entry.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
+#include "bundle.h"
 #include "compat.h"
 #include "context.h"
 #include "kms_key.h"
@@ -34,13 +36,41 @@ static ssize_t replay_read(void *arg, uint8_t *buf, size_t len)
     return (ssize_t)n;
 }
 
+/* Where both entries' headers must lie in the tar: two entries of at most
+ * 512 bytes and their headers take far less. */
+#define TAR_HEAD_MAX 8192
+
+/* The first bytes of the tar inside the gzip: the headers' own bytes, which
+ * tar_headers_check reads by their lengths where libarchive gives C
+ * strings. */
+struct tar_head {
+    uint8_t p[TAR_HEAD_MAX];
+    size_t len;
+};
+
+/* The headers of entry `entry`, which libarchive has just read, by their
+ * bytes. */
+static envelope_rc check_headers(envelope_ctx *ctx, struct archive *a, const struct tar_head *head,
+                                 int entry, const char *path, uint64_t size)
+{
+    int64_t pos = archive_read_header_position(a);
+    int64_t end = archive_filter_bytes(a, 0); /* in the uncompressed tar */
+
+    if (pos < 0 || end < pos || (uint64_t)end > head->len)
+        return fail(ctx, ENVELOPE_E_BAD_ARCHIVE,
+                    "compat archive: entry %d's headers lie past its first %d bytes", entry,
+                    TAR_HEAD_MAX);
+    return tar_headers_check(ctx, entry, 0, head->p + pos, (uint64_t)(end - pos), path, size);
+}
+
 static envelope_rc read_entry(envelope_ctx *ctx, struct archive *a, struct archive_entry *e,
-                              const char *want, size_t max, uint8_t *buf, size_t *len,
-                              char *name)
+                              const struct tar_head *head, int entry, const char *want,
+                              size_t max, uint8_t *buf, size_t *len, char *name)
 {
     const char *path, *why;
     la_ssize_t n;
     uint8_t extra;
+    envelope_rc rc;
 
     if (archive_read_next_header2(a, e) != ARCHIVE_OK)
         return fail(ctx, ENVELOPE_E_BAD_ARCHIVE, "compat archive: %s",
@@ -56,6 +86,9 @@ static envelope_rc read_entry(envelope_ctx *ctx, struct archive *a, struct archi
              : message_name_check(path, strlen(path), &why) != 0 || strcmp(path, "message.sig") == 0)
         return fail(ctx, ENVELOPE_E_BAD_ARCHIVE, "compat archive: unexpected entry \"%.64s\"",
                     path);
+    if ((rc = check_headers(ctx, a, head, entry, path, (uint64_t)archive_entry_size(e))) !=
+        ENVELOPE_OK)
+        return rc;
     if (name)
         strcpy(name, path);
     n = archive_read_data(a, buf, (size_t)archive_entry_size(e));
@@ -83,6 +116,46 @@ static la_ssize_t memory_read(struct archive *a, void *arg, const void **buf)
     return (la_ssize_t)n;
 }
 
+/* The first TAR_HEAD_MAX bytes of the tar, through a reader of its own. */
+static envelope_rc gunzip_head(envelope_ctx *ctx, const uint8_t *p, size_t n,
+                               struct tar_head *out)
+{
+    struct archive *a = archive_read_new();
+    struct archive_entry *e = archive_entry_new();
+    struct memory mem = {p, n};
+    la_ssize_t got = 0;
+    envelope_rc rc = ENVELOPE_E_BAD_ARCHIVE;
+
+    out->len = 0;
+    if (a == NULL || e == NULL) {
+        rc = fail(ctx, ENVELOPE_E_NOMEM, "archive reader");
+        goto out;
+    }
+    if (archive_read_support_filter_gzip(a) != ARCHIVE_OK ||
+        archive_read_support_format_raw(a) != ARCHIVE_OK ||
+        archive_read_set_read_callback(a, memory_read) != ARCHIVE_OK ||
+        archive_read_set_callback_data(a, &mem) != ARCHIVE_OK ||
+        archive_read_open1(a) != ARCHIVE_OK || archive_read_next_header2(a, e) != ARCHIVE_OK) {
+        fail(ctx, rc, "compat archive: not a gzip'd tar");
+        goto out;
+    }
+    while (out->len < sizeof(out->p) &&
+           (got = archive_read_data(a, out->p + out->len, sizeof(out->p) - out->len)) > 0)
+        out->len += (size_t)got;
+    if (got < 0) {
+        fail(ctx, rc, "compat archive: %s",
+             archive_error_string(a) ? archive_error_string(a) : "unreadable");
+        goto out;
+    }
+    rc = ENVELOPE_OK;
+out:
+    if (e)
+        archive_entry_free(e);
+    if (a)
+        archive_read_free(a);
+    return rc;
+}
+
 /* message.sig, then the message, then nothing: gzip'd tar only. */
 envelope_rc compat_unpack(envelope_ctx *ctx, const uint8_t *p, size_t n, struct opened *raw,
                           uint8_t *msg, size_t *msg_len, char *name)
@@ -92,9 +165,10 @@ envelope_rc compat_unpack(envelope_ctx *ctx, const uint8_t *p, size_t n, struct 
      * archive_read_next_header() fills: read into one of our own. */
     struct archive_entry *e = archive_entry_new();
     struct memory mem = {p, n};
+    struct tar_head *head = malloc(sizeof(*head));
     envelope_rc rc;
 
-    if (a == NULL || e == NULL) {
+    if (a == NULL || e == NULL || head == NULL) {
         rc = fail(ctx, ENVELOPE_E_NOMEM, "archive reader");
         goto out;
     }
@@ -108,15 +182,20 @@ envelope_rc compat_unpack(envelope_ctx *ctx, const uint8_t *p, size_t n, struct 
         rc = fail(ctx, ENVELOPE_E_BAD_ARCHIVE, "compat archive: not a gzip'd tar");
         goto out;
     }
-    if ((rc = read_entry(ctx, a, e, "message.sig", SIG_MAX, raw->sig, &raw->sig_len, NULL)) !=
-            ENVELOPE_OK ||
-        (rc = read_entry(ctx, a, e, NULL, WRAPPED_MAX, msg, msg_len, name)) != ENVELOPE_OK)
+    if ((rc = gunzip_head(ctx, p, n, head)) != ENVELOPE_OK ||
+        (rc = read_entry(ctx, a, e, head, 1, "message.sig", SIG_MAX, raw->sig, &raw->sig_len,
+                         NULL)) != ENVELOPE_OK ||
+        (rc = read_entry(ctx, a, e, head, 2, NULL, WRAPPED_MAX, msg, msg_len, name)) !=
+            ENVELOPE_OK)
         goto out;
     if (archive_filter_code(a, 0) != ARCHIVE_FILTER_GZIP)
         rc = fail(ctx, ENVELOPE_E_BAD_ARCHIVE, "compat archive is not gzip'd");
     else if (archive_read_next_header2(a, e) != ARCHIVE_EOF)
         rc = fail(ctx, ENVELOPE_E_BAD_ARCHIVE, "compat archive: more than two entries");
 out:
+    if (head) /* the tar's first bytes: the signature and the message */
+        OPENSSL_cleanse(head, sizeof(*head));
+    free(head);
     if (e)
         archive_entry_free(e);
     if (a)

@@ -253,6 +253,13 @@ static envelope_rc container_auth(envelope_ctx *ctx, char **out)
             if (n > 0)
                 len += (size_t)n;
         close(fd);
+        /* The token is the file's bytes: a NUL would cut it short unseen. */
+        if (memchr(buf, '\0', len) != NULL) {
+            OPENSSL_cleanse(buf, sizeof(buf));
+            return fail(ctx, ENVELOPE_E_CREDENTIALS,
+                        "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE %s: holds a NUL byte, not a "
+                        "token", file);
+        }
         buf[len] = '\0';
         /* One trailing line break, as files are written. */
         while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
@@ -394,6 +401,26 @@ static envelope_rc imds_get(struct imds *m, const char *path, struct http_respon
     return meta_request(m->ctx, m->h, &m->p, &req, resp, 0);
 }
 
+/* The length of the first line of an answer's len bytes. */
+static size_t first_line_len(const uint8_t *p, size_t len)
+{
+    size_t n = 0;
+
+    while (n < len && p[n] != '\r' && p[n] != '\n')
+        n++;
+    return n;
+}
+
+/* IAM role name characters, byte by byte: a NUL is none of them. */
+static int is_role_name(const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i] == '\0' || strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                    "0123456789+=,.@_-", p[i]) == NULL)
+            return 0;
+    return 1;
+}
+
 /* The instance's role: the first line of the listing. */
 static envelope_rc imds_role(struct imds *m, char role[ROLE_NAME_MAX + 1])
 {
@@ -403,15 +430,13 @@ static envelope_rc imds_role(struct imds *m, char role[ROLE_NAME_MAX + 1])
 
     if (rc != ENVELOPE_OK)
         return rc;
-    n = strcspn((const char *)resp.body, "\r\n");
+    n = first_line_len(resp.body, resp.len);
     if (resp.status == 404)
         rc = fail(m->ctx, ENVELOPE_E_CREDENTIALS, "%s: no IAM role attached to the instance",
                   m->url);
     else if (resp.status != 200)
         rc = fail(m->ctx, ENVELOPE_E_CREDENTIALS, "%s: HTTP %ld", m->url, resp.status);
-    else if (n == 0 || n > ROLE_NAME_MAX || strspn((const char *)resp.body,
-                                                   "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMN"
-                                                   "OPQRSTUVWXYZ0123456789+=,.@_-") != n)
+    else if (n == 0 || n > ROLE_NAME_MAX || !is_role_name(resp.body, n))
         rc = fail(m->ctx, ENVELOPE_E_CREDENTIALS, "%s: not a role name", m->url);
     else
         memcpy(role, resp.body, n), role[n] = '\0';

@@ -33,12 +33,17 @@ envelope_rc header_peek(envelope_ctx *ctx, const uint8_t *p, size_t len, uint32_
 }
 
 /* A label is empty, or one or two identities (section 6: a fingerprint, a
- * KMS ARN, at most one of each) separated by single spaces. */
+ * KMS ARN, at most one of each) separated by single spaces. The label is
+ * label_len bytes, NUL being no character of an identity: the checks below
+ * see C strings, which would otherwise end early and pass whatever follows
+ * the NUL (inspect would then show only the part before it). */
 static int label_is_valid(const uint8_t *p, size_t len)
 {
     int keys = 0, arns = 0;
     size_t start = 0;
 
+    if (memchr(p, '\0', len) != NULL)
+        return 0;
     for (size_t i = 0; i <= len; i++) {
         char id[IDENTITY_MAX + 1];
         size_t n = i - start;

@@ -54,13 +54,29 @@ static void wipe_partial(json_tokener *tok)
     }
 }
 
+/* A \u0000 escape (a backslash that is itself escaped does not count):
+ * json-c would put a NUL inside a value or member name, and the readers of
+ * these answers see C strings, which would end there, unseen. */
+static int escapes_nul(const uint8_t *p, size_t len)
+{
+    for (size_t i = 0; i + 5 < len; i++) {
+        if (p[i] != '\\')
+            continue;
+        if (p[i + 1] == 'u' && memcmp(p + i + 2, "0000", 4) == 0)
+            return 1;
+        i++; /* the escaped character, a backslash perhaps */
+    }
+    return 0;
+}
+
 json_object *kms_json_parse(const uint8_t *p, size_t len)
 {
     json_tokener *tok;
     json_object *o = NULL;
     size_t end;
 
-    if (len == 0 || len > HTTP_RESPONSE_MAX || memchr(p, '\0', len) != NULL)
+    if (len == 0 || len > HTTP_RESPONSE_MAX || memchr(p, '\0', len) != NULL ||
+        escapes_nul(p, len))
         return NULL;
     if ((tok = json_tokener_new()) == NULL)
         return NULL;

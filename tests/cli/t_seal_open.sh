@@ -20,6 +20,11 @@ run "$E" inspect note.json
 failed "inspect of a non-envelope: exit 1" 1 "^envelope: note.json: not an envelope"
 run "$E" inspect missing.enc
 failed "inspect of a missing file: exit 4" 4 "^envelope: missing.enc: No such file or directory$"
+# A label is all of its label_len bytes: what follows a NUL is not hidden.
+cp "$TOP/tests/vectors/bad-label-nul.env" label-nul.enc
+run "$E" inspect label-nul.enc
+failed "inspect of a label with a NUL: exit 1, no header shown" 1 \
+    "^envelope: label-nul.enc: malformed envelope header \(stanza 1: label is not a list of identities\)$"
 
 run "$E" open --decrypt-key "$K/alice.pem" --verify-key "$K/signer.pub" -o note.out note.enc
 succeeded "open -o: exit 0, names message, size, signer and date" \

@@ -23,6 +23,10 @@ connections. --creds is a JSON file {"AccessKeyId", "SecretAccessKey",
   POST /_fail                  {"status": 500, "count": N}: the next N
                                metadata requests answer that status
   POST /_reset                 zero the counters and drop pending failures
+                               and answer edits
+  POST /_edit                  {"role_suffix": S, "code": C}: until the next
+                               reset, the role listing is the role name then
+                               S, and the credentials' Code is C
 
 Stops on SIGTERM or after --max-lifetime seconds (default 600).
 """
@@ -48,6 +52,8 @@ class State:
         self.requests = {}
         self.fail_status = 0
         self.fail_count = 0
+        self.role_suffix = ""
+        self.code = "Success"
 
     def count(self, key):
         with self.lock:
@@ -108,6 +114,13 @@ class Handler(BaseHTTPRequestHandler):
             with st.lock:
                 st.requests.clear()
                 st.fail_count = 0
+                st.role_suffix, st.code = "", "Success"
+            self.reply_json(200, {"ok": True})
+        elif self.path == "/_edit" and self.command == "POST":
+            req = json.loads(self.body() or b"{}")
+            with st.lock:
+                st.role_suffix = req.get("role_suffix", st.role_suffix)
+                st.code = req.get("code", st.code)
             self.reply_json(200, {"ok": True})
         else:
             self.reply(404, "no such control call")
@@ -157,11 +170,11 @@ class Handler(BaseHTTPRequestHandler):
         if not known:
             return self.reply(401, "unauthorized")
         if role == "":
-            return self.reply(200, ROLE)
+            return self.reply(200, ROLE + self.state.role_suffix)
         if role != ROLE:
             return self.reply(404, "not found")
         c = self.state.creds()
-        self.reply_json(200, {"Code": "Success", "LastUpdated": "2024-01-01T00:00:00Z",
+        self.reply_json(200, {"Code": self.state.code, "LastUpdated": "2024-01-01T00:00:00Z",
                               "Type": "AWS-HMAC", "AccessKeyId": c["AccessKeyId"],
                               "SecretAccessKey": c["SecretAccessKey"], "Token": c["Token"],
                               "Expiration": c["Expiration"]})

@@ -1106,6 +1106,22 @@ check "IMDSv2 (AWS_EC2_METADATA_SERVICE_ENDPOINT): token, role, credentials, onc
     bash -c '[ '"$rc"' -eq 0 ] && [ "$1" = session ] && [ "$2" = "GET:/latest/meta-data/iam/security-credentials/=1 GET:/latest/meta-data/iam/security-credentials/kms-test-role=1 PUT:/latest/api/token=1" ]' \
     _ "$(principal)" "$(meta_requests)"
 meta POST /_reset >/dev/null
+meta POST /_edit '{"role_suffix": "\u0000junk"}' >/dev/null
+as_chain AWS_EC2_METADATA_DISABLED=false AWS_EC2_METADATA_SERVICE_ENDPOINT="$MD/" -- \
+    "${SEAL_KMS[@]}" imds-role-nul.env
+failed_like "  a role listing whose first line holds a NUL is no role name, its bytes unused" 3 \
+    "envelope: message\.json: no usable AWS credentials \(recipient 1: KMS Encrypt $ENC_ALIAS: .*$MD/latest/meta-data/iam/security-credentials/: not a role name\)" \
+    imds-role-nul.env
+check "    (no credentials were asked for: $(meta_requests))" \
+    bash -c '[[ $1 != *"security-credentials/kms-test-role"* ]]' _ "$(meta_requests)"
+meta POST /_reset >/dev/null
+meta POST /_edit '{"code": "Success\u0000junk"}' >/dev/null
+as_chain AWS_EC2_METADATA_DISABLED=false AWS_EC2_METADATA_SERVICE_ENDPOINT="$MD/" -- \
+    "${SEAL_KMS[@]}" imds-code-nul.env
+failed_like "  credentials whose Code is Success, a NUL and more are refused" 3 \
+    "envelope: message\.json: no usable AWS credentials \(recipient 1: KMS Encrypt $ENC_ALIAS: .*kms-test-role: the answer \([0-9]+ bytes\) is not a JSON object\)" \
+    imds-code-nul.env
+meta POST /_reset >/dev/null
 meta POST /_fail '{"status": 503, "count": 1}' >/dev/null
 as_chain AWS_EC2_METADATA_DISABLED=false AWS_EC2_METADATA_SERVICE_ENDPOINT="$MD" -- \
     "${SEAL_KMS[@]}" imds-retry.env

@@ -846,6 +846,7 @@ START_TEST(container_urls_refused)
          "AWS_CONTAINER_CREDENTIALS_FULL_URI: plain http:// only to the loopback"},
     };
     struct aws_creds c;
+    char want[512];
 
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         unsetenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
@@ -877,6 +878,13 @@ START_TEST(container_urls_refused)
     assert_detail("AWS_CONTAINER_AUTHORIZATION_TOKEN: the authorization token is empty, longer "
                   "than 16384 bytes, or more than one line");
     assert_no_secret();
+    /* A token file is its bytes: a NUL in it refuses it, no request made. */
+    write_file(path_in("nul-token"), (const uint8_t *)"abc\0def\n", 8);
+    setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", path_in("nul-token"), 1);
+    ck_assert_rc(creds_load(ctx, &c), ENVELOPE_E_CREDENTIALS);
+    snprintf(want, sizeof(want), "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE %s: holds a NUL byte, "
+             "not a token", path_in("nul-token"));
+    assert_detail(want);
     setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", path_in("no-token-file"), 1);
     ck_assert_rc(creds_load(ctx, &c), ENVELOPE_E_CREDENTIALS);
     ck_assert_msg(strstr(envelope_ctx_detail(ctx), ": No such file or directory") != NULL, "%s",

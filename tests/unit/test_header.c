@@ -410,6 +410,32 @@ START_TEST(label_with_nul)
 }
 END_TEST
 
+/* Bytes after a NUL that follows a whole identity are part of the label
+ * too: the label is label_len bytes, not the C string before the NUL. */
+START_TEST(label_nul_after_identity)
+{
+    static const char *labels[] = {FP_ALICE "@junk", ARN_A "@junk", FP_ALICE " " ARN_A "@",
+                                   FP_ALICE "@ " ARN_A, FP_ALICE "@"};
+
+    for (size_t i = 0; i < sizeof(labels) / sizeof(labels[0]); i++) {
+        size_t len, at = strchr(labels[i], '@') - labels[i];
+        uint8_t *p = one_stanza(labels[i], &len);
+        envelope_ctx *ctx;
+        struct header h;
+
+        ck_assert_rc(envelope_ctx_new(&ctx), ENVELOPE_OK);
+        p[OFF_STANZA + 2 + at] = '\0';
+        ck_assert_msg(header_parse(ctx, p, len, &h) == ENVELOPE_E_BAD_HEADER,
+                      "label %zu with a NUL at %zu: %s (%s)", i, at,
+                      envelope_rc_name(header_parse(ctx, p, len, &h)), envelope_ctx_detail(ctx));
+        ck_assert_str_eq(envelope_ctx_detail(ctx),
+                         "stanza 1: label is not a list of identities");
+        envelope_ctx_free(ctx);
+        free(p);
+    }
+}
+END_TEST
+
 START_TEST(wrapped_len_values)
 {
     static const size_t bad[] = {0, 1, 32, 255, 257, 383, 385, 511, 513, 1024};
@@ -558,6 +584,7 @@ static Suite *header_suite(void)
     tcase_add_test(bounds, label_length_bounds);
     tcase_add_test(bounds, label_characters);
     tcase_add_test(bounds, label_with_nul);
+    tcase_add_test(bounds, label_nul_after_identity);
     tcase_add_test(bounds, wrapped_len_values);
     tcase_add_test(bounds, trailing_and_missing_bytes);
     tcase_add_test(ids, identity_forms);

@@ -479,6 +479,15 @@ START_TEST(json_is_strict)
     ck_assert_ptr_null(parse("{\"a\":1} /* c */"));
     ck_assert_ptr_null(parse("{\"a\":1"));
     ck_assert_ptr_null(kms_json_parse((const uint8_t *)"{\"a\":\"\0\"}", 9));
+    /* nor as an escape, in a value or a member name ("Success", NUL, ...
+     * would read as Success) */
+    ck_assert_ptr_null(parse("{\"Code\":\"Success\\u0000x\"}"));
+    ck_assert_ptr_null(parse("{\"Code\\u0000x\":\"Failure\",\"Code\":\"Success\"}"));
+    ck_assert_ptr_null(parse("{\"a\":\"\\\\\\u0000\"}")); /* a backslash, then NUL */
+    ck_assert_ptr_nonnull(o = parse("{\"a\":\"\\\\u0000\"}")); /* a backslash, then text */
+    ck_assert_str_eq(kms_json_string(o, "a", &len), "\\u0000");
+    ck_assert_uint_eq(len, 6);
+    json_object_put(o);
     /* Cut short after a Plaintext, as a broken connection or server would:
      * refused, and what json-c had built is wiped before it is freed. */
     ck_assert_ptr_null(parse("{\"KeyId\":\"k\",\"Plaintext\":\"3q2+7w==\",\"E\":[\"x\",{\"y\":\"z"));

@@ -123,6 +123,40 @@ def with_archive(make):
     return build
 
 
+def from_parts(make):
+    """An `archive` knob for seal: make(name, message, manifest, sig) returns
+    the archive bytes."""
+    def build(name, message, manifest, sig, mtime=0):
+        return make(name, message, manifest, sig)
+    return build
+
+
+def retouch(data, **fields):
+    """The entry `data` with fields of its ustar header (the last header
+    block, after any pax header) set to the given bytes, each padded with
+    NULs to the field's width, and the checksum made right again unless
+    given too. Field names are those of envelope_ref without F_."""
+    pos = 0
+    if data[ref.F_TYPE[0]:ref.F_TYPE[0] + 1] == b"x":
+        size = ref.parse_octal(ref.get(data, ref.F_SIZE), "pax size")
+        pos = ref.BLOCK + len(ref.padded(bytes(size)))
+    h = bytearray(data[pos:pos + ref.BLOCK])
+    for key, value in fields.items():
+        off, width = getattr(ref, "F_" + key.upper())
+        assert len(value) <= width, (key, value)
+        h[off:off + width] = value + bytes(width - len(value))
+    if "chksum" not in fields:
+        h[148:156] = b"%06o\x00 " % ref.checksum(h)
+    return data[:pos] + bytes(h) + data[pos + ref.BLOCK:]
+
+
+def dirty_padding(data, size, fill=b"\xa5"):
+    """The entry `data` (header and data of `size` bytes) with its zero
+    padding replaced by `fill` bytes."""
+    pad = -size % ref.BLOCK
+    return data[:len(data) - pad] + fill * pad if pad else data
+
+
 def sized_archive(total):
     """An `archive` knob making the archive exactly `total` bytes long by the
     number of zeros after the end-of-archive marker."""
@@ -253,6 +287,50 @@ def positive(b):
          "the ustar name field says other.txt: the pax record counts.",
          archive=with_archive(lambda m, j, s, n, d: archive_of(
              entry(b"other.txt", d, pax=[(b"path", n)]), j, s)))
+    b.ok("ok-pax-each.env", "A pax extended header before each of the three entries, "
+         "each with a `path` record ustar could have held; the `x` entries have names of "
+         "their own and manifest.json's ustar name field is empty. The archive ends "
+         "right after manifest.sig's data, wherever its header began.",
+         archive=from_parts(lambda n, d, j, s: archive_of(
+             entry(n, d, pax=[(b"path", n)]),
+             retouch(entry(b"manifest.json", j, pax=[(b"path", b"manifest.json")]), name=b""),
+             entry(b"manifest.sig", s, pax=[(b"path", b"manifest.sig")]))))
+    b.ok("ok-pax-sig-size.env", "Only manifest.sig has a pax extended header: a `size` "
+         "record, with 100 in its ustar size field; the record counts.",
+         archive=from_parts(lambda n, d, j, s: archive_of(
+             entry(n, d), entry(b"manifest.json", j),
+             entry(b"manifest.sig", s, pax=[(b"size", b"%d" % len(s))], size_field=100))))
+    b.ok("ok-pax-sig-end-zeros.env", "A pax header (`path`) before manifest.sig, then "
+         "the end-of-archive marker and 1000 more zero bytes (not a whole block).",
+         archive=from_parts(lambda n, d, j, s: archive_of(
+             entry(n, d), entry(b"manifest.json", j),
+             entry(b"manifest.sig", s, pax=[(b"path", b"manifest.sig")]),
+             end_zeros=2 * ref.BLOCK + 1000)))
+    b.ok("ok-octal-forms.env", "Numbers written other ways than writers do: sizes with "
+         "leading spaces and a space at the end, or few digits and NULs after them; "
+         "mode, uid, gid, mtime and checksum with leading spaces and a space at the end.",
+         archive=from_parts(lambda n, d, j, s: archive_of(
+             retouch(entry(n, d), size=b"   %o " % len(d)),
+             retouch(entry(b"manifest.json", j), size=b"%o" % len(j)),
+             retouch(entry(b"manifest.sig", s), mode=b"   600 ", uid=b"     0 ",
+                     gid=b"     0 ", mtime=b"%o " % 1704067200))))
+    b.ok("ok-header-fields.env", "Mode, uid, gid, user and group names and mtime other "
+         "than writers write (0755, 1000, 1000, alice, staff, 0 and the largest octal "
+         "time): none of them is interpreted.",
+         archive=from_parts(lambda n, d, j, s: archive_of(*(
+             retouch(entry(nm, data), mode=b"0000755\x00", uid=b"0001750\x00",
+                     gid=b"0001750\x00", uname=b"alice", gname=b"staff",
+                     mtime=b"%011o\x00" % t)
+             for nm, data, t in ((n, d, 0), (b"manifest.json", j, 8 ** 11 - 1),
+                                 (b"manifest.sig", s, 0))))))
+    b.ok("ok-data-padding.env", "The padding after each entry's data, manifest.sig's "
+         "included, is 0xA5 bytes instead of zeros: it is not looked at.",
+         archive=from_parts(lambda n, d, j, s: archive_of(
+             dirty_padding(entry(n, d), len(d)), dirty_padding(entry(b"manifest.json", j),
+                                                               len(j)),
+             dirty_padding(entry(b"manifest.sig", s), len(s)))))
+    b.ok("ok-name-100.env", "A name of exactly 100 bytes, filling the ustar name field "
+         "with no NUL after it and no pax header.", name=b"h" * 96 + b".txt")
     b.vectors.append(Vector("ok-one-recipient.env", b.vectors[0].data, "OK",
                             "Second trusted key verifies: each is tried in turn.",
                             trusted=("other-signer.pub", "signer.pub"), name=b"hello.txt",
@@ -314,6 +392,9 @@ def header_faults(b):
              "two fingerprints (one of each kind at most)")):
         b.bad_seal(f"bad-label-{tag}.env", "BAD_HEADER", f"A stanza label holding {why}.",
                    labels=[label])
+    b.bad_seal("bad-label-nul.env", "BAD_HEADER", "A stanza label holding alice's "
+               "fingerprint, a NUL and more bytes (a reader must not stop at the NUL).",
+               labels=[ref.key_id(k.alice).encode() + b"\x00junk"])
 
 
 def recipient_faults(b):
@@ -451,6 +532,56 @@ def archive_faults(b):
     tar("bad-tar-sig-large.env", "manifest.sig of 140 bytes.",
         lambda m, j, s, n, d: archive_of(m, j, entry(b"manifest.sig", bytes(140))))
 
+    def parts(file, doc, make):
+        b.bad_seal(file, bad, doc, archive=from_parts(make))
+
+    parts("bad-tar-pax-path-nul.env", "The message's pax `path` record is hello.txt, a "
+          "NUL, then more bytes (the manifest says hello.txt).",
+          lambda n, d, j, s: archive_of(entry(n, d, pax=[(b"path", n + b"\x00junk")]),
+                                        entry(b"manifest.json", j), entry(b"manifest.sig", s)))
+    parts("bad-tar-pax-sig-path-nul.env", "manifest.sig's pax `path` record is "
+          "manifest.sig, a NUL, then more bytes.",
+          lambda n, d, j, s: archive_of(entry(n, d), entry(b"manifest.json", j),
+                                        entry(b"manifest.sig", s,
+                                              pax=[(b"path", b"manifest.sig\x00x")])))
+    parts("bad-tar-pax-size-nul.env", "The message's pax `size` record is its size "
+          "followed by a NUL.",
+          lambda n, d, j, s: archive_of(entry(n, d, pax=[(b"size", b"%d\x00" % len(d))]),
+                                        entry(b"manifest.json", j), entry(b"manifest.sig", s)))
+    parts("bad-tar-pax-key-nul.env", "The message's pax record has the keyword "
+          "\"path\", a NUL and \"x\", with hello.txt as its value.",
+          lambda n, d, j, s: archive_of(entry(b"other.txt", d, pax=[(b"path\x00x", n)]),
+                                        entry(b"manifest.json", j), entry(b"manifest.sig", s)))
+    parts("bad-tar-pax-keyword.env", "The message's pax header holds an `mtime` record "
+          "besides its `path`.",
+          lambda n, d, j, s: archive_of(entry(n, d, pax=[(b"path", n), (b"mtime", b"0")]),
+                                        entry(b"manifest.json", j), entry(b"manifest.sig", s)))
+    parts("bad-tar-pax-gnu-magic.env", "The message's pax extended header has GNU tar's "
+          "magic (\"ustar  \\0\"); the message's own header is POSIX.",
+          lambda n, d, j, s: archive_of(gnu_header(entry(n, d, pax=[(b"path", n)])),
+                                        entry(b"manifest.json", j), entry(b"manifest.sig", s)))
+    parts("bad-tar-checksum-digit.env", "manifest.sig's header checksum is right, but an "
+          "octal digit follows its NUL: no ustar number.",
+          lambda n, d, j, s: archive_of(entry(n, d), entry(b"manifest.json", j),
+                                        retouch(entry(b"manifest.sig", s),
+                                                chksum=b"%06o\x000" % ref.checksum(
+                                                    ref.ustar_header(b"manifest.sig", len(s),
+                                                                     mtime=1704067200)))))
+    parts("bad-tar-pax-path-twice.env", "The message's pax header gives its `path` twice, "
+          "the same both times.",
+          lambda n, d, j, s: archive_of(entry(n, d, pax=[(b"path", n), (b"path", n)]),
+                                        entry(b"manifest.json", j), entry(b"manifest.sig", s)))
+    parts("bad-tar-size-junk.env", "manifest.json's ustar size field is its octal size, a "
+          "NUL, then letters.",
+          lambda n, d, j, s: archive_of(entry(n, d),
+                                        retouch(entry(b"manifest.json", j),
+                                                size=b"%o\x00abc" % len(j)),
+                                        entry(b"manifest.sig", s)))
+    parts("bad-tar-prefix-pax.env", "The message's ustar prefix field says junk while a "
+          "pax `path` record gives its name: a non-empty prefix is refused all the same.",
+          lambda n, d, j, s: archive_of(entry(n, d, pax=[(b"path", n)], prefix=b"junk"),
+                                        entry(b"manifest.json", j), entry(b"manifest.sig", s)))
+
 
 def signature_faults(b):
     b.bad_seal("bad-untrusted-signer.env", "UNTRUSTED_SIGNER",
@@ -506,6 +637,12 @@ def manifest_faults(b):
          lambda o: replace(o, "name", "../x")),
         ("not-utf8", "A byte 0xFF inside the name string.",
          lambda o: ref.encode_manifest(o).replace(b'"name":"h', b'"name":"\xffh')),
+        ("name-nul", "The name is hello.txt, an escaped NUL (\\u0000) and more: a reader "
+         "of C strings would see hello.txt.",
+         lambda o: ref.encode_manifest(o).replace(b'"name":"hello.txt"',
+                                                  b'"name":"hello.txt\\u0000junk"')),
+        ("key-nul", "The signer's fingerprint followed by an escaped NUL and more.",
+         lambda o: ref.encode_manifest(o).replace(b'"},"created"', b'\\u0000x"},"created"')),
     ]
     for tag, doc, change in cases:
         b.bad_seal(f"bad-manifest-{tag}.env", bad, doc + " Correctly signed.",
