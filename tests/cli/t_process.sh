@@ -119,14 +119,23 @@ fi
 
 # No core dumps: the limit is 0 and the process is not dumpable, which makes
 # the kernel give its /proc files to root. So the process runs as another
-# user (nobody, when the tests run as root), blocked opening a FIFO: once
-# the FIFO's other end is open, main() has begun.
+# user (nobody, when the tests run as root), from a copy in a directory it
+# may enter (the build directory may be under a private one), reading a
+# FIFO that the test holds open: once the CLI has the FIFO open, main() has
+# begun. The test opens its end read-write, which never blocks, so a CLI
+# that could not start fails the check instead of hanging it.
 D=$(mktemp -d "${TMPDIR:-/tmp}/envelope-fifo.XXXXXX") && chmod 755 "$D" && mkfifo -m 666 "$D/in"
+cp "$E" "$(dirname "$E")/libenvelope.so.1" "$D/"
 as_user=()
 [ "$(id -u)" -eq 0 ] && as_user=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
-"${as_user[@]}" "$E" inspect "$D/in" >"$OUT" 2>"$ERR" &
+"${as_user[@]}" "$D/envelope" inspect "$D/in" >"$OUT" 2>"$ERR" &
 pid=$!
-exec 3>"$D/in"
+exec 3<>"$D/in"
+for _ in $(seq 1 600); do
+    ls -l "/proc/$pid/fd" 2>/dev/null | grep -qF -- "$D/in" && break
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+done
 limits=$(grep "^Max core file size" "/proc/$pid/limits")
 owner=$(stat -c %u "/proc/$pid/status")
 uid=$(awk '/^Uid:/ {print $2}' "/proc/$pid/status")
