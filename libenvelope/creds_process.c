@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "context.h"
+#include "env_setting.h"
 #include "creds.h"
 #include "helpers.h"
 #include "http.h"
@@ -65,20 +66,8 @@ static long now_ms(void)
 /* The deadline: ENVELOPE_CREDENTIAL_PROCESS_TIMEOUT_MS, else 60 s. */
 static envelope_rc timeout_ms(envelope_ctx *ctx, unsigned long *out)
 {
-    const char *v = getenv(PROCESS_TIMEOUT_ENV);
-    unsigned long n;
-    char *end;
-
     *out = PROCESS_TIMEOUT_MS;
-    if (v == NULL || *v == '\0')
-        return ENVELOPE_OK;
-    errno = 0;
-    n = strtoul(v, &end, 10);
-    if (errno || *end || end == v || v[0] == '-' || n < 1 || n > PROCESS_TIMEOUT_LIMIT_MS)
-        return fail(ctx, ENVELOPE_E_INVALID_ARGUMENT, "%s=%.20s: not a number from 1 to %lu",
-                    PROCESS_TIMEOUT_ENV, v, PROCESS_TIMEOUT_LIMIT_MS);
-    *out = n;
-    return ENVELOPE_OK;
+    return env_ulong(ctx, PROCESS_TIMEOUT_ENV, 1, PROCESS_TIMEOUT_LIMIT_MS, out);
 }
 
 /* A command that may prompt (an MFA code on /dev/tty) stays in the
