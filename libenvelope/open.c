@@ -198,6 +198,16 @@ static void keep_for_release(const struct open_state *s, const char *name, struc
     memcpy(raw->sha512, s->sha512, SHA512_LEN);
 }
 
+/* Frees s and wipes what it held: keys, headers, the hash state. */
+static void open_state_free(struct open_state *s)
+{
+    hasher_free(&s->hasher);
+    bundle_reader_free(&s->tar);
+    stream_dec_free(&s->stream);
+    OPENSSL_cleanse(s, sizeof(*s));
+    free(s);
+}
+
 static envelope_rc check_opts(envelope_ctx *ctx, const envelope_open_opts *opts)
 {
     if (opts == NULL || opts->decrypt_key == NULL)
@@ -239,11 +249,7 @@ envelope_rc open_envelope(envelope_ctx *ctx, const envelope_open_opts *opts,
     fill_result(result);
     keep_for_release(s, name, raw);
 out:
-    hasher_free(&s->hasher);
-    bundle_reader_free(&s->tar);
-    stream_dec_free(&s->stream);
-    OPENSSL_cleanse(s, sizeof(*s));
-    free(s);
+    open_state_free(s);
     return rc;
 }
 
@@ -289,10 +295,6 @@ envelope_rc open_release(envelope_ctx *ctx, const struct opened *raw, const stru
         rc = fail(ctx, ENVELOPE_E_INTERNAL, "nothing verified to release");
     else
         rc = release_message(ctx, raw, in, msg, s);
-    hasher_free(&s->hasher);
-    bundle_reader_free(&s->tar);
-    stream_dec_free(&s->stream);
-    OPENSSL_cleanse(s, sizeof(*s));
-    free(s);
+    open_state_free(s);
     return rc;
 }
