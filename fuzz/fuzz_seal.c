@@ -454,7 +454,7 @@ static int allowed_failure(envelope_rc rc, const struct plan *p)
     switch (rc) {
     case ENVELOPE_E_COMPAT_TOO_LARGE:
         return (p->flags & FLAG_COMPAT) != 0;
-    case ENVELOPE_E_INVALID_ARGUMENT: /* compat: not one recipient, or a v1 manifest */
+    case ENVELOPE_E_INVALID_ARGUMENT: /* compat: not one recipient, a v1 manifest, a long name */
         return (p->flags & FLAG_COMPAT) != 0;
     case ENVELOPE_E_KMS_KEY_USAGE: /* a KMS signing key as recipient, or RSA as signer */
     case ENVELOPE_E_KEY_TYPE:      /* the same, once the key's kind is known */

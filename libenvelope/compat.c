@@ -18,6 +18,9 @@
 
 #define OAEP_SHA256_OVERHEAD 66 /* 2 * 32 + 2 */
 #define COMPAT_RSA_BITS_MAX 4096
+/* A plain ustar name field, as the tutorial's tar reads it without the
+ * pax or GNU extensions a longer name would need. */
+#define COMPAT_NAME_MAX 100
 /* The most a compat message can be: all of RSA-4096's OAEP block. */
 #define COMPAT_MESSAGE_MAX (COMPAT_RSA_BITS_MAX / 8 - OAEP_SHA256_OVERHEAD)
 _Static_assert(COMPAT_MESSAGE_MAX <= WRAPPED_MAX, "compat message buffer");
@@ -54,6 +57,7 @@ static envelope_rc compat_archive(envelope_ctx *ctx, const char *name, const uin
                                   time_t mtime, struct bytes *out)
 {
     struct archive *a = archive_write_new();
+    envelope_rc rc;
     int ok;
 
     out->len = 0;
@@ -64,9 +68,12 @@ static envelope_rc compat_archive(envelope_ctx *ctx, const char *name, const uin
          archive_write_open2(a, out, NULL, to_bytes, NULL, NULL) == ARCHIVE_OK &&
          add_entry(a, "message.sig", sig, sig_len, mtime) &&
          add_entry(a, name, msg, msg_len, mtime) && archive_write_close(a) == ARCHIVE_OK;
+    rc = ok ? ENVELOPE_OK
+            : fail(ctx, ENVELOPE_E_INTERNAL, "building the compat archive: %s",
+                   a && archive_error_string(a) ? archive_error_string(a) : "out of memory");
     if (a)
         archive_write_free(a);
-    return ok ? ENVELOPE_OK : fail(ctx, ENVELOPE_E_INTERNAL, "building the compat archive");
+    return rc;
 }
 
 /* What the recipient's OAEP block holds. A KMS key's size is known only
@@ -174,6 +181,11 @@ envelope_rc seal_compat(envelope_ctx *ctx, const envelope_seal_opts *opts, uint6
     if (opts->sign_key == NULL || opts->n_recipients != 1)
         return fail(ctx, ENVELOPE_E_INVALID_ARGUMENT,
                     "the compat format takes a signing key and exactly one recipient");
+    if (strlen(opts->name) > COMPAT_NAME_MAX)
+        return fail(ctx, ENVELOPE_E_INVALID_ARGUMENT,
+                    "the compat format's tar holds names of at most %d bytes, and this one has "
+                    "%zu: give a shorter name, or use the default format",
+                    COMPAT_NAME_MAX, strlen(opts->name));
     to = opts->recipients[0];
     if ((rc = recipient_limit(ctx, to, &lim)) != ENVELOPE_OK ||
         (rc = read_small_message(ctx, size, &lim, in, msg)) != ENVELOPE_OK)

@@ -208,6 +208,47 @@ START_TEST(local_rsa4096_small_message_round_trips)
 }
 END_TEST
 
+/* A name longer than a plain ustar name field holds is refused before the
+ * key is used; 100 bytes still seal and open under that name. */
+START_TEST(name_up_to_100_bytes)
+{
+    static const uint8_t msg[] = "short";
+    envelope_key *dave = load_test_key(ctx, "dave.pub");
+    envelope_key *dave_priv = load_test_key(ctx, "dave.pem");
+    envelope_seal_opts *so = compat_opts(dave);
+    envelope_open_opts *oo = open_opts_for(ctx, dave_priv);
+    envelope_result *r = NULL;
+    uint8_t *env = NULL, *back = NULL;
+    size_t env_len = 0, back_len = 0;
+    char name[102];
+
+    memset(name, 'n', 101);
+    name[101] = '\0';
+    ck_assert_rc(envelope_seal_opts_set_name(so, name), ENVELOPE_OK);
+    ck_assert_rc(envelope_seal_mem(ctx, so, msg, sizeof(msg) - 1, &env, &env_len),
+                 ENVELOPE_E_INVALID_ARGUMENT);
+    ck_assert_str_eq(envelope_ctx_detail(ctx),
+                     "the compat format's tar holds names of at most 100 bytes, and this one "
+                     "has 101: give a shorter name, or use the default format");
+    ck_assert_ptr_null(env);
+    ck_assert_uint_eq(env_len, 0);
+    name[100] = '\0';
+    ck_assert_rc(envelope_seal_opts_set_name(so, name), ENVELOPE_OK);
+    ck_assert_rc(envelope_seal_mem(ctx, so, msg, sizeof(msg) - 1, &env, &env_len), ENVELOPE_OK);
+    envelope_open_opts_set_allow_compat(oo, 1);
+    ck_assert_rc(envelope_open_mem(ctx, oo, env, env_len, &back, &back_len, &r), ENVELOPE_OK);
+    ck_assert_str_eq(envelope_result_name(r), name);
+    ck_assert_mem_eq(back, msg, back_len);
+    envelope_result_free(r);
+    envelope_free_secret(back, back_len);
+    envelope_free(env);
+    envelope_open_opts_free(oo);
+    envelope_seal_opts_free(so);
+    envelope_key_free(dave_priv);
+    envelope_key_free(dave);
+}
+END_TEST
+
 static Suite *compat_suite(void)
 {
     Suite *s = suite_create("compat");
@@ -219,6 +260,7 @@ static Suite *compat_suite(void)
     tcase_add_test(seal, local_rsa4096_at_the_limit);
     tcase_add_test(seal, local_rsa2048_at_the_limit);
     tcase_add_test(seal, local_rsa4096_small_message_round_trips);
+    tcase_add_test(seal, name_up_to_100_bytes);
     tcase_set_timeout(seal, 30);
     suite_add_tcase(s, seal);
     return s;
