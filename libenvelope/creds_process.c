@@ -36,6 +36,9 @@
 #define PROCESS_TIMEOUT_LIMIT_MS 3600000UL
 #define PROCESS_TIMEOUT_ENV "ENVELOPE_CREDENTIAL_PROCESS_TIMEOUT_MS"
 #define PROCESS_NAP_MAX_MS 50 /* between exit checks when there is no pidfd */
+/* The longest a cancelled call waits on before it sees envelope_cancel: a
+ * signal that lands just before poll() does not wake it. */
+#define PROCESS_CANCEL_CHECK_MS 100
 
 extern char **environ;
 
@@ -53,6 +56,7 @@ struct run {
     size_t err_len;
     int status;
     int timed_out;
+    int cancelled;              /* envelope_cancel, or envelope_kill_helpers */
 };
 
 static long now_ms(void)
@@ -106,6 +110,7 @@ static int spawn(const char *command, struct run *r)
 {
     int out[2] = {-1, -1}, err[2] = {-1, -1};
     posix_spawn_file_actions_t fa;
+    unsigned kills = helper_kill_requests();
     int rc = -1;
 
     if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) {
@@ -131,6 +136,8 @@ out:
         r->err = err[0];
         r->slot = helper_add(r->own_group ? -r->pid : r->pid);
         r->pidfd = pidfd_open(r->pid, 0); /* -1 on older kernels: then naps */
+        if (helper_kill_requests() != kills)
+            r->cancelled = 1; /* a kill that came before the slot was filled */
     } else {
         if (out[0] >= 0)
             close(out[0]);
@@ -195,7 +202,7 @@ static void stop(struct run *r)
 /* Both streams to their ends and the command's exit, within the deadline:
  * past it, or once stdout overflows, the command is killed. Then the exit
  * status. */
-static void collect(struct run *r)
+static void collect(envelope_ctx *ctx, struct run *r)
 {
     struct pollfd fds[3] = {{r->out, POLLIN, 0}, {r->err, POLLIN, 0}, {r->pidfd, POLLIN, 0}};
     long deadline = now_ms() + (long)r->timeout_ms;
@@ -203,15 +210,17 @@ static void collect(struct run *r)
 
     while (!exited || fds[0].fd >= 0 || fds[1].fd >= 0) {
         long left = deadline - now_ms();
-        int n, wait_ms = (int)left;
+        int n, wait_ms = left < PROCESS_CANCEL_CHECK_MS ? (int)left : PROCESS_CANCEL_CHECK_MS;
 
-        if (left <= 0 || r->overflow) {
-            r->timed_out = !r->overflow;
+        if (ctx->cancelled)
+            r->cancelled = 1;
+        if (left <= 0 || r->overflow || r->cancelled) {
+            r->timed_out = !r->overflow && !r->cancelled;
             stop(r);
             break;
         }
         if (!exited && r->pidfd < 0) {
-            wait_ms = left < nap ? (int)left : nap;
+            wait_ms = wait_ms < nap ? wait_ms : nap;
             nap = nap * 2 < PROCESS_NAP_MAX_MS ? nap * 2 : PROCESS_NAP_MAX_MS;
         }
         n = poll(fds, 3, wait_ms);
@@ -321,14 +330,18 @@ envelope_rc creds_from_process(envelope_ctx *ctx, const char *what, const char *
     r.slot = r.pidfd = -1;
     if ((rc = timeout_ms(ctx, &r.timeout_ms)) != ENVELOPE_OK)
         return rc;
+    if ((rc = check_cancelled(ctx)) != ENVELOPE_OK)
+        return rc;
     if ((r.buf = malloc(PROCESS_OUTPUT_MAX + 1)) == NULL)
         return fail(ctx, ENVELOPE_E_NOMEM, "%s", what);
     if ((e = spawn(command, &r)) != 0) {
         rc = fail(ctx, ENVELOPE_E_CREDENTIALS, "%s: cannot run /bin/sh: %s", what, strerror(e));
     } else {
-        collect(&r);
+        collect(ctx, &r);
         /* Overflow first: the command was killed for it. */
-        if (!r.overflow &&
+        if (r.cancelled && ctx->cancelled)
+            rc = check_cancelled(ctx);
+        else if (!r.overflow &&
             (r.timed_out || !WIFEXITED(r.status) || WEXITSTATUS(r.status) != 0))
             rc = exit_failure(ctx, what, &r);
         else

@@ -15,6 +15,9 @@ _Static_assert(ATOMIC_INT_LOCK_FREE == 2, "a signal handler needs lock-free atom
 _Static_assert(sizeof(pid_t) == sizeof(int), "a pid is kept in an atomic_int");
 
 static atomic_int helpers[HELPERS_MAX];
+/* Bumped by every envelope_kill_helpers(), so that a command started while
+ * one ran, before its slot was filled, is killed by its own caller. */
+static atomic_uint kill_requests;
 
 int helper_add(pid_t target)
 {
@@ -33,10 +36,17 @@ void helper_remove(int slot)
         atomic_store(&helpers[slot], 0);
 }
 
+unsigned helper_kill_requests(void)
+{
+    return atomic_load(&kill_requests);
+}
+
 void envelope_kill_helpers(void)
 {
     int saved = errno;
     pid_t own = getpgrp();
+
+    atomic_fetch_add(&kill_requests, 1);
 
     for (int i = 0; i < HELPERS_MAX; i++) {
         int t = atomic_load(&helpers[i]);

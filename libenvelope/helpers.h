@@ -13,5 +13,9 @@ int helper_add(pid_t target);
 /* Forgets a slot (-1 is a no-op). Call before reaping the command, so that
  * a handler never kills a pid that has been reused. */
 void helper_remove(int slot);
+/* How many times envelope_kill_helpers() has run: read before starting a
+ * command and again once its slot is filled, a change means a kill came
+ * in between, which the slot could not yet receive. */
+unsigned helper_kill_requests(void);
 
 #endif

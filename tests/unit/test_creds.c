@@ -781,6 +781,68 @@ START_TEST(process_killed_by_handler)
 }
 END_TEST
 
+/* The command signals its caller first thing, so the handler's kill may
+ * come before the library has the command in its table: it must end the
+ * command all the same, whichever comes first. */
+START_TEST(process_killed_as_it_starts)
+{
+    struct sigaction sa;
+    struct aws_creds c;
+    char script[16384], want[16384 + 64];
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_usr1;
+    ck_assert_int_eq(sigaction(SIGUSR1, &sa, NULL), 0);
+    adopt_orphans();
+    setenv("ENVELOPE_CREDENTIAL_PROCESS_TIMEOUT_MS", "3600000", 1);
+    snprintf(script, sizeof(script), "echo $$ >%s\nkill -USR1 %d\nexec sleep 1000\n",
+             path_in("pid"), (int)getpid());
+    process_profile(script);
+    ck_assert_rc(creds_load(ctx, &c), ENVELOPE_E_CREDENTIALS);
+    snprintf(want, sizeof(want), "%s: killed by signal 9", process_what());
+    assert_detail(want);
+    assert_dead(pid_from("pid"), "the command");
+}
+END_TEST
+
+static void on_usr1_cancel(int sig)
+{
+    (void)sig;
+    envelope_cancel(ctx);
+}
+
+/* envelope_cancel() from a handler, without envelope_kill_helpers(): the
+ * call notices within its check interval, kills the command itself and
+ * fails as interrupted. */
+START_TEST(process_cancelled)
+{
+    struct sigaction sa;
+    struct aws_creds c;
+    pthread_t t;
+    char script[16384], fifo[4096];
+
+    snprintf(fifo, sizeof(fifo), "%s", path_in("started"));
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_usr1_cancel;
+    ck_assert_int_eq(sigaction(SIGUSR1, &sa, NULL), 0);
+    adopt_orphans();
+    ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+    setenv("ENVELOPE_CREDENTIAL_PROCESS_TIMEOUT_MS", "3600000", 1);
+    snprintf(script, sizeof(script), "echo $$ >%s\necho started >%s\nexec sleep 1000\n",
+             path_in("pid"), fifo);
+    process_profile(script);
+    ck_assert_int_eq(pthread_create(&t, NULL, signal_when_started, (void *)fifo), 0);
+    ck_assert_rc(creds_load(ctx, &c), ENVELOPE_E_CANCELLED);
+    pthread_join(t, NULL);
+    assert_detail("interrupted");
+    assert_dead(pid_from("pid"), "the command");
+    /* A cancelled context starts no command. */
+    ck_assert_int_eq(unlink(path_in("pid")), 0);
+    ck_assert_rc(creds_load(ctx, &c), ENVELOPE_E_CANCELLED);
+    ck_assert_msg(access(path_in("pid"), F_OK) != 0, "a command ran on a cancelled context");
+}
+END_TEST
+
 /* ------------------------------------------------------------------ times */
 
 START_TEST(rfc3339_times)
@@ -913,6 +975,8 @@ static Suite *creds_suite(void)
     tcase_add_test(chain, process_endless_output);
     tcase_add_test(chain, process_timeout_refused);
     tcase_add_test(chain, process_killed_by_handler);
+    tcase_add_test(chain, process_killed_as_it_starts);
+    tcase_add_test(chain, process_cancelled);
     tcase_add_test(chain, rfc3339_times);
     tcase_add_test(chain, container_urls_refused);
     suite_add_tcase(s, ini);
