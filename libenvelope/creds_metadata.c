@@ -20,6 +20,7 @@
 #include "http.h"
 #include "kms.h"
 
+#define AUTH_HEADER "Authorization: "
 #define CONTAINER_HOST "http://169.254.170.2"
 #define IMDS_ENDPOINT "http://169.254.169.254"
 #define IMDS_ENDPOINT_V6 "http://[fd00:ec2::254]"
@@ -277,8 +278,10 @@ static envelope_rc container_auth(envelope_ctx *ctx, char **out)
                     "%s: the authorization token is empty, longer than %d bytes, or more than "
                     "one line", from, META_TOKEN_MAX);
     }
-    if ((*out = malloc(len + 16)) != NULL)
-        snprintf(*out, len + 16, "Authorization: %s", token);
+    if ((*out = malloc(sizeof(AUTH_HEADER) + len)) != NULL) {
+        memcpy(*out, AUTH_HEADER, sizeof(AUTH_HEADER) - 1);
+        memcpy(*out + sizeof(AUTH_HEADER) - 1, token, len + 1);
+    }
     OPENSSL_cleanse(buf, sizeof(buf));
     return *out ? ENVELOPE_OK : fail(ctx, ENVELOPE_E_NOMEM, "container credentials");
 }
