@@ -210,6 +210,24 @@ ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc
 envelope_key_from_memory(envelope_ctx *ctx, const uint8_t *data, size_t len,
                          envelope_passphrase_fn passphrase, void *passphrase_arg,
                          envelope_key **out);
+/* Every key behind a reference, in file order, for files that hold several
+ * public keys (`cat alice.pub bob.pub > team.pub`): each PEM block is one
+ * key; an "EC PARAMETERS" block naming P-521 (as `openssl ecparam -genkey`
+ * writes before the key) is skipped. A private key must be the file's only
+ * key; a file that mixes it with other keys, holds any other block, holds
+ * no key, or has a block that does not load fails, the detail naming the
+ * file and the block's number (from 1). A DER file or an awskms://
+ * reference gives one key. On success *keys is an array of *n >= 1 keys
+ * that the caller owns: release it with envelope_keys_free(). On failure
+ * *keys is NULL and *n is 0. envelope_key_load() and
+ * envelope_key_from_memory() read the same forms and fail with
+ * ENVELOPE_E_KEY_LOAD when there is more than one key. */
+ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc
+envelope_keys_load(envelope_ctx *ctx, const char *ref, envelope_passphrase_fn passphrase,
+                   void *passphrase_arg, envelope_key ***keys, size_t *n);
+/* Drops a reference to each of the n keys (envelope_key_free()), then frees
+ * the array. NULL is a no-op. */
+ENVELOPE_API void envelope_keys_free(envelope_key **keys, size_t n);
 /* A fresh private key: P-521 for ENVELOPE_KEY_SIGNING (bits must be 0), RSA
  * with bits 2048, 3072 or 4096 for ENVELOPE_KEY_ENCRYPTION (0 means 4096). */
 ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc

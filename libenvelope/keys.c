@@ -97,9 +97,9 @@ static int pass_cb(char *buf, size_t size, size_t *len, const OSSL_PARAM params[
     return 1;
 }
 
-envelope_rc envelope_key_from_memory(envelope_ctx *ctx, const uint8_t *data, size_t len,
-                                     envelope_passphrase_fn passphrase, void *passphrase_arg,
-                                     envelope_key **out)
+envelope_rc key_decode_one(envelope_ctx *ctx, const uint8_t *data, size_t len,
+                           envelope_passphrase_fn passphrase, void *passphrase_arg,
+                           envelope_key **out)
 {
     struct pass_state st = {passphrase, passphrase_arg, 0};
     OSSL_DECODER_CTX *dctx;
@@ -134,7 +134,39 @@ envelope_rc envelope_key_from_memory(envelope_ctx *ctx, const uint8_t *data, siz
     return key_from_pkey(ctx, pkey, out);
 }
 
-static envelope_rc read_key_file(envelope_ctx *ctx, const char *path, struct bytes *b)
+/* The one key of a list, or an error naming how many there were. */
+static envelope_rc only_key(envelope_ctx *ctx, envelope_key **keys, size_t n, envelope_key **out)
+{
+    envelope_rc rc = ENVELOPE_OK;
+
+    if (n == 1) {
+        *out = keys[0];
+        keys[0] = NULL;
+    } else {
+        rc = fail(ctx, ENVELOPE_E_KEY_LOAD, "%zu keys where one is needed", n);
+    }
+    envelope_keys_free(keys, n);
+    return rc;
+}
+
+envelope_rc envelope_key_from_memory(envelope_ctx *ctx, const uint8_t *data, size_t len,
+                                     envelope_passphrase_fn passphrase, void *passphrase_arg,
+                                     envelope_key **out)
+{
+    envelope_key **keys;
+    size_t n;
+    envelope_rc rc;
+
+    if (out == NULL)
+        return fail(ctx, ENVELOPE_E_INVALID_ARGUMENT, "no output for the key");
+    *out = NULL;
+    if ((rc = keys_from_memory(ctx, data, len, passphrase, passphrase_arg, &keys, &n)) !=
+        ENVELOPE_OK)
+        return rc;
+    return only_key(ctx, keys, n, out);
+}
+
+envelope_rc key_file_read(envelope_ctx *ctx, const char *path, struct bytes *b)
 {
     FILE *f = fopen(path, "rb");
     uint8_t chunk[4096];
@@ -164,22 +196,17 @@ static envelope_rc read_key_file(envelope_ctx *ctx, const char *path, struct byt
 envelope_rc envelope_key_load(envelope_ctx *ctx, const char *ref, envelope_passphrase_fn passphrase,
                               void *passphrase_arg, envelope_key **out)
 {
-    struct bytes b = {0};
+    envelope_key **keys;
+    size_t n;
     envelope_rc rc;
-    const char *path;
 
     if (out == NULL || ref == NULL)
         return fail(ctx, ENVELOPE_E_INVALID_ARGUMENT, "no key reference");
     *out = NULL;
-    if (keyref_is_kms(ref))
-        return kms_key_load(ctx, ref, out);
-    path = keyref_file_path(ref);
-    if ((rc = read_key_file(ctx, path, &b)) == ENVELOPE_OK) {
-        rc = envelope_key_from_memory(ctx, b.p, b.len, passphrase, passphrase_arg, out);
-        if (rc != ENVELOPE_OK)
-            detail_prefix(ctx, "%s", path);
-    }
-    bytes_free(&b);
+    if ((rc = envelope_keys_load(ctx, ref, passphrase, passphrase_arg, &keys, &n)) != ENVELOPE_OK)
+        return rc;
+    if ((rc = only_key(ctx, keys, n, out)) != ENVELOPE_OK)
+        detail_prefix(ctx, "%s", keyref_file_path(ref));
     return rc;
 }
 

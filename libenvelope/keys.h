@@ -46,6 +46,18 @@ extern const struct key_backend local_backend;
 /* The common unencrypted PEM and DER encodings, decoded cheaply; NULL for
  * anything else, which the general decoder then handles (key_decode.c). */
 EVP_PKEY *key_decode_fast(const uint8_t *data, size_t len);
+/* One key: a single PEM block or a DER key (keys.c). */
+envelope_rc key_decode_one(envelope_ctx *ctx, const uint8_t *data, size_t len,
+                           envelope_passphrase_fn passphrase, void *passphrase_arg,
+                           envelope_key **out);
+/* Every key in data, in order: each PEM block (an EC PARAMETERS block naming
+ * P-521 skipped), or one DER key (keys_load.c). */
+envelope_rc keys_from_memory(envelope_ctx *ctx, const uint8_t *data, size_t len,
+                             envelope_passphrase_fn passphrase, void *arg, envelope_key ***keys,
+                             size_t *n);
+struct bytes;
+/* A key file's bytes, into memory wiped when freed. */
+envelope_rc key_file_read(envelope_ctx *ctx, const char *path, struct bytes *b);
 /* Wraps an EVP_PKEY (taking ownership) after checking it is usable. */
 envelope_rc key_from_pkey(envelope_ctx *ctx, EVP_PKEY *pkey, envelope_key **out);
 /* "sha256:<hex>" of the SPKI DER of pkey. */
