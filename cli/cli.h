@@ -81,6 +81,23 @@ void passphrase_wipe(struct passphrase *p);
 int load_key(envelope_ctx *ctx, const char *flag, const char *ref, envelope_key_kind kind,
              int need_private, struct passphrase *pass, envelope_key **out);
 
+/* The keys of options that take several (--to, --verify-key), each once. */
+#define KEY_SET_MAX 64
+struct key_set {
+    envelope_key *keys[KEY_SET_MAX];
+    const char *refs[KEY_SET_MAX];                            /* the option each came from */
+    char fingerprints[KEY_SET_MAX][ENVELOPE_FINGERPRINT_SIZE]; /* "" for KMS keys */
+    size_t n;
+};
+/* Adds every key of the file or reference FLAG REF to set, each checked as
+ * load_key checks one (public keys suffice). A file that gives several keys
+ * is noted on stderr with their number; a key already in the set (same
+ * fingerprint, or same KMS reference) is noted and kept once. More than
+ * KEY_SET_MAX keys is a usage error. Returns an exit code. */
+int load_key_set(envelope_ctx *ctx, const char *flag, const char *ref, envelope_key_kind kind,
+                 struct passphrase *pass, struct key_set *set);
+void key_set_free(struct key_set *set);
+
 /* ----------------------------------------------------------- files.c */
 
 /* Opens IN for reading ("-" or NULL: stdin). Returns fd, or -1 after a

@@ -103,6 +103,23 @@ static int parse(int argc, char **argv, struct open_args *a)
     return refuse_existing(a->out, a->force, "--force replaces it");
 }
 
+/* Every key of every --verify-key file, each once. */
+static int add_trusted(envelope_ctx *ctx, struct open_args *a, envelope_open_opts *opts)
+{
+    struct key_set set = {0};
+    int code = EXIT_OK;
+
+    for (size_t i = 0; code == EXIT_OK && i < a->n_verify; i++)
+        code = load_key_set(ctx, "--verify-key", a->verify[i], ENVELOPE_KEY_SIGNING, &a->pass,
+                            &set);
+    for (size_t i = 0; code == EXIT_OK && i < set.n; i++)
+        if (envelope_open_opts_add_trusted_key(opts, set.keys[i]) != ENVELOPE_OK)
+            code = fail_with(EXIT_KEY, "--verify-key %s: cannot verify with this key",
+                             set.refs[i]);
+    key_set_free(&set);
+    return code;
+}
+
 static int build_opts(envelope_ctx *ctx, struct open_args *a, envelope_open_opts *opts)
 {
     envelope_key *key = NULL;
@@ -115,15 +132,8 @@ static int build_opts(envelope_ctx *ctx, struct open_args *a, envelope_open_opts
         code = fail_with(EXIT_KEY, "--decrypt-key %s: cannot decrypt with this key",
                          a->decrypt_ref);
     envelope_key_free(key);
-    for (size_t i = 0; code == EXIT_OK && i < a->n_verify; i++) {
-        if ((code = load_key(ctx, "--verify-key", a->verify[i], ENVELOPE_KEY_SIGNING, 0,
-                             &a->pass, &key)) != EXIT_OK)
-            return code;
-        if (envelope_open_opts_add_trusted_key(opts, key) != ENVELOPE_OK)
-            code = fail_with(EXIT_KEY, "--verify-key %s: cannot verify with this key",
-                             a->verify[i]);
-        envelope_key_free(key);
-    }
+    if (code == EXIT_OK)
+        code = add_trusted(ctx, a, opts);
     envelope_open_opts_set_max_size(opts, a->max_size);
     envelope_open_opts_set_max_age(opts, a->max_age);
     envelope_open_opts_set_allow_compat(opts, a->allow_compat);

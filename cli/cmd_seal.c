@@ -28,7 +28,7 @@ static const char seal_help[] =
     "on the terminal unless --passphrase-file or --passphrase-fd gives it.\n";
 
 struct seal_args {
-    const char *sign_ref, *to[MAX_TO], *name, *out, *in;
+    const char *sign_ref, *to[KEY_SET_MAX], *name, *out, *in;
     size_t n_to;
     int hide, force;
     envelope_format format;
@@ -41,7 +41,7 @@ static int parse_option(int c, struct seal_args *a, char **argv)
     switch (c) {
     case 's': a->sign_ref = optarg; return EXIT_OK;
     case 't':
-        if (a->n_to == MAX_TO)
+        if (a->n_to == KEY_SET_MAX) /* the limit counts keys, after loading */
             return usage_error("seal", "at most %d recipients", MAX_TO);
         a->to[a->n_to++] = optarg;
         return EXIT_OK;
@@ -126,6 +126,24 @@ static int choose_name(envelope_seal_opts *opts, const struct seal_args *a)
     return EXIT_OK;
 }
 
+/* Every key of every --to file, each once; the limit counts keys. */
+static int add_recipients(envelope_ctx *ctx, struct seal_args *a, envelope_seal_opts *opts)
+{
+    struct key_set set = {0};
+    int code = EXIT_OK;
+
+    for (size_t i = 0; code == EXIT_OK && i < a->n_to; i++)
+        code = load_key_set(ctx, "--to", a->to[i], ENVELOPE_KEY_ENCRYPTION, &a->pass, &set);
+    if (code == EXIT_OK && set.n > MAX_TO)
+        code = usage_error("seal", "at most %d recipients; the --to options give %zu keys",
+                           MAX_TO, set.n);
+    for (size_t i = 0; code == EXIT_OK && i < set.n; i++)
+        if (envelope_seal_opts_add_recipient(opts, set.keys[i]) != ENVELOPE_OK)
+            code = fail_with(EXIT_KEY, "--to %s: cannot encrypt to this key", set.refs[i]);
+    key_set_free(&set);
+    return code;
+}
+
 static int build_opts(envelope_ctx *ctx, struct seal_args *a, envelope_seal_opts *opts)
 {
     envelope_key *key = NULL;
@@ -138,14 +156,8 @@ static int build_opts(envelope_ctx *ctx, struct seal_args *a, envelope_seal_opts
     if (envelope_seal_opts_set_sign_key(opts, key) != ENVELOPE_OK)
         code = fail_with(EXIT_KEY, "--sign-key %s: cannot sign with this key", a->sign_ref);
     envelope_key_free(key);
-    for (size_t i = 0; code == EXIT_OK && i < a->n_to; i++) {
-        if ((code = load_key(ctx, "--to", a->to[i], ENVELOPE_KEY_ENCRYPTION, 0, &a->pass,
-                             &key)) != EXIT_OK)
-            return code;
-        if (envelope_seal_opts_add_recipient(opts, key) != ENVELOPE_OK)
-            code = fail_with(EXIT_KEY, "--to %s: cannot encrypt to this key", a->to[i]);
-        envelope_key_free(key);
-    }
+    if (code == EXIT_OK)
+        code = add_recipients(ctx, a, opts);
     envelope_seal_opts_set_hide_recipients(opts, a->hide);
     if (a->created)
         envelope_seal_opts_set_created(opts, a->created);

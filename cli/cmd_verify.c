@@ -191,17 +191,17 @@ static void print_result(const envelope_result *r)
     printf("created: %s\n", when);
 }
 
-static int load_trusted(envelope_ctx *ctx, struct verify_args *a, envelope_key **keys)
+static int load_trusted(envelope_ctx *ctx, struct verify_args *a, struct key_set *set)
 {
     int code = EXIT_OK;
 
     for (size_t i = 0; code == EXIT_OK && i < a->n_verify; i++)
-        code = load_key(ctx, "--verify-key", a->verify[i], ENVELOPE_KEY_SIGNING, 0, &a->pass,
-                        &keys[i]);
+        code = load_key_set(ctx, "--verify-key", a->verify[i], ENVELOPE_KEY_SIGNING, &a->pass,
+                            set);
     return code;
 }
 
-static int verify_dir(envelope_ctx *ctx, struct verify_args *a, int dir_fd, envelope_key **keys)
+static int verify_dir(envelope_ctx *ctx, struct verify_args *a, int dir_fd, struct key_set *keys)
 {
     static uint8_t manifest[MANIFEST_CAP + 1], sig[SIG_CAP + 1];
     char path[4096];
@@ -220,7 +220,7 @@ static int verify_dir(envelope_ctx *ctx, struct verify_args *a, int dir_fd, enve
         (code = read_small(dir_fd, a->dir, "manifest.sig", sig, SIG_CAP, &sig_len)) != EXIT_OK ||
         (code = load_trusted(ctx, a, keys)) != EXIT_OK)
         return code;
-    rc = envelope_verify_manifest(ctx, manifest, manifest_len, sig, sig_len, keys, a->n_verify,
+    rc = envelope_verify_manifest(ctx, manifest, manifest_len, sig, sig_len, keys->keys, keys->n,
                                   &r);
     snprintf(path, sizeof(path), "%s/manifest.json", a->dir);
     if (rc != ENVELOPE_OK)
@@ -238,7 +238,7 @@ static int verify_dir(envelope_ctx *ctx, struct verify_args *a, int dir_fd, enve
 int cmd_verify(int argc, char **argv)
 {
     struct verify_args a = {0};
-    envelope_key *keys[MAX_VERIFY] = {0};
+    struct key_set keys = {0};
     envelope_ctx *ctx = NULL;
     int code, dir_fd;
 
@@ -250,9 +250,8 @@ int cmd_verify(int argc, char **argv)
     if (envelope_ctx_new(&ctx) != ENVELOPE_OK)
         code = fail_with(EXIT_IO, "out of memory");
     else
-        code = verify_dir(ctx, &a, dir_fd, keys);
-    for (size_t i = 0; i < a.n_verify; i++)
-        envelope_key_free(keys[i]);
+        code = verify_dir(ctx, &a, dir_fd, &keys);
+    key_set_free(&keys);
     passphrase_wipe(&a.pass);
     envelope_ctx_free(ctx);
     close(dir_fd);

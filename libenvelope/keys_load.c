@@ -111,9 +111,9 @@ static envelope_rc check_mix(envelope_ctx *ctx, const struct key_list *l, size_t
     if (l->private_block == 0 || l->n < 2)
         return ENVELOPE_OK;
     return fail(ctx, ENVELOPE_E_KEY_LOAD,
-                "block %zu: a private key and other keys in one file (block %zu); keep a "
-                "private key alone",
-                l->private_block, number);
+                "block %zu: the file holds a private key (block %zu) and other keys; keep a "
+                "private key alone in its file",
+                number, l->private_block);
 }
 
 static envelope_rc take_block(envelope_ctx *ctx, struct key_list *l, const struct block *b,
