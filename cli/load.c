@@ -105,11 +105,11 @@ int load_key_set(envelope_ctx *ctx, const char *flag, const char *ref, envelope_
         return fail_with(EXIT_KEY, "%s %s: %s", flag, ref, pass->why);
     if (rc != ENVELOPE_OK)
         return report_key(ctx, rc, flag, ref);
-    if (n > 1 && !cli_quiet)
-        fprintf(stderr, "envelope: %s %s: %zu keys\n", flag, shown(ref, buf), n);
     for (size_t i = 0; code == EXIT_OK && i < n; i++)
         if ((code = check_role(flag, ref, keys[i], kind, 0)) == EXIT_OK)
             code = set_add(ctx, set, flag, ref, keys[i]);
+    if (code == EXIT_OK && n > 1 && !cli_quiet)
+        fprintf(stderr, "envelope: %s %s: %zu keys\n", flag, shown(ref, buf), n);
     envelope_keys_free(keys, n);
     return code;
 }
