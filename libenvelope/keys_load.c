@@ -29,6 +29,7 @@ struct key_list {
     envelope_key **keys;
     size_t n, cap;
     size_t private_block; /* number of a block holding a private key, or 0 */
+    int several;          /* the file has more than one PEM block */
 };
 
 static void block_clear(struct block *b)
@@ -132,7 +133,8 @@ static envelope_rc take_block(envelope_ctx *ctx, struct key_list *l, const struc
         return fail(ctx, ENVELOPE_E_KEY_LOAD, "block %zu: a \"%s\" block, not a key", b->number,
                     b->label);
     if ((rc = decode_block(ctx, b, passphrase, arg, &key)) != ENVELOPE_OK) {
-        detail_prefix(ctx, "block %zu", b->number);
+        if (l->several) /* which of the keys it was */
+            detail_prefix(ctx, "block %zu", b->number);
         return rc;
     }
     if (key->is_private && l->private_block == 0)
@@ -140,6 +142,18 @@ static envelope_rc take_block(envelope_ctx *ctx, struct key_list *l, const struc
     if ((rc = list_add(ctx, l, key)) != ENVELOPE_OK)
         return rc;
     return check_mix(ctx, l, b->number);
+}
+
+/* How many lines begin a PEM block. */
+static size_t count_pem_begins(const uint8_t *data, size_t len)
+{
+    static const char begin[] = "-----BEGIN ";
+    size_t n = 0;
+
+    for (size_t i = 0; i + sizeof(begin) - 1 <= len; i++)
+        if ((i == 0 || data[i - 1] == '\n') && memcmp(data + i, begin, sizeof(begin) - 1) == 0)
+            n++;
+    return n;
 }
 
 static envelope_rc take_pem(envelope_ctx *ctx, struct key_list *l, const uint8_t *data, size_t len,
@@ -151,6 +165,7 @@ static envelope_rc take_pem(envelope_ctx *ctx, struct key_list *l, const uint8_t
 
     if (bio == NULL)
         return fail_ossl(ctx, ENVELOPE_E_NOMEM, "key reader");
+    l->several = count_pem_begins(data, len) > 1;
     while (rc == ENVELOPE_OK &&
            PEM_read_bio(bio, &b.label, &b.headers, &b.der, &b.der_len) == 1) {
         b.number++;
@@ -170,15 +185,6 @@ static envelope_rc take_pem(envelope_ctx *ctx, struct key_list *l, const uint8_t
     return rc;
 }
 
-static int is_pem(const uint8_t *data, size_t len)
-{
-    static const char begin[] = "-----BEGIN ";
-
-    for (size_t i = 0; i + sizeof(begin) - 1 <= len; i++)
-        if ((i == 0 || data[i - 1] == '\n') && memcmp(data + i, begin, sizeof(begin) - 1) == 0)
-            return 1;
-    return 0;
-}
 
 envelope_rc keys_from_memory(envelope_ctx *ctx, const uint8_t *data, size_t len,
                              envelope_passphrase_fn passphrase, void *arg, envelope_key ***keys,
@@ -194,7 +200,7 @@ envelope_rc keys_from_memory(envelope_ctx *ctx, const uint8_t *data, size_t len,
         return fail(ctx, ENVELOPE_E_KEY_LOAD, "empty key");
     if (len > INT32_MAX)
         return fail(ctx, ENVELOPE_E_KEY_LOAD, "larger than any key file");
-    if (is_pem(data, len)) {
+    if (count_pem_begins(data, len) > 0) {
         rc = take_pem(ctx, &l, data, len, passphrase, arg);
     } else if ((rc = key_decode_one(ctx, data, len, passphrase, arg, &key)) == ENVELOPE_OK) {
         rc = list_add(ctx, &l, key); /* DER holds one key */
