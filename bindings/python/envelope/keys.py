@@ -105,6 +105,36 @@ class Key:
         return cls._wrap(out, os.fsdecode(ref))
 
     @classmethod
+    def load_all(cls, path_or_ref: PathOrRef,
+                 passphrase: Optional[Passphrase] = None) -> "list[Key]":
+        """Every key of a file, in file order: for files holding several
+        public keys (``cat alice.pub bob.pub > team.pub``), as recipients or
+        as trusted signers. An ``EC PARAMETERS`` block naming P-521 is
+        skipped; a DER file or an ``awskms://`` reference gives one key.
+        Raises :class:`KeyLoadError` when the file mixes a private key with
+        other keys, holds any other block or no key (the message names the
+        file and the block's number), and otherwise as :meth:`load` does.
+        :meth:`load` refuses a file of several keys.
+        """
+        ref = cstring(path_or_ref, "key path or reference")
+        kms = ref.startswith(_KMS_PREFIX)
+        guard = CallbackGuard()
+        callback = _passphrase_callback(passphrase, guard)
+        array = ctypes.POINTER(_lib.KeyP)()
+        n = ctypes.c_size_t()
+        with Context() as ctx:
+            rc = lib.envelope_keys_load(ctx.ptr, ref, callback, None, ctypes.byref(array),
+                                        ctypes.byref(n))
+            try:
+                guard.reraise()
+                ctx.check(rc, kms=kms)
+                # Each Key holds a reference of its own; the array's go with it.
+                return [cls._wrap(lib.envelope_key_ref(array[i]), os.fsdecode(ref))
+                        for i in range(n.value)]
+            finally:
+                lib.envelope_keys_free(array, n.value)
+
+    @classmethod
     def _from_memory(cls, data: object, passphrase: Optional[Passphrase], what: str) -> "Key":
         buf = Borrowed(data, what)
         guard = CallbackGuard()

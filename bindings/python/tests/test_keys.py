@@ -223,3 +223,67 @@ def test_keys_cannot_be_made_directly_or_pickled():
         envelope.Key()
     with pytest.raises(TypeError):
         pickle.dumps(envelope.Key.load(key_path("alice.pub")))
+
+
+# ------------------------------------------------------- files of several keys
+
+def _concat(tmp_path, name, *parts):
+    path = tmp_path / name
+    path.write_bytes(b"".join(p if isinstance(p, bytes) else (KEYS / p).read_bytes()
+                              for p in parts))
+    return str(path)
+
+
+P521_PARAMS = b"-----BEGIN EC PARAMETERS-----\nBgUrgQQAIw==\n-----END EC PARAMETERS-----\n"
+
+
+def test_load_all_gives_every_key_in_order(tmp_path, keys):
+    team = _concat(tmp_path, "team.pub", "alice.pub", "bob.pub", "carol.pub")
+    got = envelope.Key.load_all(team)
+    assert [k.fingerprint for k in got] == [
+        _spki_fingerprint(f) for f in ("alice.pub", "bob.pub", "carol.pub")]
+    assert all(k.reference == team for k in got)
+    sealed = envelope.seal(b"to the team", sign_key=keys.signer, recipients=got[:2])
+    for reader in (keys.alice, keys.bob):
+        opened = envelope.open(sealed, decrypt_key=reader, verify_keys=[keys.signer_pub])
+        assert opened.message == b"to the team"
+    for k in got:
+        k.close()
+
+
+def test_load_refuses_a_file_of_several_keys(tmp_path):
+    team = _concat(tmp_path, "team.pub", "alice.pub", "bob.pub")
+    with pytest.raises(envelope.KeyLoadError) as err:
+        envelope.Key.load(team)
+    assert err.value.code == ErrorCode.KEY_LOAD
+    assert "2 keys where one is needed" in str(err.value)
+
+
+def test_load_all_of_one_key_files():
+    assert len(envelope.Key.load_all(key_path("signer.der"))) == 1
+    [key] = envelope.Key.load_all(key_path("alice.pub"))
+    assert key.fingerprint == _spki_fingerprint("alice.pub")
+
+
+def test_ec_parameters_before_the_key(tmp_path):
+    path = _concat(tmp_path, "k.pem", P521_PARAMS, "signer.pem")
+    key = envelope.Key.load(path)
+    assert key.is_private and key.fingerprint == _spki_fingerprint("signer.pub")
+    [same] = envelope.Key.load_all(path)
+    assert same.fingerprint == key.fingerprint
+
+
+@pytest.mark.parametrize("parts,words", [
+    (("alice.pub", "bob.pem"), ["block 2", "private key (block 2)"]),
+    (("signer.pem", "signer.pub"), ["block 2", "private key (block 1)"]),
+    (("alice.pub", b"-----BEGIN CERTIFICATE-----\nMAA=\n-----END CERTIFICATE-----\n"),
+     ["block 2", '"CERTIFICATE" block, not a key']),
+    ((P521_PARAMS,), ["no key"]),
+])
+def test_load_all_refusals(tmp_path, parts, words):
+    path = _concat(tmp_path, "bad.pem", *parts)
+    with pytest.raises(envelope.KeyLoadError) as err:
+        envelope.Key.load_all(path)
+    assert err.value.code == ErrorCode.KEY_LOAD
+    for word in words + [path]:
+        assert word in str(err.value)
