@@ -96,3 +96,14 @@ run "$E" seal --quiet --sign-key "$K/signer.pem" --to sixteen.pub --to "$K/dave.
     team-msg.txt
 failed "seal --to 17 keys in two files: exit 2" 2 \
     "^envelope seal: at most 16 recipients; the --to options give 17 keys" seventeen.env
+
+# The same KMS reference twice: a note, and one recipient (the endpoint here
+# refuses connections, so sealing then fails without a network).
+KREF="awskms://127.0.0.1:1/arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+run env AWS_MAX_ATTEMPTS=1 AWS_EC2_METADATA_DISABLED=true AWS_ACCESS_KEY_ID=AKIAEXAMPLE \
+    AWS_SECRET_ACCESS_KEY=example "$E" seal --sign-key "$K/signer.pem" --to "$KREF" --to "$KREF" \
+    -o kms-twice.env team-msg.txt
+check "seal --to a KMS reference twice: a note, then the KMS error, nothing written" \
+    bash -c '[ '"$rc"' -eq 3 ] && [ "$(wc -l <"$1")" -eq 2 ] &&
+             grep -q "^envelope: note: --to $2: the same key as --to $2, used once$" "$1" &&
+             grep -q "cannot connect" "$1" && ! [ -e kms-twice.env ]' _ "$ERR" "$KREF"

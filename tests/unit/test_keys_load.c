@@ -229,6 +229,26 @@ START_TEST(recipient_limit_counts_keys)
 }
 END_TEST
 
+/* A KMS reference is one key, and loading it calls nobody. */
+START_TEST(kms_reference_is_one_key)
+{
+    envelope_key **keys = NULL;
+    size_t n = 0;
+
+    ck_assert_rc(envelope_keys_load(ctx, "awskms:///arn:aws:kms:eu-west-1:111122223333:key/"
+                                    "1234abcd-12ab-34cd-56ef-1234567890ab", NULL, NULL, &keys,
+                                    &n),
+                 ENVELOPE_OK);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_int_eq(envelope_key_get_kind(keys[0]), 0); /* not asked yet */
+    envelope_keys_free(keys, n);
+    ck_assert_rc(envelope_keys_load(ctx, "awskms://", NULL, NULL, &keys, &n),
+                 ENVELOPE_E_KEY_REF);
+    ck_assert_ptr_null(keys);
+    ck_assert_uint_eq(n, 0);
+}
+END_TEST
+
 START_TEST(arguments)
 {
     envelope_key **keys = (envelope_key **)1;
@@ -262,6 +282,7 @@ static Suite *keys_load_suite(void)
     tcase_add_test(tc, private_key_mixed_with_others);
     tcase_add_test(tc, other_blocks_refused);
     tcase_add_test(tc, recipient_limit_counts_keys);
+    tcase_add_test(tc, kms_reference_is_one_key);
     tcase_add_test(tc, arguments);
     suite_add_tcase(s, tc);
     return s;
