@@ -32,11 +32,13 @@ struct key_list {
     int several;          /* the file has more than one PEM block */
 };
 
+/* Blocks are read with PEM_FLAG_SECURE: OpenSSL then keeps the decoded
+ * bytes, and its own working copies, in memory it wipes when freed. */
 static void block_clear(struct block *b)
 {
-    OPENSSL_free(b->label);
-    OPENSSL_free(b->headers);
-    OPENSSL_clear_free(b->der, b->der_len > 0 ? (size_t)b->der_len : 0);
+    OPENSSL_secure_free(b->label);
+    OPENSSL_secure_free(b->headers);
+    OPENSSL_secure_clear_free(b->der, b->der_len > 0 ? (size_t)b->der_len : 0);
     b->label = b->headers = NULL;
     b->der = NULL;
     b->der_len = 0;
@@ -44,8 +46,9 @@ static void block_clear(struct block *b)
 
 static int is_key_label(const char *label)
 {
-    static const char *const known[] = {"PUBLIC KEY",      "PRIVATE KEY",     "ENCRYPTED PRIVATE KEY",
-                                        "EC PRIVATE KEY",  "RSA PRIVATE KEY", "RSA PUBLIC KEY"};
+    static const char *const known[] = {"PUBLIC KEY",      "PRIVATE KEY",
+                                        "ENCRYPTED PRIVATE KEY", "EC PRIVATE KEY",
+                                        "RSA PRIVATE KEY", "RSA PUBLIC KEY"};
 
     for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
         if (strcmp(label, known[i]) == 0)
@@ -126,8 +129,8 @@ static envelope_rc take_block(envelope_ctx *ctx, struct key_list *l, const struc
     if (strcmp(b->label, "EC PARAMETERS") == 0) {
         if (names_p521(b))
             return ENVELOPE_OK;
-        return fail(ctx, ENVELOPE_E_KEY_TYPE, "block %zu: EC PARAMETERS of another curve than P-521",
-                    b->number);
+        return fail(ctx, ENVELOPE_E_KEY_TYPE,
+                    "block %zu: EC PARAMETERS of another curve than P-521", b->number);
     }
     if (!is_key_label(b->label))
         return fail(ctx, ENVELOPE_E_KEY_LOAD, "block %zu: a \"%s\" block, not a key", b->number,
@@ -166,8 +169,10 @@ static envelope_rc take_pem(envelope_ctx *ctx, struct key_list *l, const uint8_t
     if (bio == NULL)
         return fail_ossl(ctx, ENVELOPE_E_NOMEM, "key reader");
     l->several = count_pem_begins(data, len) > 1;
+    ERR_clear_error(); /* the end is told by the queue's last error */
     while (rc == ENVELOPE_OK &&
-           PEM_read_bio(bio, &b.label, &b.headers, &b.der, &b.der_len) == 1) {
+           PEM_read_bio_ex(bio, &b.label, &b.headers, &b.der, &b.der_len, PEM_FLAG_SECURE) ==
+               1) {
         b.number++;
         rc = take_block(ctx, l, &b, passphrase, arg);
         block_clear(&b);
@@ -184,7 +189,6 @@ static envelope_rc take_pem(envelope_ctx *ctx, struct key_list *l, const uint8_t
                   b.number == 1 ? "" : "s");
     return rc;
 }
-
 
 envelope_rc keys_from_memory(envelope_ctx *ctx, const uint8_t *data, size_t len,
                              envelope_passphrase_fn passphrase, void *arg, envelope_key ***keys,
