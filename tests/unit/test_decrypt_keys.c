@@ -161,6 +161,34 @@ START_TEST(none_opens)
 }
 END_TEST
 
+/* The compat format's one ciphertext: local keys first, the KMS key after
+ * them (never reached here), none opening is NOT_RECIPIENT with the count. */
+START_TEST(compat_several_keys)
+{
+    static const uint8_t msg[] = "compat for dave";
+    envelope_key *dave = load_test_key(ctx, "dave.pem"); /* RSA-4096: the archive fits */
+    envelope_key *opening[] = {tripwire, alice, dave}, *closed[] = {alice, carol};
+    envelope_seal_opts *so = seal_opts_for(ctx, &dave, 1, TEST_CREATED);
+    envelope_open_opts *yes = opts_with(opening, 3), *no = opts_with(closed, 2);
+    uint8_t *env = NULL;
+    size_t len = 0;
+
+    ck_assert_rc(envelope_seal_opts_set_format(so, ENVELOPE_FORMAT_COMPAT), ENVELOPE_OK);
+    ck_assert_rc(envelope_seal_mem(ctx, so, msg, sizeof(msg), &env, &len), ENVELOPE_OK);
+    envelope_open_opts_set_allow_compat(yes, 1);
+    envelope_open_opts_set_allow_compat(no, 1);
+    assert_opens_to(yes, env, len, msg, sizeof(msg));
+    assert_open_fails(ctx, no, env, len, ENVELOPE_E_NOT_RECIPIENT, scratch, 1, "compat");
+    ck_assert_str_eq(envelope_ctx_detail(ctx),
+                     "the compat envelope opens with none of the 2 decryption keys");
+    envelope_free(env);
+    envelope_open_opts_free(no);
+    envelope_open_opts_free(yes);
+    envelope_seal_opts_free(so);
+    envelope_key_free(dave);
+}
+END_TEST
+
 /* The setter replaces whatever was set or added with its one key. */
 START_TEST(setter_replaces_the_list)
 {
@@ -214,6 +242,7 @@ static Suite *decrypt_keys_suite(void)
     tcase_add_loop_test(tc, local_keys_before_kms, 0, 2);
     tcase_add_test(tc, label_sends_stanza_to_its_key);
     tcase_add_loop_test(tc, none_opens, 0, 2);
+    tcase_add_test(tc, compat_several_keys);
     tcase_add_test(tc, setter_replaces_the_list);
     tcase_add_test(tc, add_refuses);
     tcase_set_timeout(tc, 60);
