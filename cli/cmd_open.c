@@ -7,9 +7,11 @@
 #include "cli.h"
 
 #define MAX_VERIFY 64
+#define MAX_DECRYPT 16
 
 static const char open_help[] =
-    "usage: envelope open --decrypt-key KEY --verify-key KEY [--verify-key KEY ...]\n"
+    "usage: envelope open --decrypt-key KEY [--decrypt-key KEY ...]\n"
+    "                     --verify-key KEY [--verify-key KEY ...]\n"
     "                     [--max-size N] [--max-age DURATION] [--allow-compat]\n"
     "                     [-o OUT | --extract DIR] [--force] [--quiet]\n"
     "                     [--passphrase-file F | --passphrase-fd N] [IN|-]\n"
@@ -19,6 +21,8 @@ static const char open_help[] =
     "message: to OUT (never replacing a file without --force), to stdout, or with\n"
     "--extract into a new directory DIR holding the message, manifest.json and\n"
     "manifest.sig (see 'envelope verify'). Nothing unverified is ever written.\n"
+    "Several --decrypt-key (at most 16) are all tried: the key a recipient label\n"
+    "names, else local keys before KMS keys, with at most 16 KMS Decrypt calls.\n"
     "--max-size refuses larger messages (suffixes K, M, G, T); --max-age refuses\n"
     "older envelopes (suffixes s, m, h, d). --allow-compat also opens the\n"
     "tutorial's compat format, which lacks recipient binding. A KMS alias as\n"
@@ -26,8 +30,8 @@ static const char open_help[] =
     "public keys.\n";
 
 struct open_args {
-    const char *decrypt_ref, *verify[MAX_VERIFY], *out, *extract, *in;
-    size_t n_verify;
+    const char *decrypt[MAX_DECRYPT], *verify[MAX_VERIFY], *out, *extract, *in;
+    size_t n_decrypt, n_verify;
     uint64_t max_size, max_age;
     int force, allow_compat;
     struct passphrase pass;
@@ -36,7 +40,11 @@ struct open_args {
 static int parse_option(int c, struct open_args *a, char **argv)
 {
     switch (c) {
-    case 'd': a->decrypt_ref = optarg; return EXIT_OK;
+    case 'd':
+        if (a->n_decrypt == MAX_DECRYPT)
+            return usage_error("open", "at most %d --decrypt-key", MAX_DECRYPT);
+        a->decrypt[a->n_decrypt++] = optarg;
+        return EXIT_OK;
     case 'v':
         if (a->n_verify == MAX_VERIFY)
             return usage_error("open", "at most %d --verify-key", MAX_VERIFY);
@@ -88,7 +96,7 @@ static int parse(int argc, char **argv, struct open_args *a)
         a->in = argv[optind++];
     if (optind != argc)
         return usage_error("open", "one input at most");
-    if (a->decrypt_ref == NULL || a->n_verify == 0)
+    if (a->n_decrypt == 0 || a->n_verify == 0)
         return usage_error("open", "need --decrypt-key and at least one --verify-key");
     if (a->out && a->extract)
         return usage_error("open", "-o and --extract exclude each other");
@@ -120,20 +128,34 @@ static int add_trusted(envelope_ctx *ctx, struct open_args *a, envelope_open_opt
     return code;
 }
 
-static int build_opts(envelope_ctx *ctx, struct open_args *a, envelope_open_opts *opts)
+/* The first key replaces the (empty) list, the others join it. */
+static int add_decrypt_keys(envelope_ctx *ctx, struct open_args *a, envelope_open_opts *opts)
 {
     envelope_key *key = NULL;
+    envelope_rc rc;
+    int code = EXIT_OK;
+
+    for (size_t i = 0; code == EXIT_OK && i < a->n_decrypt; i++) {
+        if ((code = load_key(ctx, "--decrypt-key", a->decrypt[i], ENVELOPE_KEY_ENCRYPTION, 1,
+                             &a->pass, &key)) != EXIT_OK)
+            return code;
+        rc = i == 0 ? envelope_open_opts_set_decrypt_key(opts, key)
+                    : envelope_open_opts_add_decrypt_key(opts, key);
+        if (rc != ENVELOPE_OK)
+            code = fail_with(EXIT_KEY, "--decrypt-key %s: cannot decrypt with this key",
+                             a->decrypt[i]);
+        envelope_key_free(key);
+    }
+    return code;
+}
+
+static int build_opts(envelope_ctx *ctx, struct open_args *a, envelope_open_opts *opts)
+{
     int code;
 
-    if ((code = load_key(ctx, "--decrypt-key", a->decrypt_ref, ENVELOPE_KEY_ENCRYPTION, 1,
-                         &a->pass, &key)) != EXIT_OK)
+    if ((code = add_decrypt_keys(ctx, a, opts)) != EXIT_OK ||
+        (code = add_trusted(ctx, a, opts)) != EXIT_OK)
         return code;
-    if (envelope_open_opts_set_decrypt_key(opts, key) != ENVELOPE_OK)
-        code = fail_with(EXIT_KEY, "--decrypt-key %s: cannot decrypt with this key",
-                         a->decrypt_ref);
-    envelope_key_free(key);
-    if (code == EXIT_OK)
-        code = add_trusted(ctx, a, opts);
     envelope_open_opts_set_max_size(opts, a->max_size);
     envelope_open_opts_set_max_age(opts, a->max_age);
     envelope_open_opts_set_allow_compat(opts, a->allow_compat);

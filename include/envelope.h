@@ -357,9 +357,22 @@ typedef struct envelope_open_opts envelope_open_opts;
 
 ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc envelope_open_opts_new(envelope_open_opts **out);
 ENVELOPE_API void envelope_open_opts_free(envelope_open_opts *opts);
-/* The private RSA key (local or KMS) to unwrap with. Reference held. */
+/* The private RSA key (local or KMS) to unwrap with, replacing any set or
+ * added before. Reference held. ENVELOPE_E_KEY_TYPE for a signing key,
+ * ENVELOPE_E_KEY_NOT_PRIVATE for a public one; on failure opts is
+ * unchanged. */
 ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc
 envelope_open_opts_set_decrypt_key(envelope_open_opts *opts, envelope_key *key);
+/* One more private RSA key to unwrap with; at most 16 (then
+ * ENVELOPE_E_INVALID_ARGUMENT). Reference held; failures as for the setter,
+ * leaving opts unchanged. Open uses the key a stanza's label names, and no
+ * other, for that stanza; stanzas whose label cannot tell (hidden
+ * recipients) are tried with every local key, then with every KMS key, at
+ * most 16 KMS Decrypt calls per envelope across all KMS keys (what one key
+ * needs for the 16 stanzas an envelope may hold). ENVELOPE_E_NOT_RECIPIENT
+ * when no key opens a stanza; its detail says when the KMS budget ran out. */
+ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc
+envelope_open_opts_add_decrypt_key(envelope_open_opts *opts, envelope_key *key);
 /* A signer to trust (P-521, public suffices); at least one; at most 64. */
 ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc
 envelope_open_opts_add_trusted_key(envelope_open_opts *opts, envelope_key *key);

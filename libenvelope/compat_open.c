@@ -236,8 +236,8 @@ static envelope_rc open_compat(envelope_ctx *ctx, const envelope_open_opts *opts
     envelope_rc rc;
 
     memset(raw, 0, sizeof(*raw));
-    if ((rc = key_unwrap(ctx, opts->decrypt_key, ct, ct_len, archive, sizeof(archive),
-                         &archive_len)) != ENVELOPE_OK ||
+    if ((rc = unwrap_compat(ctx, opts->decrypt_keys, opts->n_decrypt, ct, ct_len, archive,
+                            sizeof(archive), &archive_len)) != ENVELOPE_OK ||
         (rc = compat_unpack(ctx, archive, archive_len, raw, msg, &msg_len,
                             result->manifest.name)) != ENVELOPE_OK ||
         (rc = verify_compat(ctx, opts, msg, msg_len, raw, result)) != ENVELOPE_OK)
@@ -282,7 +282,7 @@ envelope_rc open_any(envelope_ctx *ctx, const envelope_open_opts *opts, const st
     struct source again = {replay_read, &replay};
     envelope_rc rc;
 
-    if (opts == NULL || opts->decrypt_key == NULL || opts->n_trusted == 0)
+    if (opts == NULL || opts->n_decrypt == 0 || opts->n_trusted == 0)
         return open_envelope(ctx, opts, in, msg, raw, result); /* names what is missing */
     if ((rc = source_read_full(ctx, in, first, MAGIC_LEN, &got)) != ENVELOPE_OK)
         return rc;

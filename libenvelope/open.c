@@ -52,35 +52,6 @@ static envelope_rc read_header(envelope_ctx *ctx, const struct source *in, struc
     return header_parse(ctx, s->header_bytes, len, &s->header);
 }
 
-/* Tries the stanzas whose label names this key first, then those that
- * cannot tell; skips those that name another key. */
-static envelope_rc unwrap_data_key(envelope_ctx *ctx, const envelope_key *key,
-                                   struct open_state *s, uint8_t data_key[WRAPPED_MAX])
-{
-    struct identity me;
-    envelope_rc rc;
-    size_t len;
-
-    if ((rc = key_identities(ctx, key, me.key, me.kms)) != ENVELOPE_OK)
-        return rc;
-    for (int want = 1; want >= -1; want -= 2) {
-        for (size_t i = 0; i < s->header.n_stanzas; i++) {
-            const struct stanza *st = &s->header.stanzas[i];
-
-            if (label_matches(st->label, &me) != want)
-                continue;
-            rc = key_unwrap(ctx, key, st->wrapped, st->wrapped_len, data_key, WRAPPED_MAX, &len);
-            if (rc == ENVELOPE_OK && len == DATA_KEY_LEN)
-                return ENVELOPE_OK;
-            OPENSSL_cleanse(data_key, WRAPPED_MAX);
-            if (rc != ENVELOPE_OK && rc != ENVELOPE_E_NOT_RECIPIENT)
-                return rc; /* KMS or network trouble: say so, do not guess */
-        }
-    }
-    return fail(ctx, ENVELOPE_E_NOT_RECIPIENT, "no recipient stanza opens with key %s",
-                key->fingerprint[0] ? key->fingerprint : "(KMS)");
-}
-
 static envelope_rc from_stream(envelope_ctx *ctx, void *arg, const uint8_t **p, size_t *n)
 {
     int final;
@@ -210,7 +181,7 @@ static void open_state_free(struct open_state *s)
 
 static envelope_rc check_opts(envelope_ctx *ctx, const envelope_open_opts *opts)
 {
-    if (opts == NULL || opts->decrypt_key == NULL)
+    if (opts == NULL || opts->n_decrypt == 0)
         return fail(ctx, ENVELOPE_E_INVALID_ARGUMENT, "no decryption key");
     if (opts->n_trusted == 0)
         return fail(ctx, ENVELOPE_E_INVALID_ARGUMENT, "no trusted signer key");
@@ -231,7 +202,7 @@ envelope_rc open_envelope(envelope_ctx *ctx, const envelope_open_opts *opts,
     if ((s = calloc(1, sizeof(*s))) == NULL)
         return fail(ctx, ENVELOPE_E_NOMEM, "open state");
     if ((rc = read_header(ctx, in, s)) != ENVELOPE_OK ||
-        (rc = unwrap_data_key(ctx, opts->decrypt_key, s, data_key)) != ENVELOPE_OK)
+        (rc = unwrap_stanzas(ctx, opts->decrypt_keys, opts->n_decrypt, &s->header, data_key)) != ENVELOPE_OK)
         goto out;
     rc = payload_key_derive(ctx, data_key, DATA_KEY_LEN, s->header_bytes, s->header_len,
                             s->payload_key);

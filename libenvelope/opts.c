@@ -120,22 +120,48 @@ void envelope_open_opts_free(envelope_open_opts *opts)
 {
     if (opts == NULL)
         return;
-    envelope_key_free(opts->decrypt_key);
+    for (size_t i = 0; i < opts->n_decrypt; i++)
+        envelope_key_free(opts->decrypt_keys[i]);
     for (size_t i = 0; i < opts->n_trusted; i++)
         envelope_key_free(opts->trusted[i]);
     free(opts);
 }
 
-envelope_rc envelope_open_opts_set_decrypt_key(envelope_open_opts *opts, envelope_key *key)
+static envelope_rc check_decrypt_key(const envelope_key *key)
 {
-    if (opts == NULL || key == NULL)
-        return ENVELOPE_E_INVALID_ARGUMENT;
     if (!kind_fits(key, ENVELOPE_KEY_ENCRYPTION))
         return ENVELOPE_E_KEY_TYPE;
     if (!envelope_key_is_private(key))
         return ENVELOPE_E_KEY_NOT_PRIVATE;
-    envelope_key_free(opts->decrypt_key);
-    opts->decrypt_key = envelope_key_ref(key);
+    return ENVELOPE_OK;
+}
+
+envelope_rc envelope_open_opts_set_decrypt_key(envelope_open_opts *opts, envelope_key *key)
+{
+    envelope_rc rc;
+
+    if (opts == NULL || key == NULL)
+        return ENVELOPE_E_INVALID_ARGUMENT;
+    if ((rc = check_decrypt_key(key)) != ENVELOPE_OK)
+        return rc;
+    /* The new reference first: key may be one of those released. */
+    envelope_key_ref(key);
+    for (size_t i = 0; i < opts->n_decrypt; i++)
+        envelope_key_free(opts->decrypt_keys[i]);
+    opts->decrypt_keys[0] = key;
+    opts->n_decrypt = 1;
+    return ENVELOPE_OK;
+}
+
+envelope_rc envelope_open_opts_add_decrypt_key(envelope_open_opts *opts, envelope_key *key)
+{
+    envelope_rc rc;
+
+    if (opts == NULL || key == NULL || opts->n_decrypt == DECRYPT_KEYS_MAX)
+        return ENVELOPE_E_INVALID_ARGUMENT;
+    if ((rc = check_decrypt_key(key)) != ENVELOPE_OK)
+        return rc;
+    opts->decrypt_keys[opts->n_decrypt++] = envelope_key_ref(key);
     return ENVELOPE_OK;
 }
 

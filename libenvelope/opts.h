@@ -4,6 +4,7 @@
 
 #include "envelope.h"
 #include "format.h"
+#include "key_trial.h"
 
 #define TRUSTED_MAX 64
 
@@ -22,7 +23,8 @@ struct envelope_seal_opts {
 };
 
 struct envelope_open_opts {
-    envelope_key *decrypt_key;
+    envelope_key *decrypt_keys[DECRYPT_KEYS_MAX];
+    size_t n_decrypt;
     envelope_key *trusted[TRUSTED_MAX];
     size_t n_trusted;
     uint64_t max_size;

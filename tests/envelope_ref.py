@@ -223,20 +223,32 @@ def parse_header(data):
     return Header(raw, salt, stanzas), data[header_len:]
 
 
+def stanza_trials(header, rsa_privates):
+    """Section 6: (stanza, key) pairs in the order a reader tries them. A
+    stanza whose label names one of the keys goes to that key alone; then
+    each key in turn tries the stanzas no key claims and whose label holds
+    no fingerprint (empty, or KMS ARNs only). Local keys only: a reader's
+    KMS keys come after these, within the KMS budget."""
+    ids = [key_id(k).encode() for k in rsa_privates]
+    labels = [parse_label(st.label) if st.label else [] for st in header.stanzas]
+    claimed = [any(i in idents for i in ids) for idents in labels]
+    for key, mine in zip(rsa_privates, ids):
+        for st, idents in zip(header.stanzas, labels):
+            if mine in idents:
+                yield st, key
+    for key in rsa_privates:
+        for st, idents, taken in zip(header.stanzas, labels, claimed):
+            if not taken and not any(identity_kind(i) == "key" for i in idents):
+                yield st, key
+
+
 def unwrap_data_key(header, rsa_private):
-    """Section 6: labelled stanzas first, then each unlabelled or
-    unknown-kind stanza in turn; any failure is NOT_RECIPIENT."""
-    mine = key_id(rsa_private).encode()
-    matched, untried = [], []
-    for st in header.stanzas:
-        idents = parse_label(st.label) if st.label else []
-        if mine in idents:
-            matched.append(st)
-        elif not any(identity_kind(i) == "key" for i in idents):
-            untried.append(st)
-    for st in matched + untried:
+    """Section 6 with one RSA private key or a list of them; any failure is
+    NOT_RECIPIENT."""
+    keys = rsa_private if isinstance(rsa_private, (list, tuple)) else [rsa_private]
+    for st, key in stanza_trials(header, keys):
         try:
-            data_key = rsa_private.decrypt(st.wrapped, OAEP)
+            data_key = key.decrypt(st.wrapped, OAEP)
         except ValueError:
             continue
         if len(data_key) == DATA_KEY_LEN:
@@ -649,7 +661,7 @@ def verify_any(trusted, manifest, sig):
 
 def open_envelope(data, decrypt_key, trusted_keys, *, max_size=0, max_age=0, now=None):
     """Section 9, in order; the first failing step raises EnvelopeError.
-    decrypt_key: an RSA private key; trusted_keys: P-521 keys; max_size and
+    decrypt_key: an RSA private key, or a list of them; trusted_keys: P-521 keys; max_size and
     max_age (seconds) 0 for no limit; now: a datetime, default the clock."""
     header, payload = parse_header(data)                                # 1
     data_key = unwrap_data_key(header, decrypt_key)                     # 2
@@ -787,7 +799,7 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="cmd", required=True)
     o = sub.add_parser("open", help="open an envelope, print the message to stdout")
-    o.add_argument("--decrypt-key", required=True)
+    o.add_argument("--decrypt-key", action="append", required=True)
     o.add_argument("--verify-key", action="append", required=True)
     o.add_argument("--max-size", type=int, default=0)
     o.add_argument("--max-age", type=int, default=0)
@@ -803,7 +815,7 @@ def main(argv=None):
         with open(a.envelope, "rb") as f:
             data = f.read()
         try:
-            got = open_envelope(data, load_key(a.decrypt_key),
+            got = open_envelope(data, [load_key(k) for k in a.decrypt_key],
                                 [load_key(k) for k in a.verify_key],
                                 max_size=a.max_size, max_age=a.max_age)
         except EnvelopeError as e:

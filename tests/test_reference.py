@@ -174,6 +174,41 @@ def test_reference_seals_c_opens(tmp_path, size, recipients, hide):
     assert not out.exists()
 
 
+def open_with_keys(tmp_path, envelope, decrypt):
+    """Opens envelope with both readers and several decryption keys: what
+    each gave (the message, or the error's name and the C exit status)."""
+    try:
+        ref_got = ref.open_envelope(envelope, [key(d + ".pem") for d in decrypt],
+                                    [key("signer.pub")]).message
+    except ref.EnvelopeError as e:
+        ref_got = e.name
+    src = tmp_path / "several.env"
+    src.write_bytes(envelope)
+    out = tmp_path / "several.out"
+    if out.exists():
+        out.unlink()
+    args = ["open"]
+    for d in decrypt:
+        args += ["--decrypt-key", key_file(d + ".pem")]
+    proc = run_cli(*args, "--verify-key", key_file("signer.pub"), "-o", str(out), str(src),
+                   ok=False)
+    c_got = out.read_bytes() if proc.returncode == 0 else proc.returncode
+    return ref_got, c_got, proc.stderr.decode(errors="replace")
+
+
+@pytest.mark.parametrize("hide", [False, True], ids=["labelled", "hidden"])
+def test_several_decrypt_keys_both_readers(tmp_path, hide):
+    message = message_of(1)
+    envelope = cli_seal(tmp_path, message, "m.bin", ["carol", "dave"], hide)
+    for decrypt in (["alice", "dave"], ["dave", "alice"], ["bob", "alice", "carol"]):
+        ref_got, c_got, err = open_with_keys(tmp_path, envelope, decrypt)
+        assert (ref_got, c_got) == (message, message), (decrypt, ref_got, c_got, err)
+    ref_got, c_got, err = open_with_keys(tmp_path, envelope, ["alice", "bob"])
+    assert (ref_got, c_got) == ("NOT_RECIPIENT", 1), (ref_got, c_got, err)
+    assert "no recipient stanza opens with any of the 2 decryption keys" in err, err
+    assert not (tmp_path / "several.out").exists()
+
+
 @pytest.mark.parametrize("name", ["résumé – 履歴書 ✓.txt", "n" * 200 + ".txt",
                                   'say "hi" \\ bye.txt'], ids=["utf8", "long", "escapes"])
 def test_names_cross_both_ways(tmp_path, name):

@@ -92,6 +92,43 @@ check "--hide-recipients: the header names no key" bash -c '[ '"$rc"' -eq 0 ] &&
 run "$E" open --decrypt-key "$K/alice.pem" --verify-key "$K/signer.pub" hidden.enc
 check "--hide-recipients: still opens" bash -c '[ '"$rc"' -eq 0 ] && cmp -s "$1" note.json' _ "$OUT"
 
+# Several --decrypt-key: all are tried, the recipient among them opens,
+# wherever it stands.
+for env in note.enc hidden.enc; do
+    for keys in "dave alice" "alice dave"; do
+        read -r first second <<<"$keys"
+        run "$E" open --decrypt-key "$K/$first.pem" --decrypt-key "$K/$second.pem" \
+            --verify-key "$K/signer.pub" "$env"
+        check "--decrypt-key $first --decrypt-key $second: $env opens" \
+            bash -c '[ '"$rc"' -eq 0 ] && cmp -s "$1" note.json' _ "$OUT"
+    done
+done
+# A KMS key nobody can reach, before or after a local key: the local key is
+# tried first and opens, with no KMS call.
+KMS_ENV=(env AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=AKIAEXAMPLE AWS_SECRET_ACCESS_KEY=none)
+UNREACHABLE=awskms://127.0.0.1:1/alias/unreachable
+run "${KMS_ENV[@]}" "$E" open --decrypt-key "$UNREACHABLE" --decrypt-key "$K/alice.pem" \
+    --verify-key "$K/signer.pub" hidden.enc
+check "--decrypt-key KMS --decrypt-key local: the local key opens, no KMS call" \
+    bash -c '[ '"$rc"' -eq 0 ] && cmp -s "$1" note.json' _ "$OUT"
+run "${KMS_ENV[@]}" "$E" open --decrypt-key "$K/alice.pem" --decrypt-key "$UNREACHABLE" \
+    --verify-key "$K/signer.pub" hidden.enc
+check "--decrypt-key local --decrypt-key KMS: the local key opens, no KMS call" \
+    bash -c '[ '"$rc"' -eq 0 ] && cmp -s "$1" note.json' _ "$OUT"
+run "${KMS_ENV[@]}" "$E" open --decrypt-key "$UNREACHABLE" --verify-key "$K/signer.pub" \
+    -o kms.out hidden.enc
+failed "the unreachable KMS key alone: exit 3, so the checks above made no KMS call" 3 \
+    "^envelope: hidden.enc: .*127.0.0.1:1: cannot connect" kms.out
+run "$E" open --decrypt-key "$K/dave.pem" --decrypt-key "$K/bob.pem" \
+    --verify-key "$K/signer.pub" -o none.out hidden.enc
+failed "two --decrypt-key, neither the recipient: exit 1, nothing written" 1 \
+    "^envelope: hidden.enc: envelope not addressed to the --decrypt-key \(no recipient stanza opens with any of the 2 decryption keys\)$" \
+    none.out
+many=()
+for i in $(seq 17); do many+=(--decrypt-key "$K/alice.pem"); done
+run "$E" open "${many[@]}" --verify-key "$K/signer.pub" -o many.out note.enc
+failed "17 --decrypt-key: exit 2" 2 "^envelope open: at most 16 --decrypt-key" many.out
+
 # Keys in the wrong place.
 seal --to "$K/signer.pub" -o bad.enc note.json
 failed "--to a signing key: exit 3" 3 "^envelope: --to .*signer.pub: an ECDSA P-521 signing key; --to takes an RSA key" bad.enc

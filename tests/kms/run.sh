@@ -555,6 +555,52 @@ check "two recipients, KMS key by ARN: its labelled stanza, 1 Decrypt ($TWO_B)" 
     bash -c '[ '"$rc"' -eq 0 ] && cmp -s two-b.json message.json &&
         [ "$1" = "Decrypt=1 total=1 tls=1" ]' _ "$TWO_B"
 
+# Several --decrypt-key: local keys are tried before KMS keys, and all KMS
+# keys together make at most 16 Decrypt calls per envelope, what one key
+# makes for the 16 stanzas an envelope may hold.
+reset_stats
+as receiver -- "$E" open --decrypt-key "awskms:///$ENC_ALIAS" --decrypt-key "$K/alice.pem" \
+    --verify-key "$K/signer.pub" -o two-c.json two.env
+TWO_C=$(calls)
+check "a KMS and a local --decrypt-key: the local key opens, no KMS call ($TWO_C)" \
+    bash -c '[ '"$rc"' -eq 0 ] && cmp -s two-c.json message.json &&
+        [ "$1" = " total=0 tls=0" ]' _ "$TWO_C"
+reset_stats
+as receiver -- "$E" open --decrypt-key "$K/carol.pem" --decrypt-key "awskms:///$ENC_ALIAS" \
+    --verify-key "$K/signer.pub" -o two-d.json two.env
+TWO_D=$(calls)
+check "a local key that is not a recipient, then a KMS key that is: it opens ($TWO_D)" \
+    bash -c '[ '"$rc"' -eq 0 ] && cmp -s two-d.json message.json &&
+        [ "$1" = "Decrypt=2 total=2 tls=1" ]' _ "$TWO_D"
+TO16=()
+for i in $(seq 16); do
+    openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 2>/dev/null |
+        openssl pkey -pubout -out "r$i.pub"
+    TO16+=(--to "r$i.pub")
+done
+offline "$E" seal --sign-key "$K/signer.pem" --hide-recipients "${TO16[@]}" -o hidden16.env \
+    message.json
+check "16 hidden recipients, none of them a KMS key" \
+    bash -c '[ '"$rc"' -eq 0 ] && "$1" inspect hidden16.env | grep -qx "recipients: 16"' _ "$E"
+reset_stats
+as admin -- "$E" open --decrypt-key "awskms:///$ENC_ALIAS" --verify-key "$K/signer.pub" \
+    -o h16-one.json hidden16.env
+H16_ONE=$(calls)
+failed_with "16 hidden stanzas, one KMS key: not addressed to it, exit 1" 1 \
+    "envelope: hidden16.env: envelope not addressed to the --decrypt-key (no recipient stanza opens with key (KMS))" \
+    h16-one.json
+check "  one KMS key tries each stanza once: 16 Decrypt ($H16_ONE)" \
+    test "$H16_ONE" = "Decrypt=16 total=16 tls=1"
+reset_stats
+as admin -- "$E" open --decrypt-key "awskms:///$ENC_ALIAS" --decrypt-key awskms:///alias/rsa2048-key \
+    --verify-key "$K/signer.pub" -o h16-two.json hidden16.env
+H16_TWO=$(calls)
+failed_with "16 hidden stanzas, two KMS keys: exit 1, the detail names the spent budget" 1 \
+    "envelope: hidden16.env: envelope not addressed to the --decrypt-key (no recipient stanza opened before the limit of 16 KMS Decrypt calls per envelope ran out; 16 stanzas, 2 decryption keys)" \
+    h16-two.json
+check "  two KMS keys share the budget: 16 Decrypt, not 32 ($H16_TWO)" \
+    test "$H16_TWO" = "Decrypt=16 total=16 tls=1"
+
 # ------------------------------------- credentials, regions, endpoints
 
 as session -- "$E" seal --sign-key "awskms:///$SIGN_ALIAS" --to "awskms:///$ENC_ALIAS" \

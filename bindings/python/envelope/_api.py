@@ -20,6 +20,7 @@ from .keys import Key, KeyKind, require_key
 
 MAX_RECIPIENTS = 16
 MAX_TRUSTED = 64
+MAX_DECRYPT = 16
 HEADER_MAX = 65536
 _FORMATS = {1: "v1", 2: "compat"}
 
@@ -106,6 +107,17 @@ def _recipients(recipients: Any) -> Tuple[Key, ...]:
              f"{len(keys)} recipients given; 1 to {MAX_RECIPIENTS} are allowed")
     for i, key in enumerate(keys):
         require_key(key, KeyKind.ENCRYPTION, False, f"recipient {i + 1}")
+    return keys
+
+
+def _decrypt_keys(decrypt_key: Any) -> Tuple[Key, ...]:
+    keys = _key_list(decrypt_key, "decrypt_key")
+    if not 1 <= len(keys) <= MAX_DECRYPT:
+        fail(ErrorCode.INVALID_ARGUMENT,
+             f"{len(keys)} decrypt keys given; 1 to {MAX_DECRYPT} are allowed")
+    for i, key in enumerate(keys):
+        require_key(key, KeyKind.ENCRYPTION, True,
+                    "decrypt_key" if len(keys) == 1 else f"decrypt key {i + 1}")
     return keys
 
 
@@ -215,17 +227,20 @@ def _seal_opts(sign_key: Key, recipients: Keys, name: Optional[str], hide: bool,
 
 
 @contextlib.contextmanager
-def _open_opts(decrypt_key: Key, verify_keys: Keys, max_size: Any, max_age: Any,
+def _open_opts(decrypt_key: Keys, verify_keys: Keys, max_size: Any, max_age: Any,
                allow_compat: bool, progress_fn: Any) -> Iterator[Any]:
-    require_key(decrypt_key, KeyKind.ENCRYPTION, True, "decrypt_key")
+    decrypters = _decrypt_keys(decrypt_key)
     trusted = _verify_keys(verify_keys)
     size_limit, age_limit = _max_size(max_size), _max_age(max_age)
     opts = _lib.OpenOptsP()
     _check_set(lib.envelope_open_opts_new(ctypes.byref(opts)), "open options")
     try:
-        with decrypt_key._borrow() as ptr:
-            _check_set(lib.envelope_open_opts_set_decrypt_key(opts, ptr), "decrypt_key",
-                       kms=decrypt_key.is_kms)
+        for i, key in enumerate(decrypters):
+            add = (lib.envelope_open_opts_set_decrypt_key if i == 0
+                   else lib.envelope_open_opts_add_decrypt_key)
+            with key._borrow() as ptr:
+                _check_set(add(opts, ptr), "decrypt_key" if len(decrypters) == 1
+                           else f"decrypt key {i + 1}", kms=key.is_kms)
         for i, key in enumerate(trusted):
             with key._borrow() as ptr:
                 _check_set(lib.envelope_open_opts_add_trusted_key(opts, ptr),
@@ -313,7 +328,7 @@ def seal(data: Union[bytes, bytearray, memoryview], *, sign_key: Key, recipients
         buf.release()
 
 
-def open(data: Union[bytes, bytearray, memoryview], *, decrypt_key: Key, verify_keys: Keys,
+def open(data: Union[bytes, bytearray, memoryview], *, decrypt_key: Keys, verify_keys: Keys,
          max_size: Optional[int] = None, max_age: Optional[Age] = None,
          allow_compat: bool = False, progress: Optional[Progress] = None) -> Opened:
     """Decrypts ``data`` with ``decrypt_key`` and verifies it under one of
@@ -321,7 +336,11 @@ def open(data: Union[bytes, bytearray, memoryview], *, decrypt_key: Key, verify_
 
     Args:
         data: the envelope (any bytes-like object).
-        decrypt_key: a private encryption (RSA) key, local or KMS.
+        decrypt_key: a private encryption (RSA) key, local or KMS, or an
+            iterable of 1 to 16, all tried: a stanza whose label names one
+            of them goes to that key alone; hidden stanzas are tried with
+            the local keys first, then the KMS keys, which make at most 16
+            KMS Decrypt calls per envelope between them.
         verify_keys: one signing key or an iterable of 1 to 64 trusted
             signers (public keys suffice).
         max_size: refuse messages larger than this many bytes (enforced
@@ -416,7 +435,7 @@ def _seal_to_object(ctx: Context, opts: Any, source: Input, sink: Output,
 
 
 def open_file(src: Union[PathLike, BinaryIO], dst: Union[PathLike, BinaryIO], *,
-              decrypt_key: Key, verify_keys: Keys, max_size: Optional[int] = None,
+              decrypt_key: Keys, verify_keys: Keys, max_size: Optional[int] = None,
               max_age: Optional[Age] = None, allow_compat: bool = False, force: bool = False,
               progress: Optional[Progress] = None) -> Opened:
     """Opens an envelope from a file or stream into a file or stream.
@@ -464,7 +483,7 @@ def _open_to_object(ctx: Context, opts: Any, source: Input, sink: Output,
                                 write_callback(sink.f, guard), None, ctypes.byref(result))
 
 
-def open_extract(src: Union[PathLike, BinaryIO], directory: PathLike, *, decrypt_key: Key,
+def open_extract(src: Union[PathLike, BinaryIO], directory: PathLike, *, decrypt_key: Keys,
                  verify_keys: Keys, max_size: Optional[int] = None,
                  max_age: Optional[Age] = None, allow_compat: bool = False,
                  progress: Optional[Progress] = None) -> Opened:

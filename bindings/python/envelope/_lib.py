@@ -113,6 +113,7 @@ _PROTOTYPES = {
     "envelope_open_opts_new": (rc_t, [_c.POINTER(OpenOptsP)]),
     "envelope_open_opts_free": (None, [OpenOptsP]),
     "envelope_open_opts_set_decrypt_key": (rc_t, [OpenOptsP, KeyP]),
+    "envelope_open_opts_add_decrypt_key": (rc_t, [OpenOptsP, KeyP]),
     "envelope_open_opts_add_trusted_key": (rc_t, [OpenOptsP, KeyP]),
     "envelope_open_opts_set_max_size": (None, [OpenOptsP, _c.c_uint64]),
     "envelope_open_opts_set_max_age": (None, [OpenOptsP, _c.c_uint64]),
