@@ -1,5 +1,7 @@
 /* Loading the key behind an option, and checking it fits the option's role
  * before any work is done. */
+#include <string.h>
+
 #include "cli.h"
 
 static const char *describe(const envelope_key *key, char buf[64])
@@ -21,6 +23,9 @@ int load_key(envelope_ctx *ctx, const char *flag, const char *ref, envelope_key_
     rc = envelope_key_load(ctx, ref, passphrase_cb, pass, out);
     if (rc == ENVELOPE_E_KEY_PASSPHRASE && pass->why[0])
         return fail_with(EXIT_KEY, "%s %s: %s", flag, ref, pass->why);
+    if (rc == ENVELOPE_E_KEY_PASSPHRASE)
+        return fail_with(EXIT_KEY, "%s %s: wrong passphrase for %s", flag, ref,
+                         strncmp(ref, "file:", 5) == 0 ? ref + 5 : ref);
     if (rc != ENVELOPE_OK)
         return report_key(ctx, rc, flag, ref);
     /* A KMS key's kind may be unknown (0) until it is used: KMS says then. */
