@@ -51,6 +51,14 @@ int fail_with(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3
 #define SHOWN_MAX 1024
 const char *shown(const char *s, char buf[SHOWN_MAX]);
 
+/* ----------------------------------------------------- fingerprint.c */
+
+/* "sha256:HEX (e47b-4ca1-c04a-b8db)": a key's fingerprint followed by its
+ * short form for reading aloud, in out; anything that is not a SHA-256
+ * fingerprint (a KMS key ARN) is returned as it is. */
+#define FINGERPRINT_SHOWN (ENVELOPE_FINGERPRINT_SIZE + 24)
+const char *fingerprint_shown(const char *fp, char out[FINGERPRINT_SHOWN]);
+
 /* ------------------------------------------------------ passphrase.c */
 
 /* Where passphrases of encrypted private keys come from: --passphrase-file

@@ -19,7 +19,8 @@ static const char keygen_help[] =
     "first line read there: AES-256-CBC, its key derived from the passphrase by\n"
     "PBKDF2-HMAC-SHA-256 with 600,000 iterations and a random salt (PKCS#8 PBES2,\n"
     "which openssl reads too). That slows guessing; only a long passphrase makes\n"
-    "it hopeless. Prints the key's fingerprint.\n";
+    "it hopeless. Prints the key's fingerprint, then its short form to read aloud\n"
+    "when keys are exchanged: (e47b-4ca1-c04a-b8db), the first 16 hex digits.\n";
 
 static int write_public(envelope_ctx *ctx, envelope_key *key, const char *path, int force)
 {
@@ -120,7 +121,7 @@ static int keygen_parse(int argc, char **argv, struct keygen_args *a)
 int cmd_keygen(int argc, char **argv)
 {
     struct keygen_args a = {0};
-    char fp[ENVELOPE_FINGERPRINT_SIZE], out[SHOWN_MAX];
+    char fp[ENVELOPE_FINGERPRINT_SIZE], fp_shown[FINGERPRINT_SHOWN], out[SHOWN_MAX];
     envelope_ctx *ctx = NULL;
     envelope_key *key = NULL;
     envelope_rc rc;
@@ -137,8 +138,8 @@ int cmd_keygen(int argc, char **argv)
         code = write_public(ctx, key, a.pub, a.force);
     if (code == EXIT_OK && !cli_quiet && envelope_key_fingerprint(ctx, key, fp) == ENVELOPE_OK)
         fprintf(stderr, "envelope: %s key %s written to %s\n",
-                a.kind == ENVELOPE_KEY_SIGNING ? "ECDSA P-521 signing" : "RSA encryption", fp,
-                shown(a.out, out));
+                a.kind == ENVELOPE_KEY_SIGNING ? "ECDSA P-521 signing" : "RSA encryption",
+                fingerprint_shown(fp, fp_shown), shown(a.out, out));
     passphrase_wipe(&a.pass);
     envelope_key_free(key);
     envelope_ctx_free(ctx);
@@ -151,7 +152,9 @@ static const char pubkey_help[] =
     "\n"
     "Writes the public key (SubjectPublicKeyInfo PEM) of a key file or KMS key to\n"
     "PUB.pem (mode 0644) or stdout, for partners and offline verifiers, and prints\n"
-    "its fingerprint (sha256: of the DER public key) on stderr.\n";
+    "its fingerprint (sha256: of the DER public key) on stderr, then its short form\n"
+    "to read aloud, (e47b-4ca1-c04a-b8db): the first 16 hex digits. Keys are\n"
+    "always matched on the full fingerprint.\n";
 
 int cmd_pubkey(int argc, char **argv)
 {
@@ -162,7 +165,7 @@ int cmd_pubkey(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},  {NULL, 0, NULL, 0}};
     const char *out = NULL;
     int c, force = 0, code;
-    char fp[ENVELOPE_FINGERPRINT_SIZE];
+    char fp[ENVELOPE_FINGERPRINT_SIZE], fp_shown[FINGERPRINT_SHOWN];
     envelope_ctx *ctx;
     envelope_key *key = NULL;
     struct passphrase pass;
@@ -194,7 +197,7 @@ int cmd_pubkey(int argc, char **argv)
         envelope_rc rc = envelope_key_fingerprint(ctx, key, fp);
 
         if (rc == ENVELOPE_OK)
-            fprintf(stderr, "%s\n", fp);
+            fprintf(stderr, "%s\n", fingerprint_shown(fp, fp_shown));
         else
             code = report_key(ctx, rc, "pubkey", argv[optind]);
     }

@@ -11,9 +11,9 @@ check "seal -o: the envelope is 0644" [ "$(mode note.enc)" = 644 ]
 run "$E" inspect note.enc
 check "inspect needs no key and shows the header" bash -c '[ '"$rc"' -eq 0 ] &&
     grep -qx "format: libenvelope v1" "$1" && grep -qx "chunk size: 65536" "$1" &&
-    grep -qx "recipients: 1" "$1" && grep -qx "  1: RSA-2048 $2" "$1" &&
+    grep -qx "recipients: 1" "$1" && grep -qx "  1: RSA-2048 $3" "$1" &&
     grep -qx "payload size: $(( $(stat -c %s note.enc) - $(sed -n "s/^header size: //p" "$1") ))" "$1"' \
-    _ "$OUT" "$ALICE_FP"
+    _ "$OUT" "$ALICE_FP" "$(fingerprint_shown "$K/alice.pub")"
 run "$E" inspect - <note.enc
 check "inspect reads stdin" bash -c '[ '"$rc"' -eq 0 ] && grep -qx "recipients: 1" "$1"' _ "$OUT"
 run "$E" inspect note.json
