@@ -39,21 +39,28 @@ static int write_public(envelope_ctx *ctx, envelope_key *key, const char *path, 
     return code;
 }
 
-static int write_private(envelope_ctx *ctx, envelope_key *key, const char *out,
-                         struct passphrase *pass, int force)
+/* The new key's passphrase, if any, before the key is made: an RSA key
+ * takes seconds, and a mistyped passphrase should not waste them. Its
+ * length, 0 for none, or -1 after a message. */
+static int new_passphrase(struct passphrase *pass, const char *out, char *secret, size_t size)
 {
-    char secret[1024];
-    int len = -1, code;
+    if (pass->ask)
+        return passphrase_ask_new(pass, out, secret, size);
+    if (pass->file || pass->fd >= 0)
+        return passphrase_read_given(pass, secret, size);
+    return 0;
+}
+
+static int write_private(envelope_ctx *ctx, envelope_key *key, const char *out,
+                         const char *secret, int len, int force)
+{
+    int code;
     uint8_t *pem;
     size_t pem_len;
     envelope_rc rc;
 
-    if ((pass->file || pass->fd >= 0) &&
-        (len = passphrase_read_given(pass, secret, sizeof(secret))) < 0)
-        return EXIT_USAGE;
-    rc = envelope_key_private_pem(ctx, key, len >= 0 ? secret : NULL,
-                                  len >= 0 ? (size_t)len : 0, &pem, &pem_len);
-    explicit_bzero(secret, sizeof(secret));
+    rc = envelope_key_private_pem(ctx, key, len > 0 ? secret : NULL, len > 0 ? (size_t)len : 0,
+                                  &pem, &pem_len);
     if (rc != ENVELOPE_OK)
         return report(ctx, rc, out);
     code = write_new_file(out, pem, pem_len, 1, force);
@@ -83,6 +90,7 @@ static int keygen_option(int c, struct keygen_args *a, char **argv)
     case 'p': a->pub = optarg; return EXIT_OK;
     case 'P': a->pass.file = optarg; return EXIT_OK;
     case 'D': return passphrase_set_fd(&a->pass, "keygen", optarg);
+    case 'a': a->pass.ask = 1; return EXIT_OK;
     case 'f': a->force = 1; return EXIT_OK;
     case 'q': cli_quiet = 1; return EXIT_OK;
     case 'h': fputs(keygen_help, stdout); exit(EXIT_OK);
@@ -97,13 +105,17 @@ static int keygen_parse(int argc, char **argv, struct keygen_args *a)
         {"bits", required_argument, NULL, 'b'}, {"pub", required_argument, NULL, 'p'},
         {"passphrase-file", required_argument, NULL, 'P'},
         {"passphrase-fd", required_argument, NULL, 'D'},
+        {"ask-passphrase", no_argument, NULL, 'a'},
         {"force", no_argument, NULL, 'f'},      {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0}};
+    struct options given;
     int c, code;
 
+    options_init(&given, "keygen", opts, "bopPD", "se PD Pa Da");
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":o:q", opts, NULL)) != -1)
-        if ((code = keygen_option(c, a, argv)) != EXIT_OK)
+        if ((code = options_seen(&given, c, optarg)) != EXIT_OK ||
+            (code = keygen_option(c, a, argv)) != EXIT_OK)
             return code;
     if (a->kind == 0 || a->out == NULL || optind != argc)
         return usage_error("keygen", "need --sign or --encrypt, and -o KEY.pem");
@@ -111,8 +123,8 @@ static int keygen_parse(int argc, char **argv, struct keygen_args *a)
         return usage_error("keygen", "-o needs a file: a private key is never written to stdout");
     if (a->kind == ENVELOPE_KEY_SIGNING && a->bits != 0)
         return usage_error("keygen", "--bits is for --encrypt keys");
-    if (a->pass.file && a->pass.fd >= 0)
-        return usage_error("keygen", "--passphrase-file and --passphrase-fd exclude each other");
+    if ((code = passphrase_from_env(&a->pass, "keygen")) != EXIT_OK)
+        return code;
     if ((code = refuse_existing(a->out, a->force, "--force replaces it")) != EXIT_OK)
         return code;
     return refuse_existing(a->pub, a->force, "--force replaces it");
@@ -122,20 +134,24 @@ int cmd_keygen(int argc, char **argv)
 {
     struct keygen_args a = {0};
     char fp[ENVELOPE_FINGERPRINT_SIZE], fp_shown[FINGERPRINT_SHOWN], out[SHOWN_MAX];
+    char secret[1024];
     envelope_ctx *ctx = NULL;
     envelope_key *key = NULL;
     envelope_rc rc;
-    int code;
+    int code, len;
 
     passphrase_init(&a.pass);
     if ((code = keygen_parse(argc, argv, &a)) != EXIT_OK)
         return code;
-    if (envelope_ctx_new(&ctx) != ENVELOPE_OK)
-        return fail_with(EXIT_IO, "out of memory");
-    if ((rc = envelope_key_generate(ctx, a.kind, a.bits, &key)) != ENVELOPE_OK)
+    if ((len = new_passphrase(&a.pass, a.out, secret, sizeof(secret))) < 0)
+        code = EXIT_USAGE;
+    else if (envelope_ctx_new(&ctx) != ENVELOPE_OK)
+        code = fail_with(EXIT_IO, "out of memory");
+    else if ((rc = envelope_key_generate(ctx, a.kind, a.bits, &key)) != ENVELOPE_OK)
         code = report(ctx, rc, "keygen");
-    else if ((code = write_private(ctx, key, a.out, &a.pass, a.force)) == EXIT_OK && a.pub)
+    else if ((code = write_private(ctx, key, a.out, secret, len, a.force)) == EXIT_OK && a.pub)
         code = write_public(ctx, key, a.pub, a.force);
+    explicit_bzero(secret, sizeof(secret));
     if (code == EXIT_OK && !cli_quiet && envelope_key_fingerprint(ctx, key, fp) == ENVELOPE_OK)
         fprintf(stderr, "envelope: %s key %s written to %s\n",
                 a.kind == ENVELOPE_KEY_SIGNING ? "ECDSA P-521 signing" : "RSA encryption",
@@ -169,10 +185,14 @@ int cmd_pubkey(int argc, char **argv)
     envelope_ctx *ctx;
     envelope_key *key = NULL;
     struct passphrase pass;
+    struct options given;
 
     passphrase_init(&pass);
+    options_init(&given, "pubkey", opts, "oPD", "PD");
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":o:q", opts, NULL)) != -1) {
+        if ((code = options_seen(&given, c, optarg)) != EXIT_OK)
+            return code;
         switch (c) {
         case 'o': out = optarg; break;
         case 'f': force = 1; break;
@@ -188,6 +208,8 @@ int cmd_pubkey(int argc, char **argv)
     }
     if (optind != argc - 1)
         return usage_error("pubkey", "need exactly one KEYREF");
+    if ((code = passphrase_from_env(&pass, "pubkey")) != EXIT_OK)
+        return code;
     if ((code = refuse_existing(out, force, "--force replaces it")) != EXIT_OK)
         return code;
     if (envelope_ctx_new(&ctx) != ENVELOPE_OK)

@@ -80,11 +80,14 @@ static int parse(int argc, char **argv, struct seal_args *a)
         {"passphrase-fd", required_argument, NULL, 'D'},
         {"force", no_argument, NULL, 'f'},          {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
+    struct options given;
     int c, code;
 
+    options_init(&given, "seal", opts, "snFcPDo", "PD");
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":o:q", opts, NULL)) != -1)
-        if ((code = parse_option(c, a, argv)) != EXIT_OK)
+        if ((code = options_seen(&given, c, optarg)) != EXIT_OK ||
+            (code = parse_option(c, a, argv)) != EXIT_OK)
             return code;
     if (optind < argc)
         a->in = argv[optind++];
@@ -92,8 +95,8 @@ static int parse(int argc, char **argv, struct seal_args *a)
         return usage_error("seal", "one input at most");
     if (a->sign_ref == NULL || a->n_to == 0)
         return usage_error("seal", "need --sign-key and at least one --to");
-    if (a->pass.file && a->pass.fd >= 0)
-        return usage_error("seal", "--passphrase-file and --passphrase-fd exclude each other");
+    if ((code = passphrase_from_env(&a->pass, "seal")) != EXIT_OK)
+        return code;
     if (is_std_stream(a->out) && isatty(STDOUT_FILENO))
         return usage_error("seal", "will not write an envelope to a terminal; use -o OUT or "
                                    "redirect stdout");
