@@ -9,8 +9,9 @@
 
 static const char keygen_help[] =
     "usage: envelope keygen (--sign | --encrypt [--bits 2048|3072|4096]) -o KEY.pem\n"
-    "                       [--pub PUB.pem] [--passphrase-file F | --passphrase-fd N]\n"
-    "                       [--force] [--quiet]\n"
+    "                       [--pub PUB.pem] [--force] [--quiet]\n"
+    "                       [--passphrase-file F | --passphrase-fd N |\n"
+    "                        --ask-passphrase]\n"
     "\n"
     "Creates a private key (PKCS#8 PEM, mode 0600): --sign an ECDSA P-521 key for\n"
     "signing, --encrypt an RSA key (4096 bits by default) for receiving. --pub also\n"
@@ -19,8 +20,11 @@ static const char keygen_help[] =
     "first line read there: AES-256-CBC, its key derived from the passphrase by\n"
     "PBKDF2-HMAC-SHA-256 with 600,000 iterations and a random salt (PKCS#8 PBES2,\n"
     "which openssl reads too). That slows guessing; only a long passphrase makes\n"
-    "it hopeless. Prints the key's fingerprint, then its short form to read aloud\n"
-    "when keys are exchanged: (e47b-4ca1-c04a-b8db), the first 16 hex digits.\n";
+    "it hopeless. --ask-passphrase asks for the passphrase twice on the terminal\n"
+    "instead; ENVELOPE_PASSPHRASE_FILE or ENVELOPE_PASSPHRASE_FD stand for the\n"
+    "options when none is given. Prints the key's fingerprint, then its short form\n"
+    "to read aloud when keys are exchanged: (e47b-4ca1-c04a-b8db), the first 16\n"
+    "hex digits.\n";
 
 static int write_public(envelope_ctx *ctx, envelope_key *key, const char *path, int force)
 {
@@ -170,7 +174,9 @@ static const char pubkey_help[] =
     "PUB.pem (mode 0644) or stdout, for partners and offline verifiers, and prints\n"
     "its fingerprint (sha256: of the DER public key) on stderr, then its short form\n"
     "to read aloud, (e47b-4ca1-c04a-b8db): the first 16 hex digits. Keys are\n"
-    "always matched on the full fingerprint.\n";
+    "always matched on the full fingerprint. An encrypted key's passphrase comes\n"
+    "from --passphrase-file or --passphrase-fd, else from\n"
+    "ENVELOPE_PASSPHRASE_FILE or ENVELOPE_PASSPHRASE_FD, else the terminal.\n";
 
 int cmd_pubkey(int argc, char **argv)
 {

@@ -23,7 +23,9 @@ static const char open_help[] =
     "older envelopes (suffixes s, m, h, d). --allow-compat also opens the\n"
     "tutorial's compat format, which lacks recipient binding. A KMS alias as\n"
     "--verify-key trusts whoever can move the alias: prefer key ARNs or exported\n"
-    "public keys.\n";
+    "public keys. An encrypted --decrypt-key's passphrase comes from the options,\n"
+    "else ENVELOPE_PASSPHRASE_FILE or ENVELOPE_PASSPHRASE_FD, else the terminal.\n"
+    "An option that takes one value may be given once.\n";
 
 struct open_args {
     const char *decrypt_ref, *verify[MAX_VERIFY], *out, *extract, *in;

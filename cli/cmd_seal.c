@@ -25,7 +25,9 @@ static const char seal_help[] =
     "manifest records (2024-05-01T12:00:00Z or @SECONDS; default now), for\n"
     "reproducible manifests. KEY is a PEM/DER file, file:PATH or\n"
     "awskms://[HOST[:PORT]]/KEY; an encrypted --sign-key asks for its passphrase\n"
-    "on the terminal unless --passphrase-file or --passphrase-fd gives it.\n";
+    "on the terminal unless --passphrase-file or --passphrase-fd gives it (or,\n"
+    "when neither is given, ENVELOPE_PASSPHRASE_FILE or ENVELOPE_PASSPHRASE_FD).\n"
+    "An option that takes one value may be given once.\n";
 
 struct seal_args {
     const char *sign_ref, *to[MAX_TO], *name, *out, *in;

@@ -144,3 +144,20 @@ failed "keygen --ask-passphrase with no terminal: exit 2, the option wins over t
     "^envelope: noterm.pem: --ask-passphrase needs a terminal: use --passphrase-file or --passphrase-fd$" \
     noterm.pem
 rm -f asked.pem asked-pass.txt wrong-pass.txt
+
+# Said in --help and in the manual.
+run "$E" keygen --help
+check "keygen --help: --ask-passphrase, the variables, the short fingerprint" \
+    bash -c 'grep -q -- "--ask-passphrase asks for the passphrase twice" "$1" &&
+    grep -q "ENVELOPE_PASSPHRASE_FILE or ENVELOPE_PASSPHRASE_FD" "$1" && grep -q "(e47b-4ca1-c04a-b8db)" "$1"' _ "$OUT"
+for sub in pubkey seal open; do
+    run "$E" "$sub" --help
+    check "$sub --help: names the passphrase variables" grep -q "ENVELOPE_PASSPHRASE_FILE or ENVELOPE_PASSPHRASE_FD" "$OUT"
+done
+if command -v man >/dev/null; then
+    run env MANWIDTH=80 man -l "$TOP/cli/envelope.1"
+    check "envelope.1: the variables, that the options win, and options given twice" \
+        bash -c 'grep -q "^       ENVELOPE_PASSPHRASE_FD N" "$1" && words=$(tr -s " \n" "  " <"$1") &&
+        grep -q "The options win" <<<"$words" && grep -q "usage error (exit 2) naming both" <<<"$words" &&
+        grep -q "wrong passphrase for KEY" <<<"$words"' _ "$OUT"
+fi
