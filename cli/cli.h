@@ -74,11 +74,14 @@ int options_seen(struct options *o, int c, const char *value);
 
 /* ----------------------------------------------------- fingerprint.c */
 
-/* "sha256:HEX (e47b-4ca1-c04a-b8db)": a key's fingerprint followed by its
- * short form for reading aloud, in out; anything that is not a SHA-256
- * fingerprint (a KMS key ARN) is returned as it is. */
-#define FINGERPRINT_SHOWN (ENVELOPE_FINGERPRINT_SIZE + 24)
-const char *fingerprint_shown(const char *fp, char out[FINGERPRINT_SHOWN]);
+/* If s begins with a SHA-256 fingerprint (alone, or before a space and a KMS
+ * key ARN as in a recipient's label): its short form for reading aloud,
+ * "e47b-4ca1-c04a-b8db", in out, and the fingerprint's length; else 0. */
+#define FINGERPRINT_SHORT 20
+size_t fingerprint_short(const char *s, char out[FINGERPRINT_SHORT]);
+/* Prints s with the short form after its fingerprint, if it begins with
+ * one: "sha256:HEX (e47b-4ca1-c04a-b8db) arn:...". */
+void fingerprint_print(FILE *f, const char *s);
 
 /* ------------------------------------------------------ passphrase.c */
 

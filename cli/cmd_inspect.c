@@ -9,9 +9,10 @@ static const char inspect_help[] =
     "\n"
     "Prints what anyone can read of an envelope without a key: format version,\n"
     "algorithm suite, chunk size, header and payload sizes, and each recipient's\n"
-    "key size and label: its key fingerprint, then the short form to read aloud\n"
-    "(e47b-4ca1-c04a-b8db, the first 16 hex digits), or its KMS key ARN, or\n"
-    "'hidden'. Nothing is decrypted or verified: the labels are the sender's claims.\n";
+    "key size and label: its key fingerprint, followed by the short form to read\n"
+    "aloud (e47b-4ca1-c04a-b8db, the first 16 hex digits), and/or its KMS key ARN,\n"
+    "or 'hidden'. Nothing is decrypted or verified: the labels are the sender's\n"
+    "claims.\n";
 
 static void print_info(const envelope_info *info)
 {
@@ -25,10 +26,10 @@ static void print_info(const envelope_info *info)
     printf("recipients: %zu\n", envelope_info_recipient_count(info));
     for (size_t i = 0; i < envelope_info_recipient_count(info); i++) {
         const char *label = envelope_info_recipient_label(info, i);
-        char label_shown[FINGERPRINT_SHOWN];
 
-        printf("  %zu: RSA-%u %s\n", i + 1, envelope_info_recipient_bits(info, i),
-               *label ? fingerprint_shown(label, label_shown) : "hidden");
+        printf("  %zu: RSA-%u ", i + 1, envelope_info_recipient_bits(info, i));
+        fingerprint_print(stdout, *label ? label : "hidden");
+        putchar('\n');
     }
 }
 

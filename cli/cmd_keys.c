@@ -137,7 +137,7 @@ static int keygen_parse(int argc, char **argv, struct keygen_args *a)
 int cmd_keygen(int argc, char **argv)
 {
     struct keygen_args a = {0};
-    char fp[ENVELOPE_FINGERPRINT_SIZE], fp_shown[FINGERPRINT_SHOWN], out[SHOWN_MAX];
+    char fp[ENVELOPE_FINGERPRINT_SIZE], out[SHOWN_MAX];
     char secret[1024];
     envelope_ctx *ctx = NULL;
     envelope_key *key = NULL;
@@ -156,10 +156,12 @@ int cmd_keygen(int argc, char **argv)
     else if ((code = write_private(ctx, key, a.out, secret, len, a.force)) == EXIT_OK && a.pub)
         code = write_public(ctx, key, a.pub, a.force);
     explicit_bzero(secret, sizeof(secret));
-    if (code == EXIT_OK && !cli_quiet && envelope_key_fingerprint(ctx, key, fp) == ENVELOPE_OK)
-        fprintf(stderr, "envelope: %s key %s written to %s\n",
-                a.kind == ENVELOPE_KEY_SIGNING ? "ECDSA P-521 signing" : "RSA encryption",
-                fingerprint_shown(fp, fp_shown), shown(a.out, out));
+    if (code == EXIT_OK && !cli_quiet && envelope_key_fingerprint(ctx, key, fp) == ENVELOPE_OK) {
+        fprintf(stderr, "envelope: %s key ",
+                a.kind == ENVELOPE_KEY_SIGNING ? "ECDSA P-521 signing" : "RSA encryption");
+        fingerprint_print(stderr, fp);
+        fprintf(stderr, " written to %s\n", shown(a.out, out));
+    }
     passphrase_wipe(&a.pass);
     envelope_key_free(key);
     envelope_ctx_free(ctx);
@@ -187,7 +189,7 @@ int cmd_pubkey(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},  {NULL, 0, NULL, 0}};
     const char *out = NULL;
     int c, force = 0, code;
-    char fp[ENVELOPE_FINGERPRINT_SIZE], fp_shown[FINGERPRINT_SHOWN];
+    char fp[ENVELOPE_FINGERPRINT_SIZE];
     envelope_ctx *ctx;
     envelope_key *key = NULL;
     struct passphrase pass;
@@ -224,8 +226,10 @@ int cmd_pubkey(int argc, char **argv)
         (code = write_public(ctx, key, out, force)) == EXIT_OK && !cli_quiet) {
         envelope_rc rc = envelope_key_fingerprint(ctx, key, fp);
 
-        if (rc == ENVELOPE_OK)
-            fprintf(stderr, "%s\n", fingerprint_shown(fp, fp_shown));
+        if (rc == ENVELOPE_OK) {
+            fingerprint_print(stderr, fp);
+            fputc('\n', stderr);
+        }
         else
             code = report_key(ctx, rc, "pubkey", argv[optind]);
     }

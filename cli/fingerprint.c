@@ -10,23 +10,30 @@
 #define PREFIX_LEN (sizeof(PREFIX) - 1)
 #define HEX_LEN 64
 
-const char *fingerprint_shown(const char *fp, char out[FINGERPRINT_SHOWN])
+size_t fingerprint_short(const char *s, char out[FINGERPRINT_SHORT])
 {
     size_t at = 0;
 
-    /* A KMS key ARN, or anything else, is shown as it is. */
-    if (strncmp(fp, PREFIX, PREFIX_LEN) != 0 ||
-        strspn(fp + PREFIX_LEN, "0123456789abcdef") != HEX_LEN || fp[PREFIX_LEN + HEX_LEN])
-        return fp;
-    memcpy(out, fp, PREFIX_LEN + HEX_LEN);
-    at = PREFIX_LEN + HEX_LEN;
-    memcpy(out + at, " (", 2);
-    at += 2;
+    /* A KMS key ARN, or anything else, has none. */
+    if (strncmp(s, PREFIX, PREFIX_LEN) != 0 ||
+        strspn(s + PREFIX_LEN, "0123456789abcdef") != HEX_LEN ||
+        (s[PREFIX_LEN + HEX_LEN] != '\0' && s[PREFIX_LEN + HEX_LEN] != ' '))
+        return 0;
     for (size_t group = 0; group < 4; group++) {
-        memcpy(out + at, fp + PREFIX_LEN + 4 * group, 4);
+        memcpy(out + at, s + PREFIX_LEN + 4 * group, 4);
         at += 4;
-        out[at++] = group < 3 ? '-' : ')';
+        out[at++] = group < 3 ? '-' : '\0';
     }
-    out[at] = '\0';
-    return out;
+    return PREFIX_LEN + HEX_LEN;
+}
+
+void fingerprint_print(FILE *f, const char *s)
+{
+    char short_form[FINGERPRINT_SHORT];
+    size_t n = fingerprint_short(s, short_form);
+
+    if (n == 0)
+        fputs(s, f);
+    else
+        fprintf(f, "%.*s (%s)%s", (int)n, s, short_form, s + n);
 }

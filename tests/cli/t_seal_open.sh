@@ -14,6 +14,13 @@ check "inspect needs no key and shows the header" bash -c '[ '"$rc"' -eq 0 ] &&
     grep -qx "recipients: 1" "$1" && grep -qx "  1: RSA-2048 $3" "$1" &&
     grep -qx "payload size: $(( $(stat -c %s note.enc) - $(sed -n "s/^header size: //p" "$1") ))" "$1"' \
     _ "$OUT" "$ALICE_FP" "$(fingerprint_shown "$K/alice.pub")"
+run "$E" inspect "$TOP/tests/vectors/ok-label-two-ids.env"
+check "inspect: a fingerprint and ARN label shows the short form after the fingerprint" \
+    bash -c '[ '"$rc"' -eq 0 ] && grep -qx "  1: RSA-2048 sha256:a1f8a346d3292f918ae0985f8b23a16726b3e1a538af86a91f1b86738e676a28 (a1f8-a346-d329-2f91) arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab" "$1"' _ "$OUT"
+run "$E" inspect "$TOP/tests/vectors/ok-arn-label.env"
+check "inspect: an ARN alone has no short form" \
+    bash -c '[ '"$rc"' -eq 0 ] && grep -qx "  2: RSA-2048 arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab" "$1" &&
+    grep -qx "  1: RSA-2048 sha256:7291924b7f79febef36f4185d3eca5f91823b731cab1cbf4b08144014ecc404d (7291-924b-7f79-febe)" "$1"' _ "$OUT"
 run "$E" inspect - <note.enc
 check "inspect reads stdin" bash -c '[ '"$rc"' -eq 0 ] && grep -qx "recipients: 1" "$1"' _ "$OUT"
 run "$E" inspect note.json

@@ -426,7 +426,7 @@ check "3 seals in one process, GetPublicKey allowed: wraps go local after the 2n
     _ "$SEAL3_PLUS"
 offline "$E" inspect d-plus/3.env
 check "  a locally wrapped stanza is labelled with the fingerprint and the ARN" \
-    grep -qx "  1: RSA-4096 sha256:[0-9a-f]\{64\} $ENC_ARN" "$OUT"
+    grep -qx "  1: RSA-4096 sha256:[0-9a-f]\{64\} ([0-9a-f-]\{19\}) $ENC_ARN" "$OUT"
 drive3 receiver open d-lp
 OPEN3_LP=$(calls)
 check "3 opens in one process, least privilege ($OPEN3_LP)" \
