@@ -29,32 +29,34 @@ static const char *spelled(const struct options *o, int c, char buf[64])
     return buf;
 }
 
-/* The option excluded by c that was given already, or 0. exclusive is a
- * list of pairs, "se PD": the pair's first option is named first. */
-static int excluded(const struct options *o, int c, int *first)
+/* The pair of exclusive (a list of pairs, "se PD") that holds c and an
+ * option given already, or NULL. */
+static const char *excluded(const struct options *o, int c)
 {
     for (const char *p = o->exclusive; p[0] && p[1]; p += p[2] ? 3 : 2) {
         if (p[0] == c && o->given[(unsigned char)p[1]])
-            return *first = c, p[1];
+            return p;
         if (p[1] == c && o->given[(unsigned char)p[0]])
-            return *first = p[0], c;
+            return p;
     }
-    return 0;
+    return NULL;
 }
 
 int options_seen(struct options *o, int c, const char *value)
 {
     char a[64], b[64];
-    int first, second;
+    const char *pair;
 
+    /* getopt's '?' and ':' are in neither list: the command reports them. */
     if (c <= 0 || c >= OPTIONS_MAX)
-        return EXIT_OK; /* getopt's '?' and ':' are reported elsewhere */
+        return EXIT_OK;
     if (strchr(o->single, c) && o->given[c])
         return usage_error(o->cmd, "%s given twice ('%s', then '%s'): give it once",
                            spelled(o, c, a), o->given[c], value ? value : "");
-    if ((second = excluded(o, c, &first)) != 0)
-        return usage_error(o->cmd, "%s and %s exclude each other", spelled(o, first, a),
-                           spelled(o, second, b));
+    /* Named in the pair's order, whichever came first. */
+    if ((pair = excluded(o, c)) != NULL)
+        return usage_error(o->cmd, "%s and %s exclude each other", spelled(o, pair[0], a),
+                           spelled(o, pair[1], b));
     o->given[c] = value ? value : "";
     return EXIT_OK;
 }

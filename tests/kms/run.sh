@@ -380,7 +380,7 @@ check "aws kms verify accepts the manifest.sig made through KMS" \
 as receiver-plus -- "$E" pubkey -o sign.pub "awskms:///$SIGN_ALIAS"
 check "envelope pubkey exports the KMS key's public key (GetPublicKey allowed)" \
     bash -c '[ '"$rc"' -eq 0 ] && cmp -s sign.pub "$1/signer.pub" &&
-        grep -qx "sha256:[0-9a-f]\{64\}" "$2"' _ "$K" "$ERR"
+        grep -qx "sha256:[0-9a-f]\{64\} ([0-9a-f-]\{19\})" "$2"' _ "$K" "$ERR"
 offline openssl dgst -sha512 -verify sign.pub -signature extracted/manifest.sig \
     extracted/manifest.json
 check "offline: plain openssl verifies the KMS signature with the exported key" \
