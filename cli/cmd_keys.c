@@ -229,9 +229,9 @@ int cmd_pubkey(int argc, char **argv)
         if (rc == ENVELOPE_OK) {
             fingerprint_print(stderr, fp);
             fputc('\n', stderr);
-        }
-        else
+        } else {
             code = report_key(ctx, rc, "pubkey", argv[optind]);
+        }
     }
     passphrase_wipe(&pass);
     envelope_key_free(key);
