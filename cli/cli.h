@@ -51,13 +51,48 @@ int fail_with(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3
 #define SHOWN_MAX 1024
 const char *shown(const char *s, char buf[SHOWN_MAX]);
 
+/* --------------------------------------------------------- options.c */
+
+struct option;
+#define OPTIONS_MAX 128
+/* What a command's options said so far, to refuse two that cannot both
+ * hold. single: the options (getopt values) that take one value, at most
+ * once each; exclusive: pairs that exclude each other, "se PD". */
+struct options {
+    const char *cmd;
+    const struct option *longopts;
+    const char *single, *exclusive;
+    const char *given[OPTIONS_MAX]; /* the value given, "" for a flag */
+};
+
+void options_init(struct options *o, const char *cmd, const struct option *longopts,
+                  const char *single, const char *exclusive);
+/* Records option c (its value, or NULL for a flag); a usage error naming
+ * both when it is a second value of a single option or excluded by an
+ * option given before. */
+int options_seen(struct options *o, int c, const char *value);
+
+/* ----------------------------------------------------- fingerprint.c */
+
+/* If s begins with a SHA-256 fingerprint (alone, or before a space and a KMS
+ * key ARN as in a recipient's label): its short form for reading aloud,
+ * "e47b-4ca1-c04a-b8db", in out, and the fingerprint's length; else 0. */
+#define FINGERPRINT_SHORT 20
+size_t fingerprint_short(const char *s, char out[FINGERPRINT_SHORT]);
+/* Prints s with the short form after its fingerprint, if it begins with
+ * one: "sha256:HEX (e47b-4ca1-c04a-b8db) arn:...". */
+void fingerprint_print(FILE *f, const char *s);
+
 /* ------------------------------------------------------ passphrase.c */
 
 /* Where passphrases of encrypted private keys come from: --passphrase-file
- * or --passphrase-fd (read once; the first line serves every key), else a
- * prompt on the terminal for each key. Never the command line. */
+ * or --passphrase-fd, else ENVELOPE_PASSPHRASE_FILE or ENVELOPE_PASSPHRASE_FD
+ * (read once; the first line serves every key), else a prompt on the
+ * terminal for each key. Never the command line. */
 struct passphrase {
     const char *file;
+    const char *file_from; /* "--passphrase-file" or ENVELOPE_PASSPHRASE_FILE */
+    int ask;           /* keygen --ask-passphrase */
     int fd;            /* -1: none */
     const char *ref;   /* the key being loaded, for the prompt */
     char cached[1024];
@@ -68,10 +103,18 @@ struct passphrase {
 void passphrase_init(struct passphrase *p);
 /* Parses --passphrase-file / --passphrase-fd values; EXIT_OK or a usage error. */
 int passphrase_set_fd(struct passphrase *p, const char *cmd, const char *arg);
+/* After the options, when none says where the passphrase comes from:
+ * ENVELOPE_PASSPHRASE_FILE or ENVELOPE_PASSPHRASE_FD. EXIT_OK or a usage
+ * error. */
+int passphrase_from_env(struct passphrase *p, const char *cmd);
 int passphrase_cb(void *arg, char *buf, size_t size);
 /* The passphrase from a file or descriptor, for keygen: its length, or -1
  * after a message. */
 int passphrase_read_given(struct passphrase *p, char *buf, size_t size);
+/* keygen --ask-passphrase: asks twice on the terminal for the new KEY's
+ * passphrase; its length, or -1 after a message (the two differ, none
+ * entered, no terminal: exit code EXIT_USAGE). */
+int passphrase_ask_new(struct passphrase *p, const char *key, char *buf, size_t size);
 void passphrase_wipe(struct passphrase *p);
 
 /* ------------------------------------------------------------ load.c */

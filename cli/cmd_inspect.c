@@ -9,8 +9,10 @@ static const char inspect_help[] =
     "\n"
     "Prints what anyone can read of an envelope without a key: format version,\n"
     "algorithm suite, chunk size, header and payload sizes, and each recipient's\n"
-    "key size and label (its key fingerprint or KMS key ARN, or 'hidden'). Nothing\n"
-    "is decrypted or verified: the labels are the sender's claims.\n";
+    "key size and label: its key fingerprint, followed by the short form to read\n"
+    "aloud (e47b-4ca1-c04a-b8db, the first 16 hex digits), and/or its KMS key ARN,\n"
+    "or 'hidden'. Nothing is decrypted or verified: the labels are the sender's\n"
+    "claims.\n";
 
 static void print_info(const envelope_info *info)
 {
@@ -25,8 +27,9 @@ static void print_info(const envelope_info *info)
     for (size_t i = 0; i < envelope_info_recipient_count(info); i++) {
         const char *label = envelope_info_recipient_label(info, i);
 
-        printf("  %zu: RSA-%u %s\n", i + 1, envelope_info_recipient_bits(info, i),
-               *label ? label : "hidden");
+        printf("  %zu: RSA-%u ", i + 1, envelope_info_recipient_bits(info, i));
+        fingerprint_print(stdout, *label ? label : "hidden");
+        putchar('\n');
     }
 }
 

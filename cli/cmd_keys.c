@@ -9,8 +9,9 @@
 
 static const char keygen_help[] =
     "usage: envelope keygen (--sign | --encrypt [--bits 2048|3072|4096]) -o KEY.pem\n"
-    "                       [--pub PUB.pem] [--passphrase-file F | --passphrase-fd N]\n"
-    "                       [--force] [--quiet]\n"
+    "                       [--pub PUB.pem] [--force] [--quiet]\n"
+    "                       [--passphrase-file F | --passphrase-fd N |\n"
+    "                        --ask-passphrase]\n"
     "\n"
     "Creates a private key (PKCS#8 PEM, mode 0600): --sign an ECDSA P-521 key for\n"
     "signing, --encrypt an RSA key (4096 bits by default) for receiving. --pub also\n"
@@ -19,7 +20,11 @@ static const char keygen_help[] =
     "first line read there: AES-256-CBC, its key derived from the passphrase by\n"
     "PBKDF2-HMAC-SHA-256 with 600,000 iterations and a random salt (PKCS#8 PBES2,\n"
     "which openssl reads too). That slows guessing; only a long passphrase makes\n"
-    "it hopeless. Prints the key's fingerprint.\n";
+    "it hopeless. --ask-passphrase asks for the passphrase twice on the terminal\n"
+    "instead; ENVELOPE_PASSPHRASE_FILE or ENVELOPE_PASSPHRASE_FD stand for the\n"
+    "options when none is given. Prints the key's fingerprint, then its short form\n"
+    "to read aloud when keys are exchanged: (e47b-4ca1-c04a-b8db), the first 16\n"
+    "hex digits.\n";
 
 static int write_public(envelope_ctx *ctx, envelope_key *key, const char *path, int force)
 {
@@ -38,21 +43,28 @@ static int write_public(envelope_ctx *ctx, envelope_key *key, const char *path, 
     return code;
 }
 
-static int write_private(envelope_ctx *ctx, envelope_key *key, const char *out,
-                         struct passphrase *pass, int force)
+/* The new key's passphrase, if any, before the key is made: an RSA key
+ * takes seconds, and a mistyped passphrase should not waste them. Its
+ * length, 0 for none, or -1 after a message. */
+static int new_passphrase(struct passphrase *pass, const char *out, char *secret, size_t size)
 {
-    char secret[1024];
-    int len = -1, code;
+    if (pass->ask)
+        return passphrase_ask_new(pass, out, secret, size);
+    if (pass->file || pass->fd >= 0)
+        return passphrase_read_given(pass, secret, size);
+    return 0;
+}
+
+static int write_private(envelope_ctx *ctx, envelope_key *key, const char *out,
+                         const char *secret, int len, int force)
+{
+    int code;
     uint8_t *pem;
     size_t pem_len;
     envelope_rc rc;
 
-    if ((pass->file || pass->fd >= 0) &&
-        (len = passphrase_read_given(pass, secret, sizeof(secret))) < 0)
-        return EXIT_USAGE;
-    rc = envelope_key_private_pem(ctx, key, len >= 0 ? secret : NULL,
-                                  len >= 0 ? (size_t)len : 0, &pem, &pem_len);
-    explicit_bzero(secret, sizeof(secret));
+    rc = envelope_key_private_pem(ctx, key, len > 0 ? secret : NULL, len > 0 ? (size_t)len : 0,
+                                  &pem, &pem_len);
     if (rc != ENVELOPE_OK)
         return report(ctx, rc, out);
     code = write_new_file(out, pem, pem_len, 1, force);
@@ -82,6 +94,7 @@ static int keygen_option(int c, struct keygen_args *a, char **argv)
     case 'p': a->pub = optarg; return EXIT_OK;
     case 'P': a->pass.file = optarg; return EXIT_OK;
     case 'D': return passphrase_set_fd(&a->pass, "keygen", optarg);
+    case 'a': a->pass.ask = 1; return EXIT_OK;
     case 'f': a->force = 1; return EXIT_OK;
     case 'q': cli_quiet = 1; return EXIT_OK;
     case 'h': fputs(keygen_help, stdout); exit(EXIT_OK);
@@ -96,13 +109,17 @@ static int keygen_parse(int argc, char **argv, struct keygen_args *a)
         {"bits", required_argument, NULL, 'b'}, {"pub", required_argument, NULL, 'p'},
         {"passphrase-file", required_argument, NULL, 'P'},
         {"passphrase-fd", required_argument, NULL, 'D'},
+        {"ask-passphrase", no_argument, NULL, 'a'},
         {"force", no_argument, NULL, 'f'},      {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0}};
+    struct options given;
     int c, code;
 
+    options_init(&given, "keygen", opts, "bopPD", "se PD Pa Da");
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":o:q", opts, NULL)) != -1)
-        if ((code = keygen_option(c, a, argv)) != EXIT_OK)
+        if ((code = options_seen(&given, c, optarg)) != EXIT_OK ||
+            (code = keygen_option(c, a, argv)) != EXIT_OK)
             return code;
     if (a->kind == 0 || a->out == NULL || optind != argc)
         return usage_error("keygen", "need --sign or --encrypt, and -o KEY.pem");
@@ -110,8 +127,8 @@ static int keygen_parse(int argc, char **argv, struct keygen_args *a)
         return usage_error("keygen", "-o needs a file: a private key is never written to stdout");
     if (a->kind == ENVELOPE_KEY_SIGNING && a->bits != 0)
         return usage_error("keygen", "--bits is for --encrypt keys");
-    if (a->pass.file && a->pass.fd >= 0)
-        return usage_error("keygen", "--passphrase-file and --passphrase-fd exclude each other");
+    if ((code = passphrase_from_env(&a->pass, "keygen")) != EXIT_OK)
+        return code;
     if ((code = refuse_existing(a->out, a->force, "--force replaces it")) != EXIT_OK)
         return code;
     return refuse_existing(a->pub, a->force, "--force replaces it");
@@ -121,24 +138,30 @@ int cmd_keygen(int argc, char **argv)
 {
     struct keygen_args a = {0};
     char fp[ENVELOPE_FINGERPRINT_SIZE], out[SHOWN_MAX];
+    char secret[1024];
     envelope_ctx *ctx = NULL;
     envelope_key *key = NULL;
     envelope_rc rc;
-    int code;
+    int code, len;
 
     passphrase_init(&a.pass);
     if ((code = keygen_parse(argc, argv, &a)) != EXIT_OK)
         return code;
-    if (envelope_ctx_new(&ctx) != ENVELOPE_OK)
-        return fail_with(EXIT_IO, "out of memory");
-    if ((rc = envelope_key_generate(ctx, a.kind, a.bits, &key)) != ENVELOPE_OK)
+    if ((len = new_passphrase(&a.pass, a.out, secret, sizeof(secret))) < 0)
+        code = EXIT_USAGE;
+    else if (envelope_ctx_new(&ctx) != ENVELOPE_OK)
+        code = fail_with(EXIT_IO, "out of memory");
+    else if ((rc = envelope_key_generate(ctx, a.kind, a.bits, &key)) != ENVELOPE_OK)
         code = report(ctx, rc, "keygen");
-    else if ((code = write_private(ctx, key, a.out, &a.pass, a.force)) == EXIT_OK && a.pub)
+    else if ((code = write_private(ctx, key, a.out, secret, len, a.force)) == EXIT_OK && a.pub)
         code = write_public(ctx, key, a.pub, a.force);
-    if (code == EXIT_OK && !cli_quiet && envelope_key_fingerprint(ctx, key, fp) == ENVELOPE_OK)
-        fprintf(stderr, "envelope: %s key %s written to %s\n",
-                a.kind == ENVELOPE_KEY_SIGNING ? "ECDSA P-521 signing" : "RSA encryption", fp,
-                shown(a.out, out));
+    explicit_bzero(secret, sizeof(secret));
+    if (code == EXIT_OK && !cli_quiet && envelope_key_fingerprint(ctx, key, fp) == ENVELOPE_OK) {
+        fprintf(stderr, "envelope: %s key ",
+                a.kind == ENVELOPE_KEY_SIGNING ? "ECDSA P-521 signing" : "RSA encryption");
+        fingerprint_print(stderr, fp);
+        fprintf(stderr, " written to %s\n", shown(a.out, out));
+    }
     passphrase_wipe(&a.pass);
     envelope_key_free(key);
     envelope_ctx_free(ctx);
@@ -151,7 +174,11 @@ static const char pubkey_help[] =
     "\n"
     "Writes the public key (SubjectPublicKeyInfo PEM) of a key file or KMS key to\n"
     "PUB.pem (mode 0644) or stdout, for partners and offline verifiers, and prints\n"
-    "its fingerprint (sha256: of the DER public key) on stderr.\n";
+    "its fingerprint (sha256: of the DER public key) on stderr, then its short form\n"
+    "to read aloud, (e47b-4ca1-c04a-b8db): the first 16 hex digits. Keys are\n"
+    "always matched on the full fingerprint. An encrypted key's passphrase comes\n"
+    "from --passphrase-file or --passphrase-fd, else from\n"
+    "ENVELOPE_PASSPHRASE_FILE or ENVELOPE_PASSPHRASE_FD, else the terminal.\n";
 
 int cmd_pubkey(int argc, char **argv)
 {
@@ -166,10 +193,14 @@ int cmd_pubkey(int argc, char **argv)
     envelope_ctx *ctx;
     envelope_key *key = NULL;
     struct passphrase pass;
+    struct options given;
 
     passphrase_init(&pass);
+    options_init(&given, "pubkey", opts, "oPD", "PD");
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":o:q", opts, NULL)) != -1) {
+        if ((code = options_seen(&given, c, optarg)) != EXIT_OK)
+            return code;
         switch (c) {
         case 'o': out = optarg; break;
         case 'f': force = 1; break;
@@ -185,6 +216,8 @@ int cmd_pubkey(int argc, char **argv)
     }
     if (optind != argc - 1)
         return usage_error("pubkey", "need exactly one KEYREF");
+    if ((code = passphrase_from_env(&pass, "pubkey")) != EXIT_OK)
+        return code;
     if ((code = refuse_existing(out, force, "--force replaces it")) != EXIT_OK)
         return code;
     if (envelope_ctx_new(&ctx) != ENVELOPE_OK)
@@ -193,10 +226,12 @@ int cmd_pubkey(int argc, char **argv)
         (code = write_public(ctx, key, out, force)) == EXIT_OK && !cli_quiet) {
         envelope_rc rc = envelope_key_fingerprint(ctx, key, fp);
 
-        if (rc == ENVELOPE_OK)
-            fprintf(stderr, "%s\n", fp);
-        else
+        if (rc == ENVELOPE_OK) {
+            fingerprint_print(stderr, fp);
+            fputc('\n', stderr);
+        } else {
             code = report_key(ctx, rc, "pubkey", argv[optind]);
+        }
     }
     passphrase_wipe(&pass);
     envelope_key_free(key);

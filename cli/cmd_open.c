@@ -27,7 +27,9 @@ static const char open_help[] =
     "older envelopes (suffixes s, m, h, d). --allow-compat also opens the\n"
     "tutorial's compat format, which lacks recipient binding. A KMS alias as\n"
     "--verify-key trusts whoever can move the alias: prefer key ARNs or exported\n"
-    "public keys.\n";
+    "public keys. An encrypted --decrypt-key's passphrase comes from the options,\n"
+    "else ENVELOPE_PASSPHRASE_FILE or ENVELOPE_PASSPHRASE_FD, else the terminal.\n"
+    "An option that takes one value may be given once.\n";
 
 struct open_args {
     const char *decrypt[MAX_DECRYPT], *verify[MAX_VERIFY], *out, *extract, *in;
@@ -86,11 +88,15 @@ static int parse(int argc, char **argv, struct open_args *a)
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
+    struct options given;
     int c, code;
 
+    /* --decrypt-key and --verify-key may come several times. */
+    options_init(&given, "open", opts, "SAxPDo", "ox PD");
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":o:q", opts, NULL)) != -1)
-        if ((code = parse_option(c, a, argv)) != EXIT_OK)
+        if ((code = options_seen(&given, c, optarg)) != EXIT_OK ||
+            (code = parse_option(c, a, argv)) != EXIT_OK)
             return code;
     if (optind < argc)
         a->in = argv[optind++];
@@ -98,12 +104,10 @@ static int parse(int argc, char **argv, struct open_args *a)
         return usage_error("open", "one input at most");
     if (a->n_decrypt == 0 || a->n_verify == 0)
         return usage_error("open", "need --decrypt-key and at least one --verify-key");
-    if (a->out && a->extract)
-        return usage_error("open", "-o and --extract exclude each other");
     if (a->extract && a->force)
         return usage_error("open", "--extract makes a new directory; --force does not apply");
-    if (a->pass.file && a->pass.fd >= 0)
-        return usage_error("open", "--passphrase-file and --passphrase-fd exclude each other");
+    if ((code = passphrase_from_env(&a->pass, "open")) != EXIT_OK)
+        return code;
     if (is_std_stream(a->in) && isatty(STDIN_FILENO))
         return usage_error("open", "will not read an envelope from a terminal; give IN");
     if (a->extract)

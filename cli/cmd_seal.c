@@ -26,7 +26,9 @@ static const char seal_help[] =
     "manifest records (2024-05-01T12:00:00Z or @SECONDS; default now), for\n"
     "reproducible manifests. KEY is a PEM/DER file, file:PATH or\n"
     "awskms://[HOST[:PORT]]/KEY; an encrypted --sign-key asks for its passphrase\n"
-    "on the terminal unless --passphrase-file or --passphrase-fd gives it.\n";
+    "on the terminal unless --passphrase-file or --passphrase-fd gives it (or,\n"
+    "when neither is given, ENVELOPE_PASSPHRASE_FILE or ENVELOPE_PASSPHRASE_FD).\n"
+    "An option that takes one value may be given once.\n";
 
 struct seal_args {
     const char *sign_ref, *to[KEY_SET_MAX], *name, *out, *in;
@@ -81,11 +83,14 @@ static int parse(int argc, char **argv, struct seal_args *a)
         {"passphrase-fd", required_argument, NULL, 'D'},
         {"force", no_argument, NULL, 'f'},          {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
+    struct options given;
     int c, code;
 
+    options_init(&given, "seal", opts, "snFcPDo", "PD");
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":o:q", opts, NULL)) != -1)
-        if ((code = parse_option(c, a, argv)) != EXIT_OK)
+        if ((code = options_seen(&given, c, optarg)) != EXIT_OK ||
+            (code = parse_option(c, a, argv)) != EXIT_OK)
             return code;
     if (optind < argc)
         a->in = argv[optind++];
@@ -93,8 +98,8 @@ static int parse(int argc, char **argv, struct seal_args *a)
         return usage_error("seal", "one input at most");
     if (a->sign_ref == NULL || a->n_to == 0)
         return usage_error("seal", "need --sign-key and at least one --to");
-    if (a->pass.file && a->pass.fd >= 0)
-        return usage_error("seal", "--passphrase-file and --passphrase-fd exclude each other");
+    if ((code = passphrase_from_env(&a->pass, "seal")) != EXIT_OK)
+        return code;
     if (is_std_stream(a->out) && isatty(STDOUT_FILENO))
         return usage_error("seal", "will not write an envelope to a terminal; use -o OUT or "
                                    "redirect stdout");

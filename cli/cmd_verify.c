@@ -68,7 +68,7 @@ static int parse(int argc, char **argv, struct verify_args *a)
     if (a->n_verify == 0)
         return usage_error("verify", "need at least one --verify-key");
     a->dir = argv[optind];
-    return EXIT_OK;
+    return passphrase_from_env(&a->pass, "verify");
 }
 
 /* Opens DIR/name, a regular file, not a link. */

@@ -41,6 +41,9 @@ int load_key(envelope_ctx *ctx, const char *flag, const char *ref, envelope_key_
     rc = envelope_key_load(ctx, ref, passphrase_cb, pass, out);
     if (rc == ENVELOPE_E_KEY_PASSPHRASE && pass->why[0])
         return fail_with(EXIT_KEY, "%s %s: %s", flag, ref, pass->why);
+    if (rc == ENVELOPE_E_KEY_PASSPHRASE)
+        return fail_with(EXIT_KEY, "%s %s: wrong passphrase for %s", flag, ref,
+                         strncmp(ref, "file:", 5) == 0 ? ref + 5 : ref);
     if (rc != ENVELOPE_OK)
         return report_key(ctx, rc, flag, ref);
     if ((code = check_role(flag, ref, *out, kind, need_private)) != EXIT_OK) {

@@ -124,10 +124,13 @@ envelope_rc key_decode_one(envelope_ctx *ctx, const uint8_t *data, size_t len,
     OSSL_DECODER_CTX_free(dctx);
     if (ok != 1 || pkey == NULL) {
         EVP_PKEY_free(pkey);
-        if (st.asked)
-            return fail_ossl(ctx, ENVELOPE_E_KEY_PASSPHRASE,
-                             passphrase ? "encrypted key: wrong passphrase"
-                                        : "encrypted key: no passphrase given");
+        /* OpenSSL's "bad decrypt" would only puzzle: say what the user can fix. */
+        if (st.asked) {
+            ERR_clear_error();
+            return fail(ctx, ENVELOPE_E_KEY_PASSPHRASE,
+                        passphrase ? "wrong passphrase for the key"
+                                   : "encrypted key: no passphrase given");
+        }
         return fail_ossl(ctx, ENVELOPE_E_KEY_LOAD, "not a PEM or DER key");
     }
     ERR_clear_error();

@@ -100,6 +100,13 @@ same() { cmp -s "$1" "$2"; }
 fingerprint() {
     echo "sha256:$(openssl pkey -pubin -in "$1" -outform DER 2>/dev/null | sha256sum | cut -c1-64)"
 }
+# fingerprint_shown PUB: the fingerprint as keygen, pubkey and inspect show
+# it, followed by its short form: the first 16 hex digits in groups of four.
+fingerprint_shown() {
+    local fp
+    fp=$(fingerprint "$1")
+    echo "$fp (${fp:7:4}-${fp:11:4}-${fp:15:4}-${fp:19:4})"
+}
 # flip FILE OFFSET: inverts the bits of one byte (negative: from the end).
 flip() {
     "$PY" - "$1" "$2" <<'PYEOF'

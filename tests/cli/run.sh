@@ -15,13 +15,15 @@ TOP=$(cd "$HERE/../.." && pwd)
 E=$(cd "$1" && pwd)/envelope
 K=$TOP/tests/keys
 PY=/usr/bin/python3
+# Passphrases come from the options the tests give, never from the caller.
+unset ENVELOPE_PASSPHRASE_FILE ENVELOPE_PASSPHRASE_FD
 T=$(mktemp -d "${TMPDIR:-/tmp}/envelope-cli.XXXXXX")
 W=$T/w
 mkdir "$W" && cd "$W" || exit 2
 
 . "$HERE/lib.sh"
 trap cleanup EXIT
-for part in keys keyfiles seal_open limits verify names inputs process signals durability terminal tutorial matrix manual; do
+for part in keys keyfiles seal_open options limits verify names inputs process signals durability terminal tutorial matrix manual; do
     section "$part"
     . "$HERE/t_$part.sh"
 done

@@ -24,11 +24,11 @@ failed "option without its value: exit 2" 2 "^envelope open: option '--decrypt-k
 # keygen
 run "$E" keygen --sign -o s.pem --pub s.pub
 succeeded "keygen --sign writes a key and its public key" \
-    "^envelope: ECDSA P-521 signing key sha256:[0-9a-f]{64} written to s.pem$"
+    "^envelope: ECDSA P-521 signing key sha256:[0-9a-f]{64} \([0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}\) written to s.pem$"
 check "keygen: private key 0600, public key 0644" [ "$(mode s.pem)$(mode s.pub)" = 600644 ]
 check "keygen --sign: a P-521 key" bash -c 'openssl pkey -in s.pem -noout -text | grep -q "NIST CURVE: P-521"'
-check "keygen: the fingerprint printed is SHA-256 of the SPKI DER" \
-    grep -q "$(fingerprint s.pub)" "$ERR"
+check "keygen: the fingerprint printed is SHA-256 of the SPKI DER, then its short form" \
+    grep -qF "$(fingerprint_shown s.pub) written" "$ERR"
 run "$E" keygen --encrypt --bits 2048 -o r.pem --pub r.pub --quiet
 check "keygen --encrypt --bits 2048 --quiet: an RSA-2048 key, nothing said" \
     bash -c '[ '"$rc"' -eq 0 ] && ! [ -s "$1" ] && openssl pkey -in r.pem -noout -text | grep -q "Private-Key: (2048 bit"' _ "$ERR"
@@ -70,10 +70,10 @@ notty "$E" pubkey --passphrase-fd 3 enc.pem 3<pass.txt
 check "pubkey --passphrase-fd opens the encrypted key" \
     bash -c '[ '"$rc"' -eq 0 ] && cmp -s "$1" enc.pub' _ "$OUT"
 notty "$E" pubkey --passphrase-file "$K/passphrase.txt" enc.pem
-failed "pubkey with a wrong passphrase: exit 3" 3 "^envelope: pubkey enc.pem: wrong or missing passphrase for key"
+failed "pubkey with a wrong passphrase: exit 3" 3 "^envelope: pubkey enc.pem: wrong passphrase for enc.pem$"
 notty "$E" pubkey --passphrase-file "$K/passphrase.txt" enc.pem -o wrong.pub
 failed "pubkey -o with a wrong passphrase: exit 3, nothing written" 3 \
-    "^envelope: pubkey enc.pem: wrong or missing passphrase for key \(encrypted key: wrong passphrase" \
+    "^envelope: pubkey enc.pem: wrong passphrase for enc.pem$" \
     wrong.pub
 # What protects the file: PBES2, PBKDF2-HMAC-SHA-256, 600,000 iterations, a
 # 16-byte salt, AES-256-CBC.
@@ -107,9 +107,9 @@ failed "pubkey --passphrase-fd on a closed descriptor: exit 2" 2 "--passphrase-f
 
 # pubkey
 run "$E" pubkey "$K/signer.pem"
-check "pubkey to stdout: the SPKI PEM, fingerprint on stderr" \
+check "pubkey to stdout: the SPKI PEM, fingerprint and its short form on stderr" \
     bash -c '[ '"$rc"' -eq 0 ] && cmp -s "$1" "$3/signer.pub" && [ "$(cat "$2")" = "$4" ]' \
-    _ "$OUT" "$ERR" "$K" "$(fingerprint "$K/signer.pub")"
+    _ "$OUT" "$ERR" "$K" "$(fingerprint_shown "$K/signer.pub")"
 run "$E" pubkey "file:$K/dave.pem" -o dave.pub
 check "pubkey file:PATH -o: written 0644" \
     bash -c '[ '"$rc"' -eq 0 ] && cmp -s dave.pub "$1/dave.pub" && [ "$(stat -c %a dave.pub)" = 644 ]' _ "$K"

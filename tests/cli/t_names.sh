@@ -57,7 +57,7 @@ failed "an unknown option holding CSI: exit 2, escaped" 2 \
 check "an unknown option holding CSI: stderr holds no control" plain "$ERR"
 
 run "$E" keygen --sign -o $'k\x1b[2J.pem'
-succeeded "keygen to a path with ESC: the path escaped" '^envelope: ECDSA P-521 signing key sha256:[0-9a-f]{64} written to k\\x1B\[2J.pem$'
+succeeded "keygen to a path with ESC: the path escaped" '^envelope: ECDSA P-521 signing key sha256:[0-9a-f]{64} \([0-9a-f-]{19}\) written to k\\x1B\[2J.pem$'
 check "keygen to a path with ESC: stderr holds no control" plain "$ERR"
 
 # The passphrase prompt names the key file: escaped too.

@@ -380,7 +380,7 @@ check "aws kms verify accepts the manifest.sig made through KMS" \
 as receiver-plus -- "$E" pubkey -o sign.pub "awskms:///$SIGN_ALIAS"
 check "envelope pubkey exports the KMS key's public key (GetPublicKey allowed)" \
     bash -c '[ '"$rc"' -eq 0 ] && cmp -s sign.pub "$1/signer.pub" &&
-        grep -qx "sha256:[0-9a-f]\{64\}" "$2"' _ "$K" "$ERR"
+        grep -qx "sha256:[0-9a-f]\{64\} ([0-9a-f-]\{19\})" "$2"' _ "$K" "$ERR"
 offline openssl dgst -sha512 -verify sign.pub -signature extracted/manifest.sig \
     extracted/manifest.json
 check "offline: plain openssl verifies the KMS signature with the exported key" \
@@ -426,7 +426,7 @@ check "3 seals in one process, GetPublicKey allowed: wraps go local after the 2n
     _ "$SEAL3_PLUS"
 offline "$E" inspect d-plus/3.env
 check "  a locally wrapped stanza is labelled with the fingerprint and the ARN" \
-    grep -qx "  1: RSA-4096 sha256:[0-9a-f]\{64\} $ENC_ARN" "$OUT"
+    grep -qx "  1: RSA-4096 sha256:[0-9a-f]\{64\} ([0-9a-f-]\{19\}) $ENC_ARN" "$OUT"
 drive3 receiver open d-lp
 OPEN3_LP=$(calls)
 check "3 opens in one process, least privilege ($OPEN3_LP)" \

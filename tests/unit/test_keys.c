@@ -134,6 +134,11 @@ START_TEST(encrypted_key)
     ck_assert_rc(load("alice-encrypted.pem", give_passphrase, "wrong horse", &key),
                  ENVELOPE_E_KEY_PASSPHRASE);
     ck_assert_ptr_null(key);
+    /* the detail says what to fix, not OpenSSL's "bad decrypt" */
+    ck_assert_msg(strstr(envelope_ctx_detail(ctx), "alice-encrypted.pem: wrong passphrase for "
+                                                   "the key") != NULL &&
+                      strstr(envelope_ctx_detail(ctx), "error:") == NULL,
+                  "detail: %s", envelope_ctx_detail(ctx));
     key = (envelope_key *)1;
     ck_assert_rc(load("alice-encrypted.pem", give_passphrase, "", &key),
                  ENVELOPE_E_KEY_PASSPHRASE);

@@ -80,6 +80,9 @@ def test_wrong_and_missing_passphrase():
         envelope.Key.load(key_path("alice-encrypted.pem"), passphrase="wrong")
     assert ei.value.code == ErrorCode.KEY_PASSPHRASE and ei.value.name == "KEY_PASSPHRASE"
     assert "alice-encrypted.pem" in ei.value.detail
+    # What to fix, not OpenSSL's "bad decrypt"
+    assert ei.value.detail.endswith("wrong passphrase for the key"), ei.value.detail
+    assert "error:" not in ei.value.detail, ei.value.detail
     with pytest.raises(envelope.KeyLoadError) as ei:
         envelope.Key.load(key_path("alice-encrypted.pem"))
     assert ei.value.code == ErrorCode.KEY_PASSPHRASE
