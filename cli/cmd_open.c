@@ -7,6 +7,11 @@
 #include "cli.h"
 
 #define MAX_VERIFY 64
+/* Anyone holding the receiver's public key can make a well-formed envelope
+ * that fills a disk before its signature is reached: open is bounded unless
+ * told otherwise. */
+#define DEFAULT_MAX_SIZE ((uint64_t)4 << 30)
+#define TOO_LARGE_HINT "--max-size N raises the limit (default 4G); --max-size unlimited lifts it"
 
 static const char open_help[] =
     "usage: envelope open --decrypt-key KEY --verify-key KEY [--verify-key KEY ...]\n"
@@ -19,11 +24,13 @@ static const char open_help[] =
     "message: to OUT (never replacing a file without --force), to stdout, or with\n"
     "--extract into a new directory DIR holding the message, manifest.json and\n"
     "manifest.sig (see 'envelope verify'). Nothing unverified is ever written.\n"
-    "--max-size refuses larger messages (suffixes K, M, G, T); --max-age refuses\n"
-    "older envelopes (suffixes s, m, h, d). --allow-compat also opens the\n"
-    "tutorial's compat format, which lacks recipient binding. A KMS alias as\n"
-    "--verify-key trusts whoever can move the alias: prefer key ARNs or exported\n"
-    "public keys.\n";
+    "--max-size refuses larger messages (suffixes K, M, G, T; default 4G;\n"
+    "'unlimited' for no limit); --max-age refuses older envelopes (suffixes\n"
+    "s, m, h, d). Before writing, the message's stated size is compared with\n"
+    "the free space where it goes (and in $TMPDIR where it is spooled).\n"
+    "--allow-compat also opens the tutorial's compat format, which lacks\n"
+    "recipient binding. A KMS alias as --verify-key trusts whoever can move the\n"
+    "alias: prefer key ARNs or exported public keys.\n";
 
 struct open_args {
     const char *decrypt_ref, *verify[MAX_VERIFY], *out, *extract, *in;
@@ -43,8 +50,11 @@ static int parse_option(int c, struct open_args *a, char **argv)
         a->verify[a->n_verify++] = optarg;
         return EXIT_OK;
     case 'S':
-        if (parse_size(optarg, &a->max_size) != 0)
-            return usage_error("open", "--max-size '%s': a size like 512, 10M or 2G", optarg);
+        if (strcmp(optarg, "unlimited") == 0)
+            a->max_size = 0;
+        else if (parse_size(optarg, &a->max_size) != 0)
+            return usage_error("open", "--max-size '%s': a size like 512, 10M or 2G, or "
+                                       "'unlimited'", optarg);
         return EXIT_OK;
     case 'A':
         if (parse_duration(optarg, &a->max_age) != 0)
@@ -160,7 +170,7 @@ static envelope_rc run(envelope_ctx *ctx, const struct open_args *a, envelope_op
 
 int cmd_open(int argc, char **argv)
 {
-    struct open_args a = {0};
+    struct open_args a = {.max_size = DEFAULT_MAX_SIZE};
     envelope_ctx *ctx = NULL;
     envelope_open_opts *opts = NULL;
     envelope_result *result = NULL;
@@ -191,6 +201,8 @@ int cmd_open(int argc, char **argv)
         describe(result, a.extract ? a.extract : is_std_stream(a.out) ? NULL : a.out);
     else if (signals_caught()) /* the signal says it all: see signals_finish */
         code = EXIT_IO;
+    else if (rc == ENVELOPE_E_TOO_LARGE)
+        code = report_hint(ctx, rc, input_name(a.in), TOO_LARGE_HINT);
     else
         code = report_in_out(ctx, rc, input_name(a.in),
                              a.extract ? a.extract : is_std_stream(a.out) ? NULL : a.out);
