@@ -53,7 +53,9 @@ static struct measured measure(const struct space_place *p)
         ok = fstat(p->fd, &st) == 0 && S_ISREG(st.st_mode) && fstatvfs(p->fd, &vfs) == 0;
     else
         measure_dir(p->path, &st, &vfs, &ok);
-    if (!ok)
+    /* A file system of no stated size (memfd's internal mount, some FUSE
+     * ones) tells nothing about its room. */
+    if (!ok || vfs.f_blocks == 0)
         return m;
     m.dev = st.st_dev;
     m.known = 1;

@@ -29,8 +29,8 @@ void space_add_beside(struct space *s, const char *path, const char *shown);
 /* ENVELOPE_E_IO, naming the place and both numbers, if size bytes (twice
  * that where two places share a file system) exceed what statvfs says an
  * unprivileged user may still write there. A place that is no regular file
- * or directory (a pipe, a device), or that statvfs cannot measure, is not
- * checked. s may be NULL: nothing to check. */
+ * or directory (a pipe, a device), that statvfs cannot measure, or whose
+ * file system states no size (f_blocks 0: a memfd) is not checked. s may be NULL: nothing to check. */
 envelope_rc space_check(envelope_ctx *ctx, const struct space *s, uint64_t size);
 
 /* The failure of a write that set errno err, to where (may be NULL): "no

@@ -94,6 +94,13 @@ START_TEST(unmeasurable_places_are_not_checked)
     close(p[0]);
     close(p[1]);
     ck_assert_msg(rc == ENVELOPE_OK, "rc %d (%s)", rc, envelope_ctx_detail(ctx));
+    /* A regular file on a file system that states no size. */
+    s.n = 0;
+    p[0] = mem_fd(NULL, 0);
+    space_add_fd(&s, p[0], "MEMFD");
+    rc = space_check(ctx, &s, HUGE);
+    close(p[0]);
+    ck_assert_msg(rc == ENVELOPE_OK, "memfd: rc %d (%s)", rc, envelope_ctx_detail(ctx));
 }
 END_TEST
 
