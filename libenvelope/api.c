@@ -274,11 +274,12 @@ envelope_rc envelope_open_file(envelope_ctx *ctx, const envelope_open_opts *opts
         return fail(ctx, ENVELOPE_E_INVALID_ARGUMENT, "no output path");
     if ((rc = out_file_begin_unnamed(ctx, &f, out_path, force)) != ENVELOPE_OK)
         goto out;
-    space_add_fd(&room, f.fd, out_path); /* unused where f.fd is -1 */
-    if (f.fd >= 0)
+    if (f.fd >= 0) {
+        space_add_fd(&room, f.fd, out_path);
         rc = open_into(ctx, opts, &in, &msg, NULL, &r);
-    else
+    } else {
         rc = open_file_spooled(ctx, opts, &in, &f, out_path, force, &r);
+    }
     if (rc == ENVELOPE_OK)
         rc = out_file_commit(ctx, &f, force, !opts->no_dir_sync);
     if (rc == ENVELOPE_OK && result) {
