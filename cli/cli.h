@@ -35,6 +35,8 @@ int exit_code_for(envelope_rc rc);
 /* "envelope: WHAT: REASON (DETAIL)" on stderr, one line; returns the exit
  * code for rc. */
 int report(envelope_ctx *ctx, envelope_rc rc, const char *what);
+/* As report, then ": HINT" on the same line: what the user can do. */
+int report_hint(envelope_ctx *ctx, envelope_rc rc, const char *what, const char *hint);
 /* The same, naming the output when the failure is the output's, else the
  * input. out may be NULL. */
 int report_in_out(envelope_ctx *ctx, envelope_rc rc, const char *in, const char *out);

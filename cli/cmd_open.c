@@ -8,6 +8,11 @@
 
 #define MAX_VERIFY 64
 #define MAX_DECRYPT 16
+/* Anyone holding the receiver's public key can make a well-formed envelope
+ * that fills a disk before its signature is reached: open is bounded unless
+ * told otherwise. */
+#define DEFAULT_MAX_SIZE ((uint64_t)4 << 30)
+#define TOO_LARGE_HINT "--max-size N raises the limit (default 4G); --max-size unlimited lifts it"
 
 static const char open_help[] =
     "usage: envelope open --decrypt-key KEY [--decrypt-key KEY ...]\n"
@@ -23,12 +28,15 @@ static const char open_help[] =
     "manifest.sig (see 'envelope verify'). Nothing unverified is ever written.\n"
     "Several --decrypt-key (at most 16) are all tried: the key a recipient label\n"
     "names, else local keys before KMS keys, with at most 16 KMS Decrypt calls.\n"
-    "--max-size refuses larger messages (suffixes K, M, G, T); --max-age refuses\n"
-    "older envelopes (suffixes s, m, h, d). --allow-compat also opens the\n"
-    "tutorial's compat format, which lacks recipient binding. A KMS alias as\n"
-    "--verify-key trusts whoever can move the alias: prefer key ARNs or exported\n"
-    "public keys. An encrypted --decrypt-key's passphrase comes from the options,\n"
-    "else ENVELOPE_PASSPHRASE_FILE or ENVELOPE_PASSPHRASE_FD, else the terminal.\n"
+    "--max-size refuses larger messages (suffixes K, M, G, T; default 4G;\n"
+    "'unlimited' for no limit); --max-age refuses older envelopes (suffixes\n"
+    "s, m, h, d). Before writing, the message's stated size is compared with\n"
+    "the free space where it goes (and in $TMPDIR where it is spooled).\n"
+    "--allow-compat also opens the tutorial's compat format, which lacks\n"
+    "recipient binding. A KMS alias as --verify-key trusts whoever can move the\n"
+    "alias: prefer key ARNs or exported public keys. An encrypted\n"
+    "--decrypt-key's passphrase comes from the options, else\n"
+    "ENVELOPE_PASSPHRASE_FILE or ENVELOPE_PASSPHRASE_FD, else the terminal.\n"
     "An option that takes one value may be given once.\n";
 
 struct open_args {
@@ -53,8 +61,11 @@ static int parse_option(int c, struct open_args *a, char **argv)
         a->verify[a->n_verify++] = optarg;
         return EXIT_OK;
     case 'S':
-        if (parse_size(optarg, &a->max_size) != 0)
-            return usage_error("open", "--max-size '%s': a size like 512, 10M or 2G", optarg);
+        if (strcmp(optarg, "unlimited") == 0)
+            a->max_size = 0;
+        else if (parse_size(optarg, &a->max_size) != 0)
+            return usage_error("open", "--max-size '%s': a size like 512, 10M or 2G, or "
+                                       "'unlimited'", optarg);
         return EXIT_OK;
     case 'A':
         if (parse_duration(optarg, &a->max_age) != 0)
@@ -196,7 +207,7 @@ static envelope_rc run(envelope_ctx *ctx, const struct open_args *a, envelope_op
 
 int cmd_open(int argc, char **argv)
 {
-    struct open_args a = {0};
+    struct open_args a = {.max_size = DEFAULT_MAX_SIZE};
     envelope_ctx *ctx = NULL;
     envelope_open_opts *opts = NULL;
     envelope_result *result = NULL;
@@ -227,6 +238,8 @@ int cmd_open(int argc, char **argv)
         describe(result, a.extract ? a.extract : is_std_stream(a.out) ? NULL : a.out);
     else if (signals_caught()) /* the signal says it all: see signals_finish */
         code = EXIT_IO;
+    else if (rc == ENVELOPE_E_TOO_LARGE)
+        code = report_hint(ctx, rc, input_name(a.in), TOO_LARGE_HINT);
     else
         code = report_in_out(ctx, rc, input_name(a.in),
                              a.extract ? a.extract : is_std_stream(a.out) ? NULL : a.out);

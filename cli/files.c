@@ -80,7 +80,9 @@ int write_new_file(const char *path, const uint8_t *p, size_t len, int secret, i
     /* link() refuses to replace a file, rename() replaces it atomically. */
     if (r == 0)
         r = force ? rename(tmp, path) : link(tmp, path);
-    if (r != 0)
+    if (r != 0 && (errno == ENOSPC || errno == EDQUOT))
+        r = fail_with(EXIT_IO, "no space left on the device holding %s", path);
+    else if (r != 0)
         r = fail_with(EXIT_IO, "%s: %s", path,
                       errno == EEXIST ? "already exists; --force replaces it" : strerror(errno));
     unlink(tmp);

@@ -110,7 +110,8 @@ static size_t names_first(const char *detail, const char *name)
     return n + 2;
 }
 
-static void say(const char *what, const char *why, const char *detail, const char *known)
+static void say(const char *what, const char *why, const char *detail, const char *known,
+                const char *hint)
 {
     /* "PATH: No such file" under "--sign-key PATH": say PATH once. */
     detail += names_first(detail, known);
@@ -123,12 +124,34 @@ static void say(const char *what, const char *why, const char *detail, const cha
         put_clean(detail);
         fputc(')', stderr);
     }
+    if (hint) {
+        fputs(": ", stderr);
+        put_clean(hint);
+    }
     fputc('\n', stderr);
+}
+
+/* A full disk is not an "input/output error": the detail says it all. */
+static int is_space_detail(envelope_rc rc, const char *detail)
+{
+    return rc == ENVELOPE_E_IO && (strncmp(detail, "no space left on ", 17) == 0 ||
+                                   strncmp(detail, "not enough space: ", 18) == 0);
 }
 
 int report(envelope_ctx *ctx, envelope_rc rc, const char *what)
 {
-    say(what, reason(rc), envelope_ctx_detail(ctx), what);
+    const char *detail = envelope_ctx_detail(ctx);
+
+    if (is_space_detail(rc, detail))
+        say(what, detail, "", what, NULL);
+    else
+        say(what, reason(rc), detail, what, NULL);
+    return exit_code_for(rc);
+}
+
+int report_hint(envelope_ctx *ctx, envelope_rc rc, const char *what, const char *hint)
+{
+    say(what, reason(rc), envelope_ctx_detail(ctx), what, hint);
     return exit_code_for(rc);
 }
 
@@ -145,7 +168,7 @@ int report_key(envelope_ctx *ctx, envelope_rc rc, const char *flag, const char *
     const char *path = strncmp(ref, "file:", 5) == 0 ? ref + 5 : ref;
 
     snprintf(what, sizeof(what), "%s %s", flag, ref);
-    say(what, reason(rc), envelope_ctx_detail(ctx), path);
+    say(what, reason(rc), envelope_ctx_detail(ctx), path, NULL);
     return exit_code_for(rc);
 }
 

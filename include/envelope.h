@@ -381,7 +381,10 @@ envelope_open_opts_add_trusted_key(envelope_open_opts *opts, envelope_key *key);
  * the public key can fill: the output holds at most this, and a spool under
  * $TMPDIR (see envelope_open_fd) at most this plus the format's overhead
  * (the header, up to 64 KiB; tar headers, padding and read-ahead, 256 KiB;
- * 16 bytes per 64 KiB chunk). With 0 a spool is bounded only by the disk. */
+ * 16 bytes per 64 KiB chunk). With 0 a spool is bounded only by the disk.
+ * A message over the limit fails with ENVELOPE_E_TOO_LARGE, its detail
+ * giving the size its tar header states and the limit, before any of it is
+ * read. (The envelope command's open defaults to 4 GiB.) */
 ENVELOPE_API void envelope_open_opts_set_max_size(envelope_open_opts *opts, uint64_t max);
 /* Oldest creation time accepted, in seconds before now; 0 (default): any. */
 ENVELOPE_API void envelope_open_opts_set_max_age(envelope_open_opts *opts, uint64_t seconds);
@@ -437,6 +440,23 @@ ENVELOPE_API time_t envelope_result_created(const envelope_result *result);
  * (fsync) before it gets its name, and its directory after (unless
  * envelope_open_opts_set_sync_dir says the caller does that).
  * envelope_open_mem keeps everything in memory. */
+
+/* Free space. As soon as the inner archive states the message's size, and
+ * before any of the message is read, envelope_open_fd, envelope_open_file
+ * and envelope_open_extract compare it with the free space (statvfs:
+ * f_bavail * f_frsize, what an unprivileged writer may use) of the
+ * output's file system (out_fd's where it is a regular file; for _file and
+ * _extract, the one holding the output) and of $TMPDIR's where a spool is
+ * used, twice the size where both are on one file system. Too little fails
+ * with ENVELOPE_E_IO and the detail "not enough space: the message states N
+ * bytes; the file system holding PLACE has M bytes free" (PLACE: the output
+ * path, $TMPDIR, or "the output" for out_fd). The size is the sender's
+ * claim: this saves filling a disk only to fail, it protects nothing (the
+ * maximum size does). envelope_open_cb and envelope_open_mem check nothing.
+ * A write that still fails with ENOSPC or EDQUOT fails with ENVELOPE_E_IO
+ * and the detail "no space left on the device holding PLACE"; so does
+ * sealing (PLACE: out_path, "the output" for out_fd, or $TMPDIR for the
+ * spool of a piped input). */
 
 /* Opens the envelope read from in_fd and, only after every check, writes the
  * message to out_fd (see above). result may be NULL. */

@@ -17,6 +17,10 @@
 #include "output.h"
 #include "pipeline.h"
 #include "release.h"
+#include "space.h"
+
+/* Names a caller's descriptor in errors: the library knows no path for it. */
+#define OUT_FD_NAME "the output"
 
 static envelope_rc seal_any(envelope_ctx *ctx, const envelope_seal_opts *opts, uint64_t size,
                             const struct source *in, const struct sink *out)
@@ -86,11 +90,11 @@ static void input_close(struct input *in)
     bytes_free(&in->whole);
 }
 
-envelope_rc envelope_seal_fd(envelope_ctx *ctx, const envelope_seal_opts *opts, int in_fd,
-                             int out_fd)
+static envelope_rc seal_fd_to(envelope_ctx *ctx, const envelope_seal_opts *opts, int in_fd,
+                              int out_fd, const char *where)
 {
     struct input in;
-    struct sink out = {fd_write, &out_fd};
+    struct sink out = {fd_write, &out_fd, where, NULL};
     envelope_rc rc = input_open(ctx, in_fd, &in);
 
     if (rc == ENVELOPE_OK)
@@ -99,6 +103,12 @@ envelope_rc envelope_seal_fd(envelope_ctx *ctx, const envelope_seal_opts *opts, 
         rc = fail(ctx, in.spool.rc, "the spool of the input changed while it was read");
     input_close(&in);
     return rc;
+}
+
+envelope_rc envelope_seal_fd(envelope_ctx *ctx, const envelope_seal_opts *opts, int in_fd,
+                             int out_fd)
+{
+    return seal_fd_to(ctx, opts, in_fd, out_fd, OUT_FD_NAME);
 }
 
 envelope_rc envelope_seal_file(envelope_ctx *ctx, const envelope_seal_opts *opts, int in_fd,
@@ -110,7 +120,7 @@ envelope_rc envelope_seal_file(envelope_ctx *ctx, const envelope_seal_opts *opts
     if (out_path == NULL)
         return fail(ctx, ENVELOPE_E_INVALID_ARGUMENT, "no output path");
     if ((rc = out_file_begin(ctx, &f, out_path, force)) == ENVELOPE_OK &&
-        (rc = envelope_seal_fd(ctx, opts, in_fd, f.fd)) == ENVELOPE_OK) {
+        (rc = seal_fd_to(ctx, opts, in_fd, f.fd, out_path)) == ENVELOPE_OK) {
         /* The temporary file is private; an envelope is ciphertext, to be
          * handed on, and is documented as 0644. */
         if (fchmod(f.fd, 0644) != 0)
@@ -179,16 +189,19 @@ envelope_rc open_into(envelope_ctx *ctx, const envelope_open_opts *opts,
     return rc;
 }
 
-/* Verifies with only ciphertext spooled, then releases into msg. */
+/* Verifies with only ciphertext spooled, then releases into msg, whose
+ * descriptor out_fd (-1: a callback) is measured for space. */
 static envelope_rc open_spooled_to(envelope_ctx *ctx, const envelope_open_opts *opts,
                                    const struct source *in, const struct sink *msg,
-                                   envelope_result **result)
+                                   int out_fd, envelope_result **result)
 {
     struct spooled sp;
     envelope_result *r = NULL;
     envelope_rc rc;
 
     spooled_init(&sp);
+    if (out_fd >= 0)
+        space_add_fd(&sp.space, out_fd, msg->where);
     if ((rc = spooled_verify(ctx, opts, in, &sp, &r)) == ENVELOPE_OK &&
         (rc = spooled_release(ctx, &sp, msg)) == ENVELOPE_OK && result) {
         *result = r;
@@ -203,11 +216,11 @@ envelope_rc envelope_open_fd(envelope_ctx *ctx, const envelope_open_opts *opts, 
                              int out_fd, envelope_result **result)
 {
     struct source in = {fd_read, &in_fd};
-    struct sink out = {fd_write, &out_fd};
+    struct sink out = {fd_write, &out_fd, OUT_FD_NAME, NULL};
 
     if (result)
         *result = NULL;
-    return open_spooled_to(ctx, opts, &in, &out, result);
+    return open_spooled_to(ctx, opts, &in, &out, out_fd, result);
 }
 
 envelope_rc envelope_open_cb(envelope_ctx *ctx, const envelope_open_opts *opts,
@@ -221,7 +234,7 @@ envelope_rc envelope_open_cb(envelope_ctx *ctx, const envelope_open_opts *opts,
         *result = NULL;
     if (read == NULL || write == NULL)
         return fail(ctx, ENVELOPE_E_INVALID_ARGUMENT, "no read or write callback");
-    return open_spooled_to(ctx, opts, &in, &out, result);
+    return open_spooled_to(ctx, opts, &in, &out, -1, result);
 }
 
 /* Without O_TMPFILE beside the output: verify first, and only then create
@@ -231,10 +244,11 @@ static envelope_rc open_file_spooled(envelope_ctx *ctx, const envelope_open_opts
                                      const char *path, int force, envelope_result **r)
 {
     struct spooled sp;
-    struct sink msg = {fd_write, &f->fd};
+    struct sink msg = {fd_write, &f->fd, path, NULL};
     envelope_rc rc;
 
     spooled_init(&sp);
+    space_add_beside(&sp.space, path, path);
     if ((rc = spooled_verify(ctx, opts, in, &sp, r)) == ENVELOPE_OK) {
         out_file_abort(f);
         if ((rc = out_file_begin_named(ctx, f, path, force)) == ENVELOPE_OK)
@@ -248,8 +262,9 @@ envelope_rc envelope_open_file(envelope_ctx *ctx, const envelope_open_opts *opts
                                const char *out_path, int force, envelope_result **result)
 {
     struct out_file f;
+    struct space room = {0};
     struct source in = {fd_read, &in_fd};
-    struct sink msg = {fd_write, &f.fd};
+    struct sink msg = {fd_write, &f.fd, out_path, &room};
     envelope_result *r = NULL;
     envelope_rc rc;
 
@@ -259,10 +274,12 @@ envelope_rc envelope_open_file(envelope_ctx *ctx, const envelope_open_opts *opts
         return fail(ctx, ENVELOPE_E_INVALID_ARGUMENT, "no output path");
     if ((rc = out_file_begin_unnamed(ctx, &f, out_path, force)) != ENVELOPE_OK)
         goto out;
-    if (f.fd >= 0)
+    if (f.fd >= 0) {
+        space_add_fd(&room, f.fd, out_path);
         rc = open_into(ctx, opts, &in, &msg, NULL, &r);
-    else
+    } else {
         rc = open_file_spooled(ctx, opts, &in, &f, out_path, force, &r);
+    }
     if (rc == ENVELOPE_OK)
         rc = out_file_commit(ctx, &f, force, !opts->no_dir_sync);
     if (rc == ENVELOPE_OK && result) {
@@ -284,7 +301,7 @@ static envelope_rc write_small(envelope_ctx *ctx, struct out_dir *d, const char 
     if (rc != ENVELOPE_OK)
         return rc;
     if (fd_write(&fd, p, n) != 0)
-        rc = fail(ctx, ENVELOPE_E_IO, "%s: %s", name, strerror(errno));
+        rc = fail_write(ctx, errno, d->path, name);
     else
         rc = out_sync(ctx, fd, d->path);
     close(fd);
@@ -320,9 +337,11 @@ static envelope_rc extract_unnamed(envelope_ctx *ctx, const envelope_open_opts *
                                    struct out_dir *d, envelope_result **r)
 {
     struct opened raw;
-    struct sink msg = {fd_write, &fd};
+    struct space room = {0};
+    struct sink msg = {fd_write, &fd, dir, &room};
     envelope_rc rc;
 
+    space_add_fd(&room, fd, dir);
     if ((rc = open_into(ctx, opts, in, &msg, &raw, r)) == ENVELOPE_OK &&
         (rc = out_sync(ctx, fd, dir)) == ENVELOPE_OK &&
         (rc = out_dir_begin(ctx, d, dir)) == ENVELOPE_OK &&
@@ -338,10 +357,11 @@ static envelope_rc extract_spooled(envelope_ctx *ctx, const envelope_open_opts *
 {
     struct spooled sp;
     int fd = -1;
-    struct sink msg = {fd_write, &fd};
+    struct sink msg = {fd_write, &fd, dir, NULL};
     envelope_rc rc;
 
     spooled_init(&sp);
+    space_add_beside(&sp.space, dir, dir);
     if ((rc = spooled_verify(ctx, opts, in, &sp, r)) == ENVELOPE_OK &&
         (rc = out_dir_begin(ctx, d, dir)) == ENVELOPE_OK &&
         (rc = out_dir_create(ctx, d, envelope_result_name(*r), &fd)) == ENVELOPE_OK &&

@@ -6,6 +6,7 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <errno.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -15,6 +16,7 @@
 #include "bundle.h"
 #include "context.h"
 #include "opts.h"
+#include "space.h"
 
 #define OAEP_SHA256_OVERHEAD 66 /* 2 * 32 + 2 */
 #define COMPAT_RSA_BITS_MAX 4096
@@ -207,7 +209,7 @@ envelope_rc seal_compat(envelope_ctx *ctx, const envelope_seal_opts *opts, uint6
     if (rc != ENVELOPE_OK)
         goto out;
     if (out->write(out->arg, wrapped, wrapped_len) != 0)
-        rc = fail(ctx, ENVELOPE_E_IO, "writing the envelope");
+        rc = fail_write(ctx, errno, out->where, "writing the envelope");
 out:
     OPENSSL_cleanse(msg, sizeof(msg));
     bytes_free(&archive);

@@ -2,6 +2,7 @@
  * envelopes, when allowed, under the same strict entry rules as v1. */
 #include <archive.h>
 #include <archive_entry.h>
+#include <errno.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include "context.h"
 #include "kms_key.h"
 #include "opts.h"
+#include "space.h"
 
 #define COMPAT_IN_MAX (WRAPPED_MAX + 1)
 
@@ -260,7 +262,7 @@ static envelope_rc open_compat(envelope_ctx *ctx, const envelope_open_opts *opts
         goto out;
     }
     if (out->write(out->arg, msg, msg_len) != 0) {
-        rc = fail(ctx, ENVELOPE_E_IO, "writing the message");
+        rc = fail_write(ctx, errno, out->where, "writing the message");
         goto out;
     }
     hex_lower(digest, sizeof(digest), result->manifest.sha512);

@@ -26,8 +26,10 @@ static envelope_rc encrypt_input(envelope_ctx *ctx, struct input_spool *sp, int 
 
     if (RAND_bytes(sp->key, sizeof(sp->key)) != 1)
         return fail_ossl(ctx, ENVELOPE_E_INTERNAL, "spool key");
-    if ((rc = stream_enc_init(ctx, &sp->enc, sp->key, fd_write, &sp->fd)) != ENVELOPE_OK ||
-        (rc = copy_to_cb(ctx, from, spool_write, sp, &sp->size)) != ENVELOPE_OK)
+    if ((rc = stream_enc_init(ctx, &sp->enc, sp->key, fd_write, &sp->fd)) != ENVELOPE_OK)
+        return rc;
+    sp->enc.where = spool_dir();
+    if ((rc = copy_to_cb(ctx, from, spool_write, sp, spool_dir(), &sp->size)) != ENVELOPE_OK)
         return rc;
     /* An empty input leaves an empty spool: STREAM has no empty final chunk. */
     return sp->size == 0 ? ENVELOPE_OK : stream_enc_finish(ctx, &sp->enc);

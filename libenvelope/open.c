@@ -3,6 +3,7 @@
  * entry rules, the signature over the raw manifest, then the manifest's
  * claims. The message goes to a sink nobody sees until the caller releases
  * it. */
+#include <errno.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include "context.h"
 #include "opts.h"
 #include "pipeline.h"
+#include "space.h"
 #include "stream.h"
 #include "verify.h"
 
@@ -78,7 +80,7 @@ static envelope_rc read_message(envelope_ctx *ctx, const envelope_open_opts *opt
             break;
         hasher_submit(&s->hasher, n);
         if (msg->write(msg->arg, slot, n) != 0)
-            return fail(ctx, ENVELOPE_E_IO, "writing the message");
+            return fail_write(ctx, errno, msg->where, "writing the message");
         done += n;
         if (opts && opts->progress && opts->progress(opts->progress_arg, done, s->size) != 0)
             return fail(ctx, ENVELOPE_E_CANCELLED, "cancelled by the progress callback");
@@ -99,6 +101,7 @@ static envelope_rc read_archive(envelope_ctx *ctx, const envelope_open_opts *opt
 
     if ((rc = bundle_reader_open(ctx, &s->tar, from_stream, &s->stream)) != ENVELOPE_OK ||
         (rc = bundle_next(&s->tar, NULL, opts->max_size, name, &s->size)) != ENVELOPE_OK ||
+        (rc = space_check(ctx, msg->space, s->size)) != ENVELOPE_OK ||
         (rc = hasher_start(ctx, &s->hasher, s->size >= THREADED_MIN)) != ENVELOPE_OK ||
         (rc = read_message(ctx, opts, s, msg)) != ENVELOPE_OK)
         return rc;

@@ -17,6 +17,7 @@
 #include "buf.h"
 #include "context.h"
 #include "pipeline.h"
+#include "space.h"
 
 static char *dir_of(const char *path)
 {
@@ -164,9 +165,12 @@ static envelope_rc sync_parent(envelope_ctx *ctx, const char *path, int fd, int 
 
 envelope_rc out_sync(envelope_ctx *ctx, int fd, const char *path)
 {
-    if (fsync(fd) != 0 && errno != EINVAL)
-        return fail(ctx, ENVELOPE_E_IO, "%s: flushing: %s", path, strerror(errno));
-    return ENVELOPE_OK;
+    if (fsync(fd) == 0 || errno == EINVAL)
+        return ENVELOPE_OK;
+    /* Some file systems (NFS, delayed allocation) find no room only here. */
+    if (errno == ENOSPC || errno == EDQUOT)
+        return fail_write(ctx, errno, path, "flushing");
+    return fail(ctx, ENVELOPE_E_IO, "%s: flushing: %s", path, strerror(errno));
 }
 
 envelope_rc out_file_commit(envelope_ctx *ctx, struct out_file *f, int force, int sync_dir)
@@ -222,13 +226,18 @@ void out_file_abort(struct out_file *f)
     f->fd = -1;
 }
 
-envelope_rc spool_open(envelope_ctx *ctx, int *fd)
+const char *spool_dir(void)
 {
     const char *dir = getenv("TMPDIR");
+
+    return dir == NULL || *dir == '\0' ? "/tmp" : dir;
+}
+
+envelope_rc spool_open(envelope_ctx *ctx, int *fd)
+{
+    const char *dir = spool_dir();
     char *path;
 
-    if (dir == NULL || *dir == '\0')
-        dir = "/tmp";
     if ((*fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) >= 0)
         return ENVELOPE_OK;
     /* No O_TMPFILE: a private name, unlinked at once. */
@@ -244,7 +253,7 @@ envelope_rc spool_open(envelope_ctx *ctx, int *fd)
 
 /* Copies from from's current position to its end, into a callback. */
 static envelope_rc copy_loop(envelope_ctx *ctx, int from, envelope_write_fn write, void *arg,
-                             uint64_t *count)
+                             const char *where, uint64_t *count)
 {
     uint8_t buf[65536]; /* plaintext: a message on its way in or out */
     ssize_t n;
@@ -261,7 +270,7 @@ static envelope_rc copy_loop(envelope_ctx *ctx, int from, envelope_write_fn writ
             break;
         }
         if (write(arg, buf, (size_t)n) != 0) {
-            rc = fail(ctx, ENVELOPE_E_IO, "writing the output");
+            rc = fail_write(ctx, errno, where, "writing the output");
             break;
         }
         *count += (uint64_t)n;
@@ -271,9 +280,9 @@ static envelope_rc copy_loop(envelope_ctx *ctx, int from, envelope_write_fn writ
 }
 
 envelope_rc copy_to_cb(envelope_ctx *ctx, int from, envelope_write_fn write, void *arg,
-                       uint64_t *n)
+                       const char *where, uint64_t *n)
 {
-    return copy_loop(ctx, from, write, arg, n);
+    return copy_loop(ctx, from, write, arg, where, n);
 }
 
 envelope_rc out_dir_begin(envelope_ctx *ctx, struct out_dir *d, const char *path)

@@ -37,6 +37,8 @@ void out_file_abort(struct out_file *f);
 
 /* An unnamed 0600 file under $TMPDIR (or /tmp) for spooling. */
 envelope_rc spool_open(envelope_ctx *ctx, int *fd);
+/* The directory spool_open uses: $TMPDIR, or /tmp. */
+const char *spool_dir(void);
 
 /* A directory filled under a temporary name beside its destination and
  * renamed into place by out_dir_commit, which never replaces anything. */
@@ -57,9 +59,9 @@ void out_dir_abort(struct out_dir *d);
 
 
 /* Copies from's current position to its end into a write callback; *n
- * counts bytes. */
+ * counts bytes. where names the destination in errors (may be NULL). */
 envelope_rc copy_to_cb(envelope_ctx *ctx, int from, envelope_write_fn write, void *arg,
-                       uint64_t *n);
+                       const char *where, uint64_t *n);
 /* Gives the unnamed message file fd (on the same file system) its name in
  * the directory. */
 envelope_rc out_dir_name_message(envelope_ctx *ctx, struct out_dir *d, int fd, const char *name);

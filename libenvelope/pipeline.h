@@ -16,9 +16,13 @@ struct source {
     int check_end; /* the size came from the file itself, which must end there */
 };
 
+struct space;
+
 struct sink {
     envelope_write_fn write;
     void *arg;
+    const char *where;         /* names the destination in errors; may be NULL */
+    const struct space *space; /* checked once the message's size is known */
 };
 
 /* Reads until n bytes or the end; *got says how many came. */

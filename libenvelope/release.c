@@ -87,16 +87,17 @@ envelope_rc spooled_verify(envelope_ctx *ctx, const envelope_open_opts *opts,
 {
     struct tee t = {in, -1, spool_limit(opts ? opts->max_size : 0), 0};
     struct source from = {tee_read, &t};
-    struct sink msg = {hold_write, sp};
+    struct sink msg = {hold_write, sp, NULL, &sp->space};
     envelope_result *r = NULL;
     envelope_rc rc;
 
     if ((rc = spool_open(ctx, &sp->fd)) != ENVELOPE_OK)
         return rc;
     t.spool = sp->fd;
+    space_add_fd(&sp->space, sp->fd, spool_dir());
     rc = open_into(ctx, opts, &from, &msg, &sp->raw, &r);
     if (rc != ENVELOPE_OK && t.err)
-        rc = fail(ctx, ENVELOPE_E_IO, "spooling the envelope: %s", strerror(t.err));
+        rc = fail_write(ctx, t.err, spool_dir(), "spooling the envelope");
     if (rc != ENVELOPE_OK)
         return rc;
     sp->compat = envelope_result_format(r) == ENVELOPE_FORMAT_COMPAT;
@@ -116,7 +117,7 @@ envelope_rc spooled_release(envelope_ctx *ctx, struct spooled *sp, const struct 
     if (sp->compat)
         return msg->write(msg->arg, sp->held.p, sp->held.len) == 0
                    ? ENVELOPE_OK
-                   : fail(ctx, ENVELOPE_E_IO, "writing the message");
+                   : fail_write(ctx, errno, msg->where, "writing the message");
     if (lseek(sp->fd, 0, SEEK_SET) != 0)
         return fail(ctx, ENVELOPE_E_IO, "rewinding the spool: %s", strerror(errno));
     return open_release(ctx, &sp->raw, &from, msg);

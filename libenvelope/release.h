@@ -4,6 +4,7 @@
 
 #include "buf.h"
 #include "pipeline.h"
+#include "space.h"
 
 /* One open in two passes. The spool is an unnamed 0600 file under $TMPDIR
  * (or a private name unlinked at once) holding the envelope as read, up to
@@ -16,11 +17,14 @@ struct spooled {
     struct bytes held;      /* a compat message, verified in memory */
     int held_too_big;       /* a v1 message: not held */
     int compat;
+    struct space space;     /* the output's, if any, then the spool's */
 };
 
 void spooled_init(struct spooled *sp);
 /* The first pass: reads in to its end, copying it into the spool, and
- * checks everything; nothing is released. result may be NULL. */
+ * checks everything; nothing is released. Once the archive states the
+ * message's size it is checked against sp->space, where the caller may have
+ * put the output, and the spool's file system. result may be NULL. */
 envelope_rc spooled_verify(envelope_ctx *ctx, const envelope_open_opts *opts,
                            const struct source *in, struct spooled *sp, envelope_result **result);
 /* The second pass, after a successful first: writes the message to msg,

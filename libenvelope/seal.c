@@ -2,6 +2,7 @@
  * recipient, write the header, then stream the message through the tar
  * writer into STREAM while the second core hashes it; sign the manifest
  * last, when the hash is known. */
+#include <errno.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -12,6 +13,7 @@
 #include "context.h"
 #include "opts.h"
 #include "pipeline.h"
+#include "space.h"
 #include "stream.h"
 
 /* Hash on a second thread only where it pays for the thread. */
@@ -72,8 +74,11 @@ static envelope_rc begin(envelope_ctx *ctx, const envelope_seal_opts *opts,
         return rc;
     OPENSSL_cleanse(s->data_key, sizeof(s->data_key));
     if (out->write(out->arg, s->header_bytes.p, s->header_bytes.len) != 0)
-        return fail(ctx, ENVELOPE_E_IO, "writing the envelope");
-    return stream_enc_init(ctx, &s->stream, s->payload_key, out->write, out->arg);
+        return fail_write(ctx, errno, out->where, "writing the envelope");
+    if ((rc = stream_enc_init(ctx, &s->stream, s->payload_key, out->write, out->arg)) ==
+        ENVELOPE_OK)
+        s->stream.where = out->where;
+    return rc;
 }
 
 static envelope_rc to_stream(envelope_ctx *ctx, void *arg, const uint8_t *p, size_t n)

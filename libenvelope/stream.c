@@ -11,6 +11,7 @@
 
 #include "context.h"
 #include "format.h"
+#include "space.h"
 
 #define SEALED_MAX (CHUNK_SIZE + TAG_LEN)
 
@@ -112,7 +113,7 @@ static envelope_rc seal_chunk(envelope_ctx *ctx, struct stream_enc *s, int final
         return fail_ossl(ctx, ENVELOPE_E_INTERNAL, "AES-GCM chunk %llu",
                          (unsigned long long)s->counter);
     if (s->write(s->write_arg, s->out, s->used + TAG_LEN) != 0)
-        return fail(ctx, ENVELOPE_E_IO, "writing the envelope");
+        return fail_write(ctx, errno, s->where, "writing the envelope");
     s->written += s->used + TAG_LEN;
     s->counter++;
     s->used = 0;

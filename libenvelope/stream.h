@@ -39,6 +39,7 @@ struct stream_enc {
     envelope_write_fn write;
     void *write_arg;
     uint64_t written; /* bytes of ciphertext out */
+    const char *where; /* names the destination in errors; may be NULL */
 };
 
 envelope_rc stream_enc_init(envelope_ctx *ctx, struct stream_enc *s,

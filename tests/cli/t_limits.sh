@@ -5,14 +5,17 @@ head -c 2048 /dev/urandom >two.bin
 run "$E" seal --sign-key "$K/signer.pem" --to "$K/alice.pub" -o two.enc two.bin
 open_two() { run "$E" open --decrypt-key "$K/alice.pem" --verify-key "$K/signer.pub" "$@"; }
 open_two --max-size 1K -o two.out two.enc
-failed "--max-size 1K, a 2 KiB message: exit 1, no output" 1 \
-    "^envelope: two.enc: message larger than allowed" two.out
+failed "--max-size 1K, a 2 KiB message: exit 1, no output, the size, the limit, the option" 1 \
+    "^envelope: two.enc: message larger than allowed \(message of 2048 bytes; the limit is 1024\): --max-size N raises the limit" \
+    two.out
 open_two --max-size 1K --extract two.dir two.enc
 failed "--max-size 1K with --extract: exit 1, no DIR" 1 "message larger than allowed" two.dir
 open_two --max-size 2K -o two.out two.enc
 check "--max-size 2K, a 2 KiB message: opens" bash -c '[ '"$rc"' -eq 0 ] && cmp -s two.out two.bin'
 open_two --max-size lots -o bad.out two.enc
-failed "--max-size lots: exit 2" 2 "^envelope open: --max-size 'lots': a size like 512, 10M or 2G" bad.out
+failed "--max-size lots: exit 2" 2 "^envelope open: --max-size 'lots': a size like 512, 10M or 2G, or 'unlimited'" bad.out
+open_two --max-size unlimited -o two-u.out two.enc
+check "--max-size unlimited: opens" bash -c '[ '"$rc"' -eq 0 ] && cmp -s two-u.out two.bin'
 
 run "$E" seal --sign-key "$K/signer.pem" --to "$K/alice.pub" --created 2020-01-01T00:00:00Z \
     -o old.enc note.json

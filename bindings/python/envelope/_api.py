@@ -450,6 +450,14 @@ def open_file(src: Union[PathLike, BinaryIO], dst: Union[PathLike, BinaryIO], *,
     disk, :class:`EnvelopeIOError` or the object's own exception) can leave
     part of a verified message in it.
 
+    Once the inner archive states the message's size, before any of it is
+    read, a size over the free space of the destination's file system (or
+    of ``$TMPDIR``'s, where the envelope is spooled) raises
+    :class:`EnvelopeIOError` naming the place and both numbers; a write
+    that finds the disk full says "no space left on the device holding
+    PATH". The stated size is the sender's claim: ``max_size`` is what
+    bounds the disk used.
+
     The returned :class:`Opened` has ``message=None``; ``path`` is the
     destination path when there is one.
     """
