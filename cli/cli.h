@@ -96,6 +96,8 @@ int refuse_existing(const char *path, int force, const char *hint);
  * renamed or linked into place), 0600 if secret else 0644, never replacing
  * a file unless force. Returns an exit code. */
 int write_new_file(const char *path, const uint8_t *p, size_t len, int secret, int force);
+/* Writes all len bytes to fd: 0, or -1 with errno set. */
+int write_all(int fd, const uint8_t *p, size_t len);
 struct out_target;
 /* Writes len bytes into a target that is not a new file (a descriptor, a
  * device, a FIFO). Returns an exit code. */

@@ -34,6 +34,7 @@ struct seal_args {
     envelope_format format;
     time_t created;
     struct passphrase pass;
+    struct out_target t;
 };
 
 static int parse_option(int c, struct seal_args *a, char **argv)
@@ -70,6 +71,35 @@ static int parse_option(int c, struct seal_args *a, char **argv)
     }
 }
 
+/* The envelope must not replace the message or a key it is made from. */
+static int outputs_differ(const struct seal_args *a)
+{
+    struct named outs[1] = {{"-o", a->out ? a->out : "-"}}, ins[MAX_TO + 3];
+    size_t n = 0;
+
+    ins[n++] = (struct named){"IN", is_std_stream(a->in) ? "/dev/stdin" : a->in};
+    ins[n++] = (struct named){"--sign-key", keyref_file(a->sign_ref)};
+    ins[n++] = (struct named){"--passphrase-file", a->pass.file};
+    for (size_t i = 0; i < a->n_to; i++)
+        ins[n++] = (struct named){"--to", keyref_file(a->to[i])};
+    return outputs_distinct("seal", outs, 1, ins, n);
+}
+
+/* To a new file, or through a descriptor, or into a device or FIFO. */
+static envelope_rc seal_to(envelope_ctx *ctx, struct seal_args *a, envelope_seal_opts *opts,
+                           int in_fd, int *code)
+{
+    envelope_rc rc;
+
+    if (a->t.kind == OUT_NEW_FILE)
+        return envelope_seal_file(ctx, opts, in_fd, a->out, a->force);
+    if ((*code = out_target_open(&a->t)) != EXIT_OK)
+        return ENVELOPE_E_IO;
+    rc = envelope_seal_fd(ctx, opts, in_fd, a->t.fd);
+    out_target_close(&a->t);
+    return rc;
+}
+
 static int parse(int argc, char **argv, struct seal_args *a)
 {
     static const struct option opts[] = {
@@ -94,10 +124,13 @@ static int parse(int argc, char **argv, struct seal_args *a)
         return usage_error("seal", "need --sign-key and at least one --to");
     if (a->pass.file && a->pass.fd >= 0)
         return usage_error("seal", "--passphrase-file and --passphrase-fd exclude each other");
-    if (is_std_stream(a->out) && isatty(STDOUT_FILENO))
+    if ((code = outputs_differ(a)) != EXIT_OK ||
+        (code = out_target_check(a->out, a->force, &a->t)) != EXIT_OK)
+        return code;
+    if (a->t.kind == OUT_DESCRIPTOR && isatty(a->t.fd))
         return usage_error("seal", "will not write an envelope to a terminal; use -o OUT or "
                                    "redirect stdout");
-    return refuse_existing(a->out, a->force, "--force replaces it");
+    return EXIT_OK;
 }
 
 /* The message's name: --name, else the input's base name. */
@@ -179,11 +212,10 @@ int cmd_seal(int argc, char **argv)
     progress_init(&bar, "sealing");
     envelope_seal_opts_set_progress(opts, progress_cb, &bar);
     signals_watch(ctx);
-    rc = is_std_stream(a.out) ? envelope_seal_fd(ctx, opts, in_fd, STDOUT_FILENO)
-                          : envelope_seal_file(ctx, opts, in_fd, a.out, a.force);
+    rc = seal_to(ctx, &a, opts, in_fd, &code);
     signals_watch(NULL);
     progress_done(&bar);
-    if (rc != ENVELOPE_OK && signals_caught()) /* the signal says it all */
+    if (rc != ENVELOPE_OK && (signals_caught() || code != EXIT_OK)) /* said already */
         code = EXIT_IO;
     else if (rc != ENVELOPE_OK)
         code = report_in_out(ctx, rc, input_name(a.in), is_std_stream(a.out) ? NULL : a.out);

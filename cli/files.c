@@ -47,7 +47,7 @@ int refuse_existing(const char *path, int force, const char *hint)
     return fail_with(EXIT_IO, "%s: already exists; %s", path, hint);
 }
 
-static int write_all(int fd, const uint8_t *p, size_t len)
+int write_all(int fd, const uint8_t *p, size_t len)
 {
     while (len > 0) {
         ssize_t n = write(fd, p, len);
