@@ -99,10 +99,12 @@ int out_target_open(struct out_target *t)
     if ((t->fd = open(t->path, O_WRONLY | O_NOCTTY | O_CLOEXEC)) < 0)
         return fail_with(EXIT_IO, "%s: %s", t->path, strerror(errno));
     /* The node may have been swapped since it was checked. */
-    if (fstat(t->fd, &st) == 0 && writable_into(&st))
+    if (fstat(t->fd, &st) != 0)
+        why = strerror(errno);
+    else if (writable_into(&st))
         return EXIT_OK;
-    why = fstat(t->fd, &st) != 0 ? strerror(errno) : (why = refused_kind(&st)) ? why
-                                                                                : "changed";
+    else if ((why = refused_kind(&st)) == NULL)
+        why = "replaced by a file while envelope ran";
     out_target_close(t);
     return fail_with(EXIT_IO, "%s: %s", t->path, why);
 }
