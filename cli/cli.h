@@ -1,7 +1,7 @@
 /* The envelope command: what the subcommands share. Each file in cli/ has
  * one job: a subcommand (cmd_*.c), reporting (report.c), passphrases
- * (passphrase.c), the progress bar (progress.c), files (files.c), option
- * values (values.c), keys (load.c). */
+ * (passphrase.c), the progress bar (progress.c), files (files.c), what an
+ * output path names (outputs.c), option values (values.c), keys (load.c). */
 #ifndef ENVELOPE_CLI_H
 #define ENVELOPE_CLI_H
 
