@@ -142,7 +142,8 @@ void out_target_close(struct out_target *t);
 
 /* A file a command names, with the option naming it. */
 struct named {
-    const char *flag, *path; /* path NULL: none; "/dev/stdin": the input fd */
+    const char *flag; /* NULL: stdout ("-") or stdin ("/dev/stdin") by default */
+    const char *path; /* NULL: none */
 };
 /* A usage error if two outputs are one file (same name, or the same regular
  * file through a link), or an output is one of the inputs. */

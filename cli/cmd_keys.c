@@ -217,7 +217,7 @@ int cmd_pubkey(int argc, char **argv)
     envelope_key *key = NULL;
     struct passphrase pass;
     struct out_target t;
-    struct named outs[1] = {{"-o", NULL}}, ins[2] = {{"KEYREF", NULL}, {"--passphrase-file", NULL}};
+    struct named outs[1] = {{NULL, "-"}}, ins[2] = {{"KEYREF", NULL}, {"--passphrase-file", NULL}};
 
     passphrase_init(&pass);
     opterr = 0;
@@ -237,7 +237,8 @@ int cmd_pubkey(int argc, char **argv)
     }
     if (optind != argc - 1)
         return usage_error("pubkey", "need exactly one KEYREF");
-    outs[0].path = out ? out : "-";
+    if (out)
+        outs[0] = (struct named){"-o", out};
     ins[0].path = keyref_file(argv[optind]);
     ins[1].path = pass.file;
     if ((code = outputs_distinct("pubkey", outs, 1, ins, 2)) != EXIT_OK ||

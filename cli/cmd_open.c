@@ -68,10 +68,11 @@ static int parse_option(int c, struct open_args *a, char **argv)
 /* The message must not replace the envelope or a key it is opened with. */
 static int outputs_differ(const struct open_args *a)
 {
-    struct named outs[1] = {{"-o", a->out ? a->out : "-"}}, ins[MAX_VERIFY + 3];
+    struct named outs[1] = {{a->out ? "-o" : NULL, a->out ? a->out : "-"}}, ins[MAX_VERIFY + 3];
     size_t n = 0;
 
-    ins[n++] = (struct named){"IN", is_std_stream(a->in) ? "/dev/stdin" : a->in};
+    ins[n++] = is_std_stream(a->in) ? (struct named){NULL, "/dev/stdin"}
+                                      : (struct named){"IN", a->in};
     ins[n++] = (struct named){"--decrypt-key", keyref_file(a->decrypt_ref)};
     ins[n++] = (struct named){"--passphrase-file", a->pass.file};
     for (size_t i = 0; i < a->n_verify; i++)

@@ -74,10 +74,11 @@ static int parse_option(int c, struct seal_args *a, char **argv)
 /* The envelope must not replace the message or a key it is made from. */
 static int outputs_differ(const struct seal_args *a)
 {
-    struct named outs[1] = {{"-o", a->out ? a->out : "-"}}, ins[MAX_TO + 3];
+    struct named outs[1] = {{a->out ? "-o" : NULL, a->out ? a->out : "-"}}, ins[MAX_TO + 3];
     size_t n = 0;
 
-    ins[n++] = (struct named){"IN", is_std_stream(a->in) ? "/dev/stdin" : a->in};
+    ins[n++] = is_std_stream(a->in) ? (struct named){NULL, "/dev/stdin"}
+                                      : (struct named){"IN", a->in};
     ins[n++] = (struct named){"--sign-key", keyref_file(a->sign_ref)};
     ins[n++] = (struct named){"--passphrase-file", a->pass.file};
     for (size_t i = 0; i < a->n_to; i++)

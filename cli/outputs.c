@@ -162,10 +162,20 @@ static int same(const struct ident *x, const struct ident *y)
            strcmp(x->base, y->base) == 0;
 }
 
+/* "-o PATH"; "stdout" or "stdin" where no option named it. */
+static const char *label(const struct named *n, char buf[SHOWN_MAX])
+{
+    if (n->flag == NULL)
+        return strcmp(n->path, "-") == 0 ? "stdout" : "stdin";
+    snprintf(buf, SHOWN_MAX, "%s %s", n->flag, n->path);
+    return buf;
+}
+
 int outputs_distinct(const char *cmd, const struct named *outs, size_t n_out,
                      const struct named *ins, size_t n_in)
 {
     struct ident a, b;
+    char x[SHOWN_MAX], y[SHOWN_MAX];
     int code = EXIT_OK;
 
     for (size_t i = 0; code == EXIT_OK && i < n_out; i++) {
@@ -182,8 +192,8 @@ int outputs_distinct(const char *cmd, const struct named *outs, size_t n_out,
             if (j >= n_out)
                 b.entry = 0;
             if (same(&a, &b))
-                code = usage_error(cmd, "%s %s and %s %s are the same file", outs[i].flag,
-                                   outs[i].path, o->flag, o->path);
+                code = usage_error(cmd, "%s and %s are the same file", label(&outs[i], x),
+                                   label(o, y));
             free(b.base);
         }
         free(a.base);

@@ -94,8 +94,18 @@ failed "seal --force -o msg msg: usage error" 2 "seal: -o msg and IN msg are the
 kept "... and the message is untouched" msg msg.orig
 "$E" "${OSEAL[@]}" --force -o msg <msg >"$OUT" 2>"$ERR"
 rc=$?
-failed "seal --force -o msg <msg: usage error" 2 "-o msg and IN /dev/stdin are the same file"
+failed "seal --force -o msg <msg: usage error" 2 "seal: -o msg and stdin are the same file"
 kept "... and the message is untouched" msg msg.orig
+"$E" "${OSEAL[@]}" --force -o msg - <msg >"$OUT" 2>"$ERR"
+rc=$?
+failed "seal --force -o msg - <msg: usage error" 2 "seal: -o msg and stdin are the same file"
+kept "... and the message is untouched" msg msg.orig
+"$E" "${OOPEN[@]}" msg.env >>msg.env 2>"$ERR"
+rc=$?
+: >"$OUT"
+failed "open X >>X (stdout is the input): usage error" 2 \
+    "open: stdout and IN msg.env are the same file"
+kept "... and the envelope is untouched" msg.env msg.env.orig
 cp k.pem sign.pem
 run "$E" seal --sign-key sign.pem --to "$K/alice.pub" --force -o sign.pem msg
 failed "seal --sign-key sign.pem -o sign.pem --force: usage error" 2 \
