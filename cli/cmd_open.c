@@ -183,6 +183,8 @@ static int write_late(void *arg, const uint8_t *buf, size_t len)
 {
     struct late_output *o = arg;
 
+    if (o->code == EXIT_OK && signals_caught())
+        o->code = EXIT_IO; /* the signal says it all */
     if (o->code == EXIT_OK && (o->code = out_target_open(o->t)) == EXIT_OK &&
         write_all(o->t->fd, buf, len) != 0)
         o->code = fail_with(EXIT_IO, "%s: %s", o->t->path, strerror(errno));

@@ -96,7 +96,10 @@ int out_target_open(struct out_target *t)
         return EXIT_OK;
     /* No O_CREAT, no O_TRUNC: this writes into what is there, never makes
      * or empties a file. A FIFO's open waits for its reader, as "> fifo". */
-    if ((t->fd = open(t->path, O_WRONLY | O_NOCTTY | O_CLOEXEC)) < 0)
+    if ((t->fd = open(t->path, O_WRONLY | O_NOCTTY | O_CLOEXEC)) < 0 && errno == EINTR &&
+        signals_caught())
+        return EXIT_IO; /* the signal says it all: see signals_finish */
+    if (t->fd < 0)
         return fail_with(EXIT_IO, "%s: %s", t->path, strerror(errno));
     /* The node may have been swapped since it was checked. */
     if (fstat(t->fd, &st) != 0)

@@ -224,6 +224,25 @@ succeeded "seal -o OWN-FIFO --force: written into"
 "$E" "${OOPEN[@]}" -q -o - <fifo.got >fifo.opened 2>"$ERR"
 kept "... and the envelope read from it opens" fifo.opened msg
 
+# With no reader on the FIFO, open(2) of it waits: fifo_late.py sees when.
+# fate_is NAME WANT: fifo_late.py said WANT.
+fate_is() {
+    if [ "$fate" = "$2" ]; then pass "$1"; else flunk "$1" "fate '$fate', want '$2'
+$(tail_of stderr "$ERR")"; fi
+}
+mkfifo late
+fate=$("$PY" "$HERE/fifo_late.py" late --read late.got "$E" open --decrypt-key "$K/bob.pem" \
+    --verify-key "$K/signer.pub" -o late msg.env 2>"$ERR")
+fate_is "open -o FIFO, no reader, wrong key: rejected without opening the FIFO" "exit 1"
+fate=$("$PY" "$HERE/fifo_late.py" late --read late.got "$E" "${OOPEN[@]}" -o late msg.env \
+    2>"$ERR")
+fate_is "open -o FIFO, no reader: opened once verified, the message written" "opened; exit 0"
+kept "... and the reader got the message" late.got msg
+fate=$("$PY" "$HERE/fifo_late.py" late SIGTERM "$E" "${OOPEN[@]}" -o late msg.env 2>"$ERR")
+fate_is "open -o FIFO, SIGTERM while it waits for a reader: dies of it" "opened; signal 15"
+check "... and says nothing" test ! -s "$ERR"
+kind_is "... and it is still a FIFO" late "fifo"
+
 run "$E" "${OOPEN[@]}" -o /dev/stdout msg.env
 succeeded "open -o /dev/stdout: written through the descriptor"
 kept "... the message on stdout" "$OUT" msg
