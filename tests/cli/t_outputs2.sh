@@ -140,8 +140,7 @@ fi
 
 # --- what -o names
 
-if [ "$(id -u)" -eq 0 ]; then
-    mknod null c 1 3
+if [ "$(id -u)" -eq 0 ] && mknod null c 1 3 2>/dev/null && mknod blk b 7 0 2>/dev/null; then
     run "$E" "${OOPEN[@]}" --force -o null msg.env
     succeeded "open -o CHARDEV --force: written into" "into null"
     kind_is "... and it is still a character device" null "character special file"
@@ -161,7 +160,6 @@ if [ "$(id -u)" -eq 0 ]; then
     succeeded "open -o LINK-TO-CHARDEV --force: written into the device" "into null.link"
     kind_is "... and the link is still a link" null.link "symbolic link"
 
-    mknod blk b 7 0
     for force in "" --force; do
         run "$E" "${OOPEN[@]}" $force -o blk msg.env
         failed "open -o BLOCKDEV $force: refused" 4 "blk: is a block device"
@@ -184,7 +182,7 @@ if [ "$(id -u)" -eq 0 ]; then
     done
     kind_is "... and it is still a FIFO" theirs "fifo"
 else
-    echo "# device and foreign-FIFO checks skipped: they need root for mknod and chown"
+    echo "# device and foreign-FIFO checks skipped: they need mknod and chown (root)"
 fi
 
 "$PY" -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' sock
