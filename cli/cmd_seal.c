@@ -96,6 +96,11 @@ static envelope_rc seal_to(envelope_ctx *ctx, struct seal_args *a, envelope_seal
         return envelope_seal_file(ctx, opts, in_fd, a->out, a->force);
     if ((*code = out_target_open(&a->t)) != EXIT_OK)
         return ENVELOPE_E_IO;
+    if (isatty(a->t.fd)) {
+        *code = usage_error("seal", "will not write an envelope to a terminal (%s)", a->out);
+        out_target_close(&a->t);
+        return ENVELOPE_E_INVALID_ARGUMENT;
+    }
     rc = envelope_seal_fd(ctx, opts, in_fd, a->t.fd);
     out_target_close(&a->t);
     return rc;
@@ -216,9 +221,9 @@ int cmd_seal(int argc, char **argv)
     rc = seal_to(ctx, &a, opts, in_fd, &code);
     signals_watch(NULL);
     progress_done(&bar);
-    if (rc != ENVELOPE_OK && (signals_caught() || code != EXIT_OK)) /* said already */
+    if (rc != ENVELOPE_OK && code == EXIT_OK && signals_caught()) /* the signal says it all */
         code = EXIT_IO;
-    else if (rc != ENVELOPE_OK)
+    else if (rc != ENVELOPE_OK && code == EXIT_OK) /* else the output's failure was said */
         code = report_in_out(ctx, rc, input_name(a.in), is_std_stream(a.out) ? NULL : a.out);
 out:
     passphrase_wipe(&a.pass);
