@@ -66,9 +66,14 @@ static int write_all_or_none(struct out_target t[2], uint8_t *pem[2], size_t len
     for (i = 0; code == EXIT_OK && i < n; i++)
         if (t[i].kind == OUT_NEW_FILE)
             code = new_file_prepare(&f[i], t[i].path, pem[i], len[i], i == 0);
+    if (code == EXIT_OK && t[0].kind == OUT_INTO && (code = out_target_open(&t[0])) == EXIT_OK &&
+        isatty(t[0].fd))
+        code = usage_error("keygen", "-o %s is a terminal: a private key is never shown",
+                           t[0].path);
     for (i = 0; code == EXIT_OK && i < n; i++)
         if (t[i].kind != OUT_NEW_FILE)
             code = write_through(&t[i], pem[i], len[i]);
+    out_target_close(&t[0]);
     for (i = 0; code == EXIT_OK && i < n; i++)
         if (t[i].kind == OUT_NEW_FILE)
             code = new_file_place(&f[i], force);
