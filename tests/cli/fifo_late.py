@@ -5,6 +5,8 @@ in the kernel, where /proc/PID/syscall and /proc/PID/wchan show it. Without slee
 synchronisation: it polls until CMD either ends or waits there.
 
   - CMD ends first: prints "exit N" (it never opened FIFO);
+  - /proc/PID/syscall cannot be read (CMD makes itself undumpable, which
+    only root can see past): kills CMD and prints "unobservable";
   - CMD waits in openat(2) on FIFO: with --read, opens FIFO for reading,
     copies what CMD writes to OUT.got and prints "opened; exit N"; with a
     signal name, sends it and prints "opened; signal N" or "opened; exit N".
@@ -30,6 +32,8 @@ def waiting_in_open(pid):
             fields = f.read().split()
         with open(f"/proc/{pid}/wchan") as f:
             wchan = f.read().strip()
+    except PermissionError:
+        raise
     except OSError:
         return False
     if not fields or fields[0] != str(OPENAT):
@@ -51,8 +55,14 @@ def main():
         if proc.poll() is not None:
             print(fate(proc))
             return
-        if waiting_in_open(proc.pid):
-            break
+        try:
+            if waiting_in_open(proc.pid):
+                break
+        except PermissionError:
+            proc.kill()  # the command is not dumpable: only root sees it
+            proc.wait()
+            print("unobservable")
+            return
         time.sleep(0.001)  # a yield between polls, not a synchronisation
     else:
         proc.kill()

@@ -229,17 +229,22 @@ fate_is() {
 $(tail_of stderr "$ERR")"; fi
 }
 mkfifo late
-fate=$("$PY" "$HERE/fifo_late.py" late --read late.got "$E" open --decrypt-key "$K/bob.pem" \
-    --verify-key "$K/signer.pub" -o late msg.env 2>"$ERR")
-fate_is "open -o FIFO, no reader, wrong key: rejected without opening the FIFO" "exit 1"
 fate=$("$PY" "$HERE/fifo_late.py" late --read late.got "$E" "${OOPEN[@]}" -o late msg.env \
     2>"$ERR")
-fate_is "open -o FIFO, no reader: opened once verified, the message written" "opened; exit 0"
-kept "... and the reader got the message" late.got msg
-fate=$("$PY" "$HERE/fifo_late.py" late SIGTERM "$E" "${OOPEN[@]}" -o late msg.env 2>"$ERR")
-fate_is "open -o FIFO, SIGTERM while it waits for a reader: dies of it" "opened; signal 15"
-check "... and says nothing" test ! -s "$ERR"
-kind_is "... and it is still a FIFO" late "fifo"
+if [ "$fate" = unobservable ]; then
+    echo "# FIFO opening order checks skipped: /proc/PID/syscall of the command needs root"
+else
+    fate_is "open -o FIFO, no reader: opened once verified, the message written" \
+        "opened; exit 0"
+    kept "... and the reader got the message" late.got msg
+    fate=$("$PY" "$HERE/fifo_late.py" late --read late.got "$E" open --decrypt-key \
+        "$K/bob.pem" --verify-key "$K/signer.pub" -o late msg.env 2>"$ERR")
+    fate_is "open -o FIFO, no reader, wrong key: rejected without opening the FIFO" "exit 1"
+    fate=$("$PY" "$HERE/fifo_late.py" late SIGTERM "$E" "${OOPEN[@]}" -o late msg.env 2>"$ERR")
+    fate_is "open -o FIFO, SIGTERM while it waits for a reader: dies of it" "opened; signal 15"
+    check "... and says nothing" test ! -s "$ERR"
+    kind_is "... and it is still a FIFO" late "fifo"
+fi
 
 run "$E" "${OOPEN[@]}" -o /dev/stdout msg.env
 succeeded "open -o /dev/stdout: written through the descriptor"
