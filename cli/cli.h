@@ -1,7 +1,7 @@
 /* The envelope command: what the subcommands share. Each file in cli/ has
  * one job: a subcommand (cmd_*.c), reporting (report.c), passphrases
- * (passphrase.c), the progress bar (progress.c), files (files.c), option
- * values (values.c), keys (load.c). */
+ * (passphrase.c), the progress bar (progress.c), files (files.c), what an
+ * output path names (outputs.c), option values (values.c), keys (load.c). */
 #ifndef ENVELOPE_CLI_H
 #define ENVELOPE_CLI_H
 
@@ -158,6 +158,61 @@ int refuse_existing(const char *path, int force, const char *hint);
  * renamed or linked into place), 0600 if secret else 0644, never replacing
  * a file unless force. Returns an exit code. */
 int write_new_file(const char *path, const uint8_t *p, size_t len, int secret, int force);
+/* Writes all len bytes to fd: 0, or -1 with errno set. */
+int write_all(int fd, const uint8_t *p, size_t len);
+struct out_target;
+/* Writes len bytes into a target that is not a new file (a descriptor, a
+ * device, a FIFO). Returns an exit code. */
+int write_through(struct out_target *t, const uint8_t *p, size_t len);
+
+/* Two phases for outputs that appear together or not at all: made whole
+ * under a temporary name beside PATH, then all placed. */
+struct new_file {
+    const char *path;
+    char *tmp;   /* the temporary name until placed */
+    int placed;  /* 1: PATH is a new name, which undo may remove */
+};
+/* Writes p under a temporary name beside path (0600 if secret, else 0644)
+ * and flushes it. Returns an exit code, after a message. */
+int new_file_prepare(struct new_file *f, const char *path, const uint8_t *p, size_t len,
+                     int secret);
+/* Gives it its name: never replacing a file unless force. Exit code. */
+int new_file_place(struct new_file *f, int force);
+/* Removes the temporary name, and PATH too if undo and place made it new. */
+void new_file_discard(struct new_file *f, int undo);
+
+/* --------------------------------------------------------- outputs.c */
+
+/* What -o PATH names. */
+enum out_kind {
+    OUT_NEW_FILE,   /* a regular file, made beside it and renamed into place */
+    OUT_DESCRIPTOR, /* "-", /dev/stdout, /dev/fd/N: written through fd */
+    OUT_INTO,       /* a character device or the caller's FIFO: written into */
+};
+struct out_target {
+    const char *path;
+    enum out_kind kind;
+    int fd; /* OUT_DESCRIPTOR: the descriptor; OUT_INTO: once opened, else -1 */
+};
+/* Classifies PATH (NULL: stdout). Refuses with exit 4 a directory, a block
+ * device, a socket, someone else's FIFO, a descriptor not open for writing,
+ * and an existing regular file unless force. Returns an exit code. */
+int out_target_check(const char *path, int force, struct out_target *t);
+/* Opens an OUT_INTO target, checking it still is one. Exit code. */
+int out_target_open(struct out_target *t);
+void out_target_close(struct out_target *t);
+
+/* A file a command names, with the option naming it. */
+struct named {
+    const char *flag; /* NULL: stdout ("-") or stdin ("/dev/stdin") by default */
+    const char *path; /* NULL: none */
+};
+/* A usage error if two outputs are one file (same name, or the same regular
+ * file through a link), or an output is one of the inputs. */
+int outputs_distinct(const char *cmd, const struct named *outs, size_t n_out,
+                     const struct named *ins, size_t n_in);
+/* The file a key reference names, or NULL for a KMS key. */
+const char *keyref_file(const char *ref);
 
 /* ---------------------------------------------------------- values.c */
 

@@ -26,19 +26,18 @@ static const char keygen_help[] =
     "to read aloud when keys are exchanged: (e47b-4ca1-c04a-b8db), the first 16\n"
     "hex digits.\n";
 
-static int write_public(envelope_ctx *ctx, envelope_key *key, const char *path, int force)
+/* Writes the public key to a target checked by out_target_check. */
+static int write_public(envelope_ctx *ctx, envelope_key *key, struct out_target *t, int force)
 {
     uint8_t *pem;
     size_t len;
     envelope_rc rc = envelope_key_public_pem(ctx, key, &pem, &len);
-    int code = EXIT_OK;
+    int code;
 
     if (rc != ENVELOPE_OK)
         return report(ctx, rc, "public key");
-    if (!is_std_stream(path))
-        code = write_new_file(path, pem, len, 0, force);
-    else if (fwrite(pem, 1, len, stdout) != len || fflush(stdout) != 0)
-        code = fail_with(EXIT_IO, "stdout: %s", strerror(errno));
+    code = t->kind == OUT_NEW_FILE ? write_new_file(t->path, pem, len, 0, force)
+                                   : write_through(t, pem, len);
     envelope_free(pem);
     return code;
 }
@@ -55,20 +54,62 @@ static int new_passphrase(struct passphrase *pass, const char *out, char *secret
     return 0;
 }
 
-static int write_private(envelope_ctx *ctx, envelope_key *key, const char *out,
-                         const char *secret, int len, int force)
+/* The private key's PEM, encrypted under the passphrase if there is one
+ * (len > 0). */
+static int private_pem(envelope_ctx *ctx, envelope_key *key, const char *out,
+                       const char *secret, int len, uint8_t **pem, size_t *pem_len)
 {
-    int code;
-    uint8_t *pem;
-    size_t pem_len;
-    envelope_rc rc;
+    envelope_rc rc = envelope_key_private_pem(ctx, key, len > 0 ? secret : NULL,
+                                              len > 0 ? (size_t)len : 0, pem, pem_len);
 
-    rc = envelope_key_private_pem(ctx, key, len > 0 ? secret : NULL, len > 0 ? (size_t)len : 0,
-                                  &pem, &pem_len);
-    if (rc != ENVELOPE_OK)
-        return report(ctx, rc, out);
-    code = write_new_file(out, pem, pem_len, 1, force);
-    envelope_free_secret(pem, pem_len);
+    return rc == ENVELOPE_OK ? EXIT_OK : report(ctx, rc, out);
+}
+
+/* Writes both keys or neither: the files are made whole under temporary
+ * names first, then anything else is written, then the files are named; a
+ * failure removes every name this made. */
+static int write_all_or_none(struct out_target t[2], uint8_t *pem[2], size_t len[2], int n,
+                             int force)
+{
+    struct new_file f[2] = {{0}, {0}};
+    int code = EXIT_OK, i;
+
+    for (i = 0; code == EXIT_OK && i < n; i++)
+        if (t[i].kind == OUT_NEW_FILE)
+            code = new_file_prepare(&f[i], t[i].path, pem[i], len[i], i == 0);
+    if (code == EXIT_OK && t[0].kind == OUT_INTO && (code = out_target_open(&t[0])) == EXIT_OK &&
+        isatty(t[0].fd))
+        code = usage_error("keygen", "-o %s is a terminal: a private key is never shown",
+                           t[0].path);
+    for (i = 0; code == EXIT_OK && i < n; i++)
+        if (t[i].kind != OUT_NEW_FILE)
+            code = write_through(&t[i], pem[i], len[i]);
+    out_target_close(&t[0]);
+    for (i = 0; code == EXIT_OK && i < n; i++)
+        if (t[i].kind == OUT_NEW_FILE)
+            code = new_file_place(&f[i], force);
+    for (i = 0; i < n; i++)
+        new_file_discard(&f[i], code != EXIT_OK);
+    return code;
+}
+
+static int write_keys(envelope_ctx *ctx, envelope_key *key, struct out_target t[2], int n,
+                      const char *secret, int secret_len, int force)
+{
+    uint8_t *pem[2] = {NULL, NULL};
+    size_t len[2] = {0, 0};
+    envelope_rc rc;
+    int code;
+
+    if ((code = private_pem(ctx, key, t[0].path, secret, secret_len, &pem[0], &len[0])) !=
+        EXIT_OK)
+        return code;
+    if (n == 2 && (rc = envelope_key_public_pem(ctx, key, &pem[1], &len[1])) != ENVELOPE_OK)
+        code = report(ctx, rc, "public key");
+    else
+        code = write_all_or_none(t, pem, len, n, force);
+    envelope_free_secret(pem[0], len[0]);
+    envelope_free(pem[1]);
     return code;
 }
 
@@ -78,6 +119,7 @@ struct keygen_args {
     unsigned bits;
     int force;
     struct passphrase pass;
+    struct out_target t[2]; /* -o, --pub */
 };
 
 static int keygen_option(int c, struct keygen_args *a, char **argv)
@@ -100,6 +142,21 @@ static int keygen_option(int c, struct keygen_args *a, char **argv)
     case 'h': fputs(keygen_help, stdout); exit(EXIT_OK);
     default: return bad_option("keygen", c, argv);
     }
+}
+
+/* Checked before the key is made: nothing is written unless all can be. */
+static int keygen_outputs(struct keygen_args *a)
+{
+    const struct named outs[] = {{"-o", a->out}, {"--pub", a->pub}};
+    const struct named ins[] = {{"--passphrase-file", a->pass.file}};
+    int code;
+
+    if ((code = outputs_distinct("keygen", outs, 2, ins, 1)) != EXIT_OK ||
+        (code = out_target_check(a->out, a->force, &a->t[0])) != EXIT_OK)
+        return code;
+    if (a->t[0].kind == OUT_DESCRIPTOR && a->t[0].fd <= STDERR_FILENO)
+        return usage_error("keygen", "-o needs a file: a private key is never written to stdout");
+    return a->pub ? out_target_check(a->pub, a->force, &a->t[1]) : EXIT_OK;
 }
 
 static int keygen_parse(int argc, char **argv, struct keygen_args *a)
@@ -129,9 +186,7 @@ static int keygen_parse(int argc, char **argv, struct keygen_args *a)
         return usage_error("keygen", "--bits is for --encrypt keys");
     if ((code = passphrase_from_env(&a->pass, "keygen")) != EXIT_OK)
         return code;
-    if ((code = refuse_existing(a->out, a->force, "--force replaces it")) != EXIT_OK)
-        return code;
-    return refuse_existing(a->pub, a->force, "--force replaces it");
+    return keygen_outputs(a);
 }
 
 int cmd_keygen(int argc, char **argv)
@@ -153,8 +208,8 @@ int cmd_keygen(int argc, char **argv)
         code = fail_with(EXIT_IO, "out of memory");
     else if ((rc = envelope_key_generate(ctx, a.kind, a.bits, &key)) != ENVELOPE_OK)
         code = report(ctx, rc, "keygen");
-    else if ((code = write_private(ctx, key, a.out, secret, len, a.force)) == EXIT_OK && a.pub)
-        code = write_public(ctx, key, a.pub, a.force);
+    else
+        code = write_keys(ctx, key, a.t, a.pub ? 2 : 1, secret, len, a.force);
     explicit_bzero(secret, sizeof(secret));
     if (code == EXIT_OK && !cli_quiet && envelope_key_fingerprint(ctx, key, fp) == ENVELOPE_OK) {
         fprintf(stderr, "envelope: %s key ",
@@ -194,6 +249,8 @@ int cmd_pubkey(int argc, char **argv)
     envelope_key *key = NULL;
     struct passphrase pass;
     struct options given;
+    struct out_target t;
+    struct named outs[1] = {{NULL, "-"}}, ins[2] = {{"KEYREF", NULL}, {"--passphrase-file", NULL}};
 
     passphrase_init(&pass);
     options_init(&given, "pubkey", opts, "oPD", "PD");
@@ -218,12 +275,17 @@ int cmd_pubkey(int argc, char **argv)
         return usage_error("pubkey", "need exactly one KEYREF");
     if ((code = passphrase_from_env(&pass, "pubkey")) != EXIT_OK)
         return code;
-    if ((code = refuse_existing(out, force, "--force replaces it")) != EXIT_OK)
+    if (out)
+        outs[0] = (struct named){"-o", out};
+    ins[0].path = keyref_file(argv[optind]);
+    ins[1].path = pass.file;
+    if ((code = outputs_distinct("pubkey", outs, 1, ins, 2)) != EXIT_OK ||
+        (code = out_target_check(out, force, &t)) != EXIT_OK)
         return code;
     if (envelope_ctx_new(&ctx) != ENVELOPE_OK)
         return fail_with(EXIT_IO, "out of memory");
     if ((code = load_key(ctx, "pubkey", argv[optind], 0, 0, &pass, &key)) == EXIT_OK &&
-        (code = write_public(ctx, key, out, force)) == EXIT_OK && !cli_quiet) {
+        (code = write_public(ctx, key, &t, force)) == EXIT_OK && !cli_quiet) {
         envelope_rc rc = envelope_key_fingerprint(ctx, key, fp);
 
         if (rc == ENVELOPE_OK) {

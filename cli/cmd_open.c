@@ -1,4 +1,5 @@
 /* envelope open: decrypt, verify, and only then release the message. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,7 @@ struct open_args {
     uint64_t max_size, max_age;
     int force, allow_compat;
     struct passphrase pass;
+    struct out_target t;
 };
 
 static int parse_option(int c, struct open_args *a, char **argv)
@@ -82,6 +84,23 @@ static int parse_option(int c, struct open_args *a, char **argv)
     case 'h': fputs(open_help, stdout); exit(EXIT_OK);
     default: return bad_option("open", c, argv);
     }
+}
+
+/* The message must not replace the envelope or a key it is opened with. */
+static int outputs_differ(const struct open_args *a)
+{
+    struct named outs[1] = {{a->out ? "-o" : NULL, a->out ? a->out : "-"}};
+    struct named ins[MAX_VERIFY + MAX_DECRYPT + 2];
+    size_t n = 0;
+
+    ins[n++] = is_std_stream(a->in) ? (struct named){NULL, "/dev/stdin"}
+                                      : (struct named){"IN", a->in};
+    for (size_t i = 0; i < a->n_decrypt; i++)
+        ins[n++] = (struct named){"--decrypt-key", keyref_file(a->decrypt[i])};
+    ins[n++] = (struct named){"--passphrase-file", a->pass.file};
+    for (size_t i = 0; i < a->n_verify; i++)
+        ins[n++] = (struct named){"--verify-key", keyref_file(a->verify[i])};
+    return outputs_distinct("open", outs, 1, ins, n);
 }
 
 static int parse(int argc, char **argv, struct open_args *a)
@@ -123,7 +142,9 @@ static int parse(int argc, char **argv, struct open_args *a)
         return usage_error("open", "will not read an envelope from a terminal; give IN");
     if (a->extract)
         return refuse_existing(a->extract, 0, "--extract makes a new directory");
-    return refuse_existing(a->out, a->force, "--force replaces it");
+    if ((code = outputs_differ(a)) != EXIT_OK)
+        return code;
+    return out_target_check(a->out, a->force, &a->t);
 }
 
 /* Every key of every --verify-key file, each once. */
@@ -195,14 +216,54 @@ static void describe(const envelope_result *r, const char *where)
     fprintf(stderr, "%s%s\n", where ? ", into " : "", where ? shown(where, into) : "");
 }
 
-static envelope_rc run(envelope_ctx *ctx, const struct open_args *a, envelope_open_opts *opts,
-                       int in_fd, envelope_result **result)
+/* A device or FIFO as output, opened at the first byte of the verified
+ * message: the library writes only after every check. */
+struct late_output {
+    struct out_target *t;
+    int code; /* EXIT_OK, or the exit code of a failure already reported */
+};
+
+static ssize_t read_in(void *arg, uint8_t *buf, size_t len)
+{
+    return read(*(int *)arg, buf, len);
+}
+
+static int write_late(void *arg, const uint8_t *buf, size_t len)
+{
+    struct late_output *o = arg;
+
+    if (o->code == EXIT_OK && signals_caught())
+        o->code = EXIT_IO; /* the signal says it all */
+    if (o->code == EXIT_OK && (o->code = out_target_open(o->t)) == EXIT_OK &&
+        write_all(o->t->fd, buf, len) != 0)
+        o->code = fail_with(EXIT_IO, "%s: %s", o->t->path, strerror(errno));
+    return o->code == EXIT_OK ? 0 : -1;
+}
+
+static envelope_rc open_late(envelope_ctx *ctx, struct open_args *a, envelope_open_opts *opts,
+                             int in_fd, envelope_result **result, int *code)
+{
+    struct late_output o = {&a->t, EXIT_OK};
+    envelope_rc rc = envelope_open_cb(ctx, opts, read_in, &in_fd, write_late, &o, result);
+
+    /* An empty message still opens its output, as "> OUT" would. */
+    if (rc == ENVELOPE_OK && (o.code = out_target_open(&a->t)) != EXIT_OK)
+        rc = ENVELOPE_E_IO;
+    out_target_close(&a->t);
+    *code = o.code;
+    return rc;
+}
+
+static envelope_rc run(envelope_ctx *ctx, struct open_args *a, envelope_open_opts *opts,
+                       int in_fd, envelope_result **result, int *code)
 {
     if (a->extract)
         return envelope_open_extract(ctx, opts, in_fd, a->extract, result);
-    if (!is_std_stream(a->out))
+    if (a->t.kind == OUT_NEW_FILE)
         return envelope_open_file(ctx, opts, in_fd, a->out, a->force, result);
-    return envelope_open_fd(ctx, opts, in_fd, STDOUT_FILENO, result);
+    if (a->t.kind == OUT_INTO)
+        return open_late(ctx, a, opts, in_fd, result, code);
+    return envelope_open_fd(ctx, opts, in_fd, a->t.fd, result);
 }
 
 int cmd_open(int argc, char **argv)
@@ -231,13 +292,15 @@ int cmd_open(int argc, char **argv)
     progress_init(&bar, "opening");
     envelope_open_opts_set_progress(opts, progress_cb, &bar);
     signals_watch(ctx);
-    rc = run(ctx, &a, opts, in_fd, &result);
+    rc = run(ctx, &a, opts, in_fd, &result, &code);
     signals_watch(NULL);
     progress_done(&bar);
     if (rc == ENVELOPE_OK)
         describe(result, a.extract ? a.extract : is_std_stream(a.out) ? NULL : a.out);
-    else if (signals_caught()) /* the signal says it all: see signals_finish */
+    else if (code == EXIT_OK && signals_caught()) /* it says it all: see signals_finish */
         code = EXIT_IO;
+    else if (code != EXIT_OK)
+        ; /* the output's own failure was said already */
     else if (rc == ENVELOPE_E_TOO_LARGE)
         code = report_hint(ctx, rc, input_name(a.in), TOO_LARGE_HINT);
     else

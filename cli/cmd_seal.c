@@ -37,6 +37,7 @@ struct seal_args {
     envelope_format format;
     time_t created;
     struct passphrase pass;
+    struct out_target t;
 };
 
 static int parse_option(int c, struct seal_args *a, char **argv)
@@ -73,6 +74,41 @@ static int parse_option(int c, struct seal_args *a, char **argv)
     }
 }
 
+/* The envelope must not replace the message or a key it is made from. */
+static int outputs_differ(const struct seal_args *a)
+{
+    struct named outs[1] = {{a->out ? "-o" : NULL, a->out ? a->out : "-"}}, ins[MAX_TO + 3];
+    size_t n = 0;
+
+    ins[n++] = is_std_stream(a->in) ? (struct named){NULL, "/dev/stdin"}
+                                      : (struct named){"IN", a->in};
+    ins[n++] = (struct named){"--sign-key", keyref_file(a->sign_ref)};
+    ins[n++] = (struct named){"--passphrase-file", a->pass.file};
+    for (size_t i = 0; i < a->n_to; i++)
+        ins[n++] = (struct named){"--to", keyref_file(a->to[i])};
+    return outputs_distinct("seal", outs, 1, ins, n);
+}
+
+/* To a new file, or through a descriptor, or into a device or FIFO. */
+static envelope_rc seal_to(envelope_ctx *ctx, struct seal_args *a, envelope_seal_opts *opts,
+                           int in_fd, int *code)
+{
+    envelope_rc rc;
+
+    if (a->t.kind == OUT_NEW_FILE)
+        return envelope_seal_file(ctx, opts, in_fd, a->out, a->force);
+    if ((*code = out_target_open(&a->t)) != EXIT_OK)
+        return ENVELOPE_E_IO;
+    if (isatty(a->t.fd)) {
+        *code = usage_error("seal", "will not write an envelope to a terminal (%s)", a->out);
+        out_target_close(&a->t);
+        return ENVELOPE_E_INVALID_ARGUMENT;
+    }
+    rc = envelope_seal_fd(ctx, opts, in_fd, a->t.fd);
+    out_target_close(&a->t);
+    return rc;
+}
+
 static int parse(int argc, char **argv, struct seal_args *a)
 {
     static const struct option opts[] = {
@@ -100,10 +136,13 @@ static int parse(int argc, char **argv, struct seal_args *a)
         return usage_error("seal", "need --sign-key and at least one --to");
     if ((code = passphrase_from_env(&a->pass, "seal")) != EXIT_OK)
         return code;
-    if (is_std_stream(a->out) && isatty(STDOUT_FILENO))
+    if ((code = outputs_differ(a)) != EXIT_OK ||
+        (code = out_target_check(a->out, a->force, &a->t)) != EXIT_OK)
+        return code;
+    if (a->t.kind == OUT_DESCRIPTOR && isatty(a->t.fd))
         return usage_error("seal", "will not write an envelope to a terminal; use -o OUT or "
                                    "redirect stdout");
-    return refuse_existing(a->out, a->force, "--force replaces it");
+    return EXIT_OK;
 }
 
 /* The message's name: --name, else the input's base name. */
@@ -197,13 +236,12 @@ int cmd_seal(int argc, char **argv)
     progress_init(&bar, "sealing");
     envelope_seal_opts_set_progress(opts, progress_cb, &bar);
     signals_watch(ctx);
-    rc = is_std_stream(a.out) ? envelope_seal_fd(ctx, opts, in_fd, STDOUT_FILENO)
-                          : envelope_seal_file(ctx, opts, in_fd, a.out, a.force);
+    rc = seal_to(ctx, &a, opts, in_fd, &code);
     signals_watch(NULL);
     progress_done(&bar);
-    if (rc != ENVELOPE_OK && signals_caught()) /* the signal says it all */
+    if (rc != ENVELOPE_OK && code == EXIT_OK && signals_caught()) /* the signal says it all */
         code = EXIT_IO;
-    else if (rc != ENVELOPE_OK)
+    else if (rc != ENVELOPE_OK && code == EXIT_OK) /* else the output's failure was said */
         code = report_in_out(ctx, rc, input_name(a.in), is_std_stream(a.out) ? NULL : a.out);
 out:
     passphrase_wipe(&a.pass);

@@ -47,7 +47,7 @@ int refuse_existing(const char *path, int force, const char *hint)
     return fail_with(EXIT_IO, "%s: already exists; %s", path, hint);
 }
 
-static int write_all(int fd, const uint8_t *p, size_t len)
+int write_all(int fd, const uint8_t *p, size_t len)
 {
     while (len > 0) {
         ssize_t n = write(fd, p, len);
@@ -62,30 +62,84 @@ static int write_all(int fd, const uint8_t *p, size_t len)
     return 0;
 }
 
-int write_new_file(const char *path, const uint8_t *p, size_t len, int secret, int force)
+/* A write, flush or link of path failed: a full disk said so plainly. */
+static int write_failed(const char *path)
 {
-    char *tmp;
+    if (errno == ENOSPC || errno == EDQUOT)
+        return fail_with(EXIT_IO, "no space left on the device holding %s", path);
+    return fail_with(EXIT_IO, "%s: %s", path, strerror(errno));
+}
+
+int new_file_prepare(struct new_file *f, const char *path, const uint8_t *p, size_t len,
+                     int secret)
+{
     int fd, r;
 
-    if (asprintf(&tmp, "%s.XXXXXX", path) < 0)
+    *f = (struct new_file){.path = path};
+    if (asprintf(&f->tmp, "%s.XXXXXX", path) < 0) {
+        f->tmp = NULL;
         return fail_with(EXIT_IO, "%s: out of memory", path);
-    if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
+    }
+    if ((fd = mkostemp(f->tmp, O_CLOEXEC)) < 0) {
         r = fail_with(EXIT_IO, "%s: %s", path, strerror(errno));
-        free(tmp);
+        free(f->tmp);
+        f->tmp = NULL;
         return r;
     }
     /* mkostemp makes it 0600; a public key is for handing out. */
     r = (secret ? 0 : fchmod(fd, 0644)) | write_all(fd, p, len) | fsync(fd);
     r |= close(fd);
+    if (r != 0)
+        return write_failed(path);
+    return EXIT_OK;
+}
+
+int new_file_place(struct new_file *f, int force)
+{
+    struct stat st;
+    int existed = lstat(f->path, &st) == 0;
+
     /* link() refuses to replace a file, rename() replaces it atomically. */
-    if (r == 0)
-        r = force ? rename(tmp, path) : link(tmp, path);
-    if (r != 0 && (errno == ENOSPC || errno == EDQUOT))
-        r = fail_with(EXIT_IO, "no space left on the device holding %s", path);
-    else if (r != 0)
-        r = fail_with(EXIT_IO, "%s: %s", path,
-                      errno == EEXIST ? "already exists; --force replaces it" : strerror(errno));
-    unlink(tmp);
-    free(tmp);
-    return r;
+    if ((force ? rename(f->tmp, f->path) : link(f->tmp, f->path)) != 0)
+        return errno == EEXIST ? fail_with(EXIT_IO, "%s: already exists; --force replaces it",
+                                           f->path)
+                               : write_failed(f->path);
+    f->placed = !existed;
+    if (!force)
+        unlink(f->tmp);
+    free(f->tmp);
+    f->tmp = NULL;
+    return EXIT_OK;
+}
+
+void new_file_discard(struct new_file *f, int undo)
+{
+    if (f->tmp)
+        unlink(f->tmp);
+    if (undo && f->placed)
+        unlink(f->path);
+    free(f->tmp);
+    f->tmp = NULL;
+    f->placed = 0;
+}
+
+int write_new_file(const char *path, const uint8_t *p, size_t len, int secret, int force)
+{
+    struct new_file f;
+    int code = new_file_prepare(&f, path, p, len, secret);
+
+    if (code == EXIT_OK)
+        code = new_file_place(&f, force);
+    new_file_discard(&f, 0);
+    return code;
+}
+
+int write_through(struct out_target *t, const uint8_t *p, size_t len)
+{
+    int code = out_target_open(t);
+
+    if (code == EXIT_OK && write_all(t->fd, p, len) != 0)
+        code = write_failed(t->path ? t->path : "stdout");
+    out_target_close(t);
+    return code;
 }

@@ -11,6 +11,18 @@ check "seal to a terminal: exit 2, says why, writes no envelope" bash -c '[ '"$r
     [ "$(wc -l <"$1")" -eq 1 ] && ! grep -q ENV "$1"' _ "$OUT"
 pty -- "$E" seal --sign-key "$K/signer.pem" --to "$K/alice.pub" -o - note.json
 check "seal -o - to a terminal: exit 2 too" bash -c '[ '"$rc"' -eq 2 ] && grep -q "will not write an envelope to a terminal" "$1"' _ "$OUT"
+pty -- "$E" seal --sign-key "$K/signer.pem" --to "$K/alice.pub" --force -o /dev/tty note.json
+check "seal -o /dev/tty --force: exit 2, the terminal named, no envelope" bash -c '[ '"$rc"' -eq 2 ] &&
+    grep -q "^envelope seal: will not write an envelope to a terminal (/dev/tty)" "$1" &&
+    [ "$(wc -l <"$1")" -eq 1 ]' _ "$OUT"
+rm -f tty.pub
+pty -- "$E" keygen --sign -o /dev/tty --pub tty.pub
+check "keygen -o /dev/tty: exit 2, no key shown, no public key written" bash -c '[ '"$rc"' -eq 2 ] &&
+    grep -q "^envelope keygen: -o /dev/tty is a terminal: a private key is never shown" "$1" &&
+    [ "$(wc -l <"$1")" -eq 1 ] && ! [ -e tty.pub ]' _ "$OUT"
+pty -- "$E" open --decrypt-key "$K/alice.pem" --verify-key "$K/signer.pub" -o /dev/tty note.enc
+check "open -o /dev/tty: written into the terminal, no --force" bash -c '[ '"$rc"' -eq 0 ] &&
+    grep -q "{\"hello\":\"world\"}" "$1" && grep -q "into /dev/tty" "$1"' _ "$OUT"
 pty -- "$E" open --decrypt-key "$K/alice.pem" --verify-key "$K/signer.pub" note.enc
 check "open to a terminal: the text is shown" bash -c '[ '"$rc"' -eq 0 ] &&
     grep -q "{\"hello\":\"world\"}" "$1" && grep -q "envelope: verified \"note.json\"" "$1"' _ "$OUT"
