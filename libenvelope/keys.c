@@ -11,6 +11,7 @@
 #include <openssl/x509.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "buf.h"
 #include "context.h"
@@ -172,12 +173,18 @@ envelope_rc envelope_key_from_memory(envelope_ctx *ctx, const uint8_t *data, siz
 envelope_rc key_file_read(envelope_ctx *ctx, const char *path, struct bytes *b)
 {
     FILE *f = fopen(path, "rb");
+    struct stat st;
     uint8_t chunk[4096];
     size_t n;
     envelope_rc rc = ENVELOPE_OK;
 
     if (f == NULL)
         return fail(ctx, ENVELOPE_E_KEY_LOAD, "%s: %s", path, strerror(errno));
+    /* fopen() opens a directory; its first read would only say "read error". */
+    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+        fclose(f);
+        return fail(ctx, ENVELOPE_E_KEY_LOAD, "%s: a directory, not a key file", path);
+    }
     /* Unbuffered: stdio would keep a copy of the key in a buffer that
      * fclose() frees without wiping. */
     setvbuf(f, NULL, _IONBF, 0);
