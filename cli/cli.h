@@ -44,7 +44,8 @@ int report_in_out(envelope_ctx *ctx, envelope_rc rc, const char *in, const char 
 int report_key(envelope_ctx *ctx, envelope_rc rc, const char *flag, const char *ref);
 /* "envelope CMD: MESSAGE (see 'envelope CMD --help')"; returns EXIT_USAGE. */
 int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* For getopt's '?' and ':' (the option string must begin with ':'). */
+/* For getopt's '?' and ':' (the option string must begin with ':'): names
+ * the argument getopt stopped in, and the option in it. */
 int bad_option(const char *cmd, int c, char **argv);
 /* "envelope: MESSAGE" on stderr; returns code. */
 int fail_with(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -186,14 +186,35 @@ int usage_error(const char *cmd, const char *fmt, ...)
     return EXIT_USAGE;
 }
 
+/* The argument getopt was reading when it stopped at option c. A short
+ * option inside a cluster ("-weird.json" is -w -e -i ...) leaves optind on
+ * its argument until the cluster's last letter; after that letter, a long
+ * option or a missing value, optind has moved past it. */
+static const char *stopped_at(int c, char **argv)
+{
+    extern int optind, optopt;
+    const char *cur = argv[optind]; /* argv ends with NULL */
+    const char *inside;
+
+    if (c == '?' && optopt != 0 && cur && cur[0] == '-' && cur[1] != '-' &&
+        (inside = strchr(cur + 1, optopt)) != NULL && inside[1] != '\0')
+        return cur;
+    return argv[optind - 1];
+}
+
 int bad_option(const char *cmd, int c, char **argv)
 {
-    extern int optind;
-    const char *arg = argv[optind - 1];
+    extern int optopt;
+    const char *arg = stopped_at(c, argv);
 
     if (c == ':')
         return usage_error(cmd, "option '%s' needs a value", arg);
-    return usage_error(cmd, "unknown option '%s'", arg);
+    if (optopt == 0 || strlen(arg) == 2)
+        return usage_error(cmd, "unknown option '%s'", arg);
+    /* "-weird.json" may be a file: say how to name one that begins with '-'. */
+    return usage_error(cmd, "unknown option '-%c' in '%s' (a file name that begins with '-': "
+                            "write './%s', or put '--' before it)",
+                       optopt, arg, arg);
 }
 
 int fail_with(int code, const char *fmt, ...)
