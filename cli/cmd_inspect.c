@@ -1,5 +1,6 @@
 /* envelope inspect: what the cleartext header says, with no key. */
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -12,7 +13,12 @@ static const char inspect_help[] =
     "key size and label: its key fingerprint, followed by the short form to read\n"
     "aloud (e47b-4ca1-c04a-b8db, the first 16 hex digits), and/or its KMS key ARN,\n"
     "or 'hidden'. Nothing is decrypted or verified: the labels are the sender's\n"
-    "claims.\n";
+    "claims.\n"
+    "\n"
+    "A compat (tutorial) envelope is one bare RSA ciphertext: inspect names it\n"
+    "by its size (256, 384 or 512 bytes: RSA-2048, 3072 or 4096) when IN is a\n"
+    "file, and has no header to show. 'envelope open --allow-compat' opens it.\n"
+    "'--' before IN ends the options (for a file whose name begins with '-').\n";
 
 static void print_info(const envelope_info *info)
 {
@@ -33,18 +39,50 @@ static void print_info(const envelope_info *info)
     }
 }
 
+/* The RSA size of a compat envelope of size bytes, or 0. */
+static unsigned compat_bits(off_t size)
+{
+    return size == 256 || size == 384 || size == 512 ? (unsigned)size * 8 : 0;
+}
+
+/* A compat envelope has no magic: only the size of a whole file can tell
+ * it, so a pipe is not recognised. start: where the envelope begins. */
+static unsigned compat_file_bits(int fd, off_t start)
+{
+    struct stat st;
+
+    if (start < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+        return 0;
+    return compat_bits(st.st_size - start);
+}
+
+static void print_compat(unsigned bits)
+{
+    printf("format: compat (tutorial) envelope, recognised by its size\n");
+    printf("size: %u bytes: one RSA-OAEP-SHA-256 ciphertext for an RSA-%u key\n", bits / 8,
+           bits);
+    printf("header: none: a compat envelope has no cleartext header; its recipient, signer\n"
+           "  and name are known only once it is opened ('envelope open --allow-compat')\n");
+}
+
 int cmd_inspect(int argc, char **argv)
 {
     envelope_ctx *ctx = NULL;
     envelope_info *info = NULL;
     const char *in = NULL;
     int fd, code = EXIT_OK;
+    unsigned bits;
+    off_t start;
     envelope_rc rc;
 
     if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0))
         return fputs(inspect_help, stdout), EXIT_OK;
-    if (argc == 2 && argv[1][0] == '-' && argv[1][1] != '\0')
+    if (argc > 1 && strcmp(argv[1], "--") == 0) {
+        argc--;
+        argv++;
+    } else if (argc == 2 && argv[1][0] == '-' && argv[1][1] != '\0') {
         return usage_error("inspect", "unknown option '%s'", argv[1]);
+    }
     if (argc > 2)
         return usage_error("inspect", "one input at most");
     if (argc == 2)
@@ -57,7 +95,11 @@ int cmd_inspect(int argc, char **argv)
         code = fail_with(EXIT_IO, "out of memory");
         goto out;
     }
-    if ((rc = envelope_inspect_fd(ctx, fd, &info)) != ENVELOPE_OK)
+    start = lseek(fd, 0, SEEK_CUR);
+    rc = envelope_inspect_fd(ctx, fd, &info);
+    if (rc == ENVELOPE_E_NOT_ENVELOPE && (bits = compat_file_bits(fd, start)) != 0)
+        print_compat(bits);
+    else if (rc != ENVELOPE_OK)
         code = report(ctx, rc, input_name(in));
     else
         print_info(info);
