@@ -183,7 +183,7 @@ envelope_rc key_file_read(envelope_ctx *ctx, const char *path, struct bytes *b)
     /* fopen() opens a directory; its first read would only say "read error". */
     if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
         fclose(f);
-        return fail(ctx, ENVELOPE_E_KEY_LOAD, "%s: a directory, not a key file", path);
+        return fail(ctx, ENVELOPE_E_KEY_LOAD, "%s: is a directory, not a key file", path);
     }
     /* Unbuffered: stdio would keep a copy of the key in a buffer that
      * fclose() frees without wiping. */
