@@ -269,6 +269,19 @@ START_TEST(arguments)
 }
 END_TEST
 
+/* A directory opens with fopen(); only reading it fails. */
+START_TEST(directory_refused)
+{
+    envelope_key *one = (envelope_key *)1;
+
+    assert_refused(dir, ENVELOPE_E_KEY_LOAD, "is a directory, not a key file", NULL);
+    ck_assert_rc(envelope_key_load(ctx, dir, NULL, NULL, &one), ENVELOPE_E_KEY_LOAD);
+    ck_assert_ptr_null(one);
+    ck_assert_msg(strstr(envelope_ctx_detail(ctx), "is a directory") != NULL, "detail '%s'",
+                  envelope_ctx_detail(ctx));
+}
+END_TEST
+
 static Suite *keys_load_suite(void)
 {
     Suite *s = suite_create("keys_load");
@@ -284,6 +297,7 @@ static Suite *keys_load_suite(void)
     tcase_add_test(tc, recipient_limit_counts_keys);
     tcase_add_test(tc, kms_reference_is_one_key);
     tcase_add_test(tc, arguments);
+    tcase_add_test(tc, directory_refused);
     suite_add_tcase(s, tc);
     return s;
 }
