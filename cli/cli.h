@@ -47,6 +47,9 @@ int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(pri
 /* For getopt's '?' and ':' (the option string must begin with ':'): names
  * the argument getopt stopped in, and the option in it. */
 int bad_option(const char *cmd, int c, char **argv);
+/* Flushes and closes stdout: EXIT_IO after a message if what was printed
+ * there could not be written and code was EXIT_OK; else code. */
+int stdout_close(int code);
 /* "envelope: MESSAGE" on stderr; returns code. */
 int fail_with(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* s as it may be shown on a terminal (envelope_escape()), in buf; cut if

@@ -139,7 +139,7 @@ static int keygen_option(int c, struct keygen_args *a, char **argv)
     case 'a': a->pass.ask = 1; return EXIT_OK;
     case 'f': a->force = 1; return EXIT_OK;
     case 'q': cli_quiet = 1; return EXIT_OK;
-    case 'h': fputs(keygen_help, stdout); exit(EXIT_OK);
+    case 'h': fputs(keygen_help, stdout); exit(stdout_close(EXIT_OK));
     default: return bad_option("keygen", c, argv);
     }
 }

@@ -81,7 +81,7 @@ static int parse_option(int c, struct open_args *a, char **argv)
     case 'f': a->force = 1; return EXIT_OK;
     case 'q': cli_quiet = 1; return EXIT_OK;
     case 'o': a->out = optarg; return EXIT_OK;
-    case 'h': fputs(open_help, stdout); exit(EXIT_OK);
+    case 'h': fputs(open_help, stdout); exit(stdout_close(EXIT_OK));
     default: return bad_option("open", c, argv);
     }
 }

@@ -59,7 +59,7 @@ static int parse(int argc, char **argv, struct verify_args *a)
             a->recipient[a->n_recipient++] = optarg;
             break;
         case 'q': cli_quiet = 1; break;
-        case 'h': fputs(verify_help, stdout); exit(EXIT_OK);
+        case 'h': fputs(verify_help, stdout); exit(stdout_close(EXIT_OK));
         default: return bad_option("verify", c, argv);
         }
     }

@@ -1,6 +1,5 @@
 /* envelope: sign-then-encrypt envelopes from the command line. A thin layer
  * over the public API: parse, call, report. */
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -45,23 +44,6 @@ static void no_core_dumps(void)
     (void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 }
 
-/* What a command printed to stdout (inspect, verify, pubkey, help) may be
- * lost in stdio's buffer: a full disk or a closed pipe shows only when it
- * is flushed and closed. A command that lost its output did not succeed. */
-static int close_stdout(int code)
-{
-    int failed = fflush(stdout) != 0 || ferror(stdout);
-    int err = errno;
-
-    if (fclose(stdout) != 0 && !failed) {
-        failed = 1;
-        err = errno;
-    }
-    if (failed && code == EXIT_OK)
-        return fail_with(EXIT_IO, "standard output: write error (%s)", strerror(err));
-    return code;
-}
-
 int main(int argc, char **argv)
 {
     static const struct {
@@ -77,14 +59,14 @@ int main(int argc, char **argv)
         return fputs(usage_text, stderr), EXIT_USAGE;
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
         strcmp(argv[1], "help") == 0)
-        return fputs(usage_text, stdout), close_stdout(EXIT_OK);
+        return fputs(usage_text, stdout), stdout_close(EXIT_OK);
     if (strcmp(argv[1], "--version") == 0) {
         printf("envelope %s (library %s)\n", ENVELOPE_VERSION_STRING, envelope_version());
-        return close_stdout(EXIT_OK);
+        return stdout_close(EXIT_OK);
     }
     signals_install();
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
         if (strcmp(argv[1], commands[i].name) == 0)
-            return signals_finish(close_stdout(commands[i].run(argc - 1, argv + 1)));
+            return signals_finish(stdout_close(commands[i].run(argc - 1, argv + 1)));
     return fail_with(EXIT_USAGE, "unknown command '%s' (see 'envelope --help')", argv[1]);
 }

@@ -1,5 +1,6 @@
 /* Telling the user what went wrong: one line on stderr naming the file or
  * key and the cause, and the exit code that goes with it. */
+#include <errno.h>
 #include <stdarg.h>
 #include <string.h>
 
@@ -229,4 +230,24 @@ int fail_with(int code, const char *fmt, ...)
     put_clean(line);
     fputc('\n', stderr);
     return code;
+}
+
+/* What a command printed to stdout (inspect, verify, pubkey, help) may be
+ * lost in stdio's buffer: a full disk or a closed pipe shows only when it
+ * is flushed and closed. A command that lost its output did not succeed. */
+int stdout_close(int code)
+{
+    int err = fflush(stdout) != 0 ? errno : 0;
+    int failed = err != 0 || ferror(stdout);
+
+    /* An error met by an earlier write left no errno worth showing. */
+    if (fclose(stdout) != 0 && !failed) {
+        failed = 1;
+        err = errno;
+    }
+    if (!failed || code != EXIT_OK)
+        return code;
+    if (err == 0)
+        return fail_with(EXIT_IO, "standard output: write error");
+    return fail_with(EXIT_IO, "standard output: write error (%s)", strerror(err));
 }

@@ -104,3 +104,6 @@ full "envelope --help" "$E" --help
 full "envelope --version" "$E" --version
 "$E" inspect msg/m.env 2>"$ERR" | cat >"$OUT"
 check "inspect to a pipe still works" grep -q "^format: libenvelope v1$" "$OUT"
+for c in seal open keygen verify inspect; do
+    full "$c --help" "$E" $c --help
+done
