@@ -14,11 +14,13 @@
  * told otherwise. */
 #define DEFAULT_MAX_SIZE ((uint64_t)4 << 30)
 #define TOO_LARGE_HINT "--max-size N raises the limit (default 4G); --max-size unlimited lifts it"
+#define FUTURE_HINT "--max-skew SECONDS allows a larger clock difference (at most 86400)"
 
 static const char open_help[] =
     "usage: envelope open --decrypt-key KEY [--decrypt-key KEY ...]\n"
     "                     --verify-key KEY [--verify-key KEY ...]\n"
-    "                     [--max-size N] [--max-age DURATION] [--allow-compat]\n"
+    "                     [--max-size N] [--max-age DURATION] [--max-skew SECONDS]\n"
+    "                     [--allow-compat]\n"
     "                     [-o OUT | --extract DIR] [--force] [--quiet]\n"
     "                     [--passphrase-file F | --passphrase-fd N] [IN|-]\n"
     "\n"
@@ -31,7 +33,10 @@ static const char open_help[] =
     "names, else local keys before KMS keys, with at most 16 KMS Decrypt calls.\n"
     "--max-size refuses larger messages (suffixes K, M, G, T; default 4G;\n"
     "'unlimited' for no limit); --max-age refuses older envelopes (suffixes\n"
-    "s, m, h, d). Before writing, the message's stated size is compared with\n"
+    "s, m, h, d). An envelope created more than --max-skew SECONDS ahead of this\n"
+    "machine's clock is refused too, with or without --max-age (default 300,\n"
+    "at most 86400; suffixes as for --max-age); the refusal gives both times.\n"
+    "Before writing, the message's stated size is compared with\n"
     "the free space where it goes (and in $TMPDIR where it is spooled).\n"
     "--allow-compat also opens the tutorial's compat format, which lacks\n"
     "recipient binding. A KMS alias as --verify-key trusts whoever can move the\n"
@@ -43,11 +48,21 @@ static const char open_help[] =
 struct open_args {
     const char *decrypt[MAX_DECRYPT], *verify[MAX_VERIFY], *out, *extract, *in;
     size_t n_decrypt, n_verify;
-    uint64_t max_size, max_age;
+    uint64_t max_size, max_age, max_skew;
     int force, allow_compat;
     struct passphrase pass;
     struct out_target t;
 };
+
+/* 0 (no skew at all) is a valid choice, unlike a maximum age of 0. */
+static int parse_skew(const char *s, uint64_t *out)
+{
+    if (strcmp(s, "0") == 0) {
+        *out = 0;
+        return 0;
+    }
+    return parse_duration(s, out) != 0 || *out > ENVELOPE_MAX_SKEW_LIMIT ? -1 : 0;
+}
 
 static int parse_option(int c, struct open_args *a, char **argv)
 {
@@ -73,6 +88,11 @@ static int parse_option(int c, struct open_args *a, char **argv)
         if (parse_duration(optarg, &a->max_age) != 0)
             return usage_error("open", "--max-age '%s': a duration like 90s, 15m, 12h or 7d",
                                optarg);
+        return EXIT_OK;
+    case 'K':
+        if (parse_skew(optarg, &a->max_skew) != 0)
+            return usage_error("open", "--max-skew '%s': seconds from 0 to %d (or 15m, 12h, 1d)",
+                               optarg, ENVELOPE_MAX_SKEW_LIMIT);
         return EXIT_OK;
     case 'C': a->allow_compat = 1; return EXIT_OK;
     case 'x': a->extract = optarg; return EXIT_OK;
@@ -110,6 +130,7 @@ static int parse(int argc, char **argv, struct open_args *a)
         {"verify-key", required_argument, NULL, 'v'},
         {"max-size", required_argument, NULL, 'S'},
         {"max-age", required_argument, NULL, 'A'},
+        {"max-skew", required_argument, NULL, 'K'},
         {"allow-compat", no_argument, NULL, 'C'},
         {"extract", required_argument, NULL, 'x'},
         {"passphrase-file", required_argument, NULL, 'P'},
@@ -122,7 +143,7 @@ static int parse(int argc, char **argv, struct open_args *a)
     int c, code;
 
     /* --decrypt-key and --verify-key may come several times. */
-    options_init(&given, "open", opts, "SAxPDo", "ox PD");
+    options_init(&given, "open", opts, "SAKxPDo", "ox PD");
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":o:q", opts, NULL)) != -1)
         if ((code = options_seen(&given, c, optarg)) != EXIT_OK ||
@@ -194,6 +215,9 @@ static int build_opts(envelope_ctx *ctx, struct open_args *a, envelope_open_opts
         return code;
     envelope_open_opts_set_max_size(opts, a->max_size);
     envelope_open_opts_set_max_age(opts, a->max_age);
+    if (envelope_open_opts_set_max_skew(opts, a->max_skew) != ENVELOPE_OK) /* parse checked */
+        return fail_with(EXIT_USAGE, "--max-skew %llu: more than %d",
+                         (unsigned long long)a->max_skew, ENVELOPE_MAX_SKEW_LIMIT);
     envelope_open_opts_set_allow_compat(opts, a->allow_compat);
     return code;
 }
@@ -268,7 +292,7 @@ static envelope_rc run(envelope_ctx *ctx, struct open_args *a, envelope_open_opt
 
 int cmd_open(int argc, char **argv)
 {
-    struct open_args a = {.max_size = DEFAULT_MAX_SIZE};
+    struct open_args a = {.max_size = DEFAULT_MAX_SIZE, .max_skew = ENVELOPE_MAX_SKEW_DEFAULT};
     envelope_ctx *ctx = NULL;
     envelope_open_opts *opts = NULL;
     envelope_result *result = NULL;
@@ -303,6 +327,8 @@ int cmd_open(int argc, char **argv)
         ; /* the output's own failure was said already */
     else if (rc == ENVELOPE_E_TOO_LARGE)
         code = report_hint(ctx, rc, input_name(a.in), TOO_LARGE_HINT);
+    else if (rc == ENVELOPE_E_TOO_OLD && strstr(envelope_ctx_detail(ctx), " ahead of this machine"))
+        code = report_hint(ctx, rc, input_name(a.in), FUTURE_HINT);
     else
         code = report_in_out(ctx, rc, input_name(a.in),
                              a.extract ? a.extract : is_std_stream(a.out) ? NULL : a.out);

@@ -530,7 +530,7 @@ static void check_round_trip(const struct plan *p, const uint8_t *env, size_t en
     rc = envelope_open_mem(ctx, oo, env, env_len, &msg, &msg_len, &r);
     /* Open refuses a v1 envelope dated in the future, and only that. */
     if (rc == ENVELOPE_E_TOO_OLD && !(p->flags & FLAG_COMPAT) && p->created > time(NULL) &&
-        strcmp(envelope_ctx_detail(ctx), "created in the future") == 0) {
+        strstr(envelope_ctx_detail(ctx), " ahead of this machine's clock (") != NULL) {
         envelope_open_opts_free(oo);
         return;
     }

@@ -388,6 +388,18 @@ envelope_open_opts_add_trusted_key(envelope_open_opts *opts, envelope_key *key);
 ENVELOPE_API void envelope_open_opts_set_max_size(envelope_open_opts *opts, uint64_t max);
 /* Oldest creation time accepted, in seconds before now; 0 (default): any. */
 ENVELOPE_API void envelope_open_opts_set_max_age(envelope_open_opts *opts, uint64_t seconds);
+/* How far ahead of this machine's clock an envelope's creation time may be,
+ * for a sender (or receiver) whose clock is off. */
+#define ENVELOPE_MAX_SKEW_DEFAULT 300 /* seconds */
+/* A bounded skew keeps a future-dated message from outliving a maximum age. */
+#define ENVELOPE_MAX_SKEW_LIMIT 86400 /* seconds */
+/* Seconds an envelope's creation time may run ahead of the clock: default
+ * ENVELOPE_MAX_SKEW_DEFAULT, at most ENVELOPE_MAX_SKEW_LIMIT (more is
+ * ENVELOPE_E_INVALID_ARGUMENT, opts unchanged). Later than that is
+ * ENVELOPE_E_TOO_OLD, whether or not a maximum age is set; the detail gives
+ * the creation time, this machine's time, the difference and the limit. */
+ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc
+envelope_open_opts_set_max_skew(envelope_open_opts *opts, uint64_t seconds);
 /* Non-zero: also open the compat format, which lacks recipient binding. */
 ENVELOPE_API void envelope_open_opts_set_allow_compat(envelope_open_opts *opts, int allow);
 /* As envelope_seal_opts_set_sync_dir; for extract, the directory flushed is

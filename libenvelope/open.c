@@ -6,8 +6,10 @@
 #include <errno.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "bundle.h"
 #include "context.h"
@@ -18,7 +20,6 @@
 #include "verify.h"
 
 #define THREADED_MIN (4 * HASHER_SLOT_SIZE)
-#define FUTURE_SKEW 300 /* seconds a sender's clock may run ahead */
 
 struct open_state {
     struct header header;
@@ -123,6 +124,29 @@ static envelope_rc verify_signer(envelope_ctx *ctx, const envelope_open_opts *op
                                   opts->trusted, opts->n_trusted, result->signer);
 }
 
+static void utc_time(time_t t, char out[32])
+{
+    struct tm tm;
+
+    if (gmtime_r(&t, &tm) == NULL || strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+        snprintf(out, 32, "@%lld", (long long)t);
+}
+
+/* Both times and the difference: which clock is wrong is for the reader
+ * to judge. */
+static envelope_rc future_dated(envelope_ctx *ctx, const envelope_open_opts *opts,
+                                time_t created, time_t now)
+{
+    char then[32], here[32];
+
+    utc_time(created, then);
+    utc_time(now, here);
+    return fail(ctx, ENVELOPE_E_TOO_OLD,
+                "created %s, %lld s ahead of this machine's clock (%s); the allowed skew is "
+                "%llu s",
+                then, (long long)(created - now), here, (unsigned long long)opts->max_skew);
+}
+
 /* Every value compared here is public (hashes of public data, names,
  * sizes): plain comparisons are fine. */
 static envelope_rc check_claims(envelope_ctx *ctx, const envelope_open_opts *opts,
@@ -146,8 +170,8 @@ static envelope_rc check_claims(envelope_ctx *ctx, const envelope_open_opts *opt
     hex_lower(s->sha512, SHA512_LEN, hex);
     if (strcmp(hex, m->sha512) != 0)
         return fail(ctx, ENVELOPE_E_MESSAGE_MISMATCH, "message SHA-512 differs from manifest");
-    if (m->created > now + FUTURE_SKEW)
-        return fail(ctx, ENVELOPE_E_TOO_OLD, "created in the future");
+    if (m->created > now + (time_t)opts->max_skew)
+        return future_dated(ctx, opts, m->created, now);
     if (opts->max_age && now - m->created > (time_t)opts->max_age)
         return fail(ctx, ENVELOPE_E_TOO_OLD, "created %lld seconds ago; the limit is %llu",
                     (long long)(now - m->created), (unsigned long long)opts->max_age);

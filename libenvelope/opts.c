@@ -113,7 +113,10 @@ envelope_rc envelope_open_opts_new(envelope_open_opts **out)
     if (out == NULL)
         return ENVELOPE_E_INVALID_ARGUMENT;
     *out = calloc(1, sizeof(**out));
-    return *out ? ENVELOPE_OK : ENVELOPE_E_NOMEM;
+    if (*out == NULL)
+        return ENVELOPE_E_NOMEM;
+    (*out)->max_skew = ENVELOPE_MAX_SKEW_DEFAULT;
+    return ENVELOPE_OK;
 }
 
 void envelope_open_opts_free(envelope_open_opts *opts)
@@ -187,6 +190,14 @@ void envelope_open_opts_set_max_age(envelope_open_opts *opts, uint64_t seconds)
 {
     if (opts)
         opts->max_age = seconds;
+}
+
+envelope_rc envelope_open_opts_set_max_skew(envelope_open_opts *opts, uint64_t seconds)
+{
+    if (opts == NULL || seconds > ENVELOPE_MAX_SKEW_LIMIT)
+        return ENVELOPE_E_INVALID_ARGUMENT;
+    opts->max_skew = seconds;
+    return ENVELOPE_OK;
 }
 
 void envelope_open_opts_set_allow_compat(envelope_open_opts *opts, int allow)

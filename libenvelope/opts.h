@@ -29,6 +29,7 @@ struct envelope_open_opts {
     size_t n_trusted;
     uint64_t max_size;
     uint64_t max_age;
+    uint64_t max_skew; /* seconds the creation time may be ahead */
     int allow_compat;
     int no_dir_sync; /* the caller flushes the output's directory */
     envelope_progress_fn progress;

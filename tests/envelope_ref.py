@@ -39,7 +39,8 @@ HKDF_INFO = b"libenvelope/1 payload"
 MANIFEST_PREFIX = b'{"format":"libenvelope/1",'
 MAX_MANIFEST = 4096
 MAX_SIG = 139
-MAX_FUTURE_SECONDS = 300
+MAX_SKEW_DEFAULT = 300       # seconds a creation time may be ahead of the clock
+MAX_SKEW_LIMIT = 86400       # the most a caller may allow
 BLOCK = 512
 
 ERROR_NAMES = (
@@ -659,10 +660,14 @@ def verify_any(trusted, manifest, sig):
     raise EnvelopeError("UNTRUSTED_SIGNER")
 
 
-def open_envelope(data, decrypt_key, trusted_keys, *, max_size=0, max_age=0, now=None):
+def open_envelope(data, decrypt_key, trusted_keys, *, max_size=0, max_age=0,
+                  max_skew=MAX_SKEW_DEFAULT, now=None):
     """Section 9, in order; the first failing step raises EnvelopeError.
     decrypt_key: an RSA private key, or a list of them; trusted_keys: P-521 keys; max_size and
-    max_age (seconds) 0 for no limit; now: a datetime, default the clock."""
+    max_age (seconds) 0 for no limit; max_skew: seconds the creation time may be ahead of now,
+    0 to MAX_SKEW_LIMIT (else ValueError); now: a datetime, default the clock."""
+    if not 0 <= max_skew <= MAX_SKEW_LIMIT:
+        raise ValueError(f"max_skew {max_skew}: 0 to {MAX_SKEW_LIMIT} seconds")
     header, payload = parse_header(data)                                # 1
     data_key = unwrap_data_key(header, decrypt_key)                     # 2
     pkey = payload_key(data_key, header.raw)                            # 3
@@ -677,9 +682,13 @@ def open_envelope(data, decrypt_key, trusted_keys, *, max_size=0, max_age=0, now
         raise EnvelopeError("MESSAGE_MISMATCH")
     if max_size and len(message) > max_size:
         raise EnvelopeError("TOO_LARGE")
-    now = now or datetime.datetime.now(datetime.timezone.utc)
-    if created > now + datetime.timedelta(seconds=MAX_FUTURE_SECONDS):
-        raise EnvelopeError("TOO_OLD", "created in the future")
+    # whole seconds, as the creation time has them
+    now = (now or datetime.datetime.now(datetime.timezone.utc)).replace(microsecond=0)
+    if created > now + datetime.timedelta(seconds=max_skew):
+        ahead = int((created - now).total_seconds())
+        raise EnvelopeError("TOO_OLD", f"created {utc_text(created)}, {ahead} s ahead of this "
+                                       f"machine's clock ({utc_text(now)}); the allowed skew is "
+                                       f"{max_skew} s")
     if max_age and created < now - datetime.timedelta(seconds=max_age):
         raise EnvelopeError("TOO_OLD")
     return Opened(name, message, obj, key_id(signer), header)           # 9
@@ -803,6 +812,7 @@ def main(argv=None):
     o.add_argument("--verify-key", action="append", required=True)
     o.add_argument("--max-size", type=int, default=0)
     o.add_argument("--max-age", type=int, default=0)
+    o.add_argument("--max-skew", type=int, default=MAX_SKEW_DEFAULT)
     o.add_argument("envelope")
     s = sub.add_parser("seal", help="seal a file, write the envelope to stdout")
     s.add_argument("--sign-key", required=True)
@@ -817,7 +827,8 @@ def main(argv=None):
         try:
             got = open_envelope(data, [load_key(k) for k in a.decrypt_key],
                                 [load_key(k) for k in a.verify_key],
-                                max_size=a.max_size, max_age=a.max_age)
+                                max_size=a.max_size, max_age=a.max_age,
+                                max_skew=a.max_skew)
         except EnvelopeError as e:
             print(f"envelope_ref: {e}", file=sys.stderr)
             return 1

@@ -8,6 +8,7 @@ ENVELOPE_CLI defaults to build/envelope. Everything runs offline, with the
 keys in tests/vectors/keys/.
 """
 
+import datetime
 import hashlib
 import json
 import os
@@ -273,3 +274,47 @@ def test_reference_rejects_what_c_rejects(tmp_path):
         assert proc.returncode == 1, (what, proc.stderr.decode(errors="replace"))
         assert not out.exists(), what
         assert list(tmp_path.iterdir()) == [tmp_path / "to-open.env"], what
+
+
+# ------------------------------------------------------------- clock skew
+
+
+def test_future_dated_both_readers_agree(tmp_path):
+    """Section 9's skew rule: 15 minutes ahead is refused at the default
+    300 s by both readers with the same detail, and opened at 1200 s; the
+    rule is `created > now + skew`; more than a day of skew is refused."""
+    now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+    ahead = now + datetime.timedelta(seconds=900)
+    sealed = ref.seal(b"early", name=b"early.txt", sign_key=key("signer.pem"),
+                      recipients=[key("alice.pub")], created=ref.utc_text(ahead)).envelope
+    kw = dict(decrypt_key=key("alice.pem"), trusted_keys=[key("signer.pub")])
+    with pytest.raises(ref.EnvelopeError) as e:
+        ref.open_envelope(sealed, now=now, **kw)
+    want = (f"created {ref.utc_text(ahead)}, 900 s ahead of this machine's clock "
+            f"({ref.utc_text(now)}); the allowed skew is 300 s")
+    assert (e.value.name, e.value.detail) == ("TOO_OLD", want)
+    assert ref.open_envelope(sealed, now=now, max_skew=1200, **kw).message == b"early"
+    assert ref.open_envelope(sealed, now=now, max_skew=900, **kw).message == b"early"
+    with pytest.raises(ref.EnvelopeError) as e:
+        ref.open_envelope(sealed, now=now, max_skew=899, **kw)
+    assert e.value.detail.endswith("900 s ahead of this machine's clock "
+                                   f"({ref.utc_text(now)}); the allowed skew is 899 s")
+    with pytest.raises(ValueError):
+        ref.open_envelope(sealed, now=now, max_skew=86401, **kw)
+
+    before = int(datetime.datetime.now(datetime.timezone.utc).timestamp())
+    proc, out = cli_open(tmp_path, sealed, "alice", ok=False)
+    after = int(datetime.datetime.now(datetime.timezone.utc).timestamp())
+    err = proc.stderr.decode(errors="replace")
+    assert proc.returncode == 1 and not out.exists(), err
+    here = err.split("machine's clock (")[1].split(")")[0]
+    t = datetime.datetime.strptime(here, "%Y-%m-%dT%H:%M:%SZ").replace(
+        tzinfo=datetime.timezone.utc)
+    assert before <= t.timestamp() <= after, err
+    with pytest.raises(ref.EnvelopeError) as e:
+        ref.open_envelope(sealed, now=t, **kw)
+    assert f"({e.value.detail})" in err, err
+    src = tmp_path / "to-open.env"
+    run_cli("open", "--decrypt-key", key_file("alice.pem"), "--verify-key",
+            key_file("signer.pub"), "--max-skew", "1200", "-o", str(out), str(src))
+    assert out.read_bytes() == b"early"

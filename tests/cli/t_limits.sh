@@ -34,7 +34,58 @@ check "--max-age 10m, sealed a minute ago (--created @SECONDS): opens" \
 run "$E" seal --sign-key "$K/signer.pem" --to "$K/alice.pub" --created "@$(( $(date +%s) + 86400 ))" \
     -o future.enc note.json
 open_two -o future.out future.enc
-failed "an envelope dated tomorrow: exit 1" 1 "dated in the future \(created in the future\)" future.out
+failed "an envelope dated tomorrow: exit 1" 1 \
+    "dated in the future \(created [0-9TZ:-]+, 864[0-9]{2} s ahead of this machine's clock" future.out
+run "$E" seal --sign-key "$K/signer.pem" --to "$K/alice.pub" --created "@$(( $(date +%s) + 90000 ))" \
+    -o far.enc note.json
+open_two --max-skew 1d -o far.out far.enc
+failed "--max-skew 1d, an envelope dated 25 hours ahead: still refused" 1 \
+    "\(created [0-9TZ:-]+, (89[0-9]{3}|90000) s ahead of this machine's clock \([0-9TZ:-]+\); the allowed skew is 86400 s\)" \
+    far.out
+
+# 15 minutes ahead: refused by default naming both times, opened with a
+# larger --max-skew. The receiver's time shown must lie between the clock
+# read before and after the run, and the difference must follow from it.
+ahead=$(( $(date +%s) + 900 ))
+ahead_utc=$(date -u -d "@$ahead" +%Y-%m-%dT%H:%M:%SZ)
+run "$E" seal --sign-key "$K/signer.pem" --to "$K/alice.pub" --created "@$ahead" -o ahead.enc note.json
+before=$(date +%s)
+open_two -o ahead.out ahead.enc
+after=$(date +%s)
+failed "15 minutes ahead: exit 1, no output, both times, the difference, the limit, the option" 1 \
+    "^envelope: ahead.enc: envelope older than allowed, or dated in the future \(created $ahead_utc, [0-9]+ s ahead of this machine's clock \([0-9TZ:-]+\); the allowed skew is 300 s\): --max-skew SECONDS allows a larger clock difference \(at most 86400\)$" \
+    ahead.out
+skew_consistent() {
+    local here diff t
+    here=$(sed -n "s/.*machine's clock (\([^)]*\)).*/\1/p" "$ERR")
+    diff=$(sed -n 's/.*, \([0-9]*\) s ahead of.*/\1/p' "$ERR")
+    t=$(date -u -d "$here" +%s) || return 1
+    [ "$t" -ge "$before" ] && [ "$t" -le "$after" ] && [ "$diff" -eq $((ahead - t)) ]
+}
+check "15 minutes ahead: the receiver's time is this run's and the difference follows" skew_consistent
+open_two --max-skew 1200 -o ahead.out ahead.enc
+check "--max-skew 1200: the same envelope opens" \
+    bash -c '[ '"$rc"' -eq 0 ] && cmp -s ahead.out note.json' _
+rm -f ahead.out
+open_two --max-skew 15m --max-age 60 -o ahead.out ahead.enc
+check "--max-skew 15m (suffix) with --max-age 60: opens (it is not old)" \
+    bash -c '[ '"$rc"' -eq 0 ] && cmp -s ahead.out note.json' _
+rm -f ahead.out
+open_two --max-skew 0 -o ahead.out ahead.enc
+failed "--max-skew 0: refused, the limit 0 s" 1 "the allowed skew is 0 s\)" ahead.out
+open_two --max-skew 86401 -o ahead.out ahead.enc
+failed "--max-skew 86401: exit 2, the bound" 2 \
+    "^envelope open: --max-skew '86401': seconds from 0 to 86400 \(or 15m, 12h, 1d\)" ahead.out
+open_two --max-skew 2d -o ahead.out ahead.enc
+failed "--max-skew 2d: exit 2" 2 "^envelope open: --max-skew '2d': seconds from 0 to 86400" ahead.out
+open_two --max-skew -5 -o ahead.out ahead.enc
+failed "--max-skew -5: exit 2" 2 "^envelope open: --max-skew '-5': seconds from 0 to 86400" ahead.out
+open_two --max-skew 10 --max-skew 20 -o ahead.out ahead.enc
+failed "two --max-skew: exit 2" 2 "^envelope open: --max-skew given twice" ahead.out
+run "$E" open --help
+check "open --help explains --max-skew: its default, its bound, both times" bash -c '[ '"$rc"' -eq 0 ] &&
+    grep -q "\[--max-skew SECONDS\]" "$1" && grep -q "more than --max-skew SECONDS ahead of this" "$1" &&
+    grep -q "(default 300," "$1" && grep -q "at most 86400" "$1" && grep -q "gives both times" "$1"' _ "$OUT"
 open_two --max-age 3w old.enc
 failed "--max-age 3w: exit 2" 2 "^envelope open: --max-age '3w': a duration like 90s, 15m, 12h or 7d"
 run "$E" seal --sign-key "$K/signer.pem" --to "$K/alice.pub" --created 2021-02-30T00:00:00Z -o bad.enc note.json

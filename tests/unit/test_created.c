@@ -79,7 +79,8 @@ START_TEST(v1_after_2038_is_refused_only_as_future)
 
     ck_assert_msg(rc == ENVELOPE_E_TOO_OLD && r == NULL, "open: %s (%s)", envelope_rc_name(rc),
                   envelope_ctx_detail(ctx));
-    ck_assert_str_eq(envelope_ctx_detail(ctx), "created in the future");
+    ck_assert_msg(strncmp(envelope_ctx_detail(ctx), "created 2100-01-01T00:00:00Z, ", 30) == 0,
+                  "detail: %s", envelope_ctx_detail(ctx));
 }
 END_TEST
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -111,6 +112,88 @@ START_TEST(created_in_the_future)
     free(env);
     env = seal_created(msg, sizeof(msg), now + 60, &len); /* clock skew */
     assert_opens(env, len, opts);
+    free(env);
+}
+END_TEST
+
+static void utc(time_t t, char out[32])
+{
+    struct tm tm;
+
+    ck_assert_ptr_nonnull(gmtime_r(&t, &tm));
+    ck_assert_uint_gt(strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm), 0);
+}
+
+/* The refusal of an envelope created at `created`, opened between `before`
+ * and `after` by this machine's clock: the receiver's time it names must lie
+ * in that range, and the rest follow from it exactly. */
+static void assert_future_detail(time_t created, time_t before, time_t after, uint64_t skew)
+{
+    const char *detail = envelope_ctx_detail(ctx);
+    char want[256], then[32], here[32], seen[32] = "";
+    struct tm tm = {0};
+    const char *p = strstr(detail, "clock (");
+    time_t t;
+
+    ck_assert_msg(p && sscanf(p, "clock (%20[^)])", seen) == 1, "no receiver time in '%s'",
+                  detail);
+    ck_assert_msg(strptime(seen, "%Y-%m-%dT%H:%M:%SZ", &tm) != NULL, "'%s' in '%s'", seen,
+                  detail);
+    t = timegm(&tm);
+    ck_assert_msg(t >= before && t <= after, "receiver time %s outside [%lld, %lld]", seen,
+                  (long long)before, (long long)after);
+    utc(created, then);
+    utc(t, here);
+    snprintf(want, sizeof(want),
+             "created %s, %lld s ahead of this machine's clock (%s); the allowed skew is %llu s",
+             then, (long long)(created - t), here, (unsigned long long)skew);
+    ck_assert_str_eq(detail, want);
+}
+
+/* 15 minutes ahead: refused by default saying both times, opened when the
+ * receiver allows 20 minutes of skew. */
+START_TEST(max_skew)
+{
+    static const uint8_t msg[] = "fifteen minutes early";
+    time_t now = time(NULL), after;
+    size_t len;
+    uint8_t *env = seal_created(msg, sizeof(msg), now + 900, &len);
+
+    assert_open_fails(ctx, opts, env, len, ENVELOPE_E_TOO_OLD, scratch, 1, "900 s ahead");
+    after = time(NULL);
+    assert_future_detail(now + 900, now, after, ENVELOPE_MAX_SKEW_DEFAULT);
+    ck_assert_rc(envelope_open_opts_set_max_skew(opts, 600), ENVELOPE_OK);
+    assert_open_fails(ctx, opts, env, len, ENVELOPE_E_TOO_OLD, scratch, 1, "skew 600");
+    assert_future_detail(now + 900, now, time(NULL), 600);
+    ck_assert_rc(envelope_open_opts_set_max_skew(opts, 1200), ENVELOPE_OK);
+    assert_opens(env, len, opts);
+    envelope_open_opts_set_max_age(opts, 60); /* the skew does not lift a maximum age */
+    assert_opens(env, len, opts);
+    free(env);
+}
+END_TEST
+
+START_TEST(max_skew_bounded)
+{
+    static const uint8_t msg[] = "a day early";
+    time_t now = time(NULL);
+    size_t len;
+    uint8_t *env = seal_created(msg, sizeof(msg), now + 86400 + 3600, &len);
+
+    ck_assert_rc(envelope_open_opts_set_max_skew(opts, ENVELOPE_MAX_SKEW_LIMIT + 1),
+                 ENVELOPE_E_INVALID_ARGUMENT);
+    ck_assert_rc(envelope_open_opts_set_max_skew(opts, UINT64_MAX), ENVELOPE_E_INVALID_ARGUMENT);
+    ck_assert_rc(envelope_open_opts_set_max_skew(NULL, 10), ENVELOPE_E_INVALID_ARGUMENT);
+    /* refused values left the default in place */
+    assert_open_fails(ctx, opts, env, len, ENVELOPE_E_TOO_OLD, scratch, 0, "default kept");
+    assert_future_detail(now + 90000, now, time(NULL), ENVELOPE_MAX_SKEW_DEFAULT);
+    ck_assert_rc(envelope_open_opts_set_max_skew(opts, ENVELOPE_MAX_SKEW_LIMIT), ENVELOPE_OK);
+    assert_open_fails(ctx, opts, env, len, ENVELOPE_E_TOO_OLD, scratch, 1, "beyond a day");
+    free(env);
+    env = seal_created(msg, sizeof(msg), now + 3600, &len);
+    assert_opens(env, len, opts);
+    ck_assert_rc(envelope_open_opts_set_max_skew(opts, 0), ENVELOPE_OK); /* no skew at all */
+    assert_open_fails(ctx, opts, env, len, ENVELOPE_E_TOO_OLD, scratch, 0, "skew 0");
     free(env);
 }
 END_TEST
@@ -636,6 +719,8 @@ static Suite *negative_suite(void)
     tcase_add_checked_fixture(forge, setup, teardown);
     tcase_add_test(policy, max_size);
     tcase_add_test(policy, max_age);
+    tcase_add_test(policy, max_skew);
+    tcase_add_test(policy, max_skew_bounded);
     tcase_add_test(policy, created_in_the_future);
     tcase_add_test(policy, cancelled);
     tcase_add_test(keys, not_recipient);

@@ -109,7 +109,7 @@ static envelope_key *load_vector_key(envelope_ctx *ctx, const char *name)
     return key;
 }
 
-/* Options from the index: the keys, and max_size / max_age. */
+/* Options from the index: the keys, and max_size / max_age / max_skew. */
 static envelope_open_opts *vector_opts(envelope_ctx *ctx, const struct vector *v)
 {
     envelope_open_opts *opts = NULL;
@@ -134,6 +134,8 @@ static envelope_open_opts *vector_opts(envelope_ctx *ctx, const struct vector *v
             envelope_open_opts_set_max_size(opts, n);
         else if (sscanf(o, "max_age=%llu", &n) == 1)
             envelope_open_opts_set_max_age(opts, n);
+        else if (sscanf(o, "max_skew=%llu", &n) == 1)
+            ck_assert_rc(envelope_open_opts_set_max_skew(opts, n), ENVELOPE_OK);
         else
             ck_assert_msg(strcmp(o, "-") == 0, "line %d: unknown option %s", v->line, o);
     }

@@ -42,6 +42,7 @@ class Vector:
     trusted: tuple = ("signer.pub",)
     max_size: int = 0
     max_age: int = 0
+    max_skew: int = None              # None: the default, 300
     name: bytes = b""                 # OK: the message's name
     message: bytes = b""              # OK: the message
     message_file: str = ""            # OK: where the message is kept
@@ -49,6 +50,8 @@ class Vector:
     def options(self):
         opts = [f"{k}={v}" for k, v in (("max_size", self.max_size),
                                         ("max_age", self.max_age)) if v]
+        if self.max_skew is not None:
+            opts.append(f"max_skew={self.max_skew}")
         return ",".join(opts) or "-"
 
 
@@ -678,9 +681,12 @@ def binding_faults(b):
     b.bad_seal("bad-too-old.env", "TOO_OLD",
                f"Created {CREATED}, opened with max_age one day.",
                opts={"max_age": 86400})
-    b.bad_seal("bad-future.env", "TOO_OLD",
-               "Created 2099-01-01T00:00:00Z: more than 5 minutes in the future.",
-               created="2099-01-01T00:00:00Z")
+    future = b.bad_seal("bad-future.env", "TOO_OLD",
+                        "Created 2099-01-01T00:00:00Z: more than 5 minutes in the future.",
+                        created="2099-01-01T00:00:00Z")
+    b.bad("bad-future.env", "TOO_OLD",
+          "Created 2099-01-01T00:00:00Z: more than the widest skew a reader may allow, "
+          "one day, in the future.", future.envelope, max_skew=86400)
 
 
 def precedence(b):
@@ -803,7 +809,7 @@ separated, `#` starts a comment:
 | file | the envelope |
 | decrypt_key | the private RSA key in `keys/` to open with |
 | trusted_keys | the P-521 public keys in `keys/` to trust, comma separated |
-| options | `-`, or `max_size=N` and/or `max_age=SECONDS`, comma separated |
+| options | `-`, or `max_size=N`, `max_age=SECONDS` and/or `max_skew=SECONDS` (default 300), comma separated |
 | expect | `OK`, or the error: `envelope_rc_name()` of the `envelope_rc` |
 | message_file | OK: the message, in `messages/`; else `-` |
 | message_name | OK: the message's name (UTF-8); else `-` |

@@ -175,6 +175,26 @@ def _max_age(max_age: Any) -> int:
     return check_uint64(max_age, "max_age (whole seconds)", minimum=1)
 
 
+MAX_SKEW_DEFAULT = 300  # ENVELOPE_MAX_SKEW_DEFAULT
+MAX_SKEW_LIMIT = 86400  # ENVELOPE_MAX_SKEW_LIMIT
+
+
+def _max_skew(max_skew: Any) -> int:
+    if max_skew is None:
+        return MAX_SKEW_DEFAULT
+    if isinstance(max_skew, _dt.timedelta):
+        max_skew = max_skew.total_seconds()
+    if isinstance(max_skew, float):
+        if not math.isfinite(max_skew):
+            raise ValueError(f"max_skew must be at most {MAX_SKEW_LIMIT} seconds")
+        max_skew = math.floor(max_skew)  # whole seconds; rounding down is the stricter choice
+    skew = check_uint64(max_skew, "max_skew (whole seconds)")
+    if skew > MAX_SKEW_LIMIT:
+        raise ValueError(f"max_skew must be at most {MAX_SKEW_LIMIT} seconds (one day), "
+                         f"not {skew}")
+    return skew
+
+
 def _progress(progress: Optional[Progress], guard: CallbackGuard):
     if progress is None:
         return _lib.PROGRESS_FN()
@@ -228,10 +248,10 @@ def _seal_opts(sign_key: Key, recipients: Keys, name: Optional[str], hide: bool,
 
 @contextlib.contextmanager
 def _open_opts(decrypt_key: Keys, verify_keys: Keys, max_size: Any, max_age: Any,
-               allow_compat: bool, progress_fn: Any) -> Iterator[Any]:
+               max_skew: Any, allow_compat: bool, progress_fn: Any) -> Iterator[Any]:
     decrypters = _decrypt_keys(decrypt_key)
     trusted = _verify_keys(verify_keys)
-    size_limit, age_limit = _max_size(max_size), _max_age(max_age)
+    size_limit, age_limit, skew_limit = _max_size(max_size), _max_age(max_age), _max_skew(max_skew)
     opts = _lib.OpenOptsP()
     _check_set(lib.envelope_open_opts_new(ctypes.byref(opts)), "open options")
     try:
@@ -247,6 +267,7 @@ def _open_opts(decrypt_key: Keys, verify_keys: Keys, max_size: Any, max_age: Any
                            f"verify key {i + 1}", kms=key.is_kms)
         lib.envelope_open_opts_set_max_size(opts, size_limit)
         lib.envelope_open_opts_set_max_age(opts, age_limit)
+        _check_set(lib.envelope_open_opts_set_max_skew(opts, skew_limit), "max_skew")
         lib.envelope_open_opts_set_allow_compat(opts, 1 if allow_compat else 0)
         lib.envelope_open_opts_set_progress(opts, progress_fn, None)
         yield opts
@@ -330,7 +351,8 @@ def seal(data: Union[bytes, bytearray, memoryview], *, sign_key: Key, recipients
 
 def open(data: Union[bytes, bytearray, memoryview], *, decrypt_key: Keys, verify_keys: Keys,
          max_size: Optional[int] = None, max_age: Optional[Age] = None,
-         allow_compat: bool = False, progress: Optional[Progress] = None) -> Opened:
+         max_skew: Optional[Age] = None, allow_compat: bool = False,
+         progress: Optional[Progress] = None) -> Opened:
     """Decrypts ``data`` with ``decrypt_key`` and verifies it under one of
     ``verify_keys``; returns the message only if every check passed.
 
@@ -347,6 +369,10 @@ def open(data: Union[bytes, bytearray, memoryview], *, decrypt_key: Keys, verify
             while reading, before verification); None: no limit.
         max_age: refuse envelopes created longer ago than this (seconds,
             or a timedelta; whole seconds); None: any age.
+        max_skew: how far ahead of this machine's clock the creation time
+            may be (seconds or a timedelta, 0 to 86400); None: 300. A later
+            envelope raises VerificationError TOO_OLD whatever ``max_age``,
+            its detail giving both times and the difference.
         allow_compat: also accept the compat format, which lacks recipient
             binding.
         progress: called as ``progress(done, total)``; return True to cancel.
@@ -363,7 +389,7 @@ def open(data: Union[bytes, bytearray, memoryview], *, decrypt_key: Keys, verify
     size = ctypes.c_size_t()
     result = _lib.ResultP()
     try:
-        with _open_opts(decrypt_key, verify_keys, max_size, max_age, allow_compat,
+        with _open_opts(decrypt_key, verify_keys, max_size, max_age, max_skew, allow_compat,
                         progress_fn) as opts, Context() as ctx:
             rc = lib.envelope_open_mem(ctx.ptr, opts, buf.ptr, buf.size, ctypes.byref(out),
                                        ctypes.byref(size), ctypes.byref(result))
@@ -436,7 +462,8 @@ def _seal_to_object(ctx: Context, opts: Any, source: Input, sink: Output,
 
 def open_file(src: Union[PathLike, BinaryIO], dst: Union[PathLike, BinaryIO], *,
               decrypt_key: Keys, verify_keys: Keys, max_size: Optional[int] = None,
-              max_age: Optional[Age] = None, allow_compat: bool = False, force: bool = False,
+              max_age: Optional[Age] = None, max_skew: Optional[Age] = None,
+              allow_compat: bool = False, force: bool = False,
               progress: Optional[Progress] = None) -> Opened:
     """Opens an envelope from a file or stream into a file or stream.
 
@@ -467,7 +494,7 @@ def open_file(src: Union[PathLike, BinaryIO], dst: Union[PathLike, BinaryIO], *,
     kms = _any_kms(decrypt_key, verify_keys)
     result = _lib.ResultP()
     with Input(src, "src") as source, _open_opts(decrypt_key, verify_keys, max_size, max_age,
-                                                 allow_compat, progress_fn) as opts, \
+                                                 max_skew, allow_compat, progress_fn) as opts, \
             Context() as ctx:
         if dst_path is not None:
             rc = lib.envelope_open_file(ctx.ptr, opts, source.fd_or_spool(), dst_path,
@@ -493,8 +520,8 @@ def _open_to_object(ctx: Context, opts: Any, source: Input, sink: Output,
 
 def open_extract(src: Union[PathLike, BinaryIO], directory: PathLike, *, decrypt_key: Keys,
                  verify_keys: Keys, max_size: Optional[int] = None,
-                 max_age: Optional[Age] = None, allow_compat: bool = False,
-                 progress: Optional[Progress] = None) -> Opened:
+                 max_age: Optional[Age] = None, max_skew: Optional[Age] = None,
+                 allow_compat: bool = False, progress: Optional[Progress] = None) -> Opened:
     """Opens an envelope into a new directory (which must not exist) holding
     the message under its signed name, ``manifest.json`` and
     ``manifest.sig``, so that the signature can be checked again later, also
@@ -510,7 +537,7 @@ def open_extract(src: Union[PathLike, BinaryIO], directory: PathLike, *, decrypt
     kms = _any_kms(decrypt_key, verify_keys)
     result = _lib.ResultP()
     with Input(src, "src") as source, _open_opts(decrypt_key, verify_keys, max_size, max_age,
-                                                 allow_compat, progress_fn) as opts, \
+                                                 max_skew, allow_compat, progress_fn) as opts, \
             Context() as ctx:
         rc = lib.envelope_open_extract(ctx.ptr, opts, source.fd_or_spool(), dir_path,
                                        ctypes.byref(result))

@@ -117,6 +117,7 @@ _PROTOTYPES = {
     "envelope_open_opts_add_trusted_key": (rc_t, [OpenOptsP, KeyP]),
     "envelope_open_opts_set_max_size": (None, [OpenOptsP, _c.c_uint64]),
     "envelope_open_opts_set_max_age": (None, [OpenOptsP, _c.c_uint64]),
+    "envelope_open_opts_set_max_skew": (rc_t, [OpenOptsP, _c.c_uint64]),
     "envelope_open_opts_set_allow_compat": (None, [OpenOptsP, _c.c_int]),
     "envelope_open_opts_set_progress": (None, [OpenOptsP, PROGRESS_FN, _c.c_void_p]),
     "envelope_result_free": (None, [ResultP]),

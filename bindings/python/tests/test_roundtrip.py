@@ -91,6 +91,54 @@ def test_created_and_max_age(keys):
     assert ei.value.code == ErrorCode.TOO_OLD
 
 
+def test_max_skew(keys, tmp_path):
+    """15 minutes ahead: refused by default with both times and the
+    difference, opened with max_skew 1200 (or 20 minutes)."""
+    created = int(time.time()) + 900
+    sealed = envelope.seal(b"early", sign_key=keys.signer, recipients=keys.alice_pub,
+                           created=created)
+    kw = dict(decrypt_key=keys.alice, verify_keys=keys.signer)
+    before = int(time.time())
+    with pytest.raises(envelope.VerificationError) as ei:
+        envelope.open(sealed, **kw)
+    after = int(time.time())
+    assert ei.value.code == ErrorCode.TOO_OLD, ei.value
+    detail = ei.value.detail
+    here = detail.split("machine's clock (")[1].split(")")[0]
+    now = int(dt.datetime.strptime(here, "%Y-%m-%dT%H:%M:%SZ")
+              .replace(tzinfo=dt.timezone.utc).timestamp())
+    assert before <= now <= after, (detail, before, after)
+    then = dt.datetime.fromtimestamp(created, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert detail == (f"created {then}, {created - now} s ahead of this machine's clock "
+                      f"({here}); the allowed skew is 300 s")
+    out = tmp_path / "early.txt"
+    (tmp_path / "e.env").write_bytes(sealed)
+    with pytest.raises(envelope.VerificationError) as ei:
+        envelope.open_file(tmp_path / "e.env", out, **kw)
+    assert ei.value.code == ErrorCode.TOO_OLD and not out.exists(), ei.value
+    assert envelope.open(sealed, max_skew=1200, **kw).message == b"early"
+    assert envelope.open(sealed, max_skew=dt.timedelta(minutes=20), max_age=60,
+                         **kw).message == b"early"
+    envelope.open_file(tmp_path / "e.env", out, max_skew=1200, **kw)
+    assert out.read_bytes() == b"early"
+    with pytest.raises(envelope.VerificationError) as ei:
+        envelope.open(sealed, max_skew=0, **kw)
+    assert ei.value.detail.endswith("the allowed skew is 0 s"), ei.value
+
+
+def test_max_skew_bounds(keys):
+    sealed = envelope.seal(b"x", sign_key=keys.signer, recipients=keys.alice_pub)
+    kw = dict(decrypt_key=keys.alice, verify_keys=keys.signer)
+    assert envelope.open(sealed, max_skew=86400, **kw).message == b"x"
+    for bad in (86401, dt.timedelta(days=2), float("inf"), -1, 2**64):
+        with pytest.raises(ValueError) as ei:
+            envelope.open(sealed, max_skew=bad, **kw)
+        assert "max_skew" in str(ei.value), ei.value
+    for bad in ("300", True):
+        with pytest.raises(TypeError):
+            envelope.open(sealed, max_skew=bad, **kw)
+
+
 def test_max_size(keys):
     sealed = envelope.seal(b"z" * 1000, sign_key=keys.signer, recipients=keys.alice_pub)
     assert envelope.open(sealed, decrypt_key=keys.alice, verify_keys=keys.signer,
