@@ -2,7 +2,7 @@
 #   make            library (shared and static) and the envelope CLI
 #   make check      install what is missing, build, run every test
 #   make demo       install what is missing, build, seal and open the demo
-#   make install    PREFIX, DESTDIR, LIBDIR, INCLUDEDIR, BINDIR, MANDIR honoured
+#   make install    PREFIX, DESTDIR, LIBDIR, INCLUDEDIR, BINDIR, MANDIR, BASHCOMPDIR honoured
 
 VERSION    = 0.1.0
 SOVERSION  = 1
@@ -11,6 +11,7 @@ LIBDIR    ?= $(PREFIX)/lib
 INCLUDEDIR?= $(PREFIX)/include
 BINDIR    ?= $(PREFIX)/bin
 MANDIR    ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 
 CC        ?= cc
@@ -58,7 +59,7 @@ DEB_TEST   = python3 python3-cryptography python3-botocore python3-pytest awscli
 DEB_BENCH  = age gnupg hyperfine time awscli python3-botocore python3-cryptography binutils
 DEB_ALL    = $(DEB_BUILD) $(DEB_TEST)
 
-.PHONY: all deps check demo install uninstall clean unit-tests test-unit test-cli \
+.PHONY: all deps check demo install install-completion uninstall clean unit-tests test-unit test-cli \
         test-symbols test-kms-server test-kms test-reference test-python test-memory test-tutorial asan valgrind bench \
         fuzz test-fuzz-smoke tsan test-faults test-faults-valgrind test-exhaustive
 
@@ -200,7 +201,7 @@ bench:
 
 # ---------------------------------------------------------------- install
 
-install: all $(B)/envelope.pc
+install: all $(B)/envelope.pc install-completion
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(BINDIR) \
 	    $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MANDIR)/man1
 	install -m 0644 include/envelope.h $(DESTDIR)$(INCLUDEDIR)/envelope.h
@@ -212,10 +213,16 @@ install: all $(B)/envelope.pc
 	install -m 0755 $(B)/envelope.installed $(DESTDIR)$(BINDIR)/envelope
 	if [ -f cli/envelope.1 ]; then install -m 0644 cli/envelope.1 $(DESTDIR)$(MANDIR)/man1/; fi
 
+# Needs no build: the CLI tests install it alone.
+install-completion:
+	install -d $(DESTDIR)$(BASHCOMPDIR)
+	install -m 0644 cli/envelope.bash-completion $(DESTDIR)$(BASHCOMPDIR)/envelope
+
 uninstall:
 	rm -f $(DESTDIR)$(INCLUDEDIR)/envelope.h $(DESTDIR)$(LIBDIR)/libenvelope.so* \
 	    $(DESTDIR)$(LIBDIR)/libenvelope.a $(DESTDIR)$(PKGCONFIGDIR)/envelope.pc \
-	    $(DESTDIR)$(BINDIR)/envelope $(DESTDIR)$(MANDIR)/man1/envelope.1
+	    $(DESTDIR)$(BINDIR)/envelope $(DESTDIR)$(MANDIR)/man1/envelope.1 \
+	    $(DESTDIR)$(BASHCOMPDIR)/envelope
 
 clean:
 	rm -rf build build-asan build-vg

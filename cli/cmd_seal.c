@@ -145,30 +145,32 @@ static int parse(int argc, char **argv, struct seal_args *a)
     return EXIT_OK;
 }
 
-/* The message's name: --name, else the input's base name. */
+/* The message's name: --name, else the input's base name. A refused name
+ * is blamed on the one rule it breaks, with the way out. */
 static int choose_name(envelope_seal_opts *opts, const struct seal_args *a)
 {
     char *copy;
-    envelope_rc rc;
+    const char *name, *rule;
+    int code = EXIT_OK;
 
     if (a->name) {
-        if (envelope_seal_opts_set_name(opts, a->name) != ENVELOPE_OK)
-            return usage_error("seal", "--name '%s' is not allowed: UTF-8, 1-255 bytes, no '/', "
-                                       "no control characters, no leading dot, not manifest.*",
-                               a->name);
+        if ((rule = envelope_message_name_rule(a->name)) != NULL ||
+            envelope_seal_opts_set_name(opts, a->name) != ENVELOPE_OK)
+            return usage_error("seal", "--name '%s': a message name %s", a->name,
+                               rule ? rule : "is not allowed");
         return EXIT_OK;
     }
     if (a->in == NULL || strcmp(a->in, "-") == 0)
         return EXIT_OK; /* "message" */
     if ((copy = strdup(a->in)) == NULL)
         return fail_with(EXIT_IO, "out of memory");
-    rc = envelope_seal_opts_set_name(opts, basename(copy));
+    name = basename(copy);
+    if ((rule = envelope_message_name_rule(name)) != NULL ||
+        envelope_seal_opts_set_name(opts, name) != ENVELOPE_OK)
+        code = usage_error("seal", "'%s': a message name %s: give another with --name", name,
+                           rule ? rule : "is not allowed");
     free(copy);
-    if (rc != ENVELOPE_OK)
-        return usage_error("seal", "'%s' cannot name the message (leading dot, manifest.*, "
-                                   "control characters or not UTF-8): choose one with --name",
-                           a->in);
-    return EXIT_OK;
+    return code;
 }
 
 /* Every key of every --to file, each once; the limit counts keys. */

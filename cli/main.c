@@ -21,7 +21,8 @@ static const char usage_text[] =
     "  verify  --verify-key KEY [...] [--recipient KEY] DIR\n"
     "  inspect [IN]\n"
     "\n"
-    "'envelope COMMAND --help' describes each command; envelope(1) has examples.\n"
+    "'envelope help COMMAND' (or 'envelope COMMAND --help') describes each command;\n"
+    "envelope(1) has examples. 'envelope --version' (-V, version) prints the version.\n"
     "\n"
     "exit status:\n"
     "  0  success\n"
@@ -44,29 +45,63 @@ static void no_core_dumps(void)
     (void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 }
 
+struct command {
+    const char *name;
+    int (*run)(int, char **);
+};
+
+static const struct command commands[] = {
+    {"keygen", cmd_keygen}, {"pubkey", cmd_pubkey}, {"seal", cmd_seal},
+    {"open", cmd_open},     {"verify", cmd_verify}, {"inspect", cmd_inspect},
+};
+
+static const struct command *find_command(const char *name)
+{
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        if (strcmp(name, commands[i].name) == 0)
+            return &commands[i];
+    return NULL;
+}
+
+/* 'envelope help [COMMAND]', as git and go have it: the general usage, or
+ * exactly what 'envelope COMMAND --help' prints. */
+static int help(int argc, char **argv)
+{
+    const struct command *c;
+    char *args[3];
+
+    if (argc < 3)
+        return fputs(usage_text, stdout), EXIT_OK;
+    if (argc > 3)
+        return fail_with(EXIT_USAGE, "help takes one command (see 'envelope --help')");
+    if ((c = find_command(argv[2])) == NULL)
+        return fail_with(EXIT_USAGE, "unknown command '%s' (see 'envelope --help')", argv[2]);
+    args[0] = argv[2];
+    args[1] = "--help";
+    args[2] = NULL;
+    return c->run(2, args);
+}
+
+static int is_any(const char *arg, const char *a, const char *b, const char *c)
+{
+    return strcmp(arg, a) == 0 || strcmp(arg, b) == 0 || strcmp(arg, c) == 0;
+}
+
 int main(int argc, char **argv)
 {
-    static const struct {
-        const char *name;
-        int (*run)(int, char **);
-    } commands[] = {
-        {"keygen", cmd_keygen}, {"pubkey", cmd_pubkey}, {"seal", cmd_seal},
-        {"open", cmd_open},     {"verify", cmd_verify}, {"inspect", cmd_inspect},
-    };
+    const struct command *c;
 
     no_core_dumps();
     if (argc < 2)
         return fputs(usage_text, stderr), EXIT_USAGE;
-    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
-        strcmp(argv[1], "help") == 0)
-        return fputs(usage_text, stdout), stdout_close(EXIT_OK);
-    if (strcmp(argv[1], "--version") == 0) {
+    if (is_any(argv[1], "--help", "-h", "help"))
+        return stdout_close(help(argc, argv));
+    if (is_any(argv[1], "--version", "-V", "version")) {
         printf("envelope %s (library %s)\n", ENVELOPE_VERSION_STRING, envelope_version());
         return stdout_close(EXIT_OK);
     }
     signals_install();
-    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-        if (strcmp(argv[1], commands[i].name) == 0)
-            return signals_finish(stdout_close(commands[i].run(argc - 1, argv + 1)));
+    if ((c = find_command(argv[1])) != NULL)
+        return signals_finish(stdout_close(c->run(argc - 1, argv + 1)));
     return fail_with(EXIT_USAGE, "unknown command '%s' (see 'envelope --help')", argv[1]);
 }

@@ -304,6 +304,12 @@ envelope_seal_opts_add_recipient(envelope_seal_opts *opts, envelope_key *key);
 /* The message's name (docs/FORMAT.md section 5); default "message". Copied. */
 ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc
 envelope_seal_opts_set_name(envelope_seal_opts *opts, const char *name);
+/* NULL if name may name a message, else the one rule of docs/FORMAT.md
+ * section 5 that it breaks, as a static phrase to follow "a message name",
+ * e.g. "must not start with '.'"; the first failing rule in the order
+ * length, leading '.', 'manifest.' prefix, then per character. This is what
+ * makes envelope_seal_opts_set_name fail with ENVELOPE_E_BAD_NAME. */
+ENVELOPE_API const char *envelope_message_name_rule(const char *name);
 /* Non-zero: leave every stanza label empty (the manifest still names them). */
 ENVELOPE_API void envelope_seal_opts_set_hide_recipients(envelope_seal_opts *opts, int hide);
 /* envelope_seal_file and envelope_open_file/extract flush (fsync) every

@@ -28,9 +28,9 @@ int message_name_check(const char *name, size_t len, const char **why)
     if (len == 0 || len > MESSAGE_NAME_MAX)
         *why = "must be 1 to 255 bytes";
     else if (name[0] == '.')
-        *why = "must not start with a dot";
+        *why = "must not start with '.'";
     else if (len >= 9 && memcmp(name, "manifest.", 9) == 0)
-        *why = "names starting with \"manifest.\" are reserved";
+        *why = "must not start with 'manifest.' (reserved for the envelope's own files)";
     while (*why == NULL && p < end) {
         if (*p == '/' || *p == 0)
             *why = "must not contain '/' or NUL";
@@ -43,6 +43,15 @@ int message_name_check(const char *name, size_t len, const char **why)
 }
 
 /* Characters of AWS ARNs that cannot break a label or a JSON string. */
+const char *envelope_message_name_rule(const char *name)
+{
+    const char *why;
+
+    if (name == NULL)
+        return "must not be NULL";
+    return message_name_check(name, strlen(name), &why) == 0 ? NULL : why;
+}
+
 int identity_is_valid_arn(const char *s, size_t len)
 {
     if (len < 5 || len > IDENTITY_MAX || strncmp(s, "arn:", 4) != 0)

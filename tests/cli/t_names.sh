@@ -72,3 +72,31 @@ run "$E" open --decrypt-key $'nokey\x1b[2J.pem' --verify-key "$K/signer.pub" -o 
 failed "a missing key path with ESC: exit 3, escaped, said once" 3 \
     '^envelope: --decrypt-key nokey\\x1B\[2J.pem: cannot load key \(No such file or directory\)$' nokey.out
 check "a missing key path with ESC: stderr holds no control" plain "$ERR"
+
+# A name that seal refuses is blamed on the one rule it breaks, with the
+# way out; nothing is written. Each rule of FORMAT.md section 5 once.
+mkdir -p rules && echo secret >rules/.env.secret && echo '{}' >rules/manifest.json
+NAME_SEAL=(seal --sign-key "$K/signer.pem" --to "$K/alice.pub" -o rule.enc)
+run "$E" "${NAME_SEAL[@]}" rules/.env.secret
+failed "seal .env.secret: exit 2, the leading-dot rule alone, --name offered" 2 \
+    "^envelope seal: '.env.secret': a message name must not start with '.': give another with --name \(see 'envelope seal --help'\)$" rule.enc
+run "$E" "${NAME_SEAL[@]}" rules/manifest.json
+failed "seal manifest.json: exit 2, the manifest. rule alone, --name offered" 2 \
+    "^envelope seal: 'manifest.json': a message name must not start with 'manifest.' \(reserved for the envelope's own files\): give another with --name " rule.enc
+run "$E" "${NAME_SEAL[@]}" --name "a/b" rules/manifest.json
+failed "seal --name a/b: exit 2, the '/' rule alone" 2 \
+    "^envelope seal: --name 'a/b': a message name must not contain '/' or NUL \(see" rule.enc
+run "$E" "${NAME_SEAL[@]}" --name $'a\x1b[2Jb' rules/manifest.json
+failed "seal --name with ESC: exit 2, the control rule alone, escaped" 2 \
+    "^envelope seal: --name 'a\\\\x1B\[2Jb': a message name must not contain control characters \(see" rule.enc
+run "$E" "${NAME_SEAL[@]}" --name $'\xc0\xaf' rules/manifest.json
+failed "seal --name not UTF-8: exit 2, the UTF-8 rule alone" 2 \
+    "^envelope seal: --name '\\\\xC0\\\\xAF': a message name must be valid UTF-8 \(see" rule.enc
+run "$E" "${NAME_SEAL[@]}" --name "$(printf 'n%.0s' $(seq 256))" rules/manifest.json
+failed "seal --name of 256 bytes: exit 2, the length rule alone" 2 \
+    "^envelope seal: --name 'n{256}': a message name must be 1 to 255 bytes \(see" rule.enc
+run "$E" "${NAME_SEAL[@]}" --name "" rules/manifest.json
+failed "seal --name '': exit 2, the length rule alone" 2 \
+    "^envelope seal: --name '': a message name must be 1 to 255 bytes \(see" rule.enc
+run "$E" "${NAME_SEAL[@]}" --name env.secret rules/.env.secret
+succeeded "seal .env.secret --name env.secret: the way out works"

@@ -64,10 +64,12 @@ run "$E" open --decrypt-key "$K/alice.pem" --verify-key "$K/signer.pub" --extrac
 check "seal --name: the message keeps that name" \
     bash -c '[ '"$rc"' -eq 0 ] && cmp -s "named/report 2024.json" note.json'
 seal --to "$K/alice.pub" --name manifest.json -o bad.enc note.json
-failed "seal --name manifest.json: exit 2" 2 "^envelope seal: --name 'manifest.json' is not allowed" bad.enc
+failed "seal --name manifest.json: exit 2 naming the rule" 2 \
+    "^envelope seal: --name 'manifest.json': a message name must not start with 'manifest.' " bad.enc
 cp note.json .hidden
 seal --to "$K/alice.pub" -o bad.enc .hidden
-failed "seal of a dot file without --name: exit 2 with a hint" 2 "cannot name the message.*choose one with --name" bad.enc
+failed "seal of a dot file without --name: exit 2 with a hint" 2 \
+    "^envelope seal: '.hidden': a message name must not start with '.': give another with --name" bad.enc
 seal --to "$K/alice.pub" -o bad.enc missing.json
 failed "seal of a missing input: exit 4" 4 "^envelope: missing.json: No such file or directory$" bad.enc
 seal --to "$K/alice.pub" -o bad.enc "$K"

@@ -345,6 +345,40 @@ START_TEST(bad_names)
 }
 END_TEST
 
+/* Each refused name is blamed on the one rule it breaks, not on a list. */
+START_TEST(name_rules)
+{
+    static const struct {
+        const char *name, *rule;
+    } cases[] = {
+        {"", "must be 1 to 255 bytes"},
+        {".env.secret", "must not start with '.'"},
+        {"manifest.json", "must not start with 'manifest.' (reserved for the envelope's own files)"},
+        {"a/b", "must not contain '/' or NUL"},
+        {"a\x1b[2Jb", "must not contain control characters"},
+        {"a\x7f", "must not contain control characters"},
+        {"\xc0\xaf", "must be valid UTF-8"},
+    };
+    char long_name[257];
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *got = envelope_message_name_rule(cases[i].name);
+
+        ck_assert_msg(got != NULL && strcmp(got, cases[i].rule) == 0,
+                      "case %zu: rule \"%s\", want \"%s\"", i, got ? got : "(null)",
+                      cases[i].rule);
+    }
+    memset(long_name, 'n', 256);
+    long_name[256] = '\0';
+    ck_assert_str_eq(envelope_message_name_rule(long_name), "must be 1 to 255 bytes");
+    long_name[255] = '\0';
+    ck_assert_ptr_null(envelope_message_name_rule(long_name));
+    ck_assert_ptr_null(envelope_message_name_rule("report.pdf"));
+    ck_assert_ptr_null(envelope_message_name_rule("manifest"));
+    ck_assert_str_eq(envelope_message_name_rule(NULL), "must not be NULL");
+}
+END_TEST
+
 /* ------------------------------------------------------------- cancelling */
 
 static int cancel_now(void *arg, uint64_t done, uint64_t total)
@@ -729,6 +763,7 @@ static Suite *negative_suite(void)
     tcase_add_test(keys, recipient_count);
     tcase_add_test(keys, missing_options);
     tcase_add_test(keys, bad_names);
+    tcase_add_test(keys, name_rules);
     tcase_add_test(forge, forged_control);
     tcase_add_test(forge, forwarded);
     tcase_add_test(forge, message_mismatch);

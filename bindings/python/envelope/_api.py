@@ -145,6 +145,12 @@ def _name(name: Any) -> bytes:
     return raw
 
 
+def _name_refusal(name: str, raw: bytes) -> str:
+    # The one rule the name breaks, as the library words it.
+    rule = lib.envelope_message_name_rule(raw)
+    return f"name {name!r}: a message name {(rule or b'is not allowed').decode()}"
+
+
 def _created(created: Any) -> int:
     if isinstance(created, _dt.datetime):
         if created.tzinfo is None:
@@ -234,9 +240,9 @@ def _seal_opts(sign_key: Key, recipients: Keys, name: Optional[str], hide: bool,
                 _check_set(lib.envelope_seal_opts_add_recipient(opts, ptr),
                            f"recipient {i + 1}", kms=key.is_kms)
         if raw_name is not None:
-            _check_set(lib.envelope_seal_opts_set_name(opts, raw_name),
-                       f"name {name!r} is not allowed: UTF-8, 1 to 255 bytes, no '/', no "
-                       "control characters, no leading '.', not 'manifest.*'")
+            rc = lib.envelope_seal_opts_set_name(opts, raw_name)
+            if rc != ErrorCode.OK:
+                fail(rc, _name_refusal(name, raw_name))
         lib.envelope_seal_opts_set_hide_recipients(opts, 1 if hide else 0)
         if when is not None:
             lib.envelope_seal_opts_set_created(opts, when)

@@ -101,6 +101,7 @@ _PROTOTYPES = {
     "envelope_seal_opts_set_sign_key": (rc_t, [SealOptsP, KeyP]),
     "envelope_seal_opts_add_recipient": (rc_t, [SealOptsP, KeyP]),
     "envelope_seal_opts_set_name": (rc_t, [SealOptsP, _c.c_char_p]),
+    "envelope_message_name_rule": (_c.c_char_p, [_c.c_char_p]),
     "envelope_seal_opts_set_hide_recipients": (None, [SealOptsP, _c.c_int]),
     "envelope_seal_opts_set_created": (None, [SealOptsP, time_t]),
     "envelope_seal_opts_set_progress": (None, [SealOptsP, PROGRESS_FN, _c.c_void_p]),

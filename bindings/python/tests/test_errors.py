@@ -211,6 +211,23 @@ def test_bad_names(keys):
     assert issubclass(envelope.ArgumentError, ValueError)
 
 
+def test_bad_name_names_its_rule(keys):
+    # The detail names the one rule the name breaks, not the whole list.
+    cases = {
+        ".env.secret": "a message name must not start with '.'",
+        "manifest.json": "a message name must not start with 'manifest.' (reserved",
+        "a/b": "a message name must not contain '/' or NUL",
+        "a\x1b[2Jb": "a message name must not contain control characters",
+        "x" * 256: "a message name must be 1 to 255 bytes",
+        "": "a message name must be 1 to 255 bytes",
+    }
+    for name, rule in cases.items():
+        err = _fails(envelope.ArgumentError, ErrorCode.BAD_NAME, envelope.seal, b"x",
+                     sign_key=keys.signer, recipients=keys.alice_pub, name=name)
+        assert rule in err.detail, (name, err.detail)
+        assert "leading" not in err.detail and "UTF-8, 1 to 255" not in err.detail, err.detail
+
+
 def test_recipient_count(keys):
     _fails(envelope.ArgumentError, ErrorCode.TOO_MANY_RECIPIENTS, envelope.seal, b"x",
            sign_key=keys.signer, recipients=[])
