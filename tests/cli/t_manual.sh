@@ -61,6 +61,7 @@ completes $'keygen' envelope help k
 completes $'inspect\nkeygen\nopen\npubkey\nseal\nverify' envelope help ''
 completes $'--sign-key' envelope seal --sig
 completes $'--decrypt-key' envelope open --verify-key x.pub --d
+completes $'--max-age\n--max-size\n--max-skew' envelope open --max-
 completes '-V' envelope -V
 completes $'verify\nversion' envelope ver
 completes $'alice.pem\nalice.pub' envelope seal --to ali
