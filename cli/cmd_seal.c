@@ -45,8 +45,11 @@ static int parse_option(int c, struct seal_args *a, char **argv)
     switch (c) {
     case 's': a->sign_ref = optarg; return EXIT_OK;
     case 't':
-        if (a->n_to == KEY_SET_MAX) /* the limit counts keys, after loading */
-            return usage_error("seal", "at most %d recipients", MAX_TO);
+        /* The limit of MAX_TO counts keys, after loading (a file may hold
+         * several, a key given twice counts once): this bounds the options. */
+        if (a->n_to == KEY_SET_MAX)
+            return usage_error("seal", "at most %d --to options (and %d recipients)",
+                               KEY_SET_MAX, MAX_TO);
         a->to[a->n_to++] = optarg;
         return EXIT_OK;
     case 'n': a->name = optarg; return EXIT_OK;
@@ -77,7 +80,8 @@ static int parse_option(int c, struct seal_args *a, char **argv)
 /* The envelope must not replace the message or a key it is made from. */
 static int outputs_differ(const struct seal_args *a)
 {
-    struct named outs[1] = {{a->out ? "-o" : NULL, a->out ? a->out : "-"}}, ins[MAX_TO + 3];
+    struct named outs[1] = {{a->out ? "-o" : NULL, a->out ? a->out : "-"}};
+    struct named ins[KEY_SET_MAX + 3]; /* IN, --sign-key, --passphrase-file, each --to */
     size_t n = 0;
 
     ins[n++] = is_std_stream(a->in) ? (struct named){NULL, "/dev/stdin"}

@@ -97,6 +97,18 @@ run "$E" seal --quiet --sign-key "$K/signer.pem" --to sixteen.pub --to "$K/dave.
 failed "seal --to 17 keys in two files: exit 2" 2 \
     "^envelope seal: at most 16 recipients; the --to options give 17 keys" seventeen.env
 
+# Up to 64 --to options (a key given again counts once), checked against
+# the inputs before any key is loaded; a 65th is a usage error.
+many=()
+for i in $(seq 1 64); do many+=(--to "$K/alice.pub"); done
+run "$E" seal --quiet --sign-key "$K/signer.pem" "${many[@]}" -o many.env team-msg.txt
+check "seal with 64 --to options of one key: one recipient (exit $rc)" \
+    bash -c '[ '"$rc"' -eq 0 ] && "$1" inspect many.env | grep -q "^recipients: 1$"' _ "$E"
+run "$E" seal --quiet --sign-key "$K/signer.pem" "${many[@]}" --to "$K/bob.pub" -o many65.env \
+    team-msg.txt
+failed "seal with 65 --to options: exit 2" 2 \
+    "^envelope seal: at most 64 --to options \(and 16 recipients\)" many65.env
+
 # The same KMS reference twice: a note, and one recipient (the endpoint here
 # refuses connections, so sealing then fails without a network).
 KREF="awskms://127.0.0.1:1/arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
