@@ -270,8 +270,14 @@ static envelope_rc release_message(envelope_ctx *ctx, const struct opened *raw,
     if ((rc = stream_dec_init(ctx, &s->stream, raw->payload_key, in->read, in->arg)) !=
             ENVELOPE_OK ||
         (rc = bundle_reader_open(ctx, &s->tar, from_stream, &s->stream)) != ENVELOPE_OK ||
-        (rc = bundle_next(&s->tar, NULL, raw->size, name, &s->size)) != ENVELOPE_OK ||
-        (rc = hasher_start(ctx, &s->hasher, s->size >= THREADED_MIN)) != ENVELOPE_OK ||
+        (rc = bundle_next(&s->tar, NULL, raw->size, name, &s->size)) != ENVELOPE_OK)
+        return rc;
+    /* Before a byte is written: a max_size of 0 (an empty message) is no
+     * limit to bundle_next. */
+    if (s->size != raw->size)
+        return fail(ctx, ENVELOPE_E_MESSAGE_MISMATCH,
+                    "the released message differs from the verified one");
+    if ((rc = hasher_start(ctx, &s->hasher, s->size >= THREADED_MIN)) != ENVELOPE_OK ||
         (rc = read_message(ctx, NULL, s, msg)) != ENVELOPE_OK)
         return rc;
     if (strcmp(name, raw->name) != 0 || s->size != raw->size ||

@@ -42,21 +42,29 @@ static void teardown(void)
 
 /* An envelope under f's header holding body, with the manifest and
  * signature the signer gave for good. */
-static uint8_t *envelope_of(struct forge *f, const uint8_t *body, size_t *len)
+/* An envelope whose manifest signs signed[0..n) and whose archive holds
+ * body[0..n) instead. */
+static uint8_t *envelope_n(struct forge *f, const uint8_t *signed_msg, const uint8_t *body,
+                           size_t n, size_t *len)
 {
     struct manifest m;
     struct bytes json, sig;
     size_t tar_len;
     uint8_t *tar, *env;
 
-    forge_manifest(ctx, f, signer, "msg", good, MSG_LEN, &m);
+    forge_manifest(ctx, f, signer, "msg", signed_msg, n, &m);
     forge_sign(ctx, &m, signer, &json, &sig);
-    tar = forge_bundle("msg", body, MSG_LEN, &json, &sig, &tar_len);
+    tar = forge_bundle("msg", body, n, &json, &sig, &tar_len);
     env = forge_seal(f, tar, tar_len, len);
     bytes_free(&json);
     bytes_free(&sig);
     free(tar);
     return env;
+}
+
+static uint8_t *envelope_of(struct forge *f, const uint8_t *body, size_t *len)
+{
+    return envelope_n(f, good, body, MSG_LEN, len);
 }
 
 /* Verifies env through the spool; the caller releases. */
@@ -124,6 +132,35 @@ START_TEST(release_refuses_a_swapped_payload)
                   envelope_ctx_detail(ctx), ENVELOPE_E_MESSAGE_MISMATCH);
     ck_assert_msg(strstr(envelope_ctx_detail(ctx), "differs from the verified") != NULL,
                   "detail: %s", envelope_ctx_detail(ctx));
+    bytes_free(&out);
+    spooled_free(&sp);
+    free(swapped);
+    free(env);
+    forge_free(&f);
+}
+END_TEST
+
+/* A verified empty message, its spool swapped for a longer one: refused
+ * before a byte is released (a limit of 0 is no limit to the tar reader). */
+START_TEST(release_refuses_more_than_an_empty_message)
+{
+    struct forge f;
+    struct spooled sp;
+    struct bytes out = {0};
+    struct sink msg = {bytes_write, &out};
+    size_t len, evil_len;
+    uint8_t *env, *swapped;
+    envelope_rc rc;
+
+    forge_begin(ctx, &f, alice_pub, NULL);
+    env = envelope_n(&f, good, good, 0, &len);
+    swapped = envelope_of(&f, evil, &evil_len);
+    verify_spooled(env, len, &sp);
+    overwrite_spool(&sp, swapped, evil_len);
+    rc = spooled_release(ctx, &sp, &msg);
+    ck_assert_msg(rc == ENVELOPE_E_MESSAGE_MISMATCH, "release: rc %d (%s)", rc,
+                  envelope_ctx_detail(ctx));
+    ck_assert_msg(out.len == 0, "%zu bytes released", out.len);
     bytes_free(&out);
     spooled_free(&sp);
     free(swapped);
@@ -278,6 +315,7 @@ int main(void)
     tcase_add_test(tc, release_gives_the_verified_message);
     tcase_add_test(tc, release_refuses_a_swapped_payload);
     tcase_add_test(tc, release_checks_the_sha512);
+    tcase_add_test(tc, release_refuses_more_than_an_empty_message);
     tcase_add_test(tc, release_refuses_a_truncated_spool);
     tcase_add_test(tc, compat_is_released_from_memory);
     tcase_add_test(tc, spool_is_bounded_by_the_maximum);
