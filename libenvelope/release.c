@@ -112,6 +112,8 @@ envelope_rc spooled_release(envelope_ctx *ctx, struct spooled *sp, const struct 
 {
     struct source from = {fd_read, &sp->fd};
 
+    if (sp->compat && sp->held_too_big) /* cannot be: a compat archive is 512 bytes */
+        return fail(ctx, ENVELOPE_E_INTERNAL, "a compat message larger than its envelope");
     if (sp->compat && sp->held.len == 0)
         return ENVELOPE_OK;
     if (sp->compat)
