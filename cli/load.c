@@ -55,7 +55,7 @@ int load_key(envelope_ctx *ctx, const char *flag, const char *ref, envelope_key_
 
 static int is_kms_ref(const char *ref)
 {
-    return strncmp(ref, "awskms:", 7) == 0;
+    return strncmp(ref, "awskms://", 9) == 0; /* as the library reads references */
 }
 
 /* Whether the key from ref is entry i of set: the same KMS reference (a KMS
