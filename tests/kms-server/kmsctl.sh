@@ -27,7 +27,11 @@ is_server() {
     local pid=$1
     [[ $pid =~ ^[0-9]+$ ]] || return 1
     kill -0 "$pid" 2>/dev/null || return 1
-    tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -q 'kms_server.py'
+    # Into a variable, not through grep -q: under pipefail, grep -q leaving
+    # early can kill tr with SIGPIPE and make a live server look gone.
+    local cmdline
+    cmdline=$(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline") || return 1
+    [[ $cmdline == *kms_server.py* ]]
 }
 
 # gone PID SECONDS: waits (polling) until PID is no longer a live server;

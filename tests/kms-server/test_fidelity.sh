@@ -290,7 +290,7 @@ pub_sign() {
     run_as admin kms get-public-key --key-id alias/sample-sign-verify-key \
         --output text --query PublicKey | base64 --decode >"$WORK/signpub.der"
     openssl pkey -pubin -inform DER -in "$WORK/signpub.der" -out "$WORK/pub.pem"
-    openssl pkey -pubin -in "$WORK/pub.pem" -noout -text | grep -q 'NIST CURVE: P-521'
+    openssl pkey -pubin -in "$WORK/pub.pem" -noout -text | grep 'NIST CURVE: P-521' >/dev/null
     openssl dgst -sha512 -verify "$WORK/pub.pem" -signature message.sig message.json |
         grep -q 'Verified OK'
 }

@@ -291,7 +291,8 @@ cp "$TOP/tests/kms-server/message.json" message.json
 
 # ---------------------------------------- local keys never pay for KMS
 
-if readelf -d "$LIB" | grep -q 'NEEDED.*libcurl' || ldd "$LIB" | grep -q libcurl; then
+# grep reads all (no -q): under pipefail an early exit could SIGPIPE readelf.
+if readelf -d "$LIB" | grep 'NEEDED.*libcurl' >/dev/null || ldd "$LIB" | grep libcurl >/dev/null; then
     bad "libenvelope.so.1 does not link libcurl (ldd, readelf -d)"
 else
     ok "libenvelope.so.1 does not link libcurl (ldd, readelf -d)"
