@@ -1,7 +1,9 @@
 /* The envelope command: what the subcommands share. Each file in cli/ has
  * one job: a subcommand (cmd_*.c), reporting (report.c), passphrases
  * (passphrase.c), the progress bar (progress.c), files (files.c), what an
- * output path names (outputs.c), option values (values.c), keys (load.c). */
+ * output path names (outputs.c), option values (values.c), keys (load.c),
+ * --json (json_out.c writes JSON, json_report.c is the run's one object,
+ * json_data.c what each command puts in it). */
 #ifndef ENVELOPE_CLI_H
 #define ENVELOPE_CLI_H
 
@@ -32,6 +34,9 @@ int cmd_inspect(int argc, char **argv);
 extern int cli_quiet;
 
 int exit_code_for(envelope_rc rc);
+/* The library code name that stands for an exit code's class in --json
+ * when a failure has no code of its own: "USAGE", "KEY_LOAD", "IO". */
+const char *exit_code_name(int code);
 /* "envelope: WHAT: REASON (DETAIL)" on stderr, one line; returns the exit
  * code for rc. */
 int report(envelope_ctx *ctx, envelope_rc rc, const char *what);
@@ -56,6 +61,79 @@ int fail_with(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3
  * longer than SHOWN_MAX - 1 bytes escaped (a message name never is). */
 #define SHOWN_MAX 1024
 const char *shown(const char *s, char buf[SHOWN_MAX]);
+
+/* Records a failure for --json, as fail_with; rc names it and gives the
+ * exit code (exit_code_for). */
+int fail_as(envelope_rc rc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* -------------------------------------------------------- json_out.c */
+
+/* JSON text in memory. Strings may hold any bytes: valid UTF-8 is kept,
+ * control and formatting characters become \u escapes, a byte that is not
+ * valid UTF-8 becomes U+FFFD. */
+#define JSON_DEPTH 8
+struct json {
+    char *buf;
+    size_t len, cap;
+    int failed; /* out of memory (or nested too deep): no text */
+    int depth, after_key;
+    unsigned char first[JSON_DEPTH]; /* nothing written yet at this depth */
+};
+void json_init(struct json *j);
+void json_free(struct json *j);
+/* The text written, or NULL if it failed. */
+const char *json_text(const struct json *j);
+void json_begin_object(struct json *j);
+void json_end_object(struct json *j);
+void json_begin_array(struct json *j);
+void json_end_array(struct json *j);
+void json_key(struct json *j, const char *key);
+void json_string(struct json *j, const char *s); /* NULL: null */
+void json_uint(struct json *j, uint64_t v);
+void json_int(struct json *j, int v);
+void json_bool(struct json *j, int v);
+void json_null(struct json *j);
+void json_member_string(struct json *j, const char *key, const char *s);
+void json_member_uint(struct json *j, const char *key, uint64_t v);
+void json_member_null(struct json *j, const char *key);
+/* The members of the object obj, as members of the object being written. */
+void json_members_of(struct json *j, const struct json *obj);
+
+/* ----------------------------------------------------- json_report.c */
+
+/* Starts the run of COMMAND: --json anywhere in argv before "--" turns it
+ * on, so that even a usage error is told as JSON. */
+void json_setup(const char *command, int argc, char **argv);
+void json_enable(void); /* --json met by getopt (an abbreviation of it) */
+int json_on(void);
+/* Where the command's data goes: stdout (the object then goes to stderr). */
+void json_data_on_stdout(int yes);
+/* 1 when --json is on and its object goes to f: human lines meant for f are
+ * left out. */
+int json_owns(FILE *f);
+/* The object the command's members are written into (json_data.c). */
+struct json *json_members(void);
+/* A failure as reported: its library code name ("TAMPERED", "USAGE"...),
+ * exit code and text. The first one recorded is the one told. */
+void json_error(const char *code, int exit_code, const char *detail);
+/* The run's object, for exit code code, into j. */
+void json_build(struct json *j, int code);
+/* Prints the object, if --json is on; returns code, or EXIT_IO if it could
+ * not be written to stderr. */
+int json_finish(int code);
+
+/* ------------------------------------------------------- json_data.c */
+
+void json_put_info(const envelope_info *info);
+/* A compat envelope, known by its size: an RSA-bits ciphertext. */
+void json_put_compat(unsigned bits);
+struct key_set;
+/* The --verify-key (as given) of set whose key is signer, or NULL. */
+const char *json_signer_ref(envelope_ctx *ctx, const struct key_set *set, const char *signer);
+/* output NULL: verify, which has no output member. */
+void json_put_result(const envelope_result *r, const char *signer_ref, const char *output);
+void json_put_key(const envelope_key *key, const char *ref, const char *fp,
+                  const char *const *outputs, size_t n_outputs);
 
 /* --------------------------------------------------------- options.c */
 

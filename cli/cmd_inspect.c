@@ -1,4 +1,5 @@
 /* envelope inspect: what the cleartext header says, with no key. */
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -6,7 +7,7 @@
 #include "cli.h"
 
 static const char inspect_help[] =
-    "usage: envelope inspect [IN|-]\n"
+    "usage: envelope inspect [--json] [IN|-]\n"
     "\n"
     "Prints what anyone can read of an envelope without a key: format version,\n"
     "algorithm suite, chunk size, header and payload sizes, and each recipient's\n"
@@ -18,10 +19,16 @@ static const char inspect_help[] =
     "A compat (tutorial) envelope is one bare RSA ciphertext: inspect names it\n"
     "by its size (256, 384 or 512 bytes: RSA-2048, 3072 or 4096) when IN is a\n"
     "file, and has no header to show. 'envelope open --allow-compat' opens it.\n"
+    "--json prints one JSON object instead, with the same facts or why there are\n"
+    "none (its members: envelope(1)).\n"
     "'--' before IN ends the options (for a file whose name begins with '-').\n";
 
 static void print_info(const envelope_info *info)
 {
+    if (json_on()) {
+        json_put_info(info);
+        return;
+    }
     printf("format: libenvelope v%u\n", envelope_info_version(info));
     printf("suite: %u (ECDSA P-521/SHA-512, RSA-OAEP-SHA-256, HKDF-SHA-256, AES-256-GCM)\n",
            envelope_info_suite(info));
@@ -58,6 +65,10 @@ static unsigned compat_file_bits(int fd, off_t start)
 
 static void print_compat(unsigned bits)
 {
+    if (json_on()) {
+        json_put_compat(bits);
+        return;
+    }
     printf("format: compat (tutorial) envelope, recognised by its size\n");
     printf("size: %u bytes: one RSA-OAEP-SHA-256 ciphertext for an RSA-%u key\n", bits / 8,
            bits);
@@ -65,28 +76,42 @@ static void print_compat(unsigned bits)
            "  and name are known only once it is opened ('envelope open --allow-compat')\n");
 }
 
+/* [--json] [--help] [IN], in any order; "--" ends the options. */
+static int parse(int argc, char **argv, const char **in)
+{
+    int i, options = 1;
+
+    for (i = 1; i < argc; i++) {
+        if (options && strcmp(argv[i], "--") == 0) {
+            options = 0;
+        } else if (options && (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)) {
+            fputs(inspect_help, stdout);
+            exit(stdout_close(EXIT_OK));
+        } else if (options && strcmp(argv[i], "--json") == 0) {
+            json_enable();
+        } else if (options && argv[i][0] == '-' && argv[i][1] != '\0') {
+            return usage_error("inspect", "unknown option '%s'", argv[i]);
+        } else if (*in != NULL) {
+            return usage_error("inspect", "one input at most");
+        } else {
+            *in = argv[i];
+        }
+    }
+    return EXIT_OK;
+}
+
 int cmd_inspect(int argc, char **argv)
 {
     envelope_ctx *ctx = NULL;
     envelope_info *info = NULL;
     const char *in = NULL;
-    int fd, code = EXIT_OK;
+    int fd, code;
     unsigned bits;
     off_t start;
     envelope_rc rc;
 
-    if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0))
-        return fputs(inspect_help, stdout), EXIT_OK;
-    if (argc > 1 && strcmp(argv[1], "--") == 0) {
-        argc--;
-        argv++;
-    } else if (argc == 2 && argv[1][0] == '-' && argv[1][1] != '\0') {
-        return usage_error("inspect", "unknown option '%s'", argv[1]);
-    }
-    if (argc > 2)
-        return usage_error("inspect", "one input at most");
-    if (argc == 2)
-        in = argv[1];
+    if ((code = parse(argc, argv, &in)) != EXIT_OK)
+        return code;
     if (is_std_stream(in) && isatty(STDIN_FILENO))
         return usage_error("inspect", "will not read an envelope from a terminal; give IN");
     if ((fd = open_input(in)) < 0)

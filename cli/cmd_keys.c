@@ -9,7 +9,7 @@
 
 static const char keygen_help[] =
     "usage: envelope keygen (--sign | --encrypt [--bits 2048|3072|4096]) -o KEY.pem\n"
-    "                       [--pub PUB.pem] [--force] [--quiet]\n"
+    "                       [--pub PUB.pem] [--force] [--quiet] [--json]\n"
     "                       [--passphrase-file F | --passphrase-fd N |\n"
     "                        --ask-passphrase]\n"
     "\n"
@@ -24,7 +24,8 @@ static const char keygen_help[] =
     "instead; ENVELOPE_PASSPHRASE_FILE or ENVELOPE_PASSPHRASE_FD stand for the\n"
     "options when none is given. Prints the key's fingerprint, then its short form\n"
     "to read aloud when keys are exchanged: (e47b-4ca1-c04a-b8db), the first 16\n"
-    "hex digits.\n";
+    "hex digits. --json prints one JSON object saying what was made or why not\n"
+    "(its members: envelope(1)): on stdout, or on stderr with --pub -.\n";
 
 /* Writes the public key to a target checked by out_target_check. */
 static int write_public(envelope_ctx *ctx, envelope_key *key, struct out_target *t, int force)
@@ -139,9 +140,17 @@ static int keygen_option(int c, struct keygen_args *a, char **argv)
     case 'a': a->pass.ask = 1; return EXIT_OK;
     case 'f': a->force = 1; return EXIT_OK;
     case 'q': cli_quiet = 1; return EXIT_OK;
+    case 'J': json_enable(); return EXIT_OK;
     case 'h': fputs(keygen_help, stdout); exit(stdout_close(EXIT_OK));
     default: return bad_option("keygen", c, argv);
     }
+}
+
+/* Whether a key goes to stdout, as far as the options say (-o - is
+ * refused later). */
+static int keygen_to_stdout(const struct keygen_args *a)
+{
+    return (a->out && is_std_stream(a->out)) || (a->pub && is_std_stream(a->pub));
 }
 
 /* Checked before the key is made: nothing is written unless all can be. */
@@ -156,7 +165,10 @@ static int keygen_outputs(struct keygen_args *a)
         return code;
     if (a->t[0].kind == OUT_DESCRIPTOR && a->t[0].fd <= STDERR_FILENO)
         return usage_error("keygen", "-o needs a file: a private key is never written to stdout");
-    return a->pub ? out_target_check(a->pub, a->force, &a->t[1]) : EXIT_OK;
+    if (a->pub && (code = out_target_check(a->pub, a->force, &a->t[1])) != EXIT_OK)
+        return code;
+    json_data_on_stdout(a->pub && a->t[1].kind == OUT_DESCRIPTOR && a->t[1].fd == STDOUT_FILENO);
+    return EXIT_OK;
 }
 
 static int keygen_parse(int argc, char **argv, struct keygen_args *a)
@@ -168,16 +180,19 @@ static int keygen_parse(int argc, char **argv, struct keygen_args *a)
         {"passphrase-fd", required_argument, NULL, 'D'},
         {"ask-passphrase", no_argument, NULL, 'a'},
         {"force", no_argument, NULL, 'f'},      {"quiet", no_argument, NULL, 'q'},
+        {"json", no_argument, NULL, 'J'},
         {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0}};
     struct options given;
     int c, code;
 
     options_init(&given, "keygen", opts, "bopPD", "se PD Pa Da");
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":o:q", opts, NULL)) != -1)
+    while ((c = getopt_long(argc, argv, ":o:q", opts, NULL)) != -1) {
         if ((code = options_seen(&given, c, optarg)) != EXIT_OK ||
             (code = keygen_option(c, a, argv)) != EXIT_OK)
             return code;
+        json_data_on_stdout(keygen_to_stdout(a));
+    }
     if (a->kind == 0 || a->out == NULL || optind != argc)
         return usage_error("keygen", "need --sign or --encrypt, and -o KEY.pem");
     if (is_std_stream(a->out))
@@ -211,7 +226,13 @@ int cmd_keygen(int argc, char **argv)
     else
         code = write_keys(ctx, key, a.t, a.pub ? 2 : 1, secret, len, a.force);
     explicit_bzero(secret, sizeof(secret));
-    if (code == EXIT_OK && !cli_quiet && envelope_key_fingerprint(ctx, key, fp) == ENVELOPE_OK) {
+    if (code == EXIT_OK && json_on() && envelope_key_fingerprint(ctx, key, fp) == ENVELOPE_OK) {
+        const char *outputs[2] = {a.out, a.pub};
+
+        json_put_key(key, NULL, fp, outputs, a.pub ? 2 : 1);
+    }
+    if (code == EXIT_OK && !cli_quiet && !json_owns(stderr) &&
+        envelope_key_fingerprint(ctx, key, fp) == ENVELOPE_OK) {
         fprintf(stderr, "envelope: %s key ",
                 a.kind == ENVELOPE_KEY_SIGNING ? "ECDSA P-521 signing" : "RSA encryption");
         fingerprint_print(stderr, fp);
@@ -224,7 +245,7 @@ int cmd_keygen(int argc, char **argv)
 }
 
 static const char pubkey_help[] =
-    "usage: envelope pubkey KEYREF [-o PUB.pem] [--force] [--quiet]\n"
+    "usage: envelope pubkey KEYREF [-o PUB.pem] [--force] [--quiet] [--json]\n"
     "                       [--passphrase-file F | --passphrase-fd N]\n"
     "\n"
     "Writes the public key (SubjectPublicKeyInfo PEM) of a key file or KMS key to\n"
@@ -233,7 +254,27 @@ static const char pubkey_help[] =
     "to read aloud, (e47b-4ca1-c04a-b8db): the first 16 hex digits. Keys are\n"
     "always matched on the full fingerprint. An encrypted key's passphrase comes\n"
     "from --passphrase-file or --passphrase-fd, else from\n"
-    "ENVELOPE_PASSPHRASE_FILE or ENVELOPE_PASSPHRASE_FD, else the terminal.\n";
+    "ENVELOPE_PASSPHRASE_FILE or ENVELOPE_PASSPHRASE_FD, else the terminal.\n"
+    "--json prints one JSON object saying what was written or why not (its\n"
+    "members: envelope(1)): on stderr when the key goes to stdout, else stdout.\n";
+
+/* The fingerprint on stderr, and the members of --json. */
+static int pubkey_tell(envelope_ctx *ctx, envelope_key *key, const char *ref, const char *out)
+{
+    char fp[ENVELOPE_FINGERPRINT_SIZE];
+    const char *outputs[1] = {out ? out : "-"};
+    envelope_rc rc = envelope_key_fingerprint(ctx, key, fp);
+
+    if (rc != ENVELOPE_OK)
+        return report_key(ctx, rc, "pubkey", ref);
+    if (json_on())
+        json_put_key(key, ref, fp, outputs, 1);
+    if (!cli_quiet && !json_owns(stderr)) {
+        fingerprint_print(stderr, fp);
+        fputc('\n', stderr);
+    }
+    return EXIT_OK;
+}
 
 int cmd_pubkey(int argc, char **argv)
 {
@@ -241,10 +282,10 @@ int cmd_pubkey(int argc, char **argv)
         {"force", no_argument, NULL, 'f'}, {"quiet", no_argument, NULL, 'q'},
         {"passphrase-file", required_argument, NULL, 'P'},
         {"passphrase-fd", required_argument, NULL, 'D'},
+        {"json", no_argument, NULL, 'J'},
         {"help", no_argument, NULL, 'h'},  {NULL, 0, NULL, 0}};
     const char *out = NULL;
     int c, force = 0, code;
-    char fp[ENVELOPE_FINGERPRINT_SIZE];
     envelope_ctx *ctx;
     envelope_key *key = NULL;
     struct passphrase pass;
@@ -253,13 +294,15 @@ int cmd_pubkey(int argc, char **argv)
     struct named outs[1] = {{NULL, "-"}}, ins[2] = {{"KEYREF", NULL}, {"--passphrase-file", NULL}};
 
     passphrase_init(&pass);
+    json_data_on_stdout(1); /* without -o */
     options_init(&given, "pubkey", opts, "oPD", "PD");
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":o:q", opts, NULL)) != -1) {
         if ((code = options_seen(&given, c, optarg)) != EXIT_OK)
             return code;
         switch (c) {
-        case 'o': out = optarg; break;
+        case 'o': out = optarg; json_data_on_stdout(is_std_stream(optarg)); break;
+        case 'J': json_enable(); break;
         case 'f': force = 1; break;
         case 'q': cli_quiet = 1; break;
         case 'P': pass.file = optarg; break;
@@ -267,7 +310,7 @@ int cmd_pubkey(int argc, char **argv)
             if ((code = passphrase_set_fd(&pass, "pubkey", optarg)) != EXIT_OK)
                 return code;
             break;
-        case 'h': fputs(pubkey_help, stdout); return EXIT_OK;
+        case 'h': fputs(pubkey_help, stdout); exit(stdout_close(EXIT_OK));
         default: return bad_option("pubkey", c, argv);
         }
     }
@@ -282,19 +325,12 @@ int cmd_pubkey(int argc, char **argv)
     if ((code = outputs_distinct("pubkey", outs, 1, ins, 2)) != EXIT_OK ||
         (code = out_target_check(out, force, &t)) != EXIT_OK)
         return code;
+    json_data_on_stdout(t.kind == OUT_DESCRIPTOR && t.fd == STDOUT_FILENO);
     if (envelope_ctx_new(&ctx) != ENVELOPE_OK)
         return fail_with(EXIT_IO, "out of memory");
     if ((code = load_key(ctx, "pubkey", argv[optind], 0, 0, &pass, &key)) == EXIT_OK &&
-        (code = write_public(ctx, key, &t, force)) == EXIT_OK && !cli_quiet) {
-        envelope_rc rc = envelope_key_fingerprint(ctx, key, fp);
-
-        if (rc == ENVELOPE_OK) {
-            fingerprint_print(stderr, fp);
-            fputc('\n', stderr);
-        } else {
-            code = report_key(ctx, rc, "pubkey", argv[optind]);
-        }
-    }
+        (code = write_public(ctx, key, &t, force)) == EXIT_OK && (!cli_quiet || json_on()))
+        code = pubkey_tell(ctx, key, argv[optind], out);
     passphrase_wipe(&pass);
     envelope_key_free(key);
     envelope_ctx_free(ctx);

@@ -21,7 +21,7 @@ static const char open_help[] =
     "                     --verify-key KEY [--verify-key KEY ...]\n"
     "                     [--max-size N] [--max-age DURATION] [--max-skew SECONDS]\n"
     "                     [--allow-compat]\n"
-    "                     [-o OUT | --extract DIR] [--force] [--quiet]\n"
+    "                     [-o OUT | --extract DIR] [--force] [--quiet] [--json]\n"
     "                     [--passphrase-file F | --passphrase-fd N] [IN|-]\n"
     "\n"
     "Decrypts IN (default: stdin) with the RSA --decrypt-key, checks that a trusted\n"
@@ -43,6 +43,8 @@ static const char open_help[] =
     "alias: prefer key ARNs or exported public keys. An encrypted\n"
     "--decrypt-key's passphrase comes from the options, else\n"
     "ENVELOPE_PASSPHRASE_FILE or ENVELOPE_PASSPHRASE_FD, else the terminal.\n"
+    "--json prints one JSON object saying what was opened, or why not (envelope(1)\n"
+    "gives its members): on stdout, or on stderr when the message goes to stdout.\n"
     "An option that takes one value may be given once.\n";
 
 struct open_args {
@@ -52,6 +54,7 @@ struct open_args {
     int force, allow_compat;
     struct passphrase pass;
     struct out_target t;
+    struct key_set trusted; /* to name the --verify-key that matched */
 };
 
 /* 0 (no skew at all) is a valid choice, unlike a maximum age of 0. */
@@ -95,12 +98,13 @@ static int parse_option(int c, struct open_args *a, char **argv)
                                optarg, ENVELOPE_MAX_SKEW_LIMIT);
         return EXIT_OK;
     case 'C': a->allow_compat = 1; return EXIT_OK;
-    case 'x': a->extract = optarg; return EXIT_OK;
+    case 'x': a->extract = optarg; json_data_on_stdout(0); return EXIT_OK;
     case 'P': a->pass.file = optarg; return EXIT_OK;
     case 'D': return passphrase_set_fd(&a->pass, "open", optarg);
     case 'f': a->force = 1; return EXIT_OK;
     case 'q': cli_quiet = 1; return EXIT_OK;
-    case 'o': a->out = optarg; return EXIT_OK;
+    case 'o': a->out = optarg; json_data_on_stdout(is_std_stream(optarg)); return EXIT_OK;
+    case 'J': json_enable(); return EXIT_OK;
     case 'h': fputs(open_help, stdout); exit(stdout_close(EXIT_OK));
     default: return bad_option("open", c, argv);
     }
@@ -137,6 +141,7 @@ static int parse(int argc, char **argv, struct open_args *a)
         {"passphrase-fd", required_argument, NULL, 'D'},
         {"force", no_argument, NULL, 'f'},
         {"quiet", no_argument, NULL, 'q'},
+        {"json", no_argument, NULL, 'J'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     struct options given;
@@ -163,25 +168,26 @@ static int parse(int argc, char **argv, struct open_args *a)
         return usage_error("open", "will not read an envelope from a terminal; give IN");
     if (a->extract)
         return refuse_existing(a->extract, 0, "--extract makes a new directory");
-    if ((code = outputs_differ(a)) != EXIT_OK)
+    if ((code = outputs_differ(a)) != EXIT_OK ||
+        (code = out_target_check(a->out, a->force, &a->t)) != EXIT_OK)
         return code;
-    return out_target_check(a->out, a->force, &a->t);
+    json_data_on_stdout(a->t.kind == OUT_DESCRIPTOR && a->t.fd == STDOUT_FILENO);
+    return EXIT_OK;
 }
 
 /* Every key of every --verify-key file, each once. */
 static int add_trusted(envelope_ctx *ctx, struct open_args *a, envelope_open_opts *opts)
 {
-    struct key_set set = {0};
+    struct key_set *set = &a->trusted;
     int code = EXIT_OK;
 
     for (size_t i = 0; code == EXIT_OK && i < a->n_verify; i++)
         code = load_key_set(ctx, "--verify-key", a->verify[i], ENVELOPE_KEY_SIGNING, &a->pass,
-                            &set);
-    for (size_t i = 0; code == EXIT_OK && i < set.n; i++)
-        if (envelope_open_opts_add_trusted_key(opts, set.keys[i]) != ENVELOPE_OK)
-            code = fail_with(EXIT_KEY, "--verify-key %s: cannot verify with this key",
-                             set.refs[i]);
-    key_set_free(&set);
+                            set);
+    for (size_t i = 0; code == EXIT_OK && i < set->n; i++)
+        if (envelope_open_opts_add_trusted_key(opts, set->keys[i]) != ENVELOPE_OK)
+            code = fail_as(ENVELOPE_E_KEY_TYPE, "--verify-key %s: cannot verify with this key",
+                           set->refs[i]);
     return code;
 }
 
@@ -199,8 +205,8 @@ static int add_decrypt_keys(envelope_ctx *ctx, struct open_args *a, envelope_ope
         rc = i == 0 ? envelope_open_opts_set_decrypt_key(opts, key)
                     : envelope_open_opts_add_decrypt_key(opts, key);
         if (rc != ENVELOPE_OK)
-            code = fail_with(EXIT_KEY, "--decrypt-key %s: cannot decrypt with this key",
-                             a->decrypt[i]);
+            code = fail_as(ENVELOPE_E_KEY_TYPE, "--decrypt-key %s: cannot decrypt with this key",
+                           a->decrypt[i]);
         envelope_key_free(key);
     }
     return code;
@@ -226,6 +232,8 @@ static void describe(const envelope_result *r, const char *where)
 {
     char when[32], name[SHOWN_MAX], into[SHOWN_MAX];
 
+    if (json_owns(stderr))
+        return; /* the object is there, created null for compat */
     if (envelope_result_format(r) == ENVELOPE_FORMAT_COMPAT)
         fprintf(stderr, "envelope: warning: compat envelope: its signature is not bound to its "
                         "recipients, so it may have been forwarded to you\n");
@@ -301,6 +309,7 @@ int cmd_open(int argc, char **argv)
     envelope_rc rc;
 
     passphrase_init(&a.pass);
+    json_data_on_stdout(1); /* without -o or --extract */
     if ((code = parse(argc, argv, &a)) != EXIT_OK)
         return code;
     if (envelope_ctx_new(&ctx) != ENVELOPE_OK || envelope_open_opts_new(&opts) != ENVELOPE_OK) {
@@ -319,6 +328,9 @@ int cmd_open(int argc, char **argv)
     rc = run(ctx, &a, opts, in_fd, &result, &code);
     signals_watch(NULL);
     progress_done(&bar);
+    if (rc == ENVELOPE_OK && json_on())
+        json_put_result(result, json_signer_ref(ctx, &a.trusted, envelope_result_signer(result)),
+                        a.extract ? a.extract : a.out ? a.out : "-");
     if (rc == ENVELOPE_OK)
         describe(result, a.extract ? a.extract : is_std_stream(a.out) ? NULL : a.out);
     else if (code == EXIT_OK && signals_caught()) /* it says it all: see signals_finish */
@@ -333,6 +345,7 @@ int cmd_open(int argc, char **argv)
         code = report_in_out(ctx, rc, input_name(a.in),
                              a.extract ? a.extract : is_std_stream(a.out) ? NULL : a.out);
 out:
+    key_set_free(&a.trusted);
     passphrase_wipe(&a.pass);
     if (in_fd > STDIN_FILENO)
         close(in_fd);

@@ -19,7 +19,7 @@
 
 static const char verify_help[] =
     "usage: envelope verify --verify-key KEY [--verify-key KEY ...] [--recipient KEY ...]\n"
-    "                       [--quiet] DIR\n"
+    "                       [--quiet] [--json] DIR\n"
     "\n"
     "Checks a directory made by 'envelope open --extract', with public keys only:\n"
     "that manifest.sig is a signature over manifest.json by a --verify-key, that\n"
@@ -29,7 +29,8 @@ static const char verify_help[] =
     "message's name, size and SHA-512, the recipients and the creation time\n"
     "(nothing with --quiet: the exit status tells).\n"
     "Whether the envelope itself was addressed to those recipients was checked by\n"
-    "'open'; the directory alone cannot show it.\n";
+    "'open'; the directory alone cannot show it. --json prints one JSON object\n"
+    "instead, saying what was verified or why not (its members: envelope(1)).\n";
 
 struct verify_args {
     const char *verify[MAX_VERIFY], *recipient[MAX_RECIPIENT], *dir;
@@ -42,7 +43,7 @@ static int parse(int argc, char **argv, struct verify_args *a)
     static const struct option opts[] = {
         {"verify-key", required_argument, NULL, 'v'}, {"recipient", required_argument, NULL, 'r'},
         {"quiet", no_argument, NULL, 'q'},           {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+        {"json", no_argument, NULL, 'J'},            {NULL, 0, NULL, 0}};
     int c;
 
     opterr = 0;
@@ -59,6 +60,7 @@ static int parse(int argc, char **argv, struct verify_args *a)
             a->recipient[a->n_recipient++] = optarg;
             break;
         case 'q': cli_quiet = 1; break;
+        case 'J': json_enable(); break;
         case 'h': fputs(verify_help, stdout); exit(stdout_close(EXIT_OK));
         default: return bad_option("verify", c, argv);
         }
@@ -78,15 +80,16 @@ static int open_entry(int dir_fd, const char *dir, const char *name, int *fd)
 
     *fd = openat(dir_fd, name, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
     if (*fd < 0 && errno == ENOENT)
-        return fail_with(EXIT_REJECTED, "%s/%s: missing", dir, name);
+        return fail_as(ENVELOPE_E_BAD_ARCHIVE, "%s/%s: missing", dir, name);
     if (*fd < 0 && errno == ELOOP)
-        return fail_with(EXIT_REJECTED, "%s/%s: a symbolic link, not the file itself", dir, name);
+        return fail_as(ENVELOPE_E_BAD_ARCHIVE, "%s/%s: a symbolic link, not the file itself",
+                       dir, name);
     if (*fd < 0)
         return fail_with(EXIT_IO, "%s/%s: %s", dir, name, strerror(errno));
     if (fstat(*fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         close(*fd);
         *fd = -1;
-        return fail_with(EXIT_REJECTED, "%s/%s: not a regular file", dir, name);
+        return fail_as(ENVELOPE_E_BAD_ARCHIVE, "%s/%s: not a regular file", dir, name);
     }
     return EXIT_OK;
 }
@@ -106,8 +109,8 @@ static int read_small(int dir_fd, const char *dir, const char *name, uint8_t *bu
     if (n < 0)
         return fail_with(EXIT_IO, "%s/%s: %s", dir, name, strerror(errno));
     if (*len > cap)
-        return fail_with(EXIT_REJECTED, "%s/%s: larger than %zu bytes: not an envelope's", dir,
-                         name, cap);
+        return fail_as(ENVELOPE_E_BAD_ARCHIVE, "%s/%s: larger than %zu bytes: not an envelope's",
+                       dir, name, cap);
     return EXIT_OK;
 }
 
@@ -122,9 +125,9 @@ static int check_entries(int dir_fd, const char *dir, const char *name)
     while (code == EXIT_OK && (e = readdir(d)) != NULL)
         if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && strcmp(e->d_name, name) &&
             strcmp(e->d_name, "manifest.json") && strcmp(e->d_name, "manifest.sig"))
-            code = fail_with(EXIT_REJECTED, "%s: holds '%s', which the manifest does not name "
-                             "(only the message, manifest.json and manifest.sig belong)",
-                             dir, e->d_name);
+            code = fail_as(ENVELOPE_E_BAD_ARCHIVE, "%s: holds '%s', which the manifest does not "
+                           "name (only the message, manifest.json and manifest.sig belong)",
+                           dir, e->d_name);
     closedir(d);
     return code;
 }
@@ -172,8 +175,8 @@ static int check_recipient(envelope_ctx *ctx, struct verify_args *a, const char 
     for (size_t i = 0; i < envelope_result_recipient_count(r); i++)
         if (names(envelope_result_recipient(r, i), fp))
             return EXIT_OK;
-    return fail_with(EXIT_REJECTED, "--recipient %s: %s is not among the manifest's recipients",
-                     ref, fp);
+    return fail_as(ENVELOPE_E_NOT_RECIPIENT,
+                   "--recipient %s: %s is not among the manifest's recipients", ref, fp);
 }
 
 static void print_result(const envelope_result *r)
@@ -212,9 +215,9 @@ static int verify_dir(envelope_ctx *ctx, struct verify_args *a, int dir_fd, stru
 
     if (faccessat(dir_fd, "manifest.json", F_OK, AT_SYMLINK_NOFOLLOW) != 0 &&
         faccessat(dir_fd, "message.sig", F_OK, AT_SYMLINK_NOFOLLOW) == 0)
-        return fail_with(EXIT_REJECTED, "%s: a compat envelope's directory, with no manifest: "
-                         "check message.sig with 'openssl dgst -sha512 -verify KEY.pub "
-                         "-signature message.sig MESSAGE'", a->dir);
+        return fail_as(ENVELOPE_E_COMPAT_REFUSED, "%s: a compat envelope's directory, with no "
+                       "manifest: check message.sig with 'openssl dgst -sha512 -verify KEY.pub "
+                       "-signature message.sig MESSAGE'", a->dir);
     if ((code = read_small(dir_fd, a->dir, "manifest.json", manifest, MANIFEST_CAP,
                            &manifest_len)) != EXIT_OK ||
         (code = read_small(dir_fd, a->dir, "manifest.sig", sig, SIG_CAP, &sig_len)) != EXIT_OK ||
@@ -229,7 +232,9 @@ static int verify_dir(envelope_ctx *ctx, struct verify_args *a, int dir_fd, stru
         (code = check_message(ctx, dir_fd, a->dir, r)) == EXIT_OK)
         for (size_t i = 0; code == EXIT_OK && i < a->n_recipient; i++)
             code = check_recipient(ctx, a, a->recipient[i], r);
-    if (code == EXIT_OK && !cli_quiet)
+    if (code == EXIT_OK && json_on())
+        json_put_result(r, json_signer_ref(ctx, keys, envelope_result_signer(r)), NULL);
+    else if (code == EXIT_OK && !cli_quiet)
         print_result(r);
     envelope_result_free(r);
     return code;

@@ -44,7 +44,7 @@ int refuse_existing(const char *path, int force, const char *hint)
 
     if (force || is_std_stream(path) || lstat(path, &st) != 0)
         return EXIT_OK;
-    return fail_with(EXIT_IO, "%s: already exists; %s", path, hint);
+    return fail_as(ENVELOPE_E_OUTPUT_EXISTS, "%s: already exists; %s", path, hint);
 }
 
 int write_all(int fd, const uint8_t *p, size_t len)
@@ -101,8 +101,8 @@ int new_file_place(struct new_file *f, int force)
 
     /* link() refuses to replace a file, rename() replaces it atomically. */
     if ((force ? rename(f->tmp, f->path) : link(f->tmp, f->path)) != 0)
-        return errno == EEXIST ? fail_with(EXIT_IO, "%s: already exists; --force replaces it",
-                                           f->path)
+        return errno == EEXIST ? fail_as(ENVELOPE_E_OUTPUT_EXISTS,
+                                         "%s: already exists; --force replaces it", f->path)
                                : write_failed(f->path);
     f->placed = !existed;
     if (!force)

@@ -20,13 +20,14 @@ static int check_role(const char *flag, const char *ref, const envelope_key *key
 
     /* A KMS key's kind may be unknown (0) until it is used: KMS says then. */
     if (kind && envelope_key_get_kind(key) != 0 && envelope_key_get_kind(key) != kind)
-        return fail_with(EXIT_KEY, "%s %s: %s; %s takes %s", flag, ref, describe(key, buf),
-                         flag,
-                         kind == ENVELOPE_KEY_SIGNING ? "an ECDSA P-521 key"
-                                                      : "an RSA key (2048, 3072 or 4096 bits)");
+        return fail_as(ENVELOPE_E_KEY_TYPE, "%s %s: %s; %s takes %s", flag, ref,
+                       describe(key, buf), flag,
+                       kind == ENVELOPE_KEY_SIGNING ? "an ECDSA P-521 key"
+                                                    : "an RSA key (2048, 3072 or 4096 bits)");
     if (need_private && !envelope_key_is_private(key))
-        return fail_with(EXIT_KEY, "%s %s: a public key; %s needs the private key (or a KMS key)",
-                         flag, ref, flag);
+        return fail_as(ENVELOPE_E_KEY_NOT_PRIVATE,
+                       "%s %s: a public key; %s needs the private key (or a KMS key)", flag, ref,
+                       flag);
     return EXIT_OK;
 }
 
@@ -40,10 +41,10 @@ int load_key(envelope_ctx *ctx, const char *flag, const char *ref, envelope_key_
     pass->why[0] = '\0';
     rc = envelope_key_load(ctx, ref, passphrase_cb, pass, out);
     if (rc == ENVELOPE_E_KEY_PASSPHRASE && pass->why[0])
-        return fail_with(EXIT_KEY, "%s %s: %s", flag, ref, pass->why);
+        return fail_as(rc, "%s %s: %s", flag, ref, pass->why);
     if (rc == ENVELOPE_E_KEY_PASSPHRASE)
-        return fail_with(EXIT_KEY, "%s %s: wrong passphrase for %s", flag, ref,
-                         strncmp(ref, "file:", 5) == 0 ? ref + 5 : ref);
+        return fail_as(rc, "%s %s: wrong passphrase for %s", flag, ref,
+                       strncmp(ref, "file:", 5) == 0 ? ref + 5 : ref);
     if (rc != ENVELOPE_OK)
         return report_key(ctx, rc, flag, ref);
     if ((code = check_role(flag, ref, *out, kind, need_private)) != EXIT_OK) {
@@ -79,7 +80,7 @@ static int set_add(envelope_ctx *ctx, struct key_set *set, const char *flag, con
     for (size_t i = 0; i < set->n; i++) {
         if (!same_key(set, i, ref, fp))
             continue;
-        if (!cli_quiet)
+        if (!cli_quiet && !json_owns(stderr))
             fprintf(stderr, "envelope: note: %s %s: the same key as %s %s, used once\n", flag,
                     shown(ref, a), flag, shown(set->refs[i], b));
         return EXIT_OK;
@@ -105,13 +106,13 @@ int load_key_set(envelope_ctx *ctx, const char *flag, const char *ref, envelope_
     pass->why[0] = '\0';
     rc = envelope_keys_load(ctx, ref, passphrase_cb, pass, &keys, &n);
     if (rc == ENVELOPE_E_KEY_PASSPHRASE && pass->why[0])
-        return fail_with(EXIT_KEY, "%s %s: %s", flag, ref, pass->why);
+        return fail_as(rc, "%s %s: %s", flag, ref, pass->why);
     if (rc != ENVELOPE_OK)
         return report_key(ctx, rc, flag, ref);
     for (size_t i = 0; code == EXIT_OK && i < n; i++)
         if ((code = check_role(flag, ref, keys[i], kind, 0)) == EXIT_OK)
             code = set_add(ctx, set, flag, ref, keys[i]);
-    if (code == EXIT_OK && n > 1 && !cli_quiet)
+    if (code == EXIT_OK && n > 1 && !cli_quiet && !json_owns(stderr))
         fprintf(stderr, "envelope: %s %s: %zu keys\n", flag, shown(ref, buf), n);
     envelope_keys_free(keys, n);
     return code;

@@ -22,6 +22,8 @@ static const char usage_text[] =
     "  inspect [IN]\n"
     "\n"
     "'envelope help COMMAND' (or 'envelope COMMAND --help') describes each command;\n"
+    "keygen, pubkey, open, verify and inspect take --json: one JSON object that\n"
+    "says what was done or why not, for scripts (its members: envelope(1)).\n"
     "envelope(1) has examples. 'envelope --version' (-V, version) prints the version.\n"
     "\n"
     "exit status:\n"
@@ -48,11 +50,12 @@ static void no_core_dumps(void)
 struct command {
     const char *name;
     int (*run)(int, char **);
+    int json; /* takes --json */
 };
 
 static const struct command commands[] = {
-    {"keygen", cmd_keygen}, {"pubkey", cmd_pubkey}, {"seal", cmd_seal},
-    {"open", cmd_open},     {"verify", cmd_verify}, {"inspect", cmd_inspect},
+    {"keygen", cmd_keygen, 1}, {"pubkey", cmd_pubkey, 1}, {"seal", cmd_seal, 0},
+    {"open", cmd_open, 1},     {"verify", cmd_verify, 1}, {"inspect", cmd_inspect, 1},
 };
 
 static const struct command *find_command(const char *name)
@@ -101,7 +104,10 @@ int main(int argc, char **argv)
         return stdout_close(EXIT_OK);
     }
     signals_install();
-    if ((c = find_command(argv[1])) != NULL)
-        return signals_finish(stdout_close(c->run(argc - 1, argv + 1)));
+    if ((c = find_command(argv[1])) != NULL) {
+        if (c->json)
+            json_setup(c->name, argc - 1, argv + 1);
+        return signals_finish(stdout_close(json_finish(c->run(argc - 1, argv + 1))));
+    }
     return fail_with(EXIT_USAGE, "unknown command '%s' (see 'envelope --help')", argv[1]);
 }

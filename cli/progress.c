@@ -1,6 +1,6 @@
 /* The progress bar: bytes, rate and time left, on stderr, redrawn at most
  * ten times a second, only for operations that last (half a second), only
- * on a terminal and never with --quiet. */
+ * on a terminal, never with --quiet, nor where a --json object goes. */
 #include <time.h>
 #include <unistd.h>
 
@@ -16,7 +16,7 @@ static long long now_ns(void)
 
 void progress_init(struct progress *p, const char *label)
 {
-    p->enabled = !cli_quiet && isatty(STDERR_FILENO);
+    p->enabled = !cli_quiet && !json_owns(stderr) && isatty(STDERR_FILENO);
     p->label = label;
     p->start_ns = p->last_ns = now_ns();
     p->shown = 0;

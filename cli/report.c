@@ -80,14 +80,45 @@ static const char *reason(envelope_rc rc)
     }
 }
 
-/* File names, names in envelopes and details come from users and files:
- * keep the line one line, and the terminal out of their hands. */
-static void put_clean(const char *s)
-{
-    char buf[4 * REPORT_LINE + 1]; /* an escape is at most 4 bytes per byte */
+/* A message being composed, the pieces that come from users and files
+ * escaped: file names, names in envelopes and details keep the line one
+ * line, and the terminal out of their hands. */
+struct line {
+    char text[4 * (4 * REPORT_LINE) + 1]; /* what, why, detail, hint: each escaped */
+    size_t len;
+};
 
-    envelope_escape(buf, sizeof(buf), s);
-    fputs(buf, stderr);
+static void add_clean(struct line *l, const char *s)
+{
+    envelope_escape(l->text + l->len, sizeof(l->text) - l->len, s);
+    l->len += strlen(l->text + l->len);
+}
+
+static void add(struct line *l, const char *s)
+{
+    snprintf(l->text + l->len, sizeof(l->text) - l->len, "%s", s);
+    l->len += strlen(l->text + l->len);
+}
+
+const char *exit_code_name(int code)
+{
+    switch (code) {
+    case EXIT_USAGE: return "USAGE";
+    case EXIT_KEY: return "KEY_LOAD";
+    case EXIT_IO: return "IO";
+    default: return "INTERNAL";
+    }
+}
+
+/* A failure told: on stderr ("PREFIXTEXTSUFFIX"), unless the --json object
+ * goes there, and recorded for --json under name. Returns code. */
+static int emit(const char *name, int code, const char *prefix, const struct line *l,
+                const char *suffix)
+{
+    json_error(name, code, l->text);
+    if (!json_owns(stderr))
+        fprintf(stderr, "%s%s%s\n", prefix, l->text, suffix);
+    return code;
 }
 
 const char *shown(const char *s, char buf[SHOWN_MAX])
@@ -111,25 +142,27 @@ static size_t names_first(const char *detail, const char *name)
     return n + 2;
 }
 
-static void say(const char *what, const char *why, const char *detail, const char *known,
-                const char *hint)
+static int say(envelope_rc rc, const char *what, const char *why, const char *detail,
+               const char *known, const char *hint)
 {
+    static struct line l; /* too large for the stack */
+
     /* "PATH: No such file" under "--sign-key PATH": say PATH once. */
     detail += names_first(detail, known);
-    fputs("envelope: ", stderr);
-    put_clean(what);
-    fputs(": ", stderr);
-    put_clean(why);
+    l.len = 0;
+    add_clean(&l, what);
+    add(&l, ": ");
+    add_clean(&l, why);
     if (*detail) {
-        fputs(" (", stderr);
-        put_clean(detail);
-        fputc(')', stderr);
+        add(&l, " (");
+        add_clean(&l, detail);
+        add(&l, ")");
     }
     if (hint) {
-        fputs(": ", stderr);
-        put_clean(hint);
+        add(&l, ": ");
+        add_clean(&l, hint);
     }
-    fputc('\n', stderr);
+    return emit(envelope_rc_name(rc), exit_code_for(rc), "envelope: ", &l, "");
 }
 
 /* A full disk is not an "input/output error": the detail says it all. */
@@ -144,16 +177,13 @@ int report(envelope_ctx *ctx, envelope_rc rc, const char *what)
     const char *detail = envelope_ctx_detail(ctx);
 
     if (is_space_detail(rc, detail))
-        say(what, detail, "", what, NULL);
-    else
-        say(what, reason(rc), detail, what, NULL);
-    return exit_code_for(rc);
+        return say(rc, what, detail, "", what, NULL);
+    return say(rc, what, reason(rc), detail, what, NULL);
 }
 
 int report_hint(envelope_ctx *ctx, envelope_rc rc, const char *what, const char *hint)
 {
-    say(what, reason(rc), envelope_ctx_detail(ctx), what, hint);
-    return exit_code_for(rc);
+    return say(rc, what, reason(rc), envelope_ctx_detail(ctx), what, hint);
 }
 
 int report_in_out(envelope_ctx *ctx, envelope_rc rc, const char *in, const char *out)
@@ -169,22 +199,31 @@ int report_key(envelope_ctx *ctx, envelope_rc rc, const char *flag, const char *
     const char *path = strncmp(ref, "file:", 5) == 0 ? ref + 5 : ref;
 
     snprintf(what, sizeof(what), "%s %s", flag, ref);
-    say(what, reason(rc), envelope_ctx_detail(ctx), path, NULL);
-    return exit_code_for(rc);
+    return say(rc, what, reason(rc), envelope_ctx_detail(ctx), path, NULL);
+}
+
+/* A formatted message, escaped. */
+static void vcompose(struct line *l, const char *fmt, va_list ap)
+{
+    char raw[REPORT_LINE];
+
+    vsnprintf(raw, sizeof(raw), fmt, ap);
+    l->len = 0;
+    add_clean(l, raw);
 }
 
 int usage_error(const char *cmd, const char *fmt, ...)
 {
-    char line[REPORT_LINE];
+    static struct line l;
+    char prefix[64], suffix[96];
     va_list ap;
 
     va_start(ap, fmt);
-    vsnprintf(line, sizeof(line), fmt, ap);
+    vcompose(&l, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "envelope %s: ", cmd);
-    put_clean(line);
-    fprintf(stderr, " (see 'envelope %s --help')\n", cmd);
-    return EXIT_USAGE;
+    snprintf(prefix, sizeof(prefix), "envelope %s: ", cmd);
+    snprintf(suffix, sizeof(suffix), " (see 'envelope %s --help')", cmd);
+    return emit("USAGE", EXIT_USAGE, prefix, &l, suffix);
 }
 
 /* The argument getopt was reading when it stopped at option c. A short
@@ -220,16 +259,24 @@ int bad_option(const char *cmd, int c, char **argv)
 
 int fail_with(int code, const char *fmt, ...)
 {
-    char line[REPORT_LINE];
+    static struct line l;
     va_list ap;
 
     va_start(ap, fmt);
-    vsnprintf(line, sizeof(line), fmt, ap);
+    vcompose(&l, fmt, ap);
     va_end(ap);
-    fputs("envelope: ", stderr);
-    put_clean(line);
-    fputc('\n', stderr);
-    return code;
+    return emit(exit_code_name(code), code, "envelope: ", &l, "");
+}
+
+int fail_as(envelope_rc rc, const char *fmt, ...)
+{
+    static struct line l;
+    va_list ap;
+
+    va_start(ap, fmt);
+    vcompose(&l, fmt, ap);
+    va_end(ap);
+    return emit(envelope_rc_name(rc), exit_code_for(rc), "envelope: ", &l, "");
 }
 
 /* What a command printed to stdout (inspect, verify, pubkey, help) may be

@@ -1,0 +1,156 @@
+/* --json: the one object a run prints. The command records its data as it
+ * learns it (json_data.c), failures are recorded as they are reported
+ * (report.c), and main prints the object once the command has returned: on
+ * stdout, or on stderr when the command's own data goes to stdout. Human
+ * lines meant for the object's stream are left out; the other stream keeps
+ * its lines. */
+#include <string.h>
+
+#include "cli.h"
+
+#define DETAIL_MAX 8192
+
+static struct {
+    int on;
+    const char *command;
+    int data_on_stdout;
+    struct json members; /* the command's own members, as one object */
+    const char *code;    /* the first failure recorded, or NULL */
+    int exit;
+    char detail[DETAIL_MAX];
+} run;
+
+/* The members of each command, written as null when the command has not
+ * recorded them (it failed before knowing them). */
+static const char *const inspect_members[] = {
+    "format", "version", "suite", "chunk_size", "header_size", "payload_size", "recipients",
+    NULL};
+static const char *const open_members[] = {
+    "name", "size", "sha512", "created", "signer", "recipients", "output", NULL};
+static const char *const verify_members[] = {
+    "name", "size", "sha512", "created", "signer", "recipients", NULL};
+static const char *const key_members[] = {
+    "kind", "bits", "fingerprint", "short_fingerprint", "arn", "outputs", NULL};
+
+static const char *const *members_of(const char *command)
+{
+    if (strcmp(command, "inspect") == 0)
+        return inspect_members;
+    if (strcmp(command, "open") == 0)
+        return open_members;
+    if (strcmp(command, "verify") == 0)
+        return verify_members;
+    return key_members;
+}
+
+void json_setup(const char *command, int argc, char **argv)
+{
+    run.command = command;
+    run.data_on_stdout = 0;
+    json_init(&run.members);
+    /* Anywhere before "--", so that a usage error in an option before it
+     * is still told as JSON. */
+    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+        if (strcmp(argv[i], "--json") == 0)
+            run.on = 1;
+}
+
+void json_enable(void)
+{
+    run.on = 1;
+}
+
+int json_on(void)
+{
+    return run.on;
+}
+
+void json_data_on_stdout(int yes)
+{
+    run.data_on_stdout = yes;
+}
+
+static FILE *json_stream(void)
+{
+    return run.data_on_stdout ? stderr : stdout;
+}
+
+int json_owns(FILE *f)
+{
+    return run.on && f == json_stream();
+}
+
+struct json *json_members(void)
+{
+    return &run.members;
+}
+
+void json_error(const char *code, int exit_code, const char *detail)
+{
+    if (!run.on || run.code != NULL)
+        return; /* the first failure is the cause; what follows is cleanup */
+    run.code = code;
+    run.exit = exit_code;
+    snprintf(run.detail, sizeof(run.detail), "%s", detail);
+}
+
+static void error_member(struct json *j, int code)
+{
+    json_key(j, "error");
+    if (code == EXIT_OK) {
+        json_null(j);
+        return;
+    }
+    if (signals_caught() && run.code == NULL)
+        json_error("CANCELLED", code, "interrupted by a signal");
+    json_error(exit_code_name(code), code, ""); /* nothing was said: the class only */
+    json_begin_object(j);
+    json_member_string(j, "code", run.code);
+    json_key(j, "exit");
+    json_int(j, code);
+    json_member_string(j, "detail", run.detail);
+    json_end_object(j);
+}
+
+static void nulls(struct json *j)
+{
+    for (const char *const *m = members_of(run.command); *m; m++)
+        json_member_null(j, *m);
+}
+
+void json_build(struct json *j, int code)
+{
+    json_begin_object(j);
+    json_member_uint(j, "schema", 1);
+    json_member_string(j, "command", run.command);
+    json_key(j, "ok");
+    json_bool(j, code == EXIT_OK);
+    error_member(j, code);
+    /* Data recorded by a command that then failed is still left out: it
+     * may describe an output that was not kept. */
+    if (code == EXIT_OK && json_text(&run.members) != NULL)
+        json_members_of(j, &run.members);
+    else
+        nulls(j);
+    json_end_object(j);
+}
+
+int json_finish(int code)
+{
+    struct json j;
+    const char *text;
+    FILE *f = json_stream();
+
+    if (!run.on)
+        return code;
+    json_init(&j);
+    json_build(&j, code);
+    run.on = 0; /* what is reported from now on is plain text again */
+    if ((text = json_text(&j)) == NULL)
+        code = fail_with(code == EXIT_OK ? EXIT_IO : code, "out of memory writing JSON");
+    else if (fprintf(f, "%s\n", text) < 0 && f == stderr && code == EXIT_OK)
+        code = EXIT_IO; /* stdout's failure is told by stdout_close */
+    json_free(&j);
+    json_free(&run.members);
+    return code;
+}
