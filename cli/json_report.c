@@ -94,15 +94,23 @@ void json_error(const char *code, int exit_code, const char *detail)
     snprintf(run.detail, sizeof(run.detail), "%s", detail);
 }
 
-static void error_member(struct json *j, int code)
+static void error_member(struct json *j, int ok, int code)
 {
+    int sig = signals_caught();
+    char why[48];
+
     json_key(j, "error");
-    if (code == EXIT_OK) {
+    if (ok) {
         json_null(j);
         return;
     }
-    if (signals_caught() && run.code == NULL)
-        json_error("CANCELLED", code, "interrupted by a signal");
+    /* The command dies of the signal next (signals_finish): the shell sees
+     * 128 plus its number. */
+    if (sig) {
+        code = 128 + sig;
+        snprintf(why, sizeof(why), "interrupted by signal %d", sig);
+        json_error("CANCELLED", code, why);
+    }
     json_error(exit_code_name(code), code, ""); /* nothing was said: the class only */
     json_begin_object(j);
     json_member_string(j, "code", run.code);
@@ -120,15 +128,17 @@ static void nulls(struct json *j)
 
 void json_build(struct json *j, int code)
 {
+    int ok = code == EXIT_OK && signals_caught() == 0;
+
     json_begin_object(j);
     json_member_uint(j, "schema", 1);
     json_member_string(j, "command", run.command);
     json_key(j, "ok");
-    json_bool(j, code == EXIT_OK);
-    error_member(j, code);
+    json_bool(j, ok);
+    error_member(j, ok, code);
     /* Data recorded by a command that then failed is still left out: it
      * may describe an output that was not kept. */
-    if (code == EXIT_OK && json_text(&run.members) != NULL)
+    if (ok && json_text(&run.members) != NULL)
         json_members_of(j, &run.members);
     else
         nulls(j);

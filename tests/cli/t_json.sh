@@ -126,6 +126,16 @@ run "$E" pubkey --json "$K/alice.pub" -o a.pub
 json_is "pubkey --json -o FILE: on stdout" pubkey "$OUT" 0 "" kind=encryption bits=2048 \
     fingerprint="$ALICE" 'outputs=["a.pub"]'
 
+# The bash completion offers --json to the commands that take it.
+for sub in keygen pubkey open verify inspect; do
+    run bash -c '. "$1" && COMP_WORDS=(envelope "$2" --js) && COMP_CWORD=2 && _envelope &&
+        echo "${COMPREPLY[*]}"' _ "$TOP/cli/envelope.bash-completion" "$sub"
+    check "completion: $sub --js gives --json" bash -c '[ "$(cat "$1")" = --json ]' _ "$OUT"
+done
+run bash -c '. "$1" && COMP_WORDS=(envelope seal --js) && COMP_CWORD=2 && _envelope &&
+    echo "${COMPREPLY[*]}"' _ "$TOP/cli/envelope.bash-completion"
+check "completion: seal takes no --json" bash -c '! [ -s "$1" ] || [ "$(cat "$1")" = "" ]' _ "$OUT"
+
 # -------------------------------------------------------------- failures
 
 run "$E" inspect --json --bogus m.env
@@ -208,6 +218,25 @@ run "$E" open --json --max-age 1d --decrypt-key "$K/alice.pem" --verify-key "$K/
     -o old.out m.env
 json_is "too old: open --max-age" open "$OUT" 1 TOO_OLD
 check "too old: no output" test ! -e old.out
+
+run "$E" keygen --json --sign -o - --pub s2.pub
+json_is "usage: keygen --json -o -, the object on stderr" keygen "$ERR" 2 USAGE
+check "usage: keygen -o -: no key anywhere" bash -c '! [ -s "$1" ] && ! [ -e s2.pub ]' _ "$OUT"
+run "$E" open --json --help
+check "open --json --help: the help alone, no object" bash -c '[ '"$rc"' -eq 0 ] &&
+    head -1 "$1" | grep -q "^usage: envelope open" && ! grep -q "schema" "$1" && ! [ -s "$2" ]' \
+    _ "$OUT" "$ERR"
+run "$E" seal --json --sign-key "$K/signer.pem" --to "$K/alice.pub" -o sj.env note.json
+failed "seal takes no --json: a plain usage error" 2 "^envelope seal: unknown option '--json'" sj.env
+
+# A signal: the object still, then the command dies of it.
+fate=$("$PY" "$HERE/interrupt.py" m.env 10 SIGTERM "$E" open --json \
+    --decrypt-key "$K/alice.pem" --verify-key "$K/signer.pub" -o - 2>"$ERR")
+check "signal: open --json dies of SIGTERM" bash -c '[ "$1" = "signal 15" ] ||
+    { echo "     fate: $1"; false; }' _ "$fate"
+rc=143 # what a shell reports for it
+json_is "signal: the object on stderr, CANCELLED, exit 143" open "$ERR" 143 CANCELLED \
+    error.detail="interrupted by signal 15"
 
 # Names come from users and envelopes: any byte still gives valid JSON, the
 # raw text without control characters (json_check.py checks both).
