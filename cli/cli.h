@@ -72,32 +72,32 @@ int fail_as(envelope_rc rc, const char *fmt, ...) __attribute__((format(printf, 
  * control and formatting characters become \u escapes, a byte that is not
  * valid UTF-8 becomes U+FFFD. */
 #define JSON_DEPTH 8
-struct json {
+struct json_out {
     char *buf;
     size_t len, cap;
     int failed; /* out of memory (or nested too deep): no text */
     int depth, after_key;
     unsigned char first[JSON_DEPTH]; /* nothing written yet at this depth */
 };
-void json_init(struct json *j);
-void json_free(struct json *j);
+void json_out_init(struct json_out *j);
+void json_out_free(struct json_out *j);
 /* The text written, or NULL if it failed. */
-const char *json_text(const struct json *j);
-void json_begin_object(struct json *j);
-void json_end_object(struct json *j);
-void json_begin_array(struct json *j);
-void json_end_array(struct json *j);
-void json_key(struct json *j, const char *key);
-void json_string(struct json *j, const char *s); /* NULL: null */
-void json_uint(struct json *j, uint64_t v);
-void json_int(struct json *j, int v);
-void json_bool(struct json *j, int v);
-void json_null(struct json *j);
-void json_member_string(struct json *j, const char *key, const char *s);
-void json_member_uint(struct json *j, const char *key, uint64_t v);
-void json_member_null(struct json *j, const char *key);
+const char *json_out_text(const struct json_out *j);
+void json_out_begin_object(struct json_out *j);
+void json_out_end_object(struct json_out *j);
+void json_out_begin_array(struct json_out *j);
+void json_out_end_array(struct json_out *j);
+void json_out_key(struct json_out *j, const char *key);
+void json_out_string(struct json_out *j, const char *s); /* NULL: null */
+void json_out_uint(struct json_out *j, uint64_t v);
+void json_out_int(struct json_out *j, int v);
+void json_out_bool(struct json_out *j, int v);
+void json_out_null(struct json_out *j);
+void json_out_member_string(struct json_out *j, const char *key, const char *s);
+void json_out_member_uint(struct json_out *j, const char *key, uint64_t v);
+void json_out_member_null(struct json_out *j, const char *key);
 /* The members of the object obj, as members of the object being written. */
-void json_members_of(struct json *j, const struct json *obj);
+void json_out_members_of(struct json_out *j, const struct json_out *obj);
 
 /* ----------------------------------------------------- json_report.c */
 
@@ -112,12 +112,12 @@ void json_data_on_stdout(int yes);
  * left out. */
 int json_owns(FILE *f);
 /* The object the command's members are written into (json_data.c). */
-struct json *json_members(void);
+struct json_out *json_members(void);
 /* A failure as reported: its library code name ("TAMPERED", "USAGE"...),
  * exit code and text. The first one recorded is the one told. */
 void json_error(const char *code, int exit_code, const char *detail);
 /* The run's object, for exit code code, into j. */
-void json_build(struct json *j, int code);
+void json_build(struct json_out *j, int code);
 /* Prints the object, if --json is on; returns code, or EXIT_IO if it could
  * not be written to stderr. */
 int json_finish(int code);

@@ -36,70 +36,70 @@ static void split_identities(const char *ids, char fp[IDENTITY_MAX + 1],
     }
 }
 
-static void identity_members(struct json *j, const char *ids)
+static void identity_members(struct json_out *j, const char *ids)
 {
     char fp[IDENTITY_MAX + 1], arn[IDENTITY_MAX + 1];
 
     split_identities(ids, fp, arn);
-    json_member_string(j, "fingerprint", fp[0] ? fp : NULL);
-    json_member_string(j, "arn", arn[0] ? arn : NULL);
+    json_out_member_string(j, "fingerprint", fp[0] ? fp : NULL);
+    json_out_member_string(j, "arn", arn[0] ? arn : NULL);
 }
 
-static void bits_member(struct json *j, unsigned bits)
+static void bits_member(struct json_out *j, unsigned bits)
 {
     if (bits)
-        json_member_uint(j, "bits", bits);
+        json_out_member_uint(j, "bits", bits);
     else
-        json_member_null(j, "bits");
+        json_out_member_null(j, "bits");
 }
 
 void json_put_info(const envelope_info *info)
 {
-    struct json *j = json_members();
+    struct json_out *j = json_members();
     uint64_t payload = envelope_info_payload_size(info);
 
-    json_begin_object(j);
-    json_member_string(j, "format", "v1");
-    json_member_uint(j, "version", envelope_info_version(info));
-    json_member_uint(j, "suite", envelope_info_suite(info));
-    json_member_uint(j, "chunk_size", envelope_info_chunk_size(info));
-    json_member_uint(j, "header_size", envelope_info_header_size(info));
+    json_out_begin_object(j);
+    json_out_member_string(j, "format", "v1");
+    json_out_member_uint(j, "version", envelope_info_version(info));
+    json_out_member_uint(j, "suite", envelope_info_suite(info));
+    json_out_member_uint(j, "chunk_size", envelope_info_chunk_size(info));
+    json_out_member_uint(j, "header_size", envelope_info_header_size(info));
     if (payload) /* 0: not known, the input could not be measured */
-        json_member_uint(j, "payload_size", payload);
+        json_out_member_uint(j, "payload_size", payload);
     else
-        json_member_null(j, "payload_size");
-    json_key(j, "recipients");
-    json_begin_array(j);
+        json_out_member_null(j, "payload_size");
+    json_out_key(j, "recipients");
+    json_out_begin_array(j);
     for (size_t i = 0; i < envelope_info_recipient_count(info); i++) {
-        json_begin_object(j);
+        json_out_begin_object(j);
         identity_members(j, envelope_info_recipient_label(info, i));
         bits_member(j, envelope_info_recipient_bits(info, i));
-        json_end_object(j);
+        json_out_end_object(j);
     }
-    json_end_array(j);
-    json_end_object(j);
+    json_out_end_array(j);
+    json_out_end_object(j);
 }
 
 void json_put_compat(unsigned bits)
 {
-    struct json *j = json_members();
+    struct json_out *j = json_members();
 
-    json_begin_object(j);
-    json_member_string(j, "format", "compat");
-    json_member_null(j, "version");
-    json_member_null(j, "suite");
-    json_member_null(j, "chunk_size");
-    json_member_null(j, "header_size");
-    json_member_uint(j, "payload_size", bits / 8); /* the whole file: one ciphertext */
-    json_key(j, "recipients");
-    json_begin_array(j);
-    json_begin_object(j);
-    json_member_null(j, "fingerprint");
-    json_member_null(j, "arn");
-    json_member_uint(j, "bits", bits);
-    json_end_object(j);
-    json_end_array(j);
-    json_end_object(j);
+    json_out_begin_object(j);
+    json_out_member_string(j, "format", "compat");
+    json_out_member_null(j, "version");
+    json_out_member_null(j, "suite");
+    json_out_member_null(j, "chunk_size");
+    json_out_member_null(j, "header_size");
+    json_out_member_uint(j, "payload_size", bits / 8); /* the whole file: one ciphertext */
+    json_out_key(j, "recipients");
+    json_out_begin_array(j);
+    json_out_begin_object(j);
+    json_out_member_null(j, "fingerprint");
+    json_out_member_null(j, "arn");
+    json_out_member_uint(j, "bits", bits);
+    json_out_end_object(j);
+    json_out_end_array(j);
+    json_out_end_object(j);
 }
 
 const char *json_signer_ref(envelope_ctx *ctx, const struct key_set *set, const char *signer)
@@ -124,67 +124,67 @@ const char *json_signer_ref(envelope_ctx *ctx, const struct key_set *set, const 
     return NULL;
 }
 
-static void signer_member(struct json *j, const char *signer, const char *ref)
+static void signer_member(struct json_out *j, const char *signer, const char *ref)
 {
     int is_fp = strncmp(signer, "sha256:", 7) == 0;
 
-    json_key(j, "signer");
-    json_begin_object(j);
-    json_member_string(j, "fingerprint", is_fp ? signer : NULL);
-    json_member_string(j, "arn", is_fp ? kms_arn(ref) : signer);
-    json_member_string(j, "matched_key", ref);
-    json_end_object(j);
+    json_out_key(j, "signer");
+    json_out_begin_object(j);
+    json_out_member_string(j, "fingerprint", is_fp ? signer : NULL);
+    json_out_member_string(j, "arn", is_fp ? kms_arn(ref) : signer);
+    json_out_member_string(j, "matched_key", ref);
+    json_out_end_object(j);
 }
 
 void json_put_result(const envelope_result *r, const char *signer_ref, const char *output)
 {
-    struct json *j = json_members();
+    struct json_out *j = json_members();
     char when[32];
 
-    json_begin_object(j);
-    json_member_string(j, "name", envelope_result_name(r));
-    json_member_uint(j, "size", envelope_result_size(r));
-    json_member_string(j, "sha512", envelope_result_sha512(r));
+    json_out_begin_object(j);
+    json_out_member_string(j, "name", envelope_result_name(r));
+    json_out_member_uint(j, "size", envelope_result_size(r));
+    json_out_member_string(j, "sha512", envelope_result_sha512(r));
     if (envelope_result_format(r) == ENVELOPE_FORMAT_COMPAT) {
-        json_member_null(j, "created"); /* a compat envelope has no time */
+        json_out_member_null(j, "created"); /* a compat envelope has no time */
     } else {
         format_time(envelope_result_created(r), when);
-        json_member_string(j, "created", when);
+        json_out_member_string(j, "created", when);
     }
     signer_member(j, envelope_result_signer(r), signer_ref);
-    json_key(j, "recipients");
-    json_begin_array(j);
+    json_out_key(j, "recipients");
+    json_out_begin_array(j);
     for (size_t i = 0; i < envelope_result_recipient_count(r); i++) {
-        json_begin_object(j);
+        json_out_begin_object(j);
         identity_members(j, envelope_result_recipient(r, i));
-        json_end_object(j);
+        json_out_end_object(j);
     }
-    json_end_array(j);
+    json_out_end_array(j);
     if (output) /* verify has none */
-        json_member_string(j, "output", output);
-    json_end_object(j);
+        json_out_member_string(j, "output", output);
+    json_out_end_object(j);
 }
 
 void json_put_key(const envelope_key *key, const char *ref, const char *fp,
                   const char *const *outputs, size_t n_outputs)
 {
-    struct json *j = json_members();
+    struct json_out *j = json_members();
     envelope_key_kind kind = envelope_key_get_kind(key);
     char short_fp[FINGERPRINT_SHORT];
 
-    json_begin_object(j);
-    json_member_string(j, "kind", kind == ENVELOPE_KEY_SIGNING      ? "signing"
+    json_out_begin_object(j);
+    json_out_member_string(j, "kind", kind == ENVELOPE_KEY_SIGNING      ? "signing"
                                   : kind == ENVELOPE_KEY_ENCRYPTION ? "encryption"
                                                                     : NULL);
     bits_member(j, envelope_key_bits(key));
-    json_member_string(j, "fingerprint", fp);
-    json_member_string(j, "short_fingerprint",
+    json_out_member_string(j, "fingerprint", fp);
+    json_out_member_string(j, "short_fingerprint",
                        fingerprint_short(fp, short_fp) ? short_fp : NULL);
-    json_member_string(j, "arn", kms_arn(ref));
-    json_key(j, "outputs");
-    json_begin_array(j);
+    json_out_member_string(j, "arn", kms_arn(ref));
+    json_out_key(j, "outputs");
+    json_out_begin_array(j);
     for (size_t i = 0; i < n_outputs; i++)
-        json_string(j, outputs[i]);
-    json_end_array(j);
-    json_end_object(j);
+        json_out_string(j, outputs[i]);
+    json_out_end_array(j);
+    json_out_end_object(j);
 }

@@ -12,24 +12,24 @@
 
 #include "cli.h"
 
-void json_init(struct json *j)
+void json_out_init(struct json_out *j)
 {
     memset(j, 0, sizeof(*j));
     j->first[0] = 1;
 }
 
-void json_free(struct json *j)
+void json_out_free(struct json_out *j)
 {
     free(j->buf);
-    json_init(j);
+    json_out_init(j);
 }
 
-const char *json_text(const struct json *j)
+const char *json_out_text(const struct json_out *j)
 {
     return j->failed || j->buf == NULL ? NULL : j->buf;
 }
 
-static void put(struct json *j, const char *s, size_t n)
+static void put(struct json_out *j, const char *s, size_t n)
 {
     size_t cap = j->cap ? j->cap : 512;
     char *p;
@@ -51,14 +51,14 @@ static void put(struct json *j, const char *s, size_t n)
     j->buf[j->len] = '\0';
 }
 
-static void puts_(struct json *j, const char *s)
+static void puts_(struct json_out *j, const char *s)
 {
     put(j, s, strlen(s));
 }
 
 /* The comma before a value, unless it is the first of its object or array,
  * or follows its key. */
-static void before_value(struct json *j)
+static void before_value(struct json_out *j)
 {
     if (j->after_key) {
         j->after_key = 0;
@@ -69,7 +69,7 @@ static void before_value(struct json *j)
     j->first[j->depth] = 0;
 }
 
-static void open_(struct json *j, const char *c)
+static void open_(struct json_out *j, const char *c)
 {
     before_value(j);
     put(j, c, 1);
@@ -80,17 +80,17 @@ static void open_(struct json *j, const char *c)
     j->first[++j->depth] = 1;
 }
 
-static void close_(struct json *j, const char *c)
+static void close_(struct json_out *j, const char *c)
 {
     if (j->depth > 0)
         j->depth--;
     put(j, c, 1);
 }
 
-void json_begin_object(struct json *j) { open_(j, "{"); }
-void json_end_object(struct json *j) { close_(j, "}"); }
-void json_begin_array(struct json *j) { open_(j, "["); }
-void json_end_array(struct json *j) { close_(j, "]"); }
+void json_out_begin_object(struct json_out *j) { open_(j, "{"); }
+void json_out_end_object(struct json_out *j) { close_(j, "}"); }
+void json_out_begin_array(struct json_out *j) { open_(j, "["); }
+void json_out_end_array(struct json_out *j) { close_(j, "]"); }
 
 /* The length of the valid UTF-8 sequence at s (at most n bytes) and its
  * code point, or 0: overlong forms, surrogates and values above U+10FFFF
@@ -122,7 +122,7 @@ static int is_format_char(uint32_t cp)
            (cp >= 0x2066 && cp <= 0x2069) || cp == 0xFEFF;
 }
 
-static void put_escape(struct json *j, uint32_t cp)
+static void put_escape(struct json_out *j, uint32_t cp)
 {
     char esc[16];
 
@@ -130,7 +130,7 @@ static void put_escape(struct json *j, uint32_t cp)
     puts_(j, esc);
 }
 
-static void put_string(struct json *j, const char *text)
+static void put_string(struct json_out *j, const char *text)
 {
     const unsigned char *s = (const unsigned char *)text;
     size_t n = strlen(text), len;
@@ -165,7 +165,7 @@ static void put_string(struct json *j, const char *text)
     put(j, "\"", 1);
 }
 
-void json_key(struct json *j, const char *key)
+void json_out_key(struct json_out *j, const char *key)
 {
     before_value(j);
     put_string(j, key);
@@ -173,17 +173,17 @@ void json_key(struct json *j, const char *key)
     j->after_key = 1;
 }
 
-void json_string(struct json *j, const char *s)
+void json_out_string(struct json_out *j, const char *s)
 {
     if (s == NULL) {
-        json_null(j);
+        json_out_null(j);
         return;
     }
     before_value(j);
     put_string(j, s);
 }
 
-void json_uint(struct json *j, uint64_t v)
+void json_out_uint(struct json_out *j, uint64_t v)
 {
     char num[24];
 
@@ -192,7 +192,7 @@ void json_uint(struct json *j, uint64_t v)
     puts_(j, num);
 }
 
-void json_int(struct json *j, int v)
+void json_out_int(struct json_out *j, int v)
 {
     char num[16];
 
@@ -201,39 +201,39 @@ void json_int(struct json *j, int v)
     puts_(j, num);
 }
 
-void json_bool(struct json *j, int v)
+void json_out_bool(struct json_out *j, int v)
 {
     before_value(j);
     puts_(j, v ? "true" : "false");
 }
 
-void json_null(struct json *j)
+void json_out_null(struct json_out *j)
 {
     before_value(j);
     puts_(j, "null");
 }
 
-void json_member_string(struct json *j, const char *key, const char *s)
+void json_out_member_string(struct json_out *j, const char *key, const char *s)
 {
-    json_key(j, key);
-    json_string(j, s);
+    json_out_key(j, key);
+    json_out_string(j, s);
 }
 
-void json_member_uint(struct json *j, const char *key, uint64_t v)
+void json_out_member_uint(struct json_out *j, const char *key, uint64_t v)
 {
-    json_key(j, key);
-    json_uint(j, v);
+    json_out_key(j, key);
+    json_out_uint(j, v);
 }
 
-void json_member_null(struct json *j, const char *key)
+void json_out_member_null(struct json_out *j, const char *key)
 {
-    json_key(j, key);
-    json_null(j);
+    json_out_key(j, key);
+    json_out_null(j);
 }
 
-void json_members_of(struct json *j, const struct json *obj)
+void json_out_members_of(struct json_out *j, const struct json_out *obj)
 {
-    const char *text = json_text(obj);
+    const char *text = json_out_text(obj);
     size_t n;
 
     if (text == NULL || (n = strlen(text)) < 2 || text[0] != '{') {

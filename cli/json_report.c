@@ -14,7 +14,7 @@ static struct {
     int on;
     const char *command;
     int data_on_stdout;
-    struct json members; /* the command's own members, as one object */
+    struct json_out members; /* the command's own members, as one object */
     const char *code;    /* the first failure recorded, or NULL */
     int exit;
     char detail[DETAIL_MAX];
@@ -47,7 +47,7 @@ void json_setup(const char *command, int argc, char **argv)
 {
     run.command = command;
     run.data_on_stdout = 0;
-    json_init(&run.members);
+    json_out_init(&run.members);
     /* Anywhere before "--", so that a usage error in an option before it
      * is still told as JSON. */
     for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
@@ -80,7 +80,7 @@ int json_owns(FILE *f)
     return run.on && f == json_stream();
 }
 
-struct json *json_members(void)
+struct json_out *json_members(void)
 {
     return &run.members;
 }
@@ -94,14 +94,14 @@ void json_error(const char *code, int exit_code, const char *detail)
     snprintf(run.detail, sizeof(run.detail), "%s", detail);
 }
 
-static void error_member(struct json *j, int ok, int code)
+static void error_member(struct json_out *j, int ok, int code)
 {
     int sig = signals_caught();
     char why[48];
 
-    json_key(j, "error");
+    json_out_key(j, "error");
     if (ok) {
-        json_null(j);
+        json_out_null(j);
         return;
     }
     /* The command dies of the signal next (signals_finish): the shell sees
@@ -112,55 +112,55 @@ static void error_member(struct json *j, int ok, int code)
         json_error("CANCELLED", code, why);
     }
     json_error(exit_code_name(code), code, ""); /* nothing was said: the class only */
-    json_begin_object(j);
-    json_member_string(j, "code", run.code);
-    json_key(j, "exit");
-    json_int(j, code);
-    json_member_string(j, "detail", run.detail);
-    json_end_object(j);
+    json_out_begin_object(j);
+    json_out_member_string(j, "code", run.code);
+    json_out_key(j, "exit");
+    json_out_int(j, code);
+    json_out_member_string(j, "detail", run.detail);
+    json_out_end_object(j);
 }
 
-static void nulls(struct json *j)
+static void nulls(struct json_out *j)
 {
     for (const char *const *m = members_of(run.command); *m; m++)
-        json_member_null(j, *m);
+        json_out_member_null(j, *m);
 }
 
-void json_build(struct json *j, int code)
+void json_build(struct json_out *j, int code)
 {
     int ok = code == EXIT_OK && signals_caught() == 0;
 
-    json_begin_object(j);
-    json_member_uint(j, "schema", 1);
-    json_member_string(j, "command", run.command);
-    json_key(j, "ok");
-    json_bool(j, ok);
+    json_out_begin_object(j);
+    json_out_member_uint(j, "schema", 1);
+    json_out_member_string(j, "command", run.command);
+    json_out_key(j, "ok");
+    json_out_bool(j, ok);
     error_member(j, ok, code);
     /* Data recorded by a command that then failed is still left out: it
      * may describe an output that was not kept. */
-    if (ok && json_text(&run.members) != NULL)
-        json_members_of(j, &run.members);
+    if (ok && json_out_text(&run.members) != NULL)
+        json_out_members_of(j, &run.members);
     else
         nulls(j);
-    json_end_object(j);
+    json_out_end_object(j);
 }
 
 int json_finish(int code)
 {
-    struct json j;
+    struct json_out j;
     const char *text;
     FILE *f = json_stream();
 
     if (!run.on)
         return code;
-    json_init(&j);
+    json_out_init(&j);
     json_build(&j, code);
     run.on = 0; /* what is reported from now on is plain text again */
-    if ((text = json_text(&j)) == NULL)
+    if ((text = json_out_text(&j)) == NULL)
         code = fail_with(code == EXIT_OK ? EXIT_IO : code, "out of memory writing JSON");
     else if (fprintf(f, "%s\n", text) < 0 && f == stderr && code == EXIT_OK)
         code = EXIT_IO; /* stdout's failure is told by stdout_close */
-    json_free(&j);
-    json_free(&run.members);
+    json_out_free(&j);
+    json_out_free(&run.members);
     return code;
 }

@@ -47,7 +47,8 @@ export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 failed=""
 for t in "$@"; do
     bin="$B/fuzz/fuzz_$t"
-    if [ ! -x "$bin" ] || [ -n "$(find fuzz "$B/libenvelope.a" -newer "$bin" \
+    # fuzz_json_out.c includes the command line's JSON writer.
+    if [ ! -x "$bin" ] || [ -n "$(find fuzz cli/json_out.c "$B/libenvelope.a" -newer "$bin" \
             \( -name '*.c' -o -name '*.h' -o -name '*.a' \) 2>/dev/null | head -1)" ]; then
         $CC $CFLAGS -fsanitize=fuzzer $SAN -o "$bin" "fuzz/fuzz_$t.c" "$B/libenvelope.a" $LIBS
     fi
