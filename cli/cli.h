@@ -128,7 +128,8 @@ void json_put_info(const envelope_info *info);
 /* A compat envelope, known by its size: an RSA-bits ciphertext. */
 void json_put_compat(unsigned bits);
 struct key_set;
-/* The --verify-key (as given) of set whose key is signer, or NULL. */
+/* The --verify-key (as given) of set whose key is signer (a result's), or
+ * NULL when it cannot be told: several KMS aliases, none the signer's ARN. */
 const char *json_signer_ref(envelope_ctx *ctx, const struct key_set *set, const char *signer);
 /* output NULL: verify, which has no output member. */
 void json_put_result(const envelope_result *r, const char *signer_ref, const char *output);

@@ -102,26 +102,44 @@ void json_put_compat(unsigned bits)
     json_out_end_object(j);
 }
 
+/* The KMS entries of set: keys with no fingerprint in it (none computed,
+ * which could cost a KMS call). Their number; the last in *last. */
+static size_t kms_entries(const struct key_set *set, size_t *last)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < set->n; i++)
+        if (set->fingerprints[i][0] == '\0') {
+            *last = i;
+            n++;
+        }
+    return n;
+}
+
 const char *json_signer_ref(envelope_ctx *ctx, const struct key_set *set, const char *signer)
 {
     char fp[ENVELOPE_FINGERPRINT_SIZE];
     const char *arn;
+    size_t last = 0, n_kms = kms_entries(set, &last);
 
     for (size_t i = 0; i < set->n; i++)
         if (strcmp(set->fingerprints[i], signer) == 0)
             return set->refs[i];
-    /* KMS keys have no fingerprint in the set: the signer names the key's
-     * ARN, or the public key verification fetched (cached in the key). */
+    /* Not a local key: one of the KMS keys verified it. */
+    if (n_kms == 1)
+        return set->refs[last];
     for (size_t i = 0; i < set->n; i++) {
         if (set->fingerprints[i][0])
             continue;
         if ((arn = kms_arn(set->refs[i])) != NULL && strcmp(arn, signer) == 0)
             return set->refs[i];
-        if (envelope_key_fingerprint(ctx, set->keys[i], fp) == ENVELOPE_OK &&
+        /* The verifier's public key, if it was fetched, is cached in it. */
+        if (strncmp(signer, "sha256:", 7) == 0 &&
+            envelope_key_fingerprint(ctx, set->keys[i], fp) == ENVELOPE_OK &&
             strcmp(fp, signer) == 0)
             return set->refs[i];
     }
-    return NULL;
+    return NULL; /* several KMS aliases: which one cannot be told */
 }
 
 static void signer_member(struct json_out *j, const char *signer, const char *ref)

@@ -64,7 +64,7 @@ OPENED = {
     "size": is_int,
     "sha512": lambda v: is_str(v) and HEX128.match(v) is not None,
     "created": opt(lambda v: is_str(v) and TIME.match(v) is not None),
-    "signer": obj({"fingerprint": opt(fp), "arn": opt(arn), "matched_key": is_str}),
+    "signer": obj({"fingerprint": opt(fp), "arn": opt(arn), "matched_key": opt(is_str)}),
     "recipients": objects(IDENTITY),
 }
 SCHEMA = {

@@ -136,6 +136,38 @@ run bash -c '. "$1" && COMP_WORDS=(envelope seal --js) && COMP_CWORD=2 && _envel
     echo "${COMPREPLY[*]}"' _ "$TOP/cli/envelope.bash-completion"
 check "completion: seal takes no --json" bash -c '! [ -s "$1" ] || [ "$(cat "$1")" = "" ]' _ "$OUT"
 
+# KMS keys, against the KMS test server, when this build has a KMS client:
+# arn from the reference, matched_key for a key ARN and for an alias.
+run env -i PATH="$PATH" AWS_EC2_METADATA_DISABLED=true "$E" pubkey --json awskms:///alias/probe
+if grep -q '"code":"UNSUPPORTED"' "$ERR"; then
+    echo "# KMS checks skipped: this build has no KMS client"
+else
+    KID=0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9
+    ARN=arn:aws:kms:us-east-1:111122223333:key/$KID
+    SIGN_ALIAS=alias/sample-sign-verify-key
+    cat >"$T/json-kms.json" <<JSON
+{"keys": [{"key_spec": "ECC_NIST_P521", "key_usage": "SIGN_VERIFY", "key_id": "$KID",
+           "aliases": ["$SIGN_ALIAS"], "private_key_file": "$K/signer.pem"}]}
+JSON
+    if kms_start "$T/json-kms" "$T/json-kms.json"; then
+        as receiver-plus "$E" pubkey --json "awskms:///$ARN"
+        json_is "KMS: pubkey --json of a key ARN: its arn and fingerprint, on stderr" pubkey \
+            "$ERR" 0 "" arn="$ARN" fingerprint="$SIGNER" kind=signing bits=521 'outputs=["-"]'
+        as receiver-plus "$E" pubkey --json "awskms:///$SIGN_ALIAS" -o kms.pub
+        json_is "KMS: pubkey --json of an alias: arn null" pubkey "$OUT" 0 "" arn=null \
+            fingerprint="$SIGNER"
+        as receiver "$E" open --json --decrypt-key "$K/alice.pem" --verify-key \
+            "$K/other-signer.pub" --verify-key "awskms:///$ARN" -o kms1.out m.env
+        json_is "KMS: open, a key ARN as --verify-key: matched_key and arn" open "$OUT" 0 "" \
+            signer.matched_key="awskms:///$ARN" signer.arn="$ARN"
+        as receiver "$E" open --json --decrypt-key "$K/alice.pem" --verify-key \
+            "$K/other-signer.pub" --verify-key "awskms:///$SIGN_ALIAS" -o kms2.out m.env
+        json_is "KMS: open, an alias as --verify-key: matched_key is the alias" open "$OUT" 0 \
+            "" signer.matched_key="awskms:///$SIGN_ALIAS" signer.arn="$ARN" signer.fingerprint=null
+        "$KMSCTL" stop "$T/json-kms" >/dev/null 2>&1
+    fi
+fi
+
 # -------------------------------------------------------------- failures
 
 run "$E" inspect --json --bogus m.env
