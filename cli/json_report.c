@@ -15,7 +15,7 @@ static struct {
     const char *command;
     int data_on_stdout;
     struct json_out members; /* the command's own members, as one object */
-    const char *code;    /* the first failure recorded, or NULL */
+    const char *code;        /* the first failure recorded, or NULL */
     int exit;
     char detail[DETAIL_MAX];
 } run;

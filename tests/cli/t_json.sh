@@ -126,6 +126,16 @@ run "$E" pubkey --json "$K/alice.pub" -o a.pub
 json_is "pubkey --json -o FILE: on stdout" pubkey "$OUT" 0 "" kind=encryption bits=2048 \
     fingerprint="$ALICE" 'outputs=["a.pub"]'
 
+# --help says it, for each command that takes it.
+run "$E" --help
+check "--help names the commands that take --json" grep -q \
+    "^keygen, pubkey, open, verify and inspect take --json" "$OUT"
+for sub in keygen pubkey open verify inspect; do
+    run "$E" "$sub" --help
+    check "$sub --help: --json in the usage and explained" bash -c \
+        'head -6 "$1" | grep -q "\[--json\]" && grep -q "^--json prints\| --json prints" "$1"' _ "$OUT"
+done
+
 # The bash completion offers --json to the commands that take it.
 for sub in keygen pubkey open verify inspect; do
     run bash -c '. "$1" && COMP_WORDS=(envelope "$2" --js) && COMP_CWORD=2 && _envelope &&
