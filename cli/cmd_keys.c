@@ -204,10 +204,29 @@ static int keygen_parse(int argc, char **argv, struct keygen_args *a)
     return keygen_outputs(a);
 }
 
+/* The new key's fingerprint on stderr, and the members of --json. A local
+ * key's fingerprint cannot fail but for memory: then there is nothing to
+ * tell. */
+static void keygen_tell(envelope_ctx *ctx, const struct keygen_args *a, const envelope_key *key)
+{
+    char fp[ENVELOPE_FINGERPRINT_SIZE], out[SHOWN_MAX];
+    const char *outputs[2] = {a->out, a->pub};
+
+    if (envelope_key_fingerprint(ctx, key, fp) != ENVELOPE_OK)
+        return;
+    if (json_on())
+        json_put_key(key, NULL, fp, outputs, a->pub ? 2 : 1);
+    if (cli_quiet || json_owns(stderr))
+        return;
+    fprintf(stderr, "envelope: %s key ",
+            a->kind == ENVELOPE_KEY_SIGNING ? "ECDSA P-521 signing" : "RSA encryption");
+    fingerprint_print(stderr, fp);
+    fprintf(stderr, " written to %s\n", shown(a->out, out));
+}
+
 int cmd_keygen(int argc, char **argv)
 {
     struct keygen_args a = {0};
-    char fp[ENVELOPE_FINGERPRINT_SIZE], out[SHOWN_MAX];
     char secret[1024];
     envelope_ctx *ctx = NULL;
     envelope_key *key = NULL;
@@ -226,18 +245,8 @@ int cmd_keygen(int argc, char **argv)
     else
         code = write_keys(ctx, key, a.t, a.pub ? 2 : 1, secret, len, a.force);
     explicit_bzero(secret, sizeof(secret));
-    if (code == EXIT_OK && json_on() && envelope_key_fingerprint(ctx, key, fp) == ENVELOPE_OK) {
-        const char *outputs[2] = {a.out, a.pub};
-
-        json_put_key(key, NULL, fp, outputs, a.pub ? 2 : 1);
-    }
-    if (code == EXIT_OK && !cli_quiet && !json_owns(stderr) &&
-        envelope_key_fingerprint(ctx, key, fp) == ENVELOPE_OK) {
-        fprintf(stderr, "envelope: %s key ",
-                a.kind == ENVELOPE_KEY_SIGNING ? "ECDSA P-521 signing" : "RSA encryption");
-        fingerprint_print(stderr, fp);
-        fprintf(stderr, " written to %s\n", shown(a.out, out));
-    }
+    if (code == EXIT_OK)
+        keygen_tell(ctx, &a, key);
     passphrase_wipe(&a.pass);
     envelope_key_free(key);
     envelope_ctx_free(ctx);
