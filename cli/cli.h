@@ -116,8 +116,6 @@ struct json_out *json_members(void);
 /* A failure as reported: its library code name ("TAMPERED", "USAGE"...),
  * exit code and text. The first one recorded is the one told. */
 void json_error(const char *code, int exit_code, const char *detail);
-/* The run's object, for exit code code, into j. */
-void json_build(struct json_out *j, int code);
 /* Prints the object, if --json is on; returns code, or EXIT_IO if it could
  * not be written to stderr. */
 int json_finish(int code);

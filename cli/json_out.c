@@ -4,8 +4,9 @@
  * valid UTF-8 is kept exactly, control and formatting characters are
  * written as \u escapes (the parsed value is unchanged, the raw text stays
  * safe on a terminal), and a byte that is not part of valid UTF-8 becomes
- * U+FFFD. One object per json value: --json prints one per run, a mode
- * printing JSON Lines one per line. */
+ * U+FFFD. Each struct json_out holds one object: --json prints one per
+ * run; a mode printing JSON Lines would build one per input, each printed
+ * on its own line (the text never holds a newline). */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>

@@ -126,7 +126,8 @@ static void nulls(struct json_out *j)
         json_out_member_null(j, *m);
 }
 
-void json_build(struct json_out *j, int code)
+/* The run's object, for exit code code, into j. */
+static void json_build(struct json_out *j, int code)
 {
     int ok = code == EXIT_OK && signals_caught() == 0;
 
