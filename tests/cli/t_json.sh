@@ -195,6 +195,13 @@ json_is "usage: verify --json with two DIRs" verify "$OUT" 2 USAGE
 run "$E" pubkey --json
 json_is "usage: pubkey --json without KEYREF, object on stderr" pubkey "$ERR" 2 USAGE
 
+run "$E" inspect --json missing.env
+json_is "a missing input: inspect, IO" inspect "$OUT" 4 IO error.detail="missing.env: No such file or directory"
+opener --json missing.env
+json_is "a missing input: open, IO, object on stderr" open "$ERR" 4 IO
+run "$E" verify --json --verify-key "$K/signer.pub" nowhere
+json_is "a missing DIR: verify, IO" verify "$OUT" 4 IO
+
 run "$E" inspect --json note.json
 json_is "not an envelope: inspect" inspect "$OUT" 1 NOT_ENVELOPE
 opener --json -o n.out note.json
