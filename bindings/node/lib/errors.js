@@ -12,6 +12,7 @@ class EnvelopeError extends Error {
     this.name = new.target.name;
     this.code = code;
     this.detail = detail;
+    this.rc = null; // the library's number for code, when the failure came from it
   }
 }
 
