@@ -170,19 +170,21 @@ static napi_value js_open_file(napi_env env, napi_callback_info info)
     return in_files(env, info, ND_OPEN_FILE);
 }
 
-/* A string is a path; a Buffer holds the data itself. */
-static napi_status path_or_bytes(napi_env env, napi_value v, const char *what, nd_job *job)
+/* A string is a path; a Buffer holds the data itself, of which at most
+ * max bytes are needed. */
+static napi_status path_or_bytes(napi_env env, napi_value v, const char *what, size_t max,
+                                 nd_job *job)
 {
     napi_valuetype t;
 
     if (napi_typeof(env, v, &t) == napi_ok && t == napi_string)
         return arg_string(env, v, what, &job->in_path);
     job->in_is_memory = 1;
-    return arg_buffer_copy(env, v, what, &job->in, &job->in_len);
+    return arg_buffer_head(env, v, what, max, &job->in, &job->in_len, &job->in_total);
 }
 
-/* inspect(envelope | path): only the header is needed, so only its
- * largest possible size is kept of a Buffer. */
+/* inspect(envelope | path): only the header is read, so no more of a
+ * Buffer than the largest header is copied. */
 static napi_value js_inspect(napi_env env, napi_callback_info info)
 {
     napi_value argv[1];
@@ -193,14 +195,9 @@ static napi_value js_inspect(napi_env env, napi_callback_info info)
         return NULL;
     }
     if (get_args(env, info, 1, argv) != napi_ok ||
-        path_or_bytes(env, argv[0], "envelope", job) != napi_ok) {
+        path_or_bytes(env, argv[0], "envelope", ND_HEADER_MAX, job) != napi_ok) {
         job_free(job);
         return NULL;
-    }
-    job->in_total = job->in_len;
-    if (job->in_len > ND_HEADER_MAX) {
-        explicit_bzero(job->in + ND_HEADER_MAX, job->in_len - ND_HEADER_MAX);
-        job->in_len = ND_HEADER_MAX;
     }
     return queue(env, job);
 }
@@ -212,20 +209,21 @@ static napi_value js_key_load(napi_env env, napi_callback_info info)
     napi_value argv[2];
     napi_valuetype t = napi_undefined;
     nd_job *job = job_new(ND_KEY_LOAD);
+    uint8_t *pass = NULL;
 
     if (job == NULL) {
         napi_throw_error(env, "ERR_ENVELOPE_NOMEM", "out of memory");
         return NULL;
     }
     if (get_args(env, info, 2, argv) != napi_ok ||
-        path_or_bytes(env, argv[0], "key", job) != napi_ok ||
+        path_or_bytes(env, argv[0], "key", SIZE_MAX, job) != napi_ok ||
         napi_typeof(env, argv[1], &t) != napi_ok ||
         (t != napi_undefined &&
-         arg_buffer_copy(env, argv[1], "passphrase", (uint8_t **)&job->passphrase,
-                         &job->passphrase_len) != napi_ok)) {
+         arg_buffer_copy(env, argv[1], "passphrase", &pass, &job->passphrase_len) != napi_ok)) {
         job_free(job);
         return NULL;
     }
+    job->passphrase = (char *)pass;
     return queue(env, job);
 }
 

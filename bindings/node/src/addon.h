@@ -49,7 +49,7 @@ typedef struct nd_job {
     /* inputs, owned by the job */
     uint8_t *in; /* a copy of the caller's Buffer (wiped: it may be a message) */
     size_t in_len;
-    uint64_t in_total; /* inspect: the Buffer's length, of which in holds the start */
+    size_t in_total;   /* inspect: the Buffer's length, of which in holds the start */
     int in_is_memory;  /* inspect, key load: in holds the bytes, not in_path */
     char *in_path;
     char *out_path;
@@ -106,6 +106,9 @@ void settle(napi_env env, nd_job *job);
  * napi_pending_exception with a TypeError thrown. */
 napi_status arg_buffer_copy(napi_env env, napi_value v, const char *what, uint8_t **out,
                             size_t *len);
+/* The same for at most the first max bytes; *total: the Buffer's length. */
+napi_status arg_buffer_head(napi_env env, napi_value v, const char *what, size_t max,
+                            uint8_t **out, size_t *len, size_t *total);
 napi_status arg_string(napi_env env, napi_value v, const char *what, char **out);
 napi_status arg_keyspec(napi_env env, napi_value v, const char *what, nd_keyspec *spec);
 napi_status arg_keylist(napi_env env, napi_value v, const char *what, nd_keylist *list);

@@ -18,8 +18,8 @@ static napi_status type_error(napi_env env, const char *what, const char *expect
     return napi_pending_exception;
 }
 
-napi_status arg_buffer_copy(napi_env env, napi_value v, const char *what, uint8_t **out,
-                            size_t *len)
+napi_status arg_buffer_head(napi_env env, napi_value v, const char *what, size_t max,
+                            uint8_t **out, size_t *len, size_t *total)
 {
     bool is_buffer = false;
     void *data = NULL;
@@ -30,6 +30,9 @@ napi_status arg_buffer_copy(napi_env env, napi_value v, const char *what, uint8_
     if (napi_is_buffer(env, v, &is_buffer) != napi_ok || !is_buffer ||
         napi_get_buffer_info(env, v, &data, &n) != napi_ok)
         return type_error(env, what, "a Buffer or Uint8Array");
+    *total = n;
+    if (n > max)
+        n = max;
     if ((*out = malloc(n > 0 ? n : 1)) == NULL) {
         napi_throw_error(env, "ERR_ENVELOPE_NOMEM", "out of memory copying a Buffer");
         return napi_pending_exception;
@@ -38,6 +41,14 @@ napi_status arg_buffer_copy(napi_env env, napi_value v, const char *what, uint8_
         memcpy(*out, data, n);
     *len = n;
     return napi_ok;
+}
+
+napi_status arg_buffer_copy(napi_env env, napi_value v, const char *what, uint8_t **out,
+                            size_t *len)
+{
+    size_t total;
+
+    return arg_buffer_head(env, v, what, SIZE_MAX, out, len, &total);
 }
 
 napi_status arg_string(napi_env env, napi_value v, const char *what, char **out)

@@ -90,6 +90,16 @@ test('an empty message, the default name, and a Uint8Array', async () => {
   });
   assert.equal(r.message.length, 0);
   assert.equal(r.name, 'message');
+  // A view into the middle of a larger buffer: only its own bytes count.
+  const msg = Buffer.from('in the middle');
+  const outer = Buffer.concat([Buffer.alloc(100, 1), msg, Buffer.alloc(100, 2)]);
+  const view = new Uint8Array(outer.buffer, outer.byteOffset + 100, msg.length);
+  const sealedView = await envelope.seal(view, { signKey: key('signer.pem'), recipients: key('alice.pub') });
+  const framed = Buffer.concat([Buffer.alloc(33, 9), sealedView, Buffer.alloc(7)]);
+  const opened = await envelope.open(framed.subarray(33, 33 + sealedView.length), {
+    decryptKeys: key('alice.pem'), verifyKeys: key('signer.pub'),
+  });
+  assert.ok(opened.message.equals(msg), `opened ${opened.message}`);
 });
 
 test('inspect shows the header of a Buffer and of a file; hidden recipients show no label',
