@@ -154,6 +154,9 @@ test('every library code maps to the class the README documents', () => {
     assert.equal(e.detail, 'detail');
     assert.equal(e.name, cls.name);
   }
+  // A library without KMS support, asked to use an awskms:// key.
+  assert.equal(errorClass('UNSUPPORTED', true), envelope.KMSError);
+  assert.equal(errorClass('A_CODE_FROM_A_NEWER_LIBRARY'), envelope.EnvelopeError);
 });
 
 test('KMS details give kmsType and kmsMessage', () => {
