@@ -278,7 +278,9 @@ uninstall:
 	    $(DESTDIR)$(LIBDIR)/libenvelope.a $(DESTDIR)$(PKGCONFIGDIR)/envelope.pc \
 	    $(DESTDIR)$(BINDIR)/envelope $(DESTDIR)$(MANDIR)/man1/envelope.1 \
 	    $(DESTDIR)$(BASHCOMPDIR)/envelope
-	rm -rf $(DESTDIR)$(NODEMODDIR)
+	rm -f $(addprefix $(DESTDIR)$(NODEMODDIR)/,$(NODE_FILES) build/envelope.node)
+	-rmdir $(DESTDIR)$(NODEMODDIR)/lib $(DESTDIR)$(NODEMODDIR)/build $(DESTDIR)$(NODEMODDIR) \
+	    2>/dev/null
 
 clean:
 	rm -rf build build-asan build-vg
