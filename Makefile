@@ -279,8 +279,8 @@ uninstall:
 	    $(DESTDIR)$(BINDIR)/envelope $(DESTDIR)$(MANDIR)/man1/envelope.1 \
 	    $(DESTDIR)$(BASHCOMPDIR)/envelope
 	rm -f $(addprefix $(DESTDIR)$(NODEMODDIR)/,$(NODE_FILES) build/envelope.node)
-	-rmdir $(DESTDIR)$(NODEMODDIR)/lib $(DESTDIR)$(NODEMODDIR)/build $(DESTDIR)$(NODEMODDIR) \
-	    2>/dev/null
+	rmdir $(DESTDIR)$(NODEMODDIR)/lib $(DESTDIR)$(NODEMODDIR)/build $(DESTDIR)$(NODEMODDIR) \
+	    2>/dev/null || true
 
 clean:
 	rm -rf build build-asan build-vg
