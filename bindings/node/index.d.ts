@@ -57,6 +57,8 @@ export interface OpenOptions {
   maxSize?: number | bigint;
   /** The oldest envelope accepted, in seconds; 0 or absent: any age. */
   maxAge?: number | bigint;
+  /** How far ahead of this machine's clock the creation time may be, in seconds: 0 to 86400, default 300. */
+  maxSkew?: number | bigint;
 }
 
 export interface OpenFileOptions extends OpenOptions {

@@ -151,6 +151,8 @@ function openOptions(opts, force) {
     verifyKeys: keyList(opts.verifyKeys, 'verifyKeys'),
     maxSize: optLimit(opts.maxSize, 'maxSize'),
     maxAge: optLimit(opts.maxAge, 'maxAge'),
+    maxSkew: opts.maxSkew === undefined || opts.maxSkew === null ? undefined :
+      optLimit(opts.maxSkew, 'maxSkew'),
     force: optBool(force, 'force'),
   };
 }

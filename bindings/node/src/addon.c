@@ -104,6 +104,10 @@ static napi_status open_options(napi_env env, napi_value opts, nd_job *job)
         return st;
     if (present && (st = arg_uint64(env, v, "maxAge", &job->max_age)) != napi_ok)
         return st;
+    if ((st = arg_get(env, opts, "maxSkew", &v, &job->max_skew_set)) != napi_ok)
+        return st;
+    if (job->max_skew_set && (st = arg_uint64(env, v, "maxSkew", &job->max_skew)) != napi_ok)
+        return st;
     return opt_bool(env, opts, "force", &job->force);
 }
 

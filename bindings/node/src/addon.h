@@ -62,6 +62,8 @@ typedef struct nd_job {
     int hide_recipients;
     uint64_t max_size;
     uint64_t max_age;
+    int max_skew_set; /* else the library's default */
+    uint64_t max_skew;
     char *passphrase; /* wiped */
     size_t passphrase_len;
     envelope_key *key; /* the key a key job asks about (a held reference) */

@@ -237,6 +237,9 @@ static envelope_rc run_open(nd_job *job, envelope_ctx *ctx)
         goto out;
     envelope_open_opts_set_max_size(opts, job->max_size);
     envelope_open_opts_set_max_age(opts, job->max_age);
+    if (job->max_skew_set &&
+        (rc = envelope_open_opts_set_max_skew(opts, job->max_skew)) != ENVELOPE_OK)
+        goto out;
     if (job->kind == ND_OPEN) {
         job->out_is_secret = 1;
         rc = envelope_open_mem(ctx, opts, job->in, job->in_len, &job->out, &job->out_len,
