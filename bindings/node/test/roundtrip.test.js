@@ -172,6 +172,26 @@ test('sealFile and openFile: the name defaults to the base name; outputs are not
   assert.equal(again.name, 'other.bin');
 });
 
+test('a file of several public keys stands for all of them', async (t) => {
+  const team = path.join(scratch(t), 'team.pub');
+  fs.writeFileSync(team, Buffer.concat([fs.readFileSync(key('alice.pub')),
+                                        fs.readFileSync(key('bob.pub'))]));
+  const signers = path.join(path.dirname(team), 'signers.pub');
+  fs.writeFileSync(signers, Buffer.concat([fs.readFileSync(key('other-signer.pub')),
+                                           fs.readFileSync(key('signer.pub'))]));
+  const sealed = await envelope.seal(Buffer.from('to the team'), {
+    signKey: key('signer.pem'), recipients: team,
+  });
+  assert.equal((await envelope.inspect(sealed)).recipients.length, 2);
+  for (const who of ['alice.pem', 'bob.pem']) {
+    const r = await envelope.open(sealed, { decryptKeys: key(who), verifyKeys: signers });
+    assert.equal(r.message.toString(), 'to the team', who);
+  }
+  // Several keys where one is needed is refused.
+  await rejects(envelope.seal(Buffer.from('x'), { signKey: signers, recipients: team }),
+                envelope.KeyLoadError, 'KEY_LOAD');
+});
+
 test('maxSize and maxAge are enforced', async () => {
   const msg = message(5000, 3);
   const sealed = await envelope.seal(msg, { signKey: key('signer.pem'), recipients: key('alice.pub') });
