@@ -115,10 +115,48 @@ static envelope_key *keyspec_at(const nd_keyspec *spec, size_t i)
     return spec->list != NULL ? spec->list[i] : spec->key;
 }
 
+/* What a key is, for a detail: "an RSA-2048 public key". */
+static void describe_key(const envelope_key *key, char *buf, size_t size)
+{
+    const char *which = envelope_key_is_private(key) ? "private" : "public";
+
+    switch (envelope_key_get_kind(key)) {
+    case ENVELOPE_KEY_SIGNING:
+        snprintf(buf, size, "an ECDSA P-521 %s key", which);
+        break;
+    case ENVELOPE_KEY_ENCRYPTION:
+        snprintf(buf, size, "an RSA-%u %s key", envelope_key_bits(key), which);
+        break;
+    default:
+        snprintf(buf, size, "a KMS key");
+    }
+}
+
+/* The option setters take no context, so their failures get a detail here:
+ * the context's would be that of an earlier call. role[i] names the key as
+ * the caller gave it; k of n, within a file that held several. */
+static envelope_rc key_refused(nd_job *job, envelope_rc rc, const char *role, size_t i,
+                               const nd_keyspec *spec, size_t k)
+{
+    const envelope_key *key = keyspec_at(spec, k);
+    size_t n = keyspec_count(spec);
+    char what[48], place[48] = "";
+
+    describe_key(key, what, sizeof(what));
+    if (n > 1)
+        snprintf(place, sizeof(place), ", key %zu of %zu", k + 1, n);
+    if (spec->ref != NULL)
+        job_fail(job, rc, "%s[%zu] (%s%s), %s, refused", role, i, spec->ref, place, what);
+    else
+        job_fail(job, rc, "%s[%zu], %s, refused", role, i, what);
+    return rc;
+}
+
 typedef envelope_rc (*add_key_fn)(void *opts, envelope_key *key);
 
 /* Loads every reference of list and hands each key to add. */
-static envelope_rc keylist_add(envelope_ctx *ctx, nd_keylist *list, add_key_fn add, void *opts)
+static envelope_rc keylist_add(envelope_ctx *ctx, nd_job *job, nd_keylist *list,
+                               const char *role, add_key_fn add, void *opts)
 {
     envelope_rc rc;
     size_t i, k;
@@ -128,7 +166,7 @@ static envelope_rc keylist_add(envelope_ctx *ctx, nd_keylist *list, add_key_fn a
             return rc;
         for (k = 0; k < keyspec_count(&list->specs[i]); k++)
             if ((rc = add(opts, keyspec_at(&list->specs[i], k))) != ENVELOPE_OK)
-                return rc;
+                return key_refused(job, rc, role, i, &list->specs[i], k);
     }
     return ENVELOPE_OK;
 }
@@ -158,7 +196,32 @@ static envelope_rc set_sign_key(envelope_ctx *ctx, nd_job *job, envelope_seal_op
     if (spec->ref != NULL && spec->key == NULL &&
         (rc = envelope_key_load(ctx, spec->ref, NULL, NULL, &spec->key)) != ENVELOPE_OK)
         return rc;
-    return envelope_seal_opts_set_sign_key(opts, spec->key);
+    if ((rc = envelope_seal_opts_set_sign_key(opts, spec->key)) != ENVELOPE_OK) {
+        char what[48];
+
+        describe_key(spec->key, what, sizeof(what));
+        job_fail(job, rc, "signKey%s%s%s, %s, refused", spec->ref ? " (" : "",
+                 spec->ref ? spec->ref : "", spec->ref ? ")" : "", what);
+    }
+    return rc;
+}
+
+static envelope_rc set_name(nd_job *job, envelope_seal_opts *opts)
+{
+    const char *rule;
+    envelope_rc rc;
+
+    if (job->name == NULL || (rc = envelope_seal_opts_set_name(opts, job->name)) == ENVELOPE_OK)
+        return ENVELOPE_OK;
+    rule = envelope_message_name_rule(job->name);
+    job_fail(job, rc, "a message name %s", rule != NULL ? rule : "could not be set");
+    return rc;
+}
+
+static envelope_rc new_opts_failed(nd_job *job, envelope_rc rc)
+{
+    job_fail(job, rc, "no memory for the options");
+    return rc;
 }
 
 /* --------------------------------------------------------------- inputs */
@@ -204,11 +267,14 @@ static envelope_rc run_seal(nd_job *job, envelope_ctx *ctx)
     int fd = -1;
     envelope_rc rc;
 
-    if ((rc = envelope_seal_opts_new(&opts)) != ENVELOPE_OK ||
-        (rc = set_sign_key(ctx, job, opts)) != ENVELOPE_OK ||
-        (rc = keylist_add(ctx, &job->recipients, add_recipient, opts)) != ENVELOPE_OK)
+    if ((rc = envelope_seal_opts_new(&opts)) != ENVELOPE_OK) {
+        rc = new_opts_failed(job, rc);
         goto out;
-    if (job->name != NULL && (rc = envelope_seal_opts_set_name(opts, job->name)) != ENVELOPE_OK)
+    }
+    if ((rc = set_sign_key(ctx, job, opts)) != ENVELOPE_OK ||
+        (rc = keylist_add(ctx, job, &job->recipients, "recipients", add_recipient, opts)) !=
+            ENVELOPE_OK ||
+        (rc = set_name(job, opts)) != ENVELOPE_OK)
         goto out;
     envelope_seal_opts_set_hide_recipients(opts, job->hide_recipients);
     if (job->kind == ND_SEAL) {
@@ -231,15 +297,23 @@ static envelope_rc run_open(nd_job *job, envelope_ctx *ctx)
     int fd = -1;
     envelope_rc rc;
 
-    if ((rc = envelope_open_opts_new(&opts)) != ENVELOPE_OK ||
-        (rc = keylist_add(ctx, &job->decrypt, add_decrypt, opts)) != ENVELOPE_OK ||
-        (rc = keylist_add(ctx, &job->verify, add_trusted, opts)) != ENVELOPE_OK)
+    if ((rc = envelope_open_opts_new(&opts)) != ENVELOPE_OK) {
+        rc = new_opts_failed(job, rc);
+        goto out;
+    }
+    if ((rc = keylist_add(ctx, job, &job->decrypt, "decryptKeys", add_decrypt, opts)) !=
+            ENVELOPE_OK ||
+        (rc = keylist_add(ctx, job, &job->verify, "verifyKeys", add_trusted, opts)) !=
+            ENVELOPE_OK)
         goto out;
     envelope_open_opts_set_max_size(opts, job->max_size);
     envelope_open_opts_set_max_age(opts, job->max_age);
     if (job->max_skew_set &&
-        (rc = envelope_open_opts_set_max_skew(opts, job->max_skew)) != ENVELOPE_OK)
+        (rc = envelope_open_opts_set_max_skew(opts, job->max_skew)) != ENVELOPE_OK) {
+        job_fail(job, rc, "maxSkew %llu: at most %d seconds", (unsigned long long)job->max_skew,
+                 ENVELOPE_MAX_SKEW_LIMIT);
         goto out;
+    }
     if (job->kind == ND_OPEN) {
         job->out_is_secret = 1;
         rc = envelope_open_mem(ctx, opts, job->in, job->in_len, &job->out, &job->out_len,

@@ -97,10 +97,35 @@ test('key errors: unreadable, wrong kind, public where private is needed', async
                 envelope.KeyLoadError, 'KEY_LOAD');
 });
 
+// The option setters take no context: their failures say which key, not
+// what an earlier call on the same thread's context failed on.
+test('a refused key is named in the detail', async () => {
+  await rejects(Key.load('/nonexistent/earlier.pem'), envelope.KeyLoadError, 'KEY_LOAD');
+  const signerPub = await Key.load(key('signer.pub'));
+  let e = await rejects(envelope.seal(MSG, { signKey: key('signer.pem'),
+                                             recipients: [key('alice.pub'), signerPub] }),
+                        envelope.KeyUsageError, 'KEY_TYPE');
+  assert.equal(e.detail, 'recipients[1], an ECDSA P-521 public key, refused');
+  e = await rejects(envelope.seal(MSG, { signKey: signerPub, recipients: key('alice.pub') }),
+                    envelope.KeyUsageError, 'KEY_NOT_PRIVATE');
+  assert.equal(e.detail, 'signKey, an ECDSA P-521 public key, refused');
+  e = await rejects(envelope.seal(MSG, { signKey: key('alice.pub'), recipients: key('alice.pub') }),
+                    envelope.KeyUsageError, 'KEY_TYPE');
+  assert.equal(e.detail, `signKey (${key('alice.pub')}), an RSA-2048 public key, refused`);
+  e = await rejects(envelope.open(await sealed(), { ...OPEN, decryptKeys: [key('alice.pem'),
+                                                                            key('bob.pub')] }),
+                    envelope.KeyUsageError, 'KEY_NOT_PRIVATE');
+  assert.equal(e.detail, `decryptKeys[1] (${key('bob.pub')}), an RSA-2048 public key, refused`);
+  e = await rejects(envelope.open(await sealed(), { ...OPEN, maxSkew: 86401 }),
+                    envelope.ArgumentError, 'INVALID_ARGUMENT');
+  assert.equal(e.detail, 'maxSkew 86401: at most 86400 seconds');
+});
+
 test('arguments the library refuses are ArgumentErrors', async () => {
-  await rejects(envelope.seal(MSG, { signKey: key('signer.pem'), recipients: key('alice.pub'),
-                                     name: '.hidden' }),
-                envelope.ArgumentError, 'BAD_NAME');
+  const e = await rejects(envelope.seal(MSG, { signKey: key('signer.pem'),
+                                               recipients: key('alice.pub'), name: '.hidden' }),
+                          envelope.ArgumentError, 'BAD_NAME');
+  assert.equal(e.detail, "a message name must not start with '.'");
   await rejects(envelope.seal(MSG, { signKey: key('signer.pem'), recipients: [] }),
                 envelope.ArgumentError, 'TOO_MANY_RECIPIENTS');
 });
