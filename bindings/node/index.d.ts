@@ -82,7 +82,7 @@ export interface Opened {
   /** null for the compat format. */
   created: Date | null;
   format: 'v1' | 'compat';
-  /** Where openFile wrote the message; null for open. */
+  /** Where openFile wrote the message (openExtract: the directory); null for open. */
   path: string | null;
 }
 
@@ -107,6 +107,8 @@ export function seal(message: Uint8Array, options: SealOptions): Promise<Buffer>
 export function open(envelope: Uint8Array, options: OpenOptions): Promise<Opened>;
 export function sealFile(inPath: string, outPath: string, options: SealFileOptions): Promise<void>;
 export function openFile(inPath: string, outPath: string, options: OpenFileOptions): Promise<Opened>;
+/** Opens into a new directory: the message, manifest.json and manifest.sig. */
+export function openExtract(inPath: string, dir: string, options: OpenOptions): Promise<Opened>;
 /** The cleartext header of an envelope (a Buffer or a path); nothing is verified. */
 export function inspect(envelope: Uint8Array | string): Promise<EnvelopeInfo>;
 

@@ -222,6 +222,19 @@ async function openFile(inPath, outPath, opts) {
   return opened(await call(() => addon.openFile(inPath, outPath, o), openKms(opts)), outPath);
 }
 
+/**
+ * Opens the envelope file inPath into a new directory dir holding the
+ * message under its signed name, manifest.json and manifest.sig (which the
+ * CLI's verify or plain openssl can check again later); dir appears only
+ * once every check has passed.
+ */
+async function openExtract(inPath, dir, opts) {
+  requirePath(inPath, 'inPath');
+  requirePath(dir, 'dir');
+  const o = openOptions(opts, undefined);
+  return opened(await call(() => addon.openExtract(inPath, dir, o), openKms(opts)), dir);
+}
+
 /** The cleartext header of an envelope (a Buffer or a path): nothing is verified. */
 async function inspect(envelope) {
   if (typeof envelope !== 'string') requireBytes(envelope, 'envelope');
@@ -236,6 +249,7 @@ module.exports = {
   open,
   sealFile,
   openFile,
+  openExtract,
   inspect,
   Key,
   EnvelopeError: errors.EnvelopeError,

@@ -132,7 +132,8 @@ static napi_value in_memory(napi_env env, napi_callback_info info, nd_kind kind)
     return queue(env, job);
 }
 
-/* sealFile(inPath, outPath, opts), openFile(inPath, outPath, opts). */
+/* sealFile(inPath, outPath, opts), openFile(inPath, outPath, opts),
+ * openExtract(inPath, dir, opts). */
 static napi_value in_files(napi_env env, napi_callback_info info, nd_kind kind)
 {
     napi_value argv[3];
@@ -172,6 +173,11 @@ static napi_value js_seal_file(napi_env env, napi_callback_info info)
 static napi_value js_open_file(napi_env env, napi_callback_info info)
 {
     return in_files(env, info, ND_OPEN_FILE);
+}
+
+static napi_value js_open_extract(napi_env env, napi_callback_info info)
+{
+    return in_files(env, info, ND_OPEN_EXTRACT);
 }
 
 /* A string is a path; a Buffer holds the data itself, of which at most
@@ -325,6 +331,7 @@ NAPI_MODULE_INIT()
         {"open", js_open},
         {"sealFile", js_seal_file},
         {"openFile", js_open_file},
+        {"openExtract", js_open_extract},
         {"inspect", js_inspect},
         {"keyLoad", js_key_load},
         {"keyFingerprint", js_key_fingerprint},

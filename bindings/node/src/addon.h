@@ -35,6 +35,7 @@ typedef enum nd_kind {
     ND_OPEN,
     ND_SEAL_FILE,
     ND_OPEN_FILE,
+    ND_OPEN_EXTRACT,
     ND_INSPECT,
     ND_KEY_LOAD,
     ND_KEY_FINGERPRINT,

@@ -322,7 +322,10 @@ static envelope_rc run_open(nd_job *job, envelope_ctx *ctx)
     }
     if ((rc = open_input(job, &fd)) != ENVELOPE_OK)
         goto out;
-    rc = envelope_open_file(ctx, opts, fd, job->out_path, job->force, &job->result);
+    if (job->kind == ND_OPEN_EXTRACT)
+        rc = envelope_open_extract(ctx, opts, fd, job->out_path, &job->result);
+    else
+        rc = envelope_open_file(ctx, opts, fd, job->out_path, job->force, &job->result);
 out:
     if (fd >= 0)
         close(fd);
@@ -373,6 +376,7 @@ void job_run(nd_job *job, envelope_ctx *ctx)
         break;
     case ND_OPEN:
     case ND_OPEN_FILE:
+    case ND_OPEN_EXTRACT:
         rc = run_open(job, ctx);
         break;
     case ND_INSPECT:

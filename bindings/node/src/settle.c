@@ -126,6 +126,7 @@ static napi_status value_of(napi_env env, nd_job *job, napi_value *out)
         return napi_get_undefined(env, out);
     case ND_OPEN:
     case ND_OPEN_FILE:
+    case ND_OPEN_EXTRACT:
         return result_object(env, job, out);
     case ND_INSPECT:
         return info_object(env, job, out);

@@ -63,3 +63,32 @@ test('a tampered Node envelope is refused by the CLI and by Node alike', async (
   await rejects(envelope.open(sealed, { decryptKeys: key('alice.pem'), verifyKeys: key('signer.pub') }),
                 envelope.VerificationError, 'TAMPERED');
 });
+
+test('openExtract makes a directory the CLI verifies offline, and refuses an existing one',
+     async (t) => {
+  const dir = scratch(t);
+  const env = path.join(dir, 'm.env');
+  fs.writeFileSync(env, await envelope.seal(MSG, {
+    signKey: key('signer.pem'), recipients: key('alice.pub'), name: 'figures.bin',
+  }));
+  const out = path.join(dir, 'extracted');
+  const r = await envelope.openExtract(env, out, {
+    decryptKeys: key('alice.pem'), verifyKeys: key('signer.pub'),
+  });
+  assert.equal(r.path, out);
+  assert.equal(r.message, null);
+  assert.deepEqual(fs.readdirSync(out).sort(), ['figures.bin', 'manifest.json', 'manifest.sig']);
+  assert.ok(fs.readFileSync(path.join(out, 'figures.bin')).equals(MSG));
+  cli(['verify', '--verify-key', key('signer.pub'), '--quiet', out]);
+  await rejects(envelope.openExtract(env, out, {
+    decryptKeys: key('alice.pem'), verifyKeys: key('signer.pub'),
+  }), envelope.EnvelopeIOError, 'OUTPUT_EXISTS');
+  // A tampered envelope leaves no directory.
+  const bad = fs.readFileSync(env);
+  bad[bad.length - 3] ^= 0xff;
+  fs.writeFileSync(env, bad);
+  await rejects(envelope.openExtract(env, path.join(dir, 'not-made'), {
+    decryptKeys: key('alice.pem'), verifyKeys: key('signer.pub'),
+  }), envelope.VerificationError, 'TAMPERED');
+  assert.deepEqual(fs.readdirSync(dir).sort(), ['extracted', 'm.env']);
+});
