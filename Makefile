@@ -61,7 +61,8 @@ DEB_ALL    = $(DEB_BUILD) $(DEB_TEST)
 
 .PHONY: all deps check demo install install-completion uninstall clean unit-tests test-unit test-cli \
         test-symbols test-kms-server test-kms test-reference test-python test-memory test-tutorial asan valgrind bench \
-        fuzz test-fuzz-smoke tsan test-faults test-faults-valgrind test-exhaustive
+        fuzz test-fuzz-smoke tsan test-faults test-faults-valgrind test-exhaustive \
+        node test-node test-node-asan install-node
 
 all: $(SHLIB) $(B)/libenvelope.so $(STLIB) $(CLI)
 
@@ -87,6 +88,26 @@ $(STLIB): $(LIB_OBJ)
 
 $(CLI): $(CLI_OBJ) $(SHLIB)
 	$(CC) $(LINKFLAGS) -Wl,-rpath,'$$ORIGIN' -o $@ $(CLI_OBJ) $(SHLIB)
+
+# The Node.js addon (bindings/node), built against Node's own headers: no
+# node-gyp, nothing fetched. It finds libenvelope.so.1 beside it in the
+# build tree ($ORIGIN/..); install-node relinks it for LIBDIR.
+NODE      ?= node
+NODE_INC  ?= /usr/include/node
+NODE_SRC   = $(wildcard bindings/node/src/*.c)
+NODE_OBJ   = $(NODE_SRC:bindings/node/src/%.c=$(B)/node/obj/%.o)
+NODE_ADDON = $(B)/node/envelope.node
+NODEMODDIR ?= $(LIBDIR)/node_modules/envelope
+NODE_FILES = package.json index.js index.d.ts README.md lib/errors.js lib/addon.js
+
+$(B)/node/obj/%.o: bindings/node/src/%.c bindings/node/src/addon.h include/envelope.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -I$(NODE_INC) -c $< -o $@
+
+$(NODE_ADDON): $(NODE_OBJ) $(SHLIB)
+	$(CC) -shared $(LINKFLAGS) -Wl,-rpath,'$$ORIGIN/..' -o $@ $(NODE_OBJ) $(SHLIB) -lpthread
+
+node: $(NODE_ADDON)
 
 $(B)/envelope.pc: envelope.pc.in Makefile
 	@mkdir -p $(@D)
@@ -166,6 +187,14 @@ test-tutorial: all
 test-reference: all
 	$(call optional,tests/test_reference.py,ENVELOPE_CLI=$(B)/envelope /usr/bin/python3 -m pytest -q tests/test_reference.py)
 
+# Skipped, saying so, where Node.js or its headers are absent.
+test-node:
+	@if command -v $(NODE) >/dev/null 2>&1 && [ -f $(NODE_INC)/node_api.h ]; then \
+	    $(MAKE) --no-print-directory all node && \
+	    cd bindings/node && ENVELOPE_NODE_ADDON=$(CURDIR)/$(NODE_ADDON) \
+	        ENVELOPE_CLI=$(CURDIR)/$(CLI) $(NODE) --test test/*.test.js; \
+	else echo "test-node: no $(NODE) or no $(NODE_INC)/node_api.h: Node.js binding skipped"; fi
+
 test-python: all
 	@ENVELOPE_LIBRARY=$(CURDIR)/$(SHLIB) ENVELOPE_CLI=$(CURDIR)/$(CLI) PYTHONPATH=bindings/python \
 	    /usr/bin/python3 -m pytest -q bindings/python/tests
@@ -173,7 +202,7 @@ test-python: all
 check: deps
 	@$(MAKE) --no-print-directory all unit-tests
 	@$(MAKE) --no-print-directory test-symbols test-unit test-cli test-reference \
-	    test-python test-memory test-kms-server test-kms test-tutorial \
+	    test-python test-node test-memory test-kms-server test-kms test-tutorial \
 	    test-faults tsan test-fuzz-smoke
 	@echo "make check: all suites passed"
 
@@ -187,6 +216,22 @@ asan: deps
 	    EXTRA_CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all" \
 	    EXTRA_LDFLAGS="-fsanitize=address,undefined" HARDEN="-fstack-protector-strong -fPIC" \
 	    test-unit test-cli
+
+# The Node.js tests with the addon and the library under ASan + UBSan. Node
+# itself is not instrumented: the runtimes are preloaded, leak detection is
+# off (Node keeps its own allocations to the end), and the install test,
+# which relinks without the sanitizers, is left out.
+test-node-asan:
+	@$(MAKE) --no-print-directory B=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
+	    EXTRA_CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all" \
+	    EXTRA_LDFLAGS="-fsanitize=address,undefined" HARDEN="-fstack-protector-strong -fPIC" \
+	    all node
+	@cd bindings/node && \
+	    LD_PRELOAD="$$($(CC) -print-file-name=libasan.so) $$($(CC) -print-file-name=libubsan.so)" \
+	    ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	    ENVELOPE_NODE_ADDON=$(CURDIR)/build-asan/node/envelope.node \
+	    ENVELOPE_CLI=$(CURDIR)/build-asan/envelope \
+	    $(NODE) --test $$(ls test/*.test.js | grep -v install.test.js)
 
 valgrind: deps
 	@$(MAKE) --no-print-directory B=build-vg OPT="-O1 -g" unit-tests all
@@ -213,6 +258,16 @@ install: all $(B)/envelope.pc install-completion
 	install -m 0755 $(B)/envelope.installed $(DESTDIR)$(BINDIR)/envelope
 	if [ -f cli/envelope.1 ]; then install -m 0644 cli/envelope.1 $(DESTDIR)$(MANDIR)/man1/; fi
 
+# The Node.js package, as a global module of PREFIX's node (require it by
+# its path, or with NODE_PATH=$(LIBDIR)/node_modules); the addon is relinked
+# to find the library in LIBDIR.
+install-node: all node
+	install -d $(DESTDIR)$(NODEMODDIR)/lib $(DESTDIR)$(NODEMODDIR)/build
+	for f in $(NODE_FILES); do install -m 0644 bindings/node/$$f $(DESTDIR)$(NODEMODDIR)/$$f; done
+	$(CC) -shared $(LINKFLAGS) -Wl,-rpath,$(LIBDIR) -o $(B)/node/envelope.installed.node \
+	    $(NODE_OBJ) $(SHLIB) -lpthread
+	install -m 0755 $(B)/node/envelope.installed.node $(DESTDIR)$(NODEMODDIR)/build/envelope.node
+
 # Needs no build: the CLI tests install it alone.
 install-completion:
 	install -d $(DESTDIR)$(BASHCOMPDIR)
@@ -223,6 +278,9 @@ uninstall:
 	    $(DESTDIR)$(LIBDIR)/libenvelope.a $(DESTDIR)$(PKGCONFIGDIR)/envelope.pc \
 	    $(DESTDIR)$(BINDIR)/envelope $(DESTDIR)$(MANDIR)/man1/envelope.1 \
 	    $(DESTDIR)$(BASHCOMPDIR)/envelope
+	rm -f $(addprefix $(DESTDIR)$(NODEMODDIR)/,$(NODE_FILES) build/envelope.node)
+	rmdir $(DESTDIR)$(NODEMODDIR)/lib $(DESTDIR)$(NODEMODDIR)/build $(DESTDIR)$(NODEMODDIR) \
+	    2>/dev/null || true
 
 clean:
 	rm -rf build build-asan build-vg
