@@ -325,6 +325,13 @@ envelope_seal_opts_set_format(envelope_seal_opts *opts, envelope_format format);
 ENVELOPE_API void envelope_seal_opts_set_created(envelope_seal_opts *opts, time_t created);
 ENVELOPE_API void envelope_seal_opts_set_progress(envelope_seal_opts *opts,
                                                   envelope_progress_fn fn, void *arg);
+/* Largest message sealed, in bytes; 0 (default) means no limit. Every seal
+ * call refuses a larger message with ENVELOPE_E_TOO_LARGE before writing
+ * any of the envelope; envelope_sealer_update refuses the byte that would
+ * pass it, so that it also bounds a sealer's spool. (envelope_seal_fd
+ * reads a pipe into its spool whole before it sees the size.) */
+ENVELOPE_API envelope_rc envelope_seal_opts_set_max_size(envelope_seal_opts *opts,
+                                                         uint64_t max);
 
 /* Seals the message read from in_fd and writes the envelope to out_fd. A
  * regular file is read once, and must end where its size (fstat) said when
@@ -356,6 +363,76 @@ ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc
 envelope_seal_cb(envelope_ctx *ctx, const envelope_seal_opts *opts, uint64_t in_size,
                  envelope_read_fn read, void *read_arg, envelope_write_fn write,
                  void *write_arg);
+
+/* -------------------------------------------------------- incremental seal */
+
+/* A message handed over in pieces, for a caller that cannot offer a read
+ * callback (its data arrives as events) or does not know the length in
+ * advance. */
+typedef struct envelope_sealer envelope_sealer;
+
+/* The size to give envelope_sealer_new when the length is not known. */
+#define ENVELOPE_SIZE_UNKNOWN UINT64_MAX
+
+/* Starts sealing a message of size bytes, or of a length not known yet
+ * (ENVELOPE_SIZE_UNKNOWN); the envelope goes to write. opts is copied,
+ * with a reference to each key: it may be freed or changed afterwards. ctx
+ * must outlive the sealer, and is used by every call on it; a sealer
+ * belongs to one thread at a time, as its context does. Two ways, chosen
+ * here:
+ *
+ *  - Streaming: a known size in the default format. This call wraps the
+ *    data key to every recipient (a KMS call for a KMS recipient) and
+ *    writes the header; update encrypts the bytes and hands write each
+ *    64 KiB chunk as it fills; final signs the manifest (a KMS call for a
+ *    KMS signing key) and writes the rest. Memory: about 1.5 MiB whatever
+ *    the size (four 256 KiB hashing slots, one of them on a second thread
+ *    for messages of 1 MiB or more, a chunk, the archive writer); no
+ *    temporary file; time as envelope_seal_cb, plus one copy of each byte.
+ *  - Spooling: ENVELOPE_SIZE_UNKNOWN, or the compat format. update
+ *    encrypts the bytes (AES-256-GCM under a random key that never leaves
+ *    memory) into an unnamed 0600 spool under $TMPDIR (default /tmp; a
+ *    private name unlinked at once where $TMPDIR lacks O_TMPFILE): no
+ *    plaintext on disk. Nothing reaches write before final, which reads
+ *    the spool back and seals it as envelope_seal_cb does. Temporary
+ *    space: the message's size plus 16 bytes per 64 KiB, bounded only by
+ *    envelope_seal_opts_set_max_size() (and the disk); memory: about
+ *    130 KiB while spooling, then as streaming; time: each byte is also
+ *    encrypted, written, read back and decrypted once more.
+ *
+ * A size over the maximum size fails here with ENVELOPE_E_TOO_LARGE. The
+ * progress callback (envelope_seal_opts_set_progress) is called by every
+ * update with the bytes given so far and the size (0 while spooling); when
+ * spooled, final calls it again as envelope_seal_cb does.
+ *
+ * A failure, or envelope_sealer_free before final succeeded, leaves what
+ * write was given unfinished: it is not an envelope, and the caller must
+ * discard it, as after a failed envelope_seal_cb. Streaming, it is the
+ * header and chunks none of which is marked final, which every reader
+ * refuses (ENVELOPE_E_TRUNCATED); spooling, nothing, unless final failed
+ * while writing. */
+ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc
+envelope_sealer_new(envelope_ctx *ctx, const envelope_seal_opts *opts, uint64_t size,
+                    envelope_write_fn write, void *write_arg, envelope_sealer **out);
+/* The next len bytes of the message; len 0 does nothing. The bytes are
+ * consumed (encrypted or copied) before this returns. Fails with
+ * ENVELOPE_E_INVALID_ARGUMENT, passing none of the bytes on, when they
+ * would take the message past its declared size ("the message is longer
+ * than the N bytes declared"), and with ENVELOPE_E_TOO_LARGE past the
+ * maximum size. After a failure every later update or final fails with the
+ * same code ("an earlier call on this sealer failed"); after a successful
+ * final, with ENVELOPE_E_INVALID_ARGUMENT ("the sealer has finished"). A
+ * cancelled context (envelope_cancel) fails it with ENVELOPE_E_CANCELLED. */
+ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc
+envelope_sealer_update(envelope_sealer *sealer, const uint8_t *p, size_t len);
+/* Ends the message and completes the envelope. With a declared size, a
+ * message that came short fails with ENVELOPE_E_INVALID_ARGUMENT ("the
+ * message ended after N of the M bytes declared") and nothing more is
+ * written: no final chunk, so what write saw opens nowhere. Called once. */
+ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc envelope_sealer_final(envelope_sealer *sealer);
+/* Frees the sealer, wiping what it holds and removing its spool, whether
+ * or not final was called or succeeded. NULL is a no-op. */
+ENVELOPE_API void envelope_sealer_free(envelope_sealer *sealer);
 
 /* ------------------------------------------------------------------- open */
 

@@ -108,6 +108,14 @@ void envelope_seal_opts_set_progress(envelope_seal_opts *opts, envelope_progress
     }
 }
 
+envelope_rc envelope_seal_opts_set_max_size(envelope_seal_opts *opts, uint64_t max)
+{
+    if (opts == NULL)
+        return ENVELOPE_E_INVALID_ARGUMENT;
+    opts->max_size = max;
+    return ENVELOPE_OK;
+}
+
 envelope_rc envelope_open_opts_new(envelope_open_opts **out)
 {
     if (out == NULL)
