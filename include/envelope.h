@@ -14,6 +14,12 @@
  *    envelope_ctx_detail(ctx). Neither ever contains key material.
  *  - Out-parameters are set to NULL / 0 on entry, so they hold a failure value
  *    whenever the call fails.
+ *  - Every setter (envelope_*_set_* and envelope_*_add_*) returns an
+ *    envelope_rc: ENVELOPE_OK, or ENVELOPE_E_INVALID_ARGUMENT for a NULL
+ *    object, or what its comment names for a value it refuses; a setter
+ *    that fails leaves the object unchanged. Those that can refuse a value
+ *    are marked ENVELOPE_MUST_CHECK; those that fail only on NULL are not,
+ *    so that code written when they returned void builds without warnings.
  *  - Memory the library returns through a uint8_t ** is freed with
  *    envelope_free(); opened messages with envelope_free_secret().
  *  - An envelope_ctx belongs to one thread at a time. Keys are immutable once
@@ -311,20 +317,20 @@ envelope_seal_opts_set_name(envelope_seal_opts *opts, const char *name);
  * makes envelope_seal_opts_set_name fail with ENVELOPE_E_BAD_NAME. */
 ENVELOPE_API const char *envelope_message_name_rule(const char *name);
 /* Non-zero: leave every stanza label empty (the manifest still names them). */
-ENVELOPE_API void envelope_seal_opts_set_hide_recipients(envelope_seal_opts *opts, int hide);
+ENVELOPE_API envelope_rc envelope_seal_opts_set_hide_recipients(envelope_seal_opts *opts, int hide);
 /* envelope_seal_file and envelope_open_file/extract flush (fsync) every
  * output before it gets its name, then its directory, so that a power loss
  * cannot leave the name on an empty file. 0 leaves the directory to the
  * caller: one writing many outputs to one directory can fsync it once after
  * the last (open it O_RDONLY | O_DIRECTORY and call fsync), and must, before
  * relying on the names. Default 1. */
-ENVELOPE_API void envelope_seal_opts_set_sync_dir(envelope_seal_opts *opts, int sync);
+ENVELOPE_API envelope_rc envelope_seal_opts_set_sync_dir(envelope_seal_opts *opts, int sync);
 ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc
 envelope_seal_opts_set_format(envelope_seal_opts *opts, envelope_format format);
 /* The manifest's creation time; default: now. For reproducible test vectors. */
-ENVELOPE_API void envelope_seal_opts_set_created(envelope_seal_opts *opts, time_t created);
-ENVELOPE_API void envelope_seal_opts_set_progress(envelope_seal_opts *opts,
-                                                  envelope_progress_fn fn, void *arg);
+ENVELOPE_API envelope_rc envelope_seal_opts_set_created(envelope_seal_opts *opts, time_t created);
+ENVELOPE_API envelope_rc
+envelope_seal_opts_set_progress(envelope_seal_opts *opts, envelope_progress_fn fn, void *arg);
 /* Largest message sealed, in bytes; 0 (default) means no limit. Every seal
  * call refuses a larger message with ENVELOPE_E_TOO_LARGE before writing
  * any of the envelope; envelope_sealer_update refuses the byte that would
@@ -468,9 +474,9 @@ envelope_open_opts_add_trusted_key(envelope_open_opts *opts, envelope_key *key);
  * A message over the limit fails with ENVELOPE_E_TOO_LARGE, its detail
  * giving the size its tar header states and the limit, before any of it is
  * read. (The envelope command's open defaults to 4 GiB.) */
-ENVELOPE_API void envelope_open_opts_set_max_size(envelope_open_opts *opts, uint64_t max);
+ENVELOPE_API envelope_rc envelope_open_opts_set_max_size(envelope_open_opts *opts, uint64_t max);
 /* Oldest creation time accepted, in seconds before now; 0 (default): any. */
-ENVELOPE_API void envelope_open_opts_set_max_age(envelope_open_opts *opts, uint64_t seconds);
+ENVELOPE_API envelope_rc envelope_open_opts_set_max_age(envelope_open_opts *opts, uint64_t seconds);
 /* How far ahead of this machine's clock an envelope's creation time may be,
  * for a sender (or receiver) whose clock is off. */
 #define ENVELOPE_MAX_SKEW_DEFAULT 300 /* seconds */
@@ -484,12 +490,12 @@ ENVELOPE_API void envelope_open_opts_set_max_age(envelope_open_opts *opts, uint6
 ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc
 envelope_open_opts_set_max_skew(envelope_open_opts *opts, uint64_t seconds);
 /* Non-zero: also open the compat format, which lacks recipient binding. */
-ENVELOPE_API void envelope_open_opts_set_allow_compat(envelope_open_opts *opts, int allow);
+ENVELOPE_API envelope_rc envelope_open_opts_set_allow_compat(envelope_open_opts *opts, int allow);
 /* As envelope_seal_opts_set_sync_dir; for extract, the directory flushed is
  * the one holding DIR. Default 1. */
-ENVELOPE_API void envelope_open_opts_set_sync_dir(envelope_open_opts *opts, int sync);
-ENVELOPE_API void envelope_open_opts_set_progress(envelope_open_opts *opts,
-                                                  envelope_progress_fn fn, void *arg);
+ENVELOPE_API envelope_rc envelope_open_opts_set_sync_dir(envelope_open_opts *opts, int sync);
+ENVELOPE_API envelope_rc
+envelope_open_opts_set_progress(envelope_open_opts *opts, envelope_progress_fn fn, void *arg);
 
 typedef struct envelope_result envelope_result;
 

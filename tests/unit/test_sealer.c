@@ -349,7 +349,7 @@ START_TEST(compat_format)
     envelope_sealer *s = NULL;
 
     ck_assert_rc(envelope_seal_opts_set_format(copts, ENVELOPE_FORMAT_COMPAT), ENVELOPE_OK);
-    envelope_open_opts_set_allow_compat(dopts, 1);
+    ck_assert_rc(envelope_open_opts_set_allow_compat(dopts, 1), ENVELOPE_OK);
     assert_ok(envelope_sealer_new(ctx, copts, strlen(msg), out_write, &o, &s), "new");
     ck_assert_int_eq(o.calls, 0);
     assert_ok(envelope_sealer_update(s, (const uint8_t *)msg, strlen(msg)), "update");
@@ -480,7 +480,7 @@ START_TEST(progress)
     struct progress p = {0};
     envelope_sealer *s = NULL;
 
-    envelope_seal_opts_set_progress(sopts, on_progress, &p);
+    ck_assert_rc(envelope_seal_opts_set_progress(sopts, on_progress, &p), ENVELOPE_OK);
     assert_ok(envelope_sealer_new(ctx, sopts, 300, out_write, &o, &s), "new");
     assert_ok(envelope_sealer_update(s, msg, 100), "update");
     ck_assert_msg(p.calls == 1 && p.done == 100 && p.total == 300, "calls %d, %llu of %llu",
