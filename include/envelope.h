@@ -252,6 +252,16 @@ ENVELOPE_API int envelope_key_is_private(const envelope_key *key);
 /* RSA modulus bits, or 521 for P-521; 0 while a KMS key's kind is unknown. */
 ENVELOPE_API unsigned envelope_key_bits(const envelope_key *key);
 
+/* A KMS key's ARN ("arn:aws:kms:REGION:ACCOUNT:key/ID"), once known: from
+ * the reference itself when it is a key ARN, else from KMS's answer to the
+ * key's first use (or to envelope_key_fingerprint and the public key
+ * calls, when they call GetPublicKey); NULL until then, and NULL for a
+ * local key. Makes no call. Once known it never changes: the string lives
+ * as long as the key, and may be read from any thread while others use
+ * the key. With envelope_key_fingerprint() it matches a recipient that an
+ * envelope names only by its ARN (a sender without GetPublicKey). */
+ENVELOPE_API const char *envelope_key_arn(const envelope_key *key);
+
 /* "sha256:" + 64 lowercase hex digits + NUL */
 #define ENVELOPE_FINGERPRINT_SIZE 72
 ENVELOPE_API size_t envelope_fingerprint_size(void);

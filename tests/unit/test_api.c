@@ -1,5 +1,5 @@
 /* The conventions of the public API that hold across calls (every setter
- * returns an envelope_rc), and the one-call seal and open. */
+ * returns an envelope_rc), the one-call seal and open, and key ARNs. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -222,6 +222,34 @@ START_TEST(simple_seal_refusals)
 }
 END_TEST
 
+/* ------------------------------------------------------------- key ARN */
+
+#define ARN_KEY "arn:aws:kms:eu-west-3:111122223333:key/0b7c3bd8-8a3f-4b8a-9c3e-3c1f6c2d5a21"
+
+START_TEST(key_arn_local_and_unknown)
+{
+    envelope_key *local = load_test_key(ctx, "alice.pem"), *by_arn = NULL, *by_alias = NULL;
+    const char *arn;
+
+    ck_assert_ptr_null(envelope_key_arn(local));
+    ck_assert_ptr_null(envelope_key_arn(NULL));
+    /* Loading makes no KMS call (port 1 answers nothing): a key ARN in the
+     * reference is known at once, an alias's ARN only after a call. */
+    setenv("AWS_REGION", "eu-west-3", 1);
+    ck_assert_rc(envelope_key_load(ctx, "awskms://127.0.0.1:1/" ARN_KEY, NULL, NULL, &by_arn),
+                 ENVELOPE_OK);
+    ck_assert_rc(envelope_key_load(ctx, "awskms://127.0.0.1:1/alias/x", NULL, NULL, &by_alias),
+                 ENVELOPE_OK);
+    arn = envelope_key_arn(by_arn);
+    ck_assert_msg(arn && strcmp(arn, ARN_KEY) == 0, "ARN %s", arn ? arn : "(null)");
+    ck_assert_ptr_eq(envelope_key_arn(by_arn), arn); /* the same string, every time */
+    ck_assert_ptr_null(envelope_key_arn(by_alias));
+    envelope_key_free(by_alias);
+    envelope_key_free(by_arn);
+    envelope_key_free(local);
+}
+END_TEST
+
 static Suite *api_suite(void)
 {
     Suite *s = suite_create("api");
@@ -230,6 +258,7 @@ static Suite *api_suite(void)
     tcase_add_checked_fixture(conv, setup, teardown);
     tcase_add_checked_fixture(simple, setup, teardown);
     tcase_add_test(conv, setters_return_rc);
+    tcase_add_test(conv, key_arn_local_and_unknown);
     tcase_add_loop_test(simple, simple_round_trip, 0, 2);
     tcase_add_test(simple, simple_name_and_default);
     tcase_add_test(simple, simple_open_refusals);
