@@ -50,6 +50,15 @@ if cc $CFLAGS -I"$TOP/include" -o "$T/example" "$T/readme.c" "$B/libenvelope.so.
 else
     bad "the program builds with $CFLAGS against the build tree"
 fi
+# A program using a newer call names the version node it needs, so that an
+# older library refuses to load it, saying so (libenvelope/libenvelope.map).
+if objdump -T "$T/example" >"$T/err" 2>&1 &&
+    grep -Eq "\(ENVELOPE_0\.2\) +envelope_seal_simple$" "$T/err" &&
+    grep -Eq "\(ENVELOPE_0\) +envelope_open_mem$" "$T/err"; then
+    ok "it needs envelope_seal_simple@ENVELOPE_0.2 and envelope_open_mem@ENVELOPE_0"
+else
+    bad "it needs envelope_seal_simple@ENVELOPE_0.2 and envelope_open_mem@ENVELOPE_0"
+fi
 out=$("$T/example" "$K/signer.pem" "$K/alice.pub" "$K/bob.pem" "$K/signer.pub" 2>"$T/err")
 rc=$?
 if [[ $rc -eq 1 && -z $out ]] && grep -q "^example: envelope not addressed to this key (" "$T/err"
