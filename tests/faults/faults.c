@@ -1,5 +1,6 @@
 /* Fault injection: outputs that cannot be written, inputs that end early,
- * and (under failalloc.so) every allocation of a seal, an open and a key
+ * and (under failalloc.so) every allocation of a seal (also through the
+ * incremental sealer, of a known and an unknown size), an open and a key
  * load failing in turn. Each case asserts the exact error, that no output
  * and no temporary file is left, and that no detail text carries a secret
  * this program knows: the passphrase, the message, the private keys, and
@@ -494,11 +495,11 @@ static void compat_max_age(struct fixture *f)
         fprintf(stderr, "faults: compat set-up: %s\n", envelope_ctx_detail(f->ctx));
         exit(2);
     }
-    envelope_open_opts_set_allow_compat(oo, 1);
+    check_rc(envelope_open_opts_set_allow_compat(oo, 1), ENVELOPE_OK, f->ctx, "open options");
     rc = envelope_open_mem(f->ctx, oo, env, env_len, &out, &out_len, NULL);
     check_rc(rc, ENVELOPE_OK, f->ctx, "compat, no maximum age");
     envelope_free_secret(out, out_len);
-    envelope_open_opts_set_max_age(oo, 86400);
+    check_rc(envelope_open_opts_set_max_age(oo, 86400), ENVELOPE_OK, f->ctx, "open options");
     out = (uint8_t *)1;
     rc = envelope_open_mem(f->ctx, oo, env, env_len, &out, &out_len, NULL);
     check_rc(rc, ENVELOPE_E_TOO_OLD, f->ctx, "compat with a maximum age");
@@ -568,6 +569,66 @@ static envelope_rc op_seal_file(struct fixture *f, int *out_ok)
         *out_ok = opens_to_message(f, out);
     }
     return rc;
+}
+
+/* The sealer's output, kept where no allocation can fail. */
+struct sealed {
+    uint8_t p[8192];
+    size_t len;
+};
+
+static int sealed_write(void *arg, const uint8_t *buf, size_t n)
+{
+    struct sealed *s = arg;
+
+    if (n > sizeof(s->p) - s->len)
+        return -1;
+    memcpy(s->p + s->len, buf, n);
+    s->len += n;
+    return 0;
+}
+
+/* The message in two pieces. Whatever the sealer wrote before failing
+ * must not open: it is not an envelope. Opened in a context of its own,
+ * which keeps the sealer's detail for the checks that follow. */
+static envelope_rc op_sealer(struct fixture *f, uint64_t size, int *out_ok)
+{
+    static struct sealed out;
+    envelope_sealer *s = NULL;
+    envelope_ctx *octx = NULL;
+    uint8_t *msg = NULL;
+    size_t len = 0;
+    envelope_rc rc, opened;
+
+    out.len = 0;
+    if ((rc = envelope_sealer_new(f->ctx, f->seal, size, sealed_write, &out, &s)) ==
+            ENVELOPE_OK &&
+        (rc = envelope_sealer_update(s, f->msg, 100)) == ENVELOPE_OK &&
+        (rc = envelope_sealer_update(s, f->msg + 100, sizeof(f->msg) - 100)) == ENVELOPE_OK)
+        rc = envelope_sealer_final(s);
+    envelope_sealer_free(s);
+    fa_disarm();
+    if (envelope_ctx_new(&octx) != ENVELOPE_OK)
+        die("context");
+    opened = envelope_open_mem(octx, f->open, out.p, out.len, &msg, &len, NULL);
+    if (rc == ENVELOPE_OK)
+        *out_ok = opened == ENVELOPE_OK && len == sizeof(f->msg) &&
+                  memcmp(msg, f->msg, len) == 0;
+    else
+        *out_ok = opened != ENVELOPE_OK;
+    envelope_free_secret(msg, len);
+    envelope_ctx_free(octx);
+    return rc;
+}
+
+static envelope_rc op_sealer_known(struct fixture *f, int *out_ok)
+{
+    return op_sealer(f, sizeof(f->msg), out_ok);
+}
+
+static envelope_rc op_sealer_unknown(struct fixture *f, int *out_ok)
+{
+    return op_sealer(f, ENVELOPE_SIZE_UNKNOWN, out_ok);
 }
 
 static envelope_rc op_open_file(struct fixture *f, int *out_ok)
@@ -805,11 +866,14 @@ static void run_alloc(struct fixture *f, long stride)
         int ok;
 
         op_seal_file(f, &ok);
+        op_sealer_known(f, &ok);
         op_open_file(f, &ok);
         op_key_load(f, &ok);
         entries(out_dir, 1);
     }
     alloc_loop(f, "seal_file", op_seal_file, seal_ok, stride);
+    alloc_loop(f, "sealer_known", op_sealer_known, seal_ok, stride);
+    alloc_loop(f, "sealer_unknown", op_sealer_unknown, seal_ok, stride);
     alloc_loop(f, "open_file", op_open_file, open_ok, stride);
     alloc_loop(f, "open_mem", op_open_mem, open_ok, stride);
     /* Decoding an encrypted PEM tries OpenSSL's decoders in turn: some

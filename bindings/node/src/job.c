@@ -276,7 +276,11 @@ static envelope_rc run_seal(nd_job *job, envelope_ctx *ctx)
             ENVELOPE_OK ||
         (rc = set_name(job, opts)) != ENVELOPE_OK)
         goto out;
-    envelope_seal_opts_set_hide_recipients(opts, job->hide_recipients);
+    if ((rc = envelope_seal_opts_set_hide_recipients(opts, job->hide_recipients)) !=
+        ENVELOPE_OK) {
+        job_fail(job, rc, "hideRecipients: refused");
+        goto out;
+    }
     if (job->kind == ND_SEAL) {
         rc = envelope_seal_mem(ctx, opts, job->in, job->in_len, &job->out, &job->out_len);
         goto out;
@@ -306,8 +310,14 @@ static envelope_rc run_open(nd_job *job, envelope_ctx *ctx)
         (rc = keylist_add(ctx, job, &job->verify, "verifyKeys", add_trusted, opts)) !=
             ENVELOPE_OK)
         goto out;
-    envelope_open_opts_set_max_size(opts, job->max_size);
-    envelope_open_opts_set_max_age(opts, job->max_age);
+    if ((rc = envelope_open_opts_set_max_size(opts, job->max_size)) != ENVELOPE_OK) {
+        job_fail(job, rc, "maxSize %llu: refused", (unsigned long long)job->max_size);
+        goto out;
+    }
+    if ((rc = envelope_open_opts_set_max_age(opts, job->max_age)) != ENVELOPE_OK) {
+        job_fail(job, rc, "maxAge %llu: refused", (unsigned long long)job->max_age);
+        goto out;
+    }
     if (job->max_skew_set &&
         (rc = envelope_open_opts_set_max_skew(opts, job->max_skew)) != ENVELOPE_OK) {
         job_fail(job, rc, "maxSkew %llu: at most %d seconds", (unsigned long long)job->max_skew,
