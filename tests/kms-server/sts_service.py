@@ -322,6 +322,7 @@ class Sts:
             "aud": req.get("aud", DEFAULT_AUDIENCE),
             "iat": int(now),
             "exp": int(now + float(req.get("expires_in", 3600))),
+            "jti": str(uuid.uuid4()),  # every token differs, as rotated ones
         }
         if not isinstance(claims["sub"], str) or \
                 not isinstance(claims["iss"], str):
