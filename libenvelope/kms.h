@@ -65,7 +65,7 @@ struct kms_settings {
  * ENVELOPE_KMS_TIMEOUT_MS, AWS_MAX_ATTEMPTS and AWS_RETRY_MODE, else the
  * profile's max_attempts and retry_mode, else the defaults above and
  * standard. c may be NULL. ENVELOPE_E_INVALID_ARGUMENT for a malformed
- * variable or setting. */
+ * variable or setting, ENVELOPE_E_CREDENTIALS for a malformed file. */
 envelope_rc kms_settings(envelope_ctx *ctx, const struct kms_client *c, struct kms_settings *s);
 
 enum kms_retry { KMS_NO_RETRY, KMS_RETRY_TRANSIENT, KMS_RETRY_THROTTLED };

@@ -47,7 +47,9 @@ static envelope_rc from_profile(envelope_ctx *ctx, unsigned long max_limit, int 
     envelope_rc rc;
     int from;
 
-    if ((rc = profile_load(ctx, ENVELOPE_E_INVALID_ARGUMENT, &p)) != ENVELOPE_OK)
+    /* A file that cannot be read or parsed fails as the credential chain
+     * reports it, whichever reads it first. */
+    if ((rc = profile_load(ctx, ENVELOPE_E_CREDENTIALS, &p)) != ENVELOPE_OK)
         goto out;
     rc = ENVELOPE_E_INVALID_ARGUMENT;
     if (need_mode && (v = profile_get(&p, PROFILE_RETRY_MODE, &from)) != NULL &&

@@ -14,7 +14,8 @@ enum retry_mode {
  * the profile's max_attempts (1 to max_limit). What none of them sets is
  * left alone in *mode and *attempts. Any other value is
  * ENVELOPE_E_INVALID_ARGUMENT naming the variable, or the file and line;
- * so is a config file that cannot be read (as for the region). */
+ * a config or credentials file that cannot be read or parsed is
+ * ENVELOPE_E_CREDENTIALS, as the credential chain has it. */
 envelope_rc retry_settings(envelope_ctx *ctx, unsigned long max_limit, enum retry_mode *mode,
                            unsigned long *attempts);
 
