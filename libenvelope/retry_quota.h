@@ -7,7 +7,7 @@
  * service that keeps failing soon gets one attempt per call instead of
  * max_attempts, and a run of successes earns the retries back.
  *
- * Lock-free (C11 atomics): a context's threads may share its bucket. */
+ * Lock-free (C11 atomics): threads may share a bucket. */
 #ifndef ENVELOPE_RETRY_QUOTA_H
 #define ENVELOPE_RETRY_QUOTA_H
 
