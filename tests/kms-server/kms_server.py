@@ -1689,6 +1689,8 @@ class Handler(BaseHTTPRequestHandler):
                 st.log.clear()
                 st.clock_offset = 0.0
                 st.reset_stats()
+            with st.sts.lock:
+                st.sts.duration_override = None
             return {"ok": True}
         if name == "reset-stats":
             with st.lock:

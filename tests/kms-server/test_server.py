@@ -1654,10 +1654,17 @@ def test_kms_expired_token_fault(server, keys):
 
 
 def test_reset_keeps_sessions(server, keys):
+    server.control("POST", "sts-duration", {"seconds": 60})
     creds = assume(server, "sender-role").creds()
     server.control("POST", "reset")
     ok(kms_as(server, creds).call("Sign", sign_params()))
     assert server.stats()["sts_requests_total"] == 0
+    # The lifetime override ends with the reset.
+    before = int(time.time())
+    exp = assume(server, "sender-role").text(
+        "s:AssumeRoleResult/s:Credentials/s:Expiration")
+    assert calendar.timegm(time.strptime(exp, "%Y-%m-%dT%H:%M:%SZ")) >= \
+        before + 3600
 
 
 def test_sts_verbose_log_has_no_secrets(tmp_path):
