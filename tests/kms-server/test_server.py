@@ -1683,3 +1683,23 @@ def test_sts_verbose_log_has_no_secrets(tmp_path):
     assert "sts AssumeRole assumer " + ROLE + "sender-role -> 200" in log, log
     for secret in (tok, creds[1], creds[2], creds2[1], creds2[2]):
         assert secret not in log
+
+
+def test_sts_malformed_forms(server):
+    def raw(body):
+        req = AWSRequest(method="POST", url=server.endpoint + "/", data=body,
+                         headers={"Content-Type":
+                                  "application/x-www-form-urlencoded"})
+        SigV4Auth(Credentials(*creds_of("assumer")), "sts",
+                  "us-east-1").add_auth(req)
+        return StsAnswer(KMSClient(server.endpoint, ca=server.ca).send(
+            dict(req.headers.items()), body))
+
+    msg = raw(b"Action=AssumeRole&Version=2011-06-15&RoleSessionName=ab&"
+              b"RoleSessionName=cd").error("InvalidParameterValue", 400)
+    assert msg == "Parameter RoleSessionName is given more than once."
+    raw(b"Action=AssumeRole&&Version").error("MalformedQueryString", 404)
+    raw(b"").error("MissingAction", 400)
+    log = server.control("GET", "requests")["requests"]
+    assert [r["op"] for r in log] == [None, None, None]
+    assert server.stats()["sts_requests"] == {"(unknown)": 3}
