@@ -1,9 +1,9 @@
 /* The context's KMS client and the one function every KMS call goes
  * through: headers, SigV4 scope, the HTTP exchange, KMS's errors mapped
  * to our codes, and the retries: the AWS SDKs' "standard" mode (up to 3
- * attempts, capped exponential backoff with full jitter) within a deadline
- * for the whole call. Retries and backoff live in kms_call, and nowhere
- * else. */
+ * attempts, capped exponential backoff with full jitter, the context's
+ * retry quota of retry_quota.c) within a deadline for the whole call.
+ * Retries and backoff live in kms_call, and nowhere else. */
 #include <errno.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
