@@ -1703,3 +1703,19 @@ def test_sts_malformed_forms(server):
     log = server.control("GET", "requests")["requests"]
     assert [r["op"] for r in log] == [None, None, None]
     assert server.stats()["sts_requests"] == {"(unknown)": 3}
+
+
+def test_roles_added_at_run_time(server, keys):
+    server.control("POST", "principals", {"roles": [{
+        "name": "p256-signer",
+        "trust": [{"principals": ["arn:aws:iam::111122223333:user/nobody"]}],
+        "allow": [{"actions": ["kms:Sign"], "resources": ["alias/p256"]}]}]})
+    roles = {r["name"]: r for r in server.control("GET", "roles")["roles"]}
+    assert roles["p256-signer"]["arn"] == ROLE + "p256-signer"
+    assert "sender-role" in roles  # added, not replaced
+    creds = assume(server, "p256-signer", who="nobody").creds()
+    ok(kms_as(server, creds).call("Sign", {
+        "KeyId": "alias/p256", "Message": b64(b"m"),
+        "SigningAlgorithm": "ECDSA_SHA_256"}))
+    err(kms_as(server, creds).call("Sign", sign_params()),
+        "AccessDeniedException")
