@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-import envelope
+import libenvelope
 
 HERE = pathlib.Path(__file__).resolve().parent
 REPO = HERE.parents[2]
@@ -24,14 +24,14 @@ def keys():
     """The fixed keys, loaded once (keys are immutable and shareable)."""
 
     class Keys:
-        signer = envelope.Key.load(key_path("signer.pem"))
-        signer_pub = envelope.Key.load(key_path("signer.pub"))
-        other_signer = envelope.Key.load(key_path("other-signer.pem"))
-        alice = envelope.Key.load(key_path("alice.pem"))
-        alice_pub = envelope.Key.load(key_path("alice.pub"))
-        bob = envelope.Key.load(key_path("bob.pem"))
-        bob_pub = envelope.Key.load(key_path("bob.pub"))
-        carol_pub = envelope.Key.load(key_path("carol.pub"))
+        signer = libenvelope.Key.load(key_path("signer.pem"))
+        signer_pub = libenvelope.Key.load(key_path("signer.pub"))
+        other_signer = libenvelope.Key.load(key_path("other-signer.pem"))
+        alice = libenvelope.Key.load(key_path("alice.pem"))
+        alice_pub = libenvelope.Key.load(key_path("alice.pub"))
+        bob = libenvelope.Key.load(key_path("bob.pem"))
+        bob_pub = libenvelope.Key.load(key_path("bob.pub"))
+        carol_pub = libenvelope.Key.load(key_path("carol.pub"))
 
     return Keys
 

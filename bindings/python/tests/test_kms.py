@@ -7,8 +7,8 @@ import subprocess
 
 import pytest
 
-import envelope
-from envelope import ErrorCode
+import libenvelope
+from libenvelope import ErrorCode
 
 from conftest import REPO
 
@@ -22,8 +22,8 @@ ADMIN = ("AKIAKMSTESTADMIN0001", "kms-test/admin/SECRET/00000000000000000000")
 def kms(tmp_path_factory):
     probe = None
     try:
-        envelope.Key.load(SIGN_REF)
-    except envelope.EnvelopeError as e:
+        libenvelope.Key.load(SIGN_REF)
+    except libenvelope.EnvelopeError as e:
         probe = e
     if probe is not None and probe.code == ErrorCode.UNSUPPORTED:
         pytest.skip(f"this libenvelope has no KMS support: {probe.detail}")
@@ -69,43 +69,43 @@ def kms(tmp_path_factory):
 
 
 def test_kms_keys_seal_and_open(kms):
-    sign = envelope.Key.load(SIGN_REF)
-    box = envelope.Key.load(ENCRYPT_REF)
+    sign = libenvelope.Key.load(SIGN_REF)
+    box = libenvelope.Key.load(ENCRYPT_REF)
     assert sign.is_kms and sign.is_private and sign.reference == SIGN_REF
-    sealed = envelope.seal(b"through KMS" * 1000, sign_key=sign, recipients=[box])
-    opened = envelope.open(sealed, decrypt_key=box, verify_keys=[sign])
+    sealed = libenvelope.seal(b"through KMS" * 1000, sign_key=sign, recipients=[box])
+    opened = libenvelope.open(sealed, decrypt_key=box, verify_keys=[sign])
     assert opened.message == b"through KMS" * 1000
     assert opened.signer  # the key ARN (or fingerprint) that verified
     assert opened.recipients[0].startswith("arn:aws:kms:us-east-1:111122223333:key/")
-    assert sign.kind == envelope.KeyKind.SIGNING and box.bits == 2048
+    assert sign.kind == libenvelope.KeyKind.SIGNING and box.bits == 2048
 
 
 def test_kms_mixed_with_exported_public_keys(kms):
     """A partner without AWS access encrypts to the exported public key and
     verifies with the exported signing key; the receiver decrypts in KMS."""
-    sign = envelope.Key.load(SIGN_REF)
-    box = envelope.Key.load(ENCRYPT_REF)
-    box_pub = envelope.Key.from_pem(box.public_pem())
-    sign_pub = envelope.Key.from_pem(sign.public_pem())
+    sign = libenvelope.Key.load(SIGN_REF)
+    box = libenvelope.Key.load(ENCRYPT_REF)
+    box_pub = libenvelope.Key.from_pem(box.public_pem())
+    sign_pub = libenvelope.Key.from_pem(sign.public_pem())
     assert box_pub.fingerprint == box.fingerprint and not box_pub.is_private
-    local = envelope.Key.generate_signing()
-    sealed = envelope.seal(b"mixed", sign_key=local, recipients=[box_pub])
-    assert envelope.open(sealed, decrypt_key=box, verify_keys=local).message == b"mixed"
-    sealed = envelope.seal(b"mixed 2", sign_key=sign, recipients=[box_pub])
-    opened = envelope.open(sealed, decrypt_key=box, verify_keys=[sign_pub])
+    local = libenvelope.Key.generate_signing()
+    sealed = libenvelope.seal(b"mixed", sign_key=local, recipients=[box_pub])
+    assert libenvelope.open(sealed, decrypt_key=box, verify_keys=local).message == b"mixed"
+    sealed = libenvelope.seal(b"mixed 2", sign_key=sign, recipients=[box_pub])
+    opened = libenvelope.open(sealed, decrypt_key=box, verify_keys=[sign_pub])
     assert opened.message == b"mixed 2" and opened.signer == sign_pub.fingerprint
 
 
 def test_kms_errors_carry_the_service_error(kms):
-    with pytest.raises(envelope.KMSError) as ei:
-        envelope.Key.load("awskms:///alias/does-not-exist").fingerprint
+    with pytest.raises(libenvelope.KMSError) as ei:
+        libenvelope.Key.load("awskms:///alias/does-not-exist").fingerprint
     assert ei.value.code == ErrorCode.KMS_NOT_FOUND
     assert ei.value.kms_type == "NotFoundException"
     assert ei.value.kms_message and "not found" in ei.value.kms_message
-    wrong = envelope.Key.load(ENCRYPT_REF)  # an RSA key asked to sign
-    with pytest.raises((envelope.KMSError, envelope.KeyUsageError)) as ei:
-        envelope.seal(b"x", sign_key=wrong, recipients=envelope.Key.load(ENCRYPT_REF))
-    if isinstance(ei.value, envelope.KMSError):
+    wrong = libenvelope.Key.load(ENCRYPT_REF)  # an RSA key asked to sign
+    with pytest.raises((libenvelope.KMSError, libenvelope.KeyUsageError)) as ei:
+        libenvelope.seal(b"x", sign_key=wrong, recipients=libenvelope.Key.load(ENCRYPT_REF))
+    if isinstance(ei.value, libenvelope.KMSError):
         assert ei.value.code == ErrorCode.KMS_KEY_USAGE
         assert ei.value.kms_type == "InvalidKeyUsageException"
     else:

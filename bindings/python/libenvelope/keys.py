@@ -312,7 +312,7 @@ class Key:
         try:
             kind, bits, private = self.kind, self.bits, self.is_private
         except ValueError:
-            return "<envelope.Key closed>"
+            return "<libenvelope.Key closed>"
         if kind == KeyKind.SIGNING:
             what = "signing P-521"
         elif kind == KeyKind.ENCRYPTION:
@@ -322,7 +322,7 @@ class Key:
         what += " private" if private else " public"
         where = f" {self._ref!r}" if self._ref else ""
         fp = f" {self._fingerprint}" if self._fingerprint else ""
-        return f"<envelope.Key {what}{where}{fp}>"
+        return f"<libenvelope.Key {what}{where}{fp}>"
 
 
 def require_key(key: object, kind: KeyKind, private: bool, what: str) -> Key:
@@ -330,7 +330,7 @@ def require_key(key: object, kind: KeyKind, private: bool, what: str) -> Key:
     not known yet (KMS) passes; the library refuses it at use if it does
     not fit."""
     if not isinstance(key, Key):
-        raise TypeError(f"{what} must be an envelope.Key, not {type(key).__name__}")
+        raise TypeError(f"{what} must be a libenvelope.Key, not {type(key).__name__}")
     actual = key.kind  # ValueError if closed
     if actual is not None and actual != kind:
         need = "a signing (P-521)" if kind == KeyKind.SIGNING else "an encryption (RSA)"

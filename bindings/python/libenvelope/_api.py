@@ -92,7 +92,7 @@ def _key_list(keys: Any, what: str) -> Tuple[Key, ...]:
     if isinstance(keys, Key):
         return (keys,)
     if isinstance(keys, (str, bytes, os.PathLike)):
-        raise TypeError(f"{what} must be envelope.Key objects; load paths with Key.load()")
+        raise TypeError(f"{what} must be libenvelope.Key objects; load paths with Key.load()")
     try:
         return tuple(keys)
     except TypeError:
