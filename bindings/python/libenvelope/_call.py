@@ -70,39 +70,40 @@ def cstring(value: Any, what: str) -> bytes:
 
 
 class Borrowed:
-    """A bytes-like object exposed to C without a copy where possible.
+    """A bytes-like object as C will see it: bytes as they are, anything
+    else copied first.
 
-    ``.ptr`` is a c_void_p-compatible argument and ``.size`` its length; the
-    object keeps the Python buffer (and any ctypes view of it) alive.
+    ctypes releases the GIL during the call, so another thread could change
+    a bytearray, array, mmap or any writable buffer while the library reads
+    it (and a read-only view may sit over a writable object): only bytes is
+    immutable. The copy is a ctypes array, wiped by release(), since it may
+    hold a message or key material. ``.ptr`` is a c_void_p-compatible
+    argument and ``.size`` its length.
     """
 
-    __slots__ = ("ptr", "size", "_keep")
+    __slots__ = ("ptr", "size", "_copy")
 
     def __init__(self, data: Any, what: str) -> None:
         if isinstance(data, str):
             raise TypeError(f"{what} must be bytes-like, not str (encode it first)")
-        if isinstance(data, bytes):
-            self.ptr, self.size, self._keep = data, len(data), data
+        self._copy: Any = None
+        if type(data) is bytes:
+            self.ptr, self.size = data, len(data)
             return
         try:
             view = memoryview(data)
         except TypeError:
             raise TypeError(f"{what} must be bytes-like, not {type(data).__name__}") from None
-        if not view.c_contiguous:
-            view = memoryview(view.tobytes())
-        view = view.cast("B")
-        size = view.nbytes
-        if size == 0:
-            self.ptr, self.size, self._keep = b"", 0, view
-        elif view.readonly:
-            copy = view.tobytes()
-            self.ptr, self.size, self._keep = copy, size, copy
-        else:
-            arr = (ctypes.c_uint8 * size).from_buffer(view)
-            self.ptr, self.size, self._keep = arr, size, (view, arr)
+        with view:
+            # Under the GIL: one consistent snapshot, whatever other threads do.
+            flat = view if view.c_contiguous else memoryview(view.tobytes())
+            self._copy = (ctypes.c_uint8 * flat.nbytes).from_buffer_copy(flat)
+        self.ptr, self.size = self._copy, len(self._copy)
 
     def release(self) -> None:
-        self._keep = None
+        if self._copy is not None:
+            ctypes.memset(self._copy, 0, self.size)
+        self._copy = None
         self.ptr = None
 
 
