@@ -22,6 +22,7 @@ libdir for ``envelope``, else the system's loader.
 
 from . import _lib
 from ._api import Info, Opened, Stanza, inspect, open, open_extract, open_file, seal, seal_file
+from ._session import Session, thread_session
 from .errors import (
     ArgumentError,
     CancelledError,
@@ -30,6 +31,7 @@ from .errors import (
     ErrorCode,
     FormatError,
     InternalError,
+    KeyFileNotFoundError,
     KeyLoadError,
     KeyUsageError,
     KMSError,
@@ -38,7 +40,7 @@ from .errors import (
     VerificationError,
     exception_class,
 )
-from .keys import Key, KeyKind
+from .keys import Key, KeyArg, KeyKind
 
 __version__ = "0.1.0"
 
@@ -49,9 +51,10 @@ library_path: str = _lib.path
 
 # Not "open": `from libenvelope import *` must leave the built-in open alone.
 __all__ = [
-    "Key", "KeyKind", "seal", "seal_file", "open_file", "open_extract", "inspect",
-    "Opened", "Info", "Stanza", "ErrorCode", "EnvelopeError", "VerificationError",
-    "FormatError", "KeyLoadError", "KeyUsageError", "KMSError", "EnvelopeIOError",
+    "Key", "KeyKind", "KeyArg", "Session", "thread_session", "seal", "seal_file", "open_file",
+    "open_extract", "inspect", "Opened", "Info", "Stanza", "ErrorCode", "EnvelopeError",
+    "VerificationError", "FormatError", "KeyLoadError", "KeyFileNotFoundError",
+    "KeyUsageError", "KMSError", "EnvelopeIOError",
     "ArgumentError", "CancelledError", "UnsupportedError", "InternalError",
     "OutOfMemoryError", "exception_class", "library_version", "library_path",
 ]

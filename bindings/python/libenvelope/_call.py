@@ -15,27 +15,13 @@ lib = _lib.lib
 
 
 class Context:
-    """An envelope_ctx for the duration of one call.
-
-    Each call gets its own context: a context belongs to one thread at a
-    time, and a fresh one per call keeps calls from any number of threads
-    independent without locking.
-    """
+    """A borrowed envelope_ctx for the length of one call: where the call's
+    failure detail is read from. Sessions own and reuse the contexts."""
 
     __slots__ = ("ptr",)
 
-    def __init__(self) -> None:
-        self.ptr = _lib.CtxP()
-
-    def __enter__(self) -> "Context":
-        rc = lib.envelope_ctx_new(ctypes.byref(self.ptr))
-        if rc != ErrorCode.OK or not self.ptr:
-            raise exception_class(rc)(rc, "creating a library context")
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        lib.envelope_ctx_free(self.ptr)
-        self.ptr = _lib.CtxP()
+    def __init__(self, ptr: Any) -> None:
+        self.ptr = ptr
 
     def detail(self) -> str:
         raw = lib.envelope_ctx_detail(self.ptr)
@@ -46,6 +32,15 @@ class Context:
         context's detail. kms: the call involved an awskms:// key."""
         if rc != ErrorCode.OK:
             raise exception_class(rc, kms=kms)(rc, self.detail())
+
+
+def new_context() -> Any:
+    """A fresh envelope_ctx pointer (the caller frees it)."""
+    ptr = _lib.CtxP()
+    rc = lib.envelope_ctx_new(ctypes.byref(ptr))
+    if rc != ErrorCode.OK or not ptr:
+        raise exception_class(rc)(rc, "creating a library context")
+    return ptr
 
 
 def fail(code: int, detail: str, *, kms: bool = False) -> None:

@@ -66,6 +66,7 @@ def test_bad_lists_refused(keys, to_bob, bad, code, detail):
     assert detail in ei.value.detail, ei.value.detail
 
 
-def test_paths_are_refused(keys, to_bob):
-    with pytest.raises(TypeError, match="decrypt_key must be libenvelope.Key objects"):
-        libenvelope.open(to_bob, decrypt_key=key_path("bob.pem"), verify_keys=keys.signer_pub)
+def test_paths_in_a_list_of_decrypt_keys(keys, to_bob):
+    opened = libenvelope.open(to_bob, decrypt_key=[key_path("alice.pem"), key_path("bob.pem")],
+                              verify_keys=key_path("signer.pub"))
+    assert opened.message == b"for bob"

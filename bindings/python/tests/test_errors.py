@@ -1,7 +1,9 @@
 """Every exception family with a real failing input, and bad arguments
 refused in Python before anything reaches C."""
 
+import errno
 import io
+import os
 import struct
 
 import pytest
@@ -133,8 +135,16 @@ def test_bad_header(keys, sealed):
 
 
 def test_missing_key_file(tmp_path):
-    _fails(libenvelope.KeyLoadError, ErrorCode.KEY_LOAD, libenvelope.Key.load,
-           tmp_path / "no-such-key.pem")
+    """A KeyLoadError that is also a FileNotFoundError naming the path."""
+    missing = tmp_path / "no-such-key.pem"
+    err = _fails(libenvelope.KeyFileNotFoundError, ErrorCode.KEY_LOAD, libenvelope.Key.load,
+                 missing)
+    assert isinstance(err, libenvelope.KeyLoadError) and isinstance(err, FileNotFoundError)
+    assert err.filename == str(missing) and type(err.filename) is str
+    assert err.errno == errno.ENOENT and "no-such-key.pem" in err.detail
+    err = _fails(libenvelope.KeyFileNotFoundError, ErrorCode.KEY_LOAD, libenvelope.Key.load,
+                 f"file:{missing}")
+    assert err.filename == str(missing)
 
 
 def test_public_key_as_decrypt_key(keys, sealed):
@@ -245,10 +255,13 @@ def test_wrong_types(keys, sealed):
         libenvelope.seal("text", sign_key=keys.signer, recipients=keys.alice_pub)
     with pytest.raises(TypeError):
         libenvelope.seal(12, sign_key=keys.signer, recipients=keys.alice_pub)
-    with pytest.raises(TypeError):
-        libenvelope.seal(b"x", sign_key=key_path("signer.pem"), recipients=keys.alice_pub)
-    with pytest.raises(TypeError):
-        libenvelope.seal(b"x", sign_key=keys.signer, recipients=key_path("alice.pub"))
+    with pytest.raises(TypeError, match="not bytes"):  # a path as bytes, or key data?
+        libenvelope.seal(b"x", sign_key=os.fsencode(key_path("signer.pem")),
+                         recipients=keys.alice_pub)
+    with pytest.raises(TypeError, match="recipients 2 must be a libenvelope.Key, a path"):
+        libenvelope.seal(b"x", sign_key=keys.signer, recipients=[keys.alice_pub, 12])
+    with pytest.raises(TypeError, match="session must be a libenvelope.Session"):
+        libenvelope.seal(b"x", sign_key=keys.signer, recipients=keys.alice_pub, session=1)
     with pytest.raises(TypeError):
         libenvelope.seal(b"x", sign_key=keys.signer, recipients=[None])
     with pytest.raises(TypeError):

@@ -2,70 +2,13 @@
 (tests/kms-server). Skipped when the library has no KMS support (it answers
 UNSUPPORTED for awskms:// references) or the server cannot run here."""
 
-import json
-import subprocess
-
 import pytest
 
 import libenvelope
 from libenvelope import ErrorCode
 
-from conftest import REPO
-
-KMSCTL = REPO / "tests" / "kms-server" / "kmsctl.sh"
-SIGN_REF = "awskms:///alias/sample-sign-verify-key"
-ENCRYPT_REF = "awskms:///alias/sample-encrypt-decrypt-key"
-ADMIN = ("AKIAKMSTESTADMIN0001", "kms-test/admin/SECRET/00000000000000000000")
-
-
-@pytest.fixture(scope="module")
-def kms(tmp_path_factory):
-    probe = None
-    try:
-        libenvelope.Key.load(SIGN_REF)
-    except libenvelope.EnvelopeError as e:
-        probe = e
-    if probe is not None and probe.code == ErrorCode.UNSUPPORTED:
-        pytest.skip(f"this libenvelope has no KMS support: {probe.detail}")
-
-    root = tmp_path_factory.mktemp("kms")
-    seed = root / "seed.json"
-    seed.write_text(json.dumps({"keys": [
-        {"key_spec": "RSA_2048", "key_usage": "ENCRYPT_DECRYPT",
-         "aliases": ["alias/sample-encrypt-decrypt-key"]},
-        {"key_spec": "ECC_NIST_P521", "aliases": ["alias/sample-sign-verify-key"]},
-    ]}))
-    state = root / "state"
-    start = subprocess.run(["bash", str(KMSCTL), "start", str(state), "--seed", str(seed)],
-                           capture_output=True, text=True, timeout=120,
-                           env={"PATH": "/usr/bin:/bin", "KMS_SERVER_MAX_LIFETIME": "900"})
-    if start.returncode != 0:
-        # Without the server's packages it cannot run here; with them, a
-        # start that fails is a failure, not a reason to skip.
-        deps = subprocess.run(["/usr/bin/python3", "-c", "import cryptography, botocore"],
-                              capture_output=True, text=True, timeout=120)
-        if deps.returncode != 0:
-            pytest.skip(f"the KMS test server cannot run here: {deps.stderr.strip()}")
-        pytest.fail(f"the KMS test server did not start (exit {start.returncode}): "
-                    f"{start.stderr.strip()}")
-    endpoint = start.stdout.strip()
-    mp = pytest.MonkeyPatch()
-    for var in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL"):
-        mp.delenv(var, raising=False)
-    mp.setenv("AWS_ENDPOINT_URL_KMS", endpoint)
-    mp.setenv("AWS_CA_BUNDLE", str(state / "ca.pem"))
-    mp.setenv("AWS_REGION", "us-east-1")
-    mp.setenv("AWS_ACCESS_KEY_ID", ADMIN[0])
-    mp.setenv("AWS_SECRET_ACCESS_KEY", ADMIN[1])
-    mp.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    mp.setenv("AWS_CONFIG_FILE", str(root / "no-config"))
-    mp.setenv("AWS_SHARED_CREDENTIALS_FILE", str(root / "no-credentials"))
-    try:
-        yield endpoint
-    finally:
-        mp.undo()
-        subprocess.run(["bash", str(KMSCTL), "stop", str(state)], capture_output=True,
-                       timeout=60)
+from conftest import KMS_ENCRYPT_REF as ENCRYPT_REF
+from conftest import KMS_SIGN_REF as SIGN_REF
 
 
 def test_kms_keys_seal_and_open(kms):
