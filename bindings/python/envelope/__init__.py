@@ -8,7 +8,6 @@ objects (``open`` included, as it always did) and warns once on import.
 import sys
 import warnings
 
-import libenvelope
 from libenvelope import *  # noqa: F401,F403 - the same objects, re-exported
 from libenvelope import __all__, __version__, errors, keys, open  # noqa: F401
 

@@ -23,6 +23,7 @@ libdir for ``envelope``, else the system's loader.
 from . import _lib
 from ._api import Info, Opened, Stanza, inspect, open, open_extract, open_file, seal, seal_file
 from ._session import Session, thread_session
+from ._verify import verify
 from .errors import (
     ArgumentError,
     CancelledError,
@@ -51,10 +52,10 @@ library_path: str = _lib.path
 
 # Not "open": `from libenvelope import *` must leave the built-in open alone.
 __all__ = [
-    "Key", "KeyKind", "KeyArg", "Session", "thread_session", "seal", "seal_file", "open_file",
-    "open_extract", "inspect", "Opened", "Info", "Stanza", "ErrorCode", "EnvelopeError",
-    "VerificationError", "FormatError", "KeyLoadError", "KeyFileNotFoundError",
-    "KeyUsageError", "KMSError", "EnvelopeIOError",
-    "ArgumentError", "CancelledError", "UnsupportedError", "InternalError",
+    "Key", "KeyKind", "KeyArg", "Session", "thread_session",
+    "seal", "seal_file", "open_file", "open_extract", "verify", "inspect",
+    "Opened", "Info", "Stanza", "ErrorCode", "EnvelopeError", "VerificationError",
+    "FormatError", "KeyLoadError", "KeyFileNotFoundError", "KeyUsageError", "KMSError",
+    "EnvelopeIOError", "ArgumentError", "CancelledError", "UnsupportedError", "InternalError",
     "OutOfMemoryError", "exception_class", "library_version", "library_path",
 ]
