@@ -213,12 +213,14 @@ static int build_opts(envelope_ctx *ctx, struct open_args *a, envelope_open_opts
     if ((code = add_decrypt_keys(ctx, a, opts)) != EXIT_OK ||
         (code = add_trusted(ctx, a, opts)) != EXIT_OK)
         return code;
-    envelope_open_opts_set_max_size(opts, a->max_size);
-    envelope_open_opts_set_max_age(opts, a->max_age);
     if (envelope_open_opts_set_max_skew(opts, a->max_skew) != ENVELOPE_OK) /* parse checked */
         return fail_with(EXIT_USAGE, "--max-skew %llu: more than %d",
                          (unsigned long long)a->max_skew, ENVELOPE_MAX_SKEW_LIMIT);
-    envelope_open_opts_set_allow_compat(opts, a->allow_compat);
+    /* These fail only without options, which the caller made. */
+    if (envelope_open_opts_set_max_size(opts, a->max_size) != ENVELOPE_OK ||
+        envelope_open_opts_set_max_age(opts, a->max_age) != ENVELOPE_OK ||
+        envelope_open_opts_set_allow_compat(opts, a->allow_compat) != ENVELOPE_OK)
+        return fail_with(EXIT_USAGE, "cannot set the open options");
     return code;
 }
 
@@ -314,7 +316,10 @@ int cmd_open(int argc, char **argv)
     if ((code = build_opts(ctx, &a, opts)) != EXIT_OK)
         goto out;
     progress_init(&bar, "opening");
-    envelope_open_opts_set_progress(opts, progress_cb, &bar);
+    if (envelope_open_opts_set_progress(opts, progress_cb, &bar) != ENVELOPE_OK) {
+        code = fail_with(EXIT_USAGE, "cannot set the open options");
+        goto out;
+    }
     signals_watch(ctx);
     rc = run(ctx, &a, opts, in_fd, &result, &code);
     signals_watch(NULL);

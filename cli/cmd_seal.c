@@ -209,9 +209,11 @@ static int build_opts(envelope_ctx *ctx, struct seal_args *a, envelope_seal_opts
     envelope_key_free(key);
     if (code == EXIT_OK)
         code = add_recipients(ctx, a, opts);
-    envelope_seal_opts_set_hide_recipients(opts, a->hide);
-    if (a->created)
-        envelope_seal_opts_set_created(opts, a->created);
+    /* These fail only without options, which the caller made. */
+    if (code == EXIT_OK &&
+        (envelope_seal_opts_set_hide_recipients(opts, a->hide) != ENVELOPE_OK ||
+         (a->created && envelope_seal_opts_set_created(opts, a->created) != ENVELOPE_OK)))
+        code = fail_with(EXIT_USAGE, "cannot set the seal options");
     if (code == EXIT_OK && envelope_seal_opts_set_format(opts, a->format) != ENVELOPE_OK)
         code = usage_error("seal", "this library does not know that --format");
     return code;
@@ -240,7 +242,10 @@ int cmd_seal(int argc, char **argv)
     if ((code = build_opts(ctx, &a, opts)) != EXIT_OK)
         goto out;
     progress_init(&bar, "sealing");
-    envelope_seal_opts_set_progress(opts, progress_cb, &bar);
+    if (envelope_seal_opts_set_progress(opts, progress_cb, &bar) != ENVELOPE_OK) {
+        code = fail_with(EXIT_USAGE, "cannot set the seal options");
+        goto out;
+    }
     signals_watch(ctx);
     rc = seal_to(ctx, &a, opts, in_fd, &code);
     signals_watch(NULL);

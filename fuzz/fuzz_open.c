@@ -23,13 +23,14 @@ static envelope_open_opts *make_opts(void)
 
     if (envelope_open_opts_new(&opts) != ENVELOPE_OK ||
         envelope_open_opts_set_decrypt_key(opts, dec) != ENVELOPE_OK ||
-        envelope_open_opts_add_trusted_key(opts, trusted) != ENVELOPE_OK)
+        envelope_open_opts_add_trusted_key(opts, trusted) != ENVELOPE_OK ||
+        envelope_open_opts_set_max_size(opts, 1 << 20) != ENVELOPE_OK)
         abort();
     envelope_key_free(dec);
     envelope_key_free(trusted);
-    envelope_open_opts_set_max_size(opts, 1 << 20);
 #ifdef FUZZ_ALLOW_COMPAT
-    envelope_open_opts_set_allow_compat(opts, 1);
+    if (envelope_open_opts_set_allow_compat(opts, 1) != ENVELOPE_OK)
+        abort();
 #endif
     return opts;
 }

@@ -100,9 +100,9 @@ static void init(void)
     CHECK(n_bases > 0);
     if (envelope_open_opts_new(&opts) != ENVELOPE_OK ||
         envelope_open_opts_set_decrypt_key(opts, alice) != ENVELOPE_OK ||
-        envelope_open_opts_add_trusted_key(opts, signer) != ENVELOPE_OK)
+        envelope_open_opts_add_trusted_key(opts, signer) != ENVELOPE_OK ||
+        envelope_open_opts_set_max_size(opts, 1 << 20) != ENVELOPE_OK)
         abort();
-    envelope_open_opts_set_max_size(opts, 1 << 20);
     envelope_key_free(alice);
     envelope_key_free(signer);
 }

@@ -526,7 +526,7 @@ static void check_round_trip(const struct plan *p, const uint8_t *env, size_t en
     CHECK(envelope_open_opts_new(&oo) == ENVELOPE_OK);
     CHECK(envelope_open_opts_set_decrypt_key(oo, openers[p->idx[0]]) == ENVELOPE_OK);
     CHECK(envelope_open_opts_add_trusted_key(oo, trusted) == ENVELOPE_OK);
-    envelope_open_opts_set_allow_compat(oo, (p->flags & FLAG_COMPAT) != 0);
+    CHECK(envelope_open_opts_set_allow_compat(oo, (p->flags & FLAG_COMPAT) != 0) == ENVELOPE_OK);
     rc = envelope_open_mem(ctx, oo, env, env_len, &msg, &msg_len, &r);
     /* Open refuses a v1 envelope dated in the future, and only that. */
     if (rc == ENVELOPE_E_TOO_OLD && !(p->flags & FLAG_COMPAT) && p->created > time(NULL) &&
@@ -589,12 +589,12 @@ static envelope_seal_opts *make_opts(const struct plan *p, envelope_key **keys,
             keys[i] = is_kms(k) ? kms_key(recipients[k].ref) : envelope_key_ref(local_keys[k]);
         CHECK(envelope_seal_opts_add_recipient(so, keys[i]) == ENVELOPE_OK);
     }
-    envelope_seal_opts_set_hide_recipients(so, (p->flags & FLAG_HIDE) != 0);
+    CHECK(envelope_seal_opts_set_hide_recipients(so, (p->flags & FLAG_HIDE) != 0) == ENVELOPE_OK);
     CHECK(envelope_seal_opts_set_format(so, p->flags & FLAG_COMPAT ? ENVELOPE_FORMAT_COMPAT
                                                                    : ENVELOPE_FORMAT_V1) ==
           ENVELOPE_OK);
     if (p->flags & FLAG_CREATED)
-        envelope_seal_opts_set_created(so, (time_t)p->created);
+        CHECK(envelope_seal_opts_set_created(so, (time_t)p->created) == ENVELOPE_OK);
     return so;
 }
 

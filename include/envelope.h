@@ -14,6 +14,12 @@
  *    envelope_ctx_detail(ctx). Neither ever contains key material.
  *  - Out-parameters are set to NULL / 0 on entry, so they hold a failure value
  *    whenever the call fails.
+ *  - Every setter (envelope_*_set_* and envelope_*_add_*) returns an
+ *    envelope_rc: ENVELOPE_OK, or ENVELOPE_E_INVALID_ARGUMENT for a NULL
+ *    object, or what its comment names for a value it refuses; a setter
+ *    that fails leaves the object unchanged. Those that can refuse a value
+ *    are marked ENVELOPE_MUST_CHECK; those that fail only on NULL are not,
+ *    so that code written when they returned void builds without warnings.
  *  - Memory the library returns through a uint8_t ** is freed with
  *    envelope_free(); opened messages with envelope_free_secret().
  *  - An envelope_ctx belongs to one thread at a time. Keys are immutable once
@@ -311,20 +317,27 @@ envelope_seal_opts_set_name(envelope_seal_opts *opts, const char *name);
  * makes envelope_seal_opts_set_name fail with ENVELOPE_E_BAD_NAME. */
 ENVELOPE_API const char *envelope_message_name_rule(const char *name);
 /* Non-zero: leave every stanza label empty (the manifest still names them). */
-ENVELOPE_API void envelope_seal_opts_set_hide_recipients(envelope_seal_opts *opts, int hide);
+ENVELOPE_API envelope_rc envelope_seal_opts_set_hide_recipients(envelope_seal_opts *opts, int hide);
 /* envelope_seal_file and envelope_open_file/extract flush (fsync) every
  * output before it gets its name, then its directory, so that a power loss
  * cannot leave the name on an empty file. 0 leaves the directory to the
  * caller: one writing many outputs to one directory can fsync it once after
  * the last (open it O_RDONLY | O_DIRECTORY and call fsync), and must, before
  * relying on the names. Default 1. */
-ENVELOPE_API void envelope_seal_opts_set_sync_dir(envelope_seal_opts *opts, int sync);
+ENVELOPE_API envelope_rc envelope_seal_opts_set_sync_dir(envelope_seal_opts *opts, int sync);
 ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc
 envelope_seal_opts_set_format(envelope_seal_opts *opts, envelope_format format);
 /* The manifest's creation time; default: now. For reproducible test vectors. */
-ENVELOPE_API void envelope_seal_opts_set_created(envelope_seal_opts *opts, time_t created);
-ENVELOPE_API void envelope_seal_opts_set_progress(envelope_seal_opts *opts,
-                                                  envelope_progress_fn fn, void *arg);
+ENVELOPE_API envelope_rc envelope_seal_opts_set_created(envelope_seal_opts *opts, time_t created);
+ENVELOPE_API envelope_rc
+envelope_seal_opts_set_progress(envelope_seal_opts *opts, envelope_progress_fn fn, void *arg);
+/* Largest message sealed, in bytes; 0 (default) means no limit. Every seal
+ * call refuses a larger message with ENVELOPE_E_TOO_LARGE before writing
+ * any of the envelope; envelope_sealer_update refuses the byte that would
+ * pass it, so that it also bounds a sealer's spool. (envelope_seal_fd
+ * reads a pipe into its spool whole before it sees the size.) */
+ENVELOPE_API envelope_rc envelope_seal_opts_set_max_size(envelope_seal_opts *opts,
+                                                         uint64_t max);
 
 /* Seals the message read from in_fd and writes the envelope to out_fd. A
  * regular file is read once, and must end where its size (fstat) said when
@@ -356,6 +369,76 @@ ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc
 envelope_seal_cb(envelope_ctx *ctx, const envelope_seal_opts *opts, uint64_t in_size,
                  envelope_read_fn read, void *read_arg, envelope_write_fn write,
                  void *write_arg);
+
+/* -------------------------------------------------------- incremental seal */
+
+/* A message handed over in pieces, for a caller that cannot offer a read
+ * callback (its data arrives as events) or does not know the length in
+ * advance. */
+typedef struct envelope_sealer envelope_sealer;
+
+/* The size to give envelope_sealer_new when the length is not known. */
+#define ENVELOPE_SIZE_UNKNOWN UINT64_MAX
+
+/* Starts sealing a message of size bytes, or of a length not known yet
+ * (ENVELOPE_SIZE_UNKNOWN); the envelope goes to write. opts is copied,
+ * with a reference to each key: it may be freed or changed afterwards. ctx
+ * must outlive the sealer, and is used by every call on it; a sealer
+ * belongs to one thread at a time, as its context does. Two ways, chosen
+ * here:
+ *
+ *  - Streaming: a known size in the default format. This call wraps the
+ *    data key to every recipient (a KMS call for a KMS recipient) and
+ *    writes the header; update encrypts the bytes and hands write each
+ *    64 KiB chunk as it fills; final signs the manifest (a KMS call for a
+ *    KMS signing key) and writes the rest. Memory: about 1.5 MiB whatever
+ *    the size (four 256 KiB hashing slots, one of them on a second thread
+ *    for messages of 1 MiB or more, a chunk, the archive writer); no
+ *    temporary file; time as envelope_seal_cb, plus one copy of each byte.
+ *  - Spooling: ENVELOPE_SIZE_UNKNOWN, or the compat format. update
+ *    encrypts the bytes (AES-256-GCM under a random key that never leaves
+ *    memory) into an unnamed 0600 spool under $TMPDIR (default /tmp; a
+ *    private name unlinked at once where $TMPDIR lacks O_TMPFILE): no
+ *    plaintext on disk. Nothing reaches write before final, which reads
+ *    the spool back and seals it as envelope_seal_cb does. Temporary
+ *    space: the message's size plus 16 bytes per 64 KiB, bounded only by
+ *    envelope_seal_opts_set_max_size() (and the disk); memory: about
+ *    130 KiB while spooling, then as streaming; time: each byte is also
+ *    encrypted, written, read back and decrypted once more.
+ *
+ * A size over the maximum size fails here with ENVELOPE_E_TOO_LARGE. The
+ * progress callback (envelope_seal_opts_set_progress) is called by every
+ * update with the bytes given so far and the size (0 while spooling); when
+ * spooled, final calls it again as envelope_seal_cb does.
+ *
+ * A failure, or envelope_sealer_free before final succeeded, leaves what
+ * write was given unfinished: it is not an envelope, and the caller must
+ * discard it, as after a failed envelope_seal_cb. Streaming, it is the
+ * header and chunks none of which is marked final, which every reader
+ * refuses (ENVELOPE_E_TRUNCATED); spooling, nothing, unless final failed
+ * while writing. */
+ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc
+envelope_sealer_new(envelope_ctx *ctx, const envelope_seal_opts *opts, uint64_t size,
+                    envelope_write_fn write, void *write_arg, envelope_sealer **out);
+/* The next len bytes of the message; len 0 does nothing. The bytes are
+ * consumed (encrypted or copied) before this returns. Fails with
+ * ENVELOPE_E_INVALID_ARGUMENT, passing none of the bytes on, when they
+ * would take the message past its declared size ("the message is longer
+ * than the N bytes declared"), and with ENVELOPE_E_TOO_LARGE past the
+ * maximum size. After a failure every later update or final fails with the
+ * same code ("an earlier call on this sealer failed"); after a successful
+ * final, with ENVELOPE_E_INVALID_ARGUMENT ("the sealer has finished"). A
+ * cancelled context (envelope_cancel) fails it with ENVELOPE_E_CANCELLED. */
+ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc
+envelope_sealer_update(envelope_sealer *sealer, const uint8_t *p, size_t len);
+/* Ends the message and completes the envelope. With a declared size, a
+ * message that came short fails with ENVELOPE_E_INVALID_ARGUMENT ("the
+ * message ended after N of the M bytes declared") and nothing more is
+ * written: no final chunk, so what write saw opens nowhere. Called once. */
+ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc envelope_sealer_final(envelope_sealer *sealer);
+/* Frees the sealer, wiping what it holds and removing its spool, whether
+ * or not final was called or succeeded. NULL is a no-op. */
+ENVELOPE_API void envelope_sealer_free(envelope_sealer *sealer);
 
 /* ------------------------------------------------------------------- open */
 
@@ -391,9 +474,9 @@ envelope_open_opts_add_trusted_key(envelope_open_opts *opts, envelope_key *key);
  * A message over the limit fails with ENVELOPE_E_TOO_LARGE, its detail
  * giving the size its tar header states and the limit, before any of it is
  * read. (The envelope command's open defaults to 4 GiB.) */
-ENVELOPE_API void envelope_open_opts_set_max_size(envelope_open_opts *opts, uint64_t max);
+ENVELOPE_API envelope_rc envelope_open_opts_set_max_size(envelope_open_opts *opts, uint64_t max);
 /* Oldest creation time accepted, in seconds before now; 0 (default): any. */
-ENVELOPE_API void envelope_open_opts_set_max_age(envelope_open_opts *opts, uint64_t seconds);
+ENVELOPE_API envelope_rc envelope_open_opts_set_max_age(envelope_open_opts *opts, uint64_t seconds);
 /* How far ahead of this machine's clock an envelope's creation time may be,
  * for a sender (or receiver) whose clock is off. */
 #define ENVELOPE_MAX_SKEW_DEFAULT 300 /* seconds */
@@ -407,12 +490,12 @@ ENVELOPE_API void envelope_open_opts_set_max_age(envelope_open_opts *opts, uint6
 ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc
 envelope_open_opts_set_max_skew(envelope_open_opts *opts, uint64_t seconds);
 /* Non-zero: also open the compat format, which lacks recipient binding. */
-ENVELOPE_API void envelope_open_opts_set_allow_compat(envelope_open_opts *opts, int allow);
+ENVELOPE_API envelope_rc envelope_open_opts_set_allow_compat(envelope_open_opts *opts, int allow);
 /* As envelope_seal_opts_set_sync_dir; for extract, the directory flushed is
  * the one holding DIR. Default 1. */
-ENVELOPE_API void envelope_open_opts_set_sync_dir(envelope_open_opts *opts, int sync);
-ENVELOPE_API void envelope_open_opts_set_progress(envelope_open_opts *opts,
-                                                  envelope_progress_fn fn, void *arg);
+ENVELOPE_API envelope_rc envelope_open_opts_set_sync_dir(envelope_open_opts *opts, int sync);
+ENVELOPE_API envelope_rc
+envelope_open_opts_set_progress(envelope_open_opts *opts, envelope_progress_fn fn, void *arg);
 
 typedef struct envelope_result envelope_result;
 

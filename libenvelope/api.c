@@ -28,6 +28,10 @@ static envelope_rc seal_any(envelope_ctx *ctx, const envelope_seal_opts *opts, u
     detail_clear(ctx);
     if (opts == NULL)
         return fail(ctx, ENVELOPE_E_INVALID_ARGUMENT, "no options");
+    if (opts->max_size && size > opts->max_size)
+        return fail(ctx, ENVELOPE_E_TOO_LARGE,
+                    "the message, %llu bytes, is over the maximum of %llu",
+                    (unsigned long long)size, (unsigned long long)opts->max_size);
     if (opts->format == ENVELOPE_FORMAT_COMPAT)
         return seal_compat(ctx, opts, size, in, out);
     return seal_v1(ctx, opts, size, in, out);

@@ -21,6 +21,13 @@ struct input_spool {
 
 /* Reads from to its end into the spool; sp->size says how much came. */
 envelope_rc input_spool_fill(envelope_ctx *ctx, struct input_spool *sp, int from);
+/* The same in steps, for a caller that pushes the bytes: begin, add as
+ * many times as needed (sp->size counts them), end; then read. Whatever
+ * happened, input_spool_free. */
+envelope_rc input_spool_begin(envelope_ctx *ctx, struct input_spool *sp);
+envelope_rc input_spool_add(envelope_ctx *ctx, struct input_spool *sp, const uint8_t *p,
+                            size_t n);
+envelope_rc input_spool_end(envelope_ctx *ctx, struct input_spool *sp);
 /* A source over the plaintext (arg: the spool). */
 ssize_t input_spool_read(void *arg, uint8_t *buf, size_t len);
 void input_spool_free(struct input_spool *sp);

@@ -73,16 +73,20 @@ envelope_rc envelope_seal_opts_set_name(envelope_seal_opts *opts, const char *na
     return ENVELOPE_OK;
 }
 
-void envelope_seal_opts_set_hide_recipients(envelope_seal_opts *opts, int hide)
+envelope_rc envelope_seal_opts_set_hide_recipients(envelope_seal_opts *opts, int hide)
 {
-    if (opts)
-        opts->hide_recipients = hide != 0;
+    if (opts == NULL)
+        return ENVELOPE_E_INVALID_ARGUMENT;
+    opts->hide_recipients = hide != 0;
+    return ENVELOPE_OK;
 }
 
-void envelope_seal_opts_set_sync_dir(envelope_seal_opts *opts, int sync)
+envelope_rc envelope_seal_opts_set_sync_dir(envelope_seal_opts *opts, int sync)
 {
-    if (opts)
-        opts->no_dir_sync = sync == 0;
+    if (opts == NULL)
+        return ENVELOPE_E_INVALID_ARGUMENT;
+    opts->no_dir_sync = sync == 0;
+    return ENVELOPE_OK;
 }
 
 envelope_rc envelope_seal_opts_set_format(envelope_seal_opts *opts, envelope_format format)
@@ -93,19 +97,30 @@ envelope_rc envelope_seal_opts_set_format(envelope_seal_opts *opts, envelope_for
     return ENVELOPE_OK;
 }
 
-void envelope_seal_opts_set_created(envelope_seal_opts *opts, time_t created)
+envelope_rc envelope_seal_opts_set_created(envelope_seal_opts *opts, time_t created)
 {
-    if (opts)
-        opts->created = created;
+    if (opts == NULL)
+        return ENVELOPE_E_INVALID_ARGUMENT;
+    opts->created = created;
+    return ENVELOPE_OK;
 }
 
-void envelope_seal_opts_set_progress(envelope_seal_opts *opts, envelope_progress_fn fn,
-                                     void *arg)
+envelope_rc envelope_seal_opts_set_progress(envelope_seal_opts *opts, envelope_progress_fn fn,
+                                            void *arg)
 {
-    if (opts) {
-        opts->progress = fn;
-        opts->progress_arg = arg;
-    }
+    if (opts == NULL)
+        return ENVELOPE_E_INVALID_ARGUMENT;
+    opts->progress = fn;
+    opts->progress_arg = arg;
+    return ENVELOPE_OK;
+}
+
+envelope_rc envelope_seal_opts_set_max_size(envelope_seal_opts *opts, uint64_t max)
+{
+    if (opts == NULL)
+        return ENVELOPE_E_INVALID_ARGUMENT;
+    opts->max_size = max;
+    return ENVELOPE_OK;
 }
 
 envelope_rc envelope_open_opts_new(envelope_open_opts **out)
@@ -180,16 +195,20 @@ envelope_rc envelope_open_opts_add_trusted_key(envelope_open_opts *opts, envelop
     return ENVELOPE_OK;
 }
 
-void envelope_open_opts_set_max_size(envelope_open_opts *opts, uint64_t max)
+envelope_rc envelope_open_opts_set_max_size(envelope_open_opts *opts, uint64_t max)
 {
-    if (opts)
-        opts->max_size = max;
+    if (opts == NULL)
+        return ENVELOPE_E_INVALID_ARGUMENT;
+    opts->max_size = max;
+    return ENVELOPE_OK;
 }
 
-void envelope_open_opts_set_max_age(envelope_open_opts *opts, uint64_t seconds)
+envelope_rc envelope_open_opts_set_max_age(envelope_open_opts *opts, uint64_t seconds)
 {
-    if (opts)
-        opts->max_age = seconds;
+    if (opts == NULL)
+        return ENVELOPE_E_INVALID_ARGUMENT;
+    opts->max_age = seconds;
+    return ENVELOPE_OK;
 }
 
 envelope_rc envelope_open_opts_set_max_skew(envelope_open_opts *opts, uint64_t seconds)
@@ -200,25 +219,30 @@ envelope_rc envelope_open_opts_set_max_skew(envelope_open_opts *opts, uint64_t s
     return ENVELOPE_OK;
 }
 
-void envelope_open_opts_set_allow_compat(envelope_open_opts *opts, int allow)
+envelope_rc envelope_open_opts_set_allow_compat(envelope_open_opts *opts, int allow)
 {
-    if (opts)
-        opts->allow_compat = allow != 0;
+    if (opts == NULL)
+        return ENVELOPE_E_INVALID_ARGUMENT;
+    opts->allow_compat = allow != 0;
+    return ENVELOPE_OK;
 }
 
-void envelope_open_opts_set_sync_dir(envelope_open_opts *opts, int sync)
+envelope_rc envelope_open_opts_set_sync_dir(envelope_open_opts *opts, int sync)
 {
-    if (opts)
-        opts->no_dir_sync = sync == 0;
+    if (opts == NULL)
+        return ENVELOPE_E_INVALID_ARGUMENT;
+    opts->no_dir_sync = sync == 0;
+    return ENVELOPE_OK;
 }
 
-void envelope_open_opts_set_progress(envelope_open_opts *opts, envelope_progress_fn fn,
-                                     void *arg)
+envelope_rc envelope_open_opts_set_progress(envelope_open_opts *opts, envelope_progress_fn fn,
+                                            void *arg)
 {
-    if (opts) {
-        opts->progress = fn;
-        opts->progress_arg = arg;
-    }
+    if (opts == NULL)
+        return ENVELOPE_E_INVALID_ARGUMENT;
+    opts->progress = fn;
+    opts->progress_arg = arg;
+    return ENVELOPE_OK;
 }
 
 void envelope_result_free(envelope_result *result)

@@ -20,6 +20,7 @@ struct envelope_seal_opts {
     int no_dir_sync; /* the caller flushes the output's directory */
     envelope_progress_fn progress;
     void *progress_arg;
+    uint64_t max_size; /* 0: no limit */
 };
 
 struct envelope_open_opts {

@@ -57,6 +57,18 @@ int bytes_write(void *arg, const uint8_t *buf, size_t len); /* arg: struct bytes
 envelope_rc seal_v1(envelope_ctx *ctx, const envelope_seal_opts *opts, uint64_t size,
                     const struct source *in, const struct sink *out);
 
+/* The same in steps, for a caller that pushes the message (sealer.c):
+ * begin writes the header and the tar header stating size; push takes the
+ * message's bytes, exactly size of them in all, which the caller counts;
+ * end signs and writes the rest. Whatever happened, seal_v1_free(*state)
+ * (NULL is a no-op). out is used only by begin. */
+struct seal_state;
+envelope_rc seal_v1_begin(envelope_ctx *ctx, const envelope_seal_opts *opts, uint64_t size,
+                          const struct sink *out, struct seal_state **state);
+envelope_rc seal_v1_push(struct seal_state *s, const uint8_t *p, size_t n);
+envelope_rc seal_v1_end(envelope_ctx *ctx, const envelope_seal_opts *opts, struct seal_state *s);
+void seal_v1_free(struct seal_state *s);
+
 /* What open leaves for its caller to release once it returns ENVELOPE_OK:
  * the signed manifest, and (v1) what a second pass over the same envelope
  * needs to release the message it verified. Secret: wiped after use. */

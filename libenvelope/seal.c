@@ -153,35 +153,77 @@ static envelope_rc check_opts(envelope_ctx *ctx, const envelope_seal_opts *opts)
     return ENVELOPE_OK;
 }
 
-envelope_rc seal_v1(envelope_ctx *ctx, const envelope_seal_opts *opts, uint64_t size,
-                    const struct source *in, const struct sink *out)
+envelope_rc seal_v1_begin(envelope_ctx *ctx, const envelope_seal_opts *opts, uint64_t size,
+                          const struct sink *out, struct seal_state **state)
 {
     struct seal_state *s;
     envelope_rc rc;
 
+    *state = NULL;
     if ((rc = check_opts(ctx, opts)) != ENVELOPE_OK)
         return rc;
     if (size > INT64_MAX)
         return fail(ctx, ENVELOPE_E_INVALID_ARGUMENT, "message too large");
     if ((s = calloc(1, sizeof(*s))) == NULL)
         return fail(ctx, ENVELOPE_E_NOMEM, "seal state");
+    *state = s;
     strcpy(s->manifest.name, opts->name);
     s->manifest.size = size;
     s->manifest.created = opts->created ? opts->created : time(NULL);
     if ((rc = begin(ctx, opts, s, out)) != ENVELOPE_OK ||
         (rc = hasher_start(ctx, &s->hasher, size >= THREADED_MIN)) != ENVELOPE_OK ||
         (rc = bundle_writer_open(ctx, &s->tar, s->manifest.created, to_stream, &s->stream)) !=
-            ENVELOPE_OK ||
-        (rc = bundle_write_header(&s->tar, opts->name, size)) != ENVELOPE_OK ||
-        (rc = copy_message(ctx, opts, s, size, in)) != ENVELOPE_OK)
-        goto out;
-    rc = finish(ctx, opts, s);
-out:
+            ENVELOPE_OK)
+        return rc;
+    return bundle_write_header(&s->tar, opts->name, size);
+}
+
+envelope_rc seal_v1_push(struct seal_state *s, const uint8_t *p, size_t n)
+{
+    envelope_rc rc;
+
+    while (n > 0) {
+        size_t take = n < HASHER_SLOT_SIZE ? n : HASHER_SLOT_SIZE;
+        uint8_t *slot = hasher_slot(&s->hasher, take);
+
+        /* Through a slot, so that the hasher never reads the caller's
+         * buffer after this returns. */
+        memcpy(slot, p, take);
+        hasher_submit(&s->hasher, take);
+        if ((rc = bundle_write_data(&s->tar, slot, take)) != ENVELOPE_OK)
+            return rc;
+        p += take;
+        n -= take;
+    }
+    return ENVELOPE_OK;
+}
+
+envelope_rc seal_v1_end(envelope_ctx *ctx, const envelope_seal_opts *opts, struct seal_state *s)
+{
+    return finish(ctx, opts, s);
+}
+
+void seal_v1_free(struct seal_state *s)
+{
+    if (s == NULL)
+        return;
     hasher_free(&s->hasher);
     bundle_writer_free(&s->tar);
     stream_enc_free(&s->stream);
     bytes_free(&s->header_bytes);
     OPENSSL_cleanse(s, sizeof(*s));
     free(s);
+}
+
+envelope_rc seal_v1(envelope_ctx *ctx, const envelope_seal_opts *opts, uint64_t size,
+                    const struct source *in, const struct sink *out)
+{
+    struct seal_state *s;
+    envelope_rc rc;
+
+    if ((rc = seal_v1_begin(ctx, opts, size, out, &s)) == ENVELOPE_OK &&
+        (rc = copy_message(ctx, opts, s, size, in)) == ENVELOPE_OK)
+        rc = finish(ctx, opts, s);
+    seal_v1_free(s);
     return rc;
 }

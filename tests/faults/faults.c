@@ -494,11 +494,11 @@ static void compat_max_age(struct fixture *f)
         fprintf(stderr, "faults: compat set-up: %s\n", envelope_ctx_detail(f->ctx));
         exit(2);
     }
-    envelope_open_opts_set_allow_compat(oo, 1);
+    check_rc(envelope_open_opts_set_allow_compat(oo, 1), ENVELOPE_OK, f->ctx, "open options");
     rc = envelope_open_mem(f->ctx, oo, env, env_len, &out, &out_len, NULL);
     check_rc(rc, ENVELOPE_OK, f->ctx, "compat, no maximum age");
     envelope_free_secret(out, out_len);
-    envelope_open_opts_set_max_age(oo, 86400);
+    check_rc(envelope_open_opts_set_max_age(oo, 86400), ENVELOPE_OK, f->ctx, "open options");
     out = (uint8_t *)1;
     rc = envelope_open_mem(f->ctx, oo, env, env_len, &out, &out_len, NULL);
     check_rc(rc, ENVELOPE_E_TOO_OLD, f->ctx, "compat with a maximum age");

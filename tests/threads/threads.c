@@ -90,9 +90,9 @@ static envelope_seal_opts *seal_opts(int t, const char *name)
         envelope_seal_opts_set_sign_key(o, signer) != ENVELOPE_OK ||
         envelope_seal_opts_add_recipient(o, alice_pub) != ENVELOPE_OK ||
         envelope_seal_opts_add_recipient(o, t % 2 ? bob : bob_pub) != ENVELOPE_OK ||
-        envelope_seal_opts_set_name(o, name) != ENVELOPE_OK)
+        envelope_seal_opts_set_name(o, name) != ENVELOPE_OK ||
+        envelope_seal_opts_set_hide_recipients(o, t % 3 == 0) != ENVELOPE_OK)
         exit(2);
-    envelope_seal_opts_set_hide_recipients(o, t % 3 == 0);
     return o;
 }
 
@@ -102,9 +102,9 @@ static envelope_open_opts *open_opts(envelope_key *dec, envelope_key *trusted)
 
     if (envelope_open_opts_new(&o) != ENVELOPE_OK ||
         envelope_open_opts_set_decrypt_key(o, dec) != ENVELOPE_OK ||
-        envelope_open_opts_add_trusted_key(o, trusted) != ENVELOPE_OK)
+        envelope_open_opts_add_trusted_key(o, trusted) != ENVELOPE_OK ||
+        envelope_open_opts_set_max_size(o, 4 << 20) != ENVELOPE_OK)
         exit(2);
-    envelope_open_opts_set_max_size(o, 4 << 20);
     return o;
 }
 

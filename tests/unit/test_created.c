@@ -40,9 +40,9 @@ static envelope_rc seal_and_open(envelope_key *key, envelope_format format, time
     size_t env_len = 0, back_len = 0;
     envelope_rc rc;
 
-    envelope_seal_opts_set_created(so, created);
+    ck_assert_rc(envelope_seal_opts_set_created(so, created), ENVELOPE_OK);
     ck_assert_rc(envelope_seal_opts_set_format(so, format), ENVELOPE_OK);
-    envelope_open_opts_set_allow_compat(oo, 1);
+    ck_assert_rc(envelope_open_opts_set_allow_compat(oo, 1), ENVELOPE_OK);
     rc = envelope_seal_mem(ctx, so, msg, 5, &env, &env_len);
     ck_assert_msg(rc == ENVELOPE_OK, "seal: %s (%s)", envelope_rc_name(rc),
                   envelope_ctx_detail(ctx));

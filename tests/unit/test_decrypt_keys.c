@@ -47,7 +47,7 @@ static uint8_t *seal_to(envelope_key *to, int hide, const uint8_t *msg, size_t n
     envelope_seal_opts *opts = seal_opts_for(ctx, &to, 1, TEST_CREATED);
     uint8_t *env = NULL;
 
-    envelope_seal_opts_set_hide_recipients(opts, hide);
+    ck_assert_rc(envelope_seal_opts_set_hide_recipients(opts, hide), ENVELOPE_OK);
     ck_assert_rc(envelope_seal_mem(ctx, opts, msg, n, &env, len), ENVELOPE_OK);
     envelope_seal_opts_free(opts);
     return env;
@@ -175,8 +175,8 @@ START_TEST(compat_several_keys)
 
     ck_assert_rc(envelope_seal_opts_set_format(so, ENVELOPE_FORMAT_COMPAT), ENVELOPE_OK);
     ck_assert_rc(envelope_seal_mem(ctx, so, msg, sizeof(msg), &env, &len), ENVELOPE_OK);
-    envelope_open_opts_set_allow_compat(yes, 1);
-    envelope_open_opts_set_allow_compat(no, 1);
+    ck_assert_rc(envelope_open_opts_set_allow_compat(yes, 1), ENVELOPE_OK);
+    ck_assert_rc(envelope_open_opts_set_allow_compat(no, 1), ENVELOPE_OK);
     assert_opens_to(yes, env, len, msg, sizeof(msg));
     assert_open_fails(ctx, no, env, len, ENVELOPE_E_NOT_RECIPIENT, scratch, 1, "compat");
     ck_assert_str_eq(envelope_ctx_detail(ctx),

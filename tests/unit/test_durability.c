@@ -79,7 +79,7 @@ END_TEST
 
 START_TEST(open_file_leaves_the_directory_when_asked)
 {
-    envelope_open_opts_set_sync_dir(opts, 0);
+    ck_assert_rc(envelope_open_opts_set_sync_dir(opts, 0), ENVELOPE_OK);
     open_to("out", 0);
     ck_assert_str_eq(synced, "f");
 }
@@ -91,7 +91,7 @@ START_TEST(extract_flushes_everything)
 {
     open_to("x", 1);
     ck_assert_str_eq(synced, "fffdd");
-    envelope_open_opts_set_sync_dir(opts, 0);
+    ck_assert_rc(envelope_open_opts_set_sync_dir(opts, 0), ENVELOPE_OK);
     open_to("y", 1);
     ck_assert_str_eq(synced, "fffd");
 }
@@ -109,7 +109,7 @@ START_TEST(seal_file_flushes_file_then_directory)
     ck_assert_str_eq(synced, "fd");
     n_synced = 0;
     synced[0] = '\0';
-    envelope_seal_opts_set_sync_dir(so, 0);
+    ck_assert_rc(envelope_seal_opts_set_sync_dir(so, 0), ENVELOPE_OK);
     ck_assert_int_eq(lseek(in, 0, SEEK_SET), 0);
     rc = envelope_seal_file(ctx, so, in, path, 1);
     ck_assert_msg(rc == ENVELOPE_OK, "rc %d (%s)", rc, envelope_ctx_detail(ctx));

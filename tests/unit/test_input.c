@@ -30,7 +30,8 @@ static uint8_t *seal_and_open(envelope_ctx *ctx, int fd, envelope_format format,
 
     ck_assert_rc(envelope_seal_opts_set_name(so, "pseudo.txt"), ENVELOPE_OK);
     ck_assert_rc(envelope_seal_opts_set_format(so, format), ENVELOPE_OK);
-    envelope_open_opts_set_allow_compat(oo, format == ENVELOPE_FORMAT_COMPAT);
+    ck_assert_rc(envelope_open_opts_set_allow_compat(oo, format == ENVELOPE_FORMAT_COMPAT),
+                 ENVELOPE_OK);
     rc = envelope_seal_fd(ctx, so, fd, env_fd);
     ck_assert_msg(rc == ENVELOPE_OK, "seal: %s (%s)", envelope_rc_name(rc),
                   envelope_ctx_detail(ctx));
@@ -197,7 +198,7 @@ static void check_changed(size_t size, off_t truncate_to, const char *detail)
     snprintf(in, sizeof(in), "%s/message", dir);
     snprintf(out, sizeof(out), "%s/message.env", dir);
     write_file(in, data, size);
-    envelope_seal_opts_set_progress(opts, change_file, &c);
+    ck_assert_rc(envelope_seal_opts_set_progress(opts, change_file, &c), ENVELOPE_OK);
     fd = open(in, O_RDONLY | O_CLOEXEC);
     ck_assert_int_ge(fd, 0);
     rc = envelope_seal_file(ctx, opts, fd, out, 0);

@@ -77,7 +77,7 @@ static void make_golden(struct golden *g, envelope_key **to, size_t n, int hide,
     envelope_seal_opts *so = seal_opts_for(ctx, to, n, TEST_CREATED);
     size_t off = HEADER_FIXED_LEN;
 
-    envelope_seal_opts_set_hide_recipients(so, hide);
+    ck_assert_rc(envelope_seal_opts_set_hide_recipients(so, hide), ENVELOPE_OK);
     ck_assert_rc(envelope_seal_mem(ctx, so, msg, msg_len, &g->env, &g->len), ENVELOPE_OK);
     envelope_seal_opts_free(so);
     g->hl = be32(g->env + 12);

@@ -270,7 +270,7 @@ static envelope_rc seal_to_path(const char *path, int force, int cancel)
     envelope_rc rc;
 
     if (cancel)
-        envelope_seal_opts_set_progress(so, cancel_now, NULL);
+        ck_assert_rc(envelope_seal_opts_set_progress(so, cancel_now, NULL), ENVELOPE_OK);
     rc = envelope_seal_file(ctx, so, fd, path, force);
     close(fd);
     envelope_seal_opts_free(so);

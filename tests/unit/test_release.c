@@ -236,7 +236,7 @@ START_TEST(compat_is_released_from_memory)
     int in, fd;
 
     ck_assert_rc(envelope_seal_opts_set_format(so, ENVELOPE_FORMAT_COMPAT), ENVELOPE_OK);
-    envelope_open_opts_set_allow_compat(oo, 1);
+    ck_assert_rc(envelope_open_opts_set_allow_compat(oo, 1), ENVELOPE_OK);
     ck_assert_rc(envelope_seal_mem(ctx, so, good, MSG_LEN, &env, &len), ENVELOPE_OK);
     in = mem_fd(env, len);
     fd = mem_fd(NULL, 0);
@@ -285,7 +285,7 @@ START_TEST(spool_is_bounded_by_the_maximum)
     ck_assert_ptr_nonnull(padded = calloc(1, tar_len + PAD));
     memcpy(padded, tar, tar_len);
     env = forge_seal(&f, padded, tar_len + PAD, &len);
-    envelope_open_opts_set_max_size(opts, BIG);
+    ck_assert_rc(envelope_open_opts_set_max_size(opts, BIG), ENVELOPE_OK);
     verify_spooled(env, len, &sp);
     ck_assert_int_eq(fstat(sp.fd, &st), 0);
     ck_assert_msg((size_t)st.st_size < len && st.st_size < BIG + (1 << 20),

@@ -159,7 +159,7 @@ static uint8_t *seal_to(envelope_key **keys, size_t n, int hide, const uint8_t *
     envelope_seal_opts *opts = seal_opts_for(ctx, keys, n, TEST_CREATED);
     uint8_t *env = NULL;
 
-    envelope_seal_opts_set_hide_recipients(opts, hide);
+    ck_assert_rc(envelope_seal_opts_set_hide_recipients(opts, hide), ENVELOPE_OK);
     ck_assert_rc(envelope_seal_mem(ctx, opts, msg, msg_len, &env, len), ENVELOPE_OK);
     envelope_seal_opts_free(opts);
     return env;
@@ -494,8 +494,8 @@ START_TEST(progress_reported)
     envelope_open_opts *oopts = open_opts_for(ctx, alice);
     struct progress sp = {0}, op = {0};
 
-    envelope_seal_opts_set_progress(sopts, on_progress, &sp);
-    envelope_open_opts_set_progress(oopts, on_progress, &op);
+    ck_assert_rc(envelope_seal_opts_set_progress(sopts, on_progress, &sp), ENVELOPE_OK);
+    ck_assert_rc(envelope_open_opts_set_progress(oopts, on_progress, &op), ENVELOPE_OK);
     ck_assert_rc(envelope_seal_mem(ctx, sopts, msg, n, &env, &len), ENVELOPE_OK);
     ck_assert_int_gt(sp.calls, 1);
     ck_assert_uint_eq(sp.last_done, n);

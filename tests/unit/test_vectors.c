@@ -131,9 +131,9 @@ static envelope_open_opts *vector_opts(envelope_ctx *ctx, const struct vector *v
         unsigned long long n;
 
         if (sscanf(o, "max_size=%llu", &n) == 1)
-            envelope_open_opts_set_max_size(opts, n);
+            ck_assert_rc(envelope_open_opts_set_max_size(opts, n), ENVELOPE_OK);
         else if (sscanf(o, "max_age=%llu", &n) == 1)
-            envelope_open_opts_set_max_age(opts, n);
+            ck_assert_rc(envelope_open_opts_set_max_age(opts, n), ENVELOPE_OK);
         else if (sscanf(o, "max_skew=%llu", &n) == 1)
             ck_assert_rc(envelope_open_opts_set_max_skew(opts, n), ENVELOPE_OK);
         else

@@ -255,7 +255,7 @@ envelope_seal_opts *seal_opts_for(envelope_ctx *ctx, envelope_key *const *recipi
     for (size_t i = 0; i < n; i++)
         ck_assert_rc(envelope_seal_opts_add_recipient(opts, recipients[i]), ENVELOPE_OK);
     if (created)
-        envelope_seal_opts_set_created(opts, created);
+        ck_assert_rc(envelope_seal_opts_set_created(opts, created), ENVELOPE_OK);
     envelope_key_free(signer);
     return opts;
 }

@@ -255,10 +255,10 @@ def _seal_opts(sign_key: Key, keys: Tuple[Key, ...], name: Optional[str], hide: 
             rc = lib.envelope_seal_opts_set_name(opts, raw_name)
             if rc != ErrorCode.OK:
                 fail(rc, _name_refusal(name, raw_name))
-        lib.envelope_seal_opts_set_hide_recipients(opts, 1 if hide else 0)
+        _check_set(lib.envelope_seal_opts_set_hide_recipients(opts, 1 if hide else 0), "hide")
         if when is not None:
-            lib.envelope_seal_opts_set_created(opts, when)
-        lib.envelope_seal_opts_set_progress(opts, progress_fn, None)
+            _check_set(lib.envelope_seal_opts_set_created(opts, when), "created")
+        _check_set(lib.envelope_seal_opts_set_progress(opts, progress_fn, None), "progress")
         yield opts
     finally:
         lib.envelope_seal_opts_free(opts)
@@ -282,11 +282,12 @@ def _open_opts(decrypters: Tuple[Key, ...], trusted: Tuple[Key, ...], max_size: 
             with key._borrow() as ptr:
                 _check_set(lib.envelope_open_opts_add_trusted_key(opts, ptr),
                            f"verify key {i + 1}", kms=key.is_kms)
-        lib.envelope_open_opts_set_max_size(opts, size_limit)
-        lib.envelope_open_opts_set_max_age(opts, age_limit)
+        _check_set(lib.envelope_open_opts_set_max_size(opts, size_limit), "max_size")
+        _check_set(lib.envelope_open_opts_set_max_age(opts, age_limit), "max_age")
         _check_set(lib.envelope_open_opts_set_max_skew(opts, skew_limit), "max_skew")
-        lib.envelope_open_opts_set_allow_compat(opts, 1 if allow_compat else 0)
-        lib.envelope_open_opts_set_progress(opts, progress_fn, None)
+        _check_set(lib.envelope_open_opts_set_allow_compat(opts, 1 if allow_compat else 0),
+                   "allow_compat")
+        _check_set(lib.envelope_open_opts_set_progress(opts, progress_fn, None), "progress")
         yield opts
     finally:
         lib.envelope_open_opts_free(opts)
