@@ -23,6 +23,7 @@ libdir for ``envelope``, else the system's loader.
 from . import _lib
 from ._api import Info, Opened, Stanza, inspect, open, open_extract, open_file, seal, seal_file
 from ._session import Session, thread_session
+from ._stream_api import open_stream, seal_stream
 from ._verify import verify
 from .errors import (
     ArgumentError,
@@ -53,7 +54,8 @@ library_path: str = _lib.path
 # Not "open": `from libenvelope import *` must leave the built-in open alone.
 __all__ = [
     "Key", "KeyKind", "KeyArg", "Session", "thread_session",
-    "seal", "seal_file", "open_file", "open_extract", "verify", "inspect",
+    "seal", "seal_file", "seal_stream", "open_file", "open_stream", "open_extract", "verify",
+    "inspect",
     "Opened", "Info", "Stanza", "ErrorCode", "EnvelopeError", "VerificationError",
     "FormatError", "KeyLoadError", "KeyFileNotFoundError", "KeyUsageError", "KMSError",
     "EnvelopeIOError", "ArgumentError", "CancelledError", "UnsupportedError", "InternalError",

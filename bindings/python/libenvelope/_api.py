@@ -13,6 +13,7 @@ from typing import Any, BinaryIO, Callable, Iterable, Iterator, Optional, Tuple,
 
 from . import _lib
 from ._call import Borrowed, CallbackGuard, Context, c_str, check_uint64, fail, lib, take_bytes
+from ._sealer import seal_pieces
 from ._session import Session, using
 from ._streams import (Input, Output, PathLike, _seekable, is_path, path_arg, read_callback,
                        read_some, write_callback)
@@ -475,11 +476,10 @@ def _default_name(path: Optional[str]) -> str:
 
 def _seal_to_object(ctx: Context, opts: Any, source: Input, sink: Output,
                     guard: CallbackGuard) -> int:
-    if source.usable_fd() and sink.usable_fd():
+    size = source.size_left()
+    if size is not None and source.usable_fd() and sink.usable_fd():
         return lib.envelope_seal_fd(ctx.ptr, opts, source.fd(), sink.fd())
-    reader, size = source.sized()
-    return lib.envelope_seal_cb(ctx.ptr, opts, size, read_callback(reader, guard), None,
-                                write_callback(sink.f, guard), None)
+    return seal_pieces(ctx, opts, size, source.f, sink.f, guard)
 
 
 def open_file(src: Union[PathLike, BinaryIO], dst: Union[PathLike, BinaryIO], *,
