@@ -133,3 +133,28 @@ def test_import_error_for_another_library(tmp_path):
     probe = _import_in_subprocess({"ENVELOPE_LIBRARY": libc})
     assert probe.returncode != 0
     assert "ImportError" in probe.stderr and "envelope_version" in probe.stderr
+
+
+def _header_returns():
+    """Each function of include/envelope.h and whether it returns void."""
+    text = re.sub(r"/\*.*?\*/", "", HEADER.read_text(), flags=re.S)
+    found = {}
+    for m in re.finditer(r"ENVELOPE_API\s+(?:ENVELOPE_MUST_CHECK\s+)?([^;{(]*?)\b(envelope_\w+)\s*\(",
+                         text):
+        found[m.group(2)] = m.group(1).split() == ["void"]
+    assert len(found) > 80, sorted(found)
+    return found
+
+
+def test_ctypes_result_types_follow_the_header():
+    """Every declared function exists in the header with the same kind of
+    result: None exactly for void, and rc_t for every setter (setters return
+    envelope_rc, so the bindings can check them)."""
+    returns = _header_returns()
+    for name, (restype, _) in libenvelope._lib._PROTOTYPES.items():
+        assert name in returns, f"{name}: not in include/envelope.h"
+        assert (restype is None) == returns[name], (name, restype)
+        if re.search(r"_opts_(set|add)_", name):
+            assert restype is libenvelope._lib.rc_t, (name, restype)
+    setters = [n for n in returns if re.search(r"_opts_(set|add)_", n)]
+    assert setters and not [n for n in setters if returns[n]], setters
