@@ -438,9 +438,12 @@ def seal_file(src: Union[PathLike, BinaryIO], dst: Union[PathLike, BinaryIO], *,
     bounded memory.
 
     ``src`` is a path or a readable binary file object (read from its
-    current position to its end); a non-seekable stream without a usable
-    descriptor is first spooled to an unnamed 0600 temporary file, because
-    the envelope states the message's size before its bytes. ``name``
+    current position to its end). The envelope states the message's size
+    before its bytes: a source whose length cannot be known in advance is
+    read to its end first, into an encrypted spool when ``dst`` is a file
+    object (as :func:`seal_stream` does), or, when ``dst`` is a path and
+    the source has no descriptor the library can read, into an unnamed 0600
+    temporary file (plaintext, unlinked) under ``$TMPDIR``. ``name``
     defaults to the base name of a ``src`` path, else ``"message"``.
 
     ``dst`` as a path: the envelope is written under a temporary name and
