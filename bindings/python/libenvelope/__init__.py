@@ -21,7 +21,9 @@ libdir for ``envelope``, else the system's loader.
 """
 
 from . import _lib
-from ._api import Info, Opened, Stanza, inspect, open, open_extract, open_file, seal, seal_file
+from ._api import Info, Opened, Stanza, inspect, open_extract, open_file, seal, seal_file
+# Public as libenvelope.open, but not in __all__ (see there).
+from ._api import open as open
 from ._session import Session, thread_session
 from ._stream_api import open_stream, seal_stream
 from ._verify import verify
