@@ -61,6 +61,7 @@ DEB_ALL    = $(DEB_BUILD) $(DEB_TEST)
 
 .PHONY: all deps check demo install install-completion uninstall clean unit-tests test-unit test-cli \
         test-symbols test-kms-server test-kms test-reference test-python test-memory test-tutorial asan valgrind bench \
+        test-example \
         fuzz test-fuzz-smoke tsan test-faults test-faults-valgrind test-exhaustive
 
 all: $(SHLIB) $(B)/libenvelope.so $(STLIB) $(CLI)
@@ -139,6 +140,11 @@ test-memory: all
 test-kms: all
 	@bash tests/kms/run.sh $(B)
 
+# The README's C program (docs/example.c), built against the tree and
+# against a copy installed under a temporary DESTDIR, with pkg-config.
+test-example: all
+	@bash tests/example.sh $(B)
+
 # libFuzzer targets (fuzz/fuzz_*.c), FUZZ_SECONDS each, built in build-fuzz.
 FUZZ_SECONDS ?= 60
 fuzz: deps
@@ -173,7 +179,7 @@ test-python: all
 check: deps
 	@$(MAKE) --no-print-directory all unit-tests
 	@$(MAKE) --no-print-directory test-symbols test-unit test-cli test-reference \
-	    test-python test-memory test-kms-server test-kms test-tutorial \
+	    test-python test-memory test-kms-server test-kms test-tutorial test-example \
 	    test-faults tsan test-fuzz-smoke
 	@echo "make check: all suites passed"
 

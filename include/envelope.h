@@ -252,6 +252,16 @@ ENVELOPE_API int envelope_key_is_private(const envelope_key *key);
 /* RSA modulus bits, or 521 for P-521; 0 while a KMS key's kind is unknown. */
 ENVELOPE_API unsigned envelope_key_bits(const envelope_key *key);
 
+/* A KMS key's ARN ("arn:aws:kms:REGION:ACCOUNT:key/ID"), once known: from
+ * the reference itself when it is a key ARN, else from KMS's answer to the
+ * key's first use (or to envelope_key_fingerprint and the public key
+ * calls, when they call GetPublicKey); NULL until then, and NULL for a
+ * local key. Makes no call. Once known it never changes: the string lives
+ * as long as the key, and may be read from any thread while others use
+ * the key. With envelope_key_fingerprint() it matches a recipient that an
+ * envelope names only by its ARN (a sender without GetPublicKey). */
+ENVELOPE_API const char *envelope_key_arn(const envelope_key *key);
+
 /* "sha256:" + 64 lowercase hex digits + NUL */
 #define ENVELOPE_FINGERPRINT_SIZE 72
 ENVELOPE_API size_t envelope_fingerprint_size(void);
@@ -587,6 +597,39 @@ ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc
 envelope_open_cb(envelope_ctx *ctx, const envelope_open_opts *opts, envelope_read_fn read,
                  void *read_arg, envelope_write_fn write, void *write_arg,
                  envelope_result **result);
+
+/* ------------------------------------------------------------ one call */
+
+/* The envelope command's default largest message for open, and what
+ * envelope_open_simple() takes max_size 0 to mean. */
+#define ENVELOPE_MAX_SIZE_DEFAULT ((uint64_t)4 << 30) /* 4 GiB */
+
+/* Seals msg (len bytes) in memory, signed with the private key sign_key and
+ * encrypted to the n_recipients keys of recipients (1 to 16), as
+ * envelope_seal_mem() does with options holding those keys and name (NULL:
+ * "message"). Keys are references, as envelope_key_load() reads them: a
+ * path or an awskms:// reference; an encrypted key file fails with
+ * ENVELOPE_E_KEY_PASSPHRASE (load it with a passphrase callback and use
+ * envelope_seal_mem). ctx may be NULL: the call then makes a context of its
+ * own and frees it before returning, so the detail of a failure is lost
+ * and a KMS key costs a new connection each call; pass a context to keep
+ * both. The detail names the key that failed ("recipient 2: ..."). On
+ * success free *out with envelope_free(): an envelope is no secret. */
+ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc
+envelope_seal_simple(envelope_ctx *ctx, const char *sign_key, const char *const *recipients,
+                     size_t n_recipients, const char *name, const uint8_t *msg, size_t len,
+                     uint8_t **out, size_t *out_len);
+/* Opens the envelope env (len bytes) in memory with the private RSA key
+ * decrypt_key, trusting the n_verify_keys signers of verify_keys (1 to 64),
+ * as envelope_open_mem() does, refusing a message over max_size bytes (0:
+ * ENVELOPE_MAX_SIZE_DEFAULT) with ENVELOPE_E_TOO_LARGE. Keys and ctx as
+ * for envelope_seal_simple(). The message is returned only once every
+ * check has passed; it is the plaintext: free it with
+ * envelope_free_secret(*msg, *msg_len), which wipes it first. */
+ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc
+envelope_open_simple(envelope_ctx *ctx, const char *decrypt_key, const char *const *verify_keys,
+                     size_t n_verify_keys, uint64_t max_size, const uint8_t *env, size_t len,
+                     uint8_t **msg, size_t *msg_len);
 
 /* ------------------------------------------------------------- inspection */
 

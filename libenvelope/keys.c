@@ -281,3 +281,8 @@ unsigned envelope_key_bits(const envelope_key *key)
         return kms_key_bits(key);
     return key ? key->bits : 0;
 }
+
+const char *envelope_key_arn(const envelope_key *key)
+{
+    return key_is_kms(key) ? kms_key_arn(key) : NULL;
+}

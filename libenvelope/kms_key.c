@@ -30,7 +30,7 @@ struct kms_key {
     pthread_mutex_t lock;           /* guards everything below */
     envelope_key_kind kind;         /* 0 until learned */
     unsigned bits;
-    char arn[IDENTITY_MAX + 1];
+    char arn[IDENTITY_MAX + 1];     /* "" until known, then never changed */
     char fingerprint[ENVELOPE_FINGERPRINT_SIZE];
     EVP_PKEY *pub;                  /* NULL until fetched */
     int pub_denied;                 /* GetPublicKey was refused */
@@ -80,6 +80,25 @@ void kms_key_identities(const envelope_key *key, char fingerprint[ENVELOPE_FINGE
     pthread_mutex_unlock(&k->lock);
 }
 
+const char *kms_key_arn(const envelope_key *key)
+{
+    struct kms_key *k = state(key);
+    const char *arn;
+
+    pthread_mutex_lock(&k->lock);
+    arn = k->arn[0] ? k->arn : NULL;
+    pthread_mutex_unlock(&k->lock);
+    return arn;
+}
+
+/* The first ARN an answer names is kept: envelope_key_arn() hands out a
+ * pointer to it that other threads may be reading. Called locked. */
+static void set_arn(struct kms_key *k, const char *arn)
+{
+    if (arn && arn[0] && k->arn[0] == '\0')
+        memcpy(k->arn, arn, IDENTITY_MAX + 1);
+}
+
 /* Records what an answer showed: the key's kind and size, and its ARN. */
 static void learn(struct kms_key *k, envelope_key_kind kind, unsigned bits, const char *arn)
 {
@@ -88,8 +107,7 @@ static void learn(struct kms_key *k, envelope_key_kind kind, unsigned bits, cons
         k->kind = kind;
     if (bits)
         k->bits = bits;
-    if (arn && arn[0])
-        memcpy(k->arn, arn, IDENTITY_MAX + 1);
+    set_arn(k, arn);
     pthread_mutex_unlock(&k->lock);
 }
 
@@ -137,8 +155,7 @@ static envelope_rc store_pub(envelope_ctx *ctx, struct kms_key *k, struct kms_pu
     }
     k->kind = got->kind;
     k->bits = got->kind == ENVELOPE_KEY_SIGNING ? 521 : (unsigned)EVP_PKEY_get_bits(k->pub);
-    if (got->arn[0])
-        memcpy(k->arn, got->arn, IDENTITY_MAX + 1);
+    set_arn(k, got->arn);
     pthread_mutex_unlock(&k->lock);
     return ENVELOPE_OK;
 }

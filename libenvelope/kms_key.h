@@ -16,6 +16,9 @@ unsigned kms_key_bits(const envelope_key *key);
  * reference or an answer has named it), each "" when unknown. No call. */
 void kms_key_identities(const envelope_key *key, char fingerprint[ENVELOPE_FINGERPRINT_SIZE],
                         char arn[IDENTITY_MAX + 1]);
+/* The key ARN once a reference or an answer has named it, else NULL; set
+ * once, then unchanged for the key's lifetime (envelope_key_arn). */
+const char *kms_key_arn(const envelope_key *key);
 /* What names a key that verified a signature, without a KMS call: its
  * fingerprint, else (a KMS key whose public key is not known) its ARN.
  * For any key (key_export.c). */

@@ -10,7 +10,12 @@
  *   driver open N DECRYPT VERIFY INDIR opens INDIR/1.env ... N.env
  *   driver threads T N SIGN TO DECRYPT VERIFY
  *       T threads, each with its own context, seal and open N messages
- *       with the same four key objects
+ *       with the same four key objects, each reading every key's ARN
+ *       (envelope_key_arn) after each message: the same string in every
+ *       thread; then prints "arns: SIGN TO DECRYPT VERIFY"
+ *   driver arn SIGN TO
+ *       prints "before: sign ARN, to ARN" once loaded, seals one message,
+ *       then prints "after: sign ARN, to ARN" ("(none)" for NULL)
  *
  * DRIVER_CONNECT_MS, DRIVER_TOTAL_MS and DRIVER_MAX_ATTEMPTS, when set, go
  * to envelope_ctx_set_kms_timeouts() and envelope_ctx_set_kms_max_attempts()
@@ -204,7 +209,27 @@ struct job {
     const struct keys *k;
     unsigned n;
     int bad;
+    const char *arns[4]; /* as this thread last read them */
 };
+
+/* Reads the four keys' ARNs, which must be known (each key was used) and
+ * the very strings read before, if any: an ARN never changes once set. */
+static int read_arns(const struct keys *k, const char *arns[4])
+{
+    const envelope_key *keys[4] = {k->sign, k->to, k->decrypt, k->verify};
+
+    for (int i = 0; i < 4; i++) {
+        const char *arn = envelope_key_arn(keys[i]);
+
+        if (arn == NULL || (arns[i] && arns[i] != arn)) {
+            fprintf(stderr, "driver: key %d: ARN %s after a use, was %s\n", i,
+                    arn ? arn : "(none)", arns[i] ? arns[i] : "(none)");
+            return 1;
+        }
+        arns[i] = arn;
+    }
+    return 0;
+}
 
 static void *run_job(void *arg)
 {
@@ -216,7 +241,8 @@ static void *run_job(void *arg)
         uint8_t *env = NULL;
         size_t len = 0;
 
-        j->bad = seal_one(ctx, j->k, i, &env, &len) || open_one(ctx, j->k, i, env, len);
+        j->bad = seal_one(ctx, j->k, i, &env, &len) || open_one(ctx, j->k, i, env, len) ||
+                 read_arns(j->k, j->arns);
         envelope_free(env);
     }
     envelope_ctx_free(ctx);
@@ -234,18 +260,47 @@ static int cmd_threads(unsigned t, unsigned n, char **refs)
               load(ctx, refs[2], &k.decrypt) || load(ctx, refs[3], &k.verify);
 
     for (unsigned i = 0; !bad && i < t; i++) {
-        jobs[i] = (struct job){&k, n, 0};
+        jobs[i] = (struct job){&k, n, 0, {NULL}};
         if (pthread_create(&th[i], NULL, run_job, &jobs[i]) != 0)
             t = i, bad = 1;
     }
     for (unsigned i = 0; i < t && ctx && k.verify; i++) {
         pthread_join(th[i], NULL);
-        bad |= jobs[i].bad;
+        bad |= jobs[i].bad || read_arns(&k, jobs[0].arns) || read_arns(&k, jobs[i].arns);
     }
+    if (!bad)
+        printf("arns: %s %s %s %s\n", jobs[0].arns[0], jobs[0].arns[1], jobs[0].arns[2],
+               jobs[0].arns[3]);
     envelope_key_free(k.sign);
     envelope_key_free(k.to);
     envelope_key_free(k.decrypt);
     envelope_key_free(k.verify);
+    envelope_ctx_free(ctx);
+    return bad;
+}
+
+static const char *arn_or_none(const envelope_key *key)
+{
+    const char *arn = envelope_key_arn(key);
+
+    return arn ? arn : "(none)";
+}
+
+static int cmd_arn(const char *sign, const char *to)
+{
+    envelope_ctx *ctx = NULL;
+    struct keys k = {0};
+    uint8_t *env = NULL;
+    size_t len = 0;
+    int bad = new_ctx(&ctx) || load(ctx, sign, &k.sign) || load(ctx, to, &k.to);
+
+    if (!bad)
+        printf("before: sign %s, to %s\n", arn_or_none(k.sign), arn_or_none(k.to));
+    if (!bad && !(bad = seal_one(ctx, &k, 1, &env, &len)))
+        printf("after: sign %s, to %s\n", arn_or_none(k.sign), arn_or_none(k.to));
+    envelope_free(env);
+    envelope_key_free(k.sign);
+    envelope_key_free(k.to);
     envelope_ctx_free(ctx);
     return bad;
 }
@@ -263,6 +318,8 @@ int main(int argc, char **argv)
         bad = cmd_seal(n, argv[3], argv[4], argv[5]);
     else if (argc == 6 && strcmp(argv[1], "open") == 0)
         bad = cmd_open(n, argv[3], argv[4], argv[5]);
+    else if (argc == 4 && strcmp(argv[1], "arn") == 0)
+        bad = cmd_arn(argv[2], argv[3]);
     else if (argc == 8 && strcmp(argv[1], "threads") == 0)
         bad = cmd_threads(n, (unsigned)strtoul(argv[3], NULL, 10), argv + 4);
     else {

@@ -442,6 +442,17 @@ as admin -- "$DRIVER" threads 4 3 "awskms:///$SIGN_ALIAS" "awskms:///$ENC_ALIAS"
     "awskms:///$ENC_ALIAS" "awskms:///$SIGN_ALIAS"
 check "4 threads share the KMS key objects, each with its own context (12 seals and opens)" \
     bash -c '[ '"$rc"' -eq 0 ] && grep -qx "libcurl mapped: yes" "$1"' _ "$OUT"
+check "4 threads read each key's ARN after each use: one string, the key ARN" \
+    bash -c '[ '"$rc"' -eq 0 ] && grep -qx "arns: $2 $3 $3 $2" "$1"' _ "$OUT" "$SIGN_ARN" "$ENC_ARN"
+# A sender with Sign and Encrypt only learns the ARNs from those answers.
+as sender -- "$DRIVER" arn "awskms:///$SIGN_ALIAS" "awskms:///$ENC_ALIAS"
+check "envelope_key_arn: NULL for an alias until its first use, then the key ARN" \
+    bash -c '[ '"$rc"' -eq 0 ] && grep -qx "before: sign (none), to (none)" "$1" &&
+        grep -qx "after: sign $2, to $3" "$1"' _ "$OUT" "$SIGN_ARN" "$ENC_ARN"
+as sender -- "$DRIVER" arn "awskms:///$SIGN_ARN" "$K/dave.pub"
+check "envelope_key_arn: a key ARN reference is known at once; a local key has none" \
+    bash -c '[ '"$rc"' -eq 0 ] && grep -qx "before: sign $2, to (none)" "$1" &&
+        grep -qx "after: sign $2, to (none)" "$1"' _ "$OUT" "$SIGN_ARN"
 
 # ------------------------------------------- every mix of local and KMS
 
