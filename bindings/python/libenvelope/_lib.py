@@ -98,6 +98,7 @@ _PROTOTYPES = {
     "envelope_key_get_kind": (_c.c_int, [KeyP]),
     "envelope_key_is_private": (_c.c_int, [KeyP]),
     "envelope_key_bits": (_c.c_uint, [KeyP]),
+    "envelope_key_arn": (_c.c_char_p, [KeyP]),
     "envelope_fingerprint_size": (_c.c_size_t, []),
     "envelope_key_fingerprint": (rc_t, [CtxP, KeyP, _c.c_char_p]),
     "envelope_key_public_pem": (rc_t, [CtxP, KeyP, _c.POINTER(BytesP), _c.POINTER(_c.c_size_t)]),

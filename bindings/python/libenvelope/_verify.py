@@ -11,14 +11,14 @@ import ctypes
 import errno
 import os
 import stat
-from typing import Any, Iterator, Optional, Tuple
+from typing import Any, Iterator, List, Optional, Tuple
 
 from . import _lib
 from ._api import Keys, Opened, _key_list, _opened, _verify_keys
 from ._call import c_str, fail, lib
 from ._session import Session, using
 from ._streams import PathLike, path_arg
-from .errors import ErrorCode
+from .errors import ErrorCode, KMSError
 from .keys import Key, KeyKind, require_key
 
 MANIFEST_CAP = 4096  # larger than any manifest the library writes
@@ -76,16 +76,31 @@ def _names(identities: str, identity: str) -> bool:
     return identity in identities.split(" ")
 
 
+def _identities(key: Key) -> List[str]:
+    """What a manifest may name the key by: its fingerprint, and a KMS
+    key's ARN. A KMS key whose public key this caller may not fetch is
+    matched by its ARN alone, when that is known."""
+    ids = []
+    try:
+        ids.append(key.fingerprint)
+    except KMSError:
+        if key.arn is None:
+            raise
+    if key.arn is not None:
+        ids.append(key.arn)
+    return ids
+
+
 def _check_recipients(recipients: Tuple[Key, ...], result: Any) -> None:
     named = [c_str(lib.envelope_result_recipient(result, i))
              for i in range(lib.envelope_result_recipient_count(result))]
     for i, key in enumerate(recipients):
-        fingerprint = key.fingerprint
-        if not any(_names(identities, fingerprint) for identities in named):
+        ids = _identities(key)
+        if not any(_names(identities, one) for identities in named for one in ids):
             what = key.reference or (f"recipient {i + 1}" if len(recipients) > 1
                                      else "recipient")
             fail(ErrorCode.NOT_RECIPIENT,
-                 f"{what}: {fingerprint} is not among the manifest's recipients")
+                 f"{what}: {' '.join(ids)} is not among the manifest's recipients")
 
 
 @contextlib.contextmanager
@@ -108,7 +123,8 @@ def verify(directory: PathLike, verify_keys: Keys, recipient: Optional[Keys] = N
         verify_keys: one signing key or an iterable of 1 to 64 trusted
             signers (Keys, paths or ``awskms://`` references).
         recipient: a key or an iterable of keys that must each be among the
-            manifest's recipients (matched by fingerprint); None: no check.
+            manifest's recipients (matched by fingerprint, or for a KMS key
+            by its ARN too: see :attr:`Key.arn`); None: no check.
             Whether the envelope itself was addressed to them was checked
             when it was opened: the directory alone cannot show it.
         session: the :class:`Session` to use; None: this thread's own.

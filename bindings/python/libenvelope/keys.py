@@ -266,6 +266,17 @@ class Key:
         return self._ref is not None and self._ref.startswith("awskms://")
 
     @property
+    def arn(self) -> Optional[str]:
+        """A KMS key's ARN once the library knows it (from a key ARN
+        reference at once, else after the key's first use or
+        :attr:`fingerprint`); None until then, and for local keys. Makes no
+        call. Envelopes from a sender without GetPublicKey rights name a
+        KMS recipient by its ARN alone."""
+        with self._borrow() as ptr:
+            raw = lib.envelope_key_arn(ptr)
+        return raw.decode("utf-8", "replace") if raw else None
+
+    @property
     def fingerprint(self) -> str:
         """``sha256:`` + hex SHA-256 of the public key's SPKI DER. For a KMS
         key the first use may call GetPublicKey; the value is then kept."""

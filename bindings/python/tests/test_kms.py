@@ -2,11 +2,15 @@
 (tests/kms-server). Skipped when the library has no KMS support (it answers
 UNSUPPORTED for awskms:// references) or the server cannot run here."""
 
+import dataclasses
+import json
+
 import pytest
 
 import libenvelope
 from libenvelope import ErrorCode
 
+from conftest import REPO, key_path
 from conftest import KMS_ENCRYPT_REF as ENCRYPT_REF
 from conftest import KMS_SIGN_REF as SIGN_REF
 
@@ -53,3 +57,50 @@ def test_kms_errors_carry_the_service_error(kms):
         assert ei.value.kms_type == "InvalidKeyUsageException"
     else:
         assert ei.value.code == ErrorCode.KEY_TYPE
+
+
+def _as(monkeypatch, name):
+    """Calls from here on as another principal of tests/kms-server."""
+    principals = json.loads((REPO / "tests" / "kms-server" / "principals.json").read_text())
+    p = next(p for p in principals["principals"] if p["name"] == name)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", p["access_key_id"])
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", p["secret_access_key"])
+    libenvelope.thread_session().close()  # a context reads credentials once
+
+
+def test_a_recipient_named_only_by_its_arn(kms, monkeypatch, tmp_path):
+    """A sender without GetPublicKey names a KMS recipient by its ARN alone;
+    verify(recipient=) matches it by the key's ARN, also for a verifier that
+    may not fetch the public key either."""
+    _as(monkeypatch, "sender")
+    sealed = libenvelope.seal(b"to an ARN", sign_key=SIGN_REF, recipients=ENCRYPT_REF)
+    _as(monkeypatch, "admin")
+    (tmp_path / "e").write_bytes(sealed)
+    opened = libenvelope.open_extract(tmp_path / "e", tmp_path / "d", decrypt_key=ENCRYPT_REF,
+                                      verify_keys=SIGN_REF)
+    arn = opened.recipients[0]
+    assert arn.startswith("arn:aws:kms:") and "sha256:" not in arn, opened.recipients
+    # admin may fetch the public key: the alias's ARN is learnt on the way.
+    key = libenvelope.Key.load(ENCRYPT_REF)
+    assert key.arn is None
+    signer = libenvelope.Key.load(SIGN_REF)
+    signer_ids = {signer.fingerprint, signer.arn}
+
+    def same(verified):
+        # The signer is named by its fingerprint, or by its ARN where its
+        # public key was not fetched: either names the same key.
+        assert verified.signer in signer_ids, (verified.signer, signer_ids)
+        assert dataclasses.replace(verified, signer=opened.signer) == opened
+
+    same(libenvelope.verify(tmp_path / "d", SIGN_REF, recipient=key))
+    assert key.arn == arn
+    _as(monkeypatch, "receiver")  # no GetPublicKey
+    same(libenvelope.verify(tmp_path / "d", SIGN_REF, recipient="awskms:///" + arn))
+    with pytest.raises(libenvelope.KMSError) as ei:  # an alias: its ARN is not known
+        libenvelope.verify(tmp_path / "d", SIGN_REF, recipient=ENCRYPT_REF)
+    assert ei.value.code == ErrorCode.KMS_ACCESS_DENIED, ei.value
+    with pytest.raises(libenvelope.VerificationError) as ei:
+        libenvelope.verify(tmp_path / "d", SIGN_REF, recipient=key_path("alice.pub"))
+    assert ei.value.code == ErrorCode.NOT_RECIPIENT, ei.value
+    assert libenvelope.Key.load(key_path("alice.pub")).arn is None
+    _as(monkeypatch, "admin")
