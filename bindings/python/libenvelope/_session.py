@@ -72,8 +72,13 @@ class Session:
         return self._closed
 
     def close(self) -> None:
-        """Frees the context (idempotent). Waits for a call in progress."""
+        """Frees the context (idempotent). Waits for a call in progress in
+        another thread; called back from a call on this session, it frees
+        the context when that call ends."""
         self._adopt()
+        if self._owner == threading.get_ident():
+            self._closed = True  # the call that holds the lock drops it on its way out
+            return
         with self._lock:
             self._closed = True
             self._drop()
@@ -122,6 +127,8 @@ class Session:
                 yield Context(self._ptr)
             finally:
                 self._owner = None
+                if self._closed:  # closed by a callback during the call
+                    self._drop()
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open" if self._ptr else "unused"

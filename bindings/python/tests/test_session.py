@@ -80,6 +80,17 @@ def test_a_call_from_a_callback_gets_a_context_of_its_own(keys):
                             verify_keys=keys.signer_pub).message == b"inner"
 
 
+def test_closing_a_session_from_its_own_callback(keys):
+    s = libenvelope.Session()
+    sealed = libenvelope.seal(b"c" * 300000, sign_key=keys.signer, recipients=keys.alice_pub,
+                              session=s, progress=lambda done, total: s.close())
+    assert s.closed and s._ptr is None
+    assert libenvelope.open(sealed, decrypt_key=keys.alice,
+                            verify_keys=keys.signer_pub).size == 300000
+    with pytest.raises(ValueError, match="session is closed"):
+        libenvelope.open(sealed, decrypt_key=keys.alice, verify_keys=keys.signer_pub, session=s)
+
+
 def test_a_session_shared_by_threads(keys):
     s = libenvelope.Session()
     failures = []
