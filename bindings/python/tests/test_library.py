@@ -139,8 +139,8 @@ def _header_returns():
     """Each function of include/envelope.h and whether it returns void."""
     text = re.sub(r"/\*.*?\*/", "", HEADER.read_text(), flags=re.S)
     found = {}
-    for m in re.finditer(r"ENVELOPE_API\s+(?:ENVELOPE_MUST_CHECK\s+)?([^;{(]*?)\b(envelope_\w+)\s*\(",
-                         text):
+    decl = r"ENVELOPE_API\s+(?:ENVELOPE_MUST_CHECK\s+)?([^;{(]*?)\b(envelope_\w+)\s*\("
+    for m in re.finditer(decl, text):
         found[m.group(2)] = m.group(1).split() == ["void"]
     assert len(found) > 80, sorted(found)
     return found
