@@ -2,6 +2,7 @@
 of every call checks clean under mypy --strict, and wrong arguments are
 caught, so the hints are real and not Any. Needs python3-mypy."""
 
+import importlib.util
 import subprocess
 import sys
 import textwrap
@@ -57,9 +58,7 @@ name: int = libenvelope.open(b"e", decrypt_key="a.pem", verify_keys="s.pub").nam
 
 
 def _mypy(tmp_path, source):
-    try:
-        import mypy  # noqa: F401
-    except ImportError:
+    if importlib.util.find_spec("mypy") is None:
         pytest.skip("mypy is not installed (apt-get install python3-mypy)")
     path = tmp_path / "user.py"
     path.write_text(textwrap.dedent(source))
