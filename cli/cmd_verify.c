@@ -155,6 +155,17 @@ static int names(const char *identities, const char *fp)
     return 0;
 }
 
+static int listed(const envelope_result *r, const char *id)
+{
+    for (size_t i = 0; id && i < envelope_result_recipient_count(r); i++)
+        if (names(envelope_result_recipient(r, i), id))
+            return 1;
+    return 0;
+}
+
+/* A sender without GetPublicKey names a KMS recipient by its ARN alone:
+ * the ARN is compared first (known from a key ARN reference without a
+ * call), then the fingerprint, then the ARN that fetching it revealed. */
 static int check_recipient(envelope_ctx *ctx, struct verify_args *a, const char *ref,
                            const envelope_result *r)
 {
@@ -165,15 +176,15 @@ static int check_recipient(envelope_ctx *ctx, struct verify_args *a, const char 
 
     if (code != EXIT_OK)
         return code;
-    rc = envelope_key_fingerprint(ctx, key, fp);
+    if (listed(r, envelope_key_arn(key)))
+        code = EXIT_OK;
+    else if ((rc = envelope_key_fingerprint(ctx, key, fp)) != ENVELOPE_OK)
+        code = report_key(ctx, rc, "--recipient", ref);
+    else if (!listed(r, fp) && !listed(r, envelope_key_arn(key)))
+        code = fail_with(EXIT_REJECTED, "--recipient %s: %s is not among the manifest's "
+                         "recipients", ref, fp);
     envelope_key_free(key);
-    if (rc != ENVELOPE_OK)
-        return report_key(ctx, rc, "--recipient", ref);
-    for (size_t i = 0; i < envelope_result_recipient_count(r); i++)
-        if (names(envelope_result_recipient(r, i), fp))
-            return EXIT_OK;
-    return fail_with(EXIT_REJECTED, "--recipient %s: %s is not among the manifest's recipients",
-                     ref, fp);
+    return code;
 }
 
 static void print_result(const envelope_result *r)

@@ -401,10 +401,11 @@ typedef struct envelope_sealer envelope_sealer;
  *    data key to every recipient (a KMS call for a KMS recipient) and
  *    writes the header; update encrypts the bytes and hands write each
  *    64 KiB chunk as it fills; final signs the manifest (a KMS call for a
- *    KMS signing key) and writes the rest. Memory: about 1.5 MiB whatever
- *    the size (four 256 KiB hashing slots, one of them on a second thread
- *    for messages of 1 MiB or more, a chunk, the archive writer); no
- *    temporary file; time as envelope_seal_cb, plus one copy of each byte.
+ *    KMS signing key) and writes the rest. Memory, whatever the size:
+ *    about 1.2 MiB for a message of 1 MiB or more (four 256 KiB slots
+ *    hashed on a second thread), 400 KiB below (one slot), with a 64 KiB
+ *    chunk and the archive writer; no temporary file; time as
+ *    envelope_seal_cb, plus one copy of each byte.
  *  - Spooling: ENVELOPE_SIZE_UNKNOWN, or the compat format. update
  *    encrypts the bytes (AES-256-GCM under a random key that never leaves
  *    memory) into an unnamed 0600 spool under $TMPDIR (default /tmp; a

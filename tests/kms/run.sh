@@ -388,6 +388,21 @@ check "offline: plain openssl verifies the KMS signature with the exported key" 
     grep -qx "Verified OK" "$OUT"
 check "offline: the message's SHA-512 is the one in the signed manifest" \
     grep -q "\"sha512\":\"$(sha512sum message.json | cut -c1-128)\"" extracted/manifest.json
+# The sender could not fetch the public key: the manifest names the
+# recipient by its ARN alone, which verify --recipient matches.
+reset_stats
+as receiver -- "$E" verify --verify-key "$K/signer.pub" --recipient "awskms:///$ENC_ARN" extracted
+VERIFY_ARN=$(calls)
+check "verify --recipient awskms:///ARN, no GetPublicKey: matched by the ARN, no call ($VERIFY_ARN)" \
+    bash -c '[ '"$rc"' -eq 0 ] && [[ $1 == *"total=0 tls=0" ]]' _ "$VERIFY_ARN"
+as receiver-plus -- "$E" verify --verify-key "$K/signer.pub" --recipient "awskms:///$ENC_ALIAS" \
+    extracted
+check "verify --recipient awskms:///ALIAS: matched by the ARN GetPublicKey revealed" \
+    test "$rc" -eq 0
+# The same key as a local public key has only its fingerprint to offer.
+offline "$E" verify --verify-key "$K/signer.pub" --recipient "$K/dave.pub" extracted
+failed_like "verify --recipient dave.pub, the same key without its ARN: exit 1, not among them" 1 \
+    "envelope: --recipient $K/dave.pub: sha256:[0-9a-f]{64} is not among the manifest's recipients"
 
 # ------------------------------------------------ GetPublicKey allowed
 

@@ -226,10 +226,10 @@ START_TEST(after_final)
 END_TEST
 
 /* Freed half way: what was written is no envelope, and nothing leaks
- * (valgrind and ASan runs). */
+ * (valgrind and ASan runs). Past 1 MiB, so that a hashing thread runs. */
 START_TEST(free_without_final)
 {
-    size_t n = 3 * 65536 + 9;
+    size_t n = 1048576 + 3 * 65536 + 9;
     uint8_t *msg = pattern(n, 8);
     struct out o = {0};
     envelope_sealer *s = NULL;
