@@ -18,7 +18,7 @@ from ._api import Keys, Opened, _key_list, _opened, _verify_keys
 from ._call import c_str, fail, lib
 from ._session import Session, using
 from ._streams import PathLike, path_arg
-from .errors import ErrorCode, KMSError
+from .errors import ErrorCode
 from .keys import Key, KeyKind, require_key
 
 MANIFEST_CAP = 4096  # larger than any manifest the library writes
@@ -76,31 +76,26 @@ def _names(identities: str, identity: str) -> bool:
     return identity in identities.split(" ")
 
 
-def _identities(key: Key) -> List[str]:
-    """What a manifest may name the key by: its fingerprint, and a KMS
-    key's ARN. A KMS key whose public key this caller may not fetch is
-    matched by its ARN alone, when that is known."""
-    ids = []
-    try:
-        ids.append(key.fingerprint)
-    except KMSError:
-        if key.arn is None:
-            raise
-    if key.arn is not None:
-        ids.append(key.arn)
-    return ids
+def _listed(named: List[str], identity: Optional[str]) -> bool:
+    return identity is not None and any(_names(ids, identity) for ids in named)
 
 
 def _check_recipients(recipients: Tuple[Key, ...], result: Any) -> None:
+    """As the CLI's verify --recipient: a sender without GetPublicKey names
+    a KMS recipient by its ARN alone, so the key's ARN is compared first
+    (known without a call for a key ARN reference), then its fingerprint,
+    then the ARN that fetching the fingerprint revealed."""
     named = [c_str(lib.envelope_result_recipient(result, i))
              for i in range(lib.envelope_result_recipient_count(result))]
     for i, key in enumerate(recipients):
-        ids = _identities(key)
-        if not any(_names(identities, one) for identities in named for one in ids):
-            what = key.reference or (f"recipient {i + 1}" if len(recipients) > 1
-                                     else "recipient")
-            fail(ErrorCode.NOT_RECIPIENT,
-                 f"{what}: {' '.join(ids)} is not among the manifest's recipients")
+        if _listed(named, key.arn):
+            continue
+        fingerprint = key.fingerprint
+        if _listed(named, fingerprint) or _listed(named, key.arn):
+            continue
+        what = key.reference or (f"recipient {i + 1}" if len(recipients) > 1 else "recipient")
+        fail(ErrorCode.NOT_RECIPIENT,
+             f"{what}: {fingerprint} is not among the manifest's recipients")
 
 
 @contextlib.contextmanager

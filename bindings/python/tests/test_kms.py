@@ -4,6 +4,7 @@ UNSUPPORTED for awskms:// references) or the server cannot run here."""
 
 import dataclasses
 import json
+import subprocess
 
 import pytest
 
@@ -68,7 +69,7 @@ def _as(monkeypatch, name):
     libenvelope.thread_session().close()  # a context reads credentials once
 
 
-def test_a_recipient_named_only_by_its_arn(kms, monkeypatch, tmp_path):
+def test_a_recipient_named_only_by_its_arn(kms, monkeypatch, tmp_path, cli):
     """A sender without GetPublicKey names a KMS recipient by its ARN alone;
     verify(recipient=) matches it by the key's ARN, also for a verifier that
     may not fetch the public key either."""
@@ -96,6 +97,11 @@ def test_a_recipient_named_only_by_its_arn(kms, monkeypatch, tmp_path):
     assert key.arn == arn
     _as(monkeypatch, "receiver")  # no GetPublicKey
     same(libenvelope.verify(tmp_path / "d", SIGN_REF, recipient="awskms:///" + arn))
+    # The CLI's verify --recipient agrees.
+    for ref, status in (("awskms:///" + arn, 0), (ENCRYPT_REF, 3), (key_path("alice.pub"), 1)):
+        r = subprocess.run([cli, "verify", "--quiet", "--verify-key", SIGN_REF, "--recipient",
+                            ref, str(tmp_path / "d")], capture_output=True, text=True, timeout=60)
+        assert r.returncode == status, (ref, r.returncode, r.stderr[-500:])
     with pytest.raises(libenvelope.KMSError) as ei:  # an alias: its ARN is not known
         libenvelope.verify(tmp_path / "d", SIGN_REF, recipient=ENCRYPT_REF)
     assert ei.value.code == ErrorCode.KMS_ACCESS_DENIED, ei.value
