@@ -53,7 +53,7 @@ CLI        = $(B)/envelope
 DEB_BUILD  = gcc make pkg-config libssl-dev libarchive-dev libjson-c-dev libcurl4-openssl-dev \
              check openssl
 DEB_TEST   = python3 python3-cryptography python3-botocore python3-pytest awscli \
-             python3-venv python3-pip python3-setuptools python3-wheel \
+             python3-venv python3-pip python3-setuptools python3-wheel python3-mypy \
              libcurl4 time valgrind tar gzip man-db groff util-linux \
              clang-14 libclang-rt-14-dev llvm-14
 DEB_BENCH  = age gnupg hyperfine time awscli python3-botocore python3-cryptography binutils

@@ -1,56 +1,20 @@
-"""libenvelope for Python: sign-then-encrypt envelopes.
+"""The former import name of libenvelope, kept for this release only.
 
-A sender signs a message with an ECDSA P-521 key and encrypts it to one or
-more RSA keys (RSA-OAEP-SHA-256, AES-256-GCM payload); a receiver decrypts
-and verifies, and gets the message only if every check passed. Keys are
-local files or AWS KMS keys (``awskms://`` references).
-
-    import envelope
-
-    signer = envelope.Key.load("signer.pem")
-    bob = envelope.Key.load("bob.pub")
-    sealed = envelope.seal(b"hello", sign_key=signer, recipients=[bob])
-
-    opened = envelope.open(sealed, decrypt_key=envelope.Key.load("bob.pem"),
-                           verify_keys=[envelope.Key.load("signer.pub")])
-    assert opened.message == b"hello"
-
-This package calls ``libenvelope.so.1`` through ctypes. It is found through
-the ``ENVELOPE_LIBRARY`` environment variable (a path), else pkg-config's
-libdir for ``envelope``, else the system's loader.
+``import envelope`` collides with an unrelated published package of that
+name: import ``libenvelope`` instead. This module re-exports the very same
+objects (``open`` included, as it always did) and warns once on import.
 """
 
-from . import _lib
-from ._api import Info, Opened, Stanza, inspect, open, open_extract, open_file, seal, seal_file
-from .errors import (
-    ArgumentError,
-    CancelledError,
-    EnvelopeError,
-    EnvelopeIOError,
-    ErrorCode,
-    FormatError,
-    InternalError,
-    KeyLoadError,
-    KeyUsageError,
-    KMSError,
-    OutOfMemoryError,
-    UnsupportedError,
-    VerificationError,
-    exception_class,
-)
-from .keys import Key, KeyKind
+import sys
+import warnings
 
-__version__ = "0.1.0"
+from libenvelope import *  # noqa: F401,F403 - the same objects, re-exported
+from libenvelope import __all__, __version__, errors, keys, open  # noqa: F401
 
-#: The C library's version string ("0.1.0").
-library_version: str = _lib.lib.envelope_version().decode("ascii", "replace")
-#: Where the C library was loaded from.
-library_path: str = _lib.path
+warnings.warn("the 'envelope' module is deprecated and will be removed in the next release: "
+              "import 'libenvelope' instead", DeprecationWarning, stacklevel=2)
 
-__all__ = [
-    "Key", "KeyKind", "seal", "open", "seal_file", "open_file", "open_extract", "inspect",
-    "Opened", "Info", "Stanza", "ErrorCode", "EnvelopeError", "VerificationError",
-    "FormatError", "KeyLoadError", "KeyUsageError", "KMSError", "EnvelopeIOError",
-    "ArgumentError", "CancelledError", "UnsupportedError", "InternalError",
-    "OutOfMemoryError", "exception_class", "library_version", "library_path",
-]
+# `import envelope.errors` / `envelope.keys` keep naming the same modules.
+sys.modules[__name__ + ".errors"] = errors
+sys.modules[__name__ + ".keys"] = keys
+del sys, warnings

@@ -1,13 +1,15 @@
 """Every exception family with a real failing input, and bad arguments
 refused in Python before anything reaches C."""
 
+import errno
 import io
+import os
 import struct
 
 import pytest
 
-import envelope
-from envelope import ErrorCode
+import libenvelope
+from libenvelope import ErrorCode
 
 import forge
 from conftest import KEYS, key_path
@@ -15,13 +17,13 @@ from conftest import KEYS, key_path
 
 @pytest.fixture(scope="module")
 def sealed(keys):
-    return envelope.seal(b"m" * 200000, sign_key=keys.signer, recipients=[keys.alice_pub])
+    return libenvelope.seal(b"m" * 200000, sign_key=keys.signer, recipients=[keys.alice_pub])
 
 
 def _open(keys, data, **kw):
     kw.setdefault("decrypt_key", keys.alice)
     kw.setdefault("verify_keys", [keys.signer_pub])
-    return envelope.open(data, **kw)
+    return libenvelope.open(data, **kw)
 
 
 def _fails(exc, code, fn, *args, **kw):
@@ -39,21 +41,21 @@ def _fails(exc, code, fn, *args, **kw):
 
 
 def test_tampered_byte(keys, sealed):
-    info = envelope.inspect(sealed)
+    info = libenvelope.inspect(sealed)
     bad = bytearray(sealed)
     bad[info.header_size + 100] ^= 0x01
-    err = _fails(envelope.VerificationError, ErrorCode.TAMPERED, _open, keys, bytes(bad))
+    err = _fails(libenvelope.VerificationError, ErrorCode.TAMPERED, _open, keys, bytes(bad))
     assert "chunk 0" in err.detail
 
 
 def test_tampered_header_breaks_every_chunk(keys, sealed):
     bad = bytearray(sealed)
     bad[20] ^= 0x80  # inside the salt
-    _fails(envelope.VerificationError, ErrorCode.TAMPERED, _open, keys, bytes(bad))
+    _fails(libenvelope.VerificationError, ErrorCode.TAMPERED, _open, keys, bytes(bad))
 
 
 def test_wrong_key_is_not_recipient(keys, sealed):
-    _fails(envelope.VerificationError, ErrorCode.NOT_RECIPIENT, _open, keys, sealed,
+    _fails(libenvelope.VerificationError, ErrorCode.NOT_RECIPIENT, _open, keys, sealed,
            decrypt_key=keys.bob)
 
 
@@ -61,13 +63,13 @@ CHUNK = 65536 + 16  # one encrypted chunk: ciphertext and tag
 
 
 def test_truncated(keys, sealed):
-    header_size = envelope.inspect(sealed).header_size
+    header_size = libenvelope.inspect(sealed).header_size
     assert len(sealed) > header_size + 3 * CHUNK
     # Dropping the last chunks leaves a last piece that is not flagged final.
-    _fails(envelope.VerificationError, ErrorCode.TRUNCATED, _open, keys,
+    _fails(libenvelope.VerificationError, ErrorCode.TRUNCATED, _open, keys,
            sealed[:header_size + 2 * CHUNK])
-    _fails(envelope.VerificationError, ErrorCode.TRUNCATED, _open, keys, sealed[:header_size])
-    _fails(envelope.VerificationError, ErrorCode.TRUNCATED, _open, keys,
+    _fails(libenvelope.VerificationError, ErrorCode.TRUNCATED, _open, keys, sealed[:header_size])
+    _fails(libenvelope.VerificationError, ErrorCode.TRUNCATED, _open, keys,
            sealed[:header_size - 1])
 
 
@@ -76,20 +78,20 @@ def test_trailing_data(keys):
     # section 5), so the final chunk is whole and what follows it is
     # recognisably trailing. After a shorter final chunk, extra bytes
     # change that chunk itself: TAMPERED.
-    sealed = envelope.seal(b"t" * 61952, sign_key=keys.signer, recipients=keys.alice_pub)
-    assert envelope.inspect(sealed).payload_size == CHUNK
-    _fails(envelope.VerificationError, ErrorCode.TRAILING_DATA, _open, keys, sealed + b"\0")
-    _fails(envelope.VerificationError, ErrorCode.TRAILING_DATA, _open, keys,
+    sealed = libenvelope.seal(b"t" * 61952, sign_key=keys.signer, recipients=keys.alice_pub)
+    assert libenvelope.inspect(sealed).payload_size == CHUNK
+    _fails(libenvelope.VerificationError, ErrorCode.TRAILING_DATA, _open, keys, sealed + b"\0")
+    _fails(libenvelope.VerificationError, ErrorCode.TRAILING_DATA, _open, keys,
            sealed + sealed[-CHUNK:])
 
 
 def test_extra_bytes_after_a_short_final_chunk(keys, sealed):
-    _fails(envelope.VerificationError, ErrorCode.TAMPERED, _open, keys, sealed + b"\0")
+    _fails(libenvelope.VerificationError, ErrorCode.TAMPERED, _open, keys, sealed + b"\0")
 
 
 def test_untrusted_signer(keys, sealed):
     other_pub = keys.other_signer.public_key()
-    _fails(envelope.VerificationError, ErrorCode.UNTRUSTED_SIGNER, _open, keys, sealed,
+    _fails(libenvelope.VerificationError, ErrorCode.UNTRUSTED_SIGNER, _open, keys, sealed,
            verify_keys=[other_pub])
 
 
@@ -98,77 +100,85 @@ def test_forwarded(keys, sealed):
     signature still verifies, but it was made for Alice's header."""
     archive = forge.decrypt(sealed, (KEYS / "alice.pem").read_bytes())
     forwarded = forge.encrypt(archive, (KEYS / "bob.pub").read_bytes())
-    _fails(envelope.VerificationError, ErrorCode.FORWARDED, _open, keys, forwarded,
+    _fails(libenvelope.VerificationError, ErrorCode.FORWARDED, _open, keys, forwarded,
            decrypt_key=keys.bob)
 
 
 def test_bad_archive(keys):
     junk = forge.encrypt(b"not a tar archive" * 100, (KEYS / "alice.pub").read_bytes())
-    _fails(envelope.VerificationError, ErrorCode.BAD_ARCHIVE, _open, keys, junk)
+    _fails(libenvelope.VerificationError, ErrorCode.BAD_ARCHIVE, _open, keys, junk)
 
 
 # ------------------------------------------------------------ FormatError
 
 
 def test_garbage_is_not_an_envelope(keys):
-    _fails(envelope.FormatError, ErrorCode.NOT_ENVELOPE, _open, keys, b"garbage" * 100)
-    _fails(envelope.FormatError, ErrorCode.NOT_ENVELOPE, _open, keys, b"")
-    _fails(envelope.FormatError, ErrorCode.NOT_ENVELOPE, envelope.inspect, b"garbage" * 100)
+    _fails(libenvelope.FormatError, ErrorCode.NOT_ENVELOPE, _open, keys, b"garbage" * 100)
+    _fails(libenvelope.FormatError, ErrorCode.NOT_ENVELOPE, _open, keys, b"")
+    _fails(libenvelope.FormatError, ErrorCode.NOT_ENVELOPE, libenvelope.inspect, b"garbage" * 100)
 
 
 def test_unknown_version(keys, sealed):
     bad = bytearray(sealed)
     bad[8] = 2
-    _fails(envelope.FormatError, ErrorCode.UNKNOWN_VERSION, _open, keys, bytes(bad))
-    _fails(envelope.FormatError, ErrorCode.UNKNOWN_VERSION, envelope.inspect, bytes(bad))
+    _fails(libenvelope.FormatError, ErrorCode.UNKNOWN_VERSION, _open, keys, bytes(bad))
+    _fails(libenvelope.FormatError, ErrorCode.UNKNOWN_VERSION, libenvelope.inspect, bytes(bad))
 
 
 def test_bad_header(keys, sealed):
     bad = bytearray(sealed)
     bad[12:16] = struct.pack(">I", 100)  # header_len below the minimum
-    _fails(envelope.FormatError, ErrorCode.BAD_HEADER, _open, keys, bytes(bad))
+    _fails(libenvelope.FormatError, ErrorCode.BAD_HEADER, _open, keys, bytes(bad))
 
 
 # ----------------------------------------------------------- key errors
 
 
 def test_missing_key_file(tmp_path):
-    _fails(envelope.KeyLoadError, ErrorCode.KEY_LOAD, envelope.Key.load,
-           tmp_path / "no-such-key.pem")
+    """A KeyLoadError that is also a FileNotFoundError naming the path."""
+    missing = tmp_path / "no-such-key.pem"
+    err = _fails(libenvelope.KeyFileNotFoundError, ErrorCode.KEY_LOAD, libenvelope.Key.load,
+                 missing)
+    assert isinstance(err, libenvelope.KeyLoadError) and isinstance(err, FileNotFoundError)
+    assert err.filename == str(missing) and type(err.filename) is str
+    assert err.errno == errno.ENOENT and "no-such-key.pem" in err.detail
+    err = _fails(libenvelope.KeyFileNotFoundError, ErrorCode.KEY_LOAD, libenvelope.Key.load,
+                 f"file:{missing}")
+    assert err.filename == str(missing)
 
 
 def test_public_key_as_decrypt_key(keys, sealed):
-    err = _fails(envelope.KeyUsageError, ErrorCode.KEY_NOT_PRIVATE, _open, keys, sealed,
+    err = _fails(libenvelope.KeyUsageError, ErrorCode.KEY_NOT_PRIVATE, _open, keys, sealed,
                  decrypt_key=keys.alice_pub)
     assert "decrypt_key" in err.detail
 
 
 def test_public_key_as_sign_key(keys):
-    _fails(envelope.KeyUsageError, ErrorCode.KEY_NOT_PRIVATE, envelope.seal, b"x",
+    _fails(libenvelope.KeyUsageError, ErrorCode.KEY_NOT_PRIVATE, libenvelope.seal, b"x",
            sign_key=keys.signer_pub, recipients=keys.alice_pub)
 
 
 def test_signing_key_as_recipient(keys):
-    err = _fails(envelope.KeyUsageError, ErrorCode.KEY_TYPE, envelope.seal, b"x",
+    err = _fails(libenvelope.KeyUsageError, ErrorCode.KEY_TYPE, libenvelope.seal, b"x",
                  sign_key=keys.signer, recipients=[keys.alice_pub, keys.signer_pub])
     assert "recipient 2" in err.detail
 
 
 def test_encryption_key_as_signer_or_verifier(keys, sealed):
-    _fails(envelope.KeyUsageError, ErrorCode.KEY_TYPE, envelope.seal, b"x",
+    _fails(libenvelope.KeyUsageError, ErrorCode.KEY_TYPE, libenvelope.seal, b"x",
            sign_key=keys.alice, recipients=keys.alice_pub)
-    _fails(envelope.KeyUsageError, ErrorCode.KEY_TYPE, _open, keys, sealed,
+    _fails(libenvelope.KeyUsageError, ErrorCode.KEY_TYPE, _open, keys, sealed,
            verify_keys=[keys.alice_pub])
-    _fails(envelope.KeyUsageError, ErrorCode.KEY_TYPE, _open, keys, sealed,
+    _fails(libenvelope.KeyUsageError, ErrorCode.KEY_TYPE, _open, keys, sealed,
            decrypt_key=keys.signer)
 
 
 def test_kms_error(monkeypatch):
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    with pytest.raises((envelope.KMSError, envelope.KeyLoadError)) as ei:
-        envelope.Key.load("awskms://127.0.0.1:9/alias/none").fingerprint
-    assert isinstance(ei.value, envelope.EnvelopeError)
-    assert type(ei.value) is envelope.exception_class(ei.value.code, kms=True)
+    with pytest.raises((libenvelope.KMSError, libenvelope.KeyLoadError)) as ei:
+        libenvelope.Key.load("awskms://127.0.0.1:9/alias/none").fingerprint
+    assert isinstance(ei.value, libenvelope.EnvelopeError)
+    assert type(ei.value) is libenvelope.exception_class(ei.value.code, kms=True)
 
 
 # ------------------------------------------------------- EnvelopeIOError
@@ -179,20 +189,20 @@ def test_existing_output(keys, tmp_path, sealed):
     src.write_bytes(sealed)
     dst = tmp_path / "out"
     dst.write_bytes(b"keep me")
-    err = _fails(envelope.EnvelopeIOError, ErrorCode.OUTPUT_EXISTS, envelope.open_file,
+    err = _fails(libenvelope.EnvelopeIOError, ErrorCode.OUTPUT_EXISTS, libenvelope.open_file,
                  src, dst, decrypt_key=keys.alice, verify_keys=keys.signer)
     assert isinstance(err, OSError) and err.errno == 17
     assert dst.read_bytes() == b"keep me"
-    _fails(envelope.EnvelopeIOError, ErrorCode.OUTPUT_EXISTS, envelope.seal_file,
+    _fails(libenvelope.EnvelopeIOError, ErrorCode.OUTPUT_EXISTS, libenvelope.seal_file,
            src, dst, sign_key=keys.signer, recipients=keys.alice_pub)
     assert dst.read_bytes() == b"keep me"
     (tmp_path / "dir").mkdir()
-    _fails(envelope.EnvelopeIOError, ErrorCode.OUTPUT_EXISTS, envelope.open_extract,
+    _fails(libenvelope.EnvelopeIOError, ErrorCode.OUTPUT_EXISTS, libenvelope.open_extract,
            src, tmp_path / "dir", decrypt_key=keys.alice, verify_keys=keys.signer)
 
 
 def test_output_in_missing_directory(keys, tmp_path, sealed):
-    err = _fails(envelope.EnvelopeIOError, ErrorCode.IO, envelope.open_file,
+    err = _fails(libenvelope.EnvelopeIOError, ErrorCode.IO, libenvelope.open_file,
                  io.BytesIO(sealed), tmp_path / "nodir" / "out",
                  decrypt_key=keys.alice, verify_keys=keys.signer)
     assert isinstance(err, OSError)
@@ -203,12 +213,12 @@ def test_output_in_missing_directory(keys, tmp_path, sealed):
 
 def test_bad_names(keys):
     for name in ("a/b", ".hidden", "manifest.json", "x" * 256, ""):
-        _fails(envelope.ArgumentError, ErrorCode.BAD_NAME, envelope.seal, b"x",
+        _fails(libenvelope.ArgumentError, ErrorCode.BAD_NAME, libenvelope.seal, b"x",
                sign_key=keys.signer, recipients=keys.alice_pub, name=name)
     # A NUL would cut the name in C: refused in Python.
-    _fails(envelope.ArgumentError, ErrorCode.BAD_NAME, envelope.seal, b"x",
+    _fails(libenvelope.ArgumentError, ErrorCode.BAD_NAME, libenvelope.seal, b"x",
            sign_key=keys.signer, recipients=keys.alice_pub, name="ok\0evil")
-    assert issubclass(envelope.ArgumentError, ValueError)
+    assert issubclass(libenvelope.ArgumentError, ValueError)
 
 
 def test_bad_name_names_its_rule(keys):
@@ -222,18 +232,18 @@ def test_bad_name_names_its_rule(keys):
         "": "a message name must be 1 to 255 bytes",
     }
     for name, rule in cases.items():
-        err = _fails(envelope.ArgumentError, ErrorCode.BAD_NAME, envelope.seal, b"x",
+        err = _fails(libenvelope.ArgumentError, ErrorCode.BAD_NAME, libenvelope.seal, b"x",
                      sign_key=keys.signer, recipients=keys.alice_pub, name=name)
         assert rule in err.detail, (name, err.detail)
         assert "leading" not in err.detail and "UTF-8, 1 to 255" not in err.detail, err.detail
 
 
 def test_recipient_count(keys):
-    _fails(envelope.ArgumentError, ErrorCode.TOO_MANY_RECIPIENTS, envelope.seal, b"x",
+    _fails(libenvelope.ArgumentError, ErrorCode.TOO_MANY_RECIPIENTS, libenvelope.seal, b"x",
            sign_key=keys.signer, recipients=[])
-    _fails(envelope.ArgumentError, ErrorCode.TOO_MANY_RECIPIENTS, envelope.seal, b"x",
+    _fails(libenvelope.ArgumentError, ErrorCode.TOO_MANY_RECIPIENTS, libenvelope.seal, b"x",
            sign_key=keys.signer, recipients=[keys.alice_pub] * 17)
-    _fails(envelope.ArgumentError, ErrorCode.INVALID_ARGUMENT, envelope.open, b"x",
+    _fails(libenvelope.ArgumentError, ErrorCode.INVALID_ARGUMENT, libenvelope.open, b"x",
            decrypt_key=keys.alice, verify_keys=[])
 
 
@@ -242,24 +252,27 @@ def test_recipient_count(keys):
 
 def test_wrong_types(keys, sealed):
     with pytest.raises(TypeError):
-        envelope.seal("text", sign_key=keys.signer, recipients=keys.alice_pub)
+        libenvelope.seal("text", sign_key=keys.signer, recipients=keys.alice_pub)
     with pytest.raises(TypeError):
-        envelope.seal(12, sign_key=keys.signer, recipients=keys.alice_pub)
+        libenvelope.seal(12, sign_key=keys.signer, recipients=keys.alice_pub)
+    with pytest.raises(TypeError, match="not bytes"):  # a path as bytes, or key data?
+        libenvelope.seal(b"x", sign_key=os.fsencode(key_path("signer.pem")),
+                         recipients=keys.alice_pub)
+    with pytest.raises(TypeError, match="recipients 2 must be a libenvelope.Key, a path"):
+        libenvelope.seal(b"x", sign_key=keys.signer, recipients=[keys.alice_pub, 12])
+    with pytest.raises(TypeError, match="session must be a libenvelope.Session"):
+        libenvelope.seal(b"x", sign_key=keys.signer, recipients=keys.alice_pub, session=1)
     with pytest.raises(TypeError):
-        envelope.seal(b"x", sign_key=key_path("signer.pem"), recipients=keys.alice_pub)
+        libenvelope.seal(b"x", sign_key=keys.signer, recipients=[None])
     with pytest.raises(TypeError):
-        envelope.seal(b"x", sign_key=keys.signer, recipients=key_path("alice.pub"))
+        libenvelope.seal(b"x", sign_key=keys.signer, recipients=keys.alice_pub, name=b"n")
     with pytest.raises(TypeError):
-        envelope.seal(b"x", sign_key=keys.signer, recipients=[None])
+        libenvelope.open(sealed, decrypt_key=None, verify_keys=keys.signer)
     with pytest.raises(TypeError):
-        envelope.seal(b"x", sign_key=keys.signer, recipients=keys.alice_pub, name=b"n")
-    with pytest.raises(TypeError):
-        envelope.open(sealed, decrypt_key=None, verify_keys=keys.signer)
-    with pytest.raises(TypeError):
-        envelope.seal_file(b"/etc/hostname", io.BytesIO(), sign_key=keys.signer,
+        libenvelope.seal_file(b"/etc/hostname", io.BytesIO(), sign_key=keys.signer,
                            recipients=keys.alice_pub)
     with pytest.raises(TypeError):
-        envelope.inspect(12)
+        libenvelope.inspect(12)
 
 
 def test_closed_and_wrong_files(keys, tmp_path):
@@ -267,19 +280,19 @@ def test_closed_and_wrong_files(keys, tmp_path):
     closed.close()
     kw = dict(sign_key=keys.signer, recipients=keys.alice_pub)
     with pytest.raises(ValueError, match="closed"):
-        envelope.seal_file(closed, io.BytesIO(), **kw)
+        libenvelope.seal_file(closed, io.BytesIO(), **kw)
     with pytest.raises(ValueError, match="closed"):
-        envelope.seal_file(io.BytesIO(b"abc"), closed, **kw)
+        libenvelope.seal_file(io.BytesIO(b"abc"), closed, **kw)
     with pytest.raises(TypeError, match="binary"):
-        envelope.seal_file(io.StringIO("abc"), io.BytesIO(), **kw)
+        libenvelope.seal_file(io.StringIO("abc"), io.BytesIO(), **kw)
     path = tmp_path / "f"
     path.write_bytes(b"abc")
     with open(path, "rb") as f, pytest.raises(io.UnsupportedOperation):
-        envelope.seal_file(io.BytesIO(b"abc"), f, **kw)
+        libenvelope.seal_file(io.BytesIO(b"abc"), f, **kw)
     with open(path, "ab") as f, pytest.raises(io.UnsupportedOperation):
-        envelope.seal_file(f, io.BytesIO(), **kw)
+        libenvelope.seal_file(f, io.BytesIO(), **kw)
     with pytest.raises(FileNotFoundError):
-        envelope.seal_file(tmp_path / "missing", io.BytesIO(), **kw)
+        libenvelope.seal_file(tmp_path / "missing", io.BytesIO(), **kw)
 
 
 def test_callback_exceptions_are_reraised(keys, sealed):
@@ -291,7 +304,7 @@ def test_callback_exceptions_are_reraised(keys, sealed):
             raise ConnectionResetError("source went away")
 
     with pytest.raises(ConnectionResetError, match="went away"):
-        envelope.open_file(Broken(), io.BytesIO(), decrypt_key=keys.alice,
+        libenvelope.open_file(Broken(), io.BytesIO(), decrypt_key=keys.alice,
                            verify_keys=keys.signer)
 
     class Full(io.RawIOBase):
@@ -302,17 +315,17 @@ def test_callback_exceptions_are_reraised(keys, sealed):
             raise OSError(28, "No space left on device")
 
     with pytest.raises(OSError, match="No space") as ei:
-        envelope.open_file(io.BytesIO(sealed), Full(), decrypt_key=keys.alice,
+        libenvelope.open_file(io.BytesIO(sealed), Full(), decrypt_key=keys.alice,
                            verify_keys=keys.signer)
-    assert not isinstance(ei.value, envelope.EnvelopeError)
+    assert not isinstance(ei.value, libenvelope.EnvelopeError)
 
 
 def test_exceptions_pickle():
     import pickle
 
-    err = envelope.VerificationError(ErrorCode.TAMPERED, "chunk 3 fails authentication")
+    err = libenvelope.VerificationError(ErrorCode.TAMPERED, "chunk 3 fails authentication")
     back = pickle.loads(pickle.dumps(err))
-    assert type(back) is envelope.VerificationError
+    assert type(back) is libenvelope.VerificationError
     assert (back.code, back.name, back.detail) == (16, "TAMPERED", err.detail)
 
 
@@ -329,11 +342,11 @@ def test_misbehaving_file_objects(keys, sealed):
 
     kw = dict(decrypt_key=keys.alice, verify_keys=keys.signer)
     with pytest.raises(ValueError, match="returned"):
-        envelope.open_file(Liar(lambda n: b"\0" * (n + 1)), io.BytesIO(), **kw)
+        libenvelope.open_file(Liar(lambda n: b"\0" * (n + 1)), io.BytesIO(), **kw)
     with pytest.raises(TypeError, match="str"):
-        envelope.open_file(Liar(lambda n: "text"), io.BytesIO(), **kw)
+        libenvelope.open_file(Liar(lambda n: "text"), io.BytesIO(), **kw)
     with pytest.raises(BlockingIOError):
-        envelope.open_file(Liar(lambda n: None), io.BytesIO(), **kw)
+        libenvelope.open_file(Liar(lambda n: None), io.BytesIO(), **kw)
 
     class Stuck(io.RawIOBase):
         def writable(self):
@@ -343,13 +356,13 @@ def test_misbehaving_file_objects(keys, sealed):
             return None
 
     with pytest.raises(BlockingIOError):
-        envelope.open_file(io.BytesIO(sealed), Stuck(), **kw)
+        libenvelope.open_file(io.BytesIO(sealed), Stuck(), **kw)
 
 
 def test_damage_sweep_never_crashes(keys, sealed):
     """Truncations and bit flips all over a real envelope: each is refused
     with an EnvelopeError of the documented family, never anything else."""
-    header_size = envelope.inspect(sealed).header_size
+    header_size = libenvelope.inspect(sealed).header_size
     cases = [sealed[:n] for n in range(0, len(sealed), 4099)]
     cases += [sealed[:header_size + k * CHUNK] for k in range(3)] + [sealed[:header_size // 2]]
     for pos in list(range(0, header_size, 7)) + list(range(header_size, len(sealed), 5003)):
@@ -358,8 +371,8 @@ def test_damage_sweep_never_crashes(keys, sealed):
         cases.append(bytes(bad))
     seen = set()
     for case in cases:
-        with pytest.raises((envelope.VerificationError, envelope.FormatError)) as ei:
+        with pytest.raises((libenvelope.VerificationError, libenvelope.FormatError)) as ei:
             _open(keys, case)
-        assert type(ei.value) is envelope.exception_class(ei.value.code)
+        assert type(ei.value) is libenvelope.exception_class(ei.value.code)
         seen.add(ei.value.name)
     assert {"TRUNCATED", "TAMPERED", "NOT_ENVELOPE"} <= seen

@@ -66,18 +66,24 @@ def test_offline_install_into_a_venv(tmp_path):
     elsewhere.mkdir()
     script = textwrap.dedent(f"""
         import os, sys
-        import envelope
-        where = os.path.realpath(envelope.__file__)
+        import libenvelope
+        where = os.path.realpath(libenvelope.__file__)
         assert where.startswith(os.path.realpath({str(tmp_path / "venv")!r})), where
         assert os.path.exists(os.path.join(os.path.dirname(where), "py.typed"))
         keys = {str(KEYS)!r}
-        signer = envelope.Key.load(os.path.join(keys, "signer.pem"))
-        sealed = envelope.seal(b"installed", sign_key=signer,
-                               recipients=[envelope.Key.load(os.path.join(keys, "bob.pub"))])
-        opened = envelope.open(sealed, decrypt_key=envelope.Key.load(os.path.join(keys, "bob.pem")),
+        signer = libenvelope.Key.load(os.path.join(keys, "signer.pem"))
+        sealed = libenvelope.seal(b"installed", sign_key=signer,
+                               recipients=[libenvelope.Key.load(os.path.join(keys, "bob.pub"))])
+        opened = libenvelope.open(sealed, decrypt_key=libenvelope.Key.load(os.path.join(keys, "bob.pem")),
                                verify_keys=[signer.public_key()])
         assert opened.message == b"installed"
-        print("ok", envelope.library_version, where)
+        import warnings
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            import envelope  # the old name, installed too, for this release
+        assert envelope.seal is libenvelope.seal, envelope.__file__
+        assert [w.category for w in caught] == [DeprecationWarning], caught
+        print("ok", libenvelope.library_version, where)
     """)
     r = subprocess.run([str(py), "-c", script], cwd=elsewhere, capture_output=True, text=True,
                        env=env, timeout=120)

@@ -5,8 +5,8 @@ import hashlib
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-import envelope
-from envelope import ErrorCode, KeyKind
+import libenvelope
+from libenvelope import ErrorCode, KeyKind
 
 from conftest import KEYS, key_path
 
@@ -30,7 +30,7 @@ def _spki_fingerprint(pub_file: str) -> str:
     ("dave.pem", KeyKind.ENCRYPTION, 4096, True),
 ])
 def test_load_files(name, kind, bits, private):
-    key = envelope.Key.load(key_path(name))
+    key = libenvelope.Key.load(key_path(name))
     assert (key.kind, key.bits, key.is_private) == (kind, bits, private)
     assert key.reference == key_path(name)
     stem = "signer" if kind == KeyKind.SIGNING else name.split(".")[0]
@@ -38,18 +38,18 @@ def test_load_files(name, kind, bits, private):
 
 
 def test_load_accepts_pathlike_and_file_prefix():
-    a = envelope.Key.load(KEYS / "alice.pub")
-    b = envelope.Key.load("file:" + key_path("alice.pub"))
+    a = libenvelope.Key.load(KEYS / "alice.pub")
+    b = libenvelope.Key.load("file:" + key_path("alice.pub"))
     assert a.fingerprint == b.fingerprint == _spki_fingerprint("alice.pub")
 
 
 def test_from_memory():
     pem = (KEYS / "signer.pem").read_bytes()
     der = (KEYS / "signer.der").read_bytes()
-    a = envelope.Key.from_pem(pem)
-    b = envelope.Key.from_pem(pem.decode())
-    c = envelope.Key.from_der(der)
-    d = envelope.Key.from_der(bytearray(der))
+    a = libenvelope.Key.from_pem(pem)
+    b = libenvelope.Key.from_pem(pem.decode())
+    c = libenvelope.Key.from_der(der)
+    d = libenvelope.Key.from_der(bytearray(der))
     assert {a.fingerprint, b.fingerprint, c.fingerprint, d.fingerprint} == {
         _spki_fingerprint("signer.pub")}
     assert a.reference is None and c.is_private
@@ -62,29 +62,29 @@ def test_from_memory():
     lambda p: (lambda: p.encode()),
 ])
 def test_passphrase_forms(passphrase, make):
-    key = envelope.Key.load(key_path("alice-encrypted.pem"), passphrase=make(passphrase))
+    key = libenvelope.Key.load(key_path("alice-encrypted.pem"), passphrase=make(passphrase))
     assert key.is_private and key.fingerprint == _spki_fingerprint("alice.pub")
     pem = (KEYS / "alice-encrypted.pem").read_bytes()
-    assert envelope.Key.from_pem(pem, passphrase=make(passphrase)).is_private
+    assert libenvelope.Key.from_pem(pem, passphrase=make(passphrase)).is_private
 
 
 def test_passphrase_callable_not_called_for_plain_keys():
     def never():
         raise AssertionError("asked for a passphrase")
 
-    assert envelope.Key.load(key_path("alice.pem"), passphrase=never).is_private
+    assert libenvelope.Key.load(key_path("alice.pem"), passphrase=never).is_private
 
 
 def test_wrong_and_missing_passphrase():
-    with pytest.raises(envelope.KeyLoadError) as ei:
-        envelope.Key.load(key_path("alice-encrypted.pem"), passphrase="wrong")
+    with pytest.raises(libenvelope.KeyLoadError) as ei:
+        libenvelope.Key.load(key_path("alice-encrypted.pem"), passphrase="wrong")
     assert ei.value.code == ErrorCode.KEY_PASSPHRASE and ei.value.name == "KEY_PASSPHRASE"
     assert "alice-encrypted.pem" in ei.value.detail
     # What to fix, not OpenSSL's "bad decrypt"
     assert ei.value.detail.endswith("wrong passphrase for the key"), ei.value.detail
     assert "error:" not in ei.value.detail, ei.value.detail
-    with pytest.raises(envelope.KeyLoadError) as ei:
-        envelope.Key.load(key_path("alice-encrypted.pem"))
+    with pytest.raises(libenvelope.KeyLoadError) as ei:
+        libenvelope.Key.load(key_path("alice-encrypted.pem"))
     assert ei.value.code == ErrorCode.KEY_PASSPHRASE
 
 
@@ -96,44 +96,44 @@ def test_passphrase_callback_exception_is_reraised():
         raise Refused("user pressed cancel")
 
     with pytest.raises(Refused, match="cancel"):
-        envelope.Key.load(key_path("alice-encrypted.pem"), passphrase=refuse)
+        libenvelope.Key.load(key_path("alice-encrypted.pem"), passphrase=refuse)
 
 
 def test_passphrase_of_wrong_type():
     with pytest.raises(TypeError):
-        envelope.Key.load(key_path("alice-encrypted.pem"), passphrase=1234)
+        libenvelope.Key.load(key_path("alice-encrypted.pem"), passphrase=1234)
     with pytest.raises(TypeError):  # a callable returning the wrong type: raised after C
-        envelope.Key.load(key_path("alice-encrypted.pem"), passphrase=lambda: 1234)
+        libenvelope.Key.load(key_path("alice-encrypted.pem"), passphrase=lambda: 1234)
 
 
 def test_load_errors(tmp_path):
-    with pytest.raises(envelope.KeyLoadError) as ei:
-        envelope.Key.load(tmp_path / "missing.pem")
+    with pytest.raises(libenvelope.KeyLoadError) as ei:
+        libenvelope.Key.load(tmp_path / "missing.pem")
     assert ei.value.code == ErrorCode.KEY_LOAD and "missing.pem" in ei.value.detail
     junk = tmp_path / "junk.pem"
     junk.write_bytes(b"-----BEGIN NOTHING-----\nAAAA\n-----END NOTHING-----\n")
-    with pytest.raises(envelope.KeyLoadError) as ei:
-        envelope.Key.load(junk)
+    with pytest.raises(libenvelope.KeyLoadError) as ei:
+        libenvelope.Key.load(junk)
     assert ei.value.code == ErrorCode.KEY_LOAD
-    with pytest.raises(envelope.KeyLoadError) as ei:
-        envelope.Key.from_pem(b"")
+    with pytest.raises(libenvelope.KeyLoadError) as ei:
+        libenvelope.Key.from_pem(b"")
     assert ei.value.code == ErrorCode.KEY_LOAD
 
 
 @pytest.mark.parametrize("name", ["p256.pem", "rsa1024.pem", "ed25519.pem"])
 def test_wrong_kind_of_key(name):
-    with pytest.raises(envelope.KeyUsageError) as ei:
-        envelope.Key.load(key_path(name))
+    with pytest.raises(libenvelope.KeyUsageError) as ei:
+        libenvelope.Key.load(key_path(name))
     assert ei.value.code == ErrorCode.KEY_TYPE
 
 
 def test_bad_reference_arguments():
     with pytest.raises(TypeError):
-        envelope.Key.load(42)
+        libenvelope.Key.load(42)
     with pytest.raises(ValueError, match="NUL"):
-        envelope.Key.load("tests/keys/alice.pem\0.pub")
+        libenvelope.Key.load("tests/keys/alice.pem\0.pub")
     with pytest.raises(TypeError):
-        envelope.Key.from_pem(12)
+        libenvelope.Key.from_pem(12)
 
 
 def test_kms_reference_today(monkeypatch, tmp_path):
@@ -152,60 +152,60 @@ def test_kms_reference_today(monkeypatch, tmp_path):
     for ref in ("awskms:///alias/python-bindings-test",
                 "awskms://127.0.0.1:9/arn:aws:kms:eu-west-1:111122223333:key/"
                 "1234abcd-12ab-34cd-56ef-1234567890ab"):
-        with pytest.raises((envelope.KMSError, envelope.KeyLoadError)) as ei:
-            key = envelope.Key.load(ref)
+        with pytest.raises((libenvelope.KMSError, libenvelope.KeyLoadError)) as ei:
+            key = libenvelope.Key.load(ref)
             assert key.is_kms and key.reference == ref
             key.fingerprint  # a KMS key that loaded lazily fails at first use
         err = ei.value
-        assert type(err) is envelope.exception_class(err.code, kms=True)
+        assert type(err) is libenvelope.exception_class(err.code, kms=True)
         if err.code == ErrorCode.UNSUPPORTED:
-            assert type(err) is envelope.KMSError and err.name == "UNSUPPORTED"
+            assert type(err) is libenvelope.KMSError and err.name == "UNSUPPORTED"
             assert "KMS" in err.detail and ref in err.detail
 
 
 def test_exports(passphrase, tmp_path):
-    key = envelope.Key.load(key_path("signer.pem"))
+    key = libenvelope.Key.load(key_path("signer.pem"))
     assert key.public_pem() == (KEYS / "signer.pub").read_bytes()
-    pub = envelope.Key.load(key_path("alice.pub"))
+    pub = libenvelope.Key.load(key_path("alice.pub"))
     assert pub.public_der() == (KEYS / "alice.pub.der").read_bytes()
     assert pub.public_key().fingerprint == pub.fingerprint
     assert not key.public_key().is_private
 
     plain = key.private_pem()
     assert plain.startswith(b"-----BEGIN PRIVATE KEY-----")
-    assert envelope.Key.from_pem(plain).fingerprint == key.fingerprint
+    assert libenvelope.Key.from_pem(plain).fingerprint == key.fingerprint
     locked = key.private_pem(passphrase="s3cret")
     assert locked.startswith(b"-----BEGIN ENCRYPTED PRIVATE KEY-----")
-    with pytest.raises(envelope.KeyLoadError):
-        envelope.Key.from_pem(locked)
-    assert envelope.Key.from_pem(locked, passphrase="s3cret").fingerprint == key.fingerprint
+    with pytest.raises(libenvelope.KeyLoadError):
+        libenvelope.Key.from_pem(locked)
+    assert libenvelope.Key.from_pem(locked, passphrase="s3cret").fingerprint == key.fingerprint
     # The encrypted export opens with openssl's own reader, too.
     loaded = serialization.load_pem_private_key(locked, password=b"s3cret")
     assert loaded.key_size == 521
 
 
 def test_private_pem_of_public_key():
-    with pytest.raises(envelope.KeyUsageError) as ei:
-        envelope.Key.load(key_path("alice.pub")).private_pem()
+    with pytest.raises(libenvelope.KeyUsageError) as ei:
+        libenvelope.Key.load(key_path("alice.pub")).private_pem()
     assert ei.value.code == ErrorCode.KEY_NOT_PRIVATE
 
 
 def test_generate():
-    s = envelope.Key.generate_signing()
+    s = libenvelope.Key.generate_signing()
     assert (s.kind, s.bits, s.is_private) == (KeyKind.SIGNING, 521, True)
-    r = envelope.Key.generate_encryption(bits=2048)
+    r = libenvelope.Key.generate_encryption(bits=2048)
     assert (r.kind, r.bits, r.is_private) == (KeyKind.ENCRYPTION, 2048, True)
-    assert s.fingerprint != envelope.Key.generate_signing().fingerprint
-    sealed = envelope.seal(b"x", sign_key=s, recipients=r.public_key())
-    assert envelope.open(sealed, decrypt_key=r, verify_keys=s.public_key()).message == b"x"
+    assert s.fingerprint != libenvelope.Key.generate_signing().fingerprint
+    sealed = libenvelope.seal(b"x", sign_key=s, recipients=r.public_key())
+    assert libenvelope.open(sealed, decrypt_key=r, verify_keys=s.public_key()).message == b"x"
     with pytest.raises(ValueError):
-        envelope.Key.generate_encryption(bits=1024)
+        libenvelope.Key.generate_encryption(bits=1024)
     with pytest.raises(TypeError):
-        envelope.Key.generate_encryption(bits="4096")
+        libenvelope.Key.generate_encryption(bits="4096")
 
 
 def test_close_and_context_manager():
-    with envelope.Key.load(key_path("alice.pub")) as key:
+    with libenvelope.Key.load(key_path("alice.pub")) as key:
         assert not key.closed
     assert key.closed
     key.close()  # idempotent
@@ -214,18 +214,18 @@ def test_close_and_context_manager():
         key.fingerprint
     with pytest.raises(ValueError, match="closed"):
         key.public_pem()
-    signer = envelope.Key.load(key_path("signer.pem"))
+    signer = libenvelope.Key.load(key_path("signer.pem"))
     with pytest.raises(ValueError, match="closed"):
-        envelope.seal(b"x", sign_key=signer, recipients=[key])
+        libenvelope.seal(b"x", sign_key=signer, recipients=[key])
 
 
 def test_keys_cannot_be_made_directly_or_pickled():
     import pickle
 
     with pytest.raises(TypeError):
-        envelope.Key()
+        libenvelope.Key()
     with pytest.raises(TypeError):
-        pickle.dumps(envelope.Key.load(key_path("alice.pub")))
+        pickle.dumps(libenvelope.Key.load(key_path("alice.pub")))
 
 
 # ------------------------------------------------------- files of several keys
@@ -242,13 +242,13 @@ P521_PARAMS = b"-----BEGIN EC PARAMETERS-----\nBgUrgQQAIw==\n-----END EC PARAMET
 
 def test_load_all_gives_every_key_in_order(tmp_path, keys):
     team = _concat(tmp_path, "team.pub", "alice.pub", "bob.pub", "carol.pub")
-    got = envelope.Key.load_all(team)
+    got = libenvelope.Key.load_all(team)
     assert [k.fingerprint for k in got] == [
         _spki_fingerprint(f) for f in ("alice.pub", "bob.pub", "carol.pub")]
     assert all(k.reference == team for k in got)
-    sealed = envelope.seal(b"to the team", sign_key=keys.signer, recipients=got[:2])
+    sealed = libenvelope.seal(b"to the team", sign_key=keys.signer, recipients=got[:2])
     for reader in (keys.alice, keys.bob):
-        opened = envelope.open(sealed, decrypt_key=reader, verify_keys=[keys.signer_pub])
+        opened = libenvelope.open(sealed, decrypt_key=reader, verify_keys=[keys.signer_pub])
         assert opened.message == b"to the team"
     for k in got:
         k.close()
@@ -256,23 +256,23 @@ def test_load_all_gives_every_key_in_order(tmp_path, keys):
 
 def test_load_refuses_a_file_of_several_keys(tmp_path):
     team = _concat(tmp_path, "team.pub", "alice.pub", "bob.pub")
-    with pytest.raises(envelope.KeyLoadError) as err:
-        envelope.Key.load(team)
+    with pytest.raises(libenvelope.KeyLoadError) as err:
+        libenvelope.Key.load(team)
     assert err.value.code == ErrorCode.KEY_LOAD
     assert "2 keys where one is needed" in str(err.value)
 
 
 def test_load_all_of_one_key_files():
-    assert len(envelope.Key.load_all(key_path("signer.der"))) == 1
-    [key] = envelope.Key.load_all(key_path("alice.pub"))
+    assert len(libenvelope.Key.load_all(key_path("signer.der"))) == 1
+    [key] = libenvelope.Key.load_all(key_path("alice.pub"))
     assert key.fingerprint == _spki_fingerprint("alice.pub")
 
 
 def test_ec_parameters_before_the_key(tmp_path):
     path = _concat(tmp_path, "k.pem", P521_PARAMS, "signer.pem")
-    key = envelope.Key.load(path)
+    key = libenvelope.Key.load(path)
     assert key.is_private and key.fingerprint == _spki_fingerprint("signer.pub")
-    [same] = envelope.Key.load_all(path)
+    [same] = libenvelope.Key.load_all(path)
     assert same.fingerprint == key.fingerprint
 
 
@@ -285,8 +285,8 @@ def test_ec_parameters_before_the_key(tmp_path):
 ])
 def test_load_all_refusals(tmp_path, parts, words):
     path = _concat(tmp_path, "bad.pem", *parts)
-    with pytest.raises(envelope.KeyLoadError) as err:
-        envelope.Key.load_all(path)
+    with pytest.raises(libenvelope.KeyLoadError) as err:
+        libenvelope.Key.load_all(path)
     assert err.value.code == ErrorCode.KEY_LOAD
     for word in words + [path]:
         assert word in str(err.value)

@@ -8,8 +8,8 @@ import os
 
 import pytest
 
-import envelope
-from envelope import ErrorCode
+import libenvelope
+from libenvelope import ErrorCode
 
 import forge
 from conftest import KEYS
@@ -62,8 +62,8 @@ def _kw(keys, **kw):
 
 def test_stated_size_over_free_space(keys, tmp_path, states_an_eib):
     out = tmp_path / "out"
-    with pytest.raises(envelope.EnvelopeIOError) as ei:
-        envelope.open_file(io.BytesIO(states_an_eib), out, **_kw(keys))
+    with pytest.raises(libenvelope.EnvelopeIOError) as ei:
+        libenvelope.open_file(io.BytesIO(states_an_eib), out, **_kw(keys))
     err = ei.value
     assert err.code == ErrorCode.IO, err
     assert ("not enough space: the message states %d bytes; the file system holding %s has "
@@ -73,15 +73,15 @@ def test_stated_size_over_free_space(keys, tmp_path, states_an_eib):
 
 
 def test_extract_checks_too(keys, tmp_path, states_an_eib):
-    with pytest.raises(envelope.EnvelopeIOError) as ei:
-        envelope.open_extract(io.BytesIO(states_an_eib), tmp_path / "dir", **_kw(keys))
+    with pytest.raises(libenvelope.EnvelopeIOError) as ei:
+        libenvelope.open_extract(io.BytesIO(states_an_eib), tmp_path / "dir", **_kw(keys))
     assert "the file system holding %s has " % (tmp_path / "dir") in str(ei.value), str(ei.value)
     assert os.listdir(tmp_path) == []
 
 
 def test_max_size_comes_first(keys, tmp_path, states_an_eib):
-    with pytest.raises(envelope.VerificationError) as ei:
-        envelope.open_file(io.BytesIO(states_an_eib), tmp_path / "out",
+    with pytest.raises(libenvelope.VerificationError) as ei:
+        libenvelope.open_file(io.BytesIO(states_an_eib), tmp_path / "out",
                            **_kw(keys, max_size=1 << 20))
     assert ei.value.code == ErrorCode.TOO_LARGE, ei.value
     assert "message of %d bytes; the limit is 1048576" % EIB in str(ei.value), str(ei.value)

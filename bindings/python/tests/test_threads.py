@@ -4,7 +4,7 @@ import hashlib
 import io
 import threading
 
-import envelope
+import libenvelope
 
 THREADS = 8
 ROUNDS = 6
@@ -21,21 +21,21 @@ def test_eight_threads_share_keys(keys):
             for i in range(ROUNDS):
                 data = hashlib.sha512(f"{n}/{i}".encode()).digest() * (1000 + 300 * n)
                 recipients = [keys.alice_pub, keys.bob_pub] if i % 2 else [keys.bob_pub]
-                sealed = envelope.seal(data, sign_key=keys.signer, recipients=recipients,
+                sealed = libenvelope.seal(data, sign_key=keys.signer, recipients=recipients,
                                        name=f"t{n}-{i}")
-                opened = envelope.open(sealed, decrypt_key=keys.bob,
+                opened = libenvelope.open(sealed, decrypt_key=keys.bob,
                                        verify_keys=[keys.other_signer, keys.signer_pub])
                 assert opened.message == data and opened.name == f"t{n}-{i}"
                 # The streaming flavours too, through callbacks.
                 out = io.BytesIO()
-                envelope.open_file(io.BytesIO(sealed), out, decrypt_key=keys.bob,
+                libenvelope.open_file(io.BytesIO(sealed), out, decrypt_key=keys.bob,
                                    verify_keys=keys.signer_pub)
                 assert out.getvalue() == data
                 # And a failure, whose detail must be this thread's own.
                 try:
-                    envelope.open(sealed, decrypt_key=keys.alice, verify_keys=keys.signer)
+                    libenvelope.open(sealed, decrypt_key=keys.alice, verify_keys=keys.signer)
                     assert i % 2, "alice is a recipient only in odd rounds"
-                except envelope.VerificationError as e:
+                except libenvelope.VerificationError as e:
                     assert not i % 2 and e.name == "NOT_RECIPIENT"
                     assert "no recipient stanza" in e.detail
             done.append(n)
@@ -56,29 +56,29 @@ def test_eight_threads_share_keys(keys):
 def test_closing_a_key_during_a_call(keys):
     """close() drops only the Python object's reference: a call in flight
     keeps its own, and finishes."""
-    signer = envelope.Key.load(keys.signer.reference)
-    sealed = envelope.seal(b"x" * 200000, sign_key=signer, recipients=keys.alice_pub,
+    signer = libenvelope.Key.load(keys.signer.reference)
+    sealed = libenvelope.seal(b"x" * 200000, sign_key=signer, recipients=keys.alice_pub,
                            progress=lambda done, total: signer.close())
     assert signer.closed
-    assert envelope.open(sealed, decrypt_key=keys.alice,
+    assert libenvelope.open(sealed, decrypt_key=keys.alice,
                          verify_keys=keys.signer_pub).size == 200000
 
 
 def test_closing_a_key_other_threads_use(keys):
     """Threads sealing in a loop with a key another thread closes: each
     call either works or raises ValueError; nothing crashes."""
-    signer = envelope.Key.load(keys.signer.reference)
+    signer = libenvelope.Key.load(keys.signer.reference)
     started = threading.Barrier(5, timeout=60)
     outcome = {}
 
     def work(n):
         ok = 0
         try:
-            envelope.seal(b"x", sign_key=signer, recipients=keys.alice_pub)
+            libenvelope.seal(b"x", sign_key=signer, recipients=keys.alice_pub)
             ok += 1
             started.wait()
             while True:
-                envelope.seal(b"x" * 5000, sign_key=signer, recipients=keys.alice_pub)
+                libenvelope.seal(b"x" * 5000, sign_key=signer, recipients=keys.alice_pub)
                 ok += 1
         except ValueError as e:
             outcome[n] = (ok, str(e))

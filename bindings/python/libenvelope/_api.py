@@ -13,10 +13,12 @@ from typing import Any, BinaryIO, Callable, Iterable, Iterator, Optional, Tuple,
 
 from . import _lib
 from ._call import Borrowed, CallbackGuard, Context, c_str, check_uint64, fail, lib, take_bytes
+from ._sealer import seal_pieces
+from ._session import Session, using
 from ._streams import (Input, Output, PathLike, _seekable, is_path, path_arg, read_callback,
                        read_some, write_callback)
 from .errors import ErrorCode
-from .keys import Key, KeyKind, require_key
+from .keys import Key, KeyArg, KeyKind, require_key, resolve_key
 
 MAX_RECIPIENTS = 16
 MAX_TRUSTED = 64
@@ -25,7 +27,7 @@ HEADER_MAX = 65536
 _FORMATS = {1: "v1", 2: "compat"}
 
 Progress = Callable[[int, int], Any]
-Keys = Union[Key, Iterable[Key]]
+Keys = Union[KeyArg, Iterable[KeyArg]]
 Age = Union[int, float, _dt.timedelta]
 
 
@@ -88,20 +90,21 @@ class Info:
 # ------------------------------------------------------------ arguments
 
 
-def _key_list(keys: Any, what: str) -> Tuple[Key, ...]:
-    if isinstance(keys, Key):
-        return (keys,)
-    if isinstance(keys, (str, bytes, os.PathLike)):
-        raise TypeError(f"{what} must be envelope.Key objects; load paths with Key.load()")
+def _key_list(keys: Any, what: str, session: Optional[Session]) -> Tuple[Key, ...]:
+    """One key or an iterable of them, each a Key, a path or an awskms://
+    reference, as Keys."""
+    if isinstance(keys, (Key, str, bytes, os.PathLike)):
+        return (resolve_key(keys, what, session),)
     try:
-        return tuple(keys)
+        items = tuple(keys)
     except TypeError:
-        raise TypeError(f"{what} must be a Key or an iterable of Keys, "
-                        f"not {type(keys).__name__}") from None
+        raise TypeError(f"{what} must be a key (a Key, a path or an awskms:// reference) "
+                        f"or an iterable of keys, not {type(keys).__name__}") from None
+    return tuple(resolve_key(key, f"{what} {i + 1}", session) for i, key in enumerate(items))
 
 
-def _recipients(recipients: Any) -> Tuple[Key, ...]:
-    keys = _key_list(recipients, "recipients")
+def _recipients(recipients: Any, session: Optional[Session]) -> Tuple[Key, ...]:
+    keys = _key_list(recipients, "recipients", session)
     if not 1 <= len(keys) <= MAX_RECIPIENTS:
         fail(ErrorCode.TOO_MANY_RECIPIENTS,
              f"{len(keys)} recipients given; 1 to {MAX_RECIPIENTS} are allowed")
@@ -110,8 +113,8 @@ def _recipients(recipients: Any) -> Tuple[Key, ...]:
     return keys
 
 
-def _decrypt_keys(decrypt_key: Any) -> Tuple[Key, ...]:
-    keys = _key_list(decrypt_key, "decrypt_key")
+def _decrypt_keys(decrypt_key: Any, session: Optional[Session]) -> Tuple[Key, ...]:
+    keys = _key_list(decrypt_key, "decrypt_key", session)
     if not 1 <= len(keys) <= MAX_DECRYPT:
         fail(ErrorCode.INVALID_ARGUMENT,
              f"{len(keys)} decrypt keys given; 1 to {MAX_DECRYPT} are allowed")
@@ -121,8 +124,8 @@ def _decrypt_keys(decrypt_key: Any) -> Tuple[Key, ...]:
     return keys
 
 
-def _verify_keys(verify_keys: Any) -> Tuple[Key, ...]:
-    keys = _key_list(verify_keys, "verify_keys")
+def _verify_keys(verify_keys: Any, session: Optional[Session]) -> Tuple[Key, ...]:
+    keys = _key_list(verify_keys, "verify_keys", session)
     if not 1 <= len(keys) <= MAX_TRUSTED:
         fail(ErrorCode.INVALID_ARGUMENT,
              f"{len(keys)} verify keys given; 1 to {MAX_TRUSTED} are allowed")
@@ -222,11 +225,21 @@ def _check_set(rc: int, detail: str, *, kms: bool = False) -> None:
         fail(rc, detail, kms=kms)
 
 
+def _seal_keys(sign_key: Any, recipients: Any,
+               session: Optional[Session]) -> Tuple[Key, Tuple[Key, ...]]:
+    signer = require_key(resolve_key(sign_key, "sign_key", session), KeyKind.SIGNING, True,
+                         "sign_key")
+    return signer, _recipients(recipients, session)
+
+
+def _open_keys(decrypt_key: Any, verify_keys: Any,
+               session: Optional[Session]) -> Tuple[Tuple[Key, ...], Tuple[Key, ...]]:
+    return _decrypt_keys(decrypt_key, session), _verify_keys(verify_keys, session)
+
+
 @contextlib.contextmanager
-def _seal_opts(sign_key: Key, recipients: Keys, name: Optional[str], hide: bool,
+def _seal_opts(sign_key: Key, keys: Tuple[Key, ...], name: Optional[str], hide: bool,
                created: Any, progress_fn: Any) -> Iterator[Any]:
-    require_key(sign_key, KeyKind.SIGNING, True, "sign_key")
-    keys = _recipients(recipients)
     raw_name = _name(name) if name is not None else None
     when = _created(created) if created is not None else None
     opts = _lib.SealOptsP()
@@ -253,10 +266,9 @@ def _seal_opts(sign_key: Key, recipients: Keys, name: Optional[str], hide: bool,
 
 
 @contextlib.contextmanager
-def _open_opts(decrypt_key: Keys, verify_keys: Keys, max_size: Any, max_age: Any,
-               max_skew: Any, allow_compat: bool, progress_fn: Any) -> Iterator[Any]:
-    decrypters = _decrypt_keys(decrypt_key)
-    trusted = _verify_keys(verify_keys)
+def _open_opts(decrypters: Tuple[Key, ...], trusted: Tuple[Key, ...], max_size: Any,
+               max_age: Any, max_skew: Any, allow_compat: bool,
+               progress_fn: Any) -> Iterator[Any]:
     size_limit, age_limit, skew_limit = _max_size(max_size), _max_age(max_age), _max_skew(max_skew)
     opts = _lib.OpenOptsP()
     _check_set(lib.envelope_open_opts_new(ctypes.byref(opts)), "open options")
@@ -282,12 +294,8 @@ def _open_opts(decrypt_key: Keys, verify_keys: Keys, max_size: Any, max_age: Any
         lib.envelope_open_opts_free(opts)
 
 
-def _any_kms(*groups: Any) -> bool:
-    for group in groups:
-        for key in (group,) if isinstance(group, Key) else group:
-            if isinstance(key, Key) and key.is_kms:
-                return True
-    return False
+def _any_kms(*groups: Tuple[Key, ...]) -> bool:
+    return any(key.is_kms for group in groups for key in group)
 
 
 def _opened(result: Any, message: Optional[bytes], path: Optional[str]) -> Opened:
@@ -316,17 +324,19 @@ def _opened(result: Any, message: Optional[bytes], path: Optional[str]) -> Opene
 # ------------------------------------------------------------ in memory
 
 
-def seal(data: Union[bytes, bytearray, memoryview], *, sign_key: Key, recipients: Keys,
+def seal(data: Union[bytes, bytearray, memoryview], *, sign_key: KeyArg, recipients: Keys,
          name: str = "message", hide_recipients: bool = False,
          created: Optional[Union[_dt.datetime, int]] = None,
-         progress: Optional[Progress] = None) -> bytes:
+         progress: Optional[Progress] = None, session: Optional[Session] = None) -> bytes:
     """Signs ``data`` with ``sign_key`` and encrypts it to ``recipients``.
 
     Args:
-        data: the message (any bytes-like object).
-        sign_key: a private signing (P-521) key, local or KMS.
-        recipients: one encryption (RSA) key or an iterable of 1 to 16;
-            public keys suffice.
+        data: the message (any bytes-like object; anything but bytes is
+            copied first).
+        sign_key: a private signing (P-521) key, local or KMS: a
+            :class:`Key`, a key file's path or an ``awskms://`` reference.
+        recipients: one encryption (RSA) key or an iterable of 1 to 16
+            (each as ``sign_key``); public keys suffice.
         name: the message's name inside the envelope (UTF-8, 1 to 255
             bytes, no ``/``, no leading ``.``, not ``manifest.*``).
         hide_recipients: leave the recipients' fingerprints out of the
@@ -335,6 +345,7 @@ def seal(data: Union[bytes, bytearray, memoryview], *, sign_key: Key, recipients
             reproducible tests.
         progress: called as ``progress(done, total)``; return True to
             cancel (:class:`CancelledError`).
+        session: the :class:`Session` to use; None: this thread's own.
 
     Returns:
         The envelope.
@@ -345,12 +356,13 @@ def seal(data: Union[bytes, bytearray, memoryview], *, sign_key: Key, recipients
     out = _lib.BytesP()
     size = ctypes.c_size_t()
     try:
-        with _seal_opts(sign_key, recipients, name, hide_recipients, created,
-                        progress_fn) as opts, Context() as ctx:
+        signer, to = _seal_keys(sign_key, recipients, session)
+        with _seal_opts(signer, to, name, hide_recipients, created,
+                        progress_fn) as opts, using(session) as ctx:
             rc = lib.envelope_seal_mem(ctx.ptr, opts, buf.ptr, buf.size, ctypes.byref(out),
                                        ctypes.byref(size))
             guard.reraise()
-            ctx.check(rc, kms=_any_kms(sign_key, recipients))
+            ctx.check(rc, kms=_any_kms((signer,), to))
             return take_bytes(out, size.value)
     finally:
         buf.release()
@@ -359,14 +371,16 @@ def seal(data: Union[bytes, bytearray, memoryview], *, sign_key: Key, recipients
 def open(data: Union[bytes, bytearray, memoryview], *, decrypt_key: Keys, verify_keys: Keys,
          max_size: Optional[int] = None, max_age: Optional[Age] = None,
          max_skew: Optional[Age] = None, allow_compat: bool = False,
-         progress: Optional[Progress] = None) -> Opened:
+         progress: Optional[Progress] = None, session: Optional[Session] = None) -> Opened:
     """Decrypts ``data`` with ``decrypt_key`` and verifies it under one of
     ``verify_keys``; returns the message only if every check passed.
 
     Args:
-        data: the envelope (any bytes-like object).
-        decrypt_key: a private encryption (RSA) key, local or KMS, or an
-            iterable of 1 to 16, all tried: a stanza whose label names one
+        data: the envelope (any bytes-like object; anything but bytes is
+            copied first).
+        decrypt_key: a private encryption (RSA) key, local or KMS (a
+            :class:`Key`, a key file's path or an ``awskms://``
+            reference), or an iterable of 1 to 16, all tried: a stanza whose label names one
             of them goes to that key alone; hidden stanzas are tried with
             the local keys first, then the KMS keys, which make at most 16
             KMS Decrypt calls per envelope between them.
@@ -383,6 +397,7 @@ def open(data: Union[bytes, bytearray, memoryview], *, decrypt_key: Keys, verify
         allow_compat: also accept the compat format, which lacks recipient
             binding.
         progress: called as ``progress(done, total)``; return True to cancel.
+        session: the :class:`Session` to use; None: this thread's own.
 
     Raises:
         VerificationError: tampered, truncated, not addressed to this key,
@@ -396,15 +411,16 @@ def open(data: Union[bytes, bytearray, memoryview], *, decrypt_key: Keys, verify
     size = ctypes.c_size_t()
     result = _lib.ResultP()
     try:
-        with _open_opts(decrypt_key, verify_keys, max_size, max_age, max_skew, allow_compat,
-                        progress_fn) as opts, Context() as ctx:
+        decrypters, trusted = _open_keys(decrypt_key, verify_keys, session)
+        with _open_opts(decrypters, trusted, max_size, max_age, max_skew, allow_compat,
+                        progress_fn) as opts, using(session) as ctx:
             rc = lib.envelope_open_mem(ctx.ptr, opts, buf.ptr, buf.size, ctypes.byref(out),
                                        ctypes.byref(size), ctypes.byref(result))
             message = take_bytes(out, size.value, secret=True)
             if rc != ErrorCode.OK or guard.error is not None:
                 lib.envelope_result_free(result)
                 guard.reraise()
-                ctx.check(rc, kms=_any_kms(decrypt_key, verify_keys))
+                ctx.check(rc, kms=_any_kms(decrypters, trusted))
             return _opened(result, message, None)
     finally:
         buf.release()
@@ -414,17 +430,20 @@ def open(data: Union[bytes, bytearray, memoryview], *, decrypt_key: Keys, verify
 
 
 def seal_file(src: Union[PathLike, BinaryIO], dst: Union[PathLike, BinaryIO], *,
-              sign_key: Key, recipients: Keys, name: Optional[str] = None,
+              sign_key: KeyArg, recipients: Keys, name: Optional[str] = None,
               hide_recipients: bool = False, force: bool = False,
               created: Optional[Union[_dt.datetime, int]] = None,
-              progress: Optional[Progress] = None) -> None:
+              progress: Optional[Progress] = None, session: Optional[Session] = None) -> None:
     """Seals a file or stream into a file or stream, in one pass with
     bounded memory.
 
     ``src`` is a path or a readable binary file object (read from its
-    current position to its end); a non-seekable stream without a usable
-    descriptor is first spooled to an unnamed 0600 temporary file, because
-    the envelope states the message's size before its bytes. ``name``
+    current position to its end). The envelope states the message's size
+    before its bytes: a source whose length cannot be known in advance is
+    read to its end first, into an encrypted spool when ``dst`` is a file
+    object (as :func:`seal_stream` does), or, when ``dst`` is a path and
+    the source has no descriptor the library can read, into an unnamed 0600
+    temporary file (plaintext, unlinked) under ``$TMPDIR``. ``name``
     defaults to the base name of a ``src`` path, else ``"message"``.
 
     ``dst`` as a path: the envelope is written under a temporary name and
@@ -436,12 +455,12 @@ def seal_file(src: Union[PathLike, BinaryIO], dst: Union[PathLike, BinaryIO], *,
     guard = CallbackGuard()
     progress_fn = _progress(progress, guard)
     dst_path = path_arg(dst, "dst") if is_path(dst) or isinstance(dst, bytes) else None
-    kms = _any_kms(sign_key, recipients)
+    signer, to = _seal_keys(sign_key, recipients, session)
     with Input(src, "src") as source:
         if name is None:
             name = _default_name(source.path)
-        with _seal_opts(sign_key, recipients, name, hide_recipients, created,
-                        progress_fn) as opts, Context() as ctx:
+        with _seal_opts(signer, to, name, hide_recipients, created,
+                        progress_fn) as opts, using(session) as ctx:
             if dst_path is not None:
                 rc = lib.envelope_seal_file(ctx.ptr, opts, source.fd_or_spool(), dst_path,
                                             1 if force else 0)
@@ -449,7 +468,7 @@ def seal_file(src: Union[PathLike, BinaryIO], dst: Union[PathLike, BinaryIO], *,
                 with Output(dst, "dst") as sink:
                     rc = _seal_to_object(ctx, opts, source, sink, guard)
             guard.reraise()
-            ctx.check(rc, kms=kms)
+            ctx.check(rc, kms=_any_kms((signer,), to))
 
 
 def _default_name(path: Optional[str]) -> str:
@@ -460,18 +479,17 @@ def _default_name(path: Optional[str]) -> str:
 
 def _seal_to_object(ctx: Context, opts: Any, source: Input, sink: Output,
                     guard: CallbackGuard) -> int:
-    if source.usable_fd() and sink.usable_fd():
+    size = source.size_left()
+    if size is not None and source.usable_fd() and sink.usable_fd():
         return lib.envelope_seal_fd(ctx.ptr, opts, source.fd(), sink.fd())
-    reader, size = source.sized()
-    return lib.envelope_seal_cb(ctx.ptr, opts, size, read_callback(reader, guard), None,
-                                write_callback(sink.f, guard), None)
+    return seal_pieces(ctx, opts, size, source.f, sink.f, guard)
 
 
 def open_file(src: Union[PathLike, BinaryIO], dst: Union[PathLike, BinaryIO], *,
               decrypt_key: Keys, verify_keys: Keys, max_size: Optional[int] = None,
               max_age: Optional[Age] = None, max_skew: Optional[Age] = None,
               allow_compat: bool = False, force: bool = False,
-              progress: Optional[Progress] = None) -> Opened:
+              progress: Optional[Progress] = None, session: Optional[Session] = None) -> Opened:
     """Opens an envelope from a file or stream into a file or stream.
 
     Nothing unverified is ever released. ``dst`` as a path: the message is
@@ -498,11 +516,12 @@ def open_file(src: Union[PathLike, BinaryIO], dst: Union[PathLike, BinaryIO], *,
     guard = CallbackGuard()
     progress_fn = _progress(progress, guard)
     dst_path = path_arg(dst, "dst") if is_path(dst) or isinstance(dst, bytes) else None
-    kms = _any_kms(decrypt_key, verify_keys)
+    decrypters, trusted = _open_keys(decrypt_key, verify_keys, session)
+    kms = _any_kms(decrypters, trusted)
     result = _lib.ResultP()
-    with Input(src, "src") as source, _open_opts(decrypt_key, verify_keys, max_size, max_age,
+    with Input(src, "src") as source, _open_opts(decrypters, trusted, max_size, max_age,
                                                  max_skew, allow_compat, progress_fn) as opts, \
-            Context() as ctx:
+            using(session) as ctx:
         if dst_path is not None:
             rc = lib.envelope_open_file(ctx.ptr, opts, source.fd_or_spool(), dst_path,
                                         1 if force else 0, ctypes.byref(result))
@@ -528,7 +547,8 @@ def _open_to_object(ctx: Context, opts: Any, source: Input, sink: Output,
 def open_extract(src: Union[PathLike, BinaryIO], directory: PathLike, *, decrypt_key: Keys,
                  verify_keys: Keys, max_size: Optional[int] = None,
                  max_age: Optional[Age] = None, max_skew: Optional[Age] = None,
-                 allow_compat: bool = False, progress: Optional[Progress] = None) -> Opened:
+                 allow_compat: bool = False, progress: Optional[Progress] = None,
+                 session: Optional[Session] = None) -> Opened:
     """Opens an envelope into a new directory (which must not exist) holding
     the message under its signed name, ``manifest.json`` and
     ``manifest.sig``, so that the signature can be checked again later, also
@@ -541,11 +561,12 @@ def open_extract(src: Union[PathLike, BinaryIO], directory: PathLike, *, decrypt
     guard = CallbackGuard()
     progress_fn = _progress(progress, guard)
     dir_path = path_arg(directory, "directory")
-    kms = _any_kms(decrypt_key, verify_keys)
+    decrypters, trusted = _open_keys(decrypt_key, verify_keys, session)
+    kms = _any_kms(decrypters, trusted)
     result = _lib.ResultP()
-    with Input(src, "src") as source, _open_opts(decrypt_key, verify_keys, max_size, max_age,
+    with Input(src, "src") as source, _open_opts(decrypters, trusted, max_size, max_age,
                                                  max_skew, allow_compat, progress_fn) as opts, \
-            Context() as ctx:
+            using(session) as ctx:
         rc = lib.envelope_open_extract(ctx.ptr, opts, source.fd_or_spool(), dir_path,
                                        ctypes.byref(result))
         if rc != ErrorCode.OK or guard.error is not None:
@@ -613,7 +634,7 @@ def _inspect_head(head: bytes, total: Optional[int]) -> Info:
 
 def _inspect_fd(fd: int, total: Optional[int]) -> Info:
     info = _lib.InfoP()
-    with Context() as ctx:
+    with using() as ctx:
         ctx.check(lib.envelope_inspect_fd(ctx.ptr, fd, ctypes.byref(info)))
     try:
         header_size = int(lib.envelope_info_header_size(info))

@@ -46,17 +46,25 @@ class _Info(ctypes.Structure):
     """Opaque envelope_info."""
 
 
+class _Sealer(ctypes.Structure):
+    """Opaque envelope_sealer."""
+
+
 CtxP = ctypes.POINTER(_Ctx)
 KeyP = ctypes.POINTER(_Key)
 SealOptsP = ctypes.POINTER(_SealOpts)
 OpenOptsP = ctypes.POINTER(_OpenOpts)
 ResultP = ctypes.POINTER(_Result)
 InfoP = ctypes.POINTER(_Info)
+SealerP = ctypes.POINTER(_Sealer)
 BytesP = ctypes.POINTER(ctypes.c_uint8)
 
 # time_t is a signed long on every Linux ABI glibc supports with 64-bit time.
 time_t = ctypes.c_long
 rc_t = ctypes.c_int
+#: ENVELOPE_SIZE_UNKNOWN: the size given to envelope_sealer_new for a
+#: message whose length is not known in advance.
+SIZE_UNKNOWN = 2**64 - 1
 
 # Buffers handed to callbacks arrive as plain addresses (c_void_p gives an
 # int or None), which the callbacks turn into memoryviews of the right size.
@@ -90,6 +98,7 @@ _PROTOTYPES = {
     "envelope_key_get_kind": (_c.c_int, [KeyP]),
     "envelope_key_is_private": (_c.c_int, [KeyP]),
     "envelope_key_bits": (_c.c_uint, [KeyP]),
+    "envelope_key_arn": (_c.c_char_p, [KeyP]),
     "envelope_fingerprint_size": (_c.c_size_t, []),
     "envelope_key_fingerprint": (rc_t, [CtxP, KeyP, _c.c_char_p]),
     "envelope_key_public_pem": (rc_t, [CtxP, KeyP, _c.POINTER(BytesP), _c.POINTER(_c.c_size_t)]),
@@ -111,6 +120,12 @@ _PROTOTYPES = {
                                  _c.POINTER(_c.c_size_t)]),
     "envelope_seal_cb": (rc_t, [CtxP, SealOptsP, _c.c_uint64, READ_FN, _c.c_void_p, WRITE_FN,
                                 _c.c_void_p]),
+    "envelope_seal_opts_set_max_size": (rc_t, [SealOptsP, _c.c_uint64]),
+    "envelope_sealer_new": (rc_t, [CtxP, SealOptsP, _c.c_uint64, WRITE_FN, _c.c_void_p,
+                                   _c.POINTER(SealerP)]),
+    "envelope_sealer_update": (rc_t, [SealerP, _c.c_void_p, _c.c_size_t]),
+    "envelope_sealer_final": (rc_t, [SealerP]),
+    "envelope_sealer_free": (None, [SealerP]),
     "envelope_open_opts_new": (rc_t, [_c.POINTER(OpenOptsP)]),
     "envelope_open_opts_free": (None, [OpenOptsP]),
     "envelope_open_opts_set_decrypt_key": (rc_t, [OpenOptsP, KeyP]),
@@ -140,6 +155,10 @@ _PROTOTYPES = {
                                  _c.POINTER(_c.c_size_t), _c.POINTER(ResultP)]),
     "envelope_open_cb": (rc_t, [CtxP, OpenOptsP, READ_FN, _c.c_void_p, WRITE_FN, _c.c_void_p,
                                 _c.POINTER(ResultP)]),
+    "envelope_verify_manifest": (rc_t, [CtxP, _c.c_void_p, _c.c_size_t, _c.c_void_p,
+                                        _c.c_size_t, _c.POINTER(KeyP), _c.c_size_t,
+                                        _c.POINTER(ResultP)]),
+    "envelope_verify_message_fd": (rc_t, [CtxP, ResultP, _c.c_int]),
     "envelope_inspect_fd": (rc_t, [CtxP, _c.c_int, _c.POINTER(InfoP)]),
     "envelope_info_free": (None, [InfoP]),
     "envelope_info_version": (_c.c_uint, [InfoP]),

@@ -15,27 +15,13 @@ lib = _lib.lib
 
 
 class Context:
-    """An envelope_ctx for the duration of one call.
-
-    Each call gets its own context: a context belongs to one thread at a
-    time, and a fresh one per call keeps calls from any number of threads
-    independent without locking.
-    """
+    """A borrowed envelope_ctx for the length of one call: where the call's
+    failure detail is read from. Sessions own and reuse the contexts."""
 
     __slots__ = ("ptr",)
 
-    def __init__(self) -> None:
-        self.ptr = _lib.CtxP()
-
-    def __enter__(self) -> "Context":
-        rc = lib.envelope_ctx_new(ctypes.byref(self.ptr))
-        if rc != ErrorCode.OK or not self.ptr:
-            raise exception_class(rc)(rc, "creating a library context")
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        lib.envelope_ctx_free(self.ptr)
-        self.ptr = _lib.CtxP()
+    def __init__(self, ptr: Any) -> None:
+        self.ptr = ptr
 
     def detail(self) -> str:
         raw = lib.envelope_ctx_detail(self.ptr)
@@ -46,6 +32,15 @@ class Context:
         context's detail. kms: the call involved an awskms:// key."""
         if rc != ErrorCode.OK:
             raise exception_class(rc, kms=kms)(rc, self.detail())
+
+
+def new_context() -> Any:
+    """A fresh envelope_ctx pointer (the caller frees it)."""
+    ptr = _lib.CtxP()
+    rc = lib.envelope_ctx_new(ctypes.byref(ptr))
+    if rc != ErrorCode.OK or not ptr:
+        raise exception_class(rc)(rc, "creating a library context")
+    return ptr
 
 
 def fail(code: int, detail: str, *, kms: bool = False) -> None:
@@ -70,39 +65,40 @@ def cstring(value: Any, what: str) -> bytes:
 
 
 class Borrowed:
-    """A bytes-like object exposed to C without a copy where possible.
+    """A bytes-like object as C will see it: bytes as they are, anything
+    else copied first.
 
-    ``.ptr`` is a c_void_p-compatible argument and ``.size`` its length; the
-    object keeps the Python buffer (and any ctypes view of it) alive.
+    ctypes releases the GIL during the call, so another thread could change
+    a bytearray, array, mmap or any writable buffer while the library reads
+    it (and a read-only view may sit over a writable object): only bytes is
+    immutable. The copy is a ctypes array, wiped by release(), since it may
+    hold a message or key material. ``.ptr`` is a c_void_p-compatible
+    argument and ``.size`` its length.
     """
 
-    __slots__ = ("ptr", "size", "_keep")
+    __slots__ = ("ptr", "size", "_copy")
 
     def __init__(self, data: Any, what: str) -> None:
         if isinstance(data, str):
             raise TypeError(f"{what} must be bytes-like, not str (encode it first)")
-        if isinstance(data, bytes):
-            self.ptr, self.size, self._keep = data, len(data), data
+        self._copy: Any = None
+        if type(data) is bytes:
+            self.ptr, self.size = data, len(data)
             return
         try:
             view = memoryview(data)
         except TypeError:
             raise TypeError(f"{what} must be bytes-like, not {type(data).__name__}") from None
-        if not view.c_contiguous:
-            view = memoryview(view.tobytes())
-        view = view.cast("B")
-        size = view.nbytes
-        if size == 0:
-            self.ptr, self.size, self._keep = b"", 0, view
-        elif view.readonly:
-            copy = view.tobytes()
-            self.ptr, self.size, self._keep = copy, size, copy
-        else:
-            arr = (ctypes.c_uint8 * size).from_buffer(view)
-            self.ptr, self.size, self._keep = arr, size, (view, arr)
+        with view:
+            # Under the GIL: one consistent snapshot, whatever other threads do.
+            flat = view if view.c_contiguous else memoryview(view.tobytes())
+            self._copy = (ctypes.c_uint8 * flat.nbytes).from_buffer_copy(flat)
+        self.ptr, self.size = self._copy, len(self._copy)
 
     def release(self) -> None:
-        self._keep = None
+        if self._copy is not None:
+            ctypes.memset(self._copy, 0, self.size)
+        self._copy = None
         self.ptr = None
 
 

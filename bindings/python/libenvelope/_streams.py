@@ -6,8 +6,9 @@ from __future__ import annotations
 import ctypes
 import io
 import os
+import stat
 import tempfile
-from typing import Any, BinaryIO, Optional, Tuple, Union
+from typing import Any, BinaryIO, Optional, Union
 
 from . import _lib
 from ._call import CallbackGuard, cstring
@@ -21,6 +22,13 @@ _BUFFERED = (io.BufferedReader, io.BufferedWriter, io.BufferedRandom)
 
 def is_path(obj: Any) -> bool:
     return isinstance(obj, (str, os.PathLike))
+
+
+def stream_arg(obj: Any, what: str, instead: str) -> Any:
+    """A file object argument of the *_stream calls: paths go elsewhere."""
+    if is_path(obj) or isinstance(obj, bytes):
+        raise TypeError(f"{what} must be a binary file object; for paths use {instead}()")
+    return obj
 
 
 def path_arg(obj: Any, what: str) -> bytes:
@@ -156,18 +164,22 @@ class Input:
         self.spool.flush()
         self.spool.seek(0)
 
-    def sized(self) -> Tuple[Any, int]:
-        """A file object to read from and the number of bytes left in it,
-        for envelope_seal_cb, which needs the size up front."""
-        if _seekable(self.f):
-            pos = self.f.tell()
-            end = self.f.seek(0, os.SEEK_END)
-            self.f.seek(pos, os.SEEK_SET)
-            return self.f, max(0, end - pos)
-        self._spool()
-        size = self.spool.seek(0, os.SEEK_END)
-        self.spool.seek(0)
-        return self.spool, size
+    def size_left(self) -> Optional[int]:
+        """The number of bytes left from the object's position: from fstat
+        for a regular file behind a plain file object, by seeking for other
+        seekable objects; None when not known in advance (a pipe, a socket,
+        a device, a stream)."""
+        fd = real_fd(self.f)
+        if fd is not None and not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None  # a device may claim to seek, and read on forever
+        if not _seekable(self.f):
+            return None
+        pos = self.f.tell()
+        if fd is not None:
+            return max(0, os.fstat(fd).st_size - pos)
+        end = self.f.seek(0, os.SEEK_END)
+        self.f.seek(pos, os.SEEK_SET)
+        return max(0, end - pos)
 
 
 class Output:

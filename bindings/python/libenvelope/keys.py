@@ -7,14 +7,17 @@ import ctypes
 import enum
 import os
 import threading
-from typing import Callable, Iterator, Optional, Union
+from typing import Any, Callable, Iterator, Optional, Union
 
 from . import _lib
-from ._call import CallbackGuard, Borrowed, Context, cstring, fail, lib, take_bytes
-from .errors import ErrorCode
+from ._call import CallbackGuard, Borrowed, cstring, fail, lib, take_bytes
+from ._session import KMS_KEYS_KEPT, Session, session_for, using
+from .errors import ErrorCode, KeyFileNotFoundError
 
 Passphrase = Union[str, bytes, bytearray, Callable[[], Union[str, bytes]]]
 PathOrRef = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
+#: Wherever a key is expected: a Key, a key file's path, or an awskms:// reference.
+KeyArg = Union["Key", str, "os.PathLike[str]"]
 
 _KMS_PREFIX = b"awskms://"
 
@@ -88,8 +91,9 @@ class Key:
 
         ``passphrase`` (str, bytes, or a callable returning one) decrypts an
         encrypted PEM key; a callable is called only if the key is
-        encrypted. Raises :class:`KeyLoadError` (missing file, not a key,
-        wrong or missing passphrase, malformed reference),
+        encrypted. Raises :class:`KeyLoadError` (not a key, wrong or
+        missing passphrase, malformed reference; a missing file raises
+        :class:`KeyFileNotFoundError`, also a FileNotFoundError),
         :class:`KeyUsageError` (a key of an unusable type or size) or, for
         KMS references, :class:`KMSError`.
         """
@@ -98,10 +102,10 @@ class Key:
         guard = CallbackGuard()
         callback = _passphrase_callback(passphrase, guard)
         out = _lib.KeyP()
-        with Context() as ctx:
+        with using() as ctx:
             rc = lib.envelope_key_load(ctx.ptr, ref, callback, None, ctypes.byref(out))
             guard.reraise()
-            ctx.check(rc, kms=kms)
+            _check_load(ctx, rc, ref, kms)
         return cls._wrap(out, os.fsdecode(ref))
 
     @classmethod
@@ -122,12 +126,12 @@ class Key:
         callback = _passphrase_callback(passphrase, guard)
         array = ctypes.POINTER(_lib.KeyP)()
         n = ctypes.c_size_t()
-        with Context() as ctx:
+        with using() as ctx:
             rc = lib.envelope_keys_load(ctx.ptr, ref, callback, None, ctypes.byref(array),
                                         ctypes.byref(n))
             try:
                 guard.reraise()
-                ctx.check(rc, kms=kms)
+                _check_load(ctx, rc, ref, kms)
                 # Each Key holds a reference of its own; the array's go with it.
                 return [cls._wrap(lib.envelope_key_ref(array[i]), os.fsdecode(ref))
                         for i in range(n.value)]
@@ -141,7 +145,7 @@ class Key:
         callback = _passphrase_callback(passphrase, guard)
         out = _lib.KeyP()
         try:
-            with Context() as ctx:
+            with using() as ctx:
                 rc = lib.envelope_key_from_memory(ctx.ptr, buf.ptr, buf.size, callback, None,
                                                   ctypes.byref(out))
                 guard.reraise()
@@ -166,7 +170,7 @@ class Key:
     @classmethod
     def _generate(cls, kind: KeyKind, bits: int) -> "Key":
         out = _lib.KeyP()
-        with Context() as ctx:
+        with using() as ctx:
             ctx.check(lib.envelope_key_generate(ctx.ptr, int(kind), bits, ctypes.byref(out)))
         return cls._wrap(out, None)
 
@@ -262,12 +266,23 @@ class Key:
         return self._ref is not None and self._ref.startswith("awskms://")
 
     @property
+    def arn(self) -> Optional[str]:
+        """A KMS key's ARN once the library knows it (from a key ARN
+        reference at once, else after the key's first use or
+        :attr:`fingerprint`); None until then, and for local keys. Makes no
+        call. Envelopes from a sender without GetPublicKey rights name a
+        KMS recipient by its ARN alone."""
+        with self._borrow() as ptr:
+            raw = lib.envelope_key_arn(ptr)
+        return raw.decode("utf-8", "replace") if raw else None
+
+    @property
     def fingerprint(self) -> str:
         """``sha256:`` + hex SHA-256 of the public key's SPKI DER. For a KMS
         key the first use may call GetPublicKey; the value is then kept."""
         if self._fingerprint is None:
             buf = ctypes.create_string_buffer(lib.envelope_fingerprint_size())
-            with self._borrow() as ptr, Context() as ctx:
+            with self._borrow() as ptr, using() as ctx:
                 ctx.check(lib.envelope_key_fingerprint(ctx.ptr, ptr, buf), kms=self.is_kms)
             self._fingerprint = buf.value.decode("ascii")
         return self._fingerprint
@@ -275,7 +290,7 @@ class Key:
     def _export(self, fn, *extra) -> bytes:
         out = _lib.BytesP()
         size = ctypes.c_size_t()
-        with self._borrow() as ptr, Context() as ctx:
+        with self._borrow() as ptr, using() as ctx:
             rc = fn(ctx.ptr, ptr, *extra, ctypes.byref(out), ctypes.byref(size))
             try:
                 ctx.check(rc, kms=self.is_kms)
@@ -312,7 +327,7 @@ class Key:
         try:
             kind, bits, private = self.kind, self.bits, self.is_private
         except ValueError:
-            return "<envelope.Key closed>"
+            return "<libenvelope.Key closed>"
         if kind == KeyKind.SIGNING:
             what = "signing P-521"
         elif kind == KeyKind.ENCRYPTION:
@@ -322,7 +337,46 @@ class Key:
         what += " private" if private else " public"
         where = f" {self._ref!r}" if self._ref else ""
         fp = f" {self._fingerprint}" if self._fingerprint else ""
-        return f"<envelope.Key {what}{where}{fp}>"
+        return f"<libenvelope.Key {what}{where}{fp}>"
+
+
+def _check_load(ctx: Any, rc: int, ref: bytes, kms: bool) -> None:
+    """ctx.check for a key load, where a file that does not exist raises
+    KeyFileNotFoundError (a KeyLoadError and a FileNotFoundError)."""
+    if rc == ErrorCode.KEY_LOAD and not kms:
+        path = os.fsdecode(ref[len(b"file:"):] if ref.startswith(b"file:") else ref)
+        try:
+            os.stat(path)
+        except FileNotFoundError:
+            raise KeyFileNotFoundError(rc, ctx.detail(), filename=path) from None
+        except OSError:
+            pass  # there, or unreachable: the library's KeyLoadError says which
+    ctx.check(rc, kms=kms)
+
+
+def resolve_key(key: object, what: str, session: Optional[Session]) -> Key:
+    """A Key for a key argument: a Key as it is; an awskms:// reference
+    through the session's keys (so each is loaded, and its public key
+    fetched, once per session); a file's path loaded now, at every call, so
+    that a file replaced under the same name is read anew."""
+    if isinstance(key, Key):
+        return key
+    if isinstance(key, bytes):
+        raise TypeError(f"{what}: give a key file's path as str or os.PathLike, not bytes "
+                        "(key data goes through Key.from_pem() or Key.from_der())")
+    if not isinstance(key, (str, os.PathLike)):
+        raise TypeError(f"{what} must be a libenvelope.Key, a path or an awskms:// "
+                        f"reference, not {type(key).__name__}")
+    ref = os.fsdecode(os.fspath(key))
+    if not ref.startswith("awskms://"):
+        return Key.load(ref)
+    kept = session_for(session).kms_keys
+    found = kept.get(ref)
+    if found is None or found.closed:
+        found = kept[ref] = Key.load(ref)
+        while len(kept) > KMS_KEYS_KEPT:
+            kept.popitem(last=False)
+    return found
 
 
 def require_key(key: object, kind: KeyKind, private: bool, what: str) -> Key:
@@ -330,7 +384,7 @@ def require_key(key: object, kind: KeyKind, private: bool, what: str) -> Key:
     not known yet (KMS) passes; the library refuses it at use if it does
     not fit."""
     if not isinstance(key, Key):
-        raise TypeError(f"{what} must be an envelope.Key, not {type(key).__name__}")
+        raise TypeError(f"{what} must be a libenvelope.Key, not {type(key).__name__}")
     actual = key.kind  # ValueError if closed
     if actual is not None and actual != kind:
         need = "a signing (P-521)" if kind == KeyKind.SIGNING else "an encryption (RSA)"
@@ -340,4 +394,4 @@ def require_key(key: object, kind: KeyKind, private: bool, what: str) -> Key:
     return key
 
 
-__all__ = ["Key", "KeyKind"]
+__all__ = ["Key", "KeyKind", "KeyArg"]

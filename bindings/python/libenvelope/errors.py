@@ -126,6 +126,27 @@ class KeyLoadError(EnvelopeError):
     or missing passphrase, malformed key reference."""
 
 
+class KeyFileNotFoundError(KeyLoadError, FileNotFoundError):
+    """A key file that does not exist: a :class:`KeyLoadError` (code
+    ``KEY_LOAD``) and a :class:`FileNotFoundError` whose ``filename`` is the
+    path, a str."""
+
+    def __init__(self, code: int, detail: str = "", reason: Optional[str] = None,
+                 filename: Optional[str] = None) -> None:
+        super().__init__(code, detail, reason)
+        self.errno = _errno.ENOENT
+        self.strerror = self._message()
+        self.filename = filename
+
+    def __reduce__(self):
+        return (_rebuild_file, (type(self), int(self.code), self.detail, self.reason,
+                                self.filename))
+
+
+def _rebuild_file(cls, code, detail, reason, filename):
+    return cls(code, detail, reason, filename)
+
+
 class KeyUsageError(EnvelopeError):
     """A key of the wrong kind or size for this use, or a public key where
     a private one is needed."""
@@ -247,6 +268,7 @@ def parse_kms_detail(detail: str):
 
 __all__ = [
     "ErrorCode", "EnvelopeError", "VerificationError", "FormatError", "KeyLoadError",
+    "KeyFileNotFoundError",
     "KeyUsageError", "KMSError", "EnvelopeIOError", "ArgumentError", "CancelledError",
     "UnsupportedError", "InternalError", "OutOfMemoryError", "exception_class",
     "parse_kms_detail",
