@@ -11,7 +11,7 @@
 
 static const char seal_help[] =
     "usage: envelope seal --sign-key KEY --to KEY [--to KEY ...] [--name NAME]\n"
-    "                     [--hide-recipients] [--format v1|compat] [--created TIME]\n"
+    "                     [--hide-recipients] [--format v1|compat] [--armor] [--created TIME]\n"
     "                     [-o OUT] [--force] [--quiet] [--passphrase-file F | --passphrase-fd N]\n"
     "                     [IN|-]\n"
     "\n"
@@ -22,7 +22,11 @@ static const char seal_help[] =
     "The message keeps IN's base name, or 'message' for stdin; --name sets another.\n"
     "--hide-recipients leaves the recipients' fingerprints out of the cleartext\n"
     "header. --format compat makes the tutorial's message.enc (small messages,\n"
-    "RSA-4096, no recipient binding). --created sets the creation time the signed\n"
+    "RSA-4096, no recipient binding). --armor writes the envelope as text, for\n"
+    "channels that carry only text: base64 in lines of 64 characters between\n"
+    "-----BEGIN LIBENVELOPE ENVELOPE----- and -----END LIBENVELOPE ENVELOPE-----;\n"
+    "open and inspect recognise it (v1 only, not with --format compat).\n"
+    "--created sets the creation time the signed\n"
     "manifest records (2024-05-01T12:00:00Z or @SECONDS; default now), for\n"
     "reproducible manifests. KEY is a PEM/DER file, file:PATH or\n"
     "awskms://[HOST[:PORT]]/KEY; an encrypted --sign-key asks for its passphrase\n"
@@ -33,7 +37,7 @@ static const char seal_help[] =
 struct seal_args {
     const char *sign_ref, *to[KEY_SET_MAX], *name, *out, *in;
     size_t n_to;
-    int hide, force;
+    int hide, force, armor;
     envelope_format format;
     time_t created;
     struct passphrase pass;
@@ -54,6 +58,7 @@ static int parse_option(int c, struct seal_args *a, char **argv)
         return EXIT_OK;
     case 'n': a->name = optarg; return EXIT_OK;
     case 'H': a->hide = 1; return EXIT_OK;
+    case 'A': a->armor = 1; return EXIT_OK;
     case 'F':
         if (strcmp(optarg, "v1") == 0)
             a->format = ENVELOPE_FORMAT_V1;
@@ -119,6 +124,7 @@ static int parse(int argc, char **argv, struct seal_args *a)
         {"sign-key", required_argument, NULL, 's'}, {"to", required_argument, NULL, 't'},
         {"name", required_argument, NULL, 'n'},     {"hide-recipients", no_argument, NULL, 'H'},
         {"format", required_argument, NULL, 'F'},   {"created", required_argument, NULL, 'c'},
+        {"armor", no_argument, NULL, 'A'},
         {"passphrase-file", required_argument, NULL, 'P'},
         {"passphrase-fd", required_argument, NULL, 'D'},
         {"force", no_argument, NULL, 'f'},          {"quiet", no_argument, NULL, 'q'},
@@ -138,6 +144,9 @@ static int parse(int argc, char **argv, struct seal_args *a)
         return usage_error("seal", "one input at most");
     if (a->sign_ref == NULL || a->n_to == 0)
         return usage_error("seal", "need --sign-key and at least one --to");
+    if (a->armor && a->format == ENVELOPE_FORMAT_COMPAT)
+        return usage_error("seal", "--armor is for v1 envelopes: --format compat writes the "
+                                   "bare ciphertext that the tutorial's commands read");
     if ((code = passphrase_from_env(&a->pass, "seal")) != EXIT_OK)
         return code;
     if ((code = outputs_differ(a)) != EXIT_OK ||
@@ -214,6 +223,8 @@ static int build_opts(envelope_ctx *ctx, struct seal_args *a, envelope_seal_opts
         envelope_seal_opts_set_created(opts, a->created);
     if (code == EXIT_OK && envelope_seal_opts_set_format(opts, a->format) != ENVELOPE_OK)
         code = usage_error("seal", "this library does not know that --format");
+    if (code == EXIT_OK && envelope_seal_opts_set_armor(opts, a->armor) != ENVELOPE_OK)
+        code = usage_error("seal", "this library cannot write --armor");
     return code;
 }
 
