@@ -32,12 +32,14 @@ void armor_reader_init(struct armor_reader *r, envelope_ctx *ctx, const struct s
 static int fault(struct armor_reader *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* Records the first fault; always -1, for `return fault(...)`. */
+/* Records the first fault; always -1, for `return fault(...)`. Nothing of
+ * the faulty line is handed out. */
 static int fault(struct armor_reader *r, const char *fmt, ...)
 {
     va_list ap;
     int n;
 
+    r->out_pos = r->out_len = 0;
     if (r->rc != ENVELOPE_OK)
         return -1;
     r->rc = ENVELOPE_E_NOT_ENVELOPE;

@@ -10,6 +10,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "armor.h"
 #include "testutil.h"
 
 #define BEGIN "-----BEGIN LIBENVELOPE ENVELOPE-----"
@@ -531,6 +532,30 @@ START_TEST(inspect_reads_armor_from_a_file_and_a_pipe)
 }
 END_TEST
 
+/* Once the reader finds a fault, every read fails (EIO) and hands out
+ * nothing, not even the bytes of the faulty line: 48 zero bytes, no v1
+ * magic. */
+START_TEST(after_a_fault_nothing_is_handed_out)
+{
+    static const char text[] = BEGIN "\n"
+                               "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n"
+                               "AAAA\n" END "\n";
+    struct mem_src m = {(const uint8_t *)text, strlen(text)};
+    struct source in = {mem_src_read, &m, 0};
+    struct armor_reader r;
+    uint8_t buf[100];
+
+    armor_reader_init(&r, ctx, &in);
+    for (int i = 0; i < 3; i++) {
+        errno = 0;
+        ck_assert_msg(armor_read(&r, buf, sizeof(buf)) == -1 && errno == EIO,
+                      "read %d after the fault: errno %d", i + 1, errno);
+    }
+    ck_assert_rc(r.rc, ENVELOPE_E_NOT_ENVELOPE);
+    ck_assert_str_eq(r.why, "armor, line 2: the armor holds no v1 envelope (no envelope magic)");
+}
+END_TEST
+
 Suite *armor_suite(void);
 
 Suite *armor_suite(void)
@@ -550,6 +575,7 @@ Suite *armor_suite(void)
     tcase_add_test(t, compat_armor_is_refused_when_sealing);
     tcase_add_test(t, a_failed_last_write_fails);
     tcase_add_test(t, inspect_reads_armor_from_a_file_and_a_pipe);
+    tcase_add_test(t, after_a_fault_nothing_is_handed_out);
     suite_add_tcase(s, t);
     return s;
 }

@@ -103,6 +103,7 @@ _PROTOTYPES = {
     "envelope_seal_opts_set_name": (rc_t, [SealOptsP, _c.c_char_p]),
     "envelope_message_name_rule": (_c.c_char_p, [_c.c_char_p]),
     "envelope_seal_opts_set_hide_recipients": (None, [SealOptsP, _c.c_int]),
+    "envelope_seal_opts_set_armor": (rc_t, [SealOptsP, _c.c_int]),
     "envelope_seal_opts_set_created": (None, [SealOptsP, time_t]),
     "envelope_seal_opts_set_progress": (None, [SealOptsP, PROGRESS_FN, _c.c_void_p]),
     "envelope_seal_fd": (rc_t, [CtxP, SealOptsP, _c.c_int, _c.c_int]),
