@@ -74,7 +74,7 @@ typedef enum envelope_rc {
     ENVELOPE_E_KEY_NOT_PRIVATE = 9,   /* a public key where a private one is needed */
     ENVELOPE_E_BAD_NAME = 10,         /* message name breaks the rules (seal) */
     ENVELOPE_E_TOO_MANY_RECIPIENTS = 11, /* none, or more than 16, or manifest too big */
-    ENVELOPE_E_NOT_ENVELOPE = 12,     /* no envelope magic */
+    ENVELOPE_E_NOT_ENVELOPE = 12,     /* no envelope magic, damaged armor, text... */
     ENVELOPE_E_UNKNOWN_VERSION = 13,  /* magic fine; version, suite or flags unknown */
     ENVELOPE_E_BAD_HEADER = 14,       /* header malformed: a length or field out of bounds */
     ENVELOPE_E_NOT_RECIPIENT = 15,    /* no stanza unwraps with the decrypt key */
