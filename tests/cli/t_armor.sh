@@ -136,3 +136,14 @@ cat ar/message.enc | "$E" inspect >"$OUT" 2>"$ERR"
 rc=$?
 check "inspect of a compat message.enc on a pipe: a compat envelope for RSA-4096, exit 0" \
     bash -c '[ '"$rc"' -eq 0 ] && ! [ -s "$2" ] && grep -q "^format: compat (tutorial) envelope, recognised by its size$" "$1" && grep -q "^size: 512 bytes: one RSA-OAEP-SHA-256 ciphertext for an RSA-4096 key$" "$1"' _ "$OUT" "$ERR"
+
+# Armor is text: it may go to a terminal, without a progress bar.
+"$PY" -c 'import sys; open(sys.argv[1], "wb").write(b"x" * 300000)' ar/300k.txt
+run "$PY" "$HERE/pty_run.py" -- "$E" seal --armor --sign-key "$K/signer.pem" --to "$K/alice.pub" ar/300k.txt
+tr -d '\r' <"$OUT" >ar/tty.txt
+check "seal --armor to a terminal: the armor shown, whole, no progress bar, exit 0" \
+    bash -c '[ '"$rc"' -eq 0 ] && grep -q "^-----BEGIN LIBENVELOPE ENVELOPE-----$" "$1" &&
+        grep -q "^-----END LIBENVELOPE ENVELOPE-----$" "$1" && ! grep -q "sealing" "$1" &&
+        sed -n "/^-----BEGIN/,/^-----END/p" "$1" >"$2" &&
+        "$3" open -q --decrypt-key "$4/alice.pem" --verify-key "$4/signer.pub" -o - "$2" | cmp -s - "$5"' \
+    _ ar/tty.txt ar/tty.asc "$E" "$K" ar/300k.txt
