@@ -194,16 +194,15 @@ envelope_rc open_into(envelope_ctx *ctx, const envelope_open_opts *opts,
                       const struct source *in, const struct sink *msg, struct opened *raw,
                       envelope_result **result)
 {
-    struct unarmor *u = malloc(sizeof(*u));
+    struct unarmor *u;
     const struct source *from;
     envelope_rc rc;
 
     detail_clear(ctx);
-    if (opts == NULL || opts->n_decrypt == 0 || opts->n_trusted == 0) {
-        free(u); /* open_any names what is missing, before reading anything */
+    /* Incomplete options are named before anything is read. */
+    if (opts == NULL || opts->n_decrypt == 0 || opts->n_trusted == 0)
         return open_into_bare(ctx, opts, in, msg, raw, result);
-    }
-    if (u == NULL)
+    if ((u = malloc(sizeof(*u))) == NULL)
         return fail(ctx, ENVELOPE_E_NOMEM, "input");
     if ((rc = unarmor_begin(ctx, in, u, &from)) == ENVELOPE_OK)
         rc = unarmor_end(ctx, u, open_into_bare(ctx, opts, from, msg, raw, result));
