@@ -12,8 +12,6 @@ envelope_rc open_any(envelope_ctx *ctx, const envelope_open_opts *opts, const st
 
 /* The largest compat envelope: one RSA-4096 ciphertext. */
 #define COMPAT_MAX 512
-/* 1 if n bytes is the size of an RSA-2048, 3072 or 4096 ciphertext. */
-int compat_size_ok(size_t n);
 /* Whether an input without the v1 magic can be a compat envelope, from its
  * first n bytes (n <= COMPAT_MAX + 1; more than COMPAT_MAX: the input goes
  * on). ENVELOPE_OK, or ENVELOPE_E_NOT_ENVELOPE saying what the input is

@@ -52,14 +52,15 @@ static int is_text(const uint8_t *p, size_t n, int cut)
     return 1;
 }
 
-int compat_size_ok(size_t n)
+/* One RSA-2048, 3072 or 4096 ciphertext. */
+static int compat_size_ok(size_t n)
 {
     return n == 256 || n == 384 || n == 512;
 }
 
 envelope_rc compat_check(envelope_ctx *ctx, const uint8_t *p, size_t n)
 {
-    int cut = n > COMPAT_MAX;
+    int cut = n > COMPAT_MAX, text;
     size_t differ, m;
 
     if (n == 0)
@@ -68,11 +69,12 @@ envelope_rc compat_check(envelope_ctx *ctx, const uint8_t *p, size_t n)
         return fail(ctx, ENVELOPE_E_NOT_ENVELOPE,
                     "the input starts like a v1 envelope whose magic is damaged (%zu of its "
                     "first %zu bytes differ)", differ, m);
-    if (is_text(p, n, cut) && memmem(p, n, ARMOR_BEGIN, strlen(ARMOR_BEGIN)) != NULL)
+    text = is_text(p, n, cut);
+    if (text && memmem(p, n, ARMOR_BEGIN, strlen(ARMOR_BEGIN)) != NULL)
         return fail(ctx, ENVELOPE_E_NOT_ENVELOPE,
                     "text before the armor's BEGIN line: an armored envelope must start the "
                     "input (blank lines aside)");
-    if (is_text(p, n, cut))
+    if (text)
         return fail(ctx, ENVELOPE_E_NOT_ENVELOPE,
                     "the input is text (UTF-8 without control characters), not an envelope");
     if (cut)
