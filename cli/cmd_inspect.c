@@ -1,7 +1,6 @@
 /* envelope inspect: what the cleartext header says, with no key. */
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -16,9 +15,11 @@ static const char inspect_help[] =
     "or 'hidden'. Nothing is decrypted or verified: the labels are the sender's\n"
     "claims.\n"
     "\n"
+    "An armored envelope (seal --armor) is read as far as its header.\n"
     "A compat (tutorial) envelope is one bare RSA ciphertext: inspect names it\n"
-    "by its size (256, 384 or 512 bytes: RSA-2048, 3072 or 4096) when IN is a\n"
-    "file, and has no header to show. 'envelope open --allow-compat' opens it.\n"
+    "by its size (256, 384 or 512 bytes: RSA-2048, 3072 or 4096), from a file or\n"
+    "a pipe, unless it is text or starts like a damaged v1 envelope, and has no\n"
+    "header to show. 'envelope open --allow-compat' opens it.\n"
     "--json prints one JSON object instead, with the same facts or why there are\n"
     "none (its members: envelope(1)).\n"
     "'--' before IN ends the options (for a file whose name begins with '-').\n";
@@ -44,23 +45,6 @@ static void print_info(const envelope_info *info)
         fingerprint_print(stdout, *label ? label : "hidden");
         putchar('\n');
     }
-}
-
-/* The RSA size of a compat envelope of size bytes, or 0. */
-static unsigned compat_bits(off_t size)
-{
-    return size == 256 || size == 384 || size == 512 ? (unsigned)size * 8 : 0;
-}
-
-/* A compat envelope has no magic: only the size of a whole file can tell
- * it, so a pipe is not recognised. start: where the envelope begins. */
-static unsigned compat_file_bits(int fd, off_t start)
-{
-    struct stat st;
-
-    if (start < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
-        return 0;
-    return compat_bits(st.st_size - start);
 }
 
 static void print_compat(unsigned bits)
@@ -106,8 +90,6 @@ int cmd_inspect(int argc, char **argv)
     envelope_info *info = NULL;
     const char *in = NULL;
     int fd, code;
-    unsigned bits;
-    off_t start;
     envelope_rc rc;
 
     if ((code = parse(argc, argv, &in)) != EXIT_OK)
@@ -120,12 +102,11 @@ int cmd_inspect(int argc, char **argv)
         code = fail_with(EXIT_IO, "out of memory");
         goto out;
     }
-    start = lseek(fd, 0, SEEK_CUR);
     rc = envelope_inspect_fd(ctx, fd, &info);
-    if (rc == ENVELOPE_E_NOT_ENVELOPE && (bits = compat_file_bits(fd, start)) != 0)
-        print_compat(bits);
-    else if (rc != ENVELOPE_OK)
+    if (rc != ENVELOPE_OK)
         code = report(ctx, rc, input_name(in));
+    else if (envelope_info_version(info) == 0) /* compat: its size is all it shows */
+        print_compat(envelope_info_recipient_bits(info, 0));
     else
         print_info(info);
 out:

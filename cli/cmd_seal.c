@@ -11,18 +11,24 @@
 
 static const char seal_help[] =
     "usage: envelope seal --sign-key KEY --to KEY [--to KEY ...] [--name NAME]\n"
-    "                     [--hide-recipients] [--format v1|compat] [--created TIME]\n"
+    "                     [--hide-recipients] [--format v1|compat] [--armor] [--created TIME]\n"
     "                     [-o OUT] [--force] [--quiet] [--passphrase-file F | --passphrase-fd N]\n"
     "                     [IN|-]\n"
     "\n"
     "Signs IN (default: stdin) with the P-521 --sign-key and encrypts it to each\n"
     "--to RSA key (1 to 16 keys; public keys suffice; a PEM file may hold several,\n"
     "all used; a key given twice is used once). The envelope goes to OUT (never\n"
-    "replacing a file without --force), or to stdout, but never to a terminal.\n"
+    "replacing a file without --force), or to stdout, but never to a terminal\n"
+    "unless --armor makes it text.\n"
     "The message keeps IN's base name, or 'message' for stdin; --name sets another.\n"
     "--hide-recipients leaves the recipients' fingerprints out of the cleartext\n"
     "header. --format compat makes the tutorial's message.enc (small messages,\n"
-    "RSA-4096, no recipient binding). --created sets the creation time the signed\n"
+    "RSA-4096, no recipient binding). --armor writes the envelope as text, for\n"
+    "channels that carry only text: base64 in lines of 64 characters between\n"
+    "-----BEGIN LIBENVELOPE ENVELOPE----- and -----END LIBENVELOPE ENVELOPE-----;\n"
+    "open and inspect recognise it (v1 only, not with --format compat); being\n"
+    "text, it may go to a terminal, as no other envelope may.\n"
+    "--created sets the creation time the signed\n"
     "manifest records (2024-05-01T12:00:00Z or @SECONDS; default now), for\n"
     "reproducible manifests. KEY is a PEM/DER file, file:PATH or\n"
     "awskms://[HOST[:PORT]]/KEY; an encrypted --sign-key asks for its passphrase\n"
@@ -33,7 +39,7 @@ static const char seal_help[] =
 struct seal_args {
     const char *sign_ref, *to[KEY_SET_MAX], *name, *out, *in;
     size_t n_to;
-    int hide, force;
+    int hide, force, armor;
     envelope_format format;
     time_t created;
     struct passphrase pass;
@@ -54,6 +60,7 @@ static int parse_option(int c, struct seal_args *a, char **argv)
         return EXIT_OK;
     case 'n': a->name = optarg; return EXIT_OK;
     case 'H': a->hide = 1; return EXIT_OK;
+    case 'A': a->armor = 1; return EXIT_OK;
     case 'F':
         if (strcmp(optarg, "v1") == 0)
             a->format = ENVELOPE_FORMAT_V1;
@@ -93,9 +100,11 @@ static int outputs_differ(const struct seal_args *a)
     return outputs_distinct("seal", outs, 1, ins, n);
 }
 
-/* To a new file, or through a descriptor, or into a device or FIFO. */
+/* To a new file, or through a descriptor, or into a device or FIFO. Armor
+ * is text, and may go to a terminal (to be copied from there), with no
+ * progress bar across its lines. */
 static envelope_rc seal_to(envelope_ctx *ctx, struct seal_args *a, envelope_seal_opts *opts,
-                           int in_fd, int *code)
+                           int in_fd, struct progress *bar, int *code)
 {
     envelope_rc rc;
 
@@ -103,7 +112,9 @@ static envelope_rc seal_to(envelope_ctx *ctx, struct seal_args *a, envelope_seal
         return envelope_seal_file(ctx, opts, in_fd, a->out, a->force);
     if ((*code = out_target_open(&a->t)) != EXIT_OK)
         return ENVELOPE_E_IO;
-    if (isatty(a->t.fd)) {
+    if (isatty(a->t.fd) && a->armor)
+        bar->enabled = 0;
+    else if (isatty(a->t.fd)) {
         *code = usage_error("seal", "will not write an envelope to a terminal (%s)", a->out);
         out_target_close(&a->t);
         return ENVELOPE_E_INVALID_ARGUMENT;
@@ -119,6 +130,7 @@ static int parse(int argc, char **argv, struct seal_args *a)
         {"sign-key", required_argument, NULL, 's'}, {"to", required_argument, NULL, 't'},
         {"name", required_argument, NULL, 'n'},     {"hide-recipients", no_argument, NULL, 'H'},
         {"format", required_argument, NULL, 'F'},   {"created", required_argument, NULL, 'c'},
+        {"armor", no_argument, NULL, 'A'},
         {"passphrase-file", required_argument, NULL, 'P'},
         {"passphrase-fd", required_argument, NULL, 'D'},
         {"force", no_argument, NULL, 'f'},          {"quiet", no_argument, NULL, 'q'},
@@ -138,14 +150,17 @@ static int parse(int argc, char **argv, struct seal_args *a)
         return usage_error("seal", "one input at most");
     if (a->sign_ref == NULL || a->n_to == 0)
         return usage_error("seal", "need --sign-key and at least one --to");
+    if (a->armor && a->format == ENVELOPE_FORMAT_COMPAT)
+        return usage_error("seal", "--armor is for v1 envelopes: --format compat writes the "
+                                   "bare ciphertext that the tutorial's commands read");
     if ((code = passphrase_from_env(&a->pass, "seal")) != EXIT_OK)
         return code;
     if ((code = outputs_differ(a)) != EXIT_OK ||
         (code = out_target_check(a->out, a->force, &a->t)) != EXIT_OK)
         return code;
-    if (a->t.kind == OUT_DESCRIPTOR && isatty(a->t.fd))
-        return usage_error("seal", "will not write an envelope to a terminal; use -o OUT or "
-                                   "redirect stdout");
+    if (a->t.kind == OUT_DESCRIPTOR && isatty(a->t.fd) && !a->armor)
+        return usage_error("seal", "will not write an envelope to a terminal; use -o OUT, "
+                                   "redirect stdout, or --armor for text");
     return EXIT_OK;
 }
 
@@ -216,6 +231,8 @@ static int build_opts(envelope_ctx *ctx, struct seal_args *a, envelope_seal_opts
         code = fail_with(EXIT_USAGE, "cannot set the seal options");
     if (code == EXIT_OK && envelope_seal_opts_set_format(opts, a->format) != ENVELOPE_OK)
         code = usage_error("seal", "this library does not know that --format");
+    if (code == EXIT_OK && envelope_seal_opts_set_armor(opts, a->armor) != ENVELOPE_OK)
+        code = usage_error("seal", "this library cannot write --armor");
     return code;
 }
 
@@ -247,7 +264,7 @@ int cmd_seal(int argc, char **argv)
         goto out;
     }
     signals_watch(ctx);
-    rc = seal_to(ctx, &a, opts, in_fd, &code);
+    rc = seal_to(ctx, &a, opts, in_fd, &bar, &code);
     signals_watch(NULL);
     progress_done(&bar);
     if (rc != ENVELOPE_OK && code == EXIT_OK && signals_caught()) /* the signal says it all */

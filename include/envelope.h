@@ -80,7 +80,7 @@ typedef enum envelope_rc {
     ENVELOPE_E_KEY_NOT_PRIVATE = 9,   /* a public key where a private one is needed */
     ENVELOPE_E_BAD_NAME = 10,         /* message name breaks the rules (seal) */
     ENVELOPE_E_TOO_MANY_RECIPIENTS = 11, /* none, or more than 16, or manifest too big */
-    ENVELOPE_E_NOT_ENVELOPE = 12,     /* no envelope magic */
+    ENVELOPE_E_NOT_ENVELOPE = 12,     /* no envelope magic, damaged armor, text... */
     ENVELOPE_E_UNKNOWN_VERSION = 13,  /* magic fine; version, suite or flags unknown */
     ENVELOPE_E_BAD_HEADER = 14,       /* header malformed: a length or field out of bounds */
     ENVELOPE_E_NOT_RECIPIENT = 15,    /* no stanza unwraps with the decrypt key */
@@ -340,6 +340,17 @@ ENVELOPE_API envelope_rc envelope_seal_opts_set_hide_recipients(envelope_seal_op
 ENVELOPE_API envelope_rc envelope_seal_opts_set_sync_dir(envelope_seal_opts *opts, int sync);
 ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc
 envelope_seal_opts_set_format(envelope_seal_opts *opts, envelope_format format);
+/* Non-zero: write the envelope as ASCII armor (docs/FORMAT.md section 12):
+ * base64 in lines of 64 characters ending in LF, between the lines
+ * "-----BEGIN LIBENVELOPE ENVELOPE-----" and
+ * "-----END LIBENVELOPE ENVELOPE-----", for channels that carry only text.
+ * It streams: memory stays bounded whatever the message's size. Open and
+ * inspect recognise armor by itself. v1 only: sealing with armor in the
+ * compat format fails with ENVELOPE_E_INVALID_ARGUMENT, since the
+ * tutorial's commands read only the bare ciphertext. Default 0.
+ * ENVELOPE_E_INVALID_ARGUMENT when opts is NULL. */
+ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc
+envelope_seal_opts_set_armor(envelope_seal_opts *opts, int armor);
 /* The manifest's creation time; default: now. For reproducible test vectors. */
 ENVELOPE_API envelope_rc envelope_seal_opts_set_created(envelope_seal_opts *opts, time_t created);
 ENVELOPE_API envelope_rc
@@ -573,6 +584,15 @@ ENVELOPE_API time_t envelope_result_created(const envelope_result *result);
  * sealing (PLACE: out_path, "the output" for out_fd, or $TMPDIR for the
  * spool of a piped input). */
 
+/* Every open call reads an envelope as written, or as ASCII armor
+ * (envelope_seal_opts_set_armor), told by its first line: an armor whose
+ * text breaks the rules of docs/FORMAT.md section 12 fails with
+ * ENVELOPE_E_NOT_ENVELOPE, the detail naming the line and what is wrong
+ * with it. An input without the v1 magic is taken for a compat envelope
+ * only when its size is one (256, 384 or 512 bytes), it is not text and
+ * does not start like a damaged v1 envelope (docs/COMPAT.md); else it is
+ * ENVELOPE_E_NOT_ENVELOPE, saying which, before any key is used. */
+
 /* Opens the envelope read from in_fd and, only after every check, writes the
  * message to out_fd (see above). result may be NULL. */
 ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc
@@ -639,15 +659,22 @@ envelope_open_simple(envelope_ctx *ctx, const char *decrypt_key, const char *con
 
 typedef struct envelope_info envelope_info;
 
-/* Reads the cleartext header only: no key needed, nothing verified. */
+/* Reads the cleartext header only: no key needed, nothing verified. Reads
+ * armor too (then only as far as the header). A compat envelope, told as
+ * open tells it (see above), has no header: its info has version, suite,
+ * chunk size and header size 0, and one recipient, unlabelled, whose bits
+ * are its size's (RSA-2048, 3072 or 4096); its payload size is its size,
+ * whatever in_fd is (a pipe too). */
 ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc
 envelope_inspect_fd(envelope_ctx *ctx, int in_fd, envelope_info **out);
 ENVELOPE_API void envelope_info_free(envelope_info *info);
+/* 1, or 0 for a compat envelope. */
 ENVELOPE_API unsigned envelope_info_version(const envelope_info *info);
 ENVELOPE_API unsigned envelope_info_suite(const envelope_info *info);
 ENVELOPE_API uint32_t envelope_info_chunk_size(const envelope_info *info);
 ENVELOPE_API size_t envelope_info_header_size(const envelope_info *info);
-/* Bytes after the header (encrypted chunks); 0 when the input is not seekable. */
+/* Bytes after the header (encrypted chunks), the whole size for a compat
+ * envelope; 0 when the input is not seekable or is armored. */
 ENVELOPE_API uint64_t envelope_info_payload_size(const envelope_info *info);
 ENVELOPE_API size_t envelope_info_recipient_count(const envelope_info *info);
 /* The stanza's label, "" when hidden. */

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "armor.h"
 #include "buf.h"
 #include "compat.h"
 #include "context.h"
@@ -22,18 +23,44 @@
 /* Names a caller's descriptor in errors: the library knows no path for it. */
 #define OUT_FD_NAME "the output"
 
+/* A v1 envelope through an armor writer: nothing of the envelope is held
+ * back but the last line. */
+static envelope_rc seal_armored(envelope_ctx *ctx, const envelope_seal_opts *opts,
+                                uint64_t size, const struct source *in, const struct sink *out)
+{
+    struct armor_writer w;
+    struct sink text = {armor_write, &w, out->where, out->space};
+    envelope_rc rc;
+
+    if (armor_writer_init(&w, out) != 0)
+        return fail(ctx, ENVELOPE_E_NOMEM, "armor");
+    if ((rc = seal_v1(ctx, opts, size, in, &text)) == ENVELOPE_OK &&
+        armor_writer_finish(&w) != 0)
+        rc = fail_write(ctx, errno, out->where, "writing the envelope");
+    armor_writer_free(&w);
+    return rc;
+}
+
 static envelope_rc seal_any(envelope_ctx *ctx, const envelope_seal_opts *opts, uint64_t size,
                             const struct source *in, const struct sink *out)
 {
     detail_clear(ctx);
     if (opts == NULL)
         return fail(ctx, ENVELOPE_E_INVALID_ARGUMENT, "no options");
+    /* A compat envelope is for the tutorial's commands, which read the bare
+     * ciphertext only. */
+    if (opts->format == ENVELOPE_FORMAT_COMPAT && opts->armor)
+        return fail(ctx, ENVELOPE_E_INVALID_ARGUMENT,
+                    "armor is for v1 envelopes: a compat envelope stays the bare RSA "
+                    "ciphertext that the tutorial's commands read");
     if (opts->max_size && size > opts->max_size)
         return fail(ctx, ENVELOPE_E_TOO_LARGE,
                     "the message, %llu bytes, is over the maximum of %llu",
                     (unsigned long long)size, (unsigned long long)opts->max_size);
     if (opts->format == ENVELOPE_FORMAT_COMPAT)
         return seal_compat(ctx, opts, size, in, out);
+    if (opts->armor)
+        return seal_armored(ctx, opts, size, in, out);
     return seal_v1(ctx, opts, size, in, out);
 }
 
@@ -167,11 +194,29 @@ envelope_rc envelope_seal_cb(envelope_ctx *ctx, const envelope_seal_opts *opts, 
     return seal_any(ctx, opts, in_size, &in, &out);
 }
 
-/* Opens into msg, a place nobody sees until the caller releases it; the
- * result is handed out only on success. raw may be NULL. */
 envelope_rc open_into(envelope_ctx *ctx, const envelope_open_opts *opts,
                       const struct source *in, const struct sink *msg, struct opened *raw,
                       envelope_result **result)
+{
+    struct unarmor *u;
+    const struct source *from;
+    envelope_rc rc;
+
+    detail_clear(ctx);
+    /* Incomplete options are named before anything is read. */
+    if (opts == NULL || opts->n_decrypt == 0 || opts->n_trusted == 0)
+        return open_into_bare(ctx, opts, in, msg, raw, result);
+    if ((u = malloc(sizeof(*u))) == NULL)
+        return fail(ctx, ENVELOPE_E_NOMEM, "input");
+    if ((rc = unarmor_begin(ctx, in, u, &from)) == ENVELOPE_OK)
+        rc = unarmor_end(ctx, u, open_into_bare(ctx, opts, from, msg, raw, result));
+    free(u);
+    return rc;
+}
+
+envelope_rc open_into_bare(envelope_ctx *ctx, const envelope_open_opts *opts,
+                           const struct source *in, const struct sink *msg, struct opened *raw,
+                           envelope_result **result)
 {
     envelope_result *r = calloc(1, sizeof(*r));
     struct opened mine;

@@ -16,27 +16,7 @@
 #include "opts.h"
 #include "space.h"
 
-#define COMPAT_IN_MAX (WRAPPED_MAX + 1)
-
-/* Hands out bytes already read, then reads on. */
-struct replay {
-    const uint8_t *p;
-    size_t left;
-    const struct source *inner;
-};
-
-static ssize_t replay_read(void *arg, uint8_t *buf, size_t len)
-{
-    struct replay *r = arg;
-    size_t n = len < r->left ? len : r->left;
-
-    if (n == 0)
-        return r->inner->read(r->inner->arg, buf, len);
-    memcpy(buf, r->p, n);
-    r->p += n;
-    r->left -= n;
-    return (ssize_t)n;
-}
+#define COMPAT_IN_MAX (COMPAT_MAX + 1)
 
 /* Where both entries' headers must lie in the tar: two entries of at most
  * 512 bytes and their headers take far less. */
@@ -294,15 +274,13 @@ envelope_rc open_any(envelope_ctx *ctx, const envelope_open_opts *opts, const st
         replay.left = got;
         return open_envelope(ctx, opts, &again, msg, raw, result);
     }
-    if (got == 0)
-        return fail(ctx, ENVELOPE_E_NOT_ENVELOPE, "empty input");
     if ((rc = source_read_full(ctx, in, first + got, sizeof(first) - got, &more)) !=
         ENVELOPE_OK)
         return rc;
     got += more;
-    if (got != 256 && got != 384 && got != 512)
-        return fail(ctx, ENVELOPE_E_NOT_ENVELOPE, "no envelope magic, and %zu bytes is not "
-                                                  "the size of a compat envelope", got);
+    /* Before any key is used: what only has a compat envelope's size. */
+    if ((rc = compat_check(ctx, first, got)) != ENVELOPE_OK)
+        return rc;
     if (!opts->allow_compat)
         return fail(ctx, ENVELOPE_E_COMPAT_REFUSED,
                     "this looks like a compat (tutorial) envelope: it lacks the binding of "

@@ -149,3 +149,16 @@ int bytes_write(void *arg, const uint8_t *buf, size_t len)
 {
     return bytes_append(arg, buf, len);
 }
+
+ssize_t replay_read(void *arg, uint8_t *buf, size_t len)
+{
+    struct replay *r = arg;
+    size_t n = len < r->left ? len : r->left;
+
+    if (n == 0)
+        return r->inner->read(r->inner->arg, buf, len);
+    memcpy(buf, r->p, n);
+    r->p += n;
+    r->left -= n;
+    return (ssize_t)n;
+}

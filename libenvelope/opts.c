@@ -97,6 +97,14 @@ envelope_rc envelope_seal_opts_set_format(envelope_seal_opts *opts, envelope_for
     return ENVELOPE_OK;
 }
 
+envelope_rc envelope_seal_opts_set_armor(envelope_seal_opts *opts, int armor)
+{
+    if (opts == NULL)
+        return ENVELOPE_E_INVALID_ARGUMENT;
+    opts->armor = armor != 0;
+    return ENVELOPE_OK;
+}
+
 envelope_rc envelope_seal_opts_set_created(envelope_seal_opts *opts, time_t created)
 {
     if (opts == NULL)
@@ -305,17 +313,17 @@ void envelope_info_free(envelope_info *info)
 
 unsigned envelope_info_version(const envelope_info *info)
 {
-    return info ? FORMAT_VERSION : 0;
+    return info && !info->compat ? FORMAT_VERSION : 0;
 }
 
 unsigned envelope_info_suite(const envelope_info *info)
 {
-    return info ? SUITE_P521_OAEP256_AES256GCM : 0;
+    return info && !info->compat ? SUITE_P521_OAEP256_AES256GCM : 0;
 }
 
 uint32_t envelope_info_chunk_size(const envelope_info *info)
 {
-    return info ? CHUNK_SIZE : 0;
+    return info && !info->compat ? CHUNK_SIZE : 0;
 }
 
 size_t envelope_info_header_size(const envelope_info *info)

@@ -16,6 +16,7 @@ struct envelope_seal_opts {
     int name_set;
     int hide_recipients;
     envelope_format format;
+    int armor;      /* v1 only: base64 between BEGIN and END lines */
     time_t created; /* 0: now */
     int no_dir_sync; /* the caller flushes the output's directory */
     envelope_progress_fn progress;
@@ -46,6 +47,7 @@ struct envelope_result {
 };
 
 struct envelope_info {
+    int compat; /* a compat envelope: only its size is known */
     struct header header;
     size_t header_size;
     uint64_t payload_size;

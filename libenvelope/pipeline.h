@@ -52,6 +52,13 @@ struct mem_reader {
 };
 ssize_t mem_read(void *arg, uint8_t *buf, size_t len);  /* arg: struct mem_reader * */
 int bytes_write(void *arg, const uint8_t *buf, size_t len); /* arg: struct bytes * */
+/* Hands out bytes already read, then reads on from inner. */
+struct replay {
+    const uint8_t *p;
+    size_t left;
+    const struct source *inner;
+};
+ssize_t replay_read(void *arg, uint8_t *buf, size_t len); /* arg: struct replay * */
 
 /* Seals exactly size bytes from in, writing the envelope to out. */
 envelope_rc seal_v1(envelope_ctx *ctx, const envelope_seal_opts *opts, uint64_t size,
@@ -95,9 +102,15 @@ envelope_rc open_envelope(envelope_ctx *ctx, const envelope_open_opts *opts,
  * verified. */
 envelope_rc open_release(envelope_ctx *ctx, const struct opened *raw, const struct source *in,
                          const struct sink *msg);
-/* open_any with a fresh result handed out only on success; raw may be NULL. */
+/* Opens into msg, a place nobody sees until the caller releases it:
+ * open_any, decoding any armor first (armor.h), with a fresh result handed
+ * out only on success. raw may be NULL. */
 envelope_rc open_into(envelope_ctx *ctx, const envelope_open_opts *opts,
                       const struct source *in, const struct sink *msg, struct opened *raw,
                       envelope_result **result);
+/* The same for an input already past the armor. */
+envelope_rc open_into_bare(envelope_ctx *ctx, const envelope_open_opts *opts,
+                           const struct source *in, const struct sink *msg, struct opened *raw,
+                           envelope_result **result);
 
 #endif

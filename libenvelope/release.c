@@ -8,9 +8,11 @@
 
 #include <errno.h>
 #include <openssl/crypto.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "armor.h"
 #include "context.h"
 #include "keys.h"
 #include "opts.h"
@@ -82,22 +84,46 @@ void spooled_init(struct spooled *sp)
     sp->held.secret = 1;
 }
 
+/* The spool holds the envelope as the release reads it: any armor is
+ * decoded on its way in. */
+static envelope_rc verify_teed(envelope_ctx *ctx, const envelope_open_opts *opts,
+                               const struct source *in, struct spooled *sp,
+                               envelope_result **r)
+{
+    struct tee t = {in, sp->fd, spool_limit(opts ? opts->max_size : 0), 0};
+    struct source from = {tee_read, &t};
+    struct sink msg = {hold_write, sp, NULL, &sp->space};
+    envelope_rc rc = open_into_bare(ctx, opts, &from, &msg, &sp->raw, r);
+
+    if (rc != ENVELOPE_OK && t.err)
+        rc = fail_write(ctx, t.err, spool_dir(), "spooling the envelope");
+    return rc;
+}
+
 envelope_rc spooled_verify(envelope_ctx *ctx, const envelope_open_opts *opts,
                            const struct source *in, struct spooled *sp, envelope_result **result)
 {
-    struct tee t = {in, -1, spool_limit(opts ? opts->max_size : 0), 0};
-    struct source from = {tee_read, &t};
-    struct sink msg = {hold_write, sp, NULL, &sp->space};
+    struct unarmor *u = NULL;
+    const struct source *from = in;
     envelope_result *r = NULL;
     envelope_rc rc;
 
     if ((rc = spool_open(ctx, &sp->fd)) != ENVELOPE_OK)
         return rc;
-    t.spool = sp->fd;
     space_add_fd(&sp->space, sp->fd, spool_dir());
-    rc = open_into(ctx, opts, &from, &msg, &sp->raw, &r);
-    if (rc != ENVELOPE_OK && t.err)
-        rc = fail_write(ctx, t.err, spool_dir(), "spooling the envelope");
+    /* Incomplete options are named before anything is read. */
+    if (opts && opts->n_decrypt > 0 && opts->n_trusted > 0) {
+        if ((u = malloc(sizeof(*u))) == NULL)
+            return fail(ctx, ENVELOPE_E_NOMEM, "input");
+        if ((rc = unarmor_begin(ctx, in, u, &from)) != ENVELOPE_OK) {
+            free(u);
+            return rc;
+        }
+    }
+    rc = verify_teed(ctx, opts, from, sp, &r);
+    if (u)
+        rc = unarmor_end(ctx, u, rc);
+    free(u);
     if (rc != ENVELOPE_OK)
         return rc;
     sp->compat = envelope_result_format(r) == ENVELOPE_FORMAT_COMPAT;

@@ -4,14 +4,17 @@
  * an unknown size, or the compat format, is spooled encrypted under a
  * random in-memory key (input_spool.c) and sealed from the spool at the
  * end, since the archive states the message's size before its bytes. */
+#include <errno.h>
 #include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "armor.h"
 #include "context.h"
 #include "input_spool.h"
 #include "opts.h"
 #include "pipeline.h"
+#include "space.h"
 
 struct envelope_sealer {
     envelope_ctx *ctx;
@@ -23,6 +26,9 @@ struct envelope_sealer {
     int spooling;
     struct seal_state *stream; /* streaming */
     struct input_spool spool;  /* spooling */
+    struct sink base;          /* the caller's callback, which an armor writes to */
+    struct armor_writer armor; /* streaming with armor */
+    int armored;
     int finished;
     envelope_rc rc;            /* the first failure, returned ever after */
 };
@@ -48,6 +54,10 @@ static envelope_rc check_opts(envelope_ctx *ctx, const envelope_seal_opts *opts,
         return fail(ctx, ENVELOPE_E_INVALID_ARGUMENT, "no signing key");
     if (opts->n_recipients == 0)
         return fail(ctx, ENVELOPE_E_TOO_MANY_RECIPIENTS, "no recipient");
+    if (opts->format == ENVELOPE_FORMAT_COMPAT && opts->armor)
+        return fail(ctx, ENVELOPE_E_INVALID_ARGUMENT,
+                    "armor is for v1 envelopes: a compat envelope stays the bare RSA "
+                    "ciphertext that the tutorial's commands read");
     if (size == ENVELOPE_SIZE_UNKNOWN)
         return ENVELOPE_OK;
     if (opts->max_size && size > opts->max_size)
@@ -57,14 +67,22 @@ static envelope_rc check_opts(envelope_ctx *ctx, const envelope_seal_opts *opts,
     return ENVELOPE_OK;
 }
 
+/* A spooled message is armored by envelope_seal_cb at the end; a streamed
+ * one goes through an armor writer of the sealer's own. */
 static envelope_rc start(envelope_sealer *s)
 {
-    struct sink out = {s->write, s->write_arg, NULL, NULL};
+    struct sink text = {armor_write, &s->armor, NULL, NULL};
 
+    s->base = (struct sink){s->write, s->write_arg, NULL, NULL};
     s->spooling = s->size == ENVELOPE_SIZE_UNKNOWN || s->opts->format != ENVELOPE_FORMAT_V1;
     if (s->spooling)
         return input_spool_begin(s->ctx, &s->spool);
-    return seal_v1_begin(s->ctx, s->opts, s->size, &out, &s->stream);
+    if (!s->opts->armor)
+        return seal_v1_begin(s->ctx, s->opts, s->size, &s->base, &s->stream);
+    if (armor_writer_init(&s->armor, &s->base) != 0)
+        return fail(s->ctx, ENVELOPE_E_NOMEM, "armor");
+    s->armored = 1;
+    return seal_v1_begin(s->ctx, s->opts, s->size, &text, &s->stream);
 }
 
 envelope_rc envelope_sealer_new(envelope_ctx *ctx, const envelope_seal_opts *opts, uint64_t size,
@@ -170,13 +188,19 @@ static envelope_rc seal_spool(envelope_sealer *s)
 
 static envelope_rc finish(envelope_sealer *s)
 {
+    envelope_rc rc;
+
     if (s->size != ENVELOPE_SIZE_UNKNOWN && s->done != s->size)
         return fail(s->ctx, ENVELOPE_E_INVALID_ARGUMENT,
                     "the message ended after %llu of the %llu bytes declared",
                     (unsigned long long)s->done, (unsigned long long)s->size);
     if (s->spooling)
         return seal_spool(s);
-    return seal_v1_end(s->ctx, s->opts, s->stream);
+    if ((rc = seal_v1_end(s->ctx, s->opts, s->stream)) != ENVELOPE_OK || !s->armored)
+        return rc;
+    if (armor_writer_finish(&s->armor) != 0)
+        return fail_write(s->ctx, errno, NULL, "writing the envelope");
+    return ENVELOPE_OK;
 }
 
 envelope_rc envelope_sealer_final(envelope_sealer *s)
@@ -198,6 +222,8 @@ void envelope_sealer_free(envelope_sealer *s)
     if (s == NULL)
         return;
     seal_v1_free(s->stream);
+    if (s->armored)
+        armor_writer_free(&s->armor);
     input_spool_free(&s->spool);
     envelope_seal_opts_free(s->opts);
     OPENSSL_cleanse(s, sizeof(*s));

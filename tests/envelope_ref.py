@@ -10,6 +10,7 @@ tarfile module accepts far more than section 5 allows.
 Everything works on bytes in memory: fine for test vectors, not for big files.
 """
 
+import base64
 import datetime
 import hashlib
 import json
@@ -638,6 +639,83 @@ def parse_manifest(raw):
     return obj, created
 
 
+# ------------------------------------------------------------------- armor
+
+ARMOR_BEGIN = b"-----BEGIN LIBENVELOPE ENVELOPE-----"
+ARMOR_END = b"-----END LIBENVELOPE ENVELOPE-----"
+ARMOR_COLUMNS = 64
+B64_ALPHABET = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
+
+
+def armor(envelope, line_end=b"\n"):
+    """Section 12, as writers write it (line_end other than LF for vectors)."""
+    text = base64.b64encode(envelope)
+    lines = [text[i:i + ARMOR_COLUMNS] for i in range(0, len(text), ARMOR_COLUMNS)]
+    return b"".join(line + line_end for line in [ARMOR_BEGIN, *lines, ARMOR_END])
+
+
+def is_armored(data):
+    """Section 12: after blank-line bytes, "-----BEGIN " (with the space)."""
+    return data.lstrip(b" \t\r\n").startswith(b"-----BEGIN ")
+
+
+def armor_fault(line_no, why):
+    return EnvelopeError("NOT_ENVELOPE", f"armor, line {line_no}: {why}")
+
+
+def base64_line_faults(lines):
+    """The base64 lines (number, text) between BEGIN and END, section 12 item 3."""
+    if not lines:
+        raise armor_fault(1, "the END line, with no data before it")
+    for k, (no, line) in enumerate(lines):
+        last = k == len(lines) - 1
+        if not line:
+            raise armor_fault(no, "an empty line inside the armor")
+        if len(line) > ARMOR_COLUMNS:
+            raise armor_fault(no, f"longer than {ARMOR_COLUMNS} characters")
+        if any(c not in B64_ALPHABET and c != ord("=") for c in line):
+            raise armor_fault(no, "a byte that is not a base64 character")
+        data = line.rstrip(b"=")
+        if b"=" in data or len(line) - len(data) > 2 or (b"=" in line and not last):
+            raise armor_fault(no, "'=' inside the data")
+        if not last and len(line) != ARMOR_COLUMNS:
+            raise armor_fault(no, f"{len(line)} base64 characters; every line but the last "
+                                  f"has {ARMOR_COLUMNS}")
+        if last and len(line) % 4:
+            raise armor_fault(no, f"{len(line)} base64 characters, not a multiple of 4")
+
+
+def dearmor(data):
+    """Section 12: the envelope an armored input holds, or NOT_ENVELOPE."""
+    # Lines end at LF; spaces, tabs and CRs at their ends are transport.
+    lines = [(no, line.rstrip(b" \t\r")) for no, line in enumerate(data.split(b"\n"), 1)]
+    i = 0
+    while i < len(lines) and lines[i][1] == b"":
+        i += 1
+    if i == len(lines):
+        raise EnvelopeError("NOT_ENVELOPE", "armor: no BEGIN line")
+    if lines[i][1] != ARMOR_BEGIN:
+        raise armor_fault(lines[i][0], "not the BEGIN line")
+    end = next((j for j in range(i + 1, len(lines)) if lines[j][1] == ARMOR_END), None)
+    if end is None:
+        raise armor_fault(lines[-1][0], "the input ends before the END line")
+    base64_line_faults(lines[i + 1:end])
+    text = b"".join(line for _, line in lines[i + 1:end])
+    try:
+        decoded = base64.b64decode(text, validate=True)
+    except ValueError:  # binascii.Error; the checks above leave no case for it
+        raise armor_fault(lines[end - 1][0], "not base64") from None
+    if base64.b64encode(decoded) != text:
+        raise armor_fault(lines[end - 1][0], "non-canonical base64")
+    for no, line in lines[end + 1:]:
+        if line:
+            raise armor_fault(no, "a second armor block" if line.startswith(b"-----BEGIN ")
+                              else "text after the END line")
+    if decoded[:len(MAGIC)] != MAGIC[:len(decoded[:len(MAGIC)])]:
+        raise armor_fault(lines[i + 1][0], "the armor holds no v1 envelope")
+    return decoded
+
+
 # -------------------------------------------------------------------- open
 
 
@@ -662,12 +740,15 @@ def verify_any(trusted, manifest, sig):
 
 def open_envelope(data, decrypt_key, trusted_keys, *, max_size=0, max_age=0,
                   max_skew=MAX_SKEW_DEFAULT, now=None):
-    """Section 9, in order; the first failing step raises EnvelopeError.
+    """Section 9, in order, after decoding any armor (section 12); the first failing step
+    raises EnvelopeError.
     decrypt_key: an RSA private key, or a list of them; trusted_keys: P-521 keys; max_size and
     max_age (seconds) 0 for no limit; max_skew: seconds the creation time may be ahead of now,
     0 to MAX_SKEW_LIMIT (else ValueError); now: a datetime, default the clock."""
     if not 0 <= max_skew <= MAX_SKEW_LIMIT:
         raise ValueError(f"max_skew {max_skew}: 0 to {MAX_SKEW_LIMIT} seconds")
+    if is_armored(data):                                                # section 12
+        data = dearmor(data)
     header, payload = parse_header(data)                                # 1
     data_key = unwrap_data_key(header, decrypt_key)                     # 2
     pkey = payload_key(data_key, header.raw)                            # 3
@@ -819,6 +900,7 @@ def main(argv=None):
     s.add_argument("--to", action="append", required=True)
     s.add_argument("--name")
     s.add_argument("--hide-recipients", action="store_true")
+    s.add_argument("--armor", action="store_true", help="write ASCII armor (section 12)")
     s.add_argument("input")
     a = p.parse_args(argv)
     if a.cmd == "open":
@@ -840,7 +922,7 @@ def main(argv=None):
     name = (a.name or os.path.basename(a.input)).encode()
     out = seal(message, name=name, sign_key=load_key(a.sign_key),
                recipients=[load_key(k) for k in a.to], hide=a.hide_recipients)
-    sys.stdout.buffer.write(out.envelope)
+    sys.stdout.buffer.write(armor(out.envelope) if a.armor else out.envelope)
     return 0
 
 

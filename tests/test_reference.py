@@ -175,6 +175,27 @@ def test_reference_seals_c_opens(tmp_path, size, recipients, hide):
     assert not out.exists()
 
 
+@pytest.mark.parametrize("size", [0, 200_000])
+def test_armor_crosses_both_ways(tmp_path, size):
+    """Section 12: C's armor is the reference's byte for byte, and each
+    reader opens the other's, also after a channel added CRLF."""
+    message = message_of(size)
+    src = tmp_path / "m.bin"
+    src.write_bytes(message)
+    out = tmp_path / "sealed.asc"
+    run_cli("seal", "--armor", "--sign-key", key_file("signer.pem"), "--to",
+            key_file("alice.pub"), "-o", str(out), str(src))
+    text = out.read_bytes()
+    assert text == ref.armor(ref.dearmor(text))
+    for sent in (text, text.replace(b"\n", b"\r\n") + b"\r\n"):
+        got = ref.open_envelope(sent, key("alice.pem"), [key("signer.pub")])
+        assert got.message == message
+    sealed = ref.seal(message, name=b"m.bin", sign_key=key("signer.pem"),
+                      recipients=[key("alice.pub")])
+    _, opened = cli_open(tmp_path, ref.armor(sealed.envelope, line_end=b"\r\n"), "alice")
+    assert opened.read_bytes() == message
+
+
 def open_with_keys(tmp_path, envelope, decrypt):
     """Opens envelope with both readers and several decryption keys: what
     each gave (the message, or the error's name and the C exit status)."""

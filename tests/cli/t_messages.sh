@@ -83,7 +83,7 @@ check "the compat envelope inspect named opens with --allow-compat" \
 head -c 511 msg/message.enc >msg/short.enc
 run "$E" inspect msg/short.enc
 failed "inspect of 511 bytes: not an envelope, exit 1" 1 \
-    "^envelope: msg/short.enc: not an envelope \(no envelope magic at the start\)$"
+    "^envelope: msg/short.enc: not an envelope \(no envelope magic, and 511 bytes is not the size of a compat envelope \(256, 384 or 512\)\)$"
 
 # Output to stdout that cannot be written: exit 4, never success.
 full() {

@@ -7,7 +7,7 @@ pty() { run $PTY "$@"; }
 
 pty -- "$E" seal --sign-key "$K/signer.pem" --to "$K/alice.pub" note.json
 check "seal to a terminal: exit 2, says why, writes no envelope" bash -c '[ '"$rc"' -eq 2 ] &&
-    grep -q "^envelope seal: will not write an envelope to a terminal; use -o OUT or redirect stdout" "$1" &&
+    grep -q "^envelope seal: will not write an envelope to a terminal; use -o OUT, redirect stdout, or --armor for text" "$1" &&
     [ "$(wc -l <"$1")" -eq 1 ] && ! grep -q ENV "$1"' _ "$OUT"
 pty -- "$E" seal --sign-key "$K/signer.pem" --to "$K/alice.pub" -o - note.json
 check "seal -o - to a terminal: exit 2 too" bash -c '[ '"$rc"' -eq 2 ] && grep -q "will not write an envelope to a terminal" "$1"' _ "$OUT"

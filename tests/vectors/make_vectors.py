@@ -735,10 +735,81 @@ def precedence(b):
                    m, j, s, entry(b"extra", b""))))
 
 
+B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+
+def armor_lines(text):
+    return text.decode("ascii").split("\n")
+
+
+def edit_line(text, no, change):
+    """text with line no (from 1) replaced by change(line), a str; None drops it."""
+    lines = armor_lines(text)
+    new = change(lines[no - 1])
+    lines[no - 1:no] = [] if new is None else [new]
+    return "\n".join(lines).encode("ascii")
+
+
+def armor_vectors(b):
+    """Section 12: armor that opens, through what channels do to text, and
+    one fault of the armor per vector; the envelope inside opens otherwise."""
+    good = b.vectors[0].data  # ok-one-recipient.env
+    text = ref.armor(good)
+    # 4480 bytes: the base64 ends in "==", which the padding vector needs
+    assert len(good) % 3 == 1, len(good)
+    last = len(armor_lines(text)) - 1  # the END line's number (a LF ends it)
+    hello = dict(name=b"hello.txt", message=HELLO,
+                 message_file="messages/ok-one-recipient.msg")
+    b.vectors.append(Vector("ok-armor.env", text, "OK", "ok-one-recipient.env armored as "
+                            "writers write it: BEGIN line, base64 in lines of 64, END line, "
+                            "each ending in LF.", **hello))
+    channel = (b"\r\n \t\r\n" + ref.armor(good, line_end=b" \t\r\n") + b"\r\n\r\n")
+    b.vectors.append(Vector("ok-armor-channel.env", channel, "OK",
+                            "The same through a channel: CRLF line ends, a space and a tab at "
+                            "the end of every line, blank lines before the BEGIN line and "
+                            "after the END line.", **hello))
+    b.vectors.append(Vector("ok-armor-no-last-lf.env", text[:-1], "OK",
+                            "No LF after the END line.", **hello))
+    for file, doc, data in (
+            ("bad-armor-second-block.env", "Two armored envelopes, one after the other.",
+             text + text),
+            ("bad-armor-text-after.env", "A line of text after the END line.",
+             text + b"thanks!\n"),
+            ("bad-armor-text-before.env", "A line of text before the BEGIN line.",
+             b"Hi,\n" + text),
+            ("bad-armor-no-end.env", "The END line left out.",
+             edit_line(text, last, lambda s: None)),
+            ("bad-armor-padding-bits.env", "Non-canonical base64: the character before "
+             "the '==' padding of the last line has a bit set that the padding leaves "
+             "unused (a lax decoder gives the same bytes).",
+             edit_line(text, last - 1, lambda s: s[:-3] + B64[B64.index(s[-3]) ^ 1] + s[-2:])),
+            ("bad-armor-equals-inside.env", "'=' in the middle of the third line.",
+             edit_line(text, 3, lambda s: s[:10] + "=" + s[11:])),
+            ("bad-armor-short-line.env", "The third line cut to 60 characters, the "
+             "lines after it kept.", edit_line(text, 3, lambda s: s[:60])),
+            ("bad-armor-long-line.env", "The third line with 4 more characters.",
+             edit_line(text, 3, lambda s: s + "AAAA")),
+            ("bad-armor-not-base64.env", "A '*' in the third line.",
+             edit_line(text, 3, lambda s: s[:5] + "*" + s[6:])),
+            ("bad-armor-empty-line.env", "An empty line between two base64 lines.",
+             edit_line(text, 3, lambda s: s + "\n")),
+            ("bad-armor-space-inside.env", "A space inside the third line.",
+             edit_line(text, 3, lambda s: s[:32] + " " + s[33:])),
+            ("bad-armor-begin-other.env", "Another kind of armor: the BEGIN line says "
+             "PGP MESSAGE.", text.replace(b"BEGIN LIBENVELOPE ENVELOPE", b"BEGIN PGP MESSAGE")),
+            ("bad-armor-no-envelope.env", "Armor around 300 zero bytes: no v1 envelope "
+             "inside.", ref.armor(bytes(300)))):
+        assert data != text
+        b.bad(file, "NOT_ENVELOPE", doc, data)
+    tampered = next(v for v in b.vectors if v.file == "bad-tampered-chunk.env")
+    b.bad("bad-armor-tampered.env", "TAMPERED", "bad-tampered-chunk.env armored: the armor "
+          "is sound, the envelope inside is checked as any other.", ref.armor(tampered.data))
+
+
 def build(keys_dir):
     b = Builder(Keys(keys_dir))
     for part in (positive, header_faults, recipient_faults, stream_faults, archive_faults,
-                 signature_faults, manifest_faults, binding_faults, precedence):
+                 signature_faults, manifest_faults, binding_faults, precedence, armor_vectors):
         part(b)
     return b.vectors
 

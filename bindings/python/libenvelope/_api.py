@@ -24,6 +24,10 @@ MAX_RECIPIENTS = 16
 MAX_TRUSTED = 64
 MAX_DECRYPT = 16
 HEADER_MAX = 65536
+# The header armored (docs/FORMAT.md section 12): 66 characters of text,
+# CRLF included, for every 48 bytes, with room for blank lines and white
+# space at line ends.
+ARMORED_HEADER_MAX = 2 * HEADER_MAX
 _FORMATS = {1: "v1", 2: "compat"}
 
 Progress = Callable[[int, int], Any]
@@ -79,7 +83,7 @@ class Stanza:
 class Info:
     """The cleartext header of an envelope: nothing here is verified."""
 
-    version: int
+    version: int  #: 1; 0 for a compat envelope, of which only the size is known
     suite: int
     chunk_size: int
     header_size: int
@@ -239,7 +243,7 @@ def _open_keys(decrypt_key: Any, verify_keys: Any,
 
 @contextlib.contextmanager
 def _seal_opts(sign_key: Key, keys: Tuple[Key, ...], name: Optional[str], hide: bool,
-               created: Any, progress_fn: Any) -> Iterator[Any]:
+               created: Any, progress_fn: Any, armor: bool = False) -> Iterator[Any]:
     raw_name = _name(name) if name is not None else None
     when = _created(created) if created is not None else None
     opts = _lib.SealOptsP()
@@ -257,6 +261,7 @@ def _seal_opts(sign_key: Key, keys: Tuple[Key, ...], name: Optional[str], hide: 
             if rc != ErrorCode.OK:
                 fail(rc, _name_refusal(name, raw_name))
         _check_set(lib.envelope_seal_opts_set_hide_recipients(opts, 1 if hide else 0), "hide")
+        _check_set(lib.envelope_seal_opts_set_armor(opts, 1 if armor else 0), "armor")
         if when is not None:
             _check_set(lib.envelope_seal_opts_set_created(opts, when), "created")
         _check_set(lib.envelope_seal_opts_set_progress(opts, progress_fn, None), "progress")
@@ -327,7 +332,8 @@ def _opened(result: Any, message: Optional[bytes], path: Optional[str]) -> Opene
 def seal(data: Union[bytes, bytearray, memoryview], *, sign_key: KeyArg, recipients: Keys,
          name: str = "message", hide_recipients: bool = False,
          created: Optional[Union[_dt.datetime, int]] = None,
-         progress: Optional[Progress] = None, session: Optional[Session] = None) -> bytes:
+         progress: Optional[Progress] = None, session: Optional[Session] = None,
+         armor: bool = False) -> bytes:
     """Signs ``data`` with ``sign_key`` and encrypts it to ``recipients``.
 
     Args:
@@ -346,9 +352,14 @@ def seal(data: Union[bytes, bytearray, memoryview], *, sign_key: KeyArg, recipie
         progress: called as ``progress(done, total)``; return True to
             cancel (:class:`CancelledError`).
         session: the :class:`Session` to use; None: this thread's own.
+        armor: write the envelope as ASCII armor, text that channels
+            carrying only text pass on: base64 in lines of 64 characters
+            between ``-----BEGIN LIBENVELOPE ENVELOPE-----`` and
+            ``-----END LIBENVELOPE ENVELOPE-----`` (docs/FORMAT.md section
+            12). :func:`open` and :func:`inspect` recognise it.
 
     Returns:
-        The envelope.
+        The envelope (ASCII text with ``armor``).
     """
     buf = Borrowed(data, "data")
     guard = CallbackGuard()
@@ -358,7 +369,7 @@ def seal(data: Union[bytes, bytearray, memoryview], *, sign_key: KeyArg, recipie
     try:
         signer, to = _seal_keys(sign_key, recipients, session)
         with _seal_opts(signer, to, name, hide_recipients, created,
-                        progress_fn) as opts, using(session) as ctx:
+                        progress_fn, armor) as opts, using(session) as ctx:
             rc = lib.envelope_seal_mem(ctx.ptr, opts, buf.ptr, buf.size, ctypes.byref(out),
                                        ctypes.byref(size))
             guard.reraise()
@@ -433,7 +444,8 @@ def seal_file(src: Union[PathLike, BinaryIO], dst: Union[PathLike, BinaryIO], *,
               sign_key: KeyArg, recipients: Keys, name: Optional[str] = None,
               hide_recipients: bool = False, force: bool = False,
               created: Optional[Union[_dt.datetime, int]] = None,
-              progress: Optional[Progress] = None, session: Optional[Session] = None) -> None:
+              progress: Optional[Progress] = None, session: Optional[Session] = None,
+              armor: bool = False) -> None:
     """Seals a file or stream into a file or stream, in one pass with
     bounded memory.
 
@@ -450,7 +462,7 @@ def seal_file(src: Union[PathLike, BinaryIO], dst: Union[PathLike, BinaryIO], *,
     renamed into place when complete; an existing file is refused
     (:class:`EnvelopeIOError`, OUTPUT_EXISTS) unless ``force``. ``dst`` as
     a file object: the envelope is written to it as it is made; if sealing
-    fails, what was written is garbage.
+    fails, what was written is garbage. ``armor``: as for :func:`seal`.
     """
     guard = CallbackGuard()
     progress_fn = _progress(progress, guard)
@@ -460,7 +472,7 @@ def seal_file(src: Union[PathLike, BinaryIO], dst: Union[PathLike, BinaryIO], *,
         if name is None:
             name = _default_name(source.path)
         with _seal_opts(signer, to, name, hide_recipients, created,
-                        progress_fn) as opts, using(session) as ctx:
+                        progress_fn, armor) as opts, using(session) as ctx:
             if dst_path is not None:
                 rc = lib.envelope_seal_file(ctx.ptr, opts, source.fd_or_spool(), dst_path,
                                             1 if force else 0)
@@ -586,12 +598,15 @@ def inspect(data_or_path: Union[bytes, bytearray, memoryview, PathLike, BinaryIO
     Accepts the envelope's bytes, a path (str or os.PathLike), or a
     readable binary file object. A file object is read from its current
     position; a seekable one is put back there afterwards, a stream loses
-    what was read (up to 64 KiB). Raises :class:`FormatError` for anything
+    what was read (up to 128 KiB). ASCII armor is read as far as the
+    header (its payload size is then 0: unknown). A compat envelope has
+    version 0, one unlabelled recipient whose bits its size gives, and its
+    size as payload size. Raises :class:`FormatError` for anything
     that is not a well-formed header.
     """
     if isinstance(data_or_path, (bytes, bytearray, memoryview)):
         view = memoryview(data_or_path).cast("B")
-        return _inspect_head(view[:HEADER_MAX].tobytes(), view.nbytes)
+        return _inspect_head(view[:ARMORED_HEADER_MAX].tobytes(), view.nbytes)
     with Input(data_or_path, "data_or_path") as source:
         f = source.f
         seekable = _seekable(f)
@@ -603,7 +618,7 @@ def inspect(data_or_path: Union[bytes, bytearray, memoryview, PathLike, BinaryIO
             finally:
                 os.lseek(fd, start, os.SEEK_SET)  # the object goes back there on exit
         start = f.tell() if seekable else 0
-        head = _read_up_to(f, HEADER_MAX)
+        head = _read_up_to(f, ARMORED_HEADER_MAX)
         total = None
         if seekable:
             total = f.seek(0, os.SEEK_END) - start
@@ -629,7 +644,13 @@ def _inspect_head(head: bytes, total: Optional[int]) -> Info:
         tmp.write(head)
         tmp.flush()
         tmp.seek(0)
-        return _inspect_fd(tmp.fileno(), total)
+        # Armor's length says nothing exact of the envelope's: unknown.
+        return _inspect_fd(tmp.fileno(), None if _armored(head) else total)
+
+
+def _armored(head: bytes) -> bool:
+    """As the library tells armor (docs/FORMAT.md section 12)."""
+    return head.lstrip(b" \t\r\n").startswith(b"-----BEGIN ")
 
 
 def _inspect_fd(fd: int, total: Optional[int]) -> Info:
@@ -639,7 +660,7 @@ def _inspect_fd(fd: int, total: Optional[int]) -> Info:
     try:
         header_size = int(lib.envelope_info_header_size(info))
         payload = int(lib.envelope_info_payload_size(info))
-        if total is not None:
+        if total is not None and int(lib.envelope_info_version(info)) != 0:
             payload = max(0, total - header_size)
         return Info(
             version=int(lib.envelope_info_version(info)),

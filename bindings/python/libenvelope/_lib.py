@@ -114,6 +114,7 @@ _PROTOTYPES = {
     "envelope_seal_opts_set_hide_recipients": (rc_t, [SealOptsP, _c.c_int]),
     "envelope_seal_opts_set_created": (rc_t, [SealOptsP, time_t]),
     "envelope_seal_opts_set_progress": (rc_t, [SealOptsP, PROGRESS_FN, _c.c_void_p]),
+    "envelope_seal_opts_set_armor": (rc_t, [SealOptsP, _c.c_int]),
     "envelope_seal_fd": (rc_t, [CtxP, SealOptsP, _c.c_int, _c.c_int]),
     "envelope_seal_file": (rc_t, [CtxP, SealOptsP, _c.c_int, _c.c_char_p, _c.c_int]),
     "envelope_seal_mem": (rc_t, [CtxP, SealOptsP, _c.c_void_p, _c.c_size_t, _c.POINTER(BytesP),
