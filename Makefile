@@ -110,10 +110,10 @@ $(NODE_ADDON): $(NODE_OBJ) $(SHLIB)
 
 node: $(NODE_ADDON)
 
-$(B)/envelope.pc: envelope.pc.in Makefile
-	@mkdir -p $(@D)
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
-	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
+# Made at every install: PREFIX, LIBDIR and INCLUDEDIR may differ from one
+# install to the next, and a file made for an earlier one would point there.
+ENVELOPE_PC = sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' envelope.pc.in
 
 deps:
 	@sh tests/install-deps.sh $(DEB_ALL)
@@ -252,13 +252,14 @@ bench:
 
 # ---------------------------------------------------------------- install
 
-install: all $(B)/envelope.pc install-completion
+install: all install-completion
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(BINDIR) \
 	    $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MANDIR)/man1
 	install -m 0644 include/envelope.h $(DESTDIR)$(INCLUDEDIR)/envelope.h
 	install -m 0755 $(SHLIB) $(DESTDIR)$(LIBDIR)/libenvelope.so.$(SOVERSION)
 	ln -sf libenvelope.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libenvelope.so
 	install -m 0644 $(STLIB) $(DESTDIR)$(LIBDIR)/libenvelope.a
+	$(ENVELOPE_PC) > $(B)/envelope.pc
 	install -m 0644 $(B)/envelope.pc $(DESTDIR)$(PKGCONFIGDIR)/envelope.pc
 	$(CC) $(LINKFLAGS) -o $(B)/envelope.installed $(CLI_OBJ) $(SHLIB)
 	install -m 0755 $(B)/envelope.installed $(DESTDIR)$(BINDIR)/envelope

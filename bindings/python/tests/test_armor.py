@@ -7,7 +7,7 @@ import io
 
 import pytest
 
-import libenvelope as envelope
+import libenvelope
 from libenvelope import ErrorCode
 
 BEGIN = b"-----BEGIN LIBENVELOPE ENVELOPE-----"
@@ -15,12 +15,12 @@ END = b"-----END LIBENVELOPE ENVELOPE-----"
 
 
 def _seal(keys, data=b"armored in python\n", **kw):
-    return envelope.seal(data, sign_key=keys.signer, recipients=[keys.alice_pub],
+    return libenvelope.seal(data, sign_key=keys.signer, recipients=[keys.alice_pub],
                          name="note.txt", **kw)
 
 
 def _open(keys, data):
-    return envelope.open(data, decrypt_key=keys.alice, verify_keys=[keys.signer_pub])
+    return libenvelope.open(data, decrypt_key=keys.alice, verify_keys=[keys.signer_pub])
 
 
 def test_seal_armor_writes_the_layout(keys):
@@ -43,13 +43,13 @@ def test_seal_file_armor_and_open_file(keys, tmp_path):
     src = tmp_path / "note.txt"
     src.write_bytes(b"to a file\n")
     dst = tmp_path / "note.asc"
-    envelope.seal_file(src, dst, sign_key=keys.signer, recipients=[keys.alice_pub], armor=True)
+    libenvelope.seal_file(src, dst, sign_key=keys.signer, recipients=[keys.alice_pub], armor=True)
     assert dst.read_bytes().startswith(BEGIN + b"\n")
     out = tmp_path / "opened.txt"
-    got = envelope.open_file(dst, out, decrypt_key=keys.alice, verify_keys=[keys.signer_pub])
+    got = libenvelope.open_file(dst, out, decrypt_key=keys.alice, verify_keys=[keys.signer_pub])
     assert out.read_bytes() == b"to a file\n" and got.name == "note.txt"
     stream = io.BytesIO()
-    envelope.seal_file(io.BytesIO(b"to a stream\n"), stream, sign_key=keys.signer,
+    libenvelope.seal_file(io.BytesIO(b"to a stream\n"), stream, sign_key=keys.signer,
                        recipients=[keys.alice_pub], armor=True)
     assert _open(keys, stream.getvalue()).message == b"to a stream\n"
 
@@ -57,13 +57,13 @@ def test_seal_file_armor_and_open_file(keys, tmp_path):
 def test_inspect_reads_armor(keys, tmp_path):
     text = _seal(keys, armor=True)
     plain = _seal(keys)
-    info = envelope.inspect(text)
+    info = libenvelope.inspect(text)
     assert info.version == 1 and info.payload_size == 0  # armored: unknown
-    assert info.header_size == envelope.inspect(plain).header_size
+    assert info.header_size == libenvelope.inspect(plain).header_size
     assert [s.bits for s in info.recipients] == [2048]
     path = tmp_path / "m.asc"
     path.write_bytes(text)
-    assert envelope.inspect(str(path)).header_size == info.header_size
+    assert libenvelope.inspect(str(path)).header_size == info.header_size
 
 
 @pytest.mark.parametrize("damage, detail", [
@@ -74,7 +74,7 @@ def test_inspect_reads_armor(keys, tmp_path):
 ], ids=["second-block", "text-after", "no-end", "text-before"])
 def test_a_damaged_armor_is_not_an_envelope(keys, damage, detail):
     text = _seal(keys, armor=True)
-    with pytest.raises(envelope.FormatError) as e:
+    with pytest.raises(libenvelope.FormatError) as e:
         _open(keys, damage(text))
     assert e.value.code == ErrorCode.NOT_ENVELOPE
     assert detail in e.value.detail, e.value.detail
