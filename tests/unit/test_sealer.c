@@ -499,6 +499,48 @@ START_TEST(progress)
 }
 END_TEST
 
+/* Armor streamed (known size) and spooled (unknown size): text lines of
+ * 64 characters at most between BEGIN and END, opening to the message. */
+START_TEST(armored)
+{
+    static const char begin[] = "-----BEGIN LIBENVELOPE ENVELOPE-----\n";
+    static const char end[] = "-----END LIBENVELOPE ENVELOPE-----\n";
+    size_t n = 3 * 65536 + 5, line = 0;
+    uint64_t size = _i == 0 ? n : ENVELOPE_SIZE_UNKNOWN;
+    uint8_t *msg = pattern(n, 5);
+    struct out o = {0};
+    const size_t step[] = {4099};
+
+    ck_assert_rc(envelope_seal_opts_set_armor(sopts, 1), ENVELOPE_OK);
+    seal_in_pieces(size, msg, n, step, 1, &o);
+    ck_assert_msg(o.b.len > sizeof(begin) + sizeof(end) &&
+                      memcmp(o.b.p, begin, strlen(begin)) == 0 &&
+                      memcmp(o.b.p + o.b.len - strlen(end), end, strlen(end)) == 0,
+                  "%zu bytes, not between the armor's BEGIN and END lines", o.b.len);
+    for (size_t i = strlen(begin); i < o.b.len - strlen(end); i++) {
+        line = o.b.p[i] == '\n' ? 0 : line + 1;
+        ck_assert_msg(line <= 64, "a line over 64 characters at byte %zu", i);
+    }
+    assert_opens(&o, msg, n);
+    bytes_free(&o.b);
+    free(msg);
+}
+END_TEST
+
+/* A compat envelope stays bare: refused when the sealer is made. */
+START_TEST(armored_compat)
+{
+    envelope_sealer *s = NULL;
+    struct out o = {0};
+
+    ck_assert_rc(envelope_seal_opts_set_armor(sopts, 1), ENVELOPE_OK);
+    ck_assert_rc(envelope_seal_opts_set_format(sopts, ENVELOPE_FORMAT_COMPAT), ENVELOPE_OK);
+    assert_fails(envelope_sealer_new(ctx, sopts, 5, out_write, &o, &s),
+                 ENVELOPE_E_INVALID_ARGUMENT, "armor is for v1 envelopes");
+    ck_assert_msg(s == NULL && o.calls == 0, "a sealer made, or %d writes", o.calls);
+}
+END_TEST
+
 static Suite *sealer_suite(void)
 {
     Suite *s = suite_create("sealer");
@@ -513,6 +555,7 @@ static Suite *sealer_suite(void)
     tcase_add_loop_test(rt, options_copied, 0, 2);
     tcase_add_test(rt, compat_format);
     tcase_add_test(rt, progress);
+    tcase_add_loop_test(rt, armored, 0, 2);
     tcase_add_test(bad, more_than_declared);
     tcase_add_loop_test(bad, fewer_than_declared, 0, 2);
     tcase_add_loop_test(bad, after_final, 0, 2);
@@ -523,6 +566,7 @@ static Suite *sealer_suite(void)
     tcase_add_test(bad, write_fails);
     tcase_add_test(bad, bad_arguments);
     tcase_add_test(bad, no_recipient);
+    tcase_add_test(bad, armored_compat);
     tcase_add_test(bad, spool_under_tmpdir);
     tcase_add_loop_test(bad, cancelled, 0, 2);
     tcase_set_timeout(rt, 60);
