@@ -267,12 +267,27 @@ static envelope_rc from_env_web_identity(envelope_ctx *ctx, struct chain *ch,
     return creds_from_env_web_identity(ctx, &ch->profile, ch->region_hint, out, found);
 }
 
+/* A profile chosen by AWS_PROFILE that assumes a role comes before the
+ * environment's keys, which may be the role's source (credential_source =
+ * Environment): the SDKs do the same for a profile the program names. */
+static envelope_rc from_named_profile_role(envelope_ctx *ctx, struct chain *ch,
+                                           struct aws_creds *out, int *found)
+{
+    envelope_rc rc;
+
+    if (creds_env("AWS_PROFILE") == NULL && creds_env("AWS_DEFAULT_PROFILE") == NULL)
+        return ENVELOPE_OK;
+    if ((rc = need_profile(ctx, ch)) != ENVELOPE_OK)
+        return rc;
+    return creds_from_profile_role(ctx, &ch->profile, ch->region_hint, out, found);
+}
+
 static envelope_rc from_profile_role(envelope_ctx *ctx, struct chain *ch, struct aws_creds *out,
                                      int *found)
 {
     envelope_rc rc;
 
-    if ((rc = need_profile(ctx, ch)) != ENVELOPE_OK)
+    if ((rc = need_profile(ctx, ch)) != ENVELOPE_OK || ch->profile.name_from)
         return rc;
     return creds_from_profile_role(ctx, &ch->profile, ch->region_hint, out, found);
 }
@@ -327,13 +342,15 @@ static envelope_rc from_imds(envelope_ctx *ctx, struct chain *ch, struct aws_cre
     return rc;
 }
 
-/* In order: the environment's keys; web identity from the environment;
- * the profile's role (role_arn); its static keys, the credentials file's
- * before the config file's; its credential_process; a profile that names
- * SSO; container credentials; IMDSv2. */
+/* In order: the role of a profile AWS_PROFILE names; the environment's
+ * keys; web identity from the environment; the default profile's role
+ * (role_arn); the profile's static keys, the credentials file's before the
+ * config file's; its credential_process; a profile that names SSO;
+ * container credentials; IMDSv2. */
 static const struct creds_source sources[] = {
-    {from_env},          {from_env_web_identity}, {from_profile_role}, {from_profile_keys},
-    {from_process},      {unsupported_profile},   {from_container},    {from_imds},
+    {from_named_profile_role}, {from_env},         {from_env_web_identity},
+    {from_profile_role},       {from_profile_keys}, {from_process},
+    {unsupported_profile},     {from_container},   {from_imds},
 };
 
 envelope_rc creds_load(envelope_ctx *ctx, struct aws_creds *out)
