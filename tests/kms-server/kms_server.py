@@ -44,6 +44,9 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+import sts_service
+from sts_service import STSError
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_PRINCIPALS = os.path.join(HERE, "principals.json")
 JSON_CT = "application/x-amz-json-1.1"
@@ -245,6 +248,10 @@ class Principal:
         self.token = d.get("session_token") or None
         self.arn = d.get("arn") or None
         self.allow = d.get("allow", [])
+        # Temporary credentials from STS: the role's ARN and the time (the
+        # server's clock) at which they expire.
+        self.role = d.get("role")
+        self.expires = d.get("expires")
 
     def allowed(self, action, resources):
         for st in self.allow:
@@ -284,6 +291,7 @@ class State:
         self.wake = threading.Event()
         self.delayed = 0
         self.delayed_done = threading.Condition(self.lock)
+        self.sts = sts_service.Sts(account, self.now)
         self.reset_stats()
 
     def reset_stats(self):
@@ -300,6 +308,10 @@ class State:
                 "tls_handshakes_all": 0,
                 "tls_handshake_failures": 0,
                 "control_requests": 0,
+                "sts_requests_total": 0,
+                "sts_requests": {},
+                "sts_responses": {},
+                "sts_errors": {},
             }
 
     def bump(self, field, name=None, n=1):
@@ -314,16 +326,19 @@ class State:
         return time.time() + self.clock_offset
 
     # -- the request log
-    def log_arrival(self, rec, op):
-        """Number REC, count it and append it to the log, in one step."""
+    def log_arrival(self, rec, op, service="kms"):
+        """Number REC, count it and append it to the log, in one step.
+        KMS and STS calls have counters of their own."""
+        prefix = "sts_" if service == "sts" else ""
         with self.lock:
             self.seq += 1
             rec["seq"] = self.seq
             rec["time"] = time.time()
-            self.stats["requests_total"] += 1
+            rec["service"] = service
+            self.stats[prefix + "requests_total"] += 1
             name = op or "(unknown)"
-            self.stats["requests"][name] = \
-                self.stats["requests"].get(name, 0) + 1
+            per_op = self.stats[prefix + "requests"]
+            per_op[name] = per_op.get(name, 0) + 1
             self.log.append(rec)
 
     def note(self, rec, **fields):
@@ -359,6 +374,7 @@ class State:
                 self.principals = {}
             if "account" in doc and replace:
                 self.account = str(doc["account"])
+            self.sts.load(doc, replace)
             for p in doc.get("principals", []):
                 pr = Principal(p)
                 if not pr.arn:
@@ -369,6 +385,22 @@ class State:
                         pr.arn = "arn:aws:iam::%s:user/%s" % (self.account,
                                                               pr.name)
                 self.principals[pr.access_key_id] = pr
+
+    def add_session(self, session):
+        """Temporary credentials issued by STS become a principal."""
+        with self.lock:
+            self.principals[session["access_key_id"]] = Principal(session)
+
+    def expire_sessions(self, role=None):
+        """Make issued credentials (of ROLE, or all) expired now."""
+        n = 0
+        with self.lock:
+            for p in self.principals.values():
+                if p.expires is not None and (role is None or
+                                              role in (p.role, p.name)):
+                    p.expires = min(p.expires, self.now())
+                    n += 1
+        return n
 
     # -- keys
     def add_key(self, spec=None, usage=None, region=None, key_id=None,
@@ -490,20 +522,27 @@ class State:
     # -- faults
     def add_fault(self, spec):
         kinds = ("throttle", "error500", "error503", "error", "delay",
-                 "disconnect", "drop", "malformed")
+                 "disconnect", "drop", "malformed", "expired-token")
         kind = spec.get("kind")
         if kind not in kinds:
             raise ValueError("kind must be one of %s" % ", ".join(kinds))
+        op = spec.get("op")
+        # A fault hits KMS calls unless it names an STS action or service.
+        service = spec.get("service") or \
+            ("sts" if op in sts_service.ACTIONS else "kms")
+        if service not in ("kms", "sts", "any"):
+            raise ValueError("service must be kms, sts or any")
         f = {
             "id": None,
             "kind": kind,
             "count": int(spec.get("count", 1)),
             "skip": int(spec.get("skip", 0)),
-            "op": spec.get("op"),
+            "op": op,
+            "service": service,
             "seconds": float(spec.get("seconds", 0)),
             "type": spec.get("type", "KMSInternalException"),
-            "status": int(spec.get("status",
-                                   400 if kind == "error" else 500)),
+            # None: the error's usual status (400 for KMS errors).
+            "status": int(spec["status"]) if "status" in spec else None,
             "message": spec.get("message"),
             "fired": 0,
         }
@@ -517,7 +556,7 @@ class State:
             self.faults.append(f)
         return f
 
-    def take_faults(self, op):
+    def take_faults(self, op, service="kms"):
         """Pick the faults that apply to this call: (delay_seconds, fault,
         wake). A delay is slept as wake.wait(delay_seconds) and ended by
         delay_end(); it is counted here, under the same lock that picked it,
@@ -529,6 +568,8 @@ class State:
                 if f["count"] <= 0:
                     continue
                 if f["op"] and f["op"] != op:
+                    continue
+                if f["service"] not in ("any", service):
                     continue
                 if f["kind"] != "delay" and chosen is not None:
                     continue
@@ -599,8 +640,9 @@ def parse_authorization(value):
     return cred, fields["SignedHeaders"], fields["Signature"]
 
 
-def verify_sigv4(state, method, scheme, path, headers, body):
-    """Return (principal, region). Raises KMSError the way AWS answers."""
+def verify_sigv4(state, method, scheme, path, headers, body, want="kms"):
+    """Return (principal, region) of a request to service WANT. Raises
+    KMSError the way KMS answers."""
     cred, signed_headers_s, signature = parse_authorization(
         headers.get("Authorization"))
     access_key, scope_date, region, service, _ = cred
@@ -641,11 +683,13 @@ def verify_sigv4(state, method, scheme, path, headers, body):
     elif token is None or not hmac.compare_digest(token.encode(),
                                                   principal.token.encode()):
         raise KMSError("UnrecognizedClientException", BAD_TOKEN)
+    if principal.expires is not None and state.now() >= principal.expires:
+        raise KMSError("ExpiredTokenException", sts_service.EXPIRED_TOKEN)
 
-    if service != "kms":
+    if service != want:
         raise KMSError("InvalidSignatureException",
                        "Credential should be scoped to correct service: "
-                       "'kms'. ")
+                       "'%s'. " % want)
     if not REGION_RE.match(region):
         raise KMSError("InvalidSignatureException",
                        "Credential should be scoped to a valid region, "
@@ -1326,6 +1370,8 @@ class Handler(BaseHTTPRequestHandler):
         path = urlsplit(self.path).path
         if path.startswith("/_control/"):
             return self.control("POST", path, body)
+        if sts_service.is_sts_request(self.headers):
+            return self.sts_call(body)
         self.kms_call(body)
 
     def do_PUT(self):
@@ -1408,7 +1454,10 @@ class Handler(BaseHTTPRequestHandler):
                                        "Service Unavailable (injected).", 503)
                     if k == "error":
                         raise KMSError(fault["type"], fault["message"],
-                                       fault["status"])
+                                       fault["status"] or 400)
+                    if k == "expired-token":
+                        raise KMSError("ExpiredTokenException",
+                                       sts_service.EXPIRED_TOKEN)
                     if k == "drop":
                         st.note(rec, status="dropped")
                         self.drop()
@@ -1452,6 +1501,127 @@ class Handler(BaseHTTPRequestHandler):
         finally:
             if delayed:
                 st.delay_end()
+
+    # -- STS
+    def sts_call(self, body):
+        st = self.state
+        rec = {"seq": None, "time": None, "op": None, "connection":
+               self.conn.id, "tls": self.conn.tls, "access_key_id": None,
+               "principal": None, "region": None, "role": None,
+               "user_agent": self.headers.get("User-Agent"),
+               "status": None, "error": None, "fault": None}
+        delayed = False
+        try:
+            try:
+                action, params = sts_service.parse_form(body)
+            except STSError as e:
+                action, params = None, {}
+                first_error = e
+            else:
+                first_error = None
+            rec["op"] = action
+            rec["role"] = params.get("RoleArn")
+            st.log_arrival(rec, action, "sts")
+            fault = None
+            try:
+                if first_error is not None:
+                    raise first_error
+                caller = self.sts_caller(rec, action, body)
+                delay, fault, wake = st.take_faults(action, "sts")
+                if delay:
+                    delayed = True
+                    self.sleep_delay(rec, delay, wake)
+                if fault is not None:
+                    st.note(rec, fault=fault["kind"])
+                    self.sts_fault(fault, action)
+                payload, session = st.sts.call(action, caller, params)
+                if session is not None:
+                    st.add_session(session)
+                status = 200
+            except STSError as e:
+                status, payload = e.status, e.xml()
+                st.note(rec, error=e.code)
+                st.bump("sts_errors", e.code)
+            except _Abort:
+                raise
+            except Exception as e:  # a bug here: answer as STS would
+                traceback.print_exc()
+                err = STSError("InternalFailure", "internal error: %s" % e)
+                status, payload = err.status, err.xml()
+                st.note(rec, error=err.code)
+                st.bump("sts_errors", err.code)
+            st.note(rec, status=status)
+            st.bump("sts_responses", str(status))
+            if self.server.verbose:
+                sys.stderr.write("%s [%s] sts %s %s %s -> %d %s%s\n" % (
+                    time.strftime("%H:%M:%S"), self.conn.id, action,
+                    rec["principal"] or rec["access_key_id"] or "-",
+                    rec["role"], status, rec["error"] or "",
+                    (" fault=%s" % rec["fault"]) if rec["fault"] else ""))
+            self.send_faulty(status, payload, sts_service.XML_CT, fault)
+        finally:
+            if delayed:
+                st.delay_end()
+
+    def sts_caller(self, rec, action, body):
+        """The signed caller of ACTION (None for the unsigned web identity
+        call), its refusals in STS's codes."""
+        if action == "AssumeRoleWithWebIdentity":
+            return None
+        auth = self.headers.get("Authorization") or ""
+        m_key = re.search(r"Credential=([^/,\s]+)", auth)
+        self.state.note(rec, access_key_id=m_key.group(1) if m_key else None)
+        try:
+            caller, region = verify_sigv4(
+                self.state, self.command, self.server.scheme, self.path,
+                self.headers, body, want="sts")
+        except KMSError as e:
+            raise STSError(sts_service.FROM_KMS.get(e.type, e.type),
+                           e.message)
+        self.state.note(rec, principal=caller.name, region=region)
+        return caller
+
+    def sts_fault(self, fault, action):
+        k = fault["kind"]
+        if k == "throttle":
+            raise STSError("Throttling", "Rate exceeded")
+        if k == "error500":
+            raise STSError("InternalFailure", fault["message"] or
+                           "An internal error occurred (injected).", 500)
+        if k == "error503":
+            raise STSError("ServiceUnavailable", fault["message"] or
+                           "Service Unavailable (injected).", 503)
+        if k == "expired-token":
+            raise STSError("ExpiredToken", sts_service.EXPIRED_TOKEN)
+        if k == "error":
+            code = fault["type"]
+            raise STSError(code, fault["message"] or
+                           sts_service.fault_message(code, action,
+                                                     self.state.account),
+                           fault["status"])
+        if k == "drop":
+            self.drop()
+
+    def sleep_delay(self, rec, delay, wake):
+        """Sleep an injected delay. Ended early by a reset, the call
+        answers nothing and counts nothing."""
+        self.state.note(rec, fault="delay")
+        if wake.wait(delay):
+            self.state.note(rec, status="cancelled")
+            self.close_connection = True
+            raise _Abort()
+
+    def send_faulty(self, status, payload, ctype, fault):
+        """Send an answer, broken as a malformed or disconnect fault says."""
+        kind = fault["kind"] if fault is not None else None
+        if kind == "malformed":
+            return self.send_raw(status, payload[:max(1, len(payload) // 2)],
+                                 ctype)
+        if kind == "disconnect":
+            self.close_connection = True
+            return self.send_raw(status, payload, ctype,
+                                 partial=len(payload) // 2)
+        self.send_raw(status, payload, ctype)
 
     # -- control
     def control(self, method, path, body):
@@ -1501,7 +1671,16 @@ class Handler(BaseHTTPRequestHandler):
                         {"name": p.name, "arn": p.arn,
                          "access_key_id": p.access_key_id,
                          "session": p.token is not None}
-                        for p in st.principals.values()]}
+                        for p in st.principals.values()
+                        if p.expires is None]}
+            if name == "roles":
+                with st.sts.lock:
+                    return {"roles": [{"name": r.name, "arn": r.arn,
+                                       "trust": r.trust, "allow": r.allow}
+                                      for r in st.sts.roles.values()]}
+            if name == "sessions":
+                with st.sts.lock:
+                    return {"sessions": [dict(x) for x in st.sts.sessions]}
             return None
         if name == "reset":
             with st.lock:
@@ -1550,7 +1729,26 @@ class Handler(BaseHTTPRequestHandler):
         if name == "principals":
             st.load_principals(req, replace=bool(req.get("replace")))
             return {"ok": True, "count": len(st.principals)}
+        if name == "issue-token":
+            return self.issue_token(req)
+        if name == "sts-duration":
+            secs = req.get("seconds")
+            with st.sts.lock:
+                st.sts.duration_override = None if secs is None \
+                    else float(secs)
+            return {"ok": True, "seconds": secs}
+        if name == "expire-sessions":
+            return {"ok": True, "expired": st.expire_sessions(req.get("role"))}
         return None
+
+    def issue_token(self, req):
+        """A web identity token; with "file", also written there (0600,
+        atomically, as the kubelet rotates a projected token)."""
+        token, claims = self.state.sts.new_token(req)
+        path = req.get("file")
+        if path:
+            write_file(path, token, mode=0o600)
+        return {"ok": True, "token": token, "claims": claims}
 
     def key_entry(self, key, region, private=False):
         st = self.state

@@ -4,10 +4,12 @@ Run with:  /usr/bin/python3 -m pytest -q tests/kms-server
 """
 
 import base64
+import calendar
 import hashlib
 import http.client
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -16,8 +18,13 @@ import subprocess
 import sys
 import threading
 import time
+import xml.etree.ElementTree as ET
+from urllib.parse import urlencode
 
 import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
 
@@ -1101,3 +1108,571 @@ def test_chunked_request_body(server, keys):
     conn.close()
     assert r.status == 200, out
     assert out["KeyMetadata"]["KeyId"] == keys["sign"]["KeyId"]
+
+
+# -------------------------------------------------------------------- STS
+
+STS_NS = {"s": "https://sts.amazonaws.com/doc/2011-06-15/"}
+ROLE = "arn:aws:iam::111122223333:role/"
+EXPIRED = "The security token included in the request is expired"
+
+
+def creds_of(name):
+    p = P[name]
+    return (p["access_key_id"], p["secret_access_key"],
+            p.get("session_token"))
+
+
+class StsAnswer:
+    def __init__(self, r):
+        self.status, self.headers, self.body = r.status, r.headers, r.body
+        self.root = ET.fromstring(r.body)
+
+    def text(self, path):
+        el = self.root.find(path, STS_NS)
+        assert el is not None, "no %s in %r" % (path, self.body)
+        return el.text
+
+    def error(self, code, status):
+        assert self.status == status, (self.status, self.body)
+        assert self.root.tag == "{%s}ErrorResponse" % STS_NS["s"], self.body
+        assert self.text("s:Error/s:Code") == code, self.body
+        assert self.text("s:Error/s:Type") == \
+            ("Receiver" if status >= 500 else "Sender")
+        assert self.text("s:RequestId")
+        el = self.root.find("s:Error/s:Message", STS_NS)
+        return None if el is None else el.text
+
+    def creds(self, action="AssumeRole"):
+        assert self.status == 200, (self.status, self.body)
+        assert self.headers.get("Content-Type") == "text/xml"
+        base = "s:%sResult/s:Credentials/s:" % action
+        return tuple(self.text(base + n) for n in
+                     ("AccessKeyId", "SecretAccessKey", "SessionToken"))
+
+
+def sts_call(server, params, creds=None, region="us-east-1", service="sts",
+             version="2011-06-15"):
+    """One raw STS call, SigV4-signed with CREDS (a triple) unless None."""
+    form = dict(params)
+    if version is not None:
+        form.setdefault("Version", version)
+    body = urlencode(form).encode()
+    req = AWSRequest(method="POST", url=server.endpoint + "/", data=body,
+                     headers={"Content-Type": "application/"
+                              "x-www-form-urlencoded; charset=utf-8"})
+    if creds is not None:
+        SigV4Auth(Credentials(*creds), service, region).add_auth(req)
+    r = KMSClient(server.endpoint, ca=server.ca).send(
+        dict(req.headers.items()), body)
+    return StsAnswer(r)
+
+
+def assume(server, role, who="assumer", **extra):
+    params = {"Action": "AssumeRole", "RoleArn": ROLE + role,
+              "RoleSessionName": "test-session"}
+    params.update(extra)
+    return sts_call(server, params,
+                    creds=creds_of(who) if isinstance(who, str) else who)
+
+
+def web_identity(server, role, token, **extra):
+    params = {"Action": "AssumeRoleWithWebIdentity", "RoleArn": ROLE + role,
+              "RoleSessionName": "pod", "WebIdentityToken": token}
+    params.update(extra)
+    return sts_call(server, params)
+
+
+def kms_as(server, creds):
+    return KMSClient(server.endpoint, ca=server.ca, access_key=creds[0],
+                     secret_key=creds[1], token=creds[2])
+
+
+def sign_params():
+    return {"KeyId": SIGN_ALIAS, "Message": b64(b"m"),
+            "SigningAlgorithm": "ECDSA_SHA_512"}
+
+
+def token(server, **claims):
+    return server.control("POST", "issue-token", claims)["token"]
+
+
+def changed(s):
+    """S with its last character replaced by another."""
+    return s[:-1] + ("A" if s[-1] != "A" else "B")
+
+
+def session_count(server):
+    return len(server.control("GET", "sessions")["sessions"])
+
+
+def test_sts_assume_role_shapes_and_kms_as_the_role(server, keys):
+    a = assume(server, "sender-role", RoleSessionName="s1")
+    ak, sk, tok = a.creds()
+    assert ak.startswith("ASIA") and len(ak) == 20
+    assert a.root.tag == "{%s}AssumeRoleResponse" % STS_NS["s"]
+    arn_ = a.text("s:AssumeRoleResult/s:AssumedRoleUser/s:Arn")
+    assert arn_ == "arn:aws:sts::111122223333:assumed-role/sender-role/s1"
+    assert a.text("s:AssumeRoleResult/s:AssumedRoleUser/s:AssumedRoleId") \
+        .startswith("AROA")
+    assert a.text("s:ResponseMetadata/s:RequestId")
+    exp = a.text("s:AssumeRoleResult/s:Credentials/s:Expiration")
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", exp), exp
+    # KMS takes them as the role, with the role's permissions only.
+    c = kms_as(server, (ak, sk, tok))
+    ok(c.call("Sign", sign_params()))
+    msg = err(c.call("Decrypt", {"KeyId": ENC_ALIAS,
+                                 "CiphertextBlob": b64(b"x" * 256),
+                                 "EncryptionAlgorithm": "RSAES_OAEP_SHA_256"}),
+              "AccessDeniedException")
+    assert msg.startswith("User: %s is not authorized to perform: "
+                          "kms:Decrypt" % arn_), msg
+    # The source itself may do nothing in KMS.
+    err(server.client("assumer").call("Sign", sign_params()),
+        "AccessDeniedException")
+    s = server.stats()
+    assert s["sts_requests"] == {"AssumeRole": 1}, s
+    assert s["sts_requests_total"] == 1 and s["sts_responses"] == {"200": 1}
+    assert s["requests"] == {"Sign": 2, "Decrypt": 1}, s
+    log = server.control("GET", "requests")["requests"]
+    assert [(r["service"], r["op"], r["principal"]) for r in log] == [
+        ("sts", "AssumeRole", "assumer"), ("kms", "Sign", "sender-role"),
+        ("kms", "Decrypt", "sender-role"), ("kms", "Sign", "assumer")], log
+    assert log[0]["role"] == ROLE + "sender-role"
+    sessions = server.control("GET", "sessions")["sessions"]
+    assert sessions[-1]["access_key_id"] == ak
+    assert sessions[-1]["source"] == "arn:aws:iam::111122223333:user/assumer"
+    assert sessions[-1]["expiration"] == exp
+    dump = json.dumps([log, sessions, server.stats()])
+    assert sk not in dump and tok not in dump
+
+
+def test_sts_botocore_client(server, keys):
+    import botocore.session
+    from botocore.config import Config
+    s = botocore.session.Session()
+    cfg = Config(retries={"total_max_attempts": 1})
+    ak, sk, _ = creds_of("assumer")
+    sts = s.create_client("sts", region_name="eu-west-3",
+                          endpoint_url=server.endpoint, verify=server.ca,
+                          aws_access_key_id=ak, aws_secret_access_key=sk,
+                          config=cfg)
+    out = sts.assume_role(RoleArn=ROLE + "receiver-role",
+                          RoleSessionName="boto", DurationSeconds=900)
+    c = out["Credentials"]
+    assert out["AssumedRoleUser"]["Arn"].endswith(
+        ":assumed-role/receiver-role/boto")
+    role_sts = s.create_client(
+        "sts", region_name="eu-west-3", endpoint_url=server.endpoint,
+        verify=server.ca, aws_access_key_id=c["AccessKeyId"],
+        aws_secret_access_key=c["SecretAccessKey"],
+        aws_session_token=c["SessionToken"], config=cfg)
+    who = role_sts.get_caller_identity()
+    assert who["Arn"] == out["AssumedRoleUser"]["Arn"]
+    assert who["UserId"] == out["AssumedRoleUser"]["AssumedRoleId"]
+    tok = token(server, sub="system:serviceaccount:ns:receiver")
+    from botocore import UNSIGNED
+    anon = s.create_client("sts", region_name="us-east-1",
+                           endpoint_url=server.endpoint, verify=server.ca,
+                           config=cfg.merge(Config(signature_version=UNSIGNED)))
+    out = anon.assume_role_with_web_identity(
+        RoleArn=ROLE + "receiver-role", RoleSessionName="pod",
+        WebIdentityToken=tok)
+    assert out["SubjectFromWebIdentityToken"] == \
+        "system:serviceaccount:ns:receiver"
+    assert out["Audience"] == "sts.amazonaws.com"
+    assert out["Provider"] == "https://oidc.kms-test.local"
+    assert out["Credentials"]["AccessKeyId"].startswith("ASIA")
+
+
+def test_sts_temporary_credentials_token_checked(server, keys):
+    ak, sk, tok = assume(server, "sender-role").creds()
+    c = kms_as(server, (ak, sk, tok))
+    assert err(c.call("Sign", sign_params(), token=False),
+               "UnrecognizedClientException") == \
+        "The security token included in the request is invalid."
+    err(c.call("Sign", sign_params(), token=changed(tok)),
+        "UnrecognizedClientException")
+    err(c.call("Sign", sign_params(), secret_key=changed(sk)),
+        "InvalidSignatureException")
+    ok(c.call("Sign", sign_params()))
+
+
+def test_sts_expiry(server, keys):
+    server.control("POST", "sts-duration", {"seconds": 60})
+    creds = assume(server, "sender-role").creds()
+    c = kms_as(server, creds)
+    ok(c.call("Sign", sign_params()))
+    # 61 s later on the server's clock (the SigV4 window is 5 minutes).
+    server.control("POST", "clock", {"offset_seconds": 61})
+    r = c.call("Sign", sign_params(), date_offset=61)
+    assert err(r, "ExpiredTokenException") == EXPIRED
+    # Expired credentials cannot assume a role either.
+    a = sts_call(server, {"Action": "AssumeRole",
+                          "RoleArn": ROLE + "sender-role",
+                          "RoleSessionName": "again"}, creds=creds)
+    # (the request is signed with the real clock: 61 s is in the window)
+    assert a.error("ExpiredToken", 403) == EXPIRED
+    server.control("POST", "clock", {"offset_seconds": 0})
+    ok(c.call("Sign", sign_params()))
+    # expire-sessions ends them at once, whatever their lifetime.
+    server.control("POST", "sts-duration", {"seconds": None})
+    creds2 = assume(server, "receiver-role").creds()
+    out = server.control("POST", "expire-sessions", {"role": "sender-role"})
+    assert out["expired"] >= 1
+    err(c.call("Sign", sign_params()), "ExpiredTokenException")
+    decrypt = {"KeyId": ENC_ALIAS, "CiphertextBlob": b64(b"x" * 256),
+               "EncryptionAlgorithm": "RSAES_OAEP_SHA_256"}
+    err(kms_as(server, creds2).call("Decrypt", decrypt),
+        "InvalidCiphertextException")
+    server.control("POST", "expire-sessions", {})
+    err(kms_as(server, creds2).call("Decrypt", decrypt),
+        "ExpiredTokenException")
+    assert server.stats()["errors"]["ExpiredTokenException"] == 3
+
+
+def test_sts_duration(server):
+    def lifetime(**extra):
+        before = int(time.time())
+        a = assume(server, "sender-role", **extra)
+        after = int(time.time()) + 1
+        exp = a.text("s:AssumeRoleResult/s:Credentials/s:Expiration")
+        t = calendar.timegm(time.strptime(exp, "%Y-%m-%dT%H:%M:%SZ"))
+        return before, t, after
+
+    b, t, a = lifetime()
+    assert b + 3600 <= t <= a + 3600
+    b, t, a = lifetime(DurationSeconds="900")
+    assert b + 900 <= t <= a + 900
+    assert server.control("POST", "sts-duration", {"seconds": 5}) == \
+        {"ok": True, "seconds": 5}
+    b, t, a = lifetime(DurationSeconds="900")
+    assert b + 5 <= t <= a + 5
+    server.control("POST", "sts-duration", {"seconds": None})
+    b, t, a = lifetime()
+    assert b + 3600 <= t <= a + 3600
+    msg = assume(server, "sender-role", DurationSeconds="7200").error(
+        "ValidationError", 400)
+    assert msg == ("1 validation error detected: The requested "
+                   "DurationSeconds exceeds the MaxSessionDuration set for "
+                   "this role.")
+
+
+def test_sts_chain(server, keys):
+    hop = assume(server, "hop-role").creds()
+    err(kms_as(server, hop).call("Sign", sign_params()),
+        "AccessDeniedException")
+    final = assume(server, "sender-role", who=hop, RoleSessionName="hop2")
+    out = ok(kms_as(server, final.creds()).call("Sign", sign_params()))
+    assert out["SigningAlgorithm"] == "ECDSA_SHA_512"
+    assert final.text("s:AssumeRoleResult/s:AssumedRoleUser/s:Arn") == \
+        "arn:aws:sts::111122223333:assumed-role/sender-role/hop2"
+    src = server.control("GET", "sessions")["sessions"][-1]["source"]
+    assert src == "arn:aws:sts::111122223333:assumed-role/hop-role/" \
+        "test-session"
+    msg = assume(server, "sender-role", who=hop,
+                 DurationSeconds="3601").error("ValidationError", 400)
+    assert "1 hour session limit for roles assumed by role chaining" in msg
+    # A role session is trusted only where its role is named.
+    sender_role = final.creds()
+    msg = assume(server, "receiver-role", who=sender_role).error(
+        "AccessDenied", 403)
+    assert msg == ("User: arn:aws:sts::111122223333:assumed-role/sender-role/"
+                   "hop2 is not authorized to perform: sts:AssumeRole on "
+                   "resource: arn:aws:iam::111122223333:role/receiver-role")
+
+
+@pytest.mark.parametrize("who,role", [
+    ("assumer", "locked-role"), ("nobody", "sender-role"),
+    ("sender", "receiver-role"), ("assumer", "no-such-role"),
+    ("admin", "locked-role")])
+def test_sts_not_trusted(server, who, role):
+    before = session_count(server)
+    a = assume(server, role, who=who)
+    msg = a.error("AccessDenied", 403)
+    assert msg == ("User: arn:aws:iam::111122223333:user/%s is not "
+                   "authorized to perform: sts:AssumeRole on resource: "
+                   "arn:aws:iam::111122223333:role/%s" % (who, role))
+    assert session_count(server) == before
+    assert server.stats()["sts_errors"] == {"AccessDenied": 1}
+
+
+def test_sts_external_id(server):
+    assume(server, "external-id-role").error("AccessDenied", 403)
+    assume(server, "external-id-role",
+           ExternalId="kms-test-other-id").error("AccessDenied", 403)
+    assume(server, "external-id-role",
+           ExternalId="kms-test-external-id").creds()
+    assume(server, "external-id-role", who="sender",
+           ExternalId="kms-test-external-id").creds()
+    msg = assume(server, "external-id-role", ExternalId="a b").error(
+        "ValidationError", 400)
+    assert "at 'externalId' failed to satisfy constraint: Member must " \
+        "satisfy regular expression pattern" in msg
+
+
+def test_sts_signature_errors(server):
+    params = {"Action": "AssumeRole", "RoleArn": ROLE + "sender-role",
+              "RoleSessionName": "xy"}
+    ak, sk, _ = creds_of("assumer")
+    a = sts_call(server, params, creds=(ak, sk + "x", None))
+    assert a.error("SignatureDoesNotMatch", 403).startswith(
+        "The request signature we calculated does not match")
+    a = sts_call(server, params, creds=("AKIAUNKNOWN000000000", sk, None))
+    assert a.error("InvalidClientTokenId", 403) == \
+        "The security token included in the request is invalid."
+    sts_call(server, params).error("MissingAuthenticationToken", 403)
+    a = sts_call(server, params, creds=(ak, sk, None), service="kms")
+    assert a.error("SignatureDoesNotMatch", 403) == \
+        "Credential should be scoped to correct service: 'sts'. "
+    a = sts_call(server, params, creds=(ak, sk, "a-token"))
+    a.error("InvalidClientTokenId", 403)
+    # Any region the client scopes its signature to.
+    sts_call(server, params, creds=(ak, sk, None),
+             region="ap-southeast-2").creds()
+    # A KMS call signed for STS.
+    r = server.client().call("ListKeys", {}, service="sts")
+    assert err(r, "InvalidSignatureException") == \
+        "Credential should be scoped to correct service: 'kms'. "
+    assert server.stats()["sts_errors"] == {
+        "SignatureDoesNotMatch": 2, "InvalidClientTokenId": 2,
+        "MissingAuthenticationToken": 1}
+
+
+@pytest.mark.parametrize("params,version,code,text", [
+    ({"Action": "AssumeRole", "RoleArn": ROLE + "sender-role"}, "2011-06-15",
+     "ValidationError", "Value null at 'roleSessionName' failed to satisfy "
+     "constraint: Member must not be null"),
+    ({"Action": "AssumeRole", "RoleArn": ROLE + "sender-role",
+      "RoleSessionName": "a b"}, "2011-06-15", "ValidationError",
+     "at 'roleSessionName' failed to satisfy constraint: Member must "
+     "satisfy regular expression pattern"),
+    ({"Action": "AssumeRole", "RoleArn": ROLE + "sender-role",
+      "RoleSessionName": "xy", "DurationSeconds": "899"}, "2011-06-15",
+     "ValidationError", "Value '899' at 'durationSeconds' failed to satisfy "
+     "constraint: Member must have value greater than or equal to 900"),
+    ({"Action": "AssumeRole", "RoleArn": ROLE + "sender-role",
+      "RoleSessionName": "xy", "DurationSeconds": "soon"}, "2011-06-15",
+     "InvalidParameterValue", "DurationSeconds is invalid"),
+    ({"Action": "AssumeRole", "RoleArn": ROLE + "sender-role",
+      "RoleSessionName": "xy", "SerialNumber": "arn:aws:iam::1:mfa/u",
+      "TokenCode": "123456"}, "2011-06-15", "AccessDenied",
+     "MultiFactorAuthentication failed"),
+    ({"Action": "DeleteEverything"}, "2011-06-15", "InvalidAction",
+     "Could not find operation DeleteEverything for version 2011-06-15"),
+    ({"Action": "AssumeRole"}, "2010-01-01", "InvalidAction",
+     "Could not find operation AssumeRole for version 2010-01-01"),
+    ({"RoleArn": "x"}, "2011-06-15", "MissingAction", "Missing Action"),
+])
+def test_sts_request_errors(server, params, version, code, text):
+    before = session_count(server)
+    a = sts_call(server, params, creds=creds_of("assumer"), version=version)
+    msg = a.error(code, 403 if code == "AccessDenied" else 400)
+    assert text in msg, msg
+    assert session_count(server) == before
+    assert server.stats()["sts_responses"] == {str(a.status): 1}
+
+
+def test_web_identity(server, keys):
+    tok = token(server, sub="system:serviceaccount:apps:sender")
+    a = web_identity(server, "sender-role", tok)
+    creds = a.creds("AssumeRoleWithWebIdentity")
+    base = "s:AssumeRoleWithWebIdentityResult/s:"
+    assert a.text(base + "SubjectFromWebIdentityToken") == \
+        "system:serviceaccount:apps:sender"
+    assert a.text(base + "AssumedRoleUser/s:Arn") == \
+        "arn:aws:sts::111122223333:assumed-role/sender-role/pod"
+    ok(kms_as(server, creds).call("Sign", sign_params()))
+    s = server.stats()
+    assert s["sts_requests"] == {"AssumeRoleWithWebIdentity": 1}
+    log = server.control("GET", "requests")["requests"]
+    assert log[0]["op"] == "AssumeRoleWithWebIdentity"
+    assert log[0]["principal"] is None and log[0]["access_key_id"] is None
+    dump = json.dumps([log, server.control("GET", "sessions")])
+    assert tok not in dump and creds[1] not in dump and creds[2] not in dump
+    assert server.control("GET", "sessions")["sessions"][-1]["source"] == \
+        "web-identity:system:serviceaccount:apps:sender"
+
+
+@pytest.mark.parametrize("claims,role,code,text", [
+    ({"sub": "system:serviceaccount:apps:receiver"}, "sender-role",
+     "AccessDenied", "Not authorized to perform "
+     "sts:AssumeRoleWithWebIdentity"),
+    ({"sub": "system:serviceaccount:apps:sender"}, "locked-role",
+     "AccessDenied", "Not authorized to perform "
+     "sts:AssumeRoleWithWebIdentity"),
+    ({"sub": "system:serviceaccount:apps:sender", "aud": "other"},
+     "sender-role", "InvalidIdentityToken", "Incorrect token audience"),
+    ({"sub": "system:serviceaccount:apps:sender", "expires_in": -1},
+     "sender-role", "ExpiredTokenException", "Token expired: current "
+     "date/time"),
+    ({"sub": "system:serviceaccount:apps:sender",
+      "iss": "https://elsewhere.example"}, "sender-role",
+     "InvalidIdentityToken", "No OpenIDConnect provider found in your "
+     "account for https://elsewhere.example"),
+])
+def test_web_identity_refused(server, claims, role, code, text):
+    tok = token(server, **claims)
+    before = session_count(server)
+    a = web_identity(server, role, tok)
+    status = 403 if code == "AccessDenied" else 400
+    assert a.error(code, status).startswith(text)
+    assert session_count(server) == before
+    assert server.stats()["sts_errors"] == {code: 1}
+    assert tok not in a.body.decode()
+
+
+def test_web_identity_bad_tokens(server):
+    good = token(server, sub="system:serviceaccount:apps:sender")
+    h, b, sig = good.split(".")
+    forged_claims = base64.urlsafe_b64encode(json.dumps({
+        "iss": "https://oidc.kms-test.local", "aud": "sts.amazonaws.com",
+        "sub": "system:serviceaccount:apps:sender",
+        "exp": 2 ** 40}).encode()).rstrip(b"=").decode()
+    # (the first character of the MAC: the last one has bits base64 drops)
+    other_mac = ("A" if sig[0] != "A" else "B") + sig[1:]
+    for bad in (h + "." + forged_claims + "." + sig,
+                h + "." + b + "." + other_mac,
+                "not-a-jwt", h + "." + b, "a.b.c"):
+        a = web_identity(server, "sender-role", bad)
+        assert a.error("InvalidIdentityToken", 400).startswith(
+            "The web identity token that was passed could not be validated")
+    assert server.stats()["sts_errors"] == {"InvalidIdentityToken": 5}
+
+
+def test_issue_token_to_file(server, tmp_path):
+    path = str(tmp_path / "token")
+    first = server.control("POST", "issue-token", {
+        "sub": "system:serviceaccount:apps:sender", "file": path})["token"]
+    assert open(path).read() == first
+    assert os.stat(path).st_mode & 0o777 == 0o600
+    second = server.control("POST", "issue-token", {
+        "sub": "system:serviceaccount:apps:sender", "file": path})["token"]
+    assert second != first
+    assert open(path).read() == second
+    web_identity(server, "sender-role", open(path).read()).creds(
+        "AssumeRoleWithWebIdentity")
+
+
+@pytest.mark.parametrize("fault,code,status", [
+    ({"kind": "error", "type": "AccessDenied"}, "AccessDenied", 403),
+    ({"kind": "error", "type": "ExpiredToken"}, "ExpiredToken", 403),
+    ({"kind": "error", "type": "InvalidIdentityToken"},
+     "InvalidIdentityToken", 400),
+    ({"kind": "error", "type": "IDPCommunicationError"},
+     "IDPCommunicationError", 400),
+    ({"kind": "error", "type": "RegionDisabledException"},
+     "RegionDisabledException", 403),
+    ({"kind": "error", "type": "AccessDenied", "status": 400,
+      "message": "custom"}, "AccessDenied", 400),
+    ({"kind": "error500"}, "InternalFailure", 500),
+    ({"kind": "error503"}, "ServiceUnavailable", 503),
+    ({"kind": "throttle"}, "Throttling", 400),
+    ({"kind": "expired-token"}, "ExpiredToken", 403),
+])
+@pytest.mark.parametrize("action", ["AssumeRole",
+                                    "AssumeRoleWithWebIdentity"])
+def test_sts_faults(server, fault, code, status, action):
+    def call():
+        if action == "AssumeRole":
+            return assume(server, "sender-role")
+        return web_identity(server, "sender-role", token(
+            server, sub="system:serviceaccount:apps:sender"))
+
+    server.control("POST", "fault", dict(fault, op=action))
+    msg = call().error(code, status)
+    if fault.get("message"):
+        assert msg == "custom"
+    call().creds(action)
+    s = server.stats()
+    assert s["sts_requests"] == {action: 2}
+    assert s["sts_errors"] == {code: 1}
+    assert s["faults_fired"] == {fault["kind"]: 1}
+    log = server.control("GET", "requests")["requests"]
+    assert [r["fault"] for r in log] == [fault["kind"], None]
+
+
+def test_sts_faults_choose_their_service(server, keys):
+    # No op: KMS only, as before STS existed.
+    server.control("POST", "fault", {"kind": "error500"})
+    assume(server, "sender-role").creds()
+    err(server.client().call("ListKeys", {}), "KMSInternalException", 500)
+    # service sts: both STS actions, not KMS.
+    server.control("POST", "fault", {"kind": "error500", "service": "sts",
+                                     "count": 2})
+    ok(server.client().call("ListKeys", {}))
+    assume(server, "sender-role").error("InternalFailure", 500)
+    web_identity(server, "sender-role", token(
+        server, sub="system:serviceaccount:a:sender")).error(
+            "InternalFailure", 500)
+    assume(server, "sender-role").creds()
+    # service any: whichever comes first.
+    server.control("POST", "fault", {"kind": "throttle", "service": "any"})
+    assume(server, "sender-role").error("Throttling", 400)
+    ok(server.client().call("ListKeys", {}))
+    code, out = KMSClient(server.endpoint, ca=server.ca).control(
+        "POST", "fault", {"kind": "error500", "service": "iam"})
+    assert code == 400 and "service must be" in out["error"]
+
+
+def test_sts_delay_and_drop(server):
+    server.control("POST", "fault", {"kind": "delay", "seconds": 0.2,
+                                     "op": "AssumeRole"})
+    assume(server, "sender-role").creds()
+    server.control("POST", "fault", {"kind": "drop", "op": "AssumeRole"})
+    with pytest.raises((http.client.HTTPException, ConnectionError)):
+        assume(server, "sender-role")
+    server.control("POST", "fault", {"kind": "malformed",
+                                     "op": "AssumeRole"})
+    c = KMSClient(server.endpoint, ca=server.ca)
+    form = urlencode({"Action": "AssumeRole", "Version": "2011-06-15",
+                      "RoleArn": ROLE + "sender-role",
+                      "RoleSessionName": "xy"}).encode()
+    req = AWSRequest(method="POST", url=server.endpoint + "/", data=form,
+                     headers={"Content-Type":
+                              "application/x-www-form-urlencoded"})
+    SigV4Auth(Credentials(*creds_of("assumer")), "sts",
+              "us-east-1").add_auth(req)
+    r = c.send(dict(req.headers.items()), form)
+    assert r.status == 200
+    with pytest.raises(ET.ParseError):
+        ET.fromstring(r.body)
+    assert server.stats()["faults_fired"] == {"delay": 1, "drop": 1,
+                                              "malformed": 1}
+
+
+def test_kms_expired_token_fault(server, keys):
+    creds = assume(server, "sender-role").creds()
+    c = kms_as(server, creds)
+    server.control("POST", "fault", {"kind": "expired-token"})
+    assert err(c.call("Sign", sign_params()), "ExpiredTokenException") == \
+        EXPIRED
+    ok(c.call("Sign", sign_params()))
+    s = server.stats()
+    assert s["faults_fired"] == {"expired-token": 1}
+    assert s["errors"] == {"ExpiredTokenException": 1}
+
+
+def test_reset_keeps_sessions(server, keys):
+    creds = assume(server, "sender-role").creds()
+    server.control("POST", "reset")
+    ok(kms_as(server, creds).call("Sign", sign_params()))
+    assert server.stats()["sts_requests_total"] == 0
+
+
+def test_sts_verbose_log_has_no_secrets(tmp_path):
+    proc, state, ep = start_server(str(tmp_path), "--http", "--verbose")
+    try:
+        srv = Server(proc, state, ep)
+        tok = token(srv, sub="system:serviceaccount:a:sender")
+        creds = web_identity(srv, "sender-role", tok).creds(
+            "AssumeRoleWithWebIdentity")
+        creds2 = assume(srv, "sender-role").creds()
+        err(kms_as(srv, creds2).call("ListKeys", {}), "AccessDeniedException")
+    finally:
+        stop_server(proc)
+    log = open(os.path.join(str(tmp_path), "log")).read()
+    assert "sts AssumeRoleWithWebIdentity" in log, log
+    assert "sts AssumeRole assumer " + ROLE + "sender-role -> 200" in log, log
+    for secret in (tok, creds[1], creds[2], creds2[1], creds2[2]):
+        assert secret not in log
