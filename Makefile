@@ -138,6 +138,7 @@ test-memory: all
 
 test-kms: all
 	@bash tests/kms/run.sh $(B)
+	@bash tests/kms/sts.sh $(B)
 
 # libFuzzer targets (fuzz/fuzz_*.c), FUZZ_SECONDS each, built in build-fuzz.
 FUZZ_SECONDS ?= 60
