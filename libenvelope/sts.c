@@ -303,13 +303,13 @@ static const xmlNode *root_of(const xmlDoc *doc)
     return NULL;
 }
 
-/* Printable ASCII, bounded, with the secrets starred out: STS's words reach
- * the caller's terminal. */
+/* Printable ASCII, bounded, up to the first line break, with the secrets
+ * starred out: STS's words reach the caller's terminal. */
 static void clean_text(const char *s, char *out, size_t cap, const char *const *redact)
 {
     size_t j = 0;
 
-    for (size_t i = 0; s[i] && j + 1 < cap; i++)
+    for (size_t i = 0; s[i] && s[i] != '\n' && s[i] != '\r' && j + 1 < cap; i++)
         out[j++] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
     out[j] = '\0';
     for (size_t r = 0; redact && redact[r]; r++) {
@@ -357,7 +357,7 @@ static envelope_rc read_error(envelope_ctx *ctx, const char *what, long status,
                              ? child(root, "Error")
                              : NULL;
     const xmlNode *c = child(err, "Code"), *m = child(err, "Message");
-    char raw[STS_MESSAGE_MAX + 1], message[STS_MESSAGE_MAX + 1];
+    char raw[4 * STS_MESSAGE_MAX], message[STS_MESSAGE_MAX + 1];
     size_t len;
 
     message[0] = '\0';
@@ -554,7 +554,7 @@ static envelope_rc exchange(envelope_ctx *ctx, const struct exchange *e, const s
             rc = sts_parse_answer(ctx, e->what, e->action, resp.status, resp.body, resp.len,
                                   e->redact, out, code);
         http_response_wipe(h);
-        if (rc == ENVELOPE_OK || !sts_retryable(rc, code, rc == ENVELOPE_OK ? 0 : resp.status) ||
+        if (rc == ENVELOPE_OK || !sts_retryable(rc, code, resp.status) ||
             n >= set.max_attempts || !backoff(n, rc, deadline))
             break;
     }

@@ -179,6 +179,13 @@ START_TEST(xml_errors_map_to_codes)
         ck_assert_int_eq(sts_retryable(ENVELOPE_OK, cases[i].code, cases[i].status),
                          cases[i].rc != ENVELOPE_E_CREDENTIALS);
     }
+    /* The message up to its first line break, printable only. */
+    ck_assert_rc(parse("AssumeRole", 403,
+                       "<ErrorResponse><Error><Code>AccessDenied</Code><Message>no\xc3\xa9 way\n"
+                       "canonical request with " TOKEN "</Message></Error></ErrorResponse>",
+                       &c, code),
+                 ENVELOPE_E_CREDENTIALS);
+    assert_detail("STS test: AccessDenied: no?? way");
     /* No STS error in the body: the status decides. */
     ck_assert_rc(parse("AssumeRole", 503, "<html>busy</html>", &c, code),
                  ENVELOPE_E_KMS_UNAVAILABLE);
