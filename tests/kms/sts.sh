@@ -176,6 +176,9 @@ source_profile = assumer
 role_arn = $ROLE/external-id-role
 source_profile = assumer
 external_id = kms-test-external-id
+[profile web]
+role_arn = $ROLE/sender-role
+web_identity_token_file = $WORK/token
 [profile sender-keys]
 credential_process = /bin/echo '{"Version": 1, "AccessKeyId": "$SENDER_AK", "SecretAccessKey": "$SENDER_SK"}'
 EOF
@@ -307,6 +310,24 @@ check "EKS: the sender's token does not reach receiver-role: exit 3 naming the r
     _ "$ERR"
 succeeded_no_secret() { no_secret && ok "$1" || bad "$1"; }
 succeeded_no_secret "  the token is in no message"
+reset_stats
+run AWS_PROFILE=web -- "${SEAL[@]}" -o web.env message.json
+succeeded "a profile's role_arn with web_identity_token_file seals"
+is "  through AssumeRoleWithWebIdentity" "$(calls)" \
+    "AssumeRole=0 AssumeRoleWithWebIdentity=1 kms=Encrypt=1,Sign=1"
+reset_stats
+ctl POST fault '{"kind": "error", "op": "AssumeRoleWithWebIdentity", "type": "IDPCommunicationError", "count": 2}' >/dev/null
+run "${EKS[@]}" -- "${SEAL[@]}" -o idp.env message.json
+succeeded "IDPCommunicationError twice: retried, the third attempt succeeds"
+is "  3 AssumeRoleWithWebIdentity" "$(calls)" \
+    "AssumeRole=0 AssumeRoleWithWebIdentity=3 kms=Encrypt=1,Sign=1"
+reset_stats
+ctl POST fault '{"kind": "error", "op": "AssumeRoleWithWebIdentity", "type": "RegionDisabledException"}' >/dev/null
+run "${EKS[@]}" -- "${SEAL[@]}" -o region.env message.json
+check "RegionDisabledException: exit 3 naming the role and the source, once, nothing written" \
+    bash -c '[ '"$rc"' -eq 3 ] && [ ! -e region.env ] && [ "$2" = "AssumeRole=0 AssumeRoleWithWebIdentity=1 kms=" ] &&
+        grep -q "^envelope: message.json: no usable AWS credentials (recipient 1: KMS Encrypt '$ENC_ALIAS': STS AssumeRoleWithWebIdentity '$ROLE'/sender-role (environment AWS_ROLE_ARN): RegionDisabledException" "$1"' \
+    _ "$ERR" "$(calls)"
 
 # ------------------------------------------------------ chains of profiles
 
