@@ -12,6 +12,7 @@
 
 #include "context.h"
 #include "kms.h"
+#include "sts_cache.h"
 
 /* What the sources share while the chain runs: the profile, read once. */
 struct chain {
@@ -389,6 +390,11 @@ void creds_free(struct aws_creds *c)
     creds_wipe_free(c->secret_access_key);
     creds_wipe_free(c->session_token);
     memset(c, 0, sizeof(*c));
+}
+
+void creds_expired(const struct aws_creds *c)
+{
+    sts_cache_forget(c->access_key_id);
 }
 
 int creds_expiring(const struct aws_creds *c, time_t now)

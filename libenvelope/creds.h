@@ -36,6 +36,8 @@ envelope_rc creds_load(envelope_ctx *ctx, struct aws_creds *out);
 envelope_rc creds_load_for(envelope_ctx *ctx, const char *region_hint, struct aws_creds *out);
 /* Wipes and frees the secrets; leaves *c empty. NULL is a no-op. */
 void creds_free(struct aws_creds *c);
+/* A service refused c as expired: no cache may give them again. */
+void creds_expired(const struct aws_creds *c);
 /* 1 when c expires within CREDS_REFRESH_WINDOW seconds of now (or has). */
 int creds_expiring(const struct aws_creds *c, time_t now);
 

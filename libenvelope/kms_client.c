@@ -112,6 +112,7 @@ static int refresh_expired(envelope_ctx *ctx, struct kms_client *c, const char *
     if (!c->have_creds || !c->creds.refreshable)
         return 0;
     memcpy(detail, ctx->detail, sizeof(detail));
+    creds_expired(&c->creds);
     if (creds_load_for(ctx, region, &fresh) == ENVELOPE_OK) {
         if (same_creds(&fresh, &c->creds))
             creds_free(&fresh);

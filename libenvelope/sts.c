@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "context.h"
+#include "sts_cache.h"
 #include "xml_dl.h"
 
 #define STS_VERSION "2011-06-15"
@@ -567,45 +568,14 @@ out:
     return rc;
 }
 
-static envelope_rc assume(envelope_ctx *ctx, const struct sts_place *where,
-                          const struct sts_role *r, const char *action, const char *web_token,
-                          const struct aws_creds *src, struct aws_creds *out)
-{
-    struct exchange e = {where, action, NULL, src, {NULL}};
-    char what[CREDS_SOURCE_MAX + ROLE_ARN_MAX + 64];
-    struct form f;
-    envelope_rc rc;
-    size_t i = 0;
-
-    memset(out, 0, sizeof(*out));
-    if ((rc = sts_role_check(ctx, r)) != ENVELOPE_OK)
-        return rc;
-    snprintf(what, sizeof(what), "STS %s %s (%s)", action, r->role_arn, r->source);
-    e.what = what;
-    if (src) {
-        e.redact[i++] = src->secret_access_key;
-        if (src->session_token)
-            e.redact[i++] = src->session_token;
-    }
-    if (web_token)
-        e.redact[i++] = web_token;
-    if ((rc = form_role(ctx, action, r, web_token, &f)) != ENVELOPE_OK)
-        return rc;
-    rc = exchange(ctx, &e, &f, out);
-    form_free(&f);
-    if (rc != ENVELOPE_OK)
-        return rc;
-    out->refreshable = 1;
-    snprintf(out->source, sizeof(out->source), "role %.120s (%.60s)", r->role_arn, r->source);
-    return ENVELOPE_OK;
-}
-
-envelope_rc sts_assume_role(envelope_ctx *ctx, const struct sts_place *where,
-                            const struct sts_role *r, const struct aws_creds *src,
-                            struct aws_creds *out)
-{
-    return assume(ctx, where, r, "AssumeRole", NULL, src, out);
-}
+/* One request as the cache sees it. */
+struct request {
+    const struct sts_place *where;
+    const struct sts_role *r;
+    const char *action;
+    const struct aws_creds *src;    /* AssumeRole's signer */
+    const char *token_file;         /* AssumeRoleWithWebIdentity's token */
+};
 
 /* The token file, read whole each time: the kubelet rotates it. Trailing
  * line breaks are not part of the token. */
@@ -646,19 +616,76 @@ static envelope_rc read_token(envelope_ctx *ctx, const char *source, const char 
     return ENVELOPE_OK;
 }
 
+/* The STS call itself (the cache's fetch): the token file read now. */
+static envelope_rc fetch(envelope_ctx *ctx, void *arg, struct aws_creds *out)
+{
+    const struct request *q = arg;
+    struct exchange e = {q->where, q->action, NULL, q->src, {NULL}};
+    char what[CREDS_SOURCE_MAX + ROLE_ARN_MAX + 64], *token = NULL;
+    struct form f = {0};
+    envelope_rc rc;
+    size_t i = 0;
+
+    snprintf(what, sizeof(what), "STS %s %s (%s)", q->action, q->r->role_arn, q->r->source);
+    e.what = what;
+    if (q->src) {
+        e.redact[i++] = q->src->secret_access_key;
+        if (q->src->session_token)
+            e.redact[i++] = q->src->session_token;
+    }
+    if (q->token_file &&
+        (rc = read_token(ctx, q->r->source, q->token_file, &token)) != ENVELOPE_OK)
+        return rc;
+    e.redact[i++] = token;
+    if ((rc = form_role(ctx, q->action, q->r, token, &f)) == ENVELOPE_OK &&
+        (rc = exchange(ctx, &e, &f, out)) == ENVELOPE_OK) {
+        out->refreshable = 1;
+        snprintf(out->source, sizeof(out->source), "role %.120s (%.60s)", q->r->role_arn,
+                 q->r->source);
+    }
+    form_free(&f);
+    if (token) {
+        OPENSSL_cleanse(token, strlen(token));
+        free(token);
+    }
+    return rc;
+}
+
+/* Through the process's cache: a request made of the same parts is answered
+ * from it while its credentials are fresh. */
+static envelope_rc assume(envelope_ctx *ctx, const struct request *q, struct aws_creds *out)
+{
+    char duration[24];
+    struct sts_cache_key key;
+    envelope_rc rc;
+    const char *parts[] = {
+        q->action, q->where->url, q->where->region, q->r->role_arn, q->r->session_name,
+        q->r->external_id, duration, q->r->source, q->token_file,
+        q->src ? q->src->access_key_id : NULL, q->src ? q->src->secret_access_key : NULL,
+        q->src ? q->src->session_token : NULL};
+
+    memset(out, 0, sizeof(*out));
+    if ((rc = sts_role_check(ctx, q->r)) != ENVELOPE_OK)
+        return rc;
+    snprintf(duration, sizeof(duration), "%lu", q->r->duration);
+    sts_cache_key(&key, parts, sizeof(parts) / sizeof(parts[0]));
+    return sts_cache_get(ctx, &key, fetch, (void *)q, out);
+}
+
+envelope_rc sts_assume_role(envelope_ctx *ctx, const struct sts_place *where,
+                            const struct sts_role *r, const struct aws_creds *src,
+                            struct aws_creds *out)
+{
+    const struct request q = {where, r, "AssumeRole", src, NULL};
+
+    return assume(ctx, &q, out);
+}
+
 envelope_rc sts_assume_role_web_identity(envelope_ctx *ctx, const struct sts_place *where,
                                          const struct sts_role *r, const char *token_file,
                                          struct aws_creds *out)
 {
-    char *token;
-    envelope_rc rc;
+    const struct request q = {where, r, "AssumeRoleWithWebIdentity", NULL, token_file};
 
-    memset(out, 0, sizeof(*out));
-    if ((rc = sts_role_check(ctx, r)) != ENVELOPE_OK ||
-        (rc = read_token(ctx, r->source, token_file, &token)) != ENVELOPE_OK)
-        return rc;
-    rc = assume(ctx, where, r, "AssumeRoleWithWebIdentity", token, NULL, out);
-    OPENSSL_cleanse(token, strlen(token));
-    free(token);
-    return rc;
+    return assume(ctx, &q, out);
 }

@@ -6,8 +6,9 @@
 # may not assume, refresh near expiry and after KMS's ExpiredTokenException
 # (STS calls counted by the server), a rotated token file, and the
 # tutorial's seal and open through sender-role and receiver-role under
-# their least-privilege policies. The source user "assumer" may use no KMS
-# key itself: a KMS call that succeeds used the role's credentials.
+# their least-privilege policies, and threads sharing one STS call. The
+# source user "assumer" may use no KMS key itself: a KMS call that succeeds
+# used the role's credentials.
 #
 #   bash tests/kms/sts.sh BUILD_DIR
 #
@@ -24,6 +25,7 @@ E=${ENVELOPE_CLI:-$B/envelope}
 LIB=$B/libenvelope.so.1
 KMSCTL=$TOP/tests/kms-server/kmsctl.sh
 PY=${PYTHON:-/usr/bin/python3}
+K=$TOP/tests/keys
 
 passed=0
 failed=0
@@ -85,7 +87,8 @@ SENDER_AK=AKIAKMSTESTSENDER001
 SENDER_SK=kms-test/sender/SECRET/0000000000000000000
 cat >"$WORK/seed.json" <<JSON
 {"keys": [
-  {"key_spec": "ECC_NIST_P521", "key_usage": "SIGN_VERIFY", "aliases": ["$SIGN_ALIAS"]},
+  {"key_spec": "ECC_NIST_P521", "key_usage": "SIGN_VERIFY", "aliases": ["$SIGN_ALIAS"],
+   "private_key_file": "$K/signer.pem"},
   {"key_spec": "RSA_4096", "key_usage": "ENCRYPT_DECRYPT", "aliases": ["$ENC_ALIAS"]}
 ]}
 JSON
@@ -328,6 +331,15 @@ check "RegionDisabledException: exit 3 naming the role and the source, once, not
     bash -c '[ '"$rc"' -eq 3 ] && [ ! -e region.env ] && [ "$2" = "AssumeRole=0 AssumeRoleWithWebIdentity=1 kms=" ] &&
         grep -q "^envelope: message.json: no usable AWS credentials (recipient 1: KMS Encrypt '$ENC_ALIAS': STS AssumeRoleWithWebIdentity '$ROLE'/sender-role (environment AWS_ROLE_ARN): RegionDisabledException" "$1"' \
     _ "$ERR" "$(calls)"
+
+# Threads, each with its own context, that need the role at the same time
+# share one STS call (the signing key is the KMS one; the rest local).
+reset_stats
+run "${EKS[@]}" -- "$DRIVER" threads 4 2 "awskms:///$SIGN_ALIAS" "$K/alice.pub" \
+    "$K/alice.pem" "$K/signer.pub"
+succeeded "4 threads, 4 contexts, 8 seals and opens through one web identity role"
+check "  one AssumeRoleWithWebIdentity for all of them ($(calls))" \
+    bash -c '[[ $1 == "AssumeRole=0 AssumeRoleWithWebIdentity=1 kms="*"Sign=8"* ]]' _ "$(calls)"
 
 # ------------------------------------------------------ chains of profiles
 

@@ -3,15 +3,20 @@
  * that choose it, and the chain of profiles that leads to a role (cycles,
  * the depth bound, a profile naming itself, both sources, mfa_serial). A
  * chain that resolves is seen reaching STS at a closed loopback port: the
- * detail names the role and profile it would have asked for.
+ * detail names the role and profile it would have asked for. The process's
+ * cache of assumed credentials: served until expiry, dropped when refused,
+ * one fetch for threads that ask together.
  * tests/kms/sts.sh covers the requests against the test server. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "context.h"
 #include "creds.h"
 #include "sts.h"
+#include "sts_cache.h"
 #include "testutil.h"
 #include "xml_dl.h"
 
@@ -620,16 +625,159 @@ START_TEST(web_identity_from_environment)
 }
 END_TEST
 
+/* ------------------------------------------------------------- the cache */
+
+static int fetches;
+static pthread_mutex_t gate_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gate_cond = PTHREAD_COND_INITIALIZER;
+static int in_fetch, released;
+
+/* Credentials expiring `arg` seconds from now, counted. */
+static envelope_rc count_fetch(envelope_ctx *c, void *arg, struct aws_creds *out)
+{
+    envelope_rc rc = creds_set(c, "test", "ASIACACHE", (size_t)-1, SECRET, (size_t)-1, TOKEN,
+                               (size_t)-1, out);
+
+    __atomic_add_fetch(&fetches, 1, __ATOMIC_SEQ_CST);
+    out->expiration = time(NULL) + *(const long *)arg;
+    return rc;
+}
+
+static envelope_rc failing_fetch(envelope_ctx *c, void *arg, struct aws_creds *out)
+{
+    (void)arg;
+    (void)out;
+    __atomic_add_fetch(&fetches, 1, __ATOMIC_SEQ_CST);
+    return (fail)(c, ENVELOPE_E_CREDENTIALS, "STS said no"); /* check.h has a fail() */
+}
+
+/* Holds its fetch until the test releases it. */
+static envelope_rc gated_fetch(envelope_ctx *c, void *arg, struct aws_creds *out)
+{
+    pthread_mutex_lock(&gate_lock);
+    in_fetch = 1;
+    pthread_cond_broadcast(&gate_cond);
+    while (!released)
+        pthread_cond_wait(&gate_cond, &gate_lock);
+    pthread_mutex_unlock(&gate_lock);
+    return count_fetch(c, arg, out);
+}
+
+static void key_of(const char *a, const char *b, struct sts_cache_key *k)
+{
+    const char *parts[] = {a, b};
+
+    sts_cache_key(k, parts, 2);
+}
+
+START_TEST(cache_serves_until_expiry)
+{
+    static const long hour = 3600, soon = 200;
+    struct sts_cache_key k1, k2, k3;
+    struct aws_creds c;
+
+    fetches = 0;
+    key_of("cache-test", "one", &k1);
+    key_of("cache-tes", "tone", &k2);
+    ck_assert_msg(memcmp(&k1, &k2, sizeof(k1)) != 0, "the parts' boundaries count");
+    key_of("cache-test", NULL, &k2);
+    key_of("cache-test", "", &k3);
+    ck_assert_msg(memcmp(&k2, &k3, sizeof(k2)) != 0, "NULL is not \"\"");
+    ck_assert_rc(sts_cache_get(ctx, &k1, count_fetch, (void *)&hour, &c), ENVELOPE_OK);
+    ck_assert_str_eq(c.secret_access_key, SECRET);
+    creds_free(&c);
+    ck_assert_rc(sts_cache_get(ctx, &k1, count_fetch, (void *)&hour, &c), ENVELOPE_OK);
+    ck_assert_str_eq(c.session_token, TOKEN);
+    ck_assert_int_eq(fetches, 1);
+    /* Refused as expired: fetched again. */
+    sts_cache_forget(c.access_key_id);
+    creds_free(&c);
+    ck_assert_rc(sts_cache_get(ctx, &k1, count_fetch, (void *)&hour, &c), ENVELOPE_OK);
+    creds_free(&c);
+    ck_assert_int_eq(fetches, 2);
+    /* Within 5 minutes of expiry: fetched at every use. */
+    ck_assert_rc(sts_cache_get(ctx, &k2, count_fetch, (void *)&soon, &c), ENVELOPE_OK);
+    creds_free(&c);
+    ck_assert_rc(sts_cache_get(ctx, &k2, count_fetch, (void *)&soon, &c), ENVELOPE_OK);
+    creds_free(&c);
+    ck_assert_int_eq(fetches, 4);
+    /* A failure is not cached. */
+    ck_assert_rc(sts_cache_get(ctx, &k3, failing_fetch, NULL, &c), ENVELOPE_E_CREDENTIALS);
+    assert_detail("STS said no");
+    ck_assert_ptr_null(c.secret_access_key);
+    ck_assert_rc(sts_cache_get(ctx, &k3, failing_fetch, NULL, &c), ENVELOPE_E_CREDENTIALS);
+    ck_assert_int_eq(fetches, 6);
+}
+END_TEST
+
+struct asker {
+    struct sts_cache_key key;
+    envelope_rc rc;
+    char id[ACCESS_KEY_ID_MAX + 1];
+};
+
+static void *ask(void *arg)
+{
+    static const long hour = 3600;
+    struct asker *a = arg;
+    envelope_ctx *own;
+    struct aws_creds c;
+
+    ck_assert_int_eq(envelope_ctx_new(&own), ENVELOPE_OK);
+    a->rc = sts_cache_get(own, &a->key, gated_fetch, (void *)&hour, &c);
+    if (a->rc == ENVELOPE_OK)
+        snprintf(a->id, sizeof(a->id), "%s", c.access_key_id);
+    creds_free(&c);
+    envelope_ctx_free(own);
+    return NULL;
+}
+
+START_TEST(cache_one_fetch_for_many_threads)
+{
+    struct asker a[6];
+    pthread_t t[6];
+
+    fetches = 0;
+    in_fetch = released = 0;
+    for (int i = 0; i < 6; i++) {
+        memset(&a[i], 0, sizeof(a[i]));
+        key_of("cache-test", "threads", &a[i].key);
+    }
+    /* The first asker is held inside its fetch while the others ask: they
+     * wait for it (or, arriving after, find its result). */
+    ck_assert_int_eq(pthread_create(&t[0], NULL, ask, &a[0]), 0);
+    pthread_mutex_lock(&gate_lock);
+    while (!in_fetch)
+        pthread_cond_wait(&gate_cond, &gate_lock);
+    pthread_mutex_unlock(&gate_lock);
+    for (int i = 1; i < 6; i++)
+        ck_assert_int_eq(pthread_create(&t[i], NULL, ask, &a[i]), 0);
+    pthread_mutex_lock(&gate_lock);
+    released = 1;
+    pthread_cond_broadcast(&gate_cond);
+    pthread_mutex_unlock(&gate_lock);
+    for (int i = 0; i < 6; i++) {
+        pthread_join(t[i], NULL);
+        ck_assert_msg(a[i].rc == ENVELOPE_OK && strcmp(a[i].id, "ASIACACHE") == 0,
+                      "asker %d: %s %s", i, envelope_rc_name(a[i].rc), a[i].id);
+    }
+    ck_assert_int_eq(fetches, 1);
+}
+END_TEST
+
 static Suite *sts_suite(void)
 {
     Suite *s = suite_create("sts");
     TCase *xml = tcase_create("xml"), *where = tcase_create("endpoints"),
-          *chain = tcase_create("chain");
+          *chain = tcase_create("chain"), *cache = tcase_create("cache");
 
     tcase_add_checked_fixture(xml, setup, teardown);
     tcase_add_checked_fixture(where, setup, teardown);
     tcase_add_checked_fixture(chain, setup, teardown);
     tcase_set_timeout(chain, 30);
+    tcase_add_checked_fixture(cache, setup, teardown);
+    tcase_add_test(cache, cache_serves_until_expiry);
+    tcase_add_test(cache, cache_one_fetch_for_many_threads);
     tcase_add_test(xml, xml_good_answers);
     tcase_add_test(xml, xml_errors_map_to_codes);
     tcase_add_test(xml, xml_refused);
@@ -644,6 +792,7 @@ static Suite *sts_suite(void)
     suite_add_tcase(s, xml);
     suite_add_tcase(s, where);
     suite_add_tcase(s, chain);
+    suite_add_tcase(s, cache);
     return s;
 }
 
