@@ -1,8 +1,9 @@
 /* The STS client: AssumeRole (SigV4-signed with the source credentials) and
- * AssumeRoleWithWebIdentity (unsigned), over the HTTP layer KMS uses, with
- * their XML answers read by libxml2 (xml_dl.h). Where STS is (endpoint and
- * region) is decided here too. The chain that decides which role to assume
- * with what lives in creds_assume.c. */
+ * AssumeRoleWithWebIdentity (unsigned), over the HTTP layer KMS uses
+ * (sts.c), through the process's cache (sts_cache.h), with their XML
+ * answers read by libxml2 (sts_xml.c, xml_dl.h). Where STS is (endpoint
+ * and region) is decided here too. The chain that decides which role to
+ * assume with what lives in creds_assume.c. */
 #ifndef ENVELOPE_STS_H
 #define ENVELOPE_STS_H
 
