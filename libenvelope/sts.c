@@ -340,6 +340,11 @@ static envelope_rc exchange(envelope_ctx *ctx, const struct exchange *e, const s
             n >= set.max_attempts || !backoff(n, rc, deadline))
             break;
     }
+    if (rc != ENVELOPE_OK && n > 1) {
+        size_t used = strlen(ctx->detail);
+
+        snprintf(ctx->detail + used, sizeof(ctx->detail) - used, " (%u attempts)", n);
+    }
 out:
     http_client_free(h);
     if (token) {

@@ -325,6 +325,14 @@ succeeded "IDPCommunicationError twice: retried, the third attempt succeeds"
 is "  3 AssumeRoleWithWebIdentity" "$(calls)" \
     "AssumeRole=0 AssumeRoleWithWebIdentity=3 kms=Encrypt=1,Sign=1"
 reset_stats
+ctl POST fault '{"kind": "error", "op": "AssumeRoleWithWebIdentity", "type": "IDPCommunicationError", "count": 3}' >/dev/null
+run "${EKS[@]}" AWS_MAX_ATTEMPTS=2 -- "${SEAL[@]}" -o idp2.env message.json
+check "IDPCommunicationError at every attempt (AWS_MAX_ATTEMPTS=2): exit 3, KMS_UNAVAILABLE's message, 2 attempts" \
+    bash -c '[ '"$rc"' -eq 3 ] && [ ! -e idp2.env ] && [ "$2" = "AssumeRole=0 AssumeRoleWithWebIdentity=2 kms=" ] &&
+        grep -q "STS AssumeRoleWithWebIdentity '$ROLE'/sender-role (environment AWS_ROLE_ARN): IDPCommunicationError: .* (2 attempts))\$" "$1"' \
+    _ "$ERR" "$(calls)"
+ctl POST reset >/dev/null
+reset_stats
 ctl POST fault '{"kind": "error", "op": "AssumeRoleWithWebIdentity", "type": "RegionDisabledException"}' >/dev/null
 run "${EKS[@]}" -- "${SEAL[@]}" -o region.env message.json
 check "RegionDisabledException: exit 3 naming the role and the source, once, nothing written" \
