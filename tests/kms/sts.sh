@@ -259,6 +259,18 @@ driver_next() {
     exec {DRV_IN}<&- {DRV_TO}>&-
 }
 
+# ------------------------------------- libxml2 only for those who need it
+
+# grep reads all (no -q): under pipefail an early exit could SIGPIPE readelf.
+if readelf -d "$LIB" | grep 'NEEDED.*libxml2' >/dev/null; then
+    bad "libenvelope.so.1 does not link libxml2 (readelf -d)"
+else
+    ok "libenvelope.so.1 does not link libxml2 (readelf -d)"
+fi
+# (The distribution's libarchive links libxml2 itself, so a process using
+# the shared libarchive maps it anyway; tests/unit/test_sts.c checks that
+# the library loads it only at the first STS answer.)
+
 # ----------------------------------------------- the tutorial through roles
 
 reset_stats
