@@ -1,6 +1,6 @@
 /* libxml2, loaded at the first STS call rather than linked, as libcurl is
- * (curl_dl.h): a program that never assumes a role never maps it, and a
- * build with libarchive linked statically has no libxml2 to lean on. The
+ * (curl_dl.h): the library initialises it only for a role, and a build
+ * with libarchive linked statically has no libxml2 mapped otherwise. The
  * types and constants come from libxml2's headers at build time; only the
  * few functions the STS answers need are looked up. */
 #ifndef ENVELOPE_XML_DL_H
