@@ -22,6 +22,7 @@ WARN       = -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-pro
 HARDEN     = -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIC
 OPT       ?= -O2 -g
 CFLAGS    ?= $(OPT)
+# libxml2: its headers only; the library is loaded with dlopen (xml_dl.c).
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) -fvisibility=hidden \
              -Iinclude -Ilibenvelope $(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
              $(shell pkg-config --cflags libxml-2.0 2>/dev/null) $(CFLAGS) $(EXTRA_CFLAGS)
