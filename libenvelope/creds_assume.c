@@ -100,6 +100,7 @@ static envelope_rc web_identity(envelope_ctx *ctx, struct walk *w, const struct 
     if ((rc = role_of(ctx, p, source, &r)) != ENVELOPE_OK ||
         (rc = place(ctx, w, &where)) != ENVELOPE_OK)
         return rc;
+    r.external_id = NULL; /* AssumeRole's only */
     return sts_assume_role_web_identity(ctx, &where, &r, get(p, PROFILE_WEB_IDENTITY), out);
 }
 
