@@ -213,25 +213,23 @@ static envelope_rc assume_role(envelope_ctx *ctx, struct walk *w, const struct a
     return rc;
 }
 
-/* What a profile offers as a source, in botocore's order: its role (when
- * it holds no static keys of its own), web identity, static keys,
- * credential_process. */
+/* What a profile offers as a source, in botocore's order: web identity
+ * (role_arn with web_identity_token_file), its own role (role_arn without
+ * static keys: the chain goes on), static keys, credential_process. */
 static envelope_rc profile_creds(envelope_ctx *ctx, struct walk *w, const struct aws_profile *p,
                                  struct aws_creds *out, int *found)
 {
     envelope_rc rc;
 
     *found = 0;
-    if (get(p, PROFILE_ROLE_ARN) && get(p, PROFILE_WEB_IDENTITY)) {
+    if (get(p, PROFILE_ROLE_ARN) && get(p, PROFILE_WEB_IDENTITY))
         rc = web_identity(ctx, w, p, out);
-    } else if (get(p, PROFILE_ROLE_ARN) && !has_static_keys(p)) {
+    else if (get(p, PROFILE_ROLE_ARN) && !has_static_keys(p))
         rc = assume_role(ctx, w, p, out);
-    } else if (has_static_keys(p)) {
-        rc = creds_profile_keys(ctx, p, out, found);
-        return rc;
-    } else {
+    else if (has_static_keys(p))
+        return creds_profile_keys(ctx, p, out, found);
+    else
         return creds_profile_process(ctx, p, out, found);
-    }
     *found = rc == ENVELOPE_OK;
     return rc;
 }
