@@ -168,10 +168,13 @@ ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc
 envelope_ctx_set_kms_timeouts(envelope_ctx *ctx, unsigned long connect_ms,
                               unsigned long total_ms);
 /* Attempts per KMS call, the first included: 1 (never retry) to 10. 0
- * keeps the default: AWS_MAX_ATTEMPTS, else 3. Throttling, KMS internal
- * errors, HTTP 500/502/503/504 and connection failures are retried with
- * capped exponential backoff and jitter; other errors never are.
- * ENVELOPE_E_INVALID_ARGUMENT above 10. */
+ * keeps the default: AWS_MAX_ATTEMPTS, else the profile's max_attempts,
+ * else 3. Throttling, KMS internal errors, HTTP 500/502/503/504 and
+ * connection failures are retried with capped exponential backoff and
+ * jitter; other errors never are. In the standard retry mode (the
+ * default; AWS_RETRY_MODE or the profile's retry_mode) retries also draw
+ * on the context's retry quota (docs/KEYS.md). ENVELOPE_E_INVALID_ARGUMENT
+ * above 10. */
 ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc
 envelope_ctx_set_kms_max_attempts(envelope_ctx *ctx, unsigned n);
 

@@ -26,6 +26,8 @@ static const struct {
     {"aws_session_token", PROFILE_SESSION_TOKEN},
     {"aws_security_token", PROFILE_SESSION_TOKEN},
     {"region", PROFILE_REGION},
+    {"retry_mode", PROFILE_RETRY_MODE},
+    {"max_attempts", PROFILE_MAX_ATTEMPTS},
     {"credential_process", PROFILE_CREDENTIAL_PROCESS},
     {"role_arn", PROFILE_ROLE_ARN},
     {"sso_session", PROFILE_SSO},

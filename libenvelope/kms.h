@@ -10,6 +10,7 @@
 #include "creds.h"
 #include "envelope.h"
 #include "keys.h"
+#include "retry_mode.h"
 
 #define KMS_KEY_ID_MAX 256   /* a key id, alias/NAME, or a key or alias ARN */
 #define KMS_HOST_MAX 255
@@ -63,10 +64,13 @@ struct kms_settings {
     unsigned long connect_ms;   /* each connection: TCP and TLS */
     unsigned long total_ms;     /* the whole call, retries and waits included */
     unsigned max_attempts;
+    enum retry_mode mode;       /* standard: retries draw on the context's quota */
 };
 /* The API's values, else ENVELOPE_KMS_CONNECT_TIMEOUT_MS,
- * ENVELOPE_KMS_TIMEOUT_MS, AWS_MAX_ATTEMPTS, else the defaults above. c
- * may be NULL. ENVELOPE_E_INVALID_ARGUMENT for a malformed variable. */
+ * ENVELOPE_KMS_TIMEOUT_MS, AWS_MAX_ATTEMPTS and AWS_RETRY_MODE, else the
+ * profile's max_attempts and retry_mode, else the defaults above and
+ * standard. c may be NULL. ENVELOPE_E_INVALID_ARGUMENT for a malformed
+ * variable or setting, ENVELOPE_E_CREDENTIALS for a malformed file. */
 envelope_rc kms_settings(envelope_ctx *ctx, const struct kms_client *c, struct kms_settings *s);
 
 enum kms_retry { KMS_NO_RETRY, KMS_RETRY_TRANSIENT, KMS_RETRY_THROTTLED, KMS_RETRY_EXPIRED };

@@ -1,9 +1,9 @@
 /* The context's KMS client and the one function every KMS call goes
  * through: headers, SigV4 scope, the HTTP exchange, KMS's errors mapped
  * to our codes, and the retries: the AWS SDKs' "standard" mode (up to 3
- * attempts, capped exponential backoff with full jitter) within a deadline
- * for the whole call. Retries and backoff live in kms_call, and nowhere
- * else. */
+ * attempts, capped exponential backoff with full jitter, the context's
+ * retry quota of retry_quota.c) within a deadline for the whole call.
+ * Retries and backoff live in kms_call, and nowhere else. */
 #include <errno.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
@@ -16,6 +16,7 @@
 #include "env_setting.h"
 #include "http.h"
 #include "kms.h"
+#include "retry_quota.h"
 
 #define TARGET_PREFIX "X-Amz-Target: TrentService."
 #define TOKEN_PREFIX "X-Amz-Security-Token: "
@@ -28,6 +29,7 @@ struct kms_client {
     /* Set through the API; 0: the environment's, else the defaults. */
     unsigned long api_connect_ms, api_total_ms;
     unsigned api_max_attempts;
+    struct retry_quota quota;   /* standard mode's: shared by every call */
 };
 
 void kms_client_free(struct kms_client *c)
@@ -47,6 +49,7 @@ static envelope_rc client_alloc(envelope_ctx *ctx, struct kms_client **out)
         return ENVELOPE_OK;
     if ((*out = ctx->kms = calloc(1, sizeof(**out))) == NULL)
         return fail(ctx, ENVELOPE_E_NOMEM, "KMS client");
+    retry_quota_init(&(*out)->quota);
     return ENVELOPE_OK;
 }
 
@@ -188,12 +191,12 @@ envelope_rc kms_settings(envelope_ctx *ctx, const struct kms_client *c, struct k
 
     s->connect_ms = KMS_DEFAULT_CONNECT_MS;
     s->total_ms = KMS_DEFAULT_TOTAL_MS;
+    s->mode = RETRY_MODE_STANDARD;
     if ((rc = env_ulong(ctx, "ENVELOPE_KMS_CONNECT_TIMEOUT_MS", 1, TIMEOUT_LIMIT_MS,
                         &s->connect_ms)) != ENVELOPE_OK ||
         (rc = env_ulong(ctx, "ENVELOPE_KMS_TIMEOUT_MS", 1, TIMEOUT_LIMIT_MS, &s->total_ms)) !=
             ENVELOPE_OK ||
-        (rc = env_ulong(ctx, "AWS_MAX_ATTEMPTS", 1, MAX_ATTEMPTS_LIMIT, &attempts)) !=
-            ENVELOPE_OK)
+        (rc = retry_settings(ctx, MAX_ATTEMPTS_LIMIT, &s->mode, &attempts)) != ENVELOPE_OK)
         return rc;
     if (c && c->api_connect_ms)
         s->connect_ms = c->api_connect_ms;
@@ -396,16 +399,24 @@ static uint32_t random32(void)
     return r;
 }
 
-/* Sleeps the backoff before attempt n + 1: 0 (and no sleep) when the wait
- * would not leave time for that attempt before the deadline. */
-static int wait_before_retry(unsigned n, enum kms_retry kind, long long deadline)
+/* The backoff before attempt n + 1 in *wait: 0 when the wait would not
+ * leave time for that attempt before the deadline. */
+static int backoff_fits(unsigned n, enum kms_retry kind, long long deadline, unsigned long *wait)
 {
-    unsigned long wait = kms_backoff_ms(n, kind, random32());
+    *wait = kms_backoff_ms(n, kind, random32());
+    return now_ms() + (long long)*wait < deadline;
+}
 
-    if (now_ms() + (long long)wait >= deadline)
-        return 0;
-    sleep_ms(wait);
-    return 1;
+/* Standard mode: a retry draws on the context's quota, and is not made
+ * when that is exhausted (*starved set). *cost: what it took. */
+static int quota_allows(struct kms_client *c, const struct kms_settings *set, envelope_rc rc,
+                        unsigned *cost, int *starved)
+{
+    if (set->mode == RETRY_MODE_LEGACY)
+        return 1;
+    *cost = retry_quota_acquire(&c->quota, rc == ENVELOPE_E_TIMEOUT);
+    *starved = *cost == 0;
+    return !*starved;
 }
 
 /* Appends text to the detail, within its size. */
@@ -484,8 +495,9 @@ envelope_rc kms_call(envelope_ctx *ctx, const struct kms_target *t, const char *
     char target[64], sigv4[64 + REGION_MAX], *token = NULL, note[160];
     enum kms_retry kind = KMS_NO_RETRY;
     long long deadline, left;
-    unsigned n = 0;
-    int refreshed = 0;
+    unsigned long wait;
+    unsigned n = 0, cost = 0;
+    int starved = 0, refreshed = 0;
     envelope_rc rc;
 
     *out = NULL;
@@ -512,7 +524,8 @@ envelope_rc kms_call(envelope_ctx *ctx, const struct kms_target *t, const char *
                                                                : req.timeout_ms;
         n++;
         rc = attempt(ctx, c, t, op, &req, out, &kind);
-        /* Expired credentials: once, with fresh ones, without waiting. */
+        /* Expired credentials: once, with fresh ones, without waiting and
+         * without drawing on the retry quota. */
         if (kind == KMS_RETRY_EXPIRED && !refreshed && n < set.max_attempts &&
             refresh_expired(ctx, c, t->region)) {
             refreshed = 1;
@@ -522,12 +535,19 @@ envelope_rc kms_call(envelope_ctx *ctx, const struct kms_target *t, const char *
             continue;
         }
         if (rc == ENVELOPE_OK || kind == KMS_NO_RETRY || kind == KMS_RETRY_EXPIRED ||
-            n >= set.max_attempts || !wait_before_retry(n, kind, deadline))
+            n >= set.max_attempts || !backoff_fits(n, kind, deadline, &wait) ||
+            !quota_allows(c, &set, rc, &cost, &starved))
             break;
+        sleep_ms(wait);
     }
     free_token(token);
-    if (rc != ENVELOPE_OK && n > 1) {
-        snprintf(note, sizeof(note), " (%u attempts)", n);
+    if (rc == ENVELOPE_OK && set.mode == RETRY_MODE_STANDARD)
+        retry_quota_release(&c->quota, cost);
+    if (starved && n == 1) {
+        detail_append(ctx, " (no retry: the retry quota is exhausted)");
+    } else if (rc != ENVELOPE_OK && n > 1) {
+        snprintf(note, sizeof(note), " (%u attempts%s)", n,
+                 starved ? ", then no retry: the retry quota is exhausted" : "");
         detail_append(ctx, note);
     }
     if (rc == ENVELOPE_E_TIMEOUT) {

@@ -1505,27 +1505,30 @@ class Handler(BaseHTTPRequestHandler):
     # -- STS
     def sts_call(self, body):
         st = self.state
+        m_signed = re.search(r"SignedHeaders=([^,\s]+)",
+                             self.headers.get("Authorization") or "")
         rec = {"seq": None, "time": None, "op": None, "connection":
                self.conn.id, "tls": self.conn.tls, "access_key_id": None,
                "principal": None, "region": None, "role": None,
                "user_agent": self.headers.get("User-Agent"),
+               "signed_headers": m_signed.group(1) if m_signed else None,
                "status": None, "error": None, "fault": None}
         delayed = False
         try:
+            # Parsed before the call is logged, so that the log names the
+            # action; a form that does not parse is answered below.
             try:
                 action, params = sts_service.parse_form(body)
+                bad_form = None
             except STSError as e:
-                action, params = None, {}
-                first_error = e
-            else:
-                first_error = None
+                action, params, bad_form = None, {}, e
             rec["op"] = action
             rec["role"] = params.get("RoleArn")
             st.log_arrival(rec, action, "sts")
             fault = None
             try:
-                if first_error is not None:
-                    raise first_error
+                if bad_form is not None:
+                    raise bad_form
                 caller = self.sts_caller(rec, action, body)
                 delay, fault, wake = st.take_faults(action, "sts")
                 if delay:
@@ -1689,6 +1692,8 @@ class Handler(BaseHTTPRequestHandler):
                 st.log.clear()
                 st.clock_offset = 0.0
                 st.reset_stats()
+            with st.sts.lock:
+                st.sts.duration_override = None
             return {"ok": True}
         if name == "reset-stats":
             with st.lock:

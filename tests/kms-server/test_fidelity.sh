@@ -2,7 +2,8 @@
 # Fidelity test of the KMS test server against Debian's AWS CLI, openssl and
 # tar: the tutorial flow (design brief, section 2) with the tutorial's
 # least-privilege principals, then the errors a real KMS gives, the public
-# keys working with plain openssl, and the control API.
+# keys working with plain openssl, the control API, and the tutorial's roles
+# reached through the CLI's STS client (assume-role, web identity).
 #
 # Starts its own server in a temporary directory and stops it on exit.
 # Prints one line per check and a closing "N passed, M failed" line; exits
@@ -366,6 +367,61 @@ with_token() {
     [[ $out == "$SIGN_KEY" ]]
 }
 check "session credentials with their token work" with_token
+
+# ------------------------------------------------------------------ STS ---
+# The AWS CLI's STS client on the same endpoint: its XML answers parse, and
+# KMS takes the temporary credentials as the role under its policy.
+ROLE=arn:aws:iam::111122223333:role
+# role_env ROLE aws-sts-args...: VAR=VALUE lines of the role's credentials.
+role_env() {
+    "$@" --output text --query \
+        'Credentials.[AccessKeyId,SecretAccessKey,SessionToken,Expiration]' >"$WORK/role.txt"
+    read -r R_AK R_SK R_TOK R_EXP <"$WORK/role.txt"
+    [[ $R_AK == ASIA* && -n $R_SK && -n $R_TOK && $R_EXP == 20* ]] || {
+        echo "credentials not read: $(cut -c1-30 "$WORK/role.txt")" >&2
+        return 1
+    }
+}
+as_role() {
+    env AWS_ACCESS_KEY_ID="$R_AK" AWS_SECRET_ACCESS_KEY="$R_SK" AWS_SESSION_TOKEN="$R_TOK" \
+        "$AWS" --endpoint-url "$EP" --ca-bundle "$CA" "$@"
+}
+assumed_sender_signs() {
+    role_env run_as assumer sts assume-role --role-arn "$ROLE/sender-role" \
+        --role-session-name cli || return 1
+    local arn
+    arn=$(as_role sts get-caller-identity --output text --query Arn)
+    [[ $arn == arn:aws:sts::111122223333:assumed-role/sender-role/cli ]] || {
+        echo "get-caller-identity: $arn" >&2
+        return 1
+    }
+    as_role kms sign --key-id alias/sample-sign-verify-key --message fileb://"$WORK/sender/message.json" \
+        --message-type RAW --signing-algorithm ECDSA_SHA_512 --output text --query KeyId >/dev/null
+}
+check "aws sts assume-role (assumer -> sender-role): get-caller-identity names the session; kms sign works" \
+    assumed_sender_signs
+check "  the sender-role session cannot decrypt (AccessDeniedException, exit 254)" \
+    expect_error AccessDeniedException as_role kms decrypt --key-id alias/sample-encrypt-decrypt-key \
+    --ciphertext-blob fileb://"$WORK/sender/message.enc" \
+    --encryption-algorithm RSAES_OAEP_SHA_256
+check "aws sts assume-role of a role nobody may assume: AccessDenied, exit 254" \
+    expect_error AccessDenied run_as assumer sts assume-role --role-arn "$ROLE/locked-role" \
+    --role-session-name cli
+web_identity_decrypts() {
+    local token
+    token=$("$HERE/kmsctl.sh" control "$STATE" POST issue-token \
+        '{"sub": "system:serviceaccount:apps:receiver"}' | "$PY" -c \
+        'import json, sys; print(json.load(sys.stdin)["token"])')
+    role_env "$AWS" --endpoint-url "$EP" --ca-bundle "$CA" --no-sign-request \
+        sts assume-role-with-web-identity --role-arn "$ROLE/receiver-role" \
+        --role-session-name pod --web-identity-token "$token" || return 1
+    as_role kms decrypt --key-id alias/sample-encrypt-decrypt-key \
+        --ciphertext-blob fileb://"$WORK/sender/message.enc" \
+        --encryption-algorithm RSAES_OAEP_SHA_256 --output text --query Plaintext \
+        | base64 -d | cmp - "$WORK/sender/message.tar.gz"
+}
+check "aws sts assume-role-with-web-identity (receiver-role): kms decrypt gives back message.tar.gz" \
+    web_identity_decrypts
 
 # Running (not exited, and not an exited child nobody has reaped yet)?
 running() {

@@ -1654,10 +1654,17 @@ def test_kms_expired_token_fault(server, keys):
 
 
 def test_reset_keeps_sessions(server, keys):
+    server.control("POST", "sts-duration", {"seconds": 60})
     creds = assume(server, "sender-role").creds()
     server.control("POST", "reset")
     ok(kms_as(server, creds).call("Sign", sign_params()))
     assert server.stats()["sts_requests_total"] == 0
+    # The lifetime override ends with the reset.
+    before = int(time.time())
+    exp = assume(server, "sender-role").text(
+        "s:AssumeRoleResult/s:Credentials/s:Expiration")
+    assert calendar.timegm(time.strptime(exp, "%Y-%m-%dT%H:%M:%SZ")) >= \
+        before + 3600
 
 
 def test_sts_verbose_log_has_no_secrets(tmp_path):
@@ -1676,3 +1683,39 @@ def test_sts_verbose_log_has_no_secrets(tmp_path):
     assert "sts AssumeRole assumer " + ROLE + "sender-role -> 200" in log, log
     for secret in (tok, creds[1], creds[2], creds2[1], creds2[2]):
         assert secret not in log
+
+
+def test_sts_malformed_forms(server):
+    def raw(body):
+        req = AWSRequest(method="POST", url=server.endpoint + "/", data=body,
+                         headers={"Content-Type":
+                                  "application/x-www-form-urlencoded"})
+        SigV4Auth(Credentials(*creds_of("assumer")), "sts",
+                  "us-east-1").add_auth(req)
+        return StsAnswer(KMSClient(server.endpoint, ca=server.ca).send(
+            dict(req.headers.items()), body))
+
+    msg = raw(b"Action=AssumeRole&Version=2011-06-15&RoleSessionName=ab&"
+              b"RoleSessionName=cd").error("InvalidParameterValue", 400)
+    assert msg == "Parameter RoleSessionName is given more than once."
+    raw(b"Action=AssumeRole&&Version").error("MalformedQueryString", 404)
+    raw(b"").error("MissingAction", 400)
+    log = server.control("GET", "requests")["requests"]
+    assert [r["op"] for r in log] == [None, None, None]
+    assert server.stats()["sts_requests"] == {"(unknown)": 3}
+
+
+def test_roles_added_at_run_time(server, keys):
+    server.control("POST", "principals", {"roles": [{
+        "name": "p256-signer",
+        "trust": [{"principals": ["arn:aws:iam::111122223333:user/nobody"]}],
+        "allow": [{"actions": ["kms:Sign"], "resources": ["alias/p256"]}]}]})
+    roles = {r["name"]: r for r in server.control("GET", "roles")["roles"]}
+    assert roles["p256-signer"]["arn"] == ROLE + "p256-signer"
+    assert "sender-role" in roles  # added, not replaced
+    creds = assume(server, "p256-signer", who="nobody").creds()
+    ok(kms_as(server, creds).call("Sign", {
+        "KeyId": "alias/p256", "Message": b64(b"m"),
+        "SigningAlgorithm": "ECDSA_SHA_256"}))
+    err(kms_as(server, creds).call("Sign", sign_params()),
+        "AccessDeniedException")

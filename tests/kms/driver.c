@@ -11,6 +11,10 @@
  *   driver threads T N SIGN TO DECRYPT VERIFY
  *       T threads, each with its own context, seal and open N messages
  *       with the same four key objects
+ *   driver open-each N DECRYPT VERIFY FILE
+ *       opens the envelope FILE N times with one context, going on after
+ *       a failure: one line per open, "open I: OK" or "open I: CODE
+ *       (detail)"; exit 0 once all N were tried
  *
  * DRIVER_CONNECT_MS, DRIVER_TOTAL_MS and DRIVER_MAX_ATTEMPTS, when set, go
  * to envelope_ctx_set_kms_timeouts() and envelope_ctx_set_kms_max_attempts()
@@ -264,6 +268,49 @@ static int cmd_threads(unsigned t, unsigned n, char **refs)
     return bad;
 }
 
+/* Opens one envelope n times, whatever each open gives: what a context
+ * carries from call to call (its retry quota) shows in the lines. */
+static int cmd_open_each(unsigned n, const char *decrypt, const char *verify, const char *file)
+{
+    envelope_ctx *ctx = NULL;
+    struct keys k = {0};
+    uint8_t *env = NULL, *out = NULL;
+    size_t env_len = 0, out_len = 0;
+    FILE *f = fopen(file, "rb");
+    int bad = f == NULL || new_ctx(&ctx) || load(ctx, decrypt, &k.decrypt) ||
+              load(ctx, verify, &k.verify);
+
+    if (!bad) {
+        static uint8_t buf[1 << 16];
+
+        env_len = fread(buf, 1, sizeof(buf), f);
+        env = buf;
+    }
+    for (unsigned i = 1; !bad && i <= n; i++) {
+        envelope_open_opts *oo = NULL;
+        envelope_rc rc;
+
+        if ((rc = envelope_open_opts_new(&oo)) == ENVELOPE_OK &&
+            (rc = envelope_open_opts_set_decrypt_key(oo, k.decrypt)) == ENVELOPE_OK &&
+            (rc = envelope_open_opts_add_trusted_key(oo, k.verify)) == ENVELOPE_OK)
+            rc = envelope_open_mem(ctx, oo, env, env_len, &out, &out_len, NULL);
+        envelope_open_opts_free(oo);
+        if (rc == ENVELOPE_OK)
+            printf("open %u: OK\n", i);
+        else
+            printf("open %u: %s (%s)\n", i, envelope_rc_name(rc), envelope_ctx_detail(ctx));
+        envelope_free_secret(out, out_len);
+        out = NULL;
+        out_len = 0;
+    }
+    if (f)
+        fclose(f);
+    envelope_key_free(k.decrypt);
+    envelope_key_free(k.verify);
+    envelope_ctx_free(ctx);
+    return bad;
+}
+
 int main(int argc, char **argv)
 {
     unsigned n = argc > 2 ? (unsigned)strtoul(argv[2], NULL, 10) : 0;
@@ -277,6 +324,8 @@ int main(int argc, char **argv)
         bad = cmd_seal(n, argv[3], argv[4], argv[5]);
     else if (argc == 6 && strcmp(argv[1], "open") == 0)
         bad = cmd_open(n, argv[3], argv[4], argv[5]);
+    else if (argc == 6 && strcmp(argv[1], "open-each") == 0)
+        bad = cmd_open_each(n, argv[3], argv[4], argv[5]);
     else if (argc == 8 && strcmp(argv[1], "threads") == 0)
         bad = cmd_threads(n, (unsigned)strtoul(argv[3], NULL, 10), argv + 4);
     else {

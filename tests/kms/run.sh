@@ -4,7 +4,8 @@
 # allowed (request counts from the server's counters), the AWS CLI and plain
 # openssl on what we signed through KMS, every mix of local and KMS keys,
 # session tokens, regions, endpoints, KMS's errors, retries and timeouts
-# under injected faults (throttling, 5xx, broken connections, delays), TLS
+# under injected faults (throttling, 5xx, broken connections, delays), the
+# retry quota drained by a storm of 500s and refilled by successes, TLS
 # handshakes per seal, per open and per 20 seals, every credential source in
 # turn (environment, shared credentials and config files, credential_process
 # with its runs counted, container credentials and IMDSv2 from
@@ -16,7 +17,7 @@
 # Starts its own servers (127.0.0.1, free ports) in a temporary directory
 # and stops them on exit. Prints one line per check and a closing "N passed,
 # M failed"; exits non-zero if any check failed. ENVELOPE_CLI overrides the
-# command under test (default BUILD_DIR/envelope). About 80 s.
+# command under test (default BUILD_DIR/envelope). About 100 s.
 set -uo pipefail
 
 B=${1:?usage: run.sh BUILD_DIR}
@@ -897,6 +898,61 @@ as receiver ENVELOPE_KMS_TIMEOUT_MS=soon -- "$E" open --decrypt-key "awskms:///$
     --verify-key "$K/signer.pub" -o fault.json message.env
 failed_with "a malformed ENVELOPE_KMS_TIMEOUT_MS is refused, exit 2" 2 \
     "envelope: message.env: invalid argument (KMS Decrypt $ENC_ALIAS: ENVELOPE_KMS_TIMEOUT_MS=soon: not a number from 1 to 3600000)" \
+    fault.json
+
+# ---------------------------------------------------- the retry quota
+
+# One context opens message.env again and again (the driver's open-each)
+# while KMS answers 500: each open makes 3 attempts, whose 2 retries take 10
+# from the context's bucket of 500, so the 51st open gets no retry. Then 5
+# successes put 5 back: one retry; 10 more: two again. Faults fire in the
+# order they were queued; a fault's skip counts the calls that no earlier
+# fault took, so the third one's 15 are the second one's 5 and the 10 after
+# it.
+QUOTA_500="KMS_UNAVAILABLE (KMS Decrypt $ENC_ALIAS: KMSInternalException: An internal error occurred (injected)."
+quota_lines() { # FIRST LAST WHAT: the driver's lines for opens FIRST to LAST
+    local i
+    for ((i = $1; i <= $2; i++)); do echo "open $i: $3"; done
+}
+{
+    quota_lines 1 50 "$QUOTA_500 (3 attempts))"
+    quota_lines 51 51 "$QUOTA_500 (no retry: the retry quota is exhausted))"
+    quota_lines 52 56 OK
+    quota_lines 57 57 "$QUOTA_500 (2 attempts, then no retry: the retry quota is exhausted))"
+    quota_lines 58 67 OK
+    quota_lines 68 68 "$QUOTA_500 (3 attempts))"
+} >quota.want
+ctl POST clear-faults >/dev/null
+reset_stats
+fault '{"kind":"error500","op":"Decrypt","count":151}'
+fault '{"kind":"error500","op":"Decrypt","skip":5,"count":2}'
+fault '{"kind":"error500","op":"Decrypt","skip":15,"count":3}'
+as receiver -- "$DRIVER" open-each 68 "awskms:///$ENC_ALIAS" "$K/signer.pub" message.env
+grep '^open ' "$OUT" >quota.got
+FAULT_CALLS=$(calls)
+check "standard mode: a storm of 500s drains the retry quota after 50 calls; 5 then 10 successes earn 1 then 2 retries back" \
+    diff quota.want quota.got
+check "  the server saw 50 x 3 + 1 + 5 + 2 + 10 + 3 requests ($FAULT_CALLS)" \
+    test "$FAULT_CALLS" = "Decrypt=171 total=171 tls=1"
+# legacy (here from the profile's config): the same storm, every call
+# retried.
+printf '[default]\nretry_mode = legacy\n' >legacy.config
+ctl POST clear-faults >/dev/null
+reset_stats
+fault '{"kind":"error500","op":"Decrypt","count":153}'
+as receiver AWS_CONFIG_FILE="$PWD/legacy.config" -- "$DRIVER" open-each 51 \
+    "awskms:///$ENC_ALIAS" "$K/signer.pub" message.env
+grep '^open ' "$OUT" >quota.got
+quota_lines 1 51 "$QUOTA_500 (3 attempts))" >quota.want
+FAULT_CALLS=$(calls)
+check "retry_mode = legacy in the profile: no quota, the 51st call still makes 3 attempts ($FAULT_CALLS)" \
+    bash -c 'diff "$1" "$2" && [ "$3" = "Decrypt=153 total=153 tls=1" ]' _ quota.want quota.got \
+    "$FAULT_CALLS"
+ctl POST clear-faults >/dev/null
+as receiver AWS_RETRY_MODE=fast -- "$E" open --decrypt-key "awskms:///$ENC_ALIAS" \
+    --verify-key "$K/signer.pub" -o fault.json message.env
+failed_with "an unknown AWS_RETRY_MODE is refused, exit 2" 2 \
+    "envelope: message.env: invalid argument (KMS Decrypt $ENC_ALIAS: AWS_RETRY_MODE=fast: not standard, adaptive or legacy)" \
     fault.json
 
 # TLS with the wrong CA: a CA file that is not the server's.
