@@ -202,9 +202,13 @@ run() {
 }
 SEAL=("$E" seal --sign-key "awskms:///$SIGN_ALIAS" --to "awskms:///$ENC_ALIAS")
 OPEN=("$E" open --decrypt-key "awskms:///$ENC_ALIAS" --verify-key "awskms:///$SIGN_ALIAS")
-# Exit status, and no secret of the source or of any issued session.
+# Exit status, and no secret of the source or of any issued session, and
+# not the web identity token (a JWT: "eyJ...") now in the token file.
 no_secret() {
-    ! grep -qF -e "$ASSUMER_SK" -e "$SENDER_SK" -e "FwoGZXIvYXdzE" -e "eyJ" "$OUT" "$ERR"
+    local token=eyJ
+    [[ -s $WORK/token ]] && token=$(cat "$WORK/token")
+    ! grep -qF -e "$ASSUMER_SK" -e "$SENDER_SK" -e "FwoGZXIvYXdzE" -e "eyJ" -e "$token" \
+        "$OUT" "$ERR"
 }
 succeeded() {
     if [[ $rc -eq 0 ]] && no_secret; then ok "$1"; else bad "$1"; fi
