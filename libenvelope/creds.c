@@ -156,7 +156,8 @@ static envelope_rc from_env(envelope_ctx *ctx, struct chain *ch, struct aws_cred
 
 static const char *const file_label[2] = {"shared credentials file", "config file"};
 
-static envelope_rc need_profile(envelope_ctx *ctx, struct chain *ch)
+/* The profile, read once. */
+static envelope_rc load_profile(envelope_ctx *ctx, struct chain *ch)
 {
     envelope_rc rc;
 
@@ -165,14 +166,27 @@ static envelope_rc need_profile(envelope_ctx *ctx, struct chain *ch)
     if ((rc = profile_load(ctx, ENVELOPE_E_CREDENTIALS, &ch->profile)) != ENVELOPE_OK)
         return rc;
     ch->profile_loaded = 1;
-    /* A profile asked for by name must exist, as in the AWS CLI. */
-    if (ch->profile.name_from && !ch->profile.file[0].present && !ch->profile.file[1].present)
+    return ENVELOPE_OK;
+}
+
+static int profile_missing(const struct chain *ch)
+{
+    return !ch->profile.file[0].present && !ch->profile.file[1].present;
+}
+
+/* The profile, which must exist when a variable names it, as in the AWS
+ * CLI. */
+static envelope_rc need_profile(envelope_ctx *ctx, struct chain *ch)
+{
+    envelope_rc rc = load_profile(ctx, ch);
+
+    if (rc == ENVELOPE_OK && ch->profile.name_from && profile_missing(ch))
         return fail(ctx, ENVELOPE_E_CREDENTIALS,
                     "the profile %s named by %s is in neither %s nor %s", ch->profile.name,
                     ch->profile.name_from,
                     ch->profile.file[0].path[0] ? ch->profile.file[0].path : "(no credentials file)",
                     ch->profile.file[1].path[0] ? ch->profile.file[1].path : "(no config file)");
-    return ENVELOPE_OK;
+    return rc;
 }
 
 /* Static keys in one of the files: aws_access_key_id, aws_secret_access_key
@@ -278,7 +292,9 @@ static envelope_rc from_named_profile_role(envelope_ctx *ctx, struct chain *ch,
 
     if (creds_env("AWS_PROFILE") == NULL && creds_env("AWS_DEFAULT_PROFILE") == NULL)
         return ENVELOPE_OK;
-    if ((rc = need_profile(ctx, ch)) != ENVELOPE_OK)
+    /* A missing profile is reported after the environment's keys, if
+     * there are none, as before roles were assumed. */
+    if ((rc = load_profile(ctx, ch)) != ENVELOPE_OK || profile_missing(ch))
         return rc;
     return creds_from_profile_role(ctx, &ch->profile, ch->region_hint, out, found);
 }

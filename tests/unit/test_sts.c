@@ -501,6 +501,8 @@ static const char chains[] =
 
 START_TEST(chain_reaches_the_right_role)
 {
+    struct aws_creds c;
+
     use_config(chains);
     /* Two hops: two's role is asked for first, with keys' keys. */
     load_fails("one", ENVELOPE_E_NETWORK);
@@ -515,6 +517,12 @@ START_TEST(chain_reaches_the_right_role)
     setenv("AWS_SECRET_ACCESS_KEY", SECRET, 1);
     load_fails("env", ENVELOPE_E_NETWORK);
     assert_detail_starts("STS AssumeRole " ROLE_A " (profile env): 127.0.0.1:1: cannot connect");
+    /* A profile AWS_PROFILE names that does not exist leaves the
+     * environment's keys in use, as before. */
+    setenv("AWS_PROFILE", "nowhere", 1);
+    ck_assert_rc(creds_load(ctx, &c), ENVELOPE_OK);
+    ck_assert_str_eq(c.source, "environment");
+    creds_free(&c);
 }
 END_TEST
 
