@@ -12,9 +12,11 @@
 
 #include "context.h"
 #include "kms.h"
+#include "sts_cache.h"
 
 /* What the sources share while the chain runs: the profile, read once. */
 struct chain {
+    const char *region_hint;  /* the KMS key's region, for STS */
     struct aws_profile profile;
     int profile_loaded;
     char note[256];  /* why IMDS had nothing, for the final message */
@@ -108,15 +110,13 @@ envelope_rc creds_set(envelope_ctx *ctx, const char *what, const char *id, size_
 
 /* The variables the AWS SDKs read; AWS_SECURITY_TOKEN is the older name of
  * the session token, still honoured by botocore. */
-static envelope_rc from_env(envelope_ctx *ctx, struct chain *ch, struct aws_creds *out,
-                            int *found)
+envelope_rc creds_env_keys(envelope_ctx *ctx, struct aws_creds *out, int *found)
 {
     const char *id = creds_env("AWS_ACCESS_KEY_ID");
     const char *secret = creds_env("AWS_SECRET_ACCESS_KEY");
     const char *token = creds_env("AWS_SESSION_TOKEN");
     envelope_rc rc;
 
-    (void)ch;
     if (token == NULL)
         token = creds_env("AWS_SECURITY_TOKEN");
     if (id == NULL && secret == NULL)
@@ -145,11 +145,19 @@ static envelope_rc from_env(envelope_ctx *ctx, struct chain *ch, struct aws_cred
     return ENVELOPE_OK;
 }
 
+static envelope_rc from_env(envelope_ctx *ctx, struct chain *ch, struct aws_creds *out,
+                            int *found)
+{
+    (void)ch;
+    return creds_env_keys(ctx, out, found);
+}
+
 /* ---------------------------------------------------------------- profile */
 
 static const char *const file_label[2] = {"shared credentials file", "config file"};
 
-static envelope_rc need_profile(envelope_ctx *ctx, struct chain *ch)
+/* The profile, read once. */
+static envelope_rc load_profile(envelope_ctx *ctx, struct chain *ch)
 {
     envelope_rc rc;
 
@@ -158,32 +166,41 @@ static envelope_rc need_profile(envelope_ctx *ctx, struct chain *ch)
     if ((rc = profile_load(ctx, ENVELOPE_E_CREDENTIALS, &ch->profile)) != ENVELOPE_OK)
         return rc;
     ch->profile_loaded = 1;
-    /* A profile asked for by name must exist, as in the AWS CLI. */
-    if (ch->profile.name_from && !ch->profile.file[0].present && !ch->profile.file[1].present)
+    return ENVELOPE_OK;
+}
+
+static int profile_missing(const struct chain *ch)
+{
+    return !ch->profile.file[0].present && !ch->profile.file[1].present;
+}
+
+/* The profile, which must exist when a variable names it, as in the AWS
+ * CLI. */
+static envelope_rc need_profile(envelope_ctx *ctx, struct chain *ch)
+{
+    envelope_rc rc = load_profile(ctx, ch);
+
+    if (rc == ENVELOPE_OK && ch->profile.name_from && profile_missing(ch))
         return fail(ctx, ENVELOPE_E_CREDENTIALS,
                     "the profile %s named by %s is in neither %s nor %s", ch->profile.name,
                     ch->profile.name_from,
                     ch->profile.file[0].path[0] ? ch->profile.file[0].path : "(no credentials file)",
                     ch->profile.file[1].path[0] ? ch->profile.file[1].path : "(no config file)");
-    return ENVELOPE_OK;
+    return rc;
 }
 
 /* Static keys in one of the files: aws_access_key_id, aws_secret_access_key
  * and, for temporary credentials, aws_session_token. */
-static envelope_rc from_file(envelope_ctx *ctx, struct chain *ch, int which,
+static envelope_rc from_file(envelope_ctx *ctx, const struct aws_profile *p, int which,
                              struct aws_creds *out, int *found)
 {
-    const struct profile_file *f;
+    const struct profile_file *f = &p->file[which];
     char what[CREDS_SOURCE_MAX];
     envelope_rc rc;
 
-    if ((rc = need_profile(ctx, ch)) != ENVELOPE_OK)
-        return rc;
-    f = &ch->profile.file[which];
     if (f->value[PROFILE_ACCESS_KEY_ID] == NULL && f->value[PROFILE_SECRET_ACCESS_KEY] == NULL)
         return ENVELOPE_OK;
-    snprintf(what, sizeof(what), "%s %s, profile %s", file_label[which], f->path,
-             ch->profile.name);
+    snprintf(what, sizeof(what), "%s %s, profile %s", file_label[which], f->path, p->name);
     if (f->value[PROFILE_ACCESS_KEY_ID] == NULL || f->value[PROFILE_SECRET_ACCESS_KEY] == NULL)
         return fail(ctx, ENVELOPE_E_CREDENTIALS, "%s: %s is set but %s is not", what,
                     f->value[PROFILE_ACCESS_KEY_ID] ? "aws_access_key_id"
@@ -199,43 +216,101 @@ static envelope_rc from_file(envelope_ctx *ctx, struct chain *ch, int which,
     return ENVELOPE_OK;
 }
 
-static envelope_rc from_credentials_file(envelope_ctx *ctx, struct chain *ch,
-                                         struct aws_creds *out, int *found)
+envelope_rc creds_profile_keys(envelope_ctx *ctx, const struct aws_profile *p,
+                               struct aws_creds *out, int *found)
 {
-    return from_file(ctx, ch, 0, out, found);
+    envelope_rc rc = ENVELOPE_OK;
+
+    *found = 0;
+    for (int which = 0; which < 2 && rc == ENVELOPE_OK && !*found; which++)
+        rc = from_file(ctx, p, which, out, found);
+    return rc;
 }
 
-static envelope_rc from_config_file(envelope_ctx *ctx, struct chain *ch, struct aws_creds *out,
-                                    int *found)
+static envelope_rc from_profile_keys(envelope_ctx *ctx, struct chain *ch, struct aws_creds *out,
+                                     int *found)
 {
-    return from_file(ctx, ch, 1, out, found);
+    envelope_rc rc;
+
+    if ((rc = need_profile(ctx, ch)) != ENVELOPE_OK)
+        return rc;
+    return creds_profile_keys(ctx, &ch->profile, out, found);
 }
 
-static envelope_rc from_process(envelope_ctx *ctx, struct chain *ch, struct aws_creds *out,
-                                int *found)
+envelope_rc creds_profile_process(envelope_ctx *ctx, const struct aws_profile *p,
+                                  struct aws_creds *out, int *found)
 {
     char what[CREDS_SOURCE_MAX];
     const char *command;
     envelope_rc rc;
     int from;
 
-    if ((rc = need_profile(ctx, ch)) != ENVELOPE_OK)
-        return rc;
-    if ((command = profile_get(&ch->profile, PROFILE_CREDENTIAL_PROCESS, &from)) == NULL)
+    *found = 0;
+    if ((command = profile_get(p, PROFILE_CREDENTIAL_PROCESS, &from)) == NULL)
         return ENVELOPE_OK;
-    snprintf(what, sizeof(what), "credential_process of profile %s (%s line %u)",
-             ch->profile.name, ch->profile.file[from].path,
-             ch->profile.file[from].line[PROFILE_CREDENTIAL_PROCESS]);
+    snprintf(what, sizeof(what), "credential_process of profile %s (%s line %u)", p->name,
+             p->file[from].path, p->file[from].line[PROFILE_CREDENTIAL_PROCESS]);
     if ((rc = creds_from_process(ctx, what, command, out)) != ENVELOPE_OK)
         return rc;
-    snprintf(out->source, sizeof(out->source), "credential_process of profile %s",
-             ch->profile.name);
+    snprintf(out->source, sizeof(out->source), "credential_process of profile %s", p->name);
+    out->refreshable = 1;
     *found = 1;
     return ENVELOPE_OK;
 }
 
-/* A profile that only says how to get credentials some other way (assume
- * a role, SSO, web identity) cannot be used as it is: say what can. */
+static envelope_rc from_process(envelope_ctx *ctx, struct chain *ch, struct aws_creds *out,
+                                int *found)
+{
+    envelope_rc rc;
+
+    if ((rc = need_profile(ctx, ch)) != ENVELOPE_OK)
+        return rc;
+    return creds_profile_process(ctx, &ch->profile, out, found);
+}
+
+/* --------------------------------------------------------- assumed roles */
+
+static envelope_rc from_env_web_identity(envelope_ctx *ctx, struct chain *ch,
+                                         struct aws_creds *out, int *found)
+{
+    envelope_rc rc;
+
+    if (creds_env("AWS_WEB_IDENTITY_TOKEN_FILE") == NULL)
+        return ENVELOPE_OK;
+    if ((rc = need_profile(ctx, ch)) != ENVELOPE_OK)
+        return rc;
+    return creds_from_env_web_identity(ctx, &ch->profile, ch->region_hint, out, found);
+}
+
+/* A profile chosen by AWS_PROFILE that assumes a role comes before the
+ * environment's keys, which may be the role's source (credential_source =
+ * Environment): the SDKs do the same for a profile the program names. */
+static envelope_rc from_named_profile_role(envelope_ctx *ctx, struct chain *ch,
+                                           struct aws_creds *out, int *found)
+{
+    envelope_rc rc;
+
+    if (creds_env("AWS_PROFILE") == NULL && creds_env("AWS_DEFAULT_PROFILE") == NULL)
+        return ENVELOPE_OK;
+    /* A missing profile is reported after the environment's keys, if
+     * there are none, as before roles were assumed. */
+    if ((rc = load_profile(ctx, ch)) != ENVELOPE_OK || profile_missing(ch))
+        return rc;
+    return creds_from_profile_role(ctx, &ch->profile, ch->region_hint, out, found);
+}
+
+static envelope_rc from_profile_role(envelope_ctx *ctx, struct chain *ch, struct aws_creds *out,
+                                     int *found)
+{
+    envelope_rc rc;
+
+    if ((rc = need_profile(ctx, ch)) != ENVELOPE_OK || ch->profile.name_from)
+        return rc;
+    return creds_from_profile_role(ctx, &ch->profile, ch->region_hint, out, found);
+}
+
+/* A profile that only says how to get credentials through IAM Identity
+ * Center (SSO) cannot be used as it is: say what can. */
 static envelope_rc unsupported_profile(envelope_ctx *ctx, struct chain *ch,
                                        struct aws_creds *out, int *found)
 {
@@ -243,9 +318,7 @@ static envelope_rc unsupported_profile(envelope_ctx *ctx, struct chain *ch,
         int key;
         const char *what;
     } kinds[] = {
-        {PROFILE_ROLE_ARN, "role_arn (assume a role)"},
         {PROFILE_SSO, "IAM Identity Center (SSO)"},
-        {PROFILE_WEB_IDENTITY, "web_identity_token_file"},
     };
     envelope_rc rc;
     int from;
@@ -270,25 +343,39 @@ static envelope_rc unsupported_profile(envelope_ctx *ctx, struct chain *ch,
 static envelope_rc from_container(envelope_ctx *ctx, struct chain *ch, struct aws_creds *out,
                                   int *found)
 {
+    envelope_rc rc = creds_from_container(ctx, out, found);
+
     (void)ch;
-    return creds_from_container(ctx, out, found);
+    out->refreshable = *found;
+    return rc;
 }
 
 static envelope_rc from_imds(envelope_ctx *ctx, struct chain *ch, struct aws_creds *out,
                              int *found)
 {
-    return creds_from_imds(ctx, out, found, ch->note, sizeof(ch->note));
+    envelope_rc rc = creds_from_imds(ctx, out, found, ch->note, sizeof(ch->note));
+
+    out->refreshable = *found;
+    return rc;
 }
 
-/* In order: the environment; the profile's static keys, the credentials
- * file's before the config file's; its credential_process; a profile that
- * names a method we do not implement; container credentials; IMDSv2. */
+/* In order: the role of a profile AWS_PROFILE names; the environment's
+ * keys; web identity from the environment; the default profile's role
+ * (role_arn); the profile's static keys, the credentials file's before the
+ * config file's; its credential_process; a profile that names SSO;
+ * container credentials; IMDSv2. */
 static const struct creds_source sources[] = {
-    {from_env},           {from_credentials_file}, {from_config_file}, {from_process},
-    {unsupported_profile}, {from_container},       {from_imds},
+    {from_named_profile_role}, {from_env},         {from_env_web_identity},
+    {from_profile_role},       {from_profile_keys}, {from_process},
+    {unsupported_profile},     {from_container},   {from_imds},
 };
 
 envelope_rc creds_load(envelope_ctx *ctx, struct aws_creds *out)
+{
+    return creds_load_for(ctx, NULL, out);
+}
+
+envelope_rc creds_load_for(envelope_ctx *ctx, const char *region_hint, struct aws_creds *out)
 {
     struct chain ch;
     envelope_rc rc = ENVELOPE_OK;
@@ -296,6 +383,7 @@ envelope_rc creds_load(envelope_ctx *ctx, struct aws_creds *out)
 
     memset(out, 0, sizeof(*out));
     memset(&ch, 0, sizeof(ch));
+    ch.region_hint = region_hint;
     for (size_t i = 0; i < sizeof(sources) / sizeof(sources[0]) && !found; i++)
         if ((rc = sources[i].load(ctx, &ch, out, &found)) != ENVELOPE_OK)
             break;
@@ -318,6 +406,11 @@ void creds_free(struct aws_creds *c)
     creds_wipe_free(c->secret_access_key);
     creds_wipe_free(c->session_token);
     memset(c, 0, sizeof(*c));
+}
+
+void creds_expired(const struct aws_creds *c)
+{
+    sts_cache_forget(c->access_key_id);
 }
 
 int creds_expiring(const struct aws_creds *c, time_t now)

@@ -23,6 +23,7 @@ struct aws_creds {
     char *secret_access_key;                    /* secret: wiped by creds_free */
     char *session_token;                        /* secret, or NULL */
     time_t expiration;                          /* 0: does not expire */
+    int refreshable;                            /* asking the source again may give others */
     char source[CREDS_SOURCE_MAX];              /* "environment", ...: for details */
 };
 
@@ -30,8 +31,13 @@ struct aws_creds {
  * ENVELOPE_E_CREDENTIALS (or NOMEM, TIMEOUT), *out empty. Free with
  * creds_free. */
 envelope_rc creds_load(envelope_ctx *ctx, struct aws_creds *out);
+/* The same, for a KMS key in region_hint (may be NULL): the region STS is
+ * reached in when none is configured. */
+envelope_rc creds_load_for(envelope_ctx *ctx, const char *region_hint, struct aws_creds *out);
 /* Wipes and frees the secrets; leaves *c empty. NULL is a no-op. */
 void creds_free(struct aws_creds *c);
+/* A service refused c as expired: no cache may give them again. */
+void creds_expired(const struct aws_creds *c);
 /* 1 when c expires within CREDS_REFRESH_WINDOW seconds of now (or has). */
 int creds_expiring(const struct aws_creds *c, time_t now);
 
@@ -81,6 +87,14 @@ enum {
     PROFILE_ROLE_ARN,
     PROFILE_SSO,
     PROFILE_WEB_IDENTITY,
+    PROFILE_SOURCE_PROFILE,
+    PROFILE_CREDENTIAL_SOURCE,
+    PROFILE_EXTERNAL_ID,
+    PROFILE_ROLE_SESSION_NAME,
+    PROFILE_DURATION_SECONDS,
+    PROFILE_MFA_SERIAL,
+    PROFILE_ENDPOINT_URL,
+    PROFILE_USE_FIPS_ENDPOINT,
     PROFILE_KEYS
 };
 
@@ -103,12 +117,35 @@ struct aws_profile {
  * that cannot be read, is larger than 1 MiB or malformed (its path and line
  * number), a value set twice. Free with profile_free, also on failure. */
 envelope_rc profile_load(envelope_ctx *ctx, envelope_rc err_code, struct aws_profile *out);
+/* The same for the profile name (a source_profile), from the same files. */
+envelope_rc profile_load_named(envelope_ctx *ctx, envelope_rc err_code, const char *name,
+                               struct aws_profile *out);
 void profile_free(struct aws_profile *p);
 /* The value of key, the credentials file's before the config file's (as
  * the AWS CLI merges them); which file in *from (0 or 1). NULL if neither. */
 const char *profile_get(const struct aws_profile *p, int key, int *from);
 
 /* -------------------------------------------------- the other sources */
+
+/* AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (creds.c): *found 0 when
+ * neither is set. */
+envelope_rc creds_env_keys(envelope_ctx *ctx, struct aws_creds *out, int *found);
+/* The profile's static keys, the credentials file's before the config
+ * file's; its credential_process. *found 0 when it has none. */
+envelope_rc creds_profile_keys(envelope_ctx *ctx, const struct aws_profile *p,
+                               struct aws_creds *out, int *found);
+envelope_rc creds_profile_process(envelope_ctx *ctx, const struct aws_profile *p,
+                                  struct aws_creds *out, int *found);
+/* Assumed roles (creds_assume.c). Web identity from AWS_ROLE_ARN and
+ * AWS_WEB_IDENTITY_TOKEN_FILE; the profile p (may be NULL) gives STS's
+ * endpoint settings. *found 0 when AWS_WEB_IDENTITY_TOKEN_FILE is unset. */
+envelope_rc creds_from_env_web_identity(envelope_ctx *ctx, const struct aws_profile *p,
+                                        const char *region_hint, struct aws_creds *out,
+                                        int *found);
+/* The role of the profile p: role_arn with web_identity_token_file,
+ * source_profile or credential_source. *found 0 when it has no role_arn. */
+envelope_rc creds_from_profile_role(envelope_ctx *ctx, const struct aws_profile *p,
+                                    const char *region_hint, struct aws_creds *out, int *found);
 
 /* credential_process (creds_process.c): runs command through /bin/sh -c
  * and reads its JSON. what names it in errors ("credential_process of

@@ -33,6 +33,14 @@ static const struct {
     {"sso_session", PROFILE_SSO},
     {"sso_start_url", PROFILE_SSO},
     {"web_identity_token_file", PROFILE_WEB_IDENTITY},
+    {"source_profile", PROFILE_SOURCE_PROFILE},
+    {"credential_source", PROFILE_CREDENTIAL_SOURCE},
+    {"external_id", PROFILE_EXTERNAL_ID},
+    {"role_session_name", PROFILE_ROLE_SESSION_NAME},
+    {"duration_seconds", PROFILE_DURATION_SECONDS},
+    {"mfa_serial", PROFILE_MFA_SERIAL},
+    {"endpoint_url", PROFILE_ENDPOINT_URL},
+    {"use_fips_endpoint", PROFILE_USE_FIPS_ENDPOINT},
 };
 
 struct match {
@@ -221,11 +229,23 @@ static int profile_name_ok(const char *s)
     return 1;
 }
 
+/* Both files read for out->name, already set and checked. */
+static envelope_rc load_files(envelope_ctx *ctx, envelope_rc err_code, struct aws_profile *out)
+{
+    envelope_rc rc;
+
+    file_path("AWS_SHARED_CREDENTIALS_FILE", "credentials", out->file[0].path,
+              sizeof(out->file[0].path));
+    file_path("AWS_CONFIG_FILE", "config", out->file[1].path, sizeof(out->file[1].path));
+    if ((rc = load_file(ctx, err_code, out->name, 0, &out->file[0])) != ENVELOPE_OK)
+        return rc;
+    return load_file(ctx, err_code, out->name, 1, &out->file[1]);
+}
+
 envelope_rc profile_load(envelope_ctx *ctx, envelope_rc err_code, struct aws_profile *out)
 {
     static const char *const vars[] = {"AWS_PROFILE", "AWS_DEFAULT_PROFILE"};
     const char *name = "default";
-    envelope_rc rc;
 
     memset(out, 0, sizeof(*out));
     for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
@@ -240,12 +260,19 @@ envelope_rc profile_load(envelope_ctx *ctx, envelope_rc err_code, struct aws_pro
                     "%s is not a profile name (printable, no spaces or brackets, at most %d "
                     "characters)", out->name_from, PROFILE_NAME_MAX);
     memcpy(out->name, name, strlen(name) + 1);
-    file_path("AWS_SHARED_CREDENTIALS_FILE", "credentials", out->file[0].path,
-              sizeof(out->file[0].path));
-    file_path("AWS_CONFIG_FILE", "config", out->file[1].path, sizeof(out->file[1].path));
-    if ((rc = load_file(ctx, err_code, out->name, 0, &out->file[0])) != ENVELOPE_OK)
-        return rc;
-    return load_file(ctx, err_code, out->name, 1, &out->file[1]);
+    return load_files(ctx, err_code, out);
+}
+
+envelope_rc profile_load_named(envelope_ctx *ctx, envelope_rc err_code, const char *name,
+                               struct aws_profile *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (!profile_name_ok(name))
+        return fail(ctx, err_code,
+                    "%.200s is not a profile name (printable, no spaces or brackets, at most "
+                    "%d characters)", name, PROFILE_NAME_MAX);
+    memcpy(out->name, name, strlen(name) + 1);
+    return load_files(ctx, err_code, out);
 }
 
 void profile_free(struct aws_profile *p)

@@ -41,6 +41,11 @@ struct kms_target {
  * AWS_ENDPOINT_URL, else https://kms[-fips].REGION.amazonaws.com/). */
 envelope_rc kms_target_resolve(envelope_ctx *ctx, const struct kms_ref *ref,
                                struct kms_target *out);
+/* An endpoint URL named by a setting (name, for the detail): scheme,
+ * host[:port] and at most a "/" after it. *http 1 for http://. err_code on
+ * anything else. */
+envelope_rc kms_endpoint_parse(envelope_ctx *ctx, envelope_rc err_code, const char *name,
+                               const char *url, int *http, char *authority, size_t size);
 
 /* The context's client, made at the first call: loads libcurl and the
  * credentials. Freed (and its secrets wiped) with the context. */
@@ -68,9 +73,11 @@ struct kms_settings {
  * variable or setting, ENVELOPE_E_CREDENTIALS for a malformed file. */
 envelope_rc kms_settings(envelope_ctx *ctx, const struct kms_client *c, struct kms_settings *s);
 
-enum kms_retry { KMS_NO_RETRY, KMS_RETRY_TRANSIENT, KMS_RETRY_THROTTLED };
+enum kms_retry { KMS_NO_RETRY, KMS_RETRY_TRANSIENT, KMS_RETRY_THROTTLED, KMS_RETRY_EXPIRED };
 /* Whether a failed attempt is worth another: rc is the attempt's code;
- * type and status the service's error when it answered one (rc OK then). */
+ * type and status the service's error when it answered one (rc OK then).
+ * KMS_RETRY_EXPIRED: the credentials expired; worth one more attempt only
+ * with fresh ones. */
 enum kms_retry kms_retry_kind(envelope_rc rc, const char *type, long status);
 /* The wait before attempt + 1, from a uniform random 32-bit value. */
 unsigned long kms_backoff_ms(unsigned attempt, enum kms_retry kind, uint32_t random);

@@ -59,10 +59,27 @@ static void set_auth_failed(struct kms_client *c)
     c->have_creds = 0;
 }
 
+static envelope_rc client_use(envelope_ctx *ctx, struct kms_client *c, struct aws_creds *fresh)
+{
+    envelope_rc rc;
+
+    if ((rc = http_client_set_auth(ctx, c->http, fresh->access_key_id,
+                                   fresh->secret_access_key)) != ENVELOPE_OK) {
+        creds_free(fresh);
+        set_auth_failed(c);
+        return rc;
+    }
+    creds_free(&c->creds);
+    c->creds = *fresh;
+    c->have_creds = 1;
+    return ENVELOPE_OK;
+}
+
 /* Credentials, loaded at the first call and again when they are about to
  * expire. If the refresh fails while the old ones are still valid, they
- * are used, as the AWS SDKs do. */
-static envelope_rc client_creds(envelope_ctx *ctx, struct kms_client *c)
+ * are used, as the AWS SDKs do. region: the key's, where STS is reached
+ * when no region is configured. */
+static envelope_rc client_creds(envelope_ctx *ctx, struct kms_client *c, const char *region)
 {
     struct aws_creds fresh;
     time_t now = time(NULL);
@@ -70,24 +87,48 @@ static envelope_rc client_creds(envelope_ctx *ctx, struct kms_client *c)
 
     if (c->have_creds && !creds_expiring(&c->creds, now))
         return ENVELOPE_OK;
-    if ((rc = creds_load(ctx, &fresh)) != ENVELOPE_OK) {
+    if ((rc = creds_load_for(ctx, region, &fresh)) != ENVELOPE_OK) {
         if (c->have_creds && now < c->creds.expiration)
             return ENVELOPE_OK;
         return rc;
     }
-    if ((rc = http_client_set_auth(ctx, c->http, fresh.access_key_id,
-                                   fresh.secret_access_key)) != ENVELOPE_OK) {
-        creds_free(&fresh);
-        set_auth_failed(c);
-        return rc;
-    }
-    creds_free(&c->creds);
-    c->creds = fresh;
-    c->have_creds = 1;
-    return ENVELOPE_OK;
+    return client_use(ctx, c, &fresh);
 }
 
-static envelope_rc client_get(envelope_ctx *ctx, struct kms_client **out)
+static int same_creds(const struct aws_creds *a, const struct aws_creds *b)
+{
+    return strcmp(a->access_key_id, b->access_key_id) == 0 &&
+           strcmp(a->secret_access_key, b->secret_access_key) == 0 &&
+           (a->session_token == NULL) == (b->session_token == NULL) &&
+           (a->session_token == NULL || strcmp(a->session_token, b->session_token) == 0);
+}
+
+/* KMS said the credentials expired: from a source that can give others,
+ * fetch them again now. Nonzero when there are new ones to retry with;
+ * otherwise the KMS error's detail stays as it was. */
+static int refresh_expired(envelope_ctx *ctx, struct kms_client *c, const char *region)
+{
+    char detail[DETAIL_SIZE];
+    struct aws_creds fresh;
+    int renewed = 0;
+
+    if (!c->have_creds || !c->creds.refreshable)
+        return 0;
+    memcpy(detail, ctx->detail, sizeof(detail));
+    creds_expired(&c->creds);
+    if (creds_load_for(ctx, region, &fresh) == ENVELOPE_OK) {
+        if (same_creds(&fresh, &c->creds))
+            creds_free(&fresh);
+        else
+            renewed = client_use(ctx, c, &fresh) == ENVELOPE_OK;
+    }
+    if (!renewed)
+        memcpy(ctx->detail, detail, sizeof(detail));
+    OPENSSL_cleanse(detail, sizeof(detail));
+    return renewed;
+}
+
+static envelope_rc client_get(envelope_ctx *ctx, const char *region, struct kms_client **out)
 {
     struct kms_client *c;
     envelope_rc rc;
@@ -98,7 +139,7 @@ static envelope_rc client_get(envelope_ctx *ctx, struct kms_client **out)
         return rc;
     if (c->http == NULL && (rc = http_client_new(ctx, &c->http)) != ENVELOPE_OK)
         return rc;
-    if ((rc = client_creds(ctx, c)) != ENVELOPE_OK)
+    if ((rc = client_creds(ctx, c, region)) != ENVELOPE_OK)
         return rc;
     *out = c;
     return ENVELOPE_OK;
@@ -297,6 +338,7 @@ enum kms_retry kms_retry_kind(envelope_rc rc, const char *type, long status)
         "EC2ThrottledException"};
     static const char *const transient[] = {"RequestTimeout", "RequestTimeoutException",
                                             "KMSInternalException"};
+    static const char *const expired[] = {"ExpiredTokenException", "ExpiredToken"};
 
     /* A connection refused, reset or closed mid-answer; a connect that
      * timed out (the caller checks what is left of the deadline). */
@@ -310,6 +352,9 @@ enum kms_retry kms_retry_kind(envelope_rc rc, const char *type, long status)
     for (size_t i = 0; type && i < sizeof(transient) / sizeof(transient[0]); i++)
         if (strcmp(type, transient[i]) == 0)
             return KMS_RETRY_TRANSIENT;
+    for (size_t i = 0; type && i < sizeof(expired) / sizeof(expired[0]); i++)
+        if (strcmp(type, expired[i]) == 0)
+            return KMS_RETRY_EXPIRED;
     if (status == 500 || status == 502 || status == 503 || status == 504)
         return KMS_RETRY_TRANSIENT;
     return KMS_NO_RETRY;
@@ -390,6 +435,7 @@ static envelope_rc headers(envelope_ctx *ctx, const struct kms_client *c, const 
     size_t n;
 
     *token = NULL;
+    req->headers[2] = NULL;
     snprintf(target, 64, TARGET_PREFIX "%s", op);
     req->headers[0] = target;
     req->headers[1] = "Content-Type: application/x-amz-json-1.1";
@@ -451,12 +497,12 @@ envelope_rc kms_call(envelope_ctx *ctx, const struct kms_target *t, const char *
     long long deadline, left;
     unsigned long wait;
     unsigned n = 0, cost = 0;
-    int starved = 0;
+    int starved = 0, refreshed = 0;
     envelope_rc rc;
 
     *out = NULL;
     if ((rc = kms_settings(ctx, ctx ? ctx->kms : NULL, &set)) != ENVELOPE_OK ||
-        (rc = client_get(ctx, &c)) != ENVELOPE_OK) {
+        (rc = client_get(ctx, t->region, &c)) != ENVELOPE_OK) {
         detail_prefix(ctx, "KMS %s %s", op, t->key_id);
         return rc;
     }
@@ -478,8 +524,18 @@ envelope_rc kms_call(envelope_ctx *ctx, const struct kms_target *t, const char *
                                                                : req.timeout_ms;
         n++;
         rc = attempt(ctx, c, t, op, &req, out, &kind);
-        if (rc == ENVELOPE_OK || kind == KMS_NO_RETRY || n >= set.max_attempts ||
-            !backoff_fits(n, kind, deadline, &wait) ||
+        /* Expired credentials: once, with fresh ones, without waiting and
+         * without drawing on the retry quota. */
+        if (kind == KMS_RETRY_EXPIRED && !refreshed && n < set.max_attempts &&
+            refresh_expired(ctx, c, t->region)) {
+            refreshed = 1;
+            free_token(token);
+            if ((rc = headers(ctx, c, op, &req, target, &token)) != ENVELOPE_OK)
+                break;
+            continue;
+        }
+        if (rc == ENVELOPE_OK || kind == KMS_NO_RETRY || kind == KMS_RETRY_EXPIRED ||
+            n >= set.max_attempts || !backoff_fits(n, kind, deadline, &wait) ||
             !quota_allows(c, &set, rc, &cost, &starved))
             break;
         sleep_ms(wait);

@@ -15,31 +15,37 @@ struct endpoint {
     char authority[KMS_HOST_MAX + 16];
 };
 
-static envelope_rc parse_env_endpoint(envelope_ctx *ctx, const char *name, const char *url,
-                                      struct endpoint *out)
+envelope_rc kms_endpoint_parse(envelope_ctx *ctx, envelope_rc err_code, const char *name,
+                               const char *url, int *http, char *authority, size_t size)
 {
     const char *rest;
     size_t len;
 
     if (strncmp(url, "https://", 8) == 0) {
-        out->http = 0;
+        *http = 0;
         rest = url + 8;
     } else if (strncmp(url, "http://", 7) == 0) {
-        out->http = 1;
+        *http = 1;
         rest = url + 7;
     } else {
-        return fail(ctx, ENVELOPE_E_KEY_REF, "%s=%.200s: not an https:// or http:// URL", name,
-                    url);
+        return fail(ctx, err_code, "%s=%.200s: not an https:// or http:// URL", name, url);
     }
     len = strcspn(rest, "/");
-    if (len == 0 || len >= sizeof(out->authority) || (rest[len] == '/' && rest[len + 1] != '\0') ||
+    if (len == 0 || len >= size || (rest[len] == '/' && rest[len + 1] != '\0') ||
         strpbrk(rest, "@?# \t") != NULL)
-        return fail(ctx, ENVELOPE_E_KEY_REF,
+        return fail(ctx, err_code,
                     "%s=%.200s: expected scheme://host[:port] with no user, path or query",
                     name, url);
-    memcpy(out->authority, rest, len);
-    out->authority[len] = '\0';
+    memcpy(authority, rest, len);
+    authority[len] = '\0';
     return ENVELOPE_OK;
+}
+
+static envelope_rc parse_env_endpoint(envelope_ctx *ctx, const char *name, const char *url,
+                                      struct endpoint *out)
+{
+    return kms_endpoint_parse(ctx, ENVELOPE_E_KEY_REF, name, url, &out->http, out->authority,
+                              sizeof(out->authority));
 }
 
 /* AWS_ENDPOINT_URL_KMS, else AWS_ENDPOINT_URL: *found 0 if neither. */

@@ -23,7 +23,9 @@
  *
  * DRIVER_CONNECT_MS, DRIVER_TOTAL_MS and DRIVER_MAX_ATTEMPTS, when set, go
  * to envelope_ctx_set_kms_timeouts() and envelope_ctx_set_kms_max_attempts()
- * on every context the driver makes.
+ * on every context the driver makes. With DRIVER_STEPS set, `seal` prints
+ * "sealed I" after each message but the last and waits for a line on its
+ * standard input before the next: a test changes the world in between.
  *
  * Every command ends with the lines "elapsed: N ms" and "libcurl mapped:
  * yes" or "no" (from /proc/self/maps). Exit 0 on success, 1 on the first
@@ -170,6 +172,16 @@ static uint8_t *read_file(const char *dir, unsigned i, size_t *n)
     return buf;
 }
 
+/* Says how far it got, and waits to be told to go on. */
+static int step(unsigned i)
+{
+    char line[64];
+
+    printf("sealed %u\n", i);
+    fflush(stdout);
+    return fgets(line, sizeof(line), stdin) == NULL;
+}
+
 static int cmd_seal(unsigned n, const char *sign, const char *to, const char *dir)
 {
     envelope_ctx *ctx = NULL;
@@ -183,6 +195,8 @@ static int cmd_seal(unsigned n, const char *sign, const char *to, const char *di
 
         bad = seal_one(ctx, &k, i, &env, &len) || write_file(dir, i, env, len);
         envelope_free(env);
+        if (!bad && i < n && getenv("DRIVER_STEPS"))
+            bad = step(i);
     }
     envelope_key_free(k.sign);
     envelope_key_free(k.to);

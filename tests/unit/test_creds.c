@@ -277,6 +277,8 @@ static const char *config_file(void)
                       "[profile role]\n"
                       "role_arn = arn:aws:iam::111122223333:role/r\n"
                       "source_profile = default\n"
+                      "[profile sso]\n"
+                      "sso_session = corp\n"
                       "[profile empty]\n");
 }
 
@@ -368,11 +370,18 @@ START_TEST(profiles_refused)
     assert_detail(want);
     assert_no_secret();
 
+    /* A role is assumed through STS, in a region that must be known. */
     setenv("AWS_PROFILE", "role", 1);
     ck_assert_rc(creds_load(ctx, &c), ENVELOPE_E_CREDENTIALS);
-    snprintf(want, sizeof(want), "profile role (%s) uses role_arn (assume a role), which this "
+    assert_detail("no AWS region to reach STS in: set AWS_REGION (or region in the profile), "
+                  "or name the KMS key by its ARN");
+
+    /* SSO goes through credential_process. */
+    setenv("AWS_PROFILE", "sso", 1);
+    ck_assert_rc(creds_load(ctx, &c), ENVELOPE_E_CREDENTIALS);
+    snprintf(want, sizeof(want), "profile sso (%s) uses IAM Identity Center (SSO), which this "
              "library does not do itself: use another profile with credential_process = aws "
-             "configure export-credentials --profile role --format process (docs/KEYS.md)",
+             "configure export-credentials --profile sso --format process (docs/KEYS.md)",
              path_in("config"));
     assert_detail(want);
 

@@ -329,6 +329,8 @@ START_TEST(retries_and_backoff)
         {ENVELOPE_OK, "ValidationException", 400, KMS_NO_RETRY},
         {ENVELOPE_OK, "InvalidCiphertextException", 400, KMS_NO_RETRY},
         {ENVELOPE_OK, "UnrecognizedClientException", 400, KMS_NO_RETRY},
+        {ENVELOPE_OK, "ExpiredTokenException", 400, KMS_RETRY_EXPIRED},
+        {ENVELOPE_OK, "ExpiredToken", 403, KMS_RETRY_EXPIRED},
         {ENVELOPE_OK, "", 501, KMS_NO_RETRY},
         {ENVELOPE_OK, "", 404, KMS_NO_RETRY},
         {ENVELOPE_E_NETWORK, NULL, 0, KMS_RETRY_TRANSIENT},
