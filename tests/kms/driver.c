@@ -230,8 +230,12 @@ struct job {
     const char *arns[4]; /* as this thread last read them */
 };
 
-/* Reads the four keys' ARNs, which must be known (each key was used) and
- * the very strings read before, if any: an ARN never changes once set. */
+/* Which of the four keys threads use are KMS keys (awskms:// references). */
+static int kms_key[4];
+
+/* Reads the four keys' ARNs: a KMS key's must be known (each key was used)
+ * and the very string read before, if any, as an ARN never changes once
+ * set; a local key has none. */
 static int read_arns(const struct keys *k, const char *arns[4])
 {
     const envelope_key *keys[4] = {k->sign, k->to, k->decrypt, k->verify};
@@ -239,9 +243,12 @@ static int read_arns(const struct keys *k, const char *arns[4])
     for (int i = 0; i < 4; i++) {
         const char *arn = envelope_key_arn(keys[i]);
 
-        if (arn == NULL || (arns[i] && arns[i] != arn)) {
-            fprintf(stderr, "driver: key %d: ARN %s after a use, was %s\n", i,
-                    arn ? arn : "(none)", arns[i] ? arns[i] : "(none)");
+        if (!kms_key[i] && arn == NULL)
+            continue;
+        if (!kms_key[i] || arn == NULL || (arns[i] && arns[i] != arn)) {
+            fprintf(stderr, "driver: %s key %d: ARN %s after a use, was %s\n",
+                    kms_key[i] ? "KMS" : "local", i, arn ? arn : "(none)",
+                    arns[i] ? arns[i] : "(none)");
             return 1;
         }
         arns[i] = arn;
@@ -277,6 +284,8 @@ static int cmd_threads(unsigned t, unsigned n, char **refs)
               load(ctx, refs[0], &k.sign) || load(ctx, refs[1], &k.to) ||
               load(ctx, refs[2], &k.decrypt) || load(ctx, refs[3], &k.verify);
 
+    for (int i = 0; i < 4; i++)
+        kms_key[i] = strncmp(refs[i], "awskms:", 7) == 0;
     for (unsigned i = 0; !bad && i < t; i++) {
         jobs[i] = (struct job){&k, n, 0, {NULL}};
         if (pthread_create(&th[i], NULL, run_job, &jobs[i]) != 0)
@@ -287,8 +296,10 @@ static int cmd_threads(unsigned t, unsigned n, char **refs)
         bad |= jobs[i].bad || read_arns(&k, jobs[0].arns) || read_arns(&k, jobs[i].arns);
     }
     if (!bad)
-        printf("arns: %s %s %s %s\n", jobs[0].arns[0], jobs[0].arns[1], jobs[0].arns[2],
-               jobs[0].arns[3]);
+        printf("arns: %s %s %s %s\n", jobs[0].arns[0] ? jobs[0].arns[0] : "(none)",
+               jobs[0].arns[1] ? jobs[0].arns[1] : "(none)",
+               jobs[0].arns[2] ? jobs[0].arns[2] : "(none)",
+               jobs[0].arns[3] ? jobs[0].arns[3] : "(none)");
     envelope_key_free(k.sign);
     envelope_key_free(k.to);
     envelope_key_free(k.decrypt);
