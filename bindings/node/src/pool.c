@@ -11,7 +11,13 @@
  * A finished job returns to the JavaScript thread through a thread-safe
  * function, referenced only while jobs are pending: an idle pool never keeps
  * the process alive. At environment clean-up the running calls are
- * cancelled, the threads joined, and queued jobs dropped. */
+ * cancelled, the threads joined, and queued jobs dropped.
+ *
+ * process.exit() runs no environment clean-up: it calls exit(), whose
+ * handlers free the OpenSSL that the library uses inside Node (Node's own,
+ * whose symbols come first). Threads still sealing would then crash the
+ * process; so an exit handler, registered after Node set up OpenSSL and
+ * therefore run before OpenSSL's, cancels and joins every pool's threads. */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -39,7 +45,14 @@ struct nd_pool {
     nd_worker *workers;
     napi_threadsafe_function done;
     size_t pending; /* queued or running; JavaScript thread only */
+    int joined;     /* the threads were joined (under pools_lock) */
+    nd_pool *next_pool;
 };
+
+/* Every pool whose environment is alive, for the exit handler. */
+static pthread_mutex_t pools_lock = PTHREAD_MUTEX_INITIALIZER;
+static nd_pool *pools;
+static pthread_once_t exit_handler_once = PTHREAD_ONCE_INIT;
 
 static nd_job *take(nd_pool *pool)
 {
@@ -135,12 +148,13 @@ static void on_finalize(napi_env env, void *data, void *hint)
     free(pool);
 }
 
-static void on_cleanup(void *arg)
+/* Cancels the running calls and joins the threads, once; pools_lock held. */
+static void stop_threads(nd_pool *pool)
 {
-    nd_pool *pool = arg;
-    nd_job *job;
     unsigned i;
 
+    if (pool->joined)
+        return;
     pthread_mutex_lock(&pool->lock);
     pool->stopping = 1;
     for (i = 0; i < pool->started; i++)
@@ -150,6 +164,35 @@ static void on_cleanup(void *arg)
     pthread_mutex_unlock(&pool->lock);
     for (i = 0; i < pool->started; i++)
         pthread_join(pool->workers[i].tid, NULL);
+    pool->joined = 1;
+}
+
+static void stop_all_at_exit(void)
+{
+    pthread_mutex_lock(&pools_lock);
+    for (nd_pool *pool = pools; pool != NULL; pool = pool->next_pool)
+        stop_threads(pool);
+    pthread_mutex_unlock(&pools_lock);
+}
+
+static void register_exit_handler(void)
+{
+    atexit(stop_all_at_exit);
+}
+
+static void on_cleanup(void *arg)
+{
+    nd_pool *pool = arg;
+    nd_job *job;
+
+    pthread_mutex_lock(&pools_lock);
+    for (nd_pool **p = &pools; *p != NULL; p = &(*p)->next_pool)
+        if (*p == pool) {
+            *p = pool->next_pool;
+            break;
+        }
+    stop_threads(pool);
+    pthread_mutex_unlock(&pools_lock);
     /* The environment is going away: these promises can no longer settle. */
     while ((job = pool->head) != NULL) {
         pool->head = job->next;
@@ -207,6 +250,11 @@ napi_status pool_create(napi_env env, nd_pool **out)
         napi_release_threadsafe_function(pool->done, napi_tsfn_abort);
         return st;
     }
+    pthread_once(&exit_handler_once, register_exit_handler);
+    pthread_mutex_lock(&pools_lock);
+    pool->next_pool = pools;
+    pools = pool;
+    pthread_mutex_unlock(&pools_lock);
     *out = pool;
     return napi_ok;
 fail:
