@@ -54,7 +54,7 @@ struct command {
 };
 
 static const struct command commands[] = {
-    {"keygen", cmd_keygen, 1}, {"pubkey", cmd_pubkey, 1}, {"seal", cmd_seal, 0},
+    {"keygen", cmd_keygen, 1}, {"pubkey", cmd_pubkey, 1}, {"seal", cmd_seal, 1},
     {"open", cmd_open, 1},     {"verify", cmd_verify, 1}, {"inspect", cmd_inspect, 1},
 };
 
