@@ -311,4 +311,66 @@ for f in $(ls -A sigL); do
 done
 check "SIGTERM mid-batch (FIFO last): exit 143, only whole, verified outputs" \
     test "$rc" -eq 143 -a -z "$bad"
+
+# ------------------------------------------------------------------ KMS
+
+# KMS keys against the test server, when this build has a KMS client: one
+# TLS connection per worker, and at most one request per message once the
+# public keys are cached (Sign to seal; Decrypt to open, the signer's public
+# key fetched once).
+run env -i PATH="$PATH" AWS_EC2_METADATA_DISABLED=true "$E" pubkey awskms:///alias/probe
+if grep -q "not available in this version" "$ERR"; then
+    echo "# KMS batch skipped: this build has no KMS client"
+    cd "$W" || return 0
+    return 0
+fi
+cat >"$BT/kms-seed.json" <<JSON
+{"keys": [
+  {"key_spec": "RSA_4096", "key_usage": "ENCRYPT_DECRYPT",
+   "aliases": ["alias/sample-encrypt-decrypt-key"], "private_key_file": "$K/dave.pem"},
+  {"key_spec": "ECC_NIST_P521", "key_usage": "SIGN_VERIFY",
+   "aliases": ["alias/sample-sign-verify-key"], "private_key_file": "$K/signer.pem"}
+]}
+JSON
+BKMS=$BT/kms
+if kms_start "$BKMS" "$BT/kms-seed.json"; then
+    kctl() { "$KMSCTL" control "$BKMS" "$@"; }
+    # kms_calls: "Op=N ... total=N tls=N" since the last reset.
+    kms_calls() {
+        kctl GET stats | "$PY" -c '
+import json, sys
+d = json.load(sys.stdin)
+ops = " ".join("%s=%d" % kv for kv in sorted(d["requests"].items()))
+print("%s total=%d tls=%d" % (ops, d["requests_total"], d["tls_handshakes"]))'
+    }
+    mkdir ks ko
+    kctl POST reset-stats >/dev/null
+    as sender "$E" seal --sign-key awskms:///alias/sample-sign-verify-key --to "$K/dave.pub" \
+        -j 2 --out-dir ks "${INPUTS[@]}"
+    got=$(kms_calls)
+    tls=${got##*tls=}
+    if [ "$rc" -ne 0 ]; then
+        flunk "KMS batch seal -j 2" "$(last_run)"
+    elif [ "${got% tls=*}" != "Sign=12 total=12" ] || [ "$tls" -lt 1 ] || [ "$tls" -gt 2 ]; then
+        flunk "KMS batch seal -j 2: one Sign per message, a connection per worker" "calls: $got"
+    else
+        pass "KMS batch seal -j 2, 12 messages: $got (one Sign each, at most one connection per worker)"
+    fi
+    kctl POST reset-stats >/dev/null
+    as receiver-plus "$E" open --decrypt-key awskms:///alias/sample-encrypt-decrypt-key \
+        --verify-key awskms:///alias/sample-sign-verify-key -j 2 --out-dir ko ks/*.env
+    got=$(kms_calls)
+    tls=${got##*tls=}
+    if [ "$rc" -ne 0 ]; then
+        flunk "KMS batch open -j 2" "$(last_run)"
+    # Until the signer's public key is cached (GetPublicKey), a worker may
+    # verify through KMS: once per worker at most.
+    elif ! [[ $got =~ ^Decrypt=12\ (GetPublicKey=[12]\ )?(Verify=[12]\ )?total=1[2-6]\ tls=[12]$ ]]; then
+        flunk "KMS batch open -j 2: one Decrypt per message, a connection per worker" "calls: $got"
+    else
+        pass "KMS batch open -j 2, 12 messages: $got (one Decrypt each; the public key, and a Verify before it, once per worker at most)"
+    fi
+    opened_all "KMS batch open: every message" ko
+    "$KMSCTL" stop "$BKMS" >/dev/null 2>&1
+fi
 cd "$W" || return 0
