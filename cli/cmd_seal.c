@@ -44,10 +44,10 @@ static const char seal_help[] =
     "the end. An output name already made for an earlier input is refused to the\n"
     "later one, even with --force, in input order whatever the timing; an existing\n"
     "file is refused unless --force. One line per input on stderr, then a summary;\n"
-    "--json prints one JSON object per input on stdout, then\n"
-    "{\"schema\":1,\"summary\":{\"ok\":N,\"failed\":M}} (envelope(1)). A failed\n"
-    "input leaves no output and does not stop the others; the exit status is the\n"
-    "highest of the inputs' (0 when all succeeded).\n"
+    "--json prints one JSON object per input on stdout, then a summary object\n"
+    "(JSON Lines: envelope(1) gives the members). A failed input leaves no output\n"
+    "and does not stop the others; the exit status is the highest of the inputs'\n"
+    "(0 when all succeeded).\n"
     "An option that takes one value may be given once.\n";
 
 struct seal_args {

@@ -312,6 +312,25 @@ done
 check "SIGTERM mid-batch (FIFO last): exit 143, only whole, verified outputs" \
     test "$rc" -eq 143 -a -z "$bad"
 
+# ---------------------------------------------------------- completion
+
+mkdir -p comp/outs.d && : >comp/list.txt
+bt_completes() {
+    local want=$1
+    shift
+    run bash -c 'cd comp && . "$1" || exit 9; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1))
+        _envelope; printf "%s\n" "${COMPREPLY[@]}" | LC_ALL=C sort' _ "$TOP/cli/envelope.bash-completion" "$@"
+    check "completion of '$*': $(echo "$want" | tr '\n' ' ')" bash -c '[ '"$rc"' -eq 0 ] &&
+        [ "$(cat "$1")" = "$2" ] || { echo "     exit '"$rc"'; got: $(tr "\n" " " <"$1")"; false; }' \
+        _ "$OUT" "$want"
+}
+bt_completes '--out-dir' envelope seal --out
+bt_completes $'--files-from' envelope open --files
+bt_completes 'outs.d' envelope seal --out-dir o
+bt_completes 'list.txt' envelope open --files-from l
+bt_completes '' envelope seal -j ''
+bt_completes $'--jobs\n--json' envelope seal --j
+
 # ------------------------------------------------------------------ KMS
 
 # KMS keys against the test server, when this build has a KMS client: one
