@@ -312,6 +312,21 @@ done
 check "SIGTERM mid-batch (FIFO last): exit 143, only whole, verified outputs" \
     test "$rc" -eq 143 -a -z "$bad"
 
+# ------------------------------------------------------- progress on a tty
+
+# A FIFO fed slowly (about a second) comes first: the line for the inputs
+# placed after it counts files and bytes (shown only past half a second).
+mkdir pb
+rm -f pfifo && mkfifo pfifo
+"$PY" "$HERE/pty_run.py" -- sh -c "\"\$2\" \"\$3\" in/m11 100000 >pfifo & \"\$0\" seal \
+    --sign-key \"\$1/signer.pem\" --to \"\$1/alice.pub\" -j 2 --out-dir pb pfifo in/m00 in/m01; \
+    s=\$?; wait; exit \$s" "$E" "$K" "$PY" "$HERE/slowcat.py" >"$OUT" 2>"$ERR"
+rc=$?
+check "progress on a terminal: files and bytes done of the whole" bash -c '[ '"$rc"' -eq 0 ] &&
+    grep -Eq "sealing [1-3] of 3 files  [0-9.]+ (B|KiB) of 10.8 KiB" "$1"' _ "$OUT"
+check "progress: its line is cleared before the next input's" \
+    grep -q $'\r\033\\[Kenvelope: sealed in/m0' "$OUT"
+
 # ---------------------------------------------------------- completion
 
 mkdir -p comp/outs.d && : >comp/list.txt
