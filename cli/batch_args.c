@@ -81,28 +81,29 @@ static int read_list(const char *from, char **text, size_t *len)
     return EXIT_OK;
 }
 
-/* Each name of the list, in order; empty entries (a last newline, blank
- * lines) are skipped. A NUL byte in a newline-separated list is refused: it
- * cannot be part of a name. */
+struct adding {
+    struct batch *b;
+    size_t *cap;
+};
+
+static int add_named(void *arg, const char *name)
+{
+    struct adding *a = arg;
+
+    return add_input(a->b, a->cap, name);
+}
+
+/* Each name of the list, in order, after the operands. */
 static int add_list(const char *cmd, const struct batch_args *a, struct batch *b, size_t *cap)
 {
-    char *text, sep = a->null ? '\0' : '\n';
-    size_t len, start = 0;
+    struct adding to = {b, cap};
+    char *text;
+    size_t len;
     int code = read_list(a->files_from, &text, &len);
 
-    if (code == EXIT_OK && !a->null && memchr(text, '\0', len) != NULL)
+    if (code == EXIT_OK && (code = names_split(text, len, a->null, add_named, &to)) < 0)
         code = usage_error(cmd, "--files-from %s: holds a NUL byte; is it a list for --null?",
                            input_name(a->files_from));
-    if (code == EXIT_OK)
-        text[len] = sep; /* read_list leaves room: the last entry ends too */
-    for (size_t i = 0; code == EXIT_OK && i <= len; i++) {
-        if (text[i] != sep)
-            continue;
-        text[i] = '\0';
-        if (i > start)
-            code = add_input(b, cap, text + start);
-        start = i + 1;
-    }
     free(text);
     return code;
 }

@@ -393,6 +393,16 @@ struct batch {
  * exit code (EXIT_OK when all succeeded). */
 int batch_run(struct batch *b);
 
+/* ----------------------------------------------------- names_list.c */
+
+/* Calls add with each name of text (len bytes, with room for one more):
+ * names separated by newlines, or by NUL bytes if null; empty ones (blank
+ * lines, a last separator) skipped. Cuts text up in place. Returns 0, -1
+ * when a newline-separated list holds a NUL byte (nothing added), or the
+ * first non-zero value add returned (and stops there). */
+int names_split(char *text, size_t len, int null, int (*add)(void *arg, const char *name),
+                void *arg);
+
 /* ----------------------------------------------------- batch_args.c */
 
 /* The options batch mode adds to seal and open. */
