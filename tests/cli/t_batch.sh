@@ -269,21 +269,30 @@ fi
 # ------------------------------------------------------------- signals
 
 # A FIFO among the inputs: the batch blocks reading it; the signal comes
-# once it has opened it, and the workers stop, removing what they made.
-for sig in TERM INT; do
+# once it has opened it, and the workers stop, removing what they made:
+# with O_TMPFILE, and without it (no_tmpfile.c: outputs are made under a
+# temporary name from the start).
+NOTMP=$BT/no_tmpfile.so
+cc -shared -fPIC -o "$NOTMP" "$HERE/no_tmpfile.c" -ldl 2>"$ERR" ||
+    flunk "the no-O_TMPFILE shim builds" "$(cat "$ERR")"
+for sig in TERM INT TERM-notmp; do
     mkdir "sig$sig"
     rm -f fifo && mkfifo fifo
+    preload=""
+    [ "$sig" = TERM-notmp ] && preload=$NOTMP
     # The FIFO comes first: nothing can be placed before it, so every
     # output made so far is still under its temporary name.
-    "${SEAL[@]}" -j 2 --out-dir "sig$sig" fifo "${INPUTS[@]}" >"$OUT" 2>"$ERR" &
+    env ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+        LD_PRELOAD="$preload" "${SEAL[@]}" -j 2 --out-dir "sig$sig" fifo "${INPUTS[@]}" \
+        >"$OUT" 2>"$ERR" &
     pid=$!
     exec 3>fifo # returns once the batch has opened the FIFO
     printf 'part of a message' >&3
-    kill -s "$sig" "$pid"
+    kill -s "${sig%-notmp}" "$pid"
     wait "$pid"
     rc=$?
     exec 3>&-
-    want=$((128 + $(kill -l "$sig")))
+    want=$((128 + $(kill -l "${sig%-notmp}")))
     if [ "$rc" -ne "$want" ]; then
         flunk "SIG$sig mid-batch: dies of it" "exit $rc, want $want
 $(tail_of stderr "$ERR")"
@@ -293,6 +302,17 @@ $(tail_of stderr "$ERR")"
         pass "SIG$sig mid-batch (-j 2, FIFO first): dies of it, no output, no temporary file"
     fi
 done
+# Without O_TMPFILE, a whole batch still leaves only its outputs.
+mkdir ntmp ntmpo
+run env ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+    LD_PRELOAD="$NOTMP" "${SEAL[@]}" -j 2 --out-dir ntmp "${INPUTS[@]}"
+succeeded "batch seal without O_TMPFILE" "sealed 12 of 12 inputs"
+run env ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+    LD_PRELOAD="$NOTMP" "${OPEN[@]}" -j 2 --out-dir ntmpo ntmp/*.env bad/tampered.env
+check "batch open without O_TMPFILE: exit 1, the messages and nothing else" bash -c '
+    [ '"$rc"' -eq 1 ] && [ "$(ls -A "$1" | wc -l)" -eq 12 ] && [ "$(ls -A "$2" | wc -l)" -eq 12 ]' \
+    _ ntmp ntmpo
+opened_all "batch open without O_TMPFILE: every message" ntmpo
 mkdir sigL
 rm -f fifo && mkfifo fifo
 # The FIFO last: what came before may be placed, whole; nothing else.
