@@ -53,6 +53,7 @@ struct pool {
     size_t placed;   /* inputs before this one are placed and reported */
     pthread_mutex_t lock;
     int dir_fd;
+    const char *slash; /* between DIR and a name: "" when DIR ends in one */
     int json;
     size_t ok, failed;
     int worst;       /* the highest per-input exit code */
@@ -98,7 +99,7 @@ static void process(struct worker *w, struct job *j)
     struct batch_input in = {.path = j->path, .fd = -1};
     char *tmp = NULL;
 
-    if (asprintf(&tmp, "%s/%s", p->b->dir, j->tmp) < 0) {
+    if (asprintf(&tmp, "%s%s%s", p->b->dir, p->slash, j->tmp) < 0) {
         j->rc = ENVELOPE_E_NOMEM;
         j->detail = strdup("out of memory");
         return;
@@ -296,7 +297,7 @@ static void place_ready(struct pool *p)
         struct job *j = &p->jobs[p->placed++];
         char *out = NULL;
 
-        if (j->rc == ENVELOPE_OK && asprintf(&out, "%s/%s", p->b->dir, j->name) < 0) {
+        if (j->rc == ENVELOPE_OK && asprintf(&out, "%s%s%s", p->b->dir, p->slash, j->name) < 0) {
             out = NULL;
             refuse(j, ENVELOPE_E_NOMEM, "out of memory");
         }
@@ -339,6 +340,7 @@ static int pool_init(struct pool *p, struct batch *b)
 {
     p->b = b;
     p->dir_fd = -1;
+    p->slash = b->dir[strlen(b->dir) - 1] == '/' ? "" : "/";
     p->worst = EXIT_OK;
     if ((p->jobs = calloc(b->n, sizeof(*p->jobs))) == NULL ||
         (p->kept = calloc(b->n + b->n_keep, sizeof(*p->kept))) == NULL ||

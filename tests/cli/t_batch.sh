@@ -56,6 +56,15 @@ run "${OPEN[@]}" -j 2 --out-dir o2 s2/*.env
 succeeded "batch open -j 2: exit 0" "opened 12 of 12 inputs into o2"
 opened_all "batch open -j 2: every message" o2
 check "batch open: -j 1 and -j 2 make the same files" diff -r o1 o2
+mkdir oq
+run "${OPEN[@]}" --quiet --out-dir oq/ s1/m00.env s1/m01.env
+check "--quiet: nothing said when every input succeeded" test "$rc" -eq 0 -a ! -s "$ERR" -a -s oq/m00
+run "${OPEN[@]}" --quiet --json --out-dir oq/ s1/m02.env s1/m00.env
+check "--quiet: the failure and the summary only; DIR/ named without a double slash" bash -c '
+    [ '"$rc"' -eq 4 ] && [ "$(wc -l <"$1")" -eq 2 ] &&
+    grep -q "^envelope: s1/m00.env: output already exists (oq/m00: already exists; --force replaces it)$" "$1" &&
+    grep -q "^envelope: opened 1 of 2 inputs into oq/, 1 failed$" "$1" &&
+    grep -q "\"output\":\"oq/m02\"" "$2"' _ "$ERR" "$OUT"
 run "${OPEN[@]}" --out-dir o3 s1/m00.env
 failed "batch: DIR must exist" 4 "^envelope: --out-dir o3: No such file or directory$"
 no_temp "batch: no temporary name left in s1" s1
