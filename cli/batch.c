@@ -77,10 +77,12 @@ struct worker {
 static envelope_rc open_in(struct job *j, struct batch_input *in)
 {
     struct stat st;
+    int err;
 
     if ((in->fd = open(j->path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0) {
-        snprintf(in->why, sizeof(in->why), "%s", strerror(errno));
-        return errno == EINTR && signals_caught() ? ENVELOPE_E_CANCELLED : ENVELOPE_E_IO;
+        err = errno;
+        snprintf(in->why, sizeof(in->why), "%s", strerror(err));
+        return err == EINTR && signals_caught() ? ENVELOPE_E_CANCELLED : ENVELOPE_E_IO;
     }
     if (fstat(in->fd, &st) != 0)
         return ENVELOPE_OK; /* the read says what is wrong */
