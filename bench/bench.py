@@ -18,6 +18,10 @@ ratio of figures taken in that run (DESIGN.md section 9). Sections:
   startup     where the time and memory of a 1 KiB seal and open go
   kms         requests per envelope, envelopes per second, the tutorial's
               `aws kms` commands, against tests/kms-server
+  batch       envelope seal/open --out-dir over 1 KiB messages, -j 1 and
+              -j 2, against the public-key floor and one-shot peers; KMS
+              requests per message and TLS handshakes (BENCH_SKIP=batch_kms
+              leaves the KMS part out)
 
 Knobs (environment): BENCH_QUICK=1 (1 KiB/1 MiB/10 MiB, 2 runs, short
 loops: for developing the benchmark, not for figures), BENCH_SIZES
@@ -36,6 +40,7 @@ sys.dont_write_bytecode = True  # nothing of the run stays in the tree
 
 from benchlib.common import (GIB, KIB, MIB, ROOT, Config, Failure, Report, Table, fmt_kib,
                              fmt_ratio, remove, size_name, make_file)
+from benchlib.batch import batch_section, batch_targets, report_batch
 from benchlib.build import build_helpers
 from benchlib.durability import durability, report_durability
 from benchlib.floors import machine, openssl_speed, report_floors
@@ -133,7 +138,7 @@ def reproduce_text(cfg):
         "`bench/run.sh BUILD_DIR` does the same on an existing build. Knobs: `BENCH_SIZES` "
         "(e.g. `1K,1M,100M,1G`), `BENCH_RUNS` and `BENCH_PEER_RUNS` (runs per size), "
         "`BENCH_SECONDS` (per-operation loops), `BENCH_SKIP` (any of `floors`, `ops`, "
-        "`startup`, `throughput`, `durability`, `peers`, `kms`), `BENCH_TMPDIR` (where the test files go: "
+        "`startup`, `throughput`, `durability`, `peers`, `kms`, `batch`, `batch_kms`), `BENCH_TMPDIR` (where the test files go: "
         "about 3 GiB free for the 1 GiB size), `BENCH_OUT` (this file). The run prints every "
         "table as it goes and rewrites this file at the end; the test files, keys, GnuPG "
         "home and KMS server live in one temporary directory that is removed on exit.")
@@ -201,6 +206,7 @@ def main():
             attempt("peers", peers_at, cfg, size, path, peers, pr)
         remove(path, path + ".env")
     kms = attempt("kms", kms_section, cfg, b) if b else None
+    bt = attempt("batch", batch_section, cfg, b, peers, rates)
     ended = datetime.datetime.now(datetime.timezone.utc)
 
     if rates:
@@ -217,6 +223,8 @@ def main():
         report_startup(rep, cfg, st, ops, b)
     if kms:
         report_kms(rep, kms)
+    if bt:
+        report_batch(rep, bt)
     rep.section("How to reproduce")
     rep.para(reproduce_text(cfg))
     rep.section("Method")
@@ -247,7 +255,7 @@ def main():
     head.para("Peer ratios are the peer's time over libenvelope's: above 1, libenvelope is "
               "faster. Ratios against floors are libenvelope's time over the floor's.")
     head.table(Table(["target (DESIGN.md section 9, the issue)", "this run", "status"],
-                     targets(cfg, tp, pr, ops, kms)))
+                     targets(cfg, tp, pr, ops, kms) + batch_targets(bt)))
     if failures:
         head.para("**Sections that failed in this run:**\n\n" +
                   "\n".join(f"* {f}" for f in failures))

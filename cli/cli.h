@@ -7,6 +7,7 @@
 #ifndef ENVELOPE_CLI_H
 #define ENVELOPE_CLI_H
 
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <time.h>
@@ -62,6 +63,12 @@ int fail_with(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3
 #define SHOWN_MAX 1024
 const char *shown(const char *s, char buf[SHOWN_MAX]);
 
+/* As report, with the detail given rather than a context's. */
+int report_detail(envelope_rc rc, const char *what, const char *detail);
+/* The text of the last line reported, without "envelope: " ("" if none):
+ * for batch mode's JSON Lines. */
+const char *report_last(void);
+
 /* Records a failure for --json, as fail_with; rc names it and gives the
  * exit code (exit_code_for). */
 int fail_as(envelope_rc rc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -108,6 +115,9 @@ void json_enable(void); /* --json met by getopt (an abbreviation of it) */
 int json_on(void);
 /* Where the command's data goes: stdout (the object then goes to stderr). */
 void json_data_on_stdout(int yes);
+/* Batch mode prints JSON Lines itself: turns the one object off, and
+ * returns whether --json was on. */
+int json_take_over(void);
 /* 1 when --json is on and its object goes to f: human lines meant for f are
  * left out. */
 int json_owns(FILE *f);
@@ -313,6 +323,10 @@ void signals_install(void);
 /* The context whose running call a signal cancels; NULL when there is none
  * (before it is freed). While none is watched a signal acts at once. */
 void signals_watch(envelope_ctx *ctx);
+/* Batch mode: the contexts of every worker, all cancelled by a signal, and
+ * the workers' threads, woken from a blocking read or open by SIGURG (see
+ * signals.c). n 0: none. The arrays stay valid until unwatched. */
+void signals_watch_batch(envelope_ctx *const *ctxs, const pthread_t *threads, size_t n);
 /* The signal caught, or 0. */
 int signals_caught(void);
 /* Returns code, unless a signal was caught: then dies of it. */
@@ -331,7 +345,80 @@ struct progress {
 };
 void progress_init(struct progress *p, const char *label);
 int progress_cb(void *arg, uint64_t done, uint64_t total);
+/* Batch mode: files and bytes done of the whole, on the same conditions. */
+void progress_files(struct progress *p, size_t done, size_t total, uint64_t bytes,
+                    uint64_t total_bytes);
 /* Clears the bar's line, if one was drawn. */
 void progress_done(struct progress *p);
+
+/* ----------------------------------------------------------- batch.c */
+
+/* Batch mode (--out-dir): many inputs, each made into one output in DIR by
+ * a pool of workers that share the keys, each with its own context. */
+#define BATCH_JOBS_MAX 64
+
+/* One input as a worker sees it. */
+struct batch_input {
+    const char *path;
+    int fd;            /* open for reading */
+    const char *tmp;   /* where the library makes the output: a hidden name in DIR */
+    char *name;        /* set on success: the output's name in DIR (malloc) */
+    char why[256];     /* the failure's detail when it is the command's, not the ctx's */
+};
+/* What a command does with one input: from in->fd, a complete, flushed
+ * file at in->tmp (made by the library, never replacing one); on success
+ * in->name. Returns the library's rc; on failure the detail is in->why if
+ * set, else the context's. */
+typedef envelope_rc (*batch_fn)(void *worker, envelope_ctx *ctx, struct batch_input *in);
+
+struct batch {
+    const char *cmd;   /* "seal" or "open" */
+    const char *verb;  /* "sealed" or "opened" */
+    const char *dir;
+    char **inputs;
+    size_t n;
+    unsigned jobs;     /* 0: the online cores, at most BATCH_JOBS_MAX */
+    int force;
+    /* Files no output may replace: the keys and the passphrase file. */
+    const char *keep[KEY_SET_MAX + 20];
+    size_t n_keep;
+    /* Each worker's own state (its options, filled from the shared keys). */
+    int (*worker_new)(void *arg, void **worker);
+    void (*worker_free)(void *worker);
+    batch_fn run;
+    void *arg;
+};
+/* Runs the batch: every input, one line each on stderr (--json: one JSON
+ * object each on stdout), then the summary. Returns the highest per-input
+ * exit code (EXIT_OK when all succeeded). */
+int batch_run(struct batch *b);
+
+/* ----------------------------------------------------- names_list.c */
+
+/* Calls add with each name of text (len bytes, with room for one more):
+ * names separated by newlines, or by NUL bytes if null; empty ones (blank
+ * lines, a last separator) skipped. Cuts text up in place. Returns 0, -1
+ * when a newline-separated list holds a NUL byte (nothing added), or the
+ * first non-zero value add returned (and stops there). */
+int names_split(char *text, size_t len, int null, int (*add)(void *arg, const char *name),
+                void *arg);
+
+/* ----------------------------------------------------- batch_args.c */
+
+/* The options batch mode adds to seal and open. */
+struct batch_args {
+    const char *dir;        /* --out-dir */
+    const char *files_from; /* --files-from FILE or "-" */
+    int null;               /* --null */
+    unsigned jobs;          /* -j N; 0: the default */
+};
+/* -j N: 1 to BATCH_JOBS_MAX. EXIT_OK or a usage error. */
+int batch_parse_jobs(const char *cmd, const char *arg, unsigned *jobs);
+/* The inputs: the operands, then those of --files-from. Checks DIR, and
+ * refuses "-" as an input. Fills b->inputs and b->n (free with
+ * batch_inputs_free). EXIT_OK or an exit code after a message. */
+int batch_inputs(const char *cmd, const struct batch_args *a, char **operands, size_t n_ops,
+                 struct batch *b);
+void batch_inputs_free(struct batch *b);
 
 #endif

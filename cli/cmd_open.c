@@ -23,6 +23,9 @@ static const char open_help[] =
     "                     [--allow-compat]\n"
     "                     [-o OUT | --extract DIR] [--force] [--quiet] [--json]\n"
     "                     [--passphrase-file F | --passphrase-fd N] [IN|-]\n"
+    "       envelope open --decrypt-key KEY --verify-key KEY [...] --out-dir DIR [-j N]\n"
+    "                     [--json] [--files-from F|- [--null]] [--force] [--quiet]\n"
+    "                     [ENVELOPE...]\n"
     "\n"
     "Decrypts IN (default: stdin) with the RSA --decrypt-key, checks that a trusted\n"
     "--verify-key signed it for this very envelope, and only then writes the\n"
@@ -46,6 +49,19 @@ static const char open_help[] =
     "ENVELOPE_PASSPHRASE_FILE or ENVELOPE_PASSPHRASE_FD, else the terminal.\n"
     "--json prints one JSON object saying what was opened, or why not (envelope(1)\n"
     "gives its members): on stdout, or on stderr when the message goes to stdout.\n"
+    "Batch mode: --out-dir DIR opens each ENVELOPE (and each name --files-from\n"
+    "lists, one a line, or NUL-separated with --null; '-' reads the list from\n"
+    "stdin) into DIR, under the name its verified manifest gives, which must be a\n"
+    "plain file name: never outside DIR. DIR must exist. The keys are loaded once;\n"
+    "-j N workers (1 to 64; default: the online cores) each keep one KMS\n"
+    "connection. Each message is flushed, then named, and DIR flushed once at the\n"
+    "end. A name already made for an earlier input is refused to the later one,\n"
+    "even with --force, in input order whatever the timing; an existing file is\n"
+    "refused unless --force. One line per input on stderr, then a summary;\n"
+    "--json prints one JSON object per input on stdout, then a summary object\n"
+    "(JSON Lines: envelope(1) gives the members). A failed input leaves no output\n"
+    "and does not stop the others; the exit status is the highest of the inputs'\n"
+    "(0 when all succeeded).\n"
     "An option that takes one value may be given once.\n";
 
 struct open_args {
@@ -56,6 +72,10 @@ struct open_args {
     struct passphrase pass;
     struct out_target t;
     struct key_set trusted; /* to name the --verify-key that matched */
+    envelope_key *decrypt_keys[MAX_DECRYPT]; /* loaded once, for every worker */
+    struct batch_args batch;
+    char **operands; /* batch mode's ENVELOPE... */
+    size_t n_operands;
 };
 
 /* 0 (no skew at all) is a valid choice, unlike a maximum age of 0. */
@@ -106,6 +126,10 @@ static int parse_option(int c, struct open_args *a, char **argv)
     case 'q': cli_quiet = 1; return EXIT_OK;
     case 'o': a->out = optarg; json_data_on_stdout(is_std_stream(optarg)); return EXIT_OK;
     case 'J': json_enable(); return EXIT_OK;
+    case 'O': a->batch.dir = optarg; json_data_on_stdout(0); return EXIT_OK;
+    case 'I': a->batch.files_from = optarg; return EXIT_OK;
+    case '0': a->batch.null = 1; return EXIT_OK;
+    case 'j': return batch_parse_jobs("open", optarg, &a->batch.jobs);
     case 'h': fputs(open_help, stdout); exit(stdout_close(EXIT_OK));
     default: return bad_option("open", c, argv);
     }
@@ -128,6 +152,19 @@ static int outputs_differ(const struct open_args *a)
     return outputs_distinct("open", outs, 1, ins, n);
 }
 
+/* Batch mode: the operands are inputs; -o and --extract are excluded by
+ * the options' table, each message being named by its manifest. */
+static int parse_batch(int argc, char **argv, struct open_args *a)
+{
+    if (a->batch.null && a->batch.files_from == NULL)
+        return usage_error("open", "--null says how --files-from separates names: give both");
+    if (a->n_decrypt == 0 || a->n_verify == 0)
+        return usage_error("open", "need --decrypt-key and at least one --verify-key");
+    a->operands = argv + optind;
+    a->n_operands = (size_t)(argc - optind);
+    return passphrase_from_env(&a->pass, "open");
+}
+
 static int parse(int argc, char **argv, struct open_args *a)
 {
     static const struct option opts[] = {
@@ -143,18 +180,27 @@ static int parse(int argc, char **argv, struct open_args *a)
         {"force", no_argument, NULL, 'f'},
         {"quiet", no_argument, NULL, 'q'},
         {"json", no_argument, NULL, 'J'},
+        {"out-dir", required_argument, NULL, 'O'},
+        {"files-from", required_argument, NULL, 'I'},
+        {"null", no_argument, NULL, '0'},
+        {"jobs", required_argument, NULL, 'j'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     struct options given;
     int c, code;
 
     /* --decrypt-key and --verify-key may come several times. */
-    options_init(&given, "open", opts, "SAKxPDo", "ox PD");
+    options_init(&given, "open", opts, "SAKxPDoOIj", "ox PD oO xO");
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":o:q", opts, NULL)) != -1)
+    while ((c = getopt_long(argc, argv, ":o:qj:", opts, NULL)) != -1)
         if ((code = options_seen(&given, c, optarg)) != EXIT_OK ||
             (code = parse_option(c, a, argv)) != EXIT_OK)
             return code;
+    if (a->batch.dir)
+        return parse_batch(argc, argv, a);
+    if (a->batch.files_from || a->batch.null || a->batch.jobs)
+        return usage_error("open", "--files-from, --null and -j are for batch mode: give "
+                                   "--out-dir DIR");
     if (optind < argc)
         a->in = argv[optind++];
     if (optind != argc)
@@ -176,50 +222,46 @@ static int parse(int argc, char **argv, struct open_args *a)
     return EXIT_OK;
 }
 
-/* Every key of every --verify-key file, each once. */
-static int add_trusted(envelope_ctx *ctx, struct open_args *a, envelope_open_opts *opts)
+/* Every --decrypt-key, and every key of every --verify-key file, each once:
+ * loaded once, into a. */
+static int load_keys(envelope_ctx *ctx, struct open_args *a)
 {
-    struct key_set *set = &a->trusted;
     int code = EXIT_OK;
 
+    for (size_t i = 0; code == EXIT_OK && i < a->n_decrypt; i++)
+        code = load_key(ctx, "--decrypt-key", a->decrypt[i], ENVELOPE_KEY_ENCRYPTION, 1,
+                        &a->pass, &a->decrypt_keys[i]);
     for (size_t i = 0; code == EXIT_OK && i < a->n_verify; i++)
         code = load_key_set(ctx, "--verify-key", a->verify[i], ENVELOPE_KEY_SIGNING, &a->pass,
-                            set);
-    for (size_t i = 0; code == EXIT_OK && i < set->n; i++)
-        if (envelope_open_opts_add_trusted_key(opts, set->keys[i]) != ENVELOPE_OK)
-            code = fail_as(ENVELOPE_E_KEY_TYPE, "--verify-key %s: cannot verify with this key",
-                           set->refs[i]);
+                            &a->trusted);
     return code;
 }
 
-/* The first key replaces the (empty) list, the others join it. */
-static int add_decrypt_keys(envelope_ctx *ctx, struct open_args *a, envelope_open_opts *opts)
+static void free_keys(struct open_args *a)
 {
-    envelope_key *key = NULL;
-    envelope_rc rc;
-    int code = EXIT_OK;
-
-    for (size_t i = 0; code == EXIT_OK && i < a->n_decrypt; i++) {
-        if ((code = load_key(ctx, "--decrypt-key", a->decrypt[i], ENVELOPE_KEY_ENCRYPTION, 1,
-                             &a->pass, &key)) != EXIT_OK)
-            return code;
-        rc = i == 0 ? envelope_open_opts_set_decrypt_key(opts, key)
-                    : envelope_open_opts_add_decrypt_key(opts, key);
-        if (rc != ENVELOPE_OK)
-            code = fail_as(ENVELOPE_E_KEY_TYPE, "--decrypt-key %s: cannot decrypt with this key",
-                           a->decrypt[i]);
-        envelope_key_free(key);
+    for (size_t i = 0; i < a->n_decrypt; i++) {
+        envelope_key_free(a->decrypt_keys[i]);
+        a->decrypt_keys[i] = NULL;
     }
-    return code;
+    key_set_free(&a->trusted);
 }
 
-static int build_opts(envelope_ctx *ctx, struct open_args *a, envelope_open_opts *opts)
+/* The first decrypt key replaces the (empty) list, the others join it. */
+static int fill_opts(const struct open_args *a, envelope_open_opts *opts)
 {
-    int code;
+    envelope_rc rc;
 
-    if ((code = add_decrypt_keys(ctx, a, opts)) != EXIT_OK ||
-        (code = add_trusted(ctx, a, opts)) != EXIT_OK)
-        return code;
+    for (size_t i = 0; i < a->n_decrypt; i++) {
+        rc = i == 0 ? envelope_open_opts_set_decrypt_key(opts, a->decrypt_keys[i])
+                    : envelope_open_opts_add_decrypt_key(opts, a->decrypt_keys[i]);
+        if (rc != ENVELOPE_OK)
+            return fail_as(ENVELOPE_E_KEY_TYPE, "--decrypt-key %s: cannot decrypt with this key",
+                           a->decrypt[i]);
+    }
+    for (size_t i = 0; i < a->trusted.n; i++)
+        if (envelope_open_opts_add_trusted_key(opts, a->trusted.keys[i]) != ENVELOPE_OK)
+            return fail_as(ENVELOPE_E_KEY_TYPE, "--verify-key %s: cannot verify with this key",
+                           a->trusted.refs[i]);
     if (envelope_open_opts_set_max_skew(opts, a->max_skew) != ENVELOPE_OK) /* parse checked */
         return fail_with(EXIT_USAGE, "--max-skew %llu: more than %d",
                          (unsigned long long)a->max_skew, ENVELOPE_MAX_SKEW_LIMIT);
@@ -228,7 +270,14 @@ static int build_opts(envelope_ctx *ctx, struct open_args *a, envelope_open_opts
         envelope_open_opts_set_max_age(opts, a->max_age) != ENVELOPE_OK ||
         envelope_open_opts_set_allow_compat(opts, a->allow_compat) != ENVELOPE_OK)
         return fail_with(EXIT_USAGE, "cannot set the open options");
-    return code;
+    return EXIT_OK;
+}
+
+static int build_opts(envelope_ctx *ctx, struct open_args *a, envelope_open_opts *opts)
+{
+    int code = load_keys(ctx, a);
+
+    return code == EXIT_OK ? fill_opts(a, opts) : code;
 }
 
 static void describe(const envelope_result *r, const char *where)
@@ -301,6 +350,71 @@ static envelope_rc run(envelope_ctx *ctx, struct open_args *a, envelope_open_opt
     return envelope_open_fd(ctx, opts, in_fd, a->t.fd, result);
 }
 
+/* ------------------------------------------------------------ batch mode */
+
+static int worker_new(void *arg, void **worker)
+{
+    envelope_open_opts *opts = NULL;
+    int code;
+
+    if (envelope_open_opts_new(&opts) != ENVELOPE_OK)
+        return fail_with(EXIT_IO, "out of memory");
+    *worker = opts;
+    if ((code = fill_opts(arg, opts)) != EXIT_OK)
+        return code;
+    /* batch_run flushes DIR once, after the last output. */
+    (void)envelope_open_opts_set_sync_dir(opts, 0);
+    return EXIT_OK;
+}
+
+static void worker_free(void *worker)
+{
+    envelope_open_opts_free(worker);
+}
+
+/* One envelope, into its hidden name in DIR; its verified manifest names
+ * the output, which batch_run checks and places. */
+static envelope_rc open_one(void *worker, envelope_ctx *ctx, struct batch_input *in)
+{
+    envelope_result *result = NULL;
+    envelope_rc rc = envelope_open_file(ctx, worker, in->fd, in->tmp, 0, &result);
+
+    if (rc == ENVELOPE_OK && (in->name = strdup(envelope_result_name(result))) == NULL) {
+        unlink(in->tmp);
+        rc = ENVELOPE_E_NOMEM;
+    }
+    envelope_result_free(result);
+    return rc;
+}
+
+static int open_batch(struct open_args *a)
+{
+    struct batch b = {.cmd = "open", .verb = "opened", .force = a->force,
+                      .worker_new = worker_new, .worker_free = worker_free,
+                      .run = open_one, .arg = a};
+    envelope_ctx *ctx = NULL;
+    int code;
+
+    if ((code = batch_inputs("open", &a->batch, a->operands, a->n_operands, &b)) != EXIT_OK)
+        goto out;
+    if (envelope_ctx_new(&ctx) != ENVELOPE_OK) {
+        code = fail_with(EXIT_IO, "out of memory");
+        goto out;
+    }
+    b.keep[b.n_keep++] = a->pass.file;
+    for (size_t i = 0; i < a->n_decrypt; i++)
+        b.keep[b.n_keep++] = keyref_file(a->decrypt[i]);
+    for (size_t i = 0; i < a->n_verify && b.n_keep < sizeof(b.keep) / sizeof(b.keep[0]); i++)
+        b.keep[b.n_keep++] = keyref_file(a->verify[i]);
+    if ((code = load_keys(ctx, a)) == EXIT_OK)
+        code = batch_run(&b);
+out:
+    free_keys(a);
+    envelope_ctx_free(ctx);
+    batch_inputs_free(&b);
+    return code;
+}
+
 int cmd_open(int argc, char **argv)
 {
     struct open_args a = {.max_size = DEFAULT_MAX_SIZE, .max_skew = ENVELOPE_MAX_SKEW_DEFAULT};
@@ -312,9 +426,14 @@ int cmd_open(int argc, char **argv)
     envelope_rc rc;
 
     passphrase_init(&a.pass);
-    json_data_on_stdout(1); /* without -o or --extract */
+    json_data_on_stdout(1); /* without -o, --extract or --out-dir */
     if ((code = parse(argc, argv, &a)) != EXIT_OK)
         return code;
+    if (a.batch.dir) {
+        code = open_batch(&a);
+        passphrase_wipe(&a.pass);
+        return code;
+    }
     if (envelope_ctx_new(&ctx) != ENVELOPE_OK || envelope_open_opts_new(&opts) != ENVELOPE_OK) {
         code = fail_with(EXIT_IO, "out of memory");
         goto out;
@@ -351,7 +470,7 @@ int cmd_open(int argc, char **argv)
         code = report_in_out(ctx, rc, input_name(a.in),
                              a.extract ? a.extract : is_std_stream(a.out) ? NULL : a.out);
 out:
-    key_set_free(&a.trusted);
+    free_keys(&a);
     passphrase_wipe(&a.pass);
     if (in_fd > STDIN_FILENO)
         close(in_fd);

@@ -14,6 +14,8 @@ static const char seal_help[] =
     "                     [--hide-recipients] [--format v1|compat] [--armor] [--created TIME]\n"
     "                     [-o OUT] [--force] [--quiet] [--passphrase-file F | --passphrase-fd N]\n"
     "                     [IN|-]\n"
+    "       envelope seal --sign-key KEY --to KEY [...] --out-dir DIR [-j N] [--json]\n"
+    "                     [--files-from F|- [--null]] [--force] [--quiet] [FILE...]\n"
     "\n"
     "Signs IN (default: stdin) with the P-521 --sign-key and encrypts it to each\n"
     "--to RSA key (1 to 16 keys; public keys suffice; a PEM file may hold several,\n"
@@ -34,16 +36,37 @@ static const char seal_help[] =
     "awskms://[HOST[:PORT]]/KEY; an encrypted --sign-key asks for its passphrase\n"
     "on the terminal unless --passphrase-file or --passphrase-fd gives it (or,\n"
     "when neither is given, ENVELOPE_PASSPHRASE_FILE or ENVELOPE_PASSPHRASE_FD).\n"
+    "Batch mode: --out-dir DIR seals each FILE (and each name --files-from lists,\n"
+    "one a line, or NUL-separated with --null; '-' reads the list from stdin) into\n"
+    "DIR/NAME.env, NAME being the file's base name; DIR must exist. The keys are\n"
+    "loaded once; -j N workers (1 to 64; default: the online cores) each keep one\n"
+    "KMS connection. Each output is flushed, then named, and DIR flushed once at\n"
+    "the end. An output name already made for an earlier input is refused to the\n"
+    "later one, even with --force, in input order whatever the timing; an existing\n"
+    "file is refused unless --force. One line per input on stderr, then a summary;\n"
+    "--json prints one JSON object per input on stdout, then a summary object\n"
+    "(JSON Lines: envelope(1) gives the members). A failed input leaves no output\n"
+    "and does not stop the others; the exit status is the highest of the inputs'\n"
+    "(0 when all succeeded).\n"
     "An option that takes one value may be given once.\n";
 
 struct seal_args {
     const char *sign_ref, *to[KEY_SET_MAX], *name, *out, *in;
     size_t n_to;
-    int hide, force, armor;
+    int hide, force, armor, json;
     envelope_format format;
     time_t created;
     struct passphrase pass;
     struct out_target t;
+    struct batch_args batch;
+    char **operands; /* batch mode's FILE... */
+    size_t n_operands;
+};
+
+/* The keys, loaded once: batch mode fills each worker's options with them. */
+struct seal_keys {
+    envelope_key *sign;
+    struct key_set to;
 };
 
 static int parse_option(int c, struct seal_args *a, char **argv)
@@ -79,6 +102,11 @@ static int parse_option(int c, struct seal_args *a, char **argv)
     case 'f': a->force = 1; return EXIT_OK;
     case 'q': cli_quiet = 1; return EXIT_OK;
     case 'o': a->out = optarg; return EXIT_OK;
+    case 'O': a->batch.dir = optarg; return EXIT_OK;
+    case 'I': a->batch.files_from = optarg; return EXIT_OK;
+    case '0': a->batch.null = 1; return EXIT_OK;
+    case 'j': return batch_parse_jobs("seal", optarg, &a->batch.jobs);
+    case 'J': a->json = 1; json_enable(); return EXIT_OK;
     case 'h': fputs(seal_help, stdout); exit(stdout_close(EXIT_OK));
     default: return bad_option("seal", c, argv);
     }
@@ -124,6 +152,26 @@ static envelope_rc seal_to(envelope_ctx *ctx, struct seal_args *a, envelope_seal
     return rc;
 }
 
+/* Batch mode: the operands are inputs; -o and --name are excluded by the
+ * options' table, each output being named after its input. */
+static int parse_batch(int argc, char **argv, struct seal_args *a)
+{
+    int code;
+
+    if (a->batch.null && a->batch.files_from == NULL)
+        return usage_error("seal", "--null says how --files-from separates names: give both");
+    if (a->sign_ref == NULL || a->n_to == 0)
+        return usage_error("seal", "need --sign-key and at least one --to");
+    if (a->armor && a->format == ENVELOPE_FORMAT_COMPAT)
+        return usage_error("seal", "--armor is for v1 envelopes: --format compat writes the "
+                                   "bare ciphertext that the tutorial's commands read");
+    if ((code = passphrase_from_env(&a->pass, "seal")) != EXIT_OK)
+        return code;
+    a->operands = argv + optind;
+    a->n_operands = (size_t)(argc - optind);
+    return EXIT_OK;
+}
+
 static int parse(int argc, char **argv, struct seal_args *a)
 {
     static const struct option opts[] = {
@@ -134,16 +182,24 @@ static int parse(int argc, char **argv, struct seal_args *a)
         {"passphrase-file", required_argument, NULL, 'P'},
         {"passphrase-fd", required_argument, NULL, 'D'},
         {"force", no_argument, NULL, 'f'},          {"quiet", no_argument, NULL, 'q'},
+        {"out-dir", required_argument, NULL, 'O'},  {"files-from", required_argument, NULL, 'I'},
+        {"null", no_argument, NULL, '0'},           {"jobs", required_argument, NULL, 'j'},
+        {"json", no_argument, NULL, 'J'},
         {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
     struct options given;
     int c, code;
 
-    options_init(&given, "seal", opts, "snFcPDo", "PD");
+    options_init(&given, "seal", opts, "snFcPDoOIj", "PD oO nO");
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":o:q", opts, NULL)) != -1)
+    while ((c = getopt_long(argc, argv, ":o:qj:", opts, NULL)) != -1)
         if ((code = options_seen(&given, c, optarg)) != EXIT_OK ||
             (code = parse_option(c, a, argv)) != EXIT_OK)
             return code;
+    if (a->batch.dir)
+        return parse_batch(argc, argv, a);
+    if (a->batch.files_from || a->batch.null || a->batch.jobs || a->json)
+        return usage_error("seal", "--files-from, --null, -j and --json are for batch mode: "
+                                   "give --out-dir DIR");
     if (optind < argc)
         a->in = argv[optind++];
     if (optind != argc)
@@ -192,47 +248,139 @@ static int choose_name(envelope_seal_opts *opts, const struct seal_args *a)
     return code;
 }
 
-/* Every key of every --to file, each once; the limit counts keys. */
-static int add_recipients(envelope_ctx *ctx, struct seal_args *a, envelope_seal_opts *opts)
+/* The --sign-key, and every key of every --to file, each once; the limit
+ * counts keys. */
+static int load_keys(envelope_ctx *ctx, struct seal_args *a, struct seal_keys *k)
 {
-    struct key_set set = {0};
-    int code = EXIT_OK;
+    int code = load_key(ctx, "--sign-key", a->sign_ref, ENVELOPE_KEY_SIGNING, 1, &a->pass,
+                        &k->sign);
 
     for (size_t i = 0; code == EXIT_OK && i < a->n_to; i++)
-        code = load_key_set(ctx, "--to", a->to[i], ENVELOPE_KEY_ENCRYPTION, &a->pass, &set);
-    if (code == EXIT_OK && set.n > MAX_TO)
+        code = load_key_set(ctx, "--to", a->to[i], ENVELOPE_KEY_ENCRYPTION, &a->pass, &k->to);
+    if (code == EXIT_OK && k->to.n > MAX_TO)
         code = usage_error("seal", "at most %d recipients; the --to options give %zu keys",
-                           MAX_TO, set.n);
-    for (size_t i = 0; code == EXIT_OK && i < set.n; i++)
-        if (envelope_seal_opts_add_recipient(opts, set.keys[i]) != ENVELOPE_OK)
-            code = fail_with(EXIT_KEY, "--to %s: cannot encrypt to this key", set.refs[i]);
-    key_set_free(&set);
+                           MAX_TO, k->to.n);
     return code;
 }
 
-static int build_opts(envelope_ctx *ctx, struct seal_args *a, envelope_seal_opts *opts)
+static void free_keys(struct seal_keys *k)
 {
-    envelope_key *key = NULL;
-    int code;
+    envelope_key_free(k->sign);
+    k->sign = NULL;
+    key_set_free(&k->to);
+}
 
-    if ((code = choose_name(opts, a)) != EXIT_OK ||
-        (code = load_key(ctx, "--sign-key", a->sign_ref, ENVELOPE_KEY_SIGNING, 1, &a->pass,
-                         &key)) != EXIT_OK)
-        return code;
-    if (envelope_seal_opts_set_sign_key(opts, key) != ENVELOPE_OK)
-        code = fail_with(EXIT_KEY, "--sign-key %s: cannot sign with this key", a->sign_ref);
-    envelope_key_free(key);
-    if (code == EXIT_OK)
-        code = add_recipients(ctx, a, opts);
+static int fill_opts(const struct seal_args *a, const struct seal_keys *k,
+                     envelope_seal_opts *opts)
+{
+    int code = EXIT_OK;
+
+    if (envelope_seal_opts_set_sign_key(opts, k->sign) != ENVELOPE_OK)
+        return fail_with(EXIT_KEY, "--sign-key %s: cannot sign with this key", a->sign_ref);
+    for (size_t i = 0; i < k->to.n; i++)
+        if (envelope_seal_opts_add_recipient(opts, k->to.keys[i]) != ENVELOPE_OK)
+            return fail_with(EXIT_KEY, "--to %s: cannot encrypt to this key", k->to.refs[i]);
     /* These fail only without options, which the caller made. */
-    if (code == EXIT_OK &&
-        (envelope_seal_opts_set_hide_recipients(opts, a->hide) != ENVELOPE_OK ||
-         (a->created && envelope_seal_opts_set_created(opts, a->created) != ENVELOPE_OK)))
+    if (envelope_seal_opts_set_hide_recipients(opts, a->hide) != ENVELOPE_OK ||
+        (a->created && envelope_seal_opts_set_created(opts, a->created) != ENVELOPE_OK))
         code = fail_with(EXIT_USAGE, "cannot set the seal options");
     if (code == EXIT_OK && envelope_seal_opts_set_format(opts, a->format) != ENVELOPE_OK)
         code = usage_error("seal", "this library does not know that --format");
     if (code == EXIT_OK && envelope_seal_opts_set_armor(opts, a->armor) != ENVELOPE_OK)
         code = usage_error("seal", "this library cannot write --armor");
+    return code;
+}
+
+static int build_opts(envelope_ctx *ctx, struct seal_args *a, envelope_seal_opts *opts)
+{
+    struct seal_keys k = {0};
+    int code;
+
+    if ((code = choose_name(opts, a)) == EXIT_OK && (code = load_keys(ctx, a, &k)) == EXIT_OK)
+        code = fill_opts(a, &k, opts);
+    free_keys(&k);
+    return code;
+}
+
+/* ------------------------------------------------------------ batch mode */
+
+struct seal_batch {
+    const struct seal_args *a;
+    struct seal_keys keys;
+};
+
+static int worker_new(void *arg, void **worker)
+{
+    struct seal_batch *sb = arg;
+    envelope_seal_opts *opts = NULL;
+    int code;
+
+    if (envelope_seal_opts_new(&opts) != ENVELOPE_OK)
+        return fail_with(EXIT_IO, "out of memory");
+    *worker = opts;
+    if ((code = fill_opts(sb->a, &sb->keys, opts)) != EXIT_OK)
+        return code;
+    /* batch_run flushes DIR once, after the last output. */
+    (void)envelope_seal_opts_set_sync_dir(opts, 0);
+    return EXIT_OK;
+}
+
+static void worker_free(void *worker)
+{
+    envelope_seal_opts_free(worker);
+}
+
+/* One input: its base name names the message, and the output NAME.env. */
+static envelope_rc seal_one(void *worker, envelope_ctx *ctx, struct batch_input *in)
+{
+    envelope_seal_opts *opts = worker;
+    char *copy = strdup(in->path);
+    const char *name, *rule;
+    envelope_rc rc;
+
+    if (copy == NULL)
+        return ENVELOPE_E_NOMEM;
+    name = basename(copy);
+    if ((rule = envelope_message_name_rule(name)) != NULL) {
+        snprintf(in->why, sizeof(in->why), "'%s': a message name %s: seal it alone with --name",
+                 name, rule);
+        rc = ENVELOPE_E_BAD_NAME;
+    } else if ((rc = envelope_seal_opts_set_name(opts, name)) == ENVELOPE_OK &&
+               (rc = envelope_seal_file(ctx, opts, in->fd, in->tmp, 0)) == ENVELOPE_OK &&
+               asprintf(&in->name, "%s.env", name) < 0) {
+        in->name = NULL;
+        unlink(in->tmp);
+        rc = ENVELOPE_E_NOMEM;
+    }
+    free(copy);
+    return rc;
+}
+
+static int seal_batch(struct seal_args *a)
+{
+    struct seal_batch sb = {.a = a};
+    struct batch b = {.cmd = "seal", .verb = "sealed", .force = a->force,
+                      .worker_new = worker_new, .worker_free = worker_free,
+                      .run = seal_one, .arg = &sb};
+    envelope_ctx *ctx = NULL;
+    int code;
+
+    if ((code = batch_inputs("seal", &a->batch, a->operands, a->n_operands, &b)) != EXIT_OK)
+        goto out;
+    if (envelope_ctx_new(&ctx) != ENVELOPE_OK) {
+        code = fail_with(EXIT_IO, "out of memory");
+        goto out;
+    }
+    b.keep[b.n_keep++] = keyref_file(a->sign_ref);
+    b.keep[b.n_keep++] = a->pass.file;
+    for (size_t i = 0; i < a->n_to; i++)
+        b.keep[b.n_keep++] = keyref_file(a->to[i]);
+    if ((code = load_keys(ctx, a, &sb.keys)) == EXIT_OK)
+        code = batch_run(&b);
+out:
+    free_keys(&sb.keys);
+    envelope_ctx_free(ctx);
+    batch_inputs_free(&b);
     return code;
 }
 
@@ -248,6 +396,11 @@ int cmd_seal(int argc, char **argv)
     passphrase_init(&a.pass);
     if ((code = parse(argc, argv, &a)) != EXIT_OK)
         return code;
+    if (a.batch.dir) {
+        code = seal_batch(&a);
+        passphrase_wipe(&a.pass);
+        return code;
+    }
     if (envelope_ctx_new(&ctx) != ENVELOPE_OK || envelope_seal_opts_new(&opts) != ENVELOPE_OK) {
         code = fail_with(EXIT_IO, "out of memory");
         goto out;

@@ -29,6 +29,9 @@ static const char *const open_members[] = {
     "name", "size", "sha512", "created", "signer", "recipients", "output", NULL};
 static const char *const verify_members[] = {
     "name", "size", "sha512", "created", "signer", "recipients", NULL};
+/* seal takes --json only in batch mode, whose lines are its own: a usage
+ * error before the batch starts is the one object, with no members. */
+static const char *const no_members[] = {NULL};
 static const char *const key_members[] = {
     "kind", "bits", "fingerprint", "short_fingerprint", "arn", "outputs", NULL};
 
@@ -40,6 +43,8 @@ static const char *const *members_of(const char *command)
         return open_members;
     if (strcmp(command, "verify") == 0)
         return verify_members;
+    if (strcmp(command, "seal") == 0)
+        return no_members;
     return key_members;
 }
 
@@ -63,6 +68,14 @@ void json_enable(void)
 int json_on(void)
 {
     return run.on;
+}
+
+int json_take_over(void)
+{
+    int was = run.on;
+
+    run.on = 0;
+    return was;
 }
 
 void json_data_on_stdout(int yes)

@@ -20,11 +20,13 @@ static const char usage_text[] =
     "  open    --decrypt-key KEY --verify-key KEY [...] [-o OUT | --extract DIR] [IN]\n"
     "  verify  --verify-key KEY [...] [--recipient KEY] DIR\n"
     "  inspect [IN]\n"
+    "  seal|open ... --out-dir DIR [-j N] [--files-from F] FILE...   many inputs at once\n"
     "\n"
     "'envelope help COMMAND' (or 'envelope COMMAND --help') describes each command;\n"
     "envelope(1) has examples. 'envelope --version' (-V, version) prints the version.\n"
     "keygen, pubkey, open, verify and inspect take --json: one JSON object saying\n"
-    "what was done or why not, for scripts (envelope(1) lists its members).\n"
+    "what was done or why not, for scripts (envelope(1) lists its members); with\n"
+    "--out-dir, seal and open print one per input, then a summary (JSON Lines).\n"
     "\n"
     "exit status:\n"
     "  0  success\n"
@@ -54,7 +56,7 @@ struct command {
 };
 
 static const struct command commands[] = {
-    {"keygen", cmd_keygen, 1}, {"pubkey", cmd_pubkey, 1}, {"seal", cmd_seal, 0},
+    {"keygen", cmd_keygen, 1}, {"pubkey", cmd_pubkey, 1}, {"seal", cmd_seal, 1},
     {"open", cmd_open, 1},     {"verify", cmd_verify, 1}, {"inspect", cmd_inspect, 1},
 };
 

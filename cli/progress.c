@@ -60,6 +60,21 @@ int progress_cb(void *arg, uint64_t done, uint64_t total)
     return 0;
 }
 
+void progress_files(struct progress *p, size_t done, size_t total, uint64_t bytes,
+                    uint64_t total_bytes)
+{
+    long long t = now_ns();
+    char got[16], all[16];
+
+    if (!p->enabled || t - p->start_ns < 500000000LL || t - p->last_ns < 100000000LL)
+        return;
+    p->last_ns = t;
+    p->shown = 1;
+    human((double)bytes, got);
+    human((double)total_bytes, all);
+    fprintf(stderr, "\r\033[K%s %zu of %zu files  %s of %s", p->label, done, total, got, all);
+}
+
 void progress_done(struct progress *p)
 {
     if (p->shown)

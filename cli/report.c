@@ -112,9 +112,12 @@ const char *exit_code_name(int code)
 
 /* A failure told: on stderr ("PREFIXTEXTSUFFIX"), unless the --json object
  * goes there, and recorded for --json under name. Returns code. */
+static const char *last_line = "";
+
 static int emit(const char *name, int code, const char *prefix, const struct line *l,
                 const char *suffix)
 {
+    last_line = l->text;
     json_error(name, code, l->text);
     if (!json_owns(stderr))
         fprintf(stderr, "%s%s%s\n", prefix, l->text, suffix);
@@ -174,11 +177,19 @@ static int is_space_detail(envelope_rc rc, const char *detail)
 
 int report(envelope_ctx *ctx, envelope_rc rc, const char *what)
 {
-    const char *detail = envelope_ctx_detail(ctx);
+    return report_detail(rc, what, envelope_ctx_detail(ctx));
+}
 
+int report_detail(envelope_rc rc, const char *what, const char *detail)
+{
     if (is_space_detail(rc, detail))
         return say(rc, what, detail, "", what, NULL);
     return say(rc, what, reason(rc), detail, what, NULL);
+}
+
+const char *report_last(void)
+{
+    return last_line;
 }
 
 int report_hint(envelope_ctx *ctx, envelope_rc rc, const char *what, const char *hint)

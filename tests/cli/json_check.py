@@ -79,6 +79,7 @@ SCHEMA = {
     },
     "open": dict(OPENED, output=is_str),
     "verify": OPENED,
+    "seal": {},  # --json is batch mode's (JSON Lines); a usage error before it
 }
 SCHEMA["keygen"] = SCHEMA["pubkey"] = {
     "kind": lambda v: v in ("signing", "encryption", None),

@@ -144,7 +144,7 @@ for sub in keygen pubkey open verify inspect; do
 done
 run bash -c '. "$1" && COMP_WORDS=(envelope seal --js) && COMP_CWORD=2 && _envelope &&
     echo "${COMPREPLY[*]}"' _ "$TOP/cli/envelope.bash-completion"
-check "completion: seal takes no --json" bash -c '! [ -s "$1" ] || [ "$(cat "$1")" = "" ]' _ "$OUT"
+check "completion: seal --js: --json (batch mode's JSON Lines)" bash -c '[ "$(cat "$1")" = "--json" ]' _ "$OUT"
 
 # KMS keys, against the KMS test server, when this build has a KMS client:
 # arn from the reference, matched_key for a key ARN and for an alias.
@@ -276,7 +276,8 @@ check "open --json --help: the help alone, no object" bash -c '[ '"$rc"' -eq 0 ]
     head -1 "$1" | grep -q "^usage: envelope open" && ! grep -q "schema" "$1" && ! [ -s "$2" ]' \
     _ "$OUT" "$ERR"
 run "$E" seal --json --sign-key "$K/signer.pem" --to "$K/alice.pub" -o sj.env note.json
-failed "seal takes no --json: a plain usage error" 2 "^envelope seal: unknown option '--json'" sj.env
+json_is "seal --json without --out-dir: a usage error, as the one object" seal "$OUT" 2 USAGE
+check "seal --json without --out-dir: no envelope" test ! -e sj.env
 
 # A signal: the object still, then the command dies of it.
 fate=$("$PY" "$HERE/interrupt.py" m.env 10 SIGTERM "$E" open --json \
