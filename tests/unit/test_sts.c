@@ -195,6 +195,15 @@ START_TEST(xml_errors_map_to_codes)
                        &c, code),
                  ENVELOPE_E_CREDENTIALS);
     assert_detail("STS test: AccessDenied: no?? way");
+    /* A secret cut by the message's bound: its start is starred too. */
+    memset(want, 'x', 380);
+    snprintf(xml, sizeof(xml),
+             "<ErrorResponse><Error><Code>AccessDenied</Code><Message>%.380s" SECRET
+             "</Message></Error></ErrorResponse>", want);
+    ck_assert_rc(parse("AssumeRole", 403, xml, &c, code), ENVELOPE_E_CREDENTIALS);
+    ck_assert_msg(strstr(envelope_ctx_detail(ctx), "s3cr3t") == NULL &&
+                      strstr(envelope_ctx_detail(ctx), "x********************") != NULL,
+                  "the cut secret: %s", envelope_ctx_detail(ctx));
     /* No STS error in the body: the status decides. */
     ck_assert_rc(parse("AssumeRole", 503, "<html>busy</html>", &c, code),
                  ENVELOPE_E_KMS_UNAVAILABLE);
