@@ -395,12 +395,24 @@ START_TEST(endpoint_settings)
     setenv("AWS_ENDPOINT_URL_STS", "ftp://sts.example", 1);
     ck_assert_rc(sts_place_resolve(ctx, NULL, NULL, NULL, &p), ENVELOPE_E_CREDENTIALS);
     assert_detail("AWS_ENDPOINT_URL_STS=ftp://sts.example: not an https:// or http:// URL");
-    setenv("AWS_ENDPOINT_URL_STS", "https://u@sts.example/path", 1);
+    setenv("AWS_ENDPOINT_URL_STS", "https://sts.example/path", 1);
     ck_assert_rc(sts_place_resolve(ctx, NULL, NULL, NULL, &p), ENVELOPE_E_CREDENTIALS);
-    assert_detail("AWS_ENDPOINT_URL_STS=https://u@sts.example/path: expected "
+    assert_detail("AWS_ENDPOINT_URL_STS=https://sts.example/path: expected "
                   "scheme://host[:port] with no user, path or query");
+    /* What comes before '@' may be a password: the value is not repeated. */
+    setenv("AWS_ENDPOINT_URL_STS", "https://u:" SECRET "@sts.example", 1);
+    ck_assert_rc(sts_place_resolve(ctx, NULL, NULL, NULL, &p), ENVELOPE_E_CREDENTIALS);
+    assert_detail("AWS_ENDPOINT_URL_STS: a user name or password (user@host) is not allowed "
+                  "in the URL, which is not repeated here");
+    setenv("AWS_ENDPOINT_URL_STS", "ftp://u:" SECRET "@sts.example", 1);
+    ck_assert_rc(sts_place_resolve(ctx, NULL, NULL, NULL, &p), ENVELOPE_E_CREDENTIALS);
+    assert_no_secret();
     unsetenv("AWS_ENDPOINT_URL_STS");
     unsetenv("AWS_ENDPOINT_URL");
+    ck_assert_rc(sts_place_resolve(ctx, "http://u:" SECRET "@127.0.0.1:4000", NULL, NULL, &p),
+                 ENVELOPE_E_CREDENTIALS);
+    assert_detail("endpoint_url in the profile: a user name or password (user@host) is not "
+                  "allowed in the URL, which is not repeated here");
     ck_assert_rc(sts_place_resolve(ctx, "sts.example", NULL, NULL, &p), ENVELOPE_E_CREDENTIALS);
     assert_detail("endpoint_url in the profile=sts.example: not an https:// or http:// URL");
 }
