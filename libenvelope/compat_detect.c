@@ -32,6 +32,24 @@ static int starts_like_v1(const uint8_t *p, size_t n, size_t *differ, size_t *m)
     return *differ <= V1_START_DAMAGE;
 }
 
+/* 1 if p..end, shorter than the character it starts, is how a
+ * well-formed character begins: the cut split it. */
+static int split_char(const uint8_t *p, const uint8_t *end)
+{
+    size_t need = p[0] >= 0xf0 ? 4 : p[0] >= 0xe0 ? 3 : 2;
+    uint8_t lo = p[0] == 0xe0 ? 0xa0 : p[0] == 0xf0 ? 0x90 : 0x80;
+    uint8_t hi = p[0] == 0xed ? 0x9f : p[0] == 0xf4 ? 0x8f : 0xbf;
+
+    if (p[0] < 0xc2 || p[0] > 0xf4 || (size_t)(end - p) >= need)
+        return 0;
+    if (end - p >= 2 && (p[1] < lo || p[1] > hi))
+        return 0;
+    for (const uint8_t *q = p + 2; q < end; q++)
+        if ((*q & 0xc0) != 0x80)
+            return 0;
+    return 1;
+}
+
 /* 1 if p is text: well-formed UTF-8 with no control byte but tab, LF and
  * CR. cut: p is only the start of the input, and may stop inside a
  * character. */
@@ -44,7 +62,7 @@ static int is_text(const uint8_t *p, size_t n, int cut)
         size_t len = utf8_decode(p, end, &c);
 
         if (len == 0)
-            return cut && end - p < 4;
+            return cut && split_char(p, end);
         if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f)
             return 0;
         p += len;

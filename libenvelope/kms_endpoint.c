@@ -21,6 +21,10 @@ envelope_rc kms_endpoint_parse(envelope_ctx *ctx, envelope_rc err_code, const ch
     const char *rest;
     size_t len;
 
+    /* What comes before an '@' may be a password: never echoed. */
+    if (strchr(url, '@') != NULL)
+        return fail(ctx, err_code, "%s: a user name or password (user@host) is not allowed in "
+                                   "the URL, which is not repeated here", name);
     if (strncmp(url, "https://", 8) == 0) {
         *http = 0;
         rest = url + 8;

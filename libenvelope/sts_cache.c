@@ -20,6 +20,34 @@ struct entry {
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t fetched = PTHREAD_COND_INITIALIZER;
 static struct entry table[STS_CACHE_ENTRIES];
+static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
+
+/* fork(): the child has only the forking thread, so a fetch that another
+ * thread was running never settles there; its entry would keep the child's
+ * askers waiting forever. The lock is held across fork so that the table is
+ * copied whole, and the child drops the busy marks. */
+static void before_fork(void)
+{
+    pthread_mutex_lock(&lock);
+}
+
+static void after_fork_parent(void)
+{
+    pthread_mutex_unlock(&lock);
+}
+
+static void after_fork_child(void)
+{
+    for (size_t i = 0; i < STS_CACHE_ENTRIES; i++)
+        table[i].busy = 0;
+    pthread_cond_init(&fetched, NULL);
+    pthread_mutex_unlock(&lock);
+}
+
+static void watch_forks(void)
+{
+    pthread_atfork(before_fork, after_fork_parent, after_fork_child);
+}
 
 void sts_cache_key(struct sts_cache_key *k, const char *const *parts, size_t n)
 {
@@ -120,6 +148,7 @@ envelope_rc sts_cache_get(envelope_ctx *ctx, const struct sts_cache_key *k, sts_
     memset(out, 0, sizeof(*out));
     if (key_is_zero(k))
         return fetch(ctx, arg, out);
+    pthread_once(&fork_once, watch_forks);
     pthread_mutex_lock(&lock);
     while ((e = find(k)) != NULL && e->busy)
         pthread_cond_wait(&fetched, &lock);

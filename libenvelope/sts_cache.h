@@ -26,7 +26,7 @@ typedef envelope_rc (*sts_fetch_fn)(envelope_ctx *ctx, void *arg, struct aws_cre
 /* A copy of the credentials cached under k, unless they expire within
  * CREDS_REFRESH_WINDOW; otherwise fetch is called, once for all the threads
  * that ask for k meanwhile (they wait for its result), and a success is
- * cached. Thread-safe. */
+ * cached. Thread-safe; a child forked during a fetch fetches for itself. */
 envelope_rc sts_cache_get(envelope_ctx *ctx, const struct sts_cache_key *k, sts_fetch_fn fetch,
                           void *arg, struct aws_creds *out);
 /* Drops (and wipes) any entry holding the access key id: a service said

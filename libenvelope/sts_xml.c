@@ -77,6 +77,17 @@ static const xmlNode *root_of(const xmlDoc *doc)
     return NULL;
 }
 
+/* Stars out the start of secret when out ends with it: the bound cut the
+ * secret there, and its first characters are still secret. */
+static void redact_cut(char *out, size_t len, const char *secret, size_t n)
+{
+    for (size_t k = len < n ? len : n - 1; k >= 8; k--)
+        if (memcmp(out + len - k, secret, k) == 0) {
+            memset(out + len - k, '*', k);
+            return;
+        }
+}
+
 /* Printable ASCII, bounded, up to the first line break, with the secrets
  * starred out: STS's words reach the caller's terminal. */
 static void clean_text(const char *s, char *out, size_t cap, const char *const *redact)
@@ -94,6 +105,8 @@ static void clean_text(const char *s, char *out, size_t cap, const char *const *
             memset(p, '*', n);
             p += n;
         }
+        if (n > 8)
+            redact_cut(out, j, redact[r], n);
     }
 }
 

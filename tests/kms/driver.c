@@ -12,7 +12,8 @@
  *       T threads, each with its own context, seal and open N messages
  *       with the same four key objects, each reading every key's ARN
  *       (envelope_key_arn) after each message: the same string in every
- *       thread; then prints "arns: SIGN TO DECRYPT VERIFY"
+ *       thread, NULL for a local key; then prints "arns: SIGN TO DECRYPT
+ *       VERIFY" ("(none)" for NULL)
  *   driver arn SIGN TO
  *       prints "before: sign ARN, to ARN" once loaded, seals one message,
  *       then prints "after: sign ARN, to ARN" ("(none)" for NULL)
@@ -40,6 +41,7 @@
 
 struct keys {
     envelope_key *sign, *to, *decrypt, *verify;
+    int kms[4]; /* threads: which of the four are KMS keys */
 };
 
 static int failed(envelope_ctx *ctx, envelope_rc rc, const char *what)
@@ -230,12 +232,14 @@ struct job {
     const char *arns[4]; /* as this thread last read them */
 };
 
-/* Which of the four keys threads use are KMS keys (awskms:// references). */
-static int kms_key[4];
+static const char *or_none(const char *s)
+{
+    return s ? s : "(none)";
+}
 
-/* Reads the four keys' ARNs: a KMS key's must be known (each key was used)
- * and the very string read before, if any, as an ARN never changes once
- * set; a local key has none. */
+/* Reads the four keys' ARNs, which must be known for a KMS key (each key
+ * was used) and NULL for a local one, and the very strings read before, if
+ * any: an ARN never changes once set. */
 static int read_arns(const struct keys *k, const char *arns[4])
 {
     const envelope_key *keys[4] = {k->sign, k->to, k->decrypt, k->verify};
@@ -243,12 +247,9 @@ static int read_arns(const struct keys *k, const char *arns[4])
     for (int i = 0; i < 4; i++) {
         const char *arn = envelope_key_arn(keys[i]);
 
-        if (!kms_key[i] && arn == NULL)
-            continue;
-        if (!kms_key[i] || arn == NULL || (arns[i] && arns[i] != arn)) {
-            fprintf(stderr, "driver: %s key %d: ARN %s after a use, was %s\n",
-                    kms_key[i] ? "KMS" : "local", i, arn ? arn : "(none)",
-                    arns[i] ? arns[i] : "(none)");
+        if ((arn == NULL) == k->kms[i] || (arns[i] && arns[i] != arn)) {
+            fprintf(stderr, "driver: key %d: ARN %s after a use, was %s\n", i,
+                    arn ? arn : "(none)", arns[i] ? arns[i] : "(none)");
             return 1;
         }
         arns[i] = arn;
@@ -285,7 +286,7 @@ static int cmd_threads(unsigned t, unsigned n, char **refs)
               load(ctx, refs[2], &k.decrypt) || load(ctx, refs[3], &k.verify);
 
     for (int i = 0; i < 4; i++)
-        kms_key[i] = strncmp(refs[i], "awskms:", 7) == 0;
+        k.kms[i] = strncmp(refs[i], "awskms:", 7) == 0;
     for (unsigned i = 0; !bad && i < t; i++) {
         jobs[i] = (struct job){&k, n, 0, {NULL}};
         if (pthread_create(&th[i], NULL, run_job, &jobs[i]) != 0)
@@ -296,10 +297,8 @@ static int cmd_threads(unsigned t, unsigned n, char **refs)
         bad |= jobs[i].bad || read_arns(&k, jobs[0].arns) || read_arns(&k, jobs[i].arns);
     }
     if (!bad)
-        printf("arns: %s %s %s %s\n", jobs[0].arns[0] ? jobs[0].arns[0] : "(none)",
-               jobs[0].arns[1] ? jobs[0].arns[1] : "(none)",
-               jobs[0].arns[2] ? jobs[0].arns[2] : "(none)",
-               jobs[0].arns[3] ? jobs[0].arns[3] : "(none)");
+        printf("arns: %s %s %s %s\n", or_none(jobs[0].arns[0]), or_none(jobs[0].arns[1]),
+               or_none(jobs[0].arns[2]), or_none(jobs[0].arns[3]));
     envelope_key_free(k.sign);
     envelope_key_free(k.to);
     envelope_key_free(k.decrypt);

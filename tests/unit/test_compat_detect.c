@@ -136,6 +136,23 @@ START_TEST(other_sizes_say_so)
 }
 END_TEST
 
+/* Only the first 513 bytes of a longer input are looked at: a character
+ * that the cut splits leaves it text, a byte that is never UTF-8 does not,
+ * wherever it is in those bytes. */
+START_TEST(the_cut_keeps_text_whole)
+{
+    uint8_t *t = text_of(2000);
+
+    memcpy(t + 511, "\xe2\x9c\x93", 3); /* U+2713 across the cut */
+    assert_not_envelope(t, 2000, "the input is text", "a character cut at 513");
+    t[511] = 0xff;
+    assert_not_envelope(t, 2000, "longer than a compat envelope", "0xff at 512");
+    memcpy(t + 510, "\xe2\x41", 2); /* a lead byte, then no continuation */
+    assert_not_envelope(t, 2000, "longer than a compat envelope", "a broken sequence at 511");
+    free(t);
+}
+END_TEST
+
 /* Random bytes of a compat size are a compat envelope: refused without
  * the option, and with it, alice's key fails to unwrap them: NOT_RECIPIENT
  * as any failed unwrap, never what failed in the padding. */
@@ -204,6 +221,7 @@ Suite *compat_detect_suite(void)
     tcase_add_test(t, utf8_text_is_text);
     tcase_add_test(t, a_damaged_magic_is_named);
     tcase_add_test(t, other_sizes_say_so);
+    tcase_add_test(t, the_cut_keeps_text_whole);
     tcase_add_test(t, a_ciphertext_sized_input_stays_compat);
     tcase_add_test(t, inspect_tells_compat_from_a_pipe);
     suite_add_tcase(s, t);

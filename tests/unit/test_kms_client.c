@@ -186,8 +186,11 @@ START_TEST(endpoint_from_environment)
     setenv("AWS_ENDPOINT_URL_KMS", "ftp://127.0.0.1/", 1);
     ck_assert_rc(resolve("awskms:///alias/x", &t), ENVELOPE_E_KEY_REF);
     assert_detail_has("AWS_ENDPOINT_URL_KMS=ftp://127.0.0.1/: not an https:// or http:// URL");
-    setenv("AWS_ENDPOINT_URL_KMS", "https://user:pw@127.0.0.1/", 1);
+    setenv("AWS_ENDPOINT_URL_KMS", "https://user:hunter2pw@127.0.0.1/", 1);
     ck_assert_rc(resolve("awskms:///alias/x", &t), ENVELOPE_E_KEY_REF);
+    ck_assert_msg(strstr(envelope_ctx_detail(ctx), "hunter2pw") == NULL,
+                  "the password is in the detail: %s", envelope_ctx_detail(ctx));
+    assert_detail_has("AWS_ENDPOINT_URL_KMS: a user name or password (user@host) is not allowed");
     setenv("AWS_ENDPOINT_URL_KMS", "https://127.0.0.1/path", 1);
     ck_assert_rc(resolve("awskms:///alias/x", &t), ENVELOPE_E_KEY_REF);
     assert_detail_has("no user, path or query");

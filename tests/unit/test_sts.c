@@ -5,13 +5,17 @@
  * chain that resolves is seen reaching STS at a closed loopback port: the
  * detail names the role and profile it would have asked for. The process's
  * cache of assumed credentials: served until expiry, dropped when refused,
- * one fetch for threads that ask together.
+ * one fetch for threads that ask together, a child forked during a fetch
+ * fetching for itself.
  * tests/kms/sts.sh covers the requests against the test server. */
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "context.h"
 #include "creds.h"
@@ -191,6 +195,15 @@ START_TEST(xml_errors_map_to_codes)
                        &c, code),
                  ENVELOPE_E_CREDENTIALS);
     assert_detail("STS test: AccessDenied: no?? way");
+    /* A secret cut by the message's bound: its start is starred too. */
+    memset(want, 'x', 380);
+    snprintf(xml, sizeof(xml),
+             "<ErrorResponse><Error><Code>AccessDenied</Code><Message>%.380s" SECRET
+             "</Message></Error></ErrorResponse>", want);
+    ck_assert_rc(parse("AssumeRole", 403, xml, &c, code), ENVELOPE_E_CREDENTIALS);
+    ck_assert_msg(strstr(envelope_ctx_detail(ctx), "s3cr3t") == NULL &&
+                      strstr(envelope_ctx_detail(ctx), "x********************") != NULL,
+                  "the cut secret: %s", envelope_ctx_detail(ctx));
     /* No STS error in the body: the status decides. */
     ck_assert_rc(parse("AssumeRole", 503, "<html>busy</html>", &c, code),
                  ENVELOPE_E_KMS_UNAVAILABLE);
@@ -382,12 +395,24 @@ START_TEST(endpoint_settings)
     setenv("AWS_ENDPOINT_URL_STS", "ftp://sts.example", 1);
     ck_assert_rc(sts_place_resolve(ctx, NULL, NULL, NULL, &p), ENVELOPE_E_CREDENTIALS);
     assert_detail("AWS_ENDPOINT_URL_STS=ftp://sts.example: not an https:// or http:// URL");
-    setenv("AWS_ENDPOINT_URL_STS", "https://u@sts.example/path", 1);
+    setenv("AWS_ENDPOINT_URL_STS", "https://sts.example/path", 1);
     ck_assert_rc(sts_place_resolve(ctx, NULL, NULL, NULL, &p), ENVELOPE_E_CREDENTIALS);
-    assert_detail("AWS_ENDPOINT_URL_STS=https://u@sts.example/path: expected "
+    assert_detail("AWS_ENDPOINT_URL_STS=https://sts.example/path: expected "
                   "scheme://host[:port] with no user, path or query");
+    /* What comes before '@' may be a password: the value is not repeated. */
+    setenv("AWS_ENDPOINT_URL_STS", "https://u:" SECRET "@sts.example", 1);
+    ck_assert_rc(sts_place_resolve(ctx, NULL, NULL, NULL, &p), ENVELOPE_E_CREDENTIALS);
+    assert_detail("AWS_ENDPOINT_URL_STS: a user name or password (user@host) is not allowed "
+                  "in the URL, which is not repeated here");
+    setenv("AWS_ENDPOINT_URL_STS", "ftp://u:" SECRET "@sts.example", 1);
+    ck_assert_rc(sts_place_resolve(ctx, NULL, NULL, NULL, &p), ENVELOPE_E_CREDENTIALS);
+    assert_no_secret();
     unsetenv("AWS_ENDPOINT_URL_STS");
     unsetenv("AWS_ENDPOINT_URL");
+    ck_assert_rc(sts_place_resolve(ctx, "http://u:" SECRET "@127.0.0.1:4000", NULL, NULL, &p),
+                 ENVELOPE_E_CREDENTIALS);
+    assert_detail("endpoint_url in the profile: a user name or password (user@host) is not "
+                  "allowed in the URL, which is not repeated here");
     ck_assert_rc(sts_place_resolve(ctx, "sts.example", NULL, NULL, &p), ENVELOPE_E_CREDENTIALS);
     assert_detail("endpoint_url in the profile=sts.example: not an https:// or http:// URL");
 }
@@ -773,6 +798,52 @@ START_TEST(cache_one_fetch_for_many_threads)
 }
 END_TEST
 
+/* A child forked while another thread fetches: that fetch never ends in the
+ * child, which asks for the same role and must fetch it itself. The alarm
+ * only turns a hang into a failure. */
+START_TEST(cache_usable_after_fork)
+{
+    static const long hour = 3600;
+    struct asker a;
+    pthread_t t;
+    pid_t pid;
+    int status = 0;
+
+    fetches = 0;
+    in_fetch = released = 0;
+    memset(&a, 0, sizeof(a));
+    key_of("cache-test", "fork", &a.key);
+    ck_assert_int_eq(pthread_create(&t, NULL, ask, &a), 0);
+    pthread_mutex_lock(&gate_lock);
+    while (!in_fetch)
+        pthread_cond_wait(&gate_cond, &gate_lock);
+    pthread_mutex_unlock(&gate_lock);
+    if ((pid = fork()) == 0) {
+        struct aws_creds c;
+        envelope_rc rc;
+
+        signal(SIGALRM, SIG_DFL); /* not the test runner's handler */
+        alarm(20);
+        rc = sts_cache_get(ctx, &a.key, count_fetch, (void *)&hour, &c);
+        _exit(rc == ENVELOPE_OK && fetches == 1 ? 0 : 1);
+    }
+    ck_assert_int_gt(pid, 0);
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    pthread_mutex_lock(&gate_lock);
+    released = 1;
+    pthread_cond_broadcast(&gate_cond);
+    pthread_mutex_unlock(&gate_lock);
+    pthread_join(t, NULL);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                  "the child's ask: %s %d (signal 14: it waited for the parent's fetch)",
+                  WIFEXITED(status) ? "exit status" : "killed by signal",
+                  WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+    ck_assert_msg(a.rc == ENVELOPE_OK && strcmp(a.id, "ASIACACHE") == 0, "parent: %s %s",
+                  envelope_rc_name(a.rc), a.id);
+    ck_assert_int_eq(fetches, 1);
+}
+END_TEST
+
 static Suite *sts_suite(void)
 {
     Suite *s = suite_create("sts");
@@ -786,6 +857,8 @@ static Suite *sts_suite(void)
     tcase_add_checked_fixture(cache, setup, teardown);
     tcase_add_test(cache, cache_serves_until_expiry);
     tcase_add_test(cache, cache_one_fetch_for_many_threads);
+    tcase_add_test(cache, cache_usable_after_fork);
+    tcase_set_timeout(cache, 60);
     tcase_add_test(xml, xml_good_answers);
     tcase_add_test(xml, xml_errors_map_to_codes);
     tcase_add_test(xml, xml_refused);
