@@ -69,9 +69,11 @@ struct kms_settings {
 /* The API's values, else ENVELOPE_KMS_CONNECT_TIMEOUT_MS,
  * ENVELOPE_KMS_TIMEOUT_MS, AWS_MAX_ATTEMPTS and AWS_RETRY_MODE, else the
  * profile's max_attempts and retry_mode, else the defaults above and
- * standard. c may be NULL. ENVELOPE_E_INVALID_ARGUMENT for a malformed
- * variable or setting, ENVELOPE_E_CREDENTIALS for a malformed file. */
-envelope_rc kms_settings(envelope_ctx *ctx, const struct kms_client *c, struct kms_settings *s);
+ * standard. c may be NULL; with a client, the retry settings are read at
+ * its first call only and kept, as its credentials are.
+ * ENVELOPE_E_INVALID_ARGUMENT for a malformed variable or setting,
+ * ENVELOPE_E_CREDENTIALS for a malformed file. */
+envelope_rc kms_settings(envelope_ctx *ctx, struct kms_client *c, struct kms_settings *s);
 
 enum kms_retry { KMS_NO_RETRY, KMS_RETRY_TRANSIENT, KMS_RETRY_THROTTLED, KMS_RETRY_EXPIRED };
 /* Whether a failed attempt is worth another: rc is the attempt's code;

@@ -30,6 +30,11 @@ struct kms_client {
     unsigned long api_connect_ms, api_total_ms;
     unsigned api_max_attempts;
     struct retry_quota quota;   /* standard mode's: shared by every call */
+    /* The retry settings as the first call read them: the files are not
+     * read again at every call (kept as the credentials are). */
+    int retry_read;
+    enum retry_mode retry_mode;
+    unsigned long retry_attempts;
 };
 
 void kms_client_free(struct kms_client *c)
@@ -184,7 +189,26 @@ envelope_rc envelope_ctx_set_kms_max_attempts(envelope_ctx *ctx, unsigned n)
     return ENVELOPE_OK;
 }
 
-envelope_rc kms_settings(envelope_ctx *ctx, const struct kms_client *c, struct kms_settings *s)
+/* The retry mode and attempts: read once per client (c may be NULL: read). */
+static envelope_rc client_retry_settings(envelope_ctx *ctx, struct kms_client *c,
+                                         enum retry_mode *mode, unsigned long *attempts)
+{
+    envelope_rc rc;
+
+    if (c && c->retry_read) {
+        *mode = c->retry_mode;
+        *attempts = c->retry_attempts;
+        return ENVELOPE_OK;
+    }
+    if ((rc = retry_settings(ctx, MAX_ATTEMPTS_LIMIT, mode, attempts)) != ENVELOPE_OK || !c)
+        return rc;
+    c->retry_mode = *mode;
+    c->retry_attempts = *attempts;
+    c->retry_read = 1;
+    return ENVELOPE_OK;
+}
+
+envelope_rc kms_settings(envelope_ctx *ctx, struct kms_client *c, struct kms_settings *s)
 {
     unsigned long attempts = KMS_DEFAULT_MAX_ATTEMPTS;
     envelope_rc rc;
@@ -196,7 +220,7 @@ envelope_rc kms_settings(envelope_ctx *ctx, const struct kms_client *c, struct k
                         &s->connect_ms)) != ENVELOPE_OK ||
         (rc = env_ulong(ctx, "ENVELOPE_KMS_TIMEOUT_MS", 1, TIMEOUT_LIMIT_MS, &s->total_ms)) !=
             ENVELOPE_OK ||
-        (rc = retry_settings(ctx, MAX_ATTEMPTS_LIMIT, &s->mode, &attempts)) != ENVELOPE_OK)
+        (rc = client_retry_settings(ctx, c, &s->mode, &attempts)) != ENVELOPE_OK)
         return rc;
     if (c && c->api_connect_ms)
         s->connect_ms = c->api_connect_ms;

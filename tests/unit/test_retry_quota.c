@@ -168,6 +168,28 @@ static void settings_refused(envelope_rc want_rc, const char *want_detail)
     ck_assert_str_eq(envelope_ctx_detail(ctx), want_detail);
 }
 
+/* A client reads the retry settings at its first call and keeps them: the
+ * files are not read again at every KMS call. */
+START_TEST(settings_read_once_per_client)
+{
+    struct kms_settings set;
+
+    put(config, "[default]\nretry_mode = legacy\nmax_attempts = 5\n");
+    ck_assert_rc(envelope_ctx_set_kms_timeouts(ctx, 0, 0), ENVELOPE_OK); /* makes ctx->kms */
+    ck_assert_rc(kms_settings(ctx, ctx->kms, &set), ENVELOPE_OK);
+    ck_assert_msg(set.mode == RETRY_MODE_LEGACY && set.max_attempts == 5,
+                  "first call: mode %d, %u attempts", (int)set.mode, set.max_attempts);
+    put(config, "[default]\nretry_mode = standard\nmax_attempts = 2\n");
+    ck_assert_rc(kms_settings(ctx, ctx->kms, &set), ENVELOPE_OK);
+    ck_assert_msg(set.mode == RETRY_MODE_LEGACY && set.max_attempts == 5,
+                  "second call: mode %d, %u attempts: the file was read again", (int)set.mode,
+                  set.max_attempts);
+    put(config, "[default\n"); /* broken: a read fails, as without a client */
+    ck_assert_rc(kms_settings(ctx, ctx->kms, &set), ENVELOPE_OK);
+    ck_assert_rc(kms_settings(ctx, NULL, &set), ENVELOPE_E_CREDENTIALS);
+}
+END_TEST
+
 START_TEST(mode_and_attempts_from_environment_then_profile)
 {
     settings_are(RETRY_MODE_STANDARD, 3); /* no files: the defaults */
@@ -244,6 +266,7 @@ static Suite *quota_suite(void)
     tcase_add_checked_fixture(settings, setup, teardown);
     tcase_add_test(settings, mode_and_attempts_from_environment_then_profile);
     tcase_add_test(settings, bad_settings_refused);
+    tcase_add_test(settings, settings_read_once_per_client);
     suite_add_tcase(s, quota);
     suite_add_tcase(s, settings);
     return s;
