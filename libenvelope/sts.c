@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -364,34 +365,42 @@ struct request {
 };
 
 /* The token file, read whole each time: the kubelet rotates it. Trailing
- * line breaks are not part of the token. */
+ * line breaks are not part of the token. Only a regular file is read (a
+ * FIFO or a device named by mistake would block or never end). */
 static envelope_rc read_token(envelope_ctx *ctx, const char *source, const char *path,
                               char **out)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     size_t len = 0;
     ssize_t n = 0;
+    struct stat st;
     char *buf;
 
     *out = NULL;
-    if (fd < 0)
+    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        int err = fd < 0 ? errno : 0;
+
+        if (fd >= 0)
+            close(fd);
         return fail(ctx, ENVELOPE_E_CREDENTIALS, "%s: cannot read the web identity token "
                                                  "file %.300s: %s", source, path,
-                    strerror(errno));
-    if ((buf = malloc(WEB_TOKEN_MAX + 2)) == NULL) {
+                    err ? strerror(err) : "not a regular file");
+    }
+    /* Room for the longest token, CR LF, and the byte that shows it is longer. */
+    if ((buf = malloc(WEB_TOKEN_MAX + 4)) == NULL) {
         close(fd);
         return fail(ctx, ENVELOPE_E_NOMEM, "web identity token");
     }
-    while (len <= WEB_TOKEN_MAX &&
-           ((n = read(fd, buf + len, WEB_TOKEN_MAX + 1 - len)) > 0 || (n < 0 && errno == EINTR)))
+    while (len <= WEB_TOKEN_MAX + 2 &&
+           ((n = read(fd, buf + len, WEB_TOKEN_MAX + 3 - len)) > 0 || (n < 0 && errno == EINTR)))
         if (n > 0)
             len += (size_t)n;
     close(fd);
-    while (len > 0 && len <= WEB_TOKEN_MAX && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+    while (len > 0 && len <= WEB_TOKEN_MAX + 2 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
         len--;
     buf[len] = '\0';
     if (n < 0 || len == 0 || len > WEB_TOKEN_MAX || strlen(buf) != len) {
-        OPENSSL_cleanse(buf, WEB_TOKEN_MAX + 2);
+        OPENSSL_cleanse(buf, WEB_TOKEN_MAX + 4);
         free(buf);
         return fail(ctx, ENVELOPE_E_CREDENTIALS,
                     "%s: the web identity token file %.300s %s", source, path,

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -648,6 +649,33 @@ START_TEST(web_identity_from_environment)
     assert_detail_starts("environment AWS_ROLE_ARN: the web identity token file ");
     ck_assert_msg(strstr(envelope_ctx_detail(ctx), "/empty is empty") != NULL, "%s",
                   envelope_ctx_detail(ctx));
+    /* A FIFO is refused, not read (which would block for ever). */
+    {
+        char fifo[4096];
+
+        snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+        ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+        setenv("AWS_WEB_IDENTITY_TOKEN_FILE", fifo, 1);
+        ck_assert_rc(creds_load(ctx, &c), ENVELOPE_E_CREDENTIALS);
+        ck_assert_msg(strstr(envelope_ctx_detail(ctx), "/fifo: not a regular file") != NULL,
+                      "%s", envelope_ctx_detail(ctx));
+    }
+    /* The longest token STS takes, with CR LF after it, is sent; one byte
+     * more is refused before any request. */
+    {
+        char *big = malloc(WEB_TOKEN_MAX + 3);
+
+        memset(big, 'a', WEB_TOKEN_MAX);
+        memcpy(big + WEB_TOKEN_MAX, "\r\n", 3);
+        setenv("AWS_WEB_IDENTITY_TOKEN_FILE", write_text("big", big), 1);
+        ck_assert_rc(creds_load(ctx, &c), ENVELOPE_E_NETWORK);
+        memcpy(big + WEB_TOKEN_MAX, "a\n", 3);
+        setenv("AWS_WEB_IDENTITY_TOKEN_FILE", write_text("bigger", big), 1);
+        ck_assert_rc(creds_load(ctx, &c), ENVELOPE_E_CREDENTIALS);
+        ck_assert_msg(strstr(envelope_ctx_detail(ctx), "is not a token (at most 20000 bytes)"),
+                      "%s", envelope_ctx_detail(ctx));
+        free(big);
+    }
     /* The environment's keys come first. */
     setenv("AWS_ACCESS_KEY_ID", "AKIAENV", 1);
     setenv("AWS_SECRET_ACCESS_KEY", SECRET, 1);
