@@ -146,6 +146,7 @@ static envelope_rc read_error(envelope_ctx *ctx, const char *what, long status,
     const xmlNode *c = child(err, "Code"), *m = child(err, "Message");
     char raw[4 * STS_MESSAGE_MAX], message[STS_MESSAGE_MAX + 1];
     size_t len;
+    envelope_rc rc;
 
     message[0] = '\0';
     if (c == NULL || text_of(c, raw, STS_CODE_MAX, &len) != 0 || len == 0)
@@ -154,8 +155,12 @@ static envelope_rc read_error(envelope_ctx *ctx, const char *what, long status,
     clean_text(raw, code, STS_CODE_MAX, redact);
     if (m && text_of(m, raw, sizeof(raw), &len) == 0)
         clean_text(raw, message, sizeof(message), redact);
-    return fail(ctx, sts_error_code(code, status), "%s: %s%s%s", what, code,
-                message[0] ? ": " : "", message);
+    rc = fail(ctx, sts_error_code(code, status), "%s: %s%s%s", what, code,
+              message[0] ? ": " : "", message);
+    /* The raw text may echo what was redacted from the message. */
+    OPENSSL_cleanse(raw, sizeof(raw));
+    OPENSSL_cleanse(message, sizeof(message));
+    return rc;
 }
 
 /* AccessKeyId, SecretAccessKey, SessionToken, Expiration of the answer's
