@@ -13,7 +13,7 @@ from typing import Any, BinaryIO, Callable, Iterable, Iterator, Optional, Tuple,
 
 from . import _lib
 from ._call import Borrowed, CallbackGuard, Context, c_str, check_uint64, fail, lib, take_bytes
-from ._sealer import seal_pieces
+from ._sealer import seal_pieces, seal_pieces_to_path
 from ._session import Session, using
 from ._streams import (Input, Output, PathLike, _seekable, is_path, path_arg, read_callback,
                        read_some, write_callback)
@@ -452,11 +452,10 @@ def seal_file(src: Union[PathLike, BinaryIO], dst: Union[PathLike, BinaryIO], *,
     ``src`` is a path or a readable binary file object (read from its
     current position to its end). The envelope states the message's size
     before its bytes: a source whose length cannot be known in advance is
-    read to its end first, into an encrypted spool when ``dst`` is a file
-    object (as :func:`seal_stream` does), or, when ``dst`` is a path and
-    the source has no descriptor the library can read, into an unnamed 0600
-    temporary file (plaintext, unlinked) under ``$TMPDIR``. ``name``
-    defaults to the base name of a ``src`` path, else ``"message"``.
+    read to its end first, into a spool encrypted under a key that never
+    leaves memory (as :func:`seal_stream` does); the message itself is
+    never written to disk. ``name`` defaults to the base name of a ``src``
+    path, else ``"message"``.
 
     ``dst`` as a path: the envelope is written under a temporary name and
     renamed into place when complete; an existing file is refused
@@ -473,9 +472,12 @@ def seal_file(src: Union[PathLike, BinaryIO], dst: Union[PathLike, BinaryIO], *,
             name = _default_name(source.path)
         with _seal_opts(signer, to, name, hide_recipients, created,
                         progress_fn, armor) as opts, using(session) as ctx:
-            if dst_path is not None:
-                rc = lib.envelope_seal_file(ctx.ptr, opts, source.fd_or_spool(), dst_path,
-                                            1 if force else 0)
+            in_fd = source.fd() if dst_path is not None else None
+            if dst_path is not None and in_fd is not None:
+                rc = lib.envelope_seal_file(ctx.ptr, opts, in_fd, dst_path, 1 if force else 0)
+            elif dst_path is not None:
+                rc = seal_pieces_to_path(ctx, opts, source.size_left(), source.f, dst_path,
+                                         force, guard)
             else:
                 with Output(dst, "dst") as sink:
                     rc = _seal_to_object(ctx, opts, source, sink, guard)
