@@ -87,8 +87,11 @@ $(STLIB): $(LIB_OBJ)
 	rm -f $@
 	ar rcs $@ $(LIB_OBJ)
 
+# The CLI calls libcrypto once itself (cli/main.c: no clean-up at exit).
+CLI_LIBS   = $(shell pkg-config --libs libcrypto 2>/dev/null)
+
 $(CLI): $(CLI_OBJ) $(SHLIB)
-	$(CC) $(LINKFLAGS) -Wl,-rpath,'$$ORIGIN' -o $@ $(CLI_OBJ) $(SHLIB)
+	$(CC) $(LINKFLAGS) -Wl,-rpath,'$$ORIGIN' -o $@ $(CLI_OBJ) $(SHLIB) $(CLI_LIBS)
 
 # The Node.js addon (bindings/node), built against Node's own headers: no
 # node-gyp, nothing fetched. It finds libenvelope.so.1 beside it in the
@@ -261,7 +264,7 @@ install: all install-completion
 	install -m 0644 $(STLIB) $(DESTDIR)$(LIBDIR)/libenvelope.a
 	$(ENVELOPE_PC) > $(B)/envelope.pc
 	install -m 0644 $(B)/envelope.pc $(DESTDIR)$(PKGCONFIGDIR)/envelope.pc
-	$(CC) $(LINKFLAGS) -o $(B)/envelope.installed $(CLI_OBJ) $(SHLIB)
+	$(CC) $(LINKFLAGS) -o $(B)/envelope.installed $(CLI_OBJ) $(SHLIB) $(CLI_LIBS)
 	install -m 0755 $(B)/envelope.installed $(DESTDIR)$(BINDIR)/envelope
 	if [ -f cli/envelope.1 ]; then install -m 0644 cli/envelope.1 $(DESTDIR)$(MANDIR)/man1/; fi
 
