@@ -27,9 +27,10 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) -fvisibility=hidden \
              $(CFLAGS) $(EXTRA_CFLAGS)
 # ARCHIVE=static links the parts of Debian's libarchive.a that the tar
 # format and gzip need into libenvelope.so: 6 shared libraries loaded instead
-# of 19, about 2.3 ms less CPU per process (docs/BENCHMARKS.md). The default
-# stays shared, so that the distribution's libarchive security updates apply
-# without rebuilding libenvelope.
+# of 19, a millisecond or more saved in every process (docs/BENCHMARKS.md,
+# "Start-up"). The default stays shared, so that the distribution's
+# libarchive security updates apply without rebuilding libenvelope; README's
+# "Build options" says which to choose.
 ARCHIVE   ?= shared
 ifeq ($(ARCHIVE),static)
 LIBS       = $(shell pkg-config --libs libcrypto json-c 2>/dev/null) -Wl,--gc-sections \
