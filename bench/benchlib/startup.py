@@ -388,6 +388,20 @@ def report_choices(rep, rows):
         f"({dt('part_thread', 'part_conf')}, started only for large messages) cost next to "
         "nothing; a local-key process never loads libcurl.",
     ]
+    age = next((label for label, r in rows.items() if r["what"] == "age, seal 1 KiB"), None)
+    if age:
+        text.append(
+            "*Against age*: age is one static Go binary; an OpenSSL 3 program pays more "
+            "before any work. Linking libcrypto and loading its configuration takes "
+            f"{fmt_time(t('part_conf'))} ({t('part_conf') / t(age):.2f}x of age's whole 1 KiB "
+            "seal, "
+            f"{fmt_time(t(age))}), and the first key decode and the random generator's "
+            f"set-up {dt('part_decode', 'part_conf')} and {dt('part_rand', 'part_conf')} "
+            "more, each filling OpenSSL's method stores from the default provider on first "
+            "use. One measured cut remains: keys decoded from their fields with "
+            "EVP_PKEY_fromdata, without OSSL_DECODER at all (a prototype saved 2.9 M "
+            "instructions, about 0.3 ms, per process), at the price of a parser of key files "
+            "of libenvelope's own.")
     if "static_version" in rows:
         text.append(
             "*Dynamic loading*: `make ARCHIVE=static` links the tar and gzip parts of "
