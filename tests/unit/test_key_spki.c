@@ -78,7 +78,7 @@ static EVP_PKEY *fresh_p521(void)
     return pkey;
 }
 
-START_TEST(test_keys_match_i2d)
+START_TEST(fixed_keys_match_i2d)
 {
     /* Every accepted key of tests/keys, private and public, PEM and DER. */
     static const char *const names[] = {
@@ -162,7 +162,7 @@ static Suite *key_spki_suite(void)
     Suite *s = suite_create("key_spki");
     TCase *tc = tcase_create("spki");
 
-    tcase_add_test(tc, test_keys_match_i2d);
+    tcase_add_test(tc, fixed_keys_match_i2d);
     tcase_add_test(tc, fresh_keys_match_i2d);
     tcase_add_test(tc, other_keys_declined);
     tcase_set_timeout(tc, 120); /* RSA-2048 generation, twice */
