@@ -53,3 +53,22 @@ for op in seal open; do
     fi
 done
 check "start-up: the open gave the message back" same start.bin start3.out
+
+# OpenSSL's clean-up at exit is skipped: valgrind's callgrind counts the
+# instructions executed inside OPENSSL_cleanup (none, or 1.4 million when
+# it runs).
+if command -v valgrind >/dev/null; then
+    run valgrind --tool=callgrind --callgrind-out-file=/dev/null --toggle-collect=OPENSSL_cleanup \
+        "$E" seal -q --force --sign-key "$K/signer.pem" --to "$K/dave.pub" -o start4.env start.bin
+    inside=$(sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$ERR")
+    if [ "$rc" -ne 0 ] || [ -z "$inside" ]; then
+        flunk "start-up: a seal runs no OpenSSL clean-up at exit" "$(last_run)"
+    elif [ "$inside" -ne 0 ]; then
+        flunk "start-up: a seal runs no OpenSSL clean-up at exit" \
+            "$inside instructions ran inside OPENSSL_cleanup"
+    else
+        pass "start-up: a seal runs no OpenSSL clean-up at exit"
+    fi
+else
+    echo "# start-up: the exit clean-up check skipped: no valgrind"
+fi
