@@ -25,6 +25,7 @@ def hyperfine(cfg, commands, name, runs=None):
 
 
 ROUNDS = 3
+PART_ROUNDS = 5
 
 
 def interleaved(cfg, commands, name, rounds=ROUNDS):
@@ -165,6 +166,12 @@ def startup(cfg, b, peers):
             "ir": instructions(cfg, argv) if label in counted or label.startswith("part_")
             else None,
         }
+    # The parts are differences of a few hundred microseconds: their medians
+    # come from rounds too, so that one slow spell cannot make a part.
+    parts = [c for c in cmds if c[0].startswith("part_")]
+    for label, median in interleaved(cfg, [(c[0], c[1]) for c in parts], "parts",
+                                     rounds=PART_ROUNDS).items():
+        rows[label]["median"] = median
     # The one-shot comparison again, in rounds, beside the peers that seal
     # and open (the tutorial's pipeline aside: it is not a tool).
     pick = [c for c in cmds if c[0] in ONESHOT or
@@ -256,7 +263,8 @@ def report_parts(rep, rows):
     rep.table(Table(["start-up part (bench/startup/parts.c)", "process", "part: time",
                      "instructions", "part: instructions"], table))
     rep.para("Each step of bench/startup/parts.c adds one part to the step before it "
-             "(see its header); a part's cost is the difference of the two medians, and "
+             f"(see its header); its time is the median of {PART_ROUNDS} hyperfine rounds "
+             "over all the steps; a part's cost is the difference of the two medians, and "
              "of the two instruction counts (valgrind --tool=callgrind, every instruction "
              "of the process: a count a loaded machine does not change, where a time "
              "difference of a few hundred microseconds can drown in noise). The counts "
