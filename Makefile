@@ -28,9 +28,10 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) -fvisibility=hidden \
              $(shell pkg-config --cflags libxml-2.0 2>/dev/null) $(CFLAGS) $(EXTRA_CFLAGS)
 # ARCHIVE=static links the parts of Debian's libarchive.a that the tar
 # format and gzip need into libenvelope.so: 6 shared libraries loaded instead
-# of 19, about 2.3 ms less CPU per process (docs/BENCHMARKS.md). The default
-# stays shared, so that the distribution's libarchive security updates apply
-# without rebuilding libenvelope.
+# of 19, a millisecond or more saved in every process (docs/BENCHMARKS.md,
+# "Start-up"). The default stays shared, so that the distribution's
+# libarchive security updates apply without rebuilding libenvelope; README's
+# "Build options" says which to choose.
 ARCHIVE   ?= shared
 ifeq ($(ARCHIVE),static)
 LIBS       = $(shell pkg-config --libs libcrypto json-c 2>/dev/null) -Wl,--gc-sections \
@@ -88,8 +89,11 @@ $(STLIB): $(LIB_OBJ)
 	rm -f $@
 	ar rcs $@ $(LIB_OBJ)
 
+# The CLI calls libcrypto once itself (cli/main.c: no clean-up at exit).
+CLI_LIBS   = $(shell pkg-config --libs libcrypto 2>/dev/null)
+
 $(CLI): $(CLI_OBJ) $(SHLIB)
-	$(CC) $(LINKFLAGS) -Wl,-rpath,'$$ORIGIN' -o $@ $(CLI_OBJ) $(SHLIB)
+	$(CC) $(LINKFLAGS) -Wl,-rpath,'$$ORIGIN' -o $@ $(CLI_OBJ) $(SHLIB) $(CLI_LIBS)
 
 # The Node.js addon (bindings/node), built against Node's own headers: no
 # node-gyp, nothing fetched. It finds libenvelope.so.1 beside it in the
@@ -263,7 +267,7 @@ install: all install-completion
 	install -m 0644 $(STLIB) $(DESTDIR)$(LIBDIR)/libenvelope.a
 	$(ENVELOPE_PC) > $(B)/envelope.pc
 	install -m 0644 $(B)/envelope.pc $(DESTDIR)$(PKGCONFIGDIR)/envelope.pc
-	$(CC) $(LINKFLAGS) -o $(B)/envelope.installed $(CLI_OBJ) $(SHLIB)
+	$(CC) $(LINKFLAGS) -o $(B)/envelope.installed $(CLI_OBJ) $(SHLIB) $(CLI_LIBS)
 	install -m 0755 $(B)/envelope.installed $(DESTDIR)$(BINDIR)/envelope
 	if [ -f cli/envelope.1 ]; then install -m 0644 cli/envelope.1 $(DESTDIR)$(MANDIR)/man1/; fi
 

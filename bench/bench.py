@@ -47,7 +47,7 @@ from benchlib.floors import machine, openssl_speed, report_floors
 from benchlib.kms import kms_section, report_kms
 from benchlib.ops import ops_section, report_ops
 from benchlib.peers import peers_at, report_peers, setup_peers
-from benchlib.startup import report_startup, startup
+from benchlib.startup import report_startup, startup, startup_targets
 from benchlib.throughput import report_throughput, throughput
 
 
@@ -220,7 +220,7 @@ def main():
     if ops and rates:
         report_ops(rep, ops, rates)
     if st:
-        report_startup(rep, cfg, st, ops, b)
+        report_startup(rep, cfg, st, ops, b, rates)
     if kms:
         report_kms(rep, kms)
     if bt:
@@ -255,7 +255,8 @@ def main():
     head.para("Peer ratios are the peer's time over libenvelope's: above 1, libenvelope is "
               "faster. Ratios against floors are libenvelope's time over the floor's.")
     head.table(Table(["target (DESIGN.md section 9, the issue)", "this run", "status"],
-                     targets(cfg, tp, pr, ops, kms) + batch_targets(bt)))
+                     targets(cfg, tp, pr, ops, kms) + startup_targets(st, rates) +
+                     batch_targets(bt)))
     if failures:
         head.para("**Sections that failed in this run:**\n\n" +
                   "\n".join(f"* {f}" for f in failures))

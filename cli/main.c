@@ -1,5 +1,6 @@
 /* envelope: sign-then-encrypt envelopes from the command line. A thin layer
  * over the public API: parse, call, report. */
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -47,6 +48,17 @@ static void no_core_dumps(void)
 
     (void)setrlimit(RLIMIT_CORE, &none);
     (void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
+/* OpenSSL frees all of its state at exit (OPENSSL_cleanup): about 1.4
+ * million instructions, a twentieth of a one-shot seal, for memory the
+ * ending process gives back anyway. The request must come before any other
+ * OpenSSL call; if it fails, OpenSSL initialises itself at its first use as
+ * it would have, and reports any failure there. The configuration file
+ * still loads at that first use: system policy keeps applying. */
+static void no_openssl_exit_cleanup(void)
+{
+    (void)OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, NULL);
 }
 
 struct command {
@@ -97,6 +109,7 @@ int main(int argc, char **argv)
     const struct command *c;
 
     no_core_dumps();
+    no_openssl_exit_cleanup();
     if (argc < 2)
         return fputs(usage_text, stderr), EXIT_USAGE;
     if (is_any(argv[1], "--help", "-h", "help"))

@@ -27,7 +27,7 @@ envelope_rc pkey_fingerprint(envelope_ctx *ctx, EVP_PKEY *pkey,
                              char out[ENVELOPE_FINGERPRINT_SIZE])
 {
     unsigned char *der = NULL, digest[SPKI_SHA256_LEN];
-    int n = i2d_PUBKEY(pkey, &der);
+    int n = key_spki_der(pkey, &der);
 
     out[0] = '\0';
     if (n <= 0)
@@ -85,7 +85,7 @@ envelope_rc envelope_key_public_der(envelope_ctx *ctx, const envelope_key *key, 
     *out_len = 0;
     if ((rc = public_pkey(ctx, key, &pkey)) != ENVELOPE_OK)
         return rc;
-    n = i2d_PUBKEY(pkey, &der);
+    n = key_spki_der(pkey, &der);
     EVP_PKEY_free(pkey);
     if (n <= 0)
         return fail_ossl(ctx, ENVELOPE_E_INTERNAL, "encoding the public key");

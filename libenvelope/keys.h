@@ -60,6 +60,12 @@ struct bytes;
 envelope_rc key_file_read(envelope_ctx *ctx, const char *path, struct bytes *b);
 /* Wraps an EVP_PKEY (taking ownership) after checking it is usable. */
 envelope_rc key_from_pkey(envelope_ctx *ctx, EVP_PKEY *pkey, envelope_key **out);
+/* The SPKI DER of pkey (OPENSSL_malloc'd into *der), built without
+ * OpenSSL's encoders for named P-521 and RSA keys; its length, or 0 for a
+ * key it leaves to i2d_PUBKEY (key_spki.c). */
+int key_spki_build(EVP_PKEY *pkey, unsigned char **der);
+/* The same for any key: key_spki_build, else i2d_PUBKEY; <= 0 on failure. */
+int key_spki_der(EVP_PKEY *pkey, unsigned char **der);
 /* "sha256:<hex>" of the SPKI DER of pkey. */
 envelope_rc pkey_fingerprint(envelope_ctx *ctx, EVP_PKEY *pkey,
                              char out[ENVELOPE_FINGERPRINT_SIZE]);

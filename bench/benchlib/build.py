@@ -1,10 +1,23 @@
 """Compiles bench/ops.c, bench/evp_floor.c, bench/nosync.c and the start-up
-probes."""
+probes, and links the ARCHIVE=static variant of the library and the CLI."""
 
 import os
 import re
 
-from .common import (HERE, ROOT, capture)
+from .common import (HERE, ROOT, capture, Failure)
+
+
+def static_variant(cfg):
+    """libenvelope.so.1 and the CLI linked as `make ARCHIVE=static` links
+    them, from the build's own objects, into BUILD_DIR/bench/static: the
+    same code, with Debian's libarchive.a (tar and gzip parts) inside."""
+    d = os.path.join(cfg.bin, "static")
+    os.makedirs(d, exist_ok=True)
+    cli = os.path.join(d, "envelope")
+    capture(["make", "-s", "--no-print-directory", "-C", ROOT, "B=" + cfg.build,
+             "ARCHIVE=static", "SHLIB=" + os.path.join(d, "libenvelope.so.1"), "CLI=" + cli,
+             cli], timeout=1800)
+    return cli
 
 
 def cc(cfg, out, sources, flags=(), libs=()):
@@ -75,6 +88,12 @@ def build_helpers(cfg):
         b["tar_so"] = cc(cfg, os.path.join(cfg.bin, "libtaronly.so"), [refs],
                          flags=["-fPIC", "-shared"],
                          libs=[static, "-Wl,--exclude-libs,ALL", *gc, "-Wl,--no-undefined", "-lz"])
+        try:
+            b["static_cli"] = static_variant(cfg)
+        except Failure as e:  # the start-up rows leave that build out
+            print(f"bench: no ARCHIVE=static build: {e}", flush=True)
+    b["parts"] = cc(cfg, os.path.join(cfg.bin, "parts"), [src("parts.c")],
+                    libs=[*pkg_libs("libcrypto"), "-lpthread"])
     curl = find_shared("libcurl.so.4")
     if curl:
         b["curl_only"] = cc(cfg, os.path.join(cfg.bin, "curl_only"), [src("curl_only.c")],

@@ -23,7 +23,7 @@ mkdir "$W" && cd "$W" || exit 2
 
 . "$HERE/lib.sh"
 trap cleanup EXIT
-for part in keys keyfiles seal_open options limits space verify names inputs outputs2 process signals durability terminal tutorial matrix manual messages json armor batch; do
+for part in keys keyfiles seal_open startup options limits space verify names inputs outputs2 process signals durability terminal tutorial matrix manual messages json armor batch; do
     section "$part"
     . "$HERE/t_$part.sh"
 done
