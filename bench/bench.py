@@ -1,17 +1,20 @@
 #!/usr/bin/python3
 """make bench: libenvelope against openssl and the peer tools, side by side.
 
-Run by bench/run.sh, which makes the work directory and removes it (and
-stops anything started in it) on exit:
+Run by bench/run.sh, which makes the work directory (on a tmpfs where there
+is one) and the disk directory and removes them (and stops anything started
+in them) on exit:
 
-    bench.py --build BUILD_DIR --work WORK_DIR [--out docs/BENCHMARKS.md]
+    bench.py --pick-dirs      (prints the two bases, BENCH_TMPDIR, BENCH_DISKDIR)
+    bench.py --build BUILD_DIR --work WORK_DIR --disk DISK_DIR [--out docs/BENCHMARKS.md]
 
 Everything is measured in one run on one machine, and every comparison is a
 ratio of figures taken in that run (DESIGN.md section 9). Sections:
 
   floors      `openssl speed` (SHA-512, AES-256-GCM, ECDSA P-521, RSA-4096)
   throughput  envelope seal/open against `openssl dgst -sha512`, paired runs
-  durability  envelope open -o with and without its fsync calls, paired runs
+  durability  envelope open -o with and without its fsync calls, paired runs,
+              writing to the disk directory
   peers       GnuPG, openssl cms, the tutorial's pipeline with the openssl
               CLI, age: the same files, the same run
   ops         bench/ops.c: seal_mem/open_mem per second in one process
@@ -19,14 +22,18 @@ ratio of figures taken in that run (DESIGN.md section 9). Sections:
   kms         requests per envelope, envelopes per second, the tutorial's
               `aws kms` commands, against tests/kms-server
   batch       envelope seal/open --out-dir over 1 KiB messages, -j 1 and
-              -j 2, against the public-key floor and one-shot peers; KMS
-              requests per message and TLS handshakes (BENCH_SKIP=batch_kms
-              leaves the KMS part out)
+              -j 2, against the public-key floor and one-shot peers; the
+              flushes' cost on the disk directory; KMS requests per message
+              and TLS handshakes (BENCH_SKIP=batch_kms leaves the KMS part out)
 
 Knobs (environment): BENCH_QUICK=1 (1 KiB/1 MiB/10 MiB, 2 runs, short
 loops: for developing the benchmark, not for figures), BENCH_SIZES
 (e.g. "1K,1M,100M,1G"), BENCH_RUNS and BENCH_PEER_RUNS (runs per size),
-BENCH_SECONDS (ops loops), BENCH_SKIP (comma-separated section names).
+BENCH_SECONDS (ops loops), BENCH_SKIP (comma-separated section names),
+BENCH_TMPDIR (where the work directory goes: default /dev/shm if it is a
+tmpfs with room, else $TMPDIR, else /tmp), BENCH_DISKDIR (where the
+durability rows write: default /var/tmp if it is not a tmpfs, else $TMPDIR,
+else /tmp).
 """
 
 import argparse
@@ -38,8 +45,8 @@ import sys
 
 sys.dont_write_bytecode = True  # nothing of the run stays in the tree
 
-from benchlib.common import (GIB, KIB, MIB, ROOT, Config, Failure, Report, Table, fmt_kib,
-                             fmt_ratio, remove, size_name, make_file)
+from benchlib.common import (GIB, KIB, MIB, ROOT, Config, Failure, Report, Table, env_sizes,
+                             fmt_kib, fmt_ratio, remove, size_name, make_file)
 from benchlib.batch import batch_section, batch_targets, report_batch
 from benchlib.build import build_helpers
 from benchlib.durability import durability, report_durability
@@ -49,6 +56,7 @@ from benchlib.ops import ops_section, report_ops
 from benchlib.peers import peers_at, report_peers, setup_peers
 from benchlib.startup import report_startup, startup, startup_targets
 from benchlib.throughput import report_throughput, throughput
+from benchlib.where import pick_diskdir, pick_tmpdir
 
 
 def targets(cfg, tp, peers, ops, kms):
@@ -138,16 +146,23 @@ def reproduce_text(cfg):
         "`bench/run.sh BUILD_DIR` does the same on an existing build. Knobs: `BENCH_SIZES` "
         "(e.g. `1K,1M,100M,1G`), `BENCH_RUNS` and `BENCH_PEER_RUNS` (runs per size), "
         "`BENCH_SECONDS` (per-operation loops), `BENCH_SKIP` (any of `floors`, `ops`, "
-        "`startup`, `throughput`, `durability`, `peers`, `kms`, `batch`, `batch_kms`), `BENCH_TMPDIR` (where the test files go: "
-        "about 3 GiB free for the 1 GiB size), `BENCH_OUT` (this file). The run prints every "
-        "table as it goes and rewrites this file at the end; the test files, keys, GnuPG "
-        "home and KMS server live in one temporary directory that is removed on exit.")
+        "`startup`, `throughput`, `durability`, `peers`, `kms`, `batch`, `batch_kms`), `BENCH_OUT` (this file). The run prints every "
+        "table as it goes and rewrites this file at the end.\n\n"
+        "Two directories, each a fresh temporary directory removed on exit (also on INT and "
+        "TERM): the test files, outputs, keys, GnuPG home and KMS server live under "
+        "`BENCH_TMPDIR`, by default `/dev/shm` when it is a writable tmpfs with room for "
+        "8 times the largest size plus 256 MiB (about 8.3 GiB with 1 GiB; in memory too), else "
+        "`$TMPDIR`, else `/tmp`: every ratio is measured with outputs on a tmpfs, so that no "
+        "disk's write-back skews it. The durability rows (open -o, and the batch's flushes) "
+        "write under `BENCH_DISKDIR`, by default `/var/tmp` when it is not a tmpfs, else "
+        "`$TMPDIR`, else `/tmp`: what fsync costs on a disk, in rows of their own.")
 
 
 def method_text():
     return (
         "* Test files are random bytes (nothing compresses), made fresh in each run and "
-        "read from the page cache; outputs go to the same directory.\n"
+        "read from the page cache; outputs go to the same directory (BENCH_TMPDIR, a tmpfs "
+        "where there is one), except in the durability rows, which write to BENCH_DISKDIR.\n"
         "* Keys: tests/keys/signer.pem (P-521) signs, tests/keys/dave.pem (RSA-4096) "
         "receives; GnuPG uses fresh P-521 keys (ECDSA, ECDH subkey), age a fresh X25519 "
         "identity; openssl cms uses self-signed certificates over the fixed keys.\n"
@@ -161,11 +176,20 @@ def method_text():
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--build", required=True)
-    ap.add_argument("--work", required=True)
+    ap.add_argument("--pick-dirs", action="store_true",
+                    help="print where the work and the disk directories go, one a line")
+    ap.add_argument("--build")
+    ap.add_argument("--work")
+    ap.add_argument("--disk")
     ap.add_argument("--out", default=os.path.join(ROOT, "docs", "BENCHMARKS.md"))
     args = ap.parse_args()
-    cfg = Config(args.build, args.work, args.out)
+    if args.pick_dirs:
+        print(pick_tmpdir(env_sizes()))
+        print(pick_diskdir())
+        return 0
+    if not (args.build and args.work and args.disk):
+        ap.error("--build, --work and --disk are required")
+    cfg = Config(args.build, args.work, args.disk, args.out)
     for d in ("tmp", "home", "data"):
         os.makedirs(os.path.join(cfg.work, d), exist_ok=True)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -187,7 +211,8 @@ def main():
             return None
 
     print(f"bench: {'QUICK mode, ' if cfg.quick else ''}sizes "
-          f"{', '.join(size_name(s) for s in cfg.sizes)}; work in {cfg.work}", flush=True)
+          f"{', '.join(size_name(s) for s in cfg.sizes)}; work in {cfg.work} "
+          f"({cfg.work_fs}), durability rows in {cfg.disk} ({cfg.disk_fs})", flush=True)
     rates = attempt("floors", openssl_speed, cfg)
     b = attempt("build", build_helpers, cfg)
     ops = attempt("ops", ops_section, cfg, b) if b else None
@@ -214,7 +239,7 @@ def main():
     if tp:
         report_throughput(rep, cfg, tp, rates)
     if dur:
-        report_durability(rep, dur)
+        report_durability(rep, cfg, dur)
     if pr:
         report_peers(rep, cfg, pr, peers or [], peer_notes)
     if ops and rates:
@@ -224,7 +249,7 @@ def main():
     if kms:
         report_kms(rep, kms)
     if bt:
-        report_batch(rep, bt)
+        report_batch(rep, cfg, bt)
     rep.section("How to reproduce")
     rep.para(reproduce_text(cfg))
     rep.section("Method")
@@ -239,9 +264,19 @@ def main():
               f"{ended:%H:%M} UTC. Load average at the start {info['load']}, at the end "
               f"{'%.2f %.2f %.2f' % os.getloadavg()}. Regenerated by every run: edit "
               "bench/ (bench/README.md), not this file.")
+    head.para(f"Outputs on {cfg.work_fs} (BENCH_TMPDIR); the durability rows write to "
+              f"{cfg.disk_fs} (BENCH_DISKDIR).")
     if os.getloadavg()[0] > 0.5:
         head.para("**Warning:** the machine was not idle during this run; the figures may "
                   "be skewed.")
+    if not cfg.work_on_tmpfs:
+        head.para(f"**Warning:** the ratios were NOT measured on tmpfs: the outputs went to "
+                  f"{cfg.work_fs}, whose write-back is in every figure; set BENCH_TMPDIR to "
+                  "a tmpfs.")
+    if cfg.disk_on_tmpfs:
+        head.para(f"**Warning:** the durability rows wrote to {cfg.disk_fs}, not a disk: "
+                  "they do not show what fsync costs; set BENCH_DISKDIR to a directory on "
+                  "a disk.")
     head.section("Machine")
     head.table(Table(["", "this run"], [
         ["CPU", f"{info['cpu']}, {info['nproc']} online (nproc)"],

@@ -7,8 +7,12 @@
 #   BENCH_QUICK=1 bench/run.sh BUILD_DIR
 #
 # The knobs (BENCH_SIZES, BENCH_RUNS, ...) are described in bench/bench.py
-# and docs/BENCHMARKS.md. Test files (up to 1 GiB each), keys, the GnuPG home
-# and the KMS server live in one temporary directory, removed on exit.
+# and docs/BENCHMARKS.md. Test files (up to 1 GiB each), outputs, keys, the
+# GnuPG home and the KMS server live in one temporary directory under
+# BENCH_TMPDIR (default: /dev/shm if it is a tmpfs with room, else $TMPDIR,
+# else /tmp), so that the ratios are measured on a tmpfs; the durability rows
+# write to a second one under BENCH_DISKDIR (default: /var/tmp if it is not a
+# tmpfs, else $TMPDIR, else /tmp). Both are removed on exit.
 set -euo pipefail
 
 build=${1:?usage: bench/run.sh BUILD_DIR}
@@ -36,22 +40,27 @@ for tool in gpg age /usr/bin/aws; do
         echo "bench: $tool not installed: its comparison will be left out" >&2
 done
 
-work=$(mktemp -d "${BENCH_TMPDIR:-${TMPDIR:-/tmp}}/envbench.XXXXXX")
+bases=$(/usr/bin/python3 -B bench/bench.py --pick-dirs)
+{ read -r tmpbase && read -r diskbase; } <<<"$bases"
+work= disk=
 cleanup() {
-    if [[ -d $work/gnupg ]]; then
+    if [[ -n $work && -d $work/gnupg ]]; then
         gpgconf --homedir "$work/gnupg" --kill all >/dev/null 2>&1 || true
     fi
-    if [[ -d $work/kms ]]; then
+    if [[ -n $work && -d $work/kms ]]; then
         bash tests/kms-server/kmsctl.sh stop "$work/kms" >/dev/null 2>&1 || true
     fi
-    rm -rf "$work"
+    [[ -z $work ]] || rm -rf "$work"
+    [[ -z $disk ]] || rm -rf "$disk"
 }
 trap cleanup EXIT
+work=$(mktemp -d "$tmpbase/envbench.XXXXXX")
+disk=$(mktemp -d "$diskbase/envbench-disk.XXXXXX")
 
 # In the background, so that INT and TERM reach this shell at once: they are
 # passed on as TERM, on which the orchestrator stops what it runs and exits;
 # then the EXIT trap cleans up.
-/usr/bin/python3 -B bench/bench.py --build "$build" --work "$work" \
+/usr/bin/python3 -B bench/bench.py --build "$build" --work "$work" --disk "$disk" \
     --out "${BENCH_OUT:-$root/docs/BENCHMARKS.md}" &
 pid=$!
 trap 'kill -TERM "$pid" 2>/dev/null || true' INT TERM

@@ -9,6 +9,8 @@ import subprocess
 import threading
 import time
 
+from .where import describe, fs_type
+
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # bench/
 ROOT = os.path.dirname(HERE)
 KEYS = os.path.join(ROOT, "tests", "keys")
@@ -54,17 +56,32 @@ def size_name(n):
     return f"{n} B"
 
 
+def quick_mode():
+    return os.environ.get("BENCH_QUICK", "") not in ("", "0")
+
+
+def env_sizes():
+    """The message sizes of this run: BENCH_SIZES, else the mode's."""
+    sizes = os.environ.get("BENCH_SIZES") or ("1K,1M,10M" if quick_mode() else "1K,1M,100M,1G")
+    return [parse_size(s) for s in sizes.split(",") if s.strip()]
+
+
 class Config:
-    def __init__(self, build, work, out):
+    def __init__(self, build, work, disk, out):
         self.build = os.path.abspath(build)
         self.work = os.path.abspath(work)
+        self.disk = os.path.abspath(disk)  # on a disk: the durability rows
+        # The bases run.sh made the two directories in, as the report names them.
+        self.work_fs = describe(os.path.dirname(self.work))
+        self.disk_fs = describe(os.path.dirname(self.disk))
+        self.work_on_tmpfs = fs_type(self.work) == "tmpfs"
+        self.disk_on_tmpfs = fs_type(self.disk) == "tmpfs"
         self.out = out
         self.cli = os.path.join(self.build, "envelope")
         self.shlib = os.path.join(self.build, "libenvelope.so.1")
         self.bin = os.path.join(self.build, "bench")
-        self.quick = os.environ.get("BENCH_QUICK", "") not in ("", "0")
-        sizes = os.environ.get("BENCH_SIZES") or ("1K,1M,10M" if self.quick else "1K,1M,100M,1G")
-        self.sizes = [parse_size(s) for s in sizes.split(",") if s.strip()]
+        self.quick = quick_mode()
+        self.sizes = env_sizes()
         self.skip = {s.strip() for s in os.environ.get("BENCH_SKIP", "").split(",") if s.strip()}
         self.seconds = float(os.environ.get("BENCH_SECONDS") or (1 if self.quick else 3))
         self.speed_seconds = 1 if self.quick else 3
