@@ -5,6 +5,7 @@ bench/run.sh asks `bench.py --pick-dirs` for both bases and makes one
 temporary directory under each."""
 
 import os
+import re
 import subprocess
 
 MIB = 1 << 20
@@ -23,7 +24,8 @@ def mount_of(path):
                 fields = line.split()
                 if len(fields) < 3:
                     continue
-                mnt = fields[1].replace("\\040", " ")
+                # The kernel writes space, tab, newline and backslash as \ooo.
+                mnt = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), fields[1])
                 inside = path == mnt or path.startswith(mnt.rstrip("/") + "/")
                 if inside and len(mnt) >= len(best[0]):
                     best = (mnt, fields[2])
