@@ -290,7 +290,7 @@ def main():
     head.section("Where we stand")
     head.para("Peer ratios are the peer's time over libenvelope's: above 1, libenvelope is "
               "faster. Ratios against floors are libenvelope's time over the floor's.")
-    head.table(Table(["target (DESIGN.md section 9, the issue)", "this run", "status"],
+    head.table(Table(["target (DESIGN.md section 9)", "this run", "status"],
                      targets(cfg, tp, pr, ops, kms) + startup_targets(st, rates) +
                      batch_targets(bt)))
     if failures:

@@ -191,7 +191,7 @@ def fmt_ir(n):
 
 
 def startup_targets(st, rates):
-    """The issue's one-shot rows for "Where we stand": [target, this run, status]."""
+    """The one-shot targets' rows for "Where we stand": [target, this run, status]."""
     seal_t = "one-shot 1 KiB seal, whole process, faster than `age -r` on the same file"
     open_t = "one-shot 1 KiB open, whole process, within the public-key floor + 5 ms"
     if not st:
