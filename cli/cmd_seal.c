@@ -24,10 +24,11 @@ static const char seal_help[] =
     "unless --armor makes it text.\n"
     "The message keeps IN's base name, or 'message' for stdin; --name sets another.\n"
     "--hide-recipients leaves the recipients' fingerprints out of the cleartext\n"
-    "header. --format compat makes the tutorial's message.enc (small messages,\n"
-    "RSA-4096, no recipient binding). --armor writes the envelope as text, for\n"
-    "channels that carry only text: base64 in lines of 64 characters between\n"
-    "-----BEGIN LIBENVELOPE ENVELOPE----- and -----END LIBENVELOPE ENVELOPE-----;\n"
+    "header (v1 only). --format compat makes the tutorial's message.enc (small\n"
+    "messages, RSA-4096, no recipient binding).\n"
+    "--armor writes the envelope as text, for channels that carry only text:\n"
+    "base64 in lines of 64 characters between -----BEGIN LIBENVELOPE ENVELOPE-----\n"
+    "and -----END LIBENVELOPE ENVELOPE-----;\n"
     "open and inspect recognise it (v1 only, not with --format compat); being\n"
     "text, it may go to a terminal, as no other envelope may.\n"
     "--created sets the creation time the signed\n"
@@ -152,6 +153,21 @@ static envelope_rc seal_to(envelope_ctx *ctx, struct seal_args *a, envelope_seal
     return rc;
 }
 
+/* Options that mean nothing for a compat envelope, which is one bare RSA
+ * ciphertext: refused rather than silently ignored. */
+static int compat_conflicts(const struct seal_args *a)
+{
+    if (a->format != ENVELOPE_FORMAT_COMPAT)
+        return EXIT_OK;
+    if (a->armor)
+        return usage_error("seal", "--armor is for v1 envelopes: --format compat writes the "
+                                   "bare ciphertext that the tutorial's commands read");
+    if (a->hide)
+        return usage_error("seal", "--hide-recipients is for v1 envelopes: a compat envelope "
+                                   "has no recipient labels to hide");
+    return EXIT_OK;
+}
+
 /* Batch mode: the operands are inputs; -o and --name are excluded by the
  * options' table, each output being named after its input. */
 static int parse_batch(int argc, char **argv, struct seal_args *a)
@@ -162,9 +178,8 @@ static int parse_batch(int argc, char **argv, struct seal_args *a)
         return usage_error("seal", "--null says how --files-from separates names: give both");
     if (a->sign_ref == NULL || a->n_to == 0)
         return usage_error("seal", "need --sign-key and at least one --to");
-    if (a->armor && a->format == ENVELOPE_FORMAT_COMPAT)
-        return usage_error("seal", "--armor is for v1 envelopes: --format compat writes the "
-                                   "bare ciphertext that the tutorial's commands read");
+    if ((code = compat_conflicts(a)) != EXIT_OK)
+        return code;
     if ((code = passphrase_from_env(&a->pass, "seal")) != EXIT_OK)
         return code;
     a->operands = argv + optind;
@@ -206,9 +221,8 @@ static int parse(int argc, char **argv, struct seal_args *a)
         return usage_error("seal", "one input at most");
     if (a->sign_ref == NULL || a->n_to == 0)
         return usage_error("seal", "need --sign-key and at least one --to");
-    if (a->armor && a->format == ENVELOPE_FORMAT_COMPAT)
-        return usage_error("seal", "--armor is for v1 envelopes: --format compat writes the "
-                                   "bare ciphertext that the tutorial's commands read");
+    if ((code = compat_conflicts(a)) != EXIT_OK)
+        return code;
     if ((code = passphrase_from_env(&a->pass, "seal")) != EXIT_OK)
         return code;
     if ((code = outputs_differ(a)) != EXIT_OK ||

@@ -100,6 +100,10 @@ refused "padding bits set (non-canonical)" ar/bits.asc \
 run "$E" seal --armor --format compat --sign-key "$K/signer.pem" --to "$K/dave.pub" -o ar/c.asc ar/m.txt
 failed "seal --armor --format compat: usage error, exit 2" 2 \
     "^envelope seal: --armor is for v1 envelopes: --format compat writes the bare ciphertext" ar/c.asc
+# Nor are a compat envelope's absent recipient labels hidden: refused, not ignored.
+run "$E" seal --hide-recipients --format compat --sign-key "$K/signer.pem" --to "$K/dave.pub" -o ar/c.enc ar/m.txt
+failed "seal --hide-recipients --format compat: usage error, exit 2" 2 \
+    "^envelope seal: --hide-recipients is for v1 envelopes: a compat envelope has no recipient labels to hide" ar/c.enc
 run "$E" seal --help
 check "seal --help describes --armor" grep -q -- "--armor writes the envelope as text" "$OUT"
 
