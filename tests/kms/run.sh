@@ -64,29 +64,7 @@ trap cleanup EXIT
 OUT=$WORK/out
 ERR=$WORK/err
 rc=0
-ok() { echo "ok   $1"; passed=$((passed + 1)); }
-bad() {
-    echo "FAIL $1"
-    failed=$((failed + 1))
-    echo "     | the last command under test exited $rc; its stderr ends:"
-    tail -n 6 "$ERR" | sed 's/^/     | /'
-}
-# check DESCRIPTION COMMAND...: one line per check, never aborts the script.
-# A failure shows the check's command with the values it compared, what the
-# check printed, and the exit status and stderr of the command under test.
-check() {
-    local desc=$1 st
-    shift
-    "$@" >"$WORK/check.out" 2>&1
-    st=$?
-    if [[ $st -eq 0 ]]; then
-        ok "$desc"
-        return
-    fi
-    bad "$desc"
-    printf '     | the check (exit %d): %s\n' "$st" "$(printf '%q ' "$@" | cut -c1-600)"
-    tail -n 4 "$WORK/check.out" | sed 's/^/     | /'
-}
+. "$TOP/tests/kms/checks.sh"
 
 # ------------------------------------------------------------- principals
 
@@ -179,8 +157,6 @@ offline() {
     rc=$?
 }
 
-ctl() { "$KMSCTL" control "$STATE" "$@"; }
-reset_stats() { ctl POST reset-stats >/dev/null; }
 # The KMS calls since the last reset: "Op=N ..." sorted, then the total and
 # the TLS handshakes, e.g. "Encrypt=1 Sign=1 total=2 tls=1".
 calls() {

@@ -50,30 +50,7 @@ OUT=$WORK/out
 ERR=$WORK/err
 rc=0
 : >"$ERR"
-ok() { echo "ok   $1"; passed=$((passed + 1)); }
-bad() {
-    echo "FAIL $1"
-    failed=$((failed + 1))
-    echo "     | the last command under test exited $rc; its stderr ends:"
-    tail -n 6 "$ERR" | sed 's/^/     | /'
-}
-# check DESCRIPTION COMMAND...: never aborts; a failure shows the command
-# with the values it compared and what it printed.
-check() {
-    local desc=$1 st
-    shift
-    "$@" >"$WORK/check.out" 2>&1
-    st=$?
-    if [[ $st -eq 0 ]]; then
-        ok "$desc"
-        return
-    fi
-    bad "$desc"
-    printf '     | the check (exit %d): %s\n' "$st" "$(printf '%q ' "$@" | cut -c1-600)"
-    tail -n 4 "$WORK/check.out" | sed 's/^/     | /'
-}
-# is DESC GOT WANT: an exact comparison, both values shown on failure.
-is() { check "$1" test "$2" = "$3"; }
+. "$TOP/tests/kms/checks.sh"
 
 # ---------------------------------------------------------------- server
 
@@ -98,8 +75,6 @@ if [[ ! $EP =~ ^https://127\.0\.0\.1:[0-9]+$ ]]; then
     exit 1
 fi
 CA=$STATE/ca.pem
-ctl() { "$KMSCTL" control "$STATE" "$@"; }
-reset_stats() { ctl POST reset-stats >/dev/null; }
 # "AssumeRole=N AssumeRoleWithWebIdentity=N kms=Op=N,..." since the last
 # reset.
 calls() {
