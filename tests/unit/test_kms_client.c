@@ -21,35 +21,16 @@
 
 static envelope_ctx *ctx;
 
-/* Every variable the client reads, cleared: suites may run without fork. */
-static void clear_aws_env(void)
-{
-    static const char *const names[] = {
-        "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_KMS",
-        "AWS_USE_FIPS_ENDPOINT", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
-        "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_CA_BUNDLE", "AWS_PROFILE",
-        "AWS_DEFAULT_PROFILE", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-        "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_MAX_ATTEMPTS", "ENVELOPE_KMS_TIMEOUT_MS",
-        "ENVELOPE_KMS_CONNECT_TIMEOUT_MS"};
-
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-        unsetenv(names[i]);
-    /* Never the real files, never a real instance's metadata. */
-    setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null", 1);
-    setenv("AWS_CONFIG_FILE", "/dev/null", 1);
-    setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
-}
-
 static void setup(void)
 {
-    clear_aws_env();
+    isolate_aws_env();
     ck_assert_int_eq(envelope_ctx_new(&ctx), ENVELOPE_OK);
 }
 
 static void teardown(void)
 {
     envelope_ctx_free(ctx);
-    clear_aws_env();
+    isolate_aws_env();
 }
 
 static void assert_detail_has(const char *want)

@@ -34,25 +34,9 @@
 static envelope_ctx *ctx;
 static char *dir;
 
-static void clear_env(void)
-{
-    static const char *const names[] = {
-        "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
-        "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_PROFILE",
-        "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_STS", "AWS_USE_FIPS_ENDPOINT", "AWS_ROLE_ARN",
-        "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_SESSION_NAME", "AWS_MAX_ATTEMPTS",
-        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI"};
-
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-        unsetenv(names[i]);
-    setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null", 1);
-    setenv("AWS_CONFIG_FILE", "/dev/null", 1);
-    setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
-}
-
 static void setup(void)
 {
-    clear_env();
+    isolate_aws_env();
     dir = make_temp_dir();
     ck_assert_int_eq(envelope_ctx_new(&ctx), ENVELOPE_OK);
 }
@@ -62,7 +46,7 @@ static void teardown(void)
     envelope_ctx_free(ctx);
     rm_tree(dir);
     free(dir);
-    clear_env();
+    isolate_aws_env();
 }
 
 static const char *write_text(const char *name, const char *text)

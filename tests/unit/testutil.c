@@ -332,6 +332,29 @@ void assert_open_ok(envelope_ctx *ctx, const envelope_open_opts *opts, const uin
     envelope_free_secret(out, out_len);
 }
 
+/* Every AWS and library KMS setting of the environment unset, and the
+ * shared files and instance metadata out of reach: never the real ones. */
+void isolate_aws_env(void)
+{
+    static const char *const names[] = {
+        "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_PROFILE",
+        "AWS_CA_BUNDLE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_KMS", "AWS_ENDPOINT_URL_STS",
+        "AWS_USE_FIPS_ENDPOINT", "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_ROLE_SESSION_NAME", "AWS_MAX_ATTEMPTS", "AWS_RETRY_MODE",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "AWS_CONTAINER_AUTHORIZATION_TOKEN", "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+        "AWS_EC2_METADATA_SERVICE_ENDPOINT", "AWS_METADATA_SERVICE_TIMEOUT",
+        "AWS_METADATA_SERVICE_NUM_ATTEMPTS", "ENVELOPE_CREDENTIAL_PROCESS_TIMEOUT_MS",
+        "ENVELOPE_KMS_TIMEOUT_MS", "ENVELOPE_KMS_CONNECT_TIMEOUT_MS"};
+
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        unsetenv(names[i]);
+    setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null", 1);
+    setenv("AWS_CONFIG_FILE", "/dev/null", 1);
+    setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
+}
+
 /* The envelope and archive forger shares the suites' link line: the
  * Makefile links testutil.c, and only it, into each suite. */
 #include "forge.c"

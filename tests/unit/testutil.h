@@ -15,6 +15,9 @@ const char *key_path(const char *name);
 envelope_key *load_test_key(envelope_ctx *ctx, const char *name);
 /* A fresh empty directory under $TMPDIR; removed by rm_tree. */
 char *make_temp_dir(void);
+/* Unsets every AWS setting of the environment; points the shared files at
+ * /dev/null and turns instance metadata off. */
+void isolate_aws_env(void);
 void rm_tree(const char *dir);
 /* Number of entries in a directory, "." and ".." aside. */
 int count_entries(const char *dir);
