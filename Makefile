@@ -42,7 +42,8 @@ LIBS       = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
 endif
 LINKFLAGS  = -Wl,-z,relro,-z,now $(LDFLAGS) $(EXTRA_LDFLAGS)
 
-LIB_SRC    = $(wildcard libenvelope/*.c)
+LIB_SRC    = $(wildcard libenvelope/*.c libenvelope/*/*.c)
+LIB_HDR    = $(wildcard libenvelope/*.h libenvelope/*/*.h)
 LIB_OBJ    = $(LIB_SRC:libenvelope/%.c=$(B)/obj/%.o)
 CLI_SRC    = $(wildcard cli/*.c)
 CLI_OBJ    = $(CLI_SRC:cli/%.c=$(B)/cli/%.o)
@@ -69,7 +70,7 @@ DEB_ALL    = $(DEB_BUILD) $(DEB_TEST)
 
 all: $(SHLIB) $(B)/libenvelope.so $(STLIB) $(CLI)
 
-$(B)/obj/%.o: libenvelope/%.c $(wildcard libenvelope/*.h) include/envelope.h
+$(B)/obj/%.o: libenvelope/%.c $(LIB_HDR) include/envelope.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 

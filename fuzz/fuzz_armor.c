@@ -5,10 +5,10 @@
  * transport it allows is taken away (white space at line ends, blank
  * lines), exactly what the armor writer makes of the bytes decoded:
  * one armor per envelope. */
-#include "armor.h"
+#include "format/armor.h"
 #include "common.h"
-#include "format.h"
-#include "pipeline.h"
+#include "format/format.h"
+#include "pipeline/pipeline.h"
 
 /* A source handing out at most step bytes a read (0: all asked for). */
 struct stepped {

@@ -14,10 +14,10 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include "aws_ini.h"
+#include "aws/aws_ini.h"
 #include "common.h"
-#include "context.h"
-#include "creds.h"
+#include "base/context.h"
+#include "aws/creds.h"
 
 #define ITEMS_MAX 4096
 

@@ -8,9 +8,9 @@
  * bytes are cut must change nothing: both runs must agree. */
 #include <stdlib.h>
 
-#include "bundle.h"
+#include "format/bundle.h"
 #include "common.h"
-#include "keys.h"
+#include "keys/keys.h"
 
 #define MESSAGE_MAX (1 << 20)
 

@@ -2,8 +2,8 @@
  * just decrypted them: a gzip'd tar of message.sig and the message, at most
  * 512 bytes (one RSA-4096 block). */
 #include "common.h"
-#include "compat.h"
-#include "keys.h"
+#include "pipeline/compat.h"
+#include "keys/keys.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

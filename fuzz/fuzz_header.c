@@ -4,9 +4,9 @@
  * label_matches. */
 #include <stdlib.h>
 
-#include "buf.h"
+#include "base/buf.h"
 #include "common.h"
-#include "format.h"
+#include "format/format.h"
 
 static void check_labels(const struct header *h)
 {

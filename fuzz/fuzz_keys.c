@@ -3,7 +3,7 @@
  * the bytes, the result is a list of usable keys or an error with nothing
  * out, and a file of one key reads the same both ways. */
 #include "common.h"
-#include "keys.h"
+#include "keys/keys.h"
 
 static int never(void *arg, char *buf, size_t size)
 {

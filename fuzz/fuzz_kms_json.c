@@ -19,10 +19,10 @@
 #include <sanitizer/allocator_interface.h>
 
 #include "common.h"
-#include "context.h"
-#include "format.h"
-#include "http.h"
-#include "kms.h"
+#include "base/context.h"
+#include "format/format.h"
+#include "aws/http.h"
+#include "aws/kms.h"
 
 /* ---------------------------------------------------- the HTTP layer */
 

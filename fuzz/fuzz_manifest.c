@@ -4,9 +4,9 @@
  * back to the same bytes. */
 #include <stdlib.h>
 
-#include "buf.h"
+#include "base/buf.h"
 #include "common.h"
-#include "format.h"
+#include "format/format.h"
 
 static void check_identity(const struct identity *id, int may_be_empty)
 {

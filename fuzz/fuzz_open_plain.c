@@ -12,12 +12,12 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
-#include "buf.h"
+#include "base/buf.h"
 #include "common.h"
-#include "format.h"
-#include "keys.h"
-#include "pipeline.h"
-#include "stream.h"
+#include "format/format.h"
+#include "keys/keys.h"
+#include "pipeline/pipeline.h"
+#include "format/stream.h"
 
 #ifndef FUZZ_DATA_DIR
 #define FUZZ_DATA_DIR "fuzz/data"

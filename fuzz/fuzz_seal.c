@@ -26,8 +26,8 @@
 #include <openssl/x509.h>
 
 #include "common.h"
-#include "context.h"
-#include "http.h"
+#include "base/context.h"
+#include "aws/http.h"
 
 #define FLAG_COMPAT 0x01
 #define FLAG_HIDE 0x02

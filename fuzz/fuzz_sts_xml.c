@@ -10,9 +10,9 @@
  * *out empty, and has a printable detail that never holds the redacted
  * strings. */
 #include "common.h"
-#include "context.h"
-#include "creds.h"
-#include "sts.h"
+#include "base/context.h"
+#include "aws/creds.h"
+#include "aws/sts.h"
 
 static const char *const redact[] = {"FuzzSourceSecret/Q2xlYXJseU5vdA",
                                      "FuzzWebIdentityToken.eyJzdWIi", NULL};

@@ -9,16 +9,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "armor.h"
-#include "buf.h"
-#include "compat.h"
-#include "context.h"
-#include "input_spool.h"
+#include "format/armor.h"
+#include "base/buf.h"
+#include "pipeline/compat.h"
+#include "base/context.h"
+#include "pipeline/input_spool.h"
 #include "opts.h"
-#include "output.h"
-#include "pipeline.h"
-#include "release.h"
-#include "space.h"
+#include "io/output.h"
+#include "pipeline/pipeline.h"
+#include "pipeline/release.h"
+#include "io/space.h"
 
 /* Names a caller's descriptor in errors: the library knows no path for it. */
 #define OUT_FD_NAME "the output"

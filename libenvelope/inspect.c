@@ -6,11 +6,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "armor.h"
-#include "compat.h"
-#include "context.h"
+#include "format/armor.h"
+#include "pipeline/compat.h"
+#include "base/context.h"
 #include "opts.h"
-#include "pipeline.h"
+#include "pipeline/pipeline.h"
 
 /* A compat envelope's only cleartext is its size: one stanza, unlabelled,
  * for an RSA key of that size. Nothing is read past COMPAT_MAX + 1 bytes. */

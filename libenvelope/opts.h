@@ -3,8 +3,8 @@
 #define ENVELOPE_OPTS_H
 
 #include "envelope.h"
-#include "format.h"
-#include "key_trial.h"
+#include "format/format.h"
+#include "pipeline/key_trial.h"
 
 #define TRUSTED_MAX 64
 

@@ -9,12 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "armor.h"
-#include "context.h"
-#include "input_spool.h"
+#include "format/armor.h"
+#include "base/context.h"
+#include "pipeline/input_spool.h"
 #include "opts.h"
-#include "pipeline.h"
-#include "space.h"
+#include "pipeline/pipeline.h"
+#include "io/space.h"
 
 struct envelope_sealer {
     envelope_ctx *ctx;

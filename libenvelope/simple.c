@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "context.h"
+#include "base/context.h"
 
 /* The caller's context, or a private one that ctx_end() frees. */
 static envelope_rc ctx_begin(envelope_ctx *given, envelope_ctx **ctx)

@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "keys.h"
-#include "pipeline.h"
-#include "stream.h"
+#include "keys/keys.h"
+#include "pipeline/pipeline.h"
+#include "format/stream.h"
 #include "testutil.h"
 
 static la_ssize_t to_bytes(struct archive *a, void *arg, const void *p, size_t n)

@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #include "envelope.h"
-#include "format.h"
+#include "format/format.h"
 
 /* One tar entry. type is an AE_IF* file type (0: regular file); link is
  * the symlink target or, with hardlink set, the hard link's target. */

@@ -10,7 +10,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "armor.h"
+#include "format/armor.h"
 #include "testutil.h"
 
 #define BEGIN "-----BEGIN LIBENVELOPE ENVELOPE-----"

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bundle.h"
-#include "compat.h"
+#include "format/bundle.h"
+#include "pipeline/compat.h"
 #include "forge.h"
 #include "testutil.h"
 

@@ -12,8 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "hasher.h"
-#include "input_spool.h"
+#include "pipeline/hasher.h"
+#include "pipeline/input_spool.h"
 #include "testutil.h"
 
 #define MSG_LEN 300000 /* several chunks: the interruption falls inside */

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bundle.h"
+#include "format/bundle.h"
 #include "testutil.h"
 
 #define Y1960 ((time_t)-315619200) /* 1960-01-01T00:00:00Z */

@@ -19,9 +19,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "aws_ini.h"
-#include "context.h"
-#include "creds.h"
+#include "aws/aws_ini.h"
+#include "base/context.h"
+#include "aws/creds.h"
 #include "testutil.h"
 
 #define SECRET "s3cr3t/value/that/must/not/leak"

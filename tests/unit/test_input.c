@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "pipeline.h"
+#include "pipeline/pipeline.h"
 #include "testutil.h"
 
 /* Seals what fd holds (envelope_seal_fd, to memory) to dave, whose

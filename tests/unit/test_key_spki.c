@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "keys.h"
+#include "keys/keys.h"
 #include "testutil.h"
 
 /* First bytes of a DER, in hex, for failure messages. */

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "keys.h"
+#include "keys/keys.h"
 #include "opts.h"
 #include "testutil.h"
 

@@ -6,14 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "context.h"
-#include "creds.h"
-#include "curl_dl.h"
-#include "http.h"
-#include "keyref.h"
-#include "keys.h"
-#include "kms.h"
-#include "kms_key.h"
+#include "base/context.h"
+#include "aws/creds.h"
+#include "aws/curl_dl.h"
+#include "aws/http.h"
+#include "keys/keyref.h"
+#include "keys/keys.h"
+#include "aws/kms.h"
+#include "aws/kms_key.h"
 #include "testutil.h"
 
 #define ARN_KEY "arn:aws:kms:eu-west-3:111122223333:key/0b7c3bd8-8a3f-4b8a-9c3e-3c1f6c2d5a21"

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "curl_dl.h"
+#include "aws/curl_dl.h"
 #include "testutil.h"
 
 START_TEST(kms_without_libcurl)

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "format.h"
+#include "format/format.h"
 #include "testutil.h"
 
 #define SEALED_CHUNK (CHUNK_SIZE + 16)

@@ -10,9 +10,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "buf.h"
+#include "base/buf.h"
 #include "forge.h"
-#include "keys.h"
+#include "keys/keys.h"
 #include "testutil.h"
 
 static envelope_ctx *ctx;

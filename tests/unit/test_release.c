@@ -10,8 +10,8 @@
 #include <unistd.h>
 
 #include "forge.h"
-#include "pipeline.h"
-#include "release.h"
+#include "pipeline/pipeline.h"
+#include "pipeline/release.h"
 #include "testutil.h"
 
 static envelope_ctx *ctx;

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kms.h"
-#include "retry_quota.h"
+#include "aws/kms.h"
+#include "aws/retry_quota.h"
 #include "testutil.h"
 
 static struct retry_quota q;

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "space.h"
+#include "io/space.h"
 #include "testutil.h"
 
 #define HUGE ((uint64_t)1 << 62)

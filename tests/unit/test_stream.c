@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "format.h"
-#include "pipeline.h"
-#include "stream.h"
+#include "format/format.h"
+#include "pipeline/pipeline.h"
+#include "format/stream.h"
 #include "testutil.h"
 
 #define SEALED (CHUNK_SIZE + TAG_LEN)

@@ -18,12 +18,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "context.h"
-#include "creds.h"
-#include "sts.h"
-#include "sts_cache.h"
+#include "base/context.h"
+#include "aws/creds.h"
+#include "aws/sts.h"
+#include "aws/sts_cache.h"
 #include "testutil.h"
-#include "xml_dl.h"
+#include "aws/xml_dl.h"
 
 #define SECRET "s3cr3t/value/that/must/not/leak"
 #define TOKEN "session/token/that/must/not/leak"

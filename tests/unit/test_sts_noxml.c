@@ -4,10 +4,10 @@
  * of the process. */
 #include <string.h>
 
-#include "creds.h"
-#include "sts.h"
+#include "aws/creds.h"
+#include "aws/sts.h"
 #include "testutil.h"
-#include "xml_dl.h"
+#include "aws/xml_dl.h"
 
 START_TEST(sts_without_libxml2)
 {

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "keys.h"
+#include "keys/keys.h"
 #include "testutil.h"
 
 static envelope_ctx *ctx;
