@@ -51,6 +51,8 @@ envelope_rc kms_endpoint_parse(envelope_ctx *ctx, envelope_rc err_code, const ch
  * credentials. Freed (and its secrets wiped) with the context. */
 struct kms_client;
 void kms_client_free(struct kms_client *c);
+/* The context's client, or NULL before its first KMS call or setting. */
+struct kms_client *kms_client_of(const envelope_ctx *ctx);
 
 #define KMS_DEFAULT_CONNECT_MS 5000UL
 #define KMS_DEFAULT_TOTAL_MS 30000UL

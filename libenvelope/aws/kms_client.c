@@ -46,16 +46,35 @@ void kms_client_free(struct kms_client *c)
     free(c);
 }
 
+/* The tag under which a context holds its KMS client (base/context.h). */
+static const char client_tag;
+
+static void client_release(void *c)
+{
+    kms_client_free(c);
+}
+
+struct kms_client *kms_client_of(const envelope_ctx *ctx)
+{
+    return ctx_state(ctx, &client_tag);
+}
+
 /* The client's memory, without libcurl or credentials: settings can be
  * made before the first call. */
 static envelope_rc client_alloc(envelope_ctx *ctx, struct kms_client **out)
 {
-    if ((*out = ctx->kms) != NULL)
+    envelope_rc rc;
+
+    if ((*out = kms_client_of(ctx)) != NULL)
         return ENVELOPE_OK;
-    if ((*out = ctx->kms = calloc(1, sizeof(**out))) == NULL)
+    if ((*out = calloc(1, sizeof(**out))) == NULL)
         return fail(ctx, ENVELOPE_E_NOMEM, "KMS client");
     retry_quota_init(&(*out)->quota);
-    return ENVELOPE_OK;
+    if ((rc = ctx_state_attach(ctx, &client_tag, *out, client_release)) != ENVELOPE_OK) {
+        free(*out);
+        *out = NULL;
+    }
+    return rc;
 }
 
 static void set_auth_failed(struct kms_client *c)
@@ -317,6 +336,7 @@ static envelope_rc service_error(envelope_ctx *ctx, const struct kms_target *t, 
 {
     json_object *o = kms_json_parse(resp->body, resp->len);
     char message[SERVICE_MESSAGE_MAX + 1];
+    const struct aws_creds *creds = &kms_client_of(ctx)->creds;
     const char *s;
     size_t len;
     envelope_rc rc;
@@ -330,10 +350,10 @@ static envelope_rc service_error(envelope_ctx *ctx, const struct kms_target *t, 
     /* An error answer to Decrypt holds no Plaintext, unless the service
      * misbehaves: wiped like a good one. */
     kms_json_free_all(o);
-    redact(type, ctx->kms->creds.secret_access_key);
-    redact(type, ctx->kms->creds.session_token);
-    redact(message, ctx->kms->creds.secret_access_key);
-    redact(message, ctx->kms->creds.session_token);
+    redact(type, creds->secret_access_key);
+    redact(type, creds->session_token);
+    redact(message, creds->secret_access_key);
+    redact(message, creds->session_token);
     rc = kms_error_code(op, type, resp->status);
     if (type[0] == '\0')
         return fail(ctx, rc, "KMS %s %s: HTTP %ld without a KMS error", op, t->key_id,
@@ -341,7 +361,7 @@ static envelope_rc service_error(envelope_ctx *ctx, const struct kms_target *t, 
     if (rc == ENVELOPE_E_KMS_AUTH)
         return fail(ctx, rc,
                     "KMS %s %s: credentials from the %s (access key %s) not accepted: %s%s%s",
-                    op, t->key_id, ctx->kms->creds.source, ctx->kms->creds.access_key_id, type,
+                    op, t->key_id, creds->source, creds->access_key_id, type,
                     message[0] ? ": " : "", message);
     return fail(ctx, rc, "KMS %s %s: %s%s%s", op, t->key_id, type, message[0] ? ": " : "",
                 message);
@@ -525,7 +545,7 @@ envelope_rc kms_call(envelope_ctx *ctx, const struct kms_target *t, const char *
     envelope_rc rc;
 
     *out = NULL;
-    if ((rc = kms_settings(ctx, ctx ? ctx->kms : NULL, &set)) != ENVELOPE_OK ||
+    if ((rc = kms_settings(ctx, kms_client_of(ctx), &set)) != ENVELOPE_OK ||
         (rc = client_get(ctx, t->region, &c)) != ENVELOPE_OK) {
         detail_prefix(ctx, "KMS %s %s", op, t->key_id);
         return rc;

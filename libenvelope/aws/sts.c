@@ -308,7 +308,7 @@ static envelope_rc exchange(envelope_ctx *ctx, const struct exchange *e, const s
     envelope_rc rc;
     unsigned n = 0;
 
-    if ((rc = kms_settings(ctx, ctx->kms, &set)) != ENVELOPE_OK ||
+    if ((rc = kms_settings(ctx, kms_client_of(ctx), &set)) != ENVELOPE_OK ||
         (rc = token_header(ctx, e->src, &token)) != ENVELOPE_OK ||
         (rc = http_client_new(ctx, &h)) != ENVELOPE_OK)
         goto out;

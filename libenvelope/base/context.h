@@ -1,4 +1,5 @@
-/* The context: per-thread state, and the one place failure details live. */
+/* The context: per-thread state (cancellation, the backends' state), and
+ * the one place failure details live (base/fail.c). */
 #ifndef ENVELOPE_CONTEXT_H
 #define ENVELOPE_CONTEXT_H
 
@@ -8,13 +9,30 @@
 
 #define DETAIL_SIZE 1024
 
-struct kms_client;
+#define CTX_STATES 4
+
+/* What a key backend keeps for the context's lifetime (the KMS backend: its
+ * client, credentials and connection), found by the address of a tag the
+ * backend owns: the context carries it without knowing any backend. */
+struct ctx_state {
+    const void *owner;
+    void *state;
+    void (*release)(void *state);
+};
 
 struct envelope_ctx {
     char detail[DETAIL_SIZE];
-    struct kms_client *kms; /* created at the first KMS call */
+    struct ctx_state states[CTX_STATES];
     volatile sig_atomic_t cancelled; /* set by envelope_cancel */
 };
+
+/* The state attached under owner, or NULL. */
+void *ctx_state(const envelope_ctx *ctx, const void *owner);
+/* Attaches state under owner; envelope_ctx_free calls release(state).
+ * ENVELOPE_E_INTERNAL when every slot is taken (more backends than
+ * CTX_STATES). */
+envelope_rc ctx_state_attach(envelope_ctx *ctx, const void *owner, void *state,
+                             void (*release)(void *state));
 
 /* ENVELOPE_E_CANCELLED if envelope_cancel was called on ctx, else OK: for
  * every loop that reads. */

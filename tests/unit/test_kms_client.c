@@ -355,12 +355,12 @@ START_TEST(settings_from_api_and_environment)
     ck_assert_uint_eq(set.total_ms, 1500);
     ck_assert_uint_eq(set.max_attempts, 7);
     /* The API wins; 0 keeps the environment's value. */
-    ck_assert_ptr_null(ctx->kms);
+    ck_assert_ptr_null(kms_client_of(ctx));
     ck_assert_rc(envelope_ctx_set_kms_timeouts(ctx, 0, 900), ENVELOPE_OK);
     ck_assert_rc(envelope_ctx_set_kms_max_attempts(ctx, 1), ENVELOPE_OK);
-    ck_assert_ptr_nonnull(ctx->kms);
+    ck_assert_ptr_nonnull(kms_client_of(ctx));
     ck_assert_int_eq(curl_dl_loaded(), 0); /* a setting loads nothing */
-    ck_assert_rc(kms_settings(ctx, ctx->kms, &set), ENVELOPE_OK);
+    ck_assert_rc(kms_settings(ctx, kms_client_of(ctx), &set), ENVELOPE_OK);
     ck_assert_uint_eq(set.connect_ms, 250);
     ck_assert_uint_eq(set.total_ms, 900);
     ck_assert_uint_eq(set.max_attempts, 1);
@@ -370,7 +370,7 @@ START_TEST(settings_from_api_and_environment)
     ck_assert_str_eq(envelope_ctx_detail(ctx), "KMS timeouts: at most 3600000 ms (an hour)");
     ck_assert_rc(envelope_ctx_set_kms_timeouts(NULL, 1, 1), ENVELOPE_E_INVALID_ARGUMENT);
     ck_assert_rc(envelope_ctx_set_kms_max_attempts(NULL, 1), ENVELOPE_E_INVALID_ARGUMENT);
-    ck_assert_rc(kms_settings(ctx, ctx->kms, &set), ENVELOPE_OK);
+    ck_assert_rc(kms_settings(ctx, kms_client_of(ctx), &set), ENVELOPE_OK);
     ck_assert_uint_eq(set.total_ms, 900); /* unchanged by the refused calls */
     static const struct {
         const char *name, *value, *detail;
@@ -569,7 +569,7 @@ START_TEST(kms_key_before_any_call)
     ck_assert_int_eq(envelope_key_get_kind(sign), 0);
     ck_assert_uint_eq(envelope_key_bits(sign), 0);
     ck_assert_int_eq(envelope_key_is_private(sign), 1);
-    ck_assert_ptr_null(ctx->kms);
+    ck_assert_ptr_null(kms_client_of(ctx));
     ck_assert_rc(key_identities(ctx, sign, fp, arn), ENVELOPE_OK);
     ck_assert_str_eq(fp, "");
     ck_assert_str_eq(arn, "");

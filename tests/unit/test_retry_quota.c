@@ -175,17 +175,17 @@ START_TEST(settings_read_once_per_client)
     struct kms_settings set;
 
     put(config, "[default]\nretry_mode = legacy\nmax_attempts = 5\n");
-    ck_assert_rc(envelope_ctx_set_kms_timeouts(ctx, 0, 0), ENVELOPE_OK); /* makes ctx->kms */
-    ck_assert_rc(kms_settings(ctx, ctx->kms, &set), ENVELOPE_OK);
+    ck_assert_rc(envelope_ctx_set_kms_timeouts(ctx, 0, 0), ENVELOPE_OK); /* makes the context's KMS client */
+    ck_assert_rc(kms_settings(ctx, kms_client_of(ctx), &set), ENVELOPE_OK);
     ck_assert_msg(set.mode == RETRY_MODE_LEGACY && set.max_attempts == 5,
                   "first call: mode %d, %u attempts", (int)set.mode, set.max_attempts);
     put(config, "[default]\nretry_mode = standard\nmax_attempts = 2\n");
-    ck_assert_rc(kms_settings(ctx, ctx->kms, &set), ENVELOPE_OK);
+    ck_assert_rc(kms_settings(ctx, kms_client_of(ctx), &set), ENVELOPE_OK);
     ck_assert_msg(set.mode == RETRY_MODE_LEGACY && set.max_attempts == 5,
                   "second call: mode %d, %u attempts: the file was read again", (int)set.mode,
                   set.max_attempts);
     put(config, "[default\n"); /* broken: a read fails, as without a client */
-    ck_assert_rc(kms_settings(ctx, ctx->kms, &set), ENVELOPE_OK);
+    ck_assert_rc(kms_settings(ctx, kms_client_of(ctx), &set), ENVELOPE_OK);
     ck_assert_rc(kms_settings(ctx, NULL, &set), ENVELOPE_E_CREDENTIALS);
 }
 END_TEST
