@@ -1,8 +1,8 @@
-/* The manifest (docs/FORMAT.md section 7), key identities (section 6) and
- * message names (section 5). Parsing is strict by construction: the bytes
- * must be exactly what the encoder gives for the values they hold, which
- * rules out white space, other member orders, duplicate members and
- * alternative escapes in one comparison. */
+/* The manifest (docs/FORMAT.md section 7): its canonical encoding. Parsing
+ * is strict by construction (manifest_parse.c): the bytes must be exactly
+ * what this encoder gives for the values they hold, which rules out white
+ * space, other member orders, duplicate members and alternative escapes in
+ * one comparison. */
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,101 +10,6 @@
 
 #include "base/context.h"
 #include "format/format.h"
-#include "base/text.h"
-
-static const char *skip_utf8(const unsigned char *p, const unsigned char *end)
-{
-    uint32_t cp;
-    size_t n = utf8_decode(p, end, &cp);
-
-    return n ? (const char *)p + n : NULL;
-}
-
-int message_name_check(const char *name, size_t len, const char **why)
-{
-    const unsigned char *p = (const unsigned char *)name, *end = p + len;
-
-    *why = NULL;
-    if (len == 0 || len > MESSAGE_NAME_MAX)
-        *why = "must be 1 to 255 bytes";
-    else if (name[0] == '.')
-        *why = "must not start with '.'";
-    else if (len >= 9 && memcmp(name, "manifest.", 9) == 0)
-        *why = "must not start with 'manifest.' (reserved for the envelope's own files)";
-    while (*why == NULL && p < end) {
-        if (*p == '/' || *p == 0)
-            *why = "must not contain '/' or NUL";
-        else if (*p < 0x20 || *p == 0x7f)
-            *why = "must not contain control characters";
-        else if ((p = (const unsigned char *)skip_utf8(p, end)) == NULL)
-            *why = "must be valid UTF-8";
-    }
-    return *why ? -1 : 0;
-}
-
-/* Characters of AWS ARNs that cannot break a label or a JSON string. */
-const char *envelope_message_name_rule(const char *name)
-{
-    const char *why;
-
-    if (name == NULL)
-        return "must not be NULL";
-    return message_name_check(name, strlen(name), &why) == 0 ? NULL : why;
-}
-
-int identity_is_valid_arn(const char *s, size_t len)
-{
-    if (len < 5 || len > IDENTITY_MAX || strncmp(s, "arn:", 4) != 0)
-        return 0;
-    for (size_t i = 0; i < len; i++)
-        if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789:/_+=.,@-",
-                    s[i]) || s[i] == '\0')
-            return 0;
-    return 1;
-}
-
-static int is_fingerprint(const char *s, size_t len)
-{
-    char hex[65];
-
-    if (len != ENVELOPE_FINGERPRINT_SIZE - 1 || strncmp(s, "sha256:", 7) != 0)
-        return 0;
-    memcpy(hex, s + 7, 64);
-    hex[64] = '\0';
-    return is_lower_hex(hex, 64);
-}
-
-int identity_is_valid_fingerprint(const char *s)
-{
-    return is_fingerprint(s, strlen(s));
-}
-
-void identity_label(const struct identity *id, char out[LABEL_MAX + 1])
-{
-    snprintf(out, LABEL_MAX + 1, "%s%s%s", id->key, id->key[0] && id->kms[0] ? " " : "",
-             id->kms);
-}
-
-int label_matches(const char *label, const struct identity *id)
-{
-    int common_kind = 0;
-    const char *p = label;
-
-    while (*p) {
-        size_t n = strcspn(p, " ");
-        int is_key = is_fingerprint(p, n);
-        const char *mine = is_key ? id->key : id->kms;
-
-        if (*mine) {
-            common_kind = 1;
-            if (strlen(mine) == n && memcmp(mine, p, n) == 0)
-                return 1;
-        }
-        p += n;
-        p += *p == ' ';
-    }
-    return common_kind ? 0 : -1;
-}
 
 /* json-c adds a NULL value as JSON null, and json_object_new_*() return
  * NULL when memory runs out: a manifest built unchecked would be signed
@@ -214,46 +119,5 @@ envelope_rc manifest_encode_raw(envelope_ctx *ctx, const struct manifest *m, str
     else if (bytes_append(out, text, len) != 0)
         rc = fail(ctx, ENVELOPE_E_NOMEM, "manifest");
     json_object_put(o);
-    return rc;
-}
-
-static int identity_equal(const struct identity *a, const struct identity *b)
-{
-    return strcmp(a->key, b->key) == 0 && strcmp(a->kms, b->kms) == 0;
-}
-
-static int manifest_equal(const struct manifest *a, const struct manifest *b)
-{
-    if (strcmp(a->name, b->name) != 0 || a->size != b->size ||
-        strcmp(a->sha512, b->sha512) != 0 || strcmp(a->header_sha256, b->header_sha256) != 0 ||
-        a->n_recipients != b->n_recipients || !identity_equal(&a->signer, &b->signer) ||
-        a->created != b->created)
-        return 0;
-    for (size_t i = 0; i < a->n_recipients; i++)
-        if (!identity_equal(&a->recipients[i], &b->recipients[i]))
-            return 0;
-    return 1;
-}
-
-/* json-c's writer does not report a failed append: out of memory, it
- * returns a text with pieces missing, which would then be signed. What is
- * about to be signed is therefore read back with the strict parser and
- * must hold exactly the values it was made from. */
-envelope_rc manifest_encode(envelope_ctx *ctx, const struct manifest *m, struct bytes *out)
-{
-    struct manifest *again = malloc(sizeof(*again));
-    size_t start = out->len;
-    envelope_rc rc;
-
-    if (again == NULL)
-        return fail(ctx, ENVELOPE_E_NOMEM, "manifest");
-    if ((rc = manifest_encode_raw(ctx, m, out)) == ENVELOPE_OK &&
-        (manifest_parse(ctx, out->p + start, out->len - start, again) != ENVELOPE_OK ||
-         !manifest_equal(m, again))) {
-        out->len = start;
-        rc = fail(ctx, ENVELOPE_E_INTERNAL,
-                  "the manifest does not read back as written (out of memory?)");
-    }
-    free(again);
     return rc;
 }
