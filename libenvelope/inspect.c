@@ -9,7 +9,7 @@
 #include "format/armor.h"
 #include "pipeline/compat.h"
 #include "base/context.h"
-#include "opts.h"
+#include "pipeline/opts.h"
 #include "pipeline/pipeline.h"
 
 /* A compat envelope's only cleartext is its size: one stanza, unlabelled,

@@ -12,7 +12,7 @@
 #include "format/armor.h"
 #include "base/context.h"
 #include "pipeline/input_spool.h"
-#include "opts.h"
+#include "pipeline/opts.h"
 #include "pipeline/pipeline.h"
 #include "io/space.h"
 

@@ -15,7 +15,7 @@
 #include "base/buf.h"
 #include "format/bundle.h"
 #include "base/context.h"
-#include "opts.h"
+#include "pipeline/opts.h"
 #include "io/space.h"
 
 #define OAEP_SHA256_OVERHEAD 66 /* 2 * 32 + 2 */

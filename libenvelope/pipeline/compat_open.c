@@ -13,7 +13,7 @@
 #include "pipeline/compat.h"
 #include "base/context.h"
 #include "aws/kms_key.h"
-#include "opts.h"
+#include "pipeline/opts.h"
 #include "io/space.h"
 
 #define COMPAT_IN_MAX (COMPAT_MAX + 1)

@@ -15,7 +15,7 @@
 #include "format/armor.h"
 #include "base/context.h"
 #include "keys/keys.h"
-#include "opts.h"
+#include "pipeline/opts.h"
 #include "io/output.h"
 #include "format/stream.h"
 

@@ -11,7 +11,7 @@
 
 #include "format/bundle.h"
 #include "base/context.h"
-#include "opts.h"
+#include "pipeline/opts.h"
 #include "pipeline/pipeline.h"
 #include "io/space.h"
 #include "format/stream.h"

@@ -13,7 +13,7 @@
 #include "base/context.h"
 #include "pipeline/hasher.h"
 #include "aws/kms_key.h"
-#include "opts.h"
+#include "pipeline/opts.h"
 
 /* Explains a failed verification. The manifest is not read: until a
  * trusted key has verified it, the signer it names is anyone's word, and its

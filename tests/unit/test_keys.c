@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "keys/keys.h"
-#include "opts.h"
+#include "pipeline/opts.h"
 #include "testutil.h"
 
 #define PASSPHRASE "correct horse battery staple" /* tests/keys/passphrase.txt */

@@ -1,5 +1,5 @@
 /* The public option setters and result getters. */
-#include "opts.h"
+#include "pipeline/opts.h"
 
 #include <openssl/crypto.h>
 #include <stdlib.h>
