@@ -19,7 +19,6 @@
 #include <string.h>
 
 #include "base/context.h"
-#include "keys/keyref.h"
 #include "aws/kms.h"
 
 /* Public-key operations through KMS before GetPublicKey is tried. */
@@ -42,53 +41,17 @@ static struct kms_key *state(const envelope_key *key)
     return key->backend_data;
 }
 
-int key_is_kms(const envelope_key *key)
-{
-    return key && key->backend == &kms_backend;
-}
-
-envelope_key_kind kms_key_kind(const envelope_key *key)
-{
-    struct kms_key *k = state(key);
-    envelope_key_kind kind;
-
-    pthread_mutex_lock(&k->lock);
-    kind = k->kind;
-    pthread_mutex_unlock(&k->lock);
-    return kind;
-}
-
-unsigned kms_key_bits(const envelope_key *key)
-{
-    struct kms_key *k = state(key);
-    unsigned bits;
-
-    pthread_mutex_lock(&k->lock);
-    bits = k->bits;
-    pthread_mutex_unlock(&k->lock);
-    return bits;
-}
-
-void kms_key_identities(const envelope_key *key, char fingerprint[ENVELOPE_FINGERPRINT_SIZE],
-                        char arn[IDENTITY_MAX + 1])
+/* What the key has learned so far; arn points at the set-once copy. */
+static void kms_key_learned(const envelope_key *key, struct key_learned *out)
 {
     struct kms_key *k = state(key);
 
     pthread_mutex_lock(&k->lock);
-    memcpy(fingerprint, k->fingerprint, ENVELOPE_FINGERPRINT_SIZE);
-    memcpy(arn, k->arn, IDENTITY_MAX + 1);
+    out->kind = k->kind;
+    out->bits = k->bits;
+    memcpy(out->fingerprint, k->fingerprint, ENVELOPE_FINGERPRINT_SIZE);
+    out->arn = k->arn[0] ? k->arn : NULL;
     pthread_mutex_unlock(&k->lock);
-}
-
-const char *kms_key_arn(const envelope_key *key)
-{
-    struct kms_key *k = state(key);
-    const char *arn;
-
-    pthread_mutex_lock(&k->lock);
-    arn = k->arn[0] ? k->arn : NULL;
-    pthread_mutex_unlock(&k->lock);
-    return arn;
 }
 
 /* The first ARN an answer names is kept: envelope_key_arn() hands out a
@@ -120,11 +83,12 @@ static const char *kind_name(envelope_key_kind kind)
 static envelope_rc need_kind(envelope_ctx *ctx, const envelope_key *key, envelope_key_kind want,
                              const char *what)
 {
-    envelope_key_kind kind = kms_key_kind(key);
+    struct key_learned l;
 
-    if (kind && kind != want)
+    kms_key_learned(key, &l);
+    if (l.kind && l.kind != want)
         return fail(ctx, ENVELOPE_E_KEY_TYPE, "cannot %s with KMS key %s: it is %s", what,
-                    state(key)->target.key_id, kind_name(kind));
+                    state(key)->target.key_id, kind_name(l.kind));
     return ENVELOPE_OK;
 }
 
@@ -325,17 +289,7 @@ static void kms_key_destroy(envelope_key *key)
     key->backend_data = NULL;
 }
 
-const struct key_backend kms_backend = {
-    .name = "kms",
-    .sign = kms_key_sign,
-    .verify = kms_key_verify,
-    .wrap = kms_key_wrap,
-    .unwrap = kms_key_unwrap,
-    .public_key = kms_key_public_key,
-    .destroy = kms_key_destroy,
-};
-
-envelope_rc kms_key_load(envelope_ctx *ctx, const char *ref, envelope_key **out)
+static envelope_rc kms_key_load(envelope_ctx *ctx, const char *ref, envelope_key **out)
 {
     struct kms_ref parsed;
     envelope_key *key;
@@ -358,10 +312,23 @@ envelope_rc kms_key_load(envelope_ctx *ctx, const char *ref, envelope_key **out)
     if (parsed.is_key_arn)
         memcpy(k->arn, parsed.key_id, IDENTITY_MAX + 1);
     key->refs = 1;
-    key->kind = 0; /* learned by use: kms_key_kind() */
+    key->kind = 0; /* learned by use: kms_key_learned() */
     key->is_private = 1;
     key->backend = &kms_backend;
     key->backend_data = k;
     *out = key;
     return ENVELOPE_OK;
 }
+
+const struct key_backend kms_backend = {
+    .name = "kms",
+    .scheme = "awskms://",
+    .load = kms_key_load,
+    .sign = kms_key_sign,
+    .verify = kms_key_verify,
+    .wrap = kms_key_wrap,
+    .unwrap = kms_key_unwrap,
+    .public_key = kms_key_public_key,
+    .learned = kms_key_learned,
+    .destroy = kms_key_destroy,
+};

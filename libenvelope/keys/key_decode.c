@@ -1,4 +1,7 @@
-/* Fast paths for the common key encodings. OpenSSL 3's "decode anything"
+/* Decoding one key: fast paths for the common encodings, then OpenSSL's
+ * general decoder with the caller's passphrase callback.
+ *
+ * The fast paths:  OpenSSL 3's "decode anything"
  * context tries every decoder it knows and costs about 6 million
  * instructions a key (2 ms here, per key, in every process); naming the
  * encoding, structure and key type cuts that to about one million. Anything
@@ -11,6 +14,7 @@
 #include <openssl/x509.h>
 #include <string.h>
 
+#include "base/context.h"
 #include "keys/keys.h"
 
 /* "EC" or "RSA" from a PKCS#8 PrivateKeyInfo, or NULL. */
@@ -108,4 +112,66 @@ EVP_PKEY *key_decode_fast(const uint8_t *data, size_t len)
     OPENSSL_clear_free(der, (size_t)der_len);
     ERR_clear_error();
     return pkey;
+}
+
+struct pass_state {
+    envelope_passphrase_fn fn;
+    void *arg;
+    int asked;
+};
+
+static int pass_cb(char *buf, size_t size, size_t *len, const OSSL_PARAM params[], void *arg)
+{
+    struct pass_state *st = arg;
+    int n;
+
+    (void)params;
+    st->asked = 1;
+    if (st->fn == NULL || size > INT32_MAX)
+        return 0;
+    n = st->fn(st->arg, buf, size);
+    if (n < 0 || (size_t)n > size)
+        return 0;
+    *len = (size_t)n;
+    return 1;
+}
+
+envelope_rc key_decode_one(envelope_ctx *ctx, const uint8_t *data, size_t len,
+                           envelope_passphrase_fn passphrase, void *passphrase_arg,
+                           envelope_key **out)
+{
+    struct pass_state st = {passphrase, passphrase_arg, 0};
+    OSSL_DECODER_CTX *dctx;
+    EVP_PKEY *pkey = NULL;
+    const unsigned char *p = data;
+    size_t left = len;
+    int ok;
+
+    if (out == NULL)
+        return fail(ctx, ENVELOPE_E_INVALID_ARGUMENT, "no output for the key");
+    *out = NULL;
+    if (data == NULL || len == 0)
+        return fail(ctx, ENVELOPE_E_KEY_LOAD, "empty key");
+    if ((pkey = key_decode_fast(data, len)) != NULL)
+        return key_from_pkey(ctx, pkey, out);
+    /* Selection 0: private key pairs and bare public keys alike. */
+    dctx = OSSL_DECODER_CTX_new_for_pkey(&pkey, NULL, NULL, NULL, 0, NULL, NULL);
+    if (dctx == NULL)
+        return fail_ossl(ctx, ENVELOPE_E_NOMEM, "key decoder");
+    OSSL_DECODER_CTX_set_passphrase_cb(dctx, pass_cb, &st);
+    ok = OSSL_DECODER_from_data(dctx, &p, &left);
+    OSSL_DECODER_CTX_free(dctx);
+    if (ok != 1 || pkey == NULL) {
+        EVP_PKEY_free(pkey);
+        /* OpenSSL's "bad decrypt" would only puzzle: say what the user can fix. */
+        if (st.asked) {
+            ERR_clear_error();
+            return fail(ctx, ENVELOPE_E_KEY_PASSPHRASE,
+                        passphrase ? "wrong passphrase for the key"
+                                   : "encrypted key: no passphrase given");
+        }
+        return fail_ossl(ctx, ENVELOPE_E_KEY_LOAD, "not a PEM or DER key");
+    }
+    ERR_clear_error();
+    return key_from_pkey(ctx, pkey, out);
 }

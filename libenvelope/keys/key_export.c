@@ -8,13 +8,13 @@
 #include <openssl/pkcs12.h>
 #include <openssl/x509.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/buf.h"
 #include "base/context.h"
 #include "keys/keys.h"
-#include "aws/kms_key.h"
 
 /* A private key written with a passphrase: PKCS#8 PBES2, PBKDF2 with
  * HMAC-SHA-256 at OWASP's 2023 count for it, a random 16-byte salt, and
@@ -214,32 +214,26 @@ out:
     return rc;
 }
 
-/* No KMS call: a KMS key gives what it has learned so far (docs/KEYS.md). */
+/* No call: a KMS key gives what it has learned so far (docs/KEYS.md). */
 envelope_rc key_identities(envelope_ctx *ctx, const envelope_key *key,
                            char fingerprint[ENVELOPE_FINGERPRINT_SIZE],
                            char arn[IDENTITY_MAX + 1])
 {
+    struct key_learned l;
+
     (void)ctx;
-    if (key_is_kms(key)) {
-        kms_key_identities(key, fingerprint, arn);
-        return ENVELOPE_OK;
-    }
-    memcpy(fingerprint, key->fingerprint, ENVELOPE_FINGERPRINT_SIZE);
-    arn[0] = '\0';
+    key_learned(key, &l);
+    memcpy(fingerprint, l.fingerprint, ENVELOPE_FINGERPRINT_SIZE);
+    snprintf(arn, IDENTITY_MAX + 1, "%s", l.arn ? l.arn : "");
     return ENVELOPE_OK;
 }
 
 void key_verified_by(const envelope_key *key, char out[IDENTITY_MAX + 1])
 {
-    char fingerprint[ENVELOPE_FINGERPRINT_SIZE];
+    struct key_learned l;
 
-    if (!key_is_kms(key)) {
-        memcpy(out, key->fingerprint, ENVELOPE_FINGERPRINT_SIZE);
-        return;
-    }
-    kms_key_identities(key, fingerprint, out);
-    if (fingerprint[0])
-        memcpy(out, fingerprint, ENVELOPE_FINGERPRINT_SIZE);
+    key_learned(key, &l);
+    snprintf(out, IDENTITY_MAX + 1, "%s", l.fingerprint[0] ? l.fingerprint : l.arn ? l.arn : "");
 }
 
 void envelope_free(void *p)

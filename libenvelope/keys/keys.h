@@ -1,5 +1,7 @@
-/* The key type: one struct for local and KMS keys, and a backend table that
- * the pipelines call without knowing where the key lives. */
+/* The key type: one struct for every key, and the table each key backend
+ * fills (local keys: keys/local_key.c; keys reached by a reference's scheme:
+ * keys/backends.c). The pipelines call through it without knowing where a
+ * key lives. */
 #ifndef ENVELOPE_KEYS_H
 #define ENVELOPE_KEYS_H
 
@@ -13,8 +15,21 @@
 #define SPKI_SHA256_LEN 32
 #define IDENTITY_MAX 256  /* one identity: "sha256:..." or a KMS key ARN */
 
+/* What a key knows of itself without a call. A KMS key learns its kind,
+ * size, public key and ARN by use; a local key knows all but an ARN. */
+struct key_learned {
+    envelope_key_kind kind;                      /* 0 while unknown */
+    unsigned bits;                               /* 0 while unknown */
+    char fingerprint[ENVELOPE_FINGERPRINT_SIZE]; /* "" while unknown */
+    const char *arn; /* NULL while unknown; once set, fixed for the key's life */
+};
+
 struct key_backend {
     const char *name; /* "local", "kms": for details */
+    /* The references this backend loads are those that start with scheme
+     * ("awskms://"), through load; NULL for local keys, which are files. */
+    const char *scheme;
+    envelope_rc (*load)(envelope_ctx *ctx, const char *ref, envelope_key **out);
     envelope_rc (*sign)(envelope_ctx *ctx, const envelope_key *key, const uint8_t *msg,
                         size_t len, uint8_t sig[SIG_MAX], size_t *sig_len);
     /* ENVELOPE_OK, or ENVELOPE_E_UNTRUSTED_SIGNER when the signature is bad. */
@@ -27,6 +42,7 @@ struct key_backend {
                           size_t in_len, uint8_t *out, size_t out_cap, size_t *out_len);
     /* The public key, when it can be had; ENVELOPE_E_UNSUPPORTED if not. */
     envelope_rc (*public_key)(envelope_ctx *ctx, const envelope_key *key, EVP_PKEY **out);
+    void (*learned)(const envelope_key *key, struct key_learned *out);
     void (*destroy)(envelope_key *key);
 };
 
@@ -38,15 +54,21 @@ struct envelope_key {
     const struct key_backend *backend;
     EVP_PKEY *pkey;                  /* local key; NULL for KMS keys */
     char fingerprint[ENVELOPE_FINGERPRINT_SIZE]; /* "" until known */
-    void *backend_data;              /* the KMS key's state */
+    void *backend_data;              /* the backend's state for the key */
 };
 
 extern const struct key_backend local_backend;
 
+/* The backend whose scheme starts ref, or NULL: ref names a file
+ * (keys/backends.c, the only place that names the other backends). */
+const struct key_backend *key_backend_for_ref(const char *ref);
+/* What key knows of itself, from its backend: no call. */
+void key_learned(const envelope_key *key, struct key_learned *out);
+
 /* The common unencrypted PEM and DER encodings, decoded cheaply; NULL for
  * anything else, which the general decoder then handles (key_decode.c). */
 EVP_PKEY *key_decode_fast(const uint8_t *data, size_t len);
-/* One key: a single PEM block or a DER key (keys.c). */
+/* One key: a single PEM block or a DER key (key_decode.c). */
 envelope_rc key_decode_one(envelope_ctx *ctx, const uint8_t *data, size_t len,
                            envelope_passphrase_fn passphrase, void *passphrase_arg,
                            envelope_key **out);
@@ -56,7 +78,7 @@ envelope_rc keys_from_memory(envelope_ctx *ctx, const uint8_t *data, size_t len,
                              envelope_passphrase_fn passphrase, void *arg, envelope_key ***keys,
                              size_t *n);
 struct bytes;
-/* A key file's bytes, into memory wiped when freed. */
+/* A key file's bytes, into memory wiped when freed (keyref.c). */
 envelope_rc key_file_read(envelope_ctx *ctx, const char *path, struct bytes *b);
 /* Wraps an EVP_PKEY (taking ownership) after checking it is usable. */
 envelope_rc key_from_pkey(envelope_ctx *ctx, EVP_PKEY *pkey, envelope_key **out);
@@ -74,6 +96,9 @@ envelope_rc pkey_fingerprint(envelope_ctx *ctx, EVP_PKEY *pkey,
 envelope_rc key_identities(envelope_ctx *ctx, const envelope_key *key,
                            char fingerprint[ENVELOPE_FINGERPRINT_SIZE],
                            char arn[IDENTITY_MAX + 1]);
+/* What names a key that verified a signature, without a call: its
+ * fingerprint, else (a KMS key whose public key is not known) its ARN. */
+void key_verified_by(const envelope_key *key, char out[IDENTITY_MAX + 1]);
 
 /* Dispatch with the usage checks every backend shares. */
 envelope_rc key_sign(envelope_ctx *ctx, const envelope_key *key, const uint8_t *msg,

@@ -1,4 +1,8 @@
-/* Key files holding several keys: a recipients or signers file made by
+/* Loading keys by reference: one key, or every key of a file. A reference
+ * with a backend's scheme (awskms://) goes to that backend through the
+ * table (keys/backends.c); any other names a file.
+ *
+ * Key files holding several keys: a recipients or signers file made by
  * `cat alice.pub bob.pub > team.pub`, or a key after the EC PARAMETERS
  * block that `openssl ecparam -genkey` writes. Each PEM block is decoded on
  * its own, so that no key in a file is silently dropped. */
@@ -15,7 +19,6 @@
 #include "base/context.h"
 #include "keys/keyref.h"
 #include "keys/keys.h"
-#include "aws/kms_key.h"
 
 /* One PEM block as read, for error messages and decoding. */
 struct block {
@@ -223,6 +226,7 @@ envelope_rc envelope_keys_load(envelope_ctx *ctx, const char *ref,
                                envelope_key ***keys, size_t *n)
 {
     struct bytes b = {0};
+    const struct key_backend *backend;
     envelope_key *key = NULL;
     const char *path;
     envelope_rc rc;
@@ -231,8 +235,8 @@ envelope_rc envelope_keys_load(envelope_ctx *ctx, const char *ref,
         return fail(ctx, ENVELOPE_E_INVALID_ARGUMENT, "no key reference or no output");
     *keys = NULL;
     *n = 0;
-    if (keyref_is_kms(ref)) {
-        if ((rc = kms_key_load(ctx, ref, &key)) != ENVELOPE_OK)
+    if ((backend = key_backend_for_ref(ref)) != NULL) {
+        if ((rc = backend->load(ctx, ref, &key)) != ENVELOPE_OK)
             return rc;
         if ((*keys = malloc(sizeof(**keys))) == NULL) {
             envelope_key_free(key);
@@ -258,4 +262,53 @@ void envelope_keys_free(envelope_key **keys, size_t n)
     for (size_t i = 0; i < n; i++)
         envelope_key_free(keys[i]);
     free(keys);
+}
+
+/* The one key of a list, or an error naming how many there were. */
+static envelope_rc only_key(envelope_ctx *ctx, envelope_key **keys, size_t n, envelope_key **out)
+{
+    envelope_rc rc = ENVELOPE_OK;
+
+    if (n == 1) {
+        *out = keys[0];
+        keys[0] = NULL;
+    } else {
+        rc = fail(ctx, ENVELOPE_E_KEY_LOAD, "%zu keys where one is needed", n);
+    }
+    envelope_keys_free(keys, n);
+    return rc;
+}
+
+envelope_rc envelope_key_from_memory(envelope_ctx *ctx, const uint8_t *data, size_t len,
+                                     envelope_passphrase_fn passphrase, void *passphrase_arg,
+                                     envelope_key **out)
+{
+    envelope_key **keys;
+    size_t n;
+    envelope_rc rc;
+
+    if (out == NULL)
+        return fail(ctx, ENVELOPE_E_INVALID_ARGUMENT, "no output for the key");
+    *out = NULL;
+    if ((rc = keys_from_memory(ctx, data, len, passphrase, passphrase_arg, &keys, &n)) !=
+        ENVELOPE_OK)
+        return rc;
+    return only_key(ctx, keys, n, out);
+}
+
+envelope_rc envelope_key_load(envelope_ctx *ctx, const char *ref, envelope_passphrase_fn passphrase,
+                              void *passphrase_arg, envelope_key **out)
+{
+    envelope_key **keys;
+    size_t n;
+    envelope_rc rc;
+
+    if (out == NULL || ref == NULL)
+        return fail(ctx, ENVELOPE_E_INVALID_ARGUMENT, "no key reference");
+    *out = NULL;
+    if ((rc = envelope_keys_load(ctx, ref, passphrase, passphrase_arg, &keys, &n)) != ENVELOPE_OK)
+        return rc;
+    if ((rc = only_key(ctx, keys, n, out)) != ENVELOPE_OK)
+        detail_prefix(ctx, "%s", keyref_file_path(ref));
+    return rc;
 }
