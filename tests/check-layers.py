@@ -1,0 +1,211 @@
+#!/usr/bin/python3
+"""The library's dependency rules, checked on its objects (docs/DESIGN.md,
+"Layers").
+
+Which object needs which is read from `nm` on libenvelope.a: an object that
+leaves a symbol undefined depends on the object that defines it. Three rules:
+
+  * a folder uses only the folders its layer may use (LAYERS below);
+  * no cycle between files, even inside a folder;
+  * nothing outside aws/ reaches into it but the key backend table
+    (keys/backends.o).
+
+Usage: check-layers.py LIBENVELOPE.A SOURCE_DIR
+       check-layers.py --selftest
+"""
+import collections
+import os
+import subprocess
+import sys
+
+# Each folder of libenvelope/ ("" is the top: the public entry points), and
+# the folders its files may call. Read from the bottom up.
+LAYERS = {
+    "base": {"base"},
+    "io": {"base", "io"},
+    "format": {"base", "io", "format"},
+    "keys": {"base", "io", "format", "keys"},
+    "aws": {"base", "io", "format", "keys", "aws"},
+    "pipeline": {"base", "io", "format", "keys", "pipeline"},
+    "": {"base", "io", "format", "keys", "pipeline", ""},
+}
+# The one object allowed to name a backend that lives in a folder of its own.
+BACKEND_TABLE = "keys/backends.o"
+BACKEND_FOLDERS = {"aws"}
+
+
+def folders_of(source_dir):
+    """Object name -> folder, from the sources; object names must be unique,
+    since the archive keeps only base names."""
+    where, problems = {}, []
+    for root, _, files in os.walk(source_dir):
+        for f in sorted(files):
+            if not f.endswith(".c"):
+                continue
+            folder = os.path.relpath(root, source_dir)
+            folder = "" if folder == "." else folder
+            obj = f[:-2] + ".o"
+            if obj in where:
+                problems.append("two sources make %s: %s/ and %s/" % (obj, where[obj] or ".", folder or "."))
+            where[obj] = folder
+    return where, problems
+
+
+def graph_from_nm(nm_text):
+    """Object -> set of objects it needs, from `nm -A` output."""
+    defined, needs = {}, collections.defaultdict(set)
+    for line in nm_text.splitlines():
+        parts = line.split()
+        if not parts or ":" not in parts[0]:
+            continue
+        obj = parts[0].split(":")[-2]
+        if len(parts) == 3 and parts[1] in "TDRBCVW":
+            defined[parts[2]] = obj
+        elif len(parts) == 3 and parts[1] == "U":
+            needs[obj].add(parts[2])
+        elif len(parts) == 2 and parts[1] != "U":
+            needs.setdefault(obj, set())
+    graph = {o: set() for o in set(defined.values()) | set(needs)}
+    for obj, syms in needs.items():
+        for s in syms:
+            if s in defined and defined[s] != obj:
+                graph[obj].add(defined[s])
+    return graph
+
+
+def cycles(graph):
+    """The strongly connected components of more than one object (Tarjan)."""
+    index, low, stack, on, found = {}, {}, [], set(), []
+    counter = [0]
+
+    def visit(v):
+        index[v] = low[v] = counter[0]
+        counter[0] += 1
+        stack.append(v)
+        on.add(v)
+        for w in sorted(graph.get(v, ())):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                comp.append(w)
+                if w == v:
+                    break
+            if len(comp) > 1:
+                found.append(sorted(comp))
+
+    sys.setrecursionlimit(10000)
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return found
+
+
+def check(graph, where):
+    def name(o):
+        return "%s/%s" % (where[o], o) if where.get(o) else o
+
+    problems = []
+    for o in sorted(graph):
+        if o not in where:
+            problems.append("%s: no source file for this object" % o)
+    into_backends = set()
+    for o in sorted(graph):
+        for d in sorted(graph[o]):
+            fo, fd = where.get(o), where.get(d)
+            if fo is None or fd is None:
+                continue
+            if fd in BACKEND_FOLDERS and fo != fd:
+                into_backends.add(o)
+                if name(o) == BACKEND_TABLE:
+                    continue
+            if fo not in LAYERS:
+                problems.append("%s: folder %s/ has no layer rule" % (name(o), fo))
+            elif fd not in LAYERS[fo]:
+                problems.append("%s -> %s: %s may not use %s" % (
+                    name(o), name(d), (fo or "the top") + "/" * bool(fo), (fd or "the top") + "/" * bool(fd)))
+    extra = sorted(name(o) for o in into_backends if name(o) != BACKEND_TABLE)
+    if extra:
+        problems.append("objects other than %s reach into %s: %s" % (
+            BACKEND_TABLE, ", ".join(sorted(BACKEND_FOLDERS)), ", ".join(extra)))
+    for comp in cycles(graph):
+        members = set(comp)
+        edges = ["%s -> %s" % (name(a), name(b)) for a in comp for b in sorted(graph[a]) if b in members]
+        problems.append("cycle of %d files: %s" % (len(comp), "; ".join(edges)))
+    return problems
+
+
+def selftest():
+    where = {"context.o": "base", "fail.o": "base", "stream.o": "format", "keys.o": "keys",
+             "backends.o": "keys", "kms_key.o": "aws", "kms.o": "aws", "seal.o": "pipeline",
+             "api.o": ""}
+    sound = {"context.o": {"fail.o"}, "fail.o": set(), "stream.o": {"fail.o"},
+             "keys.o": {"fail.o", "stream.o"}, "backends.o": {"kms_key.o"},
+             "kms_key.o": {"kms.o", "keys.o"}, "kms.o": {"fail.o"},
+             "seal.o": {"keys.o", "stream.o"}, "api.o": {"seal.o"}}
+    cases = [
+        ("sound", {}, None),
+        ("upward", {"fail.o": {"stream.o"}}, "base/fail.o -> format/stream.o: base/ may not use format/"),
+        ("pipeline names aws", {"seal.o": {"kms.o"}}, "pipeline/seal.o -> aws/kms.o: pipeline/ may not use aws/"),
+        ("second object into aws", {"keys.o": {"kms.o"}}, "objects other than keys/backends.o reach into aws: keys/keys.o"),
+        ("cycle", {"kms.o": {"fail.o", "kms_key.o"}}, "cycle of 2 files: aws/kms.o -> aws/kms_key.o; aws/kms_key.o -> aws/kms.o"),
+        ("unknown object", {"api.o": {"seal.o", "stray.o"}, "stray.o": set()}, "stray.o: no source file for this object"),
+    ]
+    failed = 0
+    for title, change, want in cases:
+        graph = {k: set(v) for k, v in sound.items()}
+        graph.update({k: set(v) for k, v in change.items()})
+        got = check(graph, where)
+        ok = (got == []) if want is None else (want in got)
+        if not ok:
+            failed += 1
+            print("selftest %s: want %r, got %r" % (title, want or "no problem", got))
+    nm = ("build/libenvelope.a:a.o:0000000000000000 T a_fn\n"
+          "build/libenvelope.a:a.o:                 U b_fn\n"
+          "build/libenvelope.a:b.o:0000000000000040 T b_fn\n"
+          "build/libenvelope.a:b.o:0000000000000000 b local_fn\n"
+          "build/libenvelope.a:b.o:                 U a_fn\n"
+          "build/libenvelope.a:b.o:                 U malloc\n")
+    g = graph_from_nm(nm)
+    if g != {"a.o": {"b.o"}, "b.o": {"a.o"}} or cycles(g) != [["a.o", "b.o"]]:
+        failed += 1
+        print("selftest nm parsing: got %r, cycles %r" % (g, cycles(g)))
+    print("check-layers selftest: %d of %d cases right" % (len(cases) + 1 - failed, len(cases) + 1))
+    return 1 if failed else 0
+
+
+def main(argv):
+    if argv[1:] == ["--selftest"]:
+        return selftest()
+    if len(argv) != 3:
+        print(__doc__.strip(), file=sys.stderr)
+        return 2
+    lib, source_dir = argv[1], argv[2]
+    nm = subprocess.run(["nm", "-A", lib], capture_output=True, text=True)
+    if nm.returncode != 0:
+        print("nm %s failed (exit %d): %s" % (lib, nm.returncode, nm.stderr.strip()[-500:]))
+        return 1
+    where, problems = folders_of(source_dir)
+    graph = graph_from_nm(nm.stdout)
+    problems += check(graph, where)
+    edges = sum(len(v) for v in graph.values())
+    if problems:
+        for p in problems:
+            print("layers: " + p)
+        print("layers: %d problem(s) in %d objects, %d dependencies" % (len(problems), len(graph), edges))
+        return 1
+    reach = sorted(o for o in graph if any(where.get(d) in BACKEND_FOLDERS for d in graph[o])
+                   and where.get(o) not in BACKEND_FOLDERS)
+    print("layers: %d objects, %d dependencies, no cycle; into %s only from %s" % (
+        len(graph), edges, "/".join(sorted(BACKEND_FOLDERS)) + "/", ", ".join(reach) or "nothing"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
