@@ -10,13 +10,18 @@ leaves a symbol undefined depends on the object that defines it. Three rules:
   * nothing outside aws/ reaches into it but the key backend table
     (keys/backends.o).
 
+Types and macros leave no symbol, so the first rule is also checked on the
+sources' `#include "folder/file.h"` lines.
+
 Usage: check-layers.py LIBENVELOPE.A SOURCE_DIR
        check-layers.py --selftest
 """
 import collections
 import os
+import re
 import subprocess
 import sys
+import tempfile
 
 # Each folder of libenvelope/ ("" is the top: the public entry points), and
 # the folders its files may call. Read from the bottom up.
@@ -49,6 +54,37 @@ def folders_of(source_dir):
                 problems.append("two sources make %s: %s/ and %s/" % (obj, where[obj] or ".", folder or "."))
             where[obj] = folder
     return where, problems
+
+
+INCLUDE = re.compile(r'^\s*#\s*include\s+"([a-z_]+)/[^"]+"', re.M)
+
+
+def include_problems(source_dir):
+    """The folder rule on the sources' include lines."""
+    problems = []
+    for root, _, files in os.walk(source_dir):
+        for f in sorted(files):
+            if not f.endswith((".c", ".h")):
+                continue
+            folder = os.path.relpath(root, source_dir)
+            folder = "" if folder == "." else folder
+            path = os.path.join(root, f)
+            with open(path, encoding="utf-8") as src:
+                text = src.read()
+            for m in INCLUDE.finditer(text):
+                target = m.group(1)
+                rel = "%s/%s" % (folder, f) if folder else f
+                if rel.replace(".c", ".o") == BACKEND_TABLE and target in BACKEND_FOLDERS:
+                    continue
+                if folder in LAYERS and target in LAYERS and target not in LAYERS[folder]:
+                    line = text.count("\n", 0, m.start()) + 1
+                    problems.append("%s:%d: includes %s/: %s may not use it" % (
+                        os.path.join(source_dir, rel), line, target, (folder or "the top") + "/" * bool(folder)))
+                elif target not in LAYERS:
+                    line = text.count("\n", 0, m.start()) + 1
+                    problems.append("%s:%d: includes from %s/, which has no layer rule" % (
+                        os.path.join(source_dir, rel), line, target))
+    return problems
 
 
 def graph_from_nm(nm_text):
@@ -176,7 +212,21 @@ def selftest():
     if g != {"a.o": {"b.o"}, "b.o": {"a.o"}} or cycles(g) != [["a.o", "b.o"]]:
         failed += 1
         print("selftest nm parsing: got %r, cycles %r" % (g, cycles(g)))
-    print("check-layers selftest: %d of %d cases right" % (len(cases) + 1 - failed, len(cases) + 1))
+    with tempfile.TemporaryDirectory() as tree:
+        for rel, text in [("format/stream.c", '#include "base/buf.h"\n#include "keys/keys.h"\n'),
+                          ("keys/backends.c", '#include "aws/kms_key.h"\n'),
+                          ("keys/keys.c", '  # include "aws/kms.h"\n')]:
+            os.makedirs(os.path.join(tree, os.path.dirname(rel)), exist_ok=True)
+            with open(os.path.join(tree, rel), "w", encoding="utf-8") as out:
+                out.write(text)
+        got = include_problems(tree)
+        want = [os.path.join(tree, "format/stream.c") + ":2: includes keys/: format/ may not use it",
+                os.path.join(tree, "keys/keys.c") + ":1: includes aws/: keys/ may not use it"]
+        if got != want:
+            failed += 1
+            print("selftest includes: want %r, got %r" % (want, got))
+    total = len(cases) + 2
+    print("check-layers selftest: %d of %d cases right" % (total - failed, total))
     return 1 if failed else 0
 
 
@@ -192,6 +242,7 @@ def main(argv):
         print("nm %s failed (exit %d): %s" % (lib, nm.returncode, nm.stderr.strip()[-500:]))
         return 1
     where, problems = folders_of(source_dir)
+    problems += include_problems(source_dir)
     graph = graph_from_nm(nm.stdout)
     problems += check(graph, where)
     edges = sum(len(v) for v in graph.values())

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "pipeline/pipeline.h"
+#include "io/io.h"
 
 #define ARMOR_BEGIN "-----BEGIN LIBENVELOPE ENVELOPE-----"
 #define ARMOR_END "-----END LIBENVELOPE ENVELOPE-----"

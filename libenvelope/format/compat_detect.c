@@ -8,9 +8,8 @@
 #include <string.h>
 
 #include "format/armor.h"
-#include "pipeline/compat.h"
-#include "base/context.h"
 #include "format/format.h"
+#include "base/context.h"
 #include "base/text.h"
 
 /* The first bytes of every v1 envelope: magic, version 1, suite 1, flags 0. */

@@ -9,7 +9,6 @@
 
 #include "base/buf.h"
 #include "envelope.h"
-#include "keys/keys.h"
 
 #define MAGIC "\x89" "ENV\r\n\x1a\n"
 #define MAGIC_LEN 8
@@ -28,6 +27,9 @@
 #define MESSAGE_NAME_MAX 255
 #define MANIFEST_PREFIX "{\"format\":\"libenvelope/1\","
 #define MANIFEST_PREFIX_LEN 26
+#define SIG_MAX 139       /* DER ECDSA P-521 signature, at its longest */
+#define WRAPPED_MAX 512   /* RSA-4096 ciphertext */
+#define IDENTITY_MAX 256  /* one identity: "sha256:..." or a KMS key ARN */
 
 struct stanza {
     char label[LABEL_MAX + 1];
@@ -83,5 +85,14 @@ envelope_rc manifest_parse(envelope_ctx *ctx, const uint8_t *p, size_t len, stru
 
 /* 0 if name may name a message (FORMAT.md section 5), else -1 with why. */
 int message_name_check(const char *name, size_t len, const char **why);
+
+/* The largest compat envelope: one RSA-4096 ciphertext. */
+#define COMPAT_MAX 512
+/* Whether an input without the v1 magic can be a compat envelope, from its
+ * first n bytes (n <= COMPAT_MAX + 1; more than COMPAT_MAX: the input goes
+ * on). ENVELOPE_OK, or ENVELOPE_E_NOT_ENVELOPE saying what the input is
+ * instead: empty, a v1 envelope with a damaged magic, text, or of a size
+ * no compat envelope has (docs/COMPAT.md). No key is used. */
+envelope_rc compat_check(envelope_ctx *ctx, const uint8_t *p, size_t n);
 
 #endif

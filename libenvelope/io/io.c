@@ -8,7 +8,7 @@
 
 #include "base/buf.h"
 #include "base/context.h"
-#include "pipeline/pipeline.h"
+#include "io/io.h"
 
 envelope_rc source_read_full(envelope_ctx *ctx, const struct source *in, uint8_t *buf, size_t n,
                              size_t *got)

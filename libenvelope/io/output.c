@@ -16,7 +16,7 @@
 
 #include "base/buf.h"
 #include "base/context.h"
-#include "pipeline/pipeline.h"
+#include "io/io.h"
 #include "io/space.h"
 
 static char *dir_of(const char *path)

@@ -9,11 +9,9 @@
 #include <stdint.h>
 
 #include "envelope.h"
+#include "format/format.h" /* SIG_MAX, WRAPPED_MAX, IDENTITY_MAX */
 
-#define SIG_MAX 139       /* DER ECDSA P-521 signature, at its longest */
-#define WRAPPED_MAX 512   /* RSA-4096 ciphertext */
 #define SPKI_SHA256_LEN 32
-#define IDENTITY_MAX 256  /* one identity: "sha256:..." or a KMS key ARN */
 
 /* What a key knows of itself without a call. A KMS key learns its kind,
  * size, public key and ARN by use; a local key knows all but an ARN. */

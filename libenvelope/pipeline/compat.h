@@ -10,15 +10,6 @@ envelope_rc seal_compat(envelope_ctx *ctx, const envelope_seal_opts *opts, uint6
 envelope_rc open_any(envelope_ctx *ctx, const envelope_open_opts *opts, const struct source *in,
                      const struct sink *msg, struct opened *raw, envelope_result *result);
 
-/* The largest compat envelope: one RSA-4096 ciphertext. */
-#define COMPAT_MAX 512
-/* Whether an input without the v1 magic can be a compat envelope, from its
- * first n bytes (n <= COMPAT_MAX + 1; more than COMPAT_MAX: the input goes
- * on). ENVELOPE_OK, or ENVELOPE_E_NOT_ENVELOPE saying what the input is
- * instead: empty, a v1 envelope with a damaged magic, text, or of a size
- * no compat envelope has (docs/COMPAT.md). No key is used. */
-envelope_rc compat_check(envelope_ctx *ctx, const uint8_t *p, size_t n);
-
 /* The decrypted compat archive: message.sig into raw->sig, the message
  * (at most WRAPPED_MAX bytes) into msg and its name (MESSAGE_NAME_MAX + 1)
  * into name. Internal; apart from open_any, only the fuzz target and

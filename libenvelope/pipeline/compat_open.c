@@ -12,7 +12,6 @@
 #include "format/bundle.h"
 #include "pipeline/compat.h"
 #include "base/context.h"
-#include "aws/kms_key.h"
 #include "pipeline/opts.h"
 #include "io/space.h"
 

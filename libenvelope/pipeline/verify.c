@@ -12,7 +12,6 @@
 
 #include "base/context.h"
 #include "pipeline/hasher.h"
-#include "aws/kms_key.h"
 #include "pipeline/opts.h"
 
 /* Explains a failed verification. The manifest is not read: until a
