@@ -1,5 +1,5 @@
-/* The manifest (docs/FORMAT.md section 7), key identities (section 6) and
- * message names (section 5). Parsing is strict by construction: the bytes
+/* The manifest (docs/FORMAT.md, "Manifest"), key identities ("Key identities") and
+ * message names ("Inner archive"). Parsing is strict by construction: the bytes
  * must be exactly what the encoder gives for the values they hold, which
  * rules out white space, other member orders, duplicate members and
  * alternative escapes in one comparison. */
@@ -132,7 +132,7 @@ static int arr_add(json_object *a, json_object *v)
     return 0;
 }
 
-/* "created" has four-digit years (FORMAT.md section 7). */
+/* "created" has four-digit years (FORMAT.md, "Manifest"). */
 static int created_in_range(time_t t)
 {
     struct tm tm;
