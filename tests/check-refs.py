@@ -12,7 +12,8 @@ tests, bench, fuzz, the man page. Checked, line by line:
   folder, then docs/, then the top;
 * a title that follows one, `docs/FORMAT.md, "ASCII armor"` or
   `FORMAT.md "Header"` (on the same line, or at the start of the next one
-  when the line ends after the name), is one of that document's headings,
+  when the line ends after the name, never split over two), is one of
+  that document's headings,
   compared without markdown backquotes, without a leading step number
   ("1. "), case aside; a title may also be a heading's part before its
   first colon or parenthesis ("Start-up" for "Start-up: where the time
@@ -227,6 +228,10 @@ class Checker:
                 if m.start(1) in linked or re.search(r"[a-z]+://\S*$", line[:m.start()]):
                     continue
                 rest = line[m.end():]
+                if re.match(r"""^,?\s*["“][A-Za-z`][^"”]*$""", rest):
+                    self.fault(where, m.group(1) + rest.rstrip(),
+                               "a title split over two lines; keep it on one line")
+                    continue
                 t = TITLE_AFTER.match(rest)
                 if t is None and re.fullmatch(r",?\s*(?:\*/)?\s*", rest):
                     t = TITLE_AFTER.match(nxt)
@@ -274,6 +279,7 @@ FAKE = {
     "src/bad_number.c": "/* docs/A.md section 3 */\n",
     "src/bad_number_short.py": "# DESIGN 4.8, and A.md 2\n",
     "src/bad_path.sh": "# moved: libenvelope/gone.c\n",
+    "src/bad_split_title.c": '/* docs/A.md, "ASCII\n * armor" */\n',
     "docs/C.md": "# C\n\n[no anchor](A.md#nope), [fine](B.md)\n",
     "tests/keep.sh": "true\n",
 }
@@ -287,6 +293,7 @@ EXPECTED = [
     ("src/bad_number_short.py:1", "DESIGN 4.8", "by its number"),
     ("src/bad_number_short.py:1", "A.md 2", "by its number"),
     ("src/bad_path.sh:1", "libenvelope/gone.c", "no such file"),
+    ("src/bad_split_title.c:1", '"ASCII', "split over two lines"),
     ("docs/C.md:3", "A.md#nope", "no heading with anchor #nope"),
 ]
 
