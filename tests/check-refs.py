@@ -13,10 +13,9 @@ tests, bench, fuzz, the man page. Checked, line by line:
 * a title that follows one, `docs/FORMAT.md, "ASCII armor"` or
   `FORMAT.md "Header"` (on the same line, or at the start of the next one
   when the line ends after the name, never split over two), is one of
-  that document's headings,
-  compared without markdown backquotes, without a leading step number
-  ("1. "), case aside; a title may also be a heading's part before its
-  first colon or parenthesis ("Start-up" for "Start-up: where the time
+  that document's headings, compared without markdown backquotes, without
+  a leading step number ("1. "), case aside; a title may also be a
+  heading's part before its first colon or parenthesis ("Start-up" for "Start-up: where the time
   ... go", "Manifest" for "Manifest (`manifest.json`)");
 * a `#anchor` after one (`FORMAT.md#ascii-armor`) is the anchor GitHub
   makes of one of its headings;
@@ -51,7 +50,8 @@ PATH_ROOTS = ("libenvelope", "tests", "cli", "docs", "bench", "fuzz", "include",
 DOC_REF = re.compile(r"(?<![\w./$}-])((?:[\w.-]+/)*[\w.-]+\.md)(#[\w-]+)?")
 MD_LINK = re.compile(r"\]\(([^)\s#]+\.md)?(#[^)\s]+)?\)")
 TITLE_AFTER = re.compile(r"""^,?\s*["“]([A-Za-z`][^"”]*)["”]""")
-NUMBERED = re.compile(r"(?:\bsections?\s+\d|§\s*\d)", re.IGNORECASE)
+NUMBERED = re.compile(r"(?:\bsections?\s+|§\s*)\d+(?:\.\d+)*(?:(?:,|\s+and|\s+to)\s+\d+)*",
+                      re.IGNORECASE)
 DOC_NUMBER = re.compile(r"(?<![\w./-])(?:[\w.-]+/)*[\w.-]+\.md,?\s+\d+(?:\.\d+)*\b"
                         r"|\bDESIGN\s+\d+(?:\.\d+)*\b")
 OUTSIDE_STANDARD = re.compile(r"\b(?:RFC|FIPS|SP|NIST|SEC|X9\.\d+|ISO|IEEE|PKCS\s*#?\d*|"
@@ -201,8 +201,7 @@ class Checker:
         for m in NUMBERED.finditer(line):
             if OUTSIDE_STANDARD.search(line[:m.start()]):
                 continue
-            self.fault(where, line[m.start():m.end() + 8].strip(),
-                       "a section named by its number; name it by its title")
+            self.fault(where, m.group(0), "a section named by its number; name it by its title")
         for m in DOC_NUMBER.finditer(line):
             self.fault(where, m.group(0), "a section named by its number; name it by its title")
 
@@ -259,7 +258,8 @@ def check(root):
     faults = c.run()
     for f in faults:
         print(f)
-    print(f"references: {c.refs} checked in {sum(map(is_text, c.files)) - 1} files, "
+    scanned = sum(1 for p in c.files if is_text(p) and p != SELF)
+    print(f"references: {c.refs} checked in {scanned} files, "
           f"{len(faults)} dangling")
     return 1 if faults else 0
 
