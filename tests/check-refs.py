@@ -70,9 +70,17 @@ CONTINUATION = re.compile(r"^\s*(?:#+|\*|//|/\*|;+|\.\\\"|--|<!--)?\s*")
 
 
 def tracked_files(root):
-    out = subprocess.run(["git", "-C", root, "ls-files", "-z"], check=True,
-                         capture_output=True).stdout
-    return [p for p in out.decode().split("\0") if p]
+    """git ls-files; outside a git checkout (a release tarball), every file
+    but build trees and installed packages."""
+    r = subprocess.run(["git", "-C", root, "ls-files", "-z"], capture_output=True)
+    if r.returncode == 0:
+        return [p for p in r.stdout.decode().split("\0") if p]
+    files = []
+    for d, subdirs, names in os.walk(root):
+        subdirs[:] = sorted(s for s in subdirs if not s.startswith("build")
+                            and s not in (".git", "node_modules", "__pycache__"))
+        files += [os.path.relpath(os.path.join(d, n), root) for n in sorted(names)]
+    return files
 
 
 def is_text(path):
