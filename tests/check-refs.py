@@ -22,6 +22,8 @@ tests, bench, fuzz, the man page. Checked, line by line:
 * a repository path (under one of PATH_ROOTS) names a tracked file or
   folder; a path holding a pattern or a placeholder (`*`, `?`, `<`, `{`,
   `$`, `%`, or a part in capitals such as NAME) is skipped;
+* in a document, a C file in backquotes, bare (`kms_endpoint.c`) or by
+  its folder in libenvelope/ (`aws/curl_dl.c`), is a tracked file;
 * nothing refers to a section by number ("section 5", "sections 2 to 9",
   "§5", "DESIGN 4.8"): numbers shift when a document grows, titles do not.
   A number that follows the name of an outside standard on the same line
@@ -65,6 +67,9 @@ PLACEHOLDER = re.compile(r"[*?<>{}$%]|[a-z0-9][_-][A-Z][A-Z0-9]*\b|(?:^|/)[A-Z][
 VERSION_NAME = re.compile(r"^[\w]+/\d+$")
 STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
 CODE_SUFFIXES = (".c", ".h", ".js", ".ts", ".py")
+# A C file a document names in backquotes: `kms_endpoint.c`, or by its
+# folder in the library, `aws/curl_dl.c`.
+C_FILE = re.compile(r"`((?:(?:base|io|format|keys|aws|pipeline)/)?[\w.-]+\.[ch])`")
 # What a comment continuation line starts with, before its text.
 CONTINUATION = re.compile(r"^\s*(?:#+|\*|//|/\*|;+|\.\\\"|--|<!--)?\s*")
 
@@ -141,6 +146,7 @@ class Checker:
         self.root = root
         self.files = tracked_files(root)
         self.tracked = set(self.files)
+        self.basenames = {os.path.basename(p) for p in self.files}
         self.dirs = {os.path.dirname(p) for p in self.files}
         for d in list(self.dirs):
             while d:
@@ -205,6 +211,17 @@ class Checker:
             base = os.path.dirname(base)
         self.fault(where, path, "no such file or folder in the repository")
 
+    def check_c_file(self, where, name):
+        if PLACEHOLDER.search(name):
+            return
+        self.refs += 1
+        if "/" in name:
+            found = "libenvelope/" + name in self.tracked
+        else:
+            found = name in self.basenames
+        if not found:
+            self.fault(where, name, "no such C file in the repository")
+
     def check_numbers(self, where, line):
         for m in NUMBERED.finditer(line):
             if OUTSIDE_STANDARD.search(line[:m.start()]):
@@ -252,6 +269,9 @@ class Checker:
                 if any(a < m.start() < b for a, b in strings):
                     continue  # a string the code uses: its own tests say whether it exists
                 self.check_path(where, src, m.group(1))
+            if src.endswith(".md"):
+                for m in C_FILE.finditer(line):
+                    self.check_c_file(where, m.group(1))
             self.check_numbers(where, line)
 
     def run(self):
@@ -288,6 +308,7 @@ FAKE = {
     "src/bad_number_short.py": "# DESIGN 4.8, and A.md 2\n",
     "src/bad_path.sh": "# moved: libenvelope/gone.c\n",
     "src/bad_split_title.c": '/* docs/A.md, "ASCII\n * armor" */\n',
+    "docs/D.md": "# D\n\n`ok.c` and `keep.sh`; `fuzz_NAME.c`; `aws/gone.c`\n",
     "docs/C.md": "# C\n\n[no anchor](A.md#nope), [fine](B.md)\n",
     "tests/keep.sh": "true\n",
 }
@@ -302,6 +323,7 @@ EXPECTED = [
     ("src/bad_number_short.py:1", "A.md 2", "by its number"),
     ("src/bad_path.sh:1", "libenvelope/gone.c", "no such file"),
     ("src/bad_split_title.c:1", '"ASCII', "split over two lines"),
+    ("docs/D.md:3", "aws/gone.c", "no such C file"),
     ("docs/C.md:3", "A.md#nope", "no heading with anchor #nope"),
 ]
 
