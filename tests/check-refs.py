@@ -173,9 +173,9 @@ class Checker:
             cands = [os.path.normpath(name), os.path.normpath(os.path.join(here, name))]
         else:
             cands = [os.path.join(here, name), os.path.join("docs", name), name]
-        for c in cands:
-            if c.lstrip("./") in self.tracked:
-                return c.lstrip("./")
+        for c in map(os.path.normpath, cands):
+            if c in self.tracked:
+                return c
         return None
 
     def check_doc_ref(self, where, src, name, anchor, title, link=False):
@@ -239,40 +239,47 @@ class Checker:
         for i, line in enumerate(lines):
             where = f"{src}:{i + 1}"
             nxt = CONTINUATION.sub("", lines[i + 1], count=1) if i + 1 < len(lines) else ""
-            linked = set()
-            for m in MD_LINK.finditer(line):
-                if m.group(1) and re.match(r"^[a-z]+:", m.group(1)):
-                    continue  # a URL
-                name = m.group(1) or os.path.basename(src)
-                if m.group(1) is None and not src.endswith(".md"):
-                    continue
-                self.check_doc_ref(where, src, name, m.group(2), None, link=True)
-                linked.add(m.start(1) if m.group(1) else -1)
-            for m in DOC_REF.finditer(line):
-                if m.start(1) in linked or re.search(r"[a-z]+://\S*$", line[:m.start()]):
-                    continue
-                rest = line[m.end():]
-                if re.match(r"""^,?\s*["“][A-Za-z`][^"”]*$""", rest):
-                    self.fault(where, m.group(1) + rest.rstrip(),
-                               "a title split over two lines; keep it on one line")
-                    continue
-                t = TITLE_AFTER.match(rest)
-                if t is None and re.fullmatch(r",?\s*(?:\*/)?\s*", rest):
-                    t = TITLE_AFTER.match(nxt)
-                self.check_doc_ref(where, src, m.group(1), m.group(2), t.group(1) if t else None)
-            strings = []
-            if src.endswith(CODE_SUFFIXES):
-                strings = [m.span() for m in STRING.finditer(line.replace('"""', "   "))]
-            for m in PATH_REF.finditer(line):
-                if re.search(r"[a-z]+://\S*$", line[:m.start()]):
-                    continue
-                if any(a < m.start() < b for a, b in strings):
-                    continue  # a string the code uses: its own tests say whether it exists
-                self.check_path(where, src, m.group(1))
-            if src.endswith(".md"):
-                for m in C_FILE.finditer(line):
-                    self.check_c_file(where, m.group(1))
+            self.check_doc_refs(where, src, line, nxt)
+            self.check_paths(where, src, line)
             self.check_numbers(where, line)
+
+    def check_doc_refs(self, where, src, line, nxt):
+        """Markdown links, then document names with any title after them."""
+        linked = set()
+        for m in MD_LINK.finditer(line):
+            if m.group(1) and re.match(r"^[a-z]+:", m.group(1)):
+                continue  # a URL
+            if m.group(1) is None and not src.endswith(".md"):
+                continue
+            name = m.group(1) or os.path.basename(src)
+            self.check_doc_ref(where, src, name, m.group(2), None, link=True)
+            linked.add(m.start(1))
+        for m in DOC_REF.finditer(line):
+            if m.start(1) in linked or re.search(r"[a-z]+://\S*$", line[:m.start()]):
+                continue
+            rest = line[m.end():]
+            if re.match(r"""^,?\s*["“][A-Za-z`][^"”]*$""", rest):
+                self.fault(where, m.group(1) + rest.rstrip(),
+                           "a title split over two lines; keep it on one line")
+                continue
+            t = TITLE_AFTER.match(rest)
+            if t is None and re.fullmatch(r",?\s*(?:\*/)?\s*", rest):
+                t = TITLE_AFTER.match(nxt)
+            self.check_doc_ref(where, src, m.group(1), m.group(2), t.group(1) if t else None)
+
+    def check_paths(self, where, src, line):
+        strings = []
+        if src.endswith(CODE_SUFFIXES):
+            strings = [m.span() for m in STRING.finditer(line.replace('"""', "   "))]
+        for m in PATH_REF.finditer(line):
+            if re.search(r"[a-z]+://\S*$", line[:m.start()]):
+                continue
+            if any(a < m.start() < b for a, b in strings):
+                continue  # a string the code uses: its own tests say whether it exists
+            self.check_path(where, src, m.group(1))
+        if src.endswith(".md"):
+            for m in C_FILE.finditer(line):
+                self.check_c_file(where, m.group(1))
 
     def run(self):
         for src in self.files:
