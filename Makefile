@@ -63,7 +63,7 @@ DEB_BENCH  = age gnupg hyperfine time awscli python3-botocore python3-cryptograp
 DEB_ALL    = $(DEB_BUILD) $(DEB_TEST)
 
 .PHONY: all deps check demo install install-completion uninstall clean unit-tests test-unit test-cli \
-        test-symbols test-layers test-kms-server test-kms test-reference test-python test-memory test-tutorial asan valgrind bench \
+        test-symbols test-layers test-refs test-kms-server test-kms test-reference test-python test-memory test-tutorial asan valgrind bench \
         test-example \
         fuzz test-fuzz-smoke tsan test-faults test-faults-valgrind test-exhaustive \
         node test-node test-node-asan install-node
@@ -155,6 +155,13 @@ test-layers: $(STLIB)
 	@/usr/bin/python3 tests/check-layers.py --selftest
 	@/usr/bin/python3 tests/check-layers.py $(STLIB) libenvelope
 
+# Every reference to a document, a section (by title) or a file of the
+# repository resolves; the self-test first, so that a checker that can no
+# longer fail is caught.
+test-refs:
+	@/usr/bin/python3 tests/check-refs.py --selftest
+	@/usr/bin/python3 tests/check-refs.py
+
 # Suites that live beside the C tests; each is skipped, saying so, only
 # while its directory does not exist yet.
 define optional
@@ -221,7 +228,7 @@ test-python: all
 
 check: deps
 	@$(MAKE) --no-print-directory all unit-tests
-	@$(MAKE) --no-print-directory test-symbols test-layers test-unit test-cli test-reference \
+	@$(MAKE) --no-print-directory test-refs test-symbols test-layers test-unit test-cli test-reference \
 	    test-python test-node test-memory test-kms-server test-kms test-tutorial test-example \
 	    test-faults tsan test-fuzz-smoke
 	@echo "make check: all suites passed"

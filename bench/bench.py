@@ -9,7 +9,8 @@ in them) on exit:
     bench.py --build BUILD_DIR --work WORK_DIR --disk DISK_DIR [--out docs/BENCHMARKS.md]
 
 Everything is measured in one run on one machine, and every comparison is a
-ratio of figures taken in that run (DESIGN.md section 9). Sections:
+ratio of figures taken in that run (docs/DESIGN.md, "Performance targets").
+Sections:
 
   floors      `openssl speed` (SHA-512, AES-256-GCM, ECDSA P-521, RSA-4096)
   throughput  envelope seal/open against `openssl dgst -sha512`, paired runs
@@ -285,12 +286,13 @@ def main():
         ["OpenSSL", info["openssl"]], ["libarchive", info["libarchive"]],
         ["GnuPG", info["gnupg"]], ["age", info["age"]], ["hyperfine", info["hyperfine"]],
         ["compiler", info["compiler"]], ["libenvelope", info["envelope"]]]))
-    head.para("DESIGN.md section 9's reference figures were measured on a 2 vCPU AMD EPYC "
-              "under Debian 12; compare ratios, not absolute times, with them.")
+    head.para('The reference figures of docs/DESIGN.md, "Performance targets", were measured '
+              "on a 2 vCPU AMD EPYC under Debian 12; compare ratios, not absolute times, "
+              "with them.")
     head.section("Where we stand")
     head.para("Peer ratios are the peer's time over libenvelope's: above 1, libenvelope is "
               "faster. Ratios against floors are libenvelope's time over the floor's.")
-    head.table(Table(["target (DESIGN.md section 9)", "this run", "status"],
+    head.table(Table(['target (docs/DESIGN.md, "Performance targets")', "this run", "status"],
                      targets(cfg, tp, pr, ops, kms) + startup_targets(st, rates) +
                      batch_targets(bt)))
     if failures:

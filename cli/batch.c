@@ -147,8 +147,8 @@ static void *worker_main(void *arg)
 
 /* ------------------------------------------- placing, in input order */
 
-/* A name an envelope gives is the library's to check (docs/FORMAT.md
- * section 5); this is the last word on what may be made in DIR: one plain,
+/* A name an envelope gives is the library's to check (docs/FORMAT.md,
+ * "Inner archive"); this is the last word on what may be made in DIR: one plain,
  * visible component. */
 static const char *name_refused(const char *name)
 {

@@ -4,7 +4,7 @@
 
 #include "cli.h"
 
-#define IDENTITY_MAX 1024 /* a label's bound (docs/FORMAT.md section 3) */
+#define IDENTITY_MAX 1024 /* a label's bound (docs/FORMAT.md, "Keys") */
 
 /* The key of an awskms://HOST/KEY reference when it is a key ARN, else
  * NULL: an alias or a key id names no ARN. */

@@ -62,7 +62,7 @@ cp "$tmp/compat-empty.enc" fuzz/corpus/open_compat/
 head -c 256 /dev/zero > fuzz/corpus/open/zero-256
 head -c 512 /dev/zero > fuzz/corpus/open_compat/zero-512
 
-# Hand-made tars, each breaking one rule of docs/FORMAT.md section 5.
+# Hand-made tars, each breaking one rule of docs/FORMAT.md, "Inner archive".
 $py - "$tmp/hello.tar" fuzz/corpus/bundle <<'PY'
 import io, sys, tarfile
 src, out = sys.argv[1], sys.argv[2]

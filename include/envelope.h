@@ -320,11 +320,11 @@ envelope_seal_opts_set_sign_key(envelope_seal_opts *opts, envelope_key *key);
 /* 1 to 16 recipients, each an ENVELOPE_KEY_ENCRYPTION key (public suffices). */
 ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc
 envelope_seal_opts_add_recipient(envelope_seal_opts *opts, envelope_key *key);
-/* The message's name (docs/FORMAT.md section 5); default "message". Copied. */
+/* The message's name (docs/FORMAT.md, "Inner archive"); default "message". Copied. */
 ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc
 envelope_seal_opts_set_name(envelope_seal_opts *opts, const char *name);
-/* NULL if name may name a message, else the one rule of docs/FORMAT.md
- * section 5 that it breaks, as a static phrase to follow "a message name",
+/* NULL if name may name a message, else the one rule of docs/FORMAT.md,
+ * "Inner archive" that it breaks, as a static phrase to follow "a message name",
  * e.g. "must not start with '.'"; the first failing rule in the order
  * length, leading '.', 'manifest.' prefix, then per character. This is what
  * makes envelope_seal_opts_set_name fail with ENVELOPE_E_BAD_NAME. */
@@ -340,7 +340,7 @@ ENVELOPE_API envelope_rc envelope_seal_opts_set_hide_recipients(envelope_seal_op
 ENVELOPE_API envelope_rc envelope_seal_opts_set_sync_dir(envelope_seal_opts *opts, int sync);
 ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc
 envelope_seal_opts_set_format(envelope_seal_opts *opts, envelope_format format);
-/* Non-zero: write the envelope as ASCII armor (docs/FORMAT.md section 12):
+/* Non-zero: write the envelope as ASCII armor (docs/FORMAT.md, "ASCII armor"):
  * base64 in lines of 64 characters ending in LF, between the lines
  * "-----BEGIN LIBENVELOPE ENVELOPE-----" and
  * "-----END LIBENVELOPE ENVELOPE-----", for channels that carry only text.
@@ -586,7 +586,7 @@ ENVELOPE_API time_t envelope_result_created(const envelope_result *result);
 
 /* Every open call reads an envelope as written, or as ASCII armor
  * (envelope_seal_opts_set_armor), told by its first line: an armor whose
- * text breaks the rules of docs/FORMAT.md section 12 fails with
+ * text breaks the rules of docs/FORMAT.md, "ASCII armor" fails with
  * ENVELOPE_E_NOT_ENVELOPE, the detail naming the line and what is wrong
  * with it. An input without the v1 magic is taken for a compat envelope
  * only when its size is one (256, 384 or 512 bytes), it is not text and

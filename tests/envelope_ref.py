@@ -1,11 +1,11 @@
 """An independent implementation of the libenvelope v1 format (docs/FORMAT.md).
 
 Written from the specification alone, to cross-check the C library: `open`
-applies every check of FORMAT.md section 9 in order and raises EnvelopeError
+applies every check of FORMAT.md, "Opening, in order", in order, and raises EnvelopeError
 carrying the library's error name (envelope_rc_name() without the prefix);
 `seal` writes envelopes, and its knobs write deliberately broken ones for the
 test vectors. The inner tar is read and written here byte by byte: Python's
-tarfile module accepts far more than section 5 allows.
+tarfile module accepts far more than FORMAT.md, "Inner archive" allows.
 
 Everything works on bytes in memory: fine for test vectors, not for big files.
 """
@@ -78,7 +78,7 @@ def public_of(key):
 
 
 def key_id(key):
-    """Section 6: "sha256:" + hex SHA-256 of the SubjectPublicKeyInfo DER."""
+    """FORMAT.md, "Key identities": "sha256:" + hex SHA-256 of the SubjectPublicKeyInfo DER."""
     der = public_of(key).public_bytes(serialization.Encoding.DER,
                                       serialization.PublicFormat.SubjectPublicKeyInfo)
     return "sha256:" + hashlib.sha256(der).hexdigest()
@@ -97,7 +97,7 @@ def sign(ec_key, data):
 
 
 def payload_key(data_key, header):
-    """Section 3."""
+    """FORMAT.md, "Keys"."""
     return HKDF(algorithm=hashes.SHA256(), length=32,
                 salt=hashlib.sha256(header).digest(), info=HKDF_INFO).derive(data_key)
 
@@ -109,7 +109,7 @@ def chunk_nonce(i, final):
 # -------------------------------------------------------- key identities
 
 SHA256_ID = re.compile(rb"sha256:[0-9a-f]{64}\Z")
-# Section 6: what a reader checks of a KMS key ARN is its form.
+# FORMAT.md, "Key identities": what a reader checks of a KMS key ARN is its form.
 ARN_ID = re.compile(rb"arn:[A-Za-z0-9:/_+=.,@-]+\Z")
 MAX_ARN = 256
 
@@ -124,7 +124,8 @@ def identity_kind(ident):
 
 
 def parse_label(label):
-    """The identities of a non-empty label, or BAD_HEADER (sections 2 and 6)."""
+    """The identities of a non-empty label, or BAD_HEADER (FORMAT.md, "Header",
+    "Key identities")."""
     idents = label.split(b" ")
     kinds = [identity_kind(i) for i in idents]
     if None in kinds or len(set(kinds)) != len(kinds):
@@ -155,7 +156,7 @@ def encode_stanza(label, wrapped, label_len=None, wrapped_len=None):
 
 def encode_header(salt, stanzas, *, magic=MAGIC, version=VERSION, suite=SUITE, flags=0,
                   header_len=None, chunk_size=CHUNK_SIZE, stanza_count=None, extra=b""):
-    """Section 2. stanzas: encoded stanza bytes. The keyword arguments other
+    """FORMAT.md, "Header". stanzas: encoded stanza bytes. The keyword arguments other
     than the defaults make malformed headers; extra is appended after the
     stanzas and counted in header_len."""
     body = (salt + struct.pack(">I", chunk_size) +
@@ -184,7 +185,7 @@ class Cursor:
 
 
 def parse_header(data):
-    """Section 2, in the order it gives. Returns (Header, payload bytes)."""
+    """FORMAT.md, "Header", in the order it gives. Returns (Header, payload bytes)."""
     if data and len(data) < len(MAGIC) and MAGIC.startswith(data):
         raise EnvelopeError("TRUNCATED", "input ends inside the magic")
     if data[:len(MAGIC)] != MAGIC:
@@ -226,7 +227,7 @@ def parse_header(data):
 
 
 def stanza_trials(header, rsa_privates):
-    """Section 6: (stanza, key) pairs in the order a reader tries them. A
+    """FORMAT.md, "Key identities": (stanza, key) pairs in the order a reader tries them. A
     stanza whose label names one of the keys goes to that key alone; then
     each key in turn tries the stanzas no key claims and whose label holds
     no fingerprint (empty, or KMS ARNs only). Local keys only: a reader's
@@ -245,7 +246,7 @@ def stanza_trials(header, rsa_privates):
 
 
 def unwrap_data_key(header, rsa_private):
-    """Section 6 with one RSA private key or a list of them; any failure is
+    """FORMAT.md, "Key identities" with one RSA private key or a list of them; any failure is
     NOT_RECIPIENT."""
     keys = rsa_private if isinstance(rsa_private, (list, tuple)) else [rsa_private]
     for st, key in stanza_trials(header, keys):
@@ -262,7 +263,7 @@ def unwrap_data_key(header, rsa_private):
 
 
 def encrypt_payload(pkey, archive, chunk_size=CHUNK_SIZE):
-    """Section 4: the list of encrypted chunks."""
+    """FORMAT.md, "Payload: STREAM": the list of encrypted chunks."""
     assert archive, "the archive is never empty"
     pieces = [archive[i:i + chunk_size] for i in range(0, len(archive), chunk_size)]
     gcm = AESGCM(pkey)
@@ -271,9 +272,9 @@ def encrypt_payload(pkey, archive, chunk_size=CHUNK_SIZE):
 
 
 def decrypt_chunks(pkey, payload):
-    """Section 4, as a generator of authenticated plaintext chunks, so that
+    """FORMAT.md, "Payload: STREAM", as a generator of authenticated plaintext chunks, so that
     the archive reader sees chunk i only after it authenticates and its
-    errors come before those of later chunks (section 9)."""
+    errors come before those of later chunks (FORMAT.md, "Opening, in order")."""
     gcm = AESGCM(pkey)
     full = CHUNK_SIZE + TAG_SIZE
     if not payload:
@@ -340,7 +341,7 @@ F_LINK, F_MAGIC, F_VERSION = (157, 100), (257, 6), (263, 2)
 F_UNAME, F_GNAME, F_DEVMAJ, F_DEVMIN, F_PREFIX = (265, 32), (297, 32), (329, 8), (337, 8), (345, 155)
 USTAR_MAGIC, USTAR_VERSION = b"ustar\x00", b"00"
 MAX_OCTAL_SIZE = 8 ** 11 - 1
-MAX_MTIME = 2 ** 31 - 2  # the largest mtime writers write (section 5)
+MAX_MTIME = 2 ** 31 - 2  # the largest mtime writers write (FORMAT.md, "Inner archive")
 
 
 def octal(value, size):
@@ -357,7 +358,7 @@ def checksum(block):
 def ustar_header(name, size, *, typeflag=b"0", mtime=0, mode=0o600, linkname=b"",
                  magic=USTAR_MAGIC, version=USTAR_VERSION, prefix=b"", bad_checksum=False,
                  size_field=None):
-    """One 512-byte ustar header, as section 5 says writers make it (mode
+    """One 512-byte ustar header, as FORMAT.md, "Inner archive" says writers make it (mode
     0600, uid/gid 0, empty user and group names); the keyword arguments make
     hostile ones. name longer than 100 bytes is cut (a pax path then holds it)."""
     h = bytearray(BLOCK)
@@ -406,7 +407,7 @@ def needs_pax(name, size):
 
 def tar_entry(name, data, *, mtime=0, pax=None, **header_knobs):
     """A regular-file entry with its data, preceded by a pax extended header
-    only where ustar cannot hold the name or size (section 5). pax=True
+    only where ustar cannot hold the name or size (FORMAT.md, "Inner archive"). pax=True
     forces one, pax=False forbids it, a list of (key, value) gives its records."""
     if pax is None:
         pax = needs_pax(name, len(data))
@@ -429,7 +430,7 @@ def tar_archive(entries, end_zeros=2 * BLOCK):
 
 
 def valid_message_name(name):
-    """Section 5, on bytes."""
+    """FORMAT.md, "Inner archive", on bytes."""
     try:
         name.decode("utf-8")
     except UnicodeDecodeError:
@@ -499,7 +500,7 @@ def read_data(src, size):
 
 def read_entry(src, index, max_size):
     """Entry `index` (0: message, 1: manifest.json, 2: manifest.sig): its
-    header (with an optional pax header first) and data, by section 5."""
+    header (with an optional pax header first) and data, by FORMAT.md, "Inner archive"."""
     block = read_header_block(src)
     pax = {}
     if get(block, F_TYPE) == b"x":
@@ -544,7 +545,7 @@ def read_archive(src, max_size):
 
 
 def encode_manifest(obj):
-    """Section 7's canonical bytes for a dict built in the order it gives."""
+    """FORMAT.md, "Manifest": the canonical bytes for a dict built in the order it gives."""
     return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
@@ -608,7 +609,7 @@ def parse_created(text):
 
 
 def parse_manifest(raw):
-    """Section 7: strict JSON, every member checked, canonical bytes."""
+    """FORMAT.md, "Manifest": strict JSON, every member checked, canonical bytes."""
     try:
         text = raw.decode("utf-8")
         obj = json.loads(text, object_pairs_hook=no_duplicates, parse_constant=reject_constant)
@@ -648,14 +649,14 @@ B64_ALPHABET = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0
 
 
 def armor(envelope, line_end=b"\n"):
-    """Section 12, as writers write it (line_end other than LF for vectors)."""
+    """FORMAT.md, "ASCII armor", as writers write it (line_end other than LF for vectors)."""
     text = base64.b64encode(envelope)
     lines = [text[i:i + ARMOR_COLUMNS] for i in range(0, len(text), ARMOR_COLUMNS)]
     return b"".join(line + line_end for line in [ARMOR_BEGIN, *lines, ARMOR_END])
 
 
 def is_armored(data):
-    """Section 12: after blank-line bytes, "-----BEGIN " (with the space)."""
+    """FORMAT.md, "ASCII armor": after blank-line bytes, "-----BEGIN " (with the space)."""
     return data.lstrip(b" \t\r\n").startswith(b"-----BEGIN ")
 
 
@@ -664,7 +665,7 @@ def armor_fault(line_no, why):
 
 
 def base64_line_faults(lines):
-    """The base64 lines (number, text) between BEGIN and END, section 12 item 3."""
+    """The base64 lines (number, text) between BEGIN and END (FORMAT.md, "ASCII armor", item 3)."""
     if not lines:
         raise armor_fault(1, "the END line, with no data before it")
     for k, (no, line) in enumerate(lines):
@@ -686,7 +687,7 @@ def base64_line_faults(lines):
 
 
 def dearmor(data):
-    """Section 12: the envelope an armored input holds, or NOT_ENVELOPE."""
+    """FORMAT.md, "ASCII armor": the envelope an armored input holds, or NOT_ENVELOPE."""
     # Lines end at LF; spaces, tabs and CRs at their ends are transport.
     lines = [(no, line.rstrip(b" \t\r")) for no, line in enumerate(data.split(b"\n"), 1)]
     i = 0
@@ -740,14 +741,14 @@ def verify_any(trusted, manifest, sig):
 
 def open_envelope(data, decrypt_key, trusted_keys, *, max_size=0, max_age=0,
                   max_skew=MAX_SKEW_DEFAULT, now=None):
-    """Section 9, in order, after decoding any armor (section 12); the first failing step
-    raises EnvelopeError.
+    """FORMAT.md, "Opening, in order", after decoding any armor ("ASCII armor");
+    the first failing step raises EnvelopeError.
     decrypt_key: an RSA private key, or a list of them; trusted_keys: P-521 keys; max_size and
     max_age (seconds) 0 for no limit; max_skew: seconds the creation time may be ahead of now,
     0 to MAX_SKEW_LIMIT (else ValueError); now: a datetime, default the clock."""
     if not 0 <= max_skew <= MAX_SKEW_LIMIT:
         raise ValueError(f"max_skew {max_skew}: 0 to {MAX_SKEW_LIMIT} seconds")
-    if is_armored(data):                                                # section 12
+    if is_armored(data):                                                # FORMAT.md, "ASCII armor"
         data = dearmor(data)
     header, payload = parse_header(data)                                # 1
     data_key = unwrap_data_key(header, decrypt_key)                     # 2
@@ -845,7 +846,7 @@ def seal(message, *, name, sign_key, recipients, hide=False, created=None,
 
 
 def created_seconds(created):
-    """The tar mtime for a creation time: clamped to 0 .. 2**31 - 2 (section 5)."""
+    """The tar mtime for a creation time: clamped to 0 .. 2**31 - 2 (FORMAT.md, "Inner archive")."""
     try:
         t = int(datetime.datetime.strptime(created, "%Y-%m-%dT%H:%M:%SZ").replace(
             tzinfo=datetime.timezone.utc).timestamp())
@@ -855,7 +856,7 @@ def created_seconds(created):
 
 
 def default_archive(name, message, manifest, sig, mtime=0, end_zeros=2 * BLOCK):
-    """The inner archive as section 5 says writers make it."""
+    """The inner archive as FORMAT.md, "Inner archive" says writers make it."""
     return tar_archive([tar_entry(name, message, mtime=mtime),
                         tar_entry(b"manifest.json", manifest, mtime=mtime),
                         tar_entry(b"manifest.sig", sig, mtime=mtime)], end_zeros)
@@ -900,7 +901,8 @@ def main(argv=None):
     s.add_argument("--to", action="append", required=True)
     s.add_argument("--name")
     s.add_argument("--hide-recipients", action="store_true")
-    s.add_argument("--armor", action="store_true", help="write ASCII armor (section 12)")
+    s.add_argument("--armor", action="store_true",
+                   help="write ASCII armor (FORMAT.md, 'ASCII armor')")
     s.add_argument("input")
     a = p.parse_args(argv)
     if a.cmd == "open":

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Sealing and opening a 1 GiB file stay under 16 MiB of peak RSS
-# (DESIGN.md section 4.9), measured by /usr/bin/time -v on the whole CLI
-# process; so do sealing it with --armor and opening the armor (through a
-# pipe: the spool holds the decoded envelope). Usage: memory-bound.sh
-# BUILD_DIR [SIZE]
+# (docs/DESIGN.md, "One pass, bounded memory, two cores"), measured by
+# /usr/bin/time -v on the whole CLI process; so do sealing it with --armor
+# and opening the armor (through a pipe: the spool holds the decoded
+# envelope). Usage: memory-bound.sh BUILD_DIR [SIZE]
 set -euo pipefail
 build=$1
 size=${2:-1G}

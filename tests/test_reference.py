@@ -177,7 +177,7 @@ def test_reference_seals_c_opens(tmp_path, size, recipients, hide):
 
 @pytest.mark.parametrize("size", [0, 200_000])
 def test_armor_crosses_both_ways(tmp_path, size):
-    """Section 12: C's armor is the reference's byte for byte, and each
+    """FORMAT.md, "ASCII armor": C's armor is the reference's byte for byte, and each
     reader opens the other's, also after a channel added CRLF."""
     message = message_of(size)
     src = tmp_path / "m.bin"
@@ -256,7 +256,7 @@ def tar_headers(archive):
 
 
 def test_c_seal_is_what_writers_write(tmp_path):
-    """The inner archive the CLI writes follows section 5's writer rules:
+    """The inner archive the CLI writes follows the writer rules of FORMAT.md, "Inner archive":
     three ustar entries, mode 0600, uid and gid 0, no user or group name,
     the creation time as mtime, no pax header for a short ASCII name, and
     nothing but zeros, at least two blocks, after manifest.sig."""
@@ -301,7 +301,7 @@ def test_reference_rejects_what_c_rejects(tmp_path):
 
 
 def test_future_dated_both_readers_agree(tmp_path):
-    """Section 9's skew rule: 15 minutes ahead is refused at the default
+    """The skew rule of FORMAT.md, "Opening, in order": 15 minutes ahead is refused at the default
     300 s by both readers with the same detail, and opened at 1200 s; the
     rule is `created > now + skew`; more than a day of skew is refused."""
     now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)

@@ -21,7 +21,7 @@ AWS = "/usr/bin/aws"
 KIB, MIB, GIB = 1 << 10, 1 << 20, 1 << 30
 UNITS = {"K": KIB, "M": MIB, "G": GIB}
 
-# Figures measured while designing (DESIGN.md section 9), to set ours beside.
+# Figures measured while designing (docs/DESIGN.md, "Performance targets"), to set ours beside.
 DESIGN = {
     "dgst_1g": "1.45-1.60 s",
     "empty": "2.9 ms",

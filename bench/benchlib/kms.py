@@ -10,7 +10,7 @@ from .common import (AWS, HERE, KMSCTL, ROOT, base_env, capture, Failure, fmt_ra
                      run_timed, Table)
 from .ops import parse_ops
 
-# The tutorial's keys (DESIGN.md section 2), made by the server at start.
+# The tutorial's keys (docs/DESIGN.md, "The tutorial it grew from"), made by the server at start.
 KMS_SEED = {"keys": [
     {"key_spec": "RSA_4096", "key_usage": "ENCRYPT_DECRYPT",
      "aliases": ["alias/sample-encrypt-decrypt-key"]},
@@ -98,7 +98,7 @@ def kms_section(cfg, b):
 
 
 def kms_tutorial(cfg, state, endpoint, ca, res):
-    """The tutorial's sender with the AWS CLI (DESIGN.md section 2): sign,
+    """The tutorial's sender with the AWS CLI (docs/DESIGN.md, "The tutorial it grew from"): sign,
     tar -czf, encrypt; the message is the tutorial's (KMS Encrypt takes at
     most 446 bytes, so nothing bigger fits)."""
     env = kms_env(cfg, endpoint, ca, "sender")

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# The tutorial's sender exactly as DESIGN.md section 2 gives it, with the AWS
-# CLI against whatever KMS the environment names (AWS_ENDPOINT_URL_KMS, passed
-# as --endpoint-url since Debian's AWS CLI predates that variable;
-# AWS_CA_BUNDLE; credentials): KMS signs the message, tar -czf bundles it with
-# the signature, KMS encrypts the tar.gz (at most 446 bytes).
+# The tutorial's sender exactly as docs/DESIGN.md, "The tutorial it grew from"
+# gives it, with the AWS CLI against whatever KMS the environment names
+# (AWS_ENDPOINT_URL_KMS, passed as --endpoint-url since Debian's AWS CLI
+# predates that variable; AWS_CA_BUNDLE; credentials): KMS signs the
+# message, tar -czf bundles it with the signature, KMS encrypts the tar.gz
+# (at most 446 bytes).
 #
 # usage: aws-tutorial-seal.sh AWS SIGN_KEY_ID ENCRYPT_KEY_ID MESSAGE OUT
 set -euo pipefail

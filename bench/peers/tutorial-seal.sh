@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The tutorial's sender (DESIGN.md section 2) done with the openssl CLI
+# The tutorial's sender (docs/DESIGN.md, "The tutorial it grew from") done with the openssl CLI
 # instead of KMS, for files of any size: sign the message (ECDSA P-521,
 # SHA-512), tar the signature and the message (uncompressed, as GnuPG runs
 # with -z 0), encrypt the tar with AES-256-CTR under a fresh random key

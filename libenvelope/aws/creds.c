@@ -1,4 +1,4 @@
-/* AWS credentials and region (DESIGN.md section 7): the chain of sources
+/* AWS credentials and region (docs/DESIGN.md, "The AWS client"): the chain of sources
  * in the AWS SDKs' order. Secrets are copied into memory this module owns
  * and wipes; they never reach a detail message. */
 #include "aws/creds.h"

@@ -1,4 +1,5 @@
-/* libcurl, loaded at the first KMS call rather than linked (DESIGN.md 4.10):
+/* libcurl, loaded at the first KMS call rather than linked (docs/DESIGN.md,
+ * "libcurl and libxml2, loaded at first use"):
  * a program that only uses local keys never maps it or the 30-odd libraries
  * it pulls in. The table holds the few functions the HTTP layer calls; the
  * constants come from <curl/curl.h> at build time. */

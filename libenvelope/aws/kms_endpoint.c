@@ -1,5 +1,5 @@
 /* Where a KMS key is reached: region and endpoint, as the AWS SDKs choose
- * them (DESIGN.md section 7; docs/KEYS.md). */
+ * them (docs/DESIGN.md, "The AWS client"; docs/KEYS.md). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* ASCII armor (docs/FORMAT.md section 12): an envelope as base64 lines
+/* ASCII armor (docs/FORMAT.md, "ASCII armor"): an envelope as base64 lines
  * between a BEGIN and an END line, for channels that carry only text.
  * Written and read as a stream, in bounded memory. */
 #ifndef ENVELOPE_ARMOR_H

@@ -1,4 +1,4 @@
-/* Reading armor (docs/FORMAT.md section 12), strict about what it carries
+/* Reading armor (docs/FORMAT.md, "ASCII armor"), strict about what it carries
  * and lenient only about transport: a line ends at LF, and the spaces,
  * tabs and CRs at its end are dropped; blank lines may come before the
  * BEGIN line and after the END line. Anything else is a fault, reported

@@ -1,4 +1,4 @@
-/* Writing armor (docs/FORMAT.md section 12): 48 bytes make a line of 64
+/* Writing armor (docs/FORMAT.md, "ASCII armor"): 48 bytes make a line of 64
  * base64 characters and LF; lines are gathered and written many at a time,
  * so that a descriptor sees few large writes. */
 #include <openssl/evp.h>

@@ -1,5 +1,5 @@
 /* The inner archive: a strict three-entry tar written and read through
- * libarchive callbacks (docs/FORMAT.md section 5). */
+ * libarchive callbacks (docs/FORMAT.md, "Inner archive"). */
 #ifndef ENVELOPE_BUNDLE_H
 #define ENVELOPE_BUNDLE_H
 
@@ -39,7 +39,7 @@ struct bundle_writer {
 
 /* The tar mtime for a creation time: clamped to 0 .. 2^31 - 2, which a
  * ustar header holds without the pax mtime record libarchive would add for
- * any other value, and which readers refuse (docs/FORMAT.md section 5). */
+ * any other value, and which readers refuse (docs/FORMAT.md, "Inner archive"). */
 #define BUNDLE_MTIME_MAX ((time_t)0x7ffffffe)
 time_t bundle_mtime(time_t created);
 

@@ -4,7 +4,7 @@
  * number, which hides what the bytes said: a pax `path` of "m.txt", a NUL
  * and more bytes comes out as "m.txt", a pax `size` of "14" and a NUL as 14.
  * So the bytes of every entry's headers are kept as they pass to libarchive,
- * parsed here by the rules of docs/FORMAT.md section 5, each field by its
+ * parsed here by the rules of docs/FORMAT.md, "Inner archive", each field by its
  * length, and must say exactly what libarchive made of them. This also
  * tells where an entry's data starts, which libarchive's header position
  * (that of the pax header, when there is one) does not. The compat reader
@@ -81,7 +81,7 @@ void bundle_raw_expect(struct bundle_reader *r, uint64_t at)
 }
 
 /* A ustar number: optional leading spaces, octal digits, then only NULs
- * and spaces (section 5). */
+ * and spaces (FORMAT.md, "Inner archive"). */
 static int ustar_number(const uint8_t *p, size_t len, uint64_t *v)
 {
     size_t i = 0, digits = 0;

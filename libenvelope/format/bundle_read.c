@@ -1,5 +1,5 @@
-/* Reading the inner archive under the entry rules of docs/FORMAT.md
- * section 5. Only libarchive's tar reader is enabled: no filter, no other
+/* Reading the inner archive under the entry rules of docs/FORMAT.md,
+ * "Inner archive". Only libarchive's tar reader is enabled: no filter, no other
  * format can be smuggled in. */
 #include <archive.h>
 #include <archive_entry.h>

@@ -1,5 +1,5 @@
 /* The v1 header and the manifest: encode and parse on bounded buffers, no
- * I/O and no crypto (docs/FORMAT.md sections 2, 6 and 7). */
+ * I/O and no crypto (docs/FORMAT.md, "Header", "Key identities" and "Manifest"). */
 #ifndef ENVELOPE_FORMAT_H
 #define ENVELOPE_FORMAT_H
 
@@ -49,7 +49,7 @@ envelope_rc header_peek(envelope_ctx *ctx, const uint8_t *p, size_t len, uint32_
 envelope_rc header_parse(envelope_ctx *ctx, const uint8_t *p, size_t len, struct header *out);
 envelope_rc header_encode(envelope_ctx *ctx, const struct header *h, struct bytes *out);
 
-/* A key's identities, each "" when unknown (FORMAT.md section 6). */
+/* A key's identities, each "" when unknown (FORMAT.md, "Key identities"). */
 struct identity {
     char key[ENVELOPE_FINGERPRINT_SIZE];
     char kms[IDENTITY_MAX + 1];
@@ -83,7 +83,7 @@ envelope_rc manifest_encode_raw(envelope_ctx *ctx, const struct manifest *m, str
  * they hold. */
 envelope_rc manifest_parse(envelope_ctx *ctx, const uint8_t *p, size_t len, struct manifest *m);
 
-/* 0 if name may name a message (FORMAT.md section 5), else -1 with why. */
+/* 0 if name may name a message (FORMAT.md, "Inner archive"), else -1 with why. */
 int message_name_check(const char *name, size_t len, const char **why);
 
 /* The largest compat envelope: one RSA-4096 ciphertext. */

@@ -1,4 +1,4 @@
-/* The v1 header (docs/FORMAT.md section 2). Every length is checked against
+/* The v1 header (docs/FORMAT.md, "Header"). Every length is checked against
  * what is left before it is used. */
 #include <string.h>
 
@@ -14,7 +14,7 @@ envelope_rc header_peek(envelope_ctx *ctx, const uint8_t *p, size_t len, uint32_
 
     *header_len = 0;
     /* Input that stops inside the magic, after bytes that match it, ends
-     * inside the header: truncated (FORMAT.md section 4), not foreign. */
+     * inside the header: truncated (FORMAT.md, "Payload: STREAM"), not foreign. */
     if (len > 0 && len < MAGIC_LEN && memcmp(p, MAGIC, len) == 0)
         return fail(ctx, ENVELOPE_E_TRUNCATED, "input ends inside the envelope magic");
     if (cur_take(&c, MAGIC_LEN, &magic) != 0 || memcmp(magic, MAGIC, MAGIC_LEN) != 0)
@@ -32,7 +32,7 @@ envelope_rc header_peek(envelope_ctx *ctx, const uint8_t *p, size_t len, uint32_
     return ENVELOPE_OK;
 }
 
-/* A label is empty, or one or two identities (section 6: a fingerprint, a
+/* A label is empty, or one or two identities (FORMAT.md, "Key identities": a fingerprint, a
  * KMS ARN, at most one of each) separated by single spaces. The label is
  * label_len bytes, NUL being no character of an identity: the checks below
  * see C strings, which would otherwise end early and pass whatever follows

@@ -1,5 +1,5 @@
-/* Key identities (docs/FORMAT.md section 6) and message names (section 5):
- * what the manifest and the stanza labels may hold. */
+/* Key identities (docs/FORMAT.md, "Key identities") and message names
+ * ("Inner archive"): what the manifest and the stanza labels may hold. */
 #include <stdio.h>
 #include <string.h>
 

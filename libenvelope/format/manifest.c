@@ -1,8 +1,8 @@
-/* The manifest (docs/FORMAT.md section 7): its canonical encoding. Parsing
- * is strict by construction (manifest_parse.c): the bytes must be exactly
- * what this encoder gives for the values they hold, which rules out white
- * space, other member orders, duplicate members and alternative escapes in
- * one comparison. */
+/* The manifest (docs/FORMAT.md, "Manifest"): its canonical encoding.
+ * Parsing is strict by construction (manifest_parse.c): the bytes must be
+ * exactly what this encoder gives for the values they hold, which rules out
+ * white space, other member orders, duplicate members and alternative
+ * escapes in one comparison. */
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,7 +37,7 @@ static int arr_add(json_object *a, json_object *v)
     return 0;
 }
 
-/* "created" has four-digit years (FORMAT.md section 7). */
+/* "created" has four-digit years (FORMAT.md, "Manifest"). */
 static int created_in_range(time_t t)
 {
     struct tm tm;

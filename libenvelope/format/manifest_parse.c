@@ -121,7 +121,7 @@ envelope_rc manifest_parse(envelope_ctx *ctx, const uint8_t *p, size_t len, stru
     }
     if (manifest_encode_raw(ctx, m, &again) != ENVELOPE_OK || again.len != len ||
         memcmp(again.p, p, len) != 0) {
-        fail(ctx, rc, "manifest is not in canonical form (docs/FORMAT.md section 7)");
+        fail(ctx, rc, "manifest is not in canonical form (docs/FORMAT.md, \"Manifest\")");
         goto out;
     }
     rc = ENVELOPE_OK;

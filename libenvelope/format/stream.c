@@ -1,4 +1,4 @@
-/* STREAM over AES-256-GCM (docs/FORMAT.md sections 3 and 4). */
+/* STREAM over AES-256-GCM (docs/FORMAT.md, "Keys" and "Payload: STREAM"). */
 #include "format/stream.h"
 
 #include <errno.h>

@@ -1,6 +1,6 @@
 /* STREAM: the payload as 64 KiB AES-256-GCM chunks whose nonces carry a
  * counter and a final flag, under a key bound to the header
- * (docs/FORMAT.md sections 3 and 4). */
+ * (docs/FORMAT.md, "Keys" and "Payload: STREAM"). */
 #ifndef ENVELOPE_STREAM_H
 #define ENVELOPE_STREAM_H
 

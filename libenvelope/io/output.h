@@ -1,4 +1,5 @@
-/* Outputs that appear whole and checked, or not at all (DESIGN.md 4.8). */
+/* Outputs that appear whole and checked, or not at all
+ * (docs/DESIGN.md, "Outputs appear whole, or not at all"). */
 #ifndef ENVELOPE_OUTPUT_H
 #define ENVELOPE_OUTPUT_H
 

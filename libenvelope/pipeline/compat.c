@@ -1,4 +1,4 @@
-/* The compat format (DESIGN.md section 5): the tutorial's message.enc. One
+/* The compat format (docs/COMPAT.md): the tutorial's message.enc. One
  * RSA-OAEP-SHA-256 ciphertext over a gzip'd tar of message.sig (ECDSA
  * P-521/SHA-512 over the raw message) and the message. It has no recipient
  * binding, so open accepts it only when asked to. */

@@ -1,4 +1,4 @@
-/* The compat format: the tutorial's message.enc (DESIGN.md section 5). */
+/* The compat format: the tutorial's message.enc (docs/COMPAT.md). */
 #ifndef ENVELOPE_COMPAT_H
 #define ENVELOPE_COMPAT_H
 

@@ -1,5 +1,6 @@
 /* SHA-512 on a second thread, over a ring of slots shared with the
- * pipeline (DESIGN.md section 4.9: hashing and encryption on two cores). */
+ * pipeline: hashing and encryption on two cores
+ * (docs/DESIGN.md, "One pass, bounded memory, two cores"). */
 #include "pipeline/hasher.h"
 
 #include <openssl/crypto.h>

@@ -1,5 +1,5 @@
 /* Which of the caller's decryption keys opens which recipient stanza
- * (docs/FORMAT.md section 6), with a bound on the KMS calls one envelope
+ * (docs/FORMAT.md, "Key identities"), with a bound on the KMS calls one envelope
  * can cause. */
 #ifndef ENVELOPE_KEY_TRIAL_H
 #define ENVELOPE_KEY_TRIAL_H

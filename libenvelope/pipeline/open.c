@@ -1,4 +1,4 @@
-/* The open pipeline, in the order of docs/FORMAT.md section 9: header,
+/* The open pipeline, in the order of docs/FORMAT.md, "Opening, in order": header,
  * unwrap, payload key, chunks authenticated before the tar reader sees them,
  * entry rules, the signature over the raw manifest, then the manifest's
  * claims. The message goes to a sink nobody sees until the caller releases

@@ -74,7 +74,7 @@ failed "a missing key path with ESC: exit 3, escaped, said once" 3 \
 check "a missing key path with ESC: stderr holds no control" plain "$ERR"
 
 # A name that seal refuses is blamed on the one rule it breaks, with the
-# way out; nothing is written. Each rule of FORMAT.md section 5 once.
+# way out; nothing is written. Each rule of FORMAT.md, "Inner archive" once.
 mkdir -p rules && echo secret >rules/.env.secret && echo '{}' >rules/manifest.json
 NAME_SEAL=(seal --sign-key "$K/signer.pem" --to "$K/alice.pub" -o rule.enc)
 run "$E" "${NAME_SEAL[@]}" rules/.env.secret

@@ -448,7 +448,7 @@ static void truncated_pipes(struct fixture *f)
     cut_at(f, env, hlen, ENVELOPE_E_TRUNCATED, "right after the header");
     cut_at(f, env, hlen + 10, ENVELOPE_E_TRUNCATED, "inside the tag-sized start");
     /* Inside the only chunk: it opens neither as final nor as not final,
-     * which FORMAT.md section 4 calls tampering. */
+     * which FORMAT.md, "Payload: STREAM" calls tampering. */
     cut_at(f, env, hlen + 1000, ENVELOPE_E_TAMPERED, "inside the final chunk");
     cut_at(f, env, n - 1, ENVELOPE_E_TAMPERED, "one byte short");
     cut_at(f, big, hlen + 65552, ENVELOPE_E_TRUNCATED, "after the first of two chunks");

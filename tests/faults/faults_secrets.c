@@ -90,7 +90,7 @@ static void add_bn_param(EVP_PKEY *k, const char *param)
     BN_clear_free(bn);
 }
 
-/* Unwraps the first stanza the key opens (FORMAT.md sections 2 and 3). */
+/* Unwraps the first stanza the key opens (FORMAT.md, "Header" and "Keys"). */
 static int data_and_payload_key(EVP_PKEY *alice, const uint8_t *env, size_t n, uint8_t dk[32],
                                 uint8_t pk[32])
 {

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Fidelity test of the KMS test server against Debian's AWS CLI, openssl and
-# tar: the tutorial flow (design brief, section 2) with the tutorial's
+# tar: the tutorial flow (docs/DESIGN.md, "The tutorial it grew from") with the tutorial's
 # least-privilege principals, then the errors a real KMS gives, the public
 # keys working with plain openssl, the control API, and the tutorial's roles
 # reached through the CLI's STS client (assume-role, web identity).

@@ -1,4 +1,4 @@
-/* ASCII armor (docs/FORMAT.md section 12): what seal writes through every
+/* ASCII armor (docs/FORMAT.md, "ASCII armor"): what seal writes through every
  * entry point, that every open entry point and inspect read it, the
  * transport it survives (CRLF, white space at line ends, blank lines
  * around it), and each fault it is refused for, with the line and the

@@ -1,6 +1,6 @@
 /* bundle_write.c and bundle_read.c: the inner tar, written through a
  * memory sink and read back through a memory source, and the reader's
- * entry rules (docs/FORMAT.md section 5) against archives libarchive's
+ * entry rules (docs/FORMAT.md, "Inner archive") against archives libarchive's
  * writer makes in every shape the rules forbid. */
 #include <archive.h>
 #include <archive_entry.h>
@@ -609,7 +609,7 @@ static void pax_record(struct bytes *body, const char *key, size_t key_len, cons
     ck_assert_int_eq(bytes_append(body, "\n", 1), 0);
 }
 
-/* An entry as writers make it (section 5), after a pax header holding the
+/* An entry as writers make it (FORMAT.md, "Inner archive"), after a pax header holding the
  * records in pax when pax is not NULL. Returns where its ustar header is,
  * for the caller to edit (and resum). */
 static size_t add_entry(struct bytes *t, const char *name, const void *data, size_t n,
@@ -688,7 +688,7 @@ static void assert_refused(const uint8_t *tar, size_t len, const char *detail, c
 
 #define REC(body, key, value) pax_record(body, key, sizeof(key) - 1, value, sizeof(value) - 1)
 
-/* A pax header may stand before any entry (section 5); the archive ends
+/* A pax header may stand before any entry (FORMAT.md, "Inner archive"); the archive ends
  * after manifest.sig's data, not after its pax header's. */
 START_TEST(pax_before_each_entry)
 {

@@ -1,6 +1,6 @@
 /* Creation times a ustar mtime cannot hold as they are (before 1970, from
  * 2038-01-19 03:14:07 on): seal must still write an archive that open
- * accepts, its mtime clamped (docs/FORMAT.md section 5), the manifest
+ * accepts, its mtime clamped (docs/FORMAT.md, "Inner archive"), the manifest
  * keeping the real time. */
 #include <archive.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /* header.c and the identity helpers of manifest.c: the v1 header codec
- * (docs/FORMAT.md section 2) and how labels name keys (section 6). */
+ * (docs/FORMAT.md, "Header") and how labels name keys ("Key identities"). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -366,7 +366,7 @@ START_TEST(label_length_bounds)
 }
 END_TEST
 
-/* A label is empty or a list of key identities (FORMAT.md sections 2 and
+/* A label is empty or a list of key identities (FORMAT.md, "Header" and
  * 6): a fingerprint, a KMS ARN, or one of each, separated by one space. */
 START_TEST(label_characters)
 {

@@ -1,5 +1,5 @@
-/* manifest.c and manifest_parse.c: the canonical manifest (docs/FORMAT.md
- * section 7) and the message-name rules (section 5). */
+/* manifest.c and manifest_parse.c: the canonical manifest (docs/FORMAT.md,
+ * "Manifest") and the message-name rules ("Inner archive"). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -179,7 +179,7 @@ static envelope_rc expect_flip(const struct golden *g, size_t byte, uint8_t valu
     return ENVELOPE_E_TAMPERED; /* the payload */
 }
 
-/* A single-chunk golden cut at n bytes (FORMAT.md section 4). */
+/* A single-chunk golden cut at n bytes (FORMAT.md, "Payload: STREAM"). */
 static envelope_rc expect_cut(const struct golden *g, size_t n)
 {
     if (n == 0)
@@ -380,7 +380,7 @@ END_TEST
 
 /* A payload of exactly two whole chunks: data after the final chunk is
  * TRAILING_DATA. The message size comes from the archive overhead of a
- * 1-byte message (FORMAT.md section 5: headers and data in 512-byte
+ * 1-byte message (FORMAT.md, "Inner archive": headers and data in 512-byte
  * blocks, then the 1024-byte end marker). */
 START_TEST(data_after_whole_final_chunk)
 {

@@ -691,7 +691,7 @@ START_TEST(bad_archives_inside)
 }
 END_TEST
 
-/* The first failing step names the error (FORMAT.md section 9): the size
+/* The first failing step names the error (FORMAT.md, "Opening, in order"): the size
  * limit holds before the signature is looked at, the archive rules before
  * the signature, the signature before the manifest's claims. */
 START_TEST(first_failure_wins)

@@ -1,4 +1,5 @@
-/* Outputs that appear whole and checked, or not at all (DESIGN.md 4.8):
+/* Outputs that appear whole and checked, or not at all
+ * (docs/DESIGN.md, "Outputs appear whole, or not at all"):
  * files, extracted directories, descriptors, callbacks and spools, on
  * success and on failure, with and without force. */
 #include <fcntl.h>
@@ -171,7 +172,7 @@ static envelope_rc extract_to(const uint8_t *e, size_t len, const char *path,
 }
 
 /* manifest.sig verifies over manifest.json with plain OpenSSL, as the
- * offline check of FORMAT.md section 8 does. */
+ * offline check of FORMAT.md, "Signature" does. */
 static void assert_signed(const char *json_path, const char *sig_path)
 {
     envelope_key *pub = load_test_key(ctx, "signer.pub");

@@ -383,7 +383,7 @@ static void assert_stream(const uint8_t *ct, size_t len, envelope_rc want, int w
     bytes_free(&plain);
 }
 
-/* FORMAT.md section 4: the input ends before a final chunk authenticates.
+/* FORMAT.md, "Payload: STREAM": the input ends before a final chunk authenticates.
  * The last piece is TRUNCATED when it is empty, too short for a tag, or
  * opens as a non-final chunk; a piece cut inside a chunk authenticates
  * under neither flag, which the format calls tampering. */
@@ -471,7 +471,7 @@ END_TEST
 /* Data after a final chunk that is a whole chunk shows as TRAILING_DATA: a
  * full read with more behind opens as final. After a shorter final chunk
  * the reader cannot tell where the chunk ends, so the last piece fails to
- * authenticate: TAMPERED (FORMAT.md section 4). */
+ * authenticate: TAMPERED (FORMAT.md, "Payload: STREAM"). */
 START_TEST(appended_data)
 {
     size_t n = 3 * CHUNK_SIZE, len, out_len;

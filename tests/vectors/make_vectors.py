@@ -446,7 +446,7 @@ def stream_faults(b):
           "only as non-final.", header + chunks[0] + chunks[1])
     b.bad("bad-truncated-mid-chunk.env", "TAMPERED",
           "Cut in the middle of chunk 1: the last piece opens neither as final nor "
-          "as non-final, which is tampering (FORMAT.md section 4).",
+          "as non-final, which is tampering (FORMAT.md, 'Payload: STREAM').",
           header + chunks[0] + chunks[1][:30000])
     b.bad("bad-truncated-short-piece.env", "TRUNCATED",
           "Cut 10 bytes into chunk 1: a last piece too short to be a chunk (at most 16 "
@@ -690,7 +690,7 @@ def binding_faults(b):
 
 
 def precedence(b):
-    """Envelopes with two faults: the earlier step of section 9 wins."""
+    """Envelopes with two faults: the earlier step of FORMAT.md, "Opening, in order" wins."""
     b.bad_seal("order-untrusted-before-manifest.env", "UNTRUSTED_SIGNER",
                "A malformed manifest signed by an untrusted key: step 7 before step 8.",
                sign="other-signer", edit_manifest=edit(lambda o: ref.encode_manifest(o)[:-1]))
@@ -751,7 +751,7 @@ def edit_line(text, no, change):
 
 
 def armor_vectors(b):
-    """Section 12: armor that opens, through what channels do to text, and
+    """FORMAT.md, "ASCII armor": armor that opens, through what channels do to text, and
     one fault of the armor per vector; the envelope inside opens otherwise."""
     good = b.vectors[0].data  # ok-one-recipient.env
     text = ref.armor(good)

@@ -24,7 +24,7 @@ MAX_RECIPIENTS = 16
 MAX_TRUSTED = 64
 MAX_DECRYPT = 16
 HEADER_MAX = 65536
-# The header armored (docs/FORMAT.md section 12): 66 characters of text,
+# The header armored (docs/FORMAT.md, "ASCII armor"): 66 characters of text,
 # CRLF included, for every 48 bytes, with room for blank lines and white
 # space at line ends.
 ARMORED_HEADER_MAX = 2 * HEADER_MAX
@@ -651,7 +651,7 @@ def _inspect_head(head: bytes, total: Optional[int]) -> Info:
 
 
 def _armored(head: bytes) -> bool:
-    """As the library tells armor (docs/FORMAT.md section 12)."""
+    """As the library tells armor (docs/FORMAT.md, "ASCII armor")."""
     return head.lstrip(b" \t\r\n").startswith(b"-----BEGIN ")
 
 

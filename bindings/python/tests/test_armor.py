@@ -1,4 +1,4 @@
-"""ASCII armor (docs/FORMAT.md section 12): seal(armor=True) and
+"""ASCII armor (docs/FORMAT.md, "ASCII armor"): seal(armor=True) and
 seal_file(armor=True) write it; open, open_file and inspect read it, also
 after a channel changed its line ends; a damaged armor is a FormatError
 NOT_ENVELOPE naming the line. Compat envelopes are never armored."""

@@ -74,8 +74,8 @@ def test_truncated(keys, sealed):
 
 
 def test_trailing_data(keys):
-    # 61952 bytes make an inner archive of exactly one chunk (FORMAT.md
-    # section 5), so the final chunk is whole and what follows it is
+    # 61952 bytes make an inner archive of exactly one chunk (FORMAT.md,
+    # "Inner archive"), so the final chunk is whole and what follows it is
     # recognisably trailing. After a shorter final chunk, extra bytes
     # change that chunk itself: TAMPERED.
     sealed = libenvelope.seal(b"t" * 61952, sign_key=keys.signer, recipients=keys.alice_pub)
