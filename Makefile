@@ -207,9 +207,11 @@ test-faults: all
 test-faults-valgrind: all
 	@sh tests/faults/run.sh $(B) valgrind
 
-# Every command of docs/TUTORIAL.md, against the KMS test server.
+# Every sh block of docs/TUTORIAL.md and docs/KEY-MANAGEMENT.md, against
+# the KMS test server.
 test-tutorial: all
 	@bash tests/tutorial/run.sh $(B)
+	@bash tests/tutorial/run.sh $(B) docs/KEY-MANAGEMENT.md
 
 test-reference: all
 	$(call optional,tests/test_reference.py,ENVELOPE_CLI=$(B)/envelope /usr/bin/python3 -m pytest -q tests/test_reference.py)

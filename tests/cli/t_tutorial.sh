@@ -3,7 +3,16 @@
 # and tar commands; and with KMS keys when this build has them.
 
 MSG=$TOP/tests/kms-server/message.json
-[ -f "$MSG" ] || { MSG=$W/message-src.json; printf '{"id":"msg-0001","body":"Hello, receiver."}\n' >"$MSG"; }
+# The tutorial's message.json, byte for byte: what make demo seals and the
+# KMS suites send, so that docs/COMPAT.md's sizes are this message's.
+printf '{ \n    "message": "The Magic Words are Squeamish Ossifrage", \n    "sender": "Sender Principal" \n}\n' \
+    >"$W/tutorial-message.json"
+for f in tests/demo/message.json tests/kms-server/message.json; do
+    check "$f: the tutorial's message.json, its 98 bytes" bash -c 'cmp -s "$1" "$2" &&
+        [ "$(wc -c <"$1")" -eq 98 ] || { echo "     $(wc -c <"$1") bytes: $(cmp "$1" "$2" 2>&1)"; false; }' \
+        _ "$TOP/$f" "$W/tutorial-message.json"
+done
+[ -f "$MSG" ] || MSG=$W/tutorial-message.json
 mkdir sender receiver offline
 cp "$MSG" sender/message.json
 

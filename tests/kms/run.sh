@@ -6,11 +6,11 @@
 # session tokens, regions, endpoints, KMS's errors, retries and timeouts
 # under injected faults (throttling, 5xx, broken connections, delays), the
 # retry quota drained by a storm of 500s and refilled by successes, TLS
-# handshakes per seal, per open and per 20 seals, every credential source in
-# turn (environment, shared credentials and config files, credential_process
-# with its runs counted, container credentials and IMDSv2 from
-# tests/kms/metadata_server.py), and the rule that local keys never load
-# libcurl.
+# handshakes per seal, per open and per 20 seals, aliases moved to new keys
+# as in a rotation, every credential source in turn (environment, shared
+# credentials and config files, credential_process with its runs counted,
+# container credentials and IMDSv2 from tests/kms/metadata_server.py), and
+# the rule that local keys never load libcurl.
 #
 #   bash tests/kms/run.sh BUILD_DIR
 #
@@ -604,6 +604,49 @@ failed_with "16 hidden stanzas, two KMS keys: exit 1, the detail names the spent
     h16-two.json
 check "  two KMS keys share the budget: 16 Decrypt, not 32 ($H16_TWO)" \
     test "$H16_TWO" = "Decrypt=16 total=16 tls=1"
+
+# ------------------------------------------------------ a moved alias
+# docs/KEY-MANAGEMENT.md, "Rotating KMS keys": a new key and the alias moved
+# to it (delete and create: the test server has no UpdateAlias, and the
+# library sees the same). Aliases of their own, so that the tutorial's stay.
+kms_admin() { as admin -- "$AWS" --endpoint-url "$EP" --ca-bundle "$CA" kms "$@"; return "$rc"; }
+OTHER_ARN=$(arn $OTHER_ID)
+RSA2048_ARN=$(arn $RSA2048_ID)
+kms_admin create-alias --alias-name alias/rotating-sign --target-key-id "$SIGN_ARN" &&
+    kms_admin create-alias --alias-name alias/rotating-encrypt --target-key-id "$ENC_ARN" &&
+    as admin -- "$E" seal --sign-key awskms:///alias/rotating-sign --to awskms:///alias/rotating-encrypt \
+    -o before-move.env message.json
+succeeded "rotation: sealed through the aliases, before they move"
+kms_admin delete-alias --alias-name alias/rotating-sign &&
+    kms_admin create-alias --alias-name alias/rotating-sign --target-key-id "$OTHER_ARN" &&
+    kms_admin delete-alias --alias-name alias/rotating-encrypt &&
+    kms_admin create-alias --alias-name alias/rotating-encrypt --target-key-id "$RSA2048_ARN"
+succeeded "rotation: both aliases moved to new keys"
+as admin -- "$E" seal --sign-key awskms:///alias/rotating-sign --to awskms:///alias/rotating-encrypt \
+    -o after-move.env message.json
+succeeded "rotation: sealed through the moved aliases"
+offline "$E" inspect after-move.env
+check "  sealed to the new key: inspect shows its ARN" \
+    bash -c '[ '"$rc"' -eq 0 ] && grep -q "RSA-2048 $1\$" "$2"' _ "$RSA2048_ARN" "$OUT"
+as admin -- "$E" open --decrypt-key awskms:///alias/rotating-encrypt --verify-key "awskms:///$SIGN_ARN" \
+    -o before-alias-only.json before-move.env
+failed_with "  an envelope to the old key, the moved alias alone as --decrypt-key: exit 1, no output" 1 \
+    "envelope: before-move.env: envelope not addressed to the --decrypt-key (no recipient stanza opens with key (KMS))" \
+    before-alias-only.json
+for env in before-move after-move; do
+    as admin -- "$E" open --decrypt-key awskms:///alias/rotating-encrypt --decrypt-key "awskms:///$ENC_ARN" \
+        --verify-key "awskms:///$SIGN_ARN" --verify-key "awskms:///$OTHER_ARN" -o "$env.json" "$env.env"
+    check "  $env.env opens with the alias and the old key's ARN, both signers pinned by ARN" \
+        bash -c '[ '"$rc"' -eq 0 ] && cmp -s "$1" message.json' _ "$env.json"
+done
+as admin -- "$E" open --decrypt-key "awskms:///$ENC_ARN" --verify-key awskms:///alias/rotating-sign \
+    -o before-moved-signer.json before-move.env
+failed_with "  the moved alias as --verify-key no longer trusts the old signer: exit 1, no output" 1 \
+    "envelope: before-move.env: signature does not verify under any --verify-key (signer unknown; 1 key tried)" \
+    before-moved-signer.json
+kms_admin delete-alias --alias-name alias/rotating-sign &&
+    kms_admin delete-alias --alias-name alias/rotating-encrypt
+succeeded "rotation: the aliases removed again"
 
 # ------------------------------------- credentials, regions, endpoints
 

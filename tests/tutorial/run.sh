@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Runs every shell block of docs/TUTORIAL.md, in order, each with the
-# credentials its <!-- as: ROLE --> comment names, against the KMS test
-# server (started here, stopped on exit). One line per block, then
-# "N passed, M failed". Usage: run.sh BUILD_DIR
+# Runs every shell block of docs/TUTORIAL.md (or of DOC), in order, each
+# with the credentials its <!-- as: ROLE --> comment names, against the KMS
+# test server (started here, stopped on exit). One line per block, then
+# "N passed, M failed". Usage: run.sh BUILD_DIR [DOC]
 set -uo pipefail
-build=$(cd "${1:?usage: run.sh BUILD_DIR}" && pwd)
+build=$(cd "${1:?usage: run.sh BUILD_DIR [DOC]}" && pwd)
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+doc=${2:-$top/docs/TUTORIAL.md}
 work=$(mktemp -d "${TMPDIR:-/tmp}/envelope-tutorial.XXXXXX")
 state=$work/state
 kmsctl=$top/tests/kms-server/kmsctl.sh
@@ -14,7 +15,7 @@ trap '"$kmsctl" stop "$state" >/dev/null 2>&1; rm -rf "$work"' EXIT
 mkdir -p "$work/bin" "$work/blocks" "$work/home" "$work/run"
 ln -s "$build/envelope" "$work/bin/envelope"
 cp "$top/tests/demo/message.json" "$work/run/message.json"
-/usr/bin/python3 "$top/tests/tutorial/extract.py" "$top/docs/TUTORIAL.md" "$work/blocks" \
+/usr/bin/python3 "$top/tests/tutorial/extract.py" "$doc" "$work/blocks" \
     > "$work/blocks.txt" || { echo "0 passed, 1 failed"; exit 1; }
 ep=$("$kmsctl" start "$state") ||
     { echo "FAIL KMS test server did not start (kmsctl's reason above)"; echo "0 passed, 1 failed"; exit 1; }
