@@ -13,29 +13,14 @@
 #include <time.h>
 
 #include "base/context.h"
-#include "aws/env_setting.h"
 #include "aws/http.h"
 #include "aws/kms.h"
+#include "aws/kms_client.h"
 #include "aws/retry_quota.h"
 
 #define TARGET_PREFIX "X-Amz-Target: TrentService."
 #define TOKEN_PREFIX "X-Amz-Security-Token: "
 #define SERVICE_MESSAGE_MAX 400
-
-struct kms_client {
-    struct http_client *http;   /* NULL until the first call */
-    struct aws_creds creds;     /* empty until the first call */
-    int have_creds;
-    /* Set through the API; 0: the environment's, else the defaults. */
-    unsigned long api_connect_ms, api_total_ms;
-    unsigned api_max_attempts;
-    struct retry_quota quota;   /* standard mode's: shared by every call */
-    /* The retry settings as the first call read them: the files are not
-     * read again at every call (kept as the credentials are). */
-    int retry_read;
-    enum retry_mode retry_mode;
-    unsigned long retry_attempts;
-};
 
 void kms_client_free(struct kms_client *c)
 {
@@ -152,9 +137,6 @@ static envelope_rc client_get(envelope_ctx *ctx, const char *region, struct kms_
 
 /* ------------------------------------------------------------- settings */
 
-#define MAX_ATTEMPTS_LIMIT 10
-#define TIMEOUT_LIMIT_MS 3600000UL
-
 envelope_rc envelope_ctx_set_kms_timeouts(envelope_ctx *ctx, unsigned long connect_ms,
                                           unsigned long total_ms)
 {
@@ -163,9 +145,9 @@ envelope_rc envelope_ctx_set_kms_timeouts(envelope_ctx *ctx, unsigned long conne
 
     if (ctx == NULL)
         return ENVELOPE_E_INVALID_ARGUMENT;
-    if (connect_ms > TIMEOUT_LIMIT_MS || total_ms > TIMEOUT_LIMIT_MS)
+    if (connect_ms > KMS_TIMEOUT_LIMIT_MS || total_ms > KMS_TIMEOUT_LIMIT_MS)
         return fail(ctx, ENVELOPE_E_INVALID_ARGUMENT,
-                    "KMS timeouts: at most %lu ms (an hour)", TIMEOUT_LIMIT_MS);
+                    "KMS timeouts: at most %lu ms (an hour)", KMS_TIMEOUT_LIMIT_MS);
     if ((rc = client_alloc(ctx, &c)) != ENVELOPE_OK)
         return rc;
     c->api_connect_ms = connect_ms;
@@ -180,55 +162,12 @@ envelope_rc envelope_ctx_set_kms_max_attempts(envelope_ctx *ctx, unsigned n)
 
     if (ctx == NULL)
         return ENVELOPE_E_INVALID_ARGUMENT;
-    if (n > MAX_ATTEMPTS_LIMIT)
+    if (n > KMS_MAX_ATTEMPTS_LIMIT)
         return fail(ctx, ENVELOPE_E_INVALID_ARGUMENT, "KMS attempts: at most %d",
-                    MAX_ATTEMPTS_LIMIT);
+                    KMS_MAX_ATTEMPTS_LIMIT);
     if ((rc = client_alloc(ctx, &c)) != ENVELOPE_OK)
         return rc;
     c->api_max_attempts = n;
-    return ENVELOPE_OK;
-}
-
-/* The retry mode and attempts: read once per client (c may be NULL: read). */
-static envelope_rc client_retry_settings(envelope_ctx *ctx, struct kms_client *c,
-                                         enum retry_mode *mode, unsigned long *attempts)
-{
-    envelope_rc rc;
-
-    if (c && c->retry_read) {
-        *mode = c->retry_mode;
-        *attempts = c->retry_attempts;
-        return ENVELOPE_OK;
-    }
-    if ((rc = retry_settings(ctx, MAX_ATTEMPTS_LIMIT, mode, attempts)) != ENVELOPE_OK || !c)
-        return rc;
-    c->retry_mode = *mode;
-    c->retry_attempts = *attempts;
-    c->retry_read = 1;
-    return ENVELOPE_OK;
-}
-
-envelope_rc kms_settings(envelope_ctx *ctx, struct kms_client *c, struct kms_settings *s)
-{
-    unsigned long attempts = KMS_DEFAULT_MAX_ATTEMPTS;
-    envelope_rc rc;
-
-    s->connect_ms = KMS_DEFAULT_CONNECT_MS;
-    s->total_ms = KMS_DEFAULT_TOTAL_MS;
-    s->mode = RETRY_MODE_STANDARD;
-    if ((rc = env_ulong(ctx, "ENVELOPE_KMS_CONNECT_TIMEOUT_MS", 1, TIMEOUT_LIMIT_MS,
-                        &s->connect_ms)) != ENVELOPE_OK ||
-        (rc = env_ulong(ctx, "ENVELOPE_KMS_TIMEOUT_MS", 1, TIMEOUT_LIMIT_MS, &s->total_ms)) !=
-            ENVELOPE_OK ||
-        (rc = client_retry_settings(ctx, c, &s->mode, &attempts)) != ENVELOPE_OK)
-        return rc;
-    if (c && c->api_connect_ms)
-        s->connect_ms = c->api_connect_ms;
-    if (c && c->api_total_ms)
-        s->total_ms = c->api_total_ms;
-    if (c && c->api_max_attempts)
-        attempts = c->api_max_attempts;
-    s->max_attempts = (unsigned)attempts;
     return ENVELOPE_OK;
 }
 
@@ -382,19 +321,6 @@ enum kms_retry kms_retry_kind(envelope_rc rc, const char *type, long status)
     if (status == 500 || status == 502 || status == 503 || status == 504)
         return KMS_RETRY_TRANSIENT;
     return KMS_NO_RETRY;
-}
-
-unsigned long kms_backoff_ms(unsigned attempt, enum kms_retry kind, uint32_t random)
-{
-    unsigned long ceiling = kind == KMS_RETRY_THROTTLED ? KMS_BACKOFF_THROTTLED_BASE_MS
-                                                        : KMS_BACKOFF_BASE_MS;
-
-    for (unsigned i = 1; i < attempt && ceiling < KMS_BACKOFF_CAP_MS; i++)
-        ceiling *= 2;
-    if (ceiling > KMS_BACKOFF_CAP_MS)
-        ceiling = KMS_BACKOFF_CAP_MS;
-    /* Full jitter: uniform in [0, ceiling]. */
-    return (unsigned long)(((unsigned long long)random * (ceiling + 1)) >> 32);
 }
 
 static long long now_ms(void)
