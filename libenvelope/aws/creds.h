@@ -1,6 +1,6 @@
-/* AWS credentials and region: where they come from, and who wipes them.
- * Sources are tried in the AWS SDKs' order (docs/KEYS.md); the first that
- * has credentials wins, and a source that is present but broken stops the
+/* AWS credentials: where they come from, and who wipes them. Sources are
+ * tried in the AWS SDKs' order (docs/KEYS.md); the first that has
+ * credentials wins, and a source that is present but broken stops the
  * search with its error. */
 #ifndef ENVELOPE_CREDS_H
 #define ENVELOPE_CREDS_H
@@ -9,7 +9,6 @@
 
 #include "envelope.h"
 
-#define REGION_MAX 32
 #define ACCESS_KEY_ID_MAX 128
 #define SECRET_KEY_MAX 128
 #define SESSION_TOKEN_MAX 8192
@@ -40,14 +39,6 @@ void creds_free(struct aws_creds *c);
 void creds_expired(const struct aws_creds *c);
 /* 1 when c expires within CREDS_REFRESH_WINDOW seconds of now (or has). */
 int creds_expiring(const struct aws_creds *c, time_t now);
-
-/* The region from AWS_REGION, else AWS_DEFAULT_REGION, else the profile's
- * "region" in the config (or credentials) file: ENVELOPE_OK with out ""
- * when none has one; ENVELOPE_E_INVALID_ARGUMENT when the value is not a
- * region name or a file cannot be read. */
-envelope_rc creds_region(envelope_ctx *ctx, char out[REGION_MAX + 1]);
-/* 1 if s looks like a region name ("us-east-1", "cn-north-1"). */
-int region_is_valid(const char *s, size_t len);
 
 /* ------------------------------------------------ shared between sources */
 

@@ -11,6 +11,7 @@
 #include "aws/creds.h"
 #include "envelope.h"
 #include "keys/keys.h"
+#include "aws/region.h"
 
 #define KMS_KEY_ID_MAX 256   /* a key id, alias/NAME, or a key or alias ARN */
 #define KMS_HOST_MAX 255
