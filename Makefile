@@ -63,7 +63,7 @@ DEB_BENCH  = age gnupg hyperfine time awscli python3-botocore python3-cryptograp
 DEB_ALL    = $(DEB_BUILD) $(DEB_TEST)
 
 .PHONY: all deps check demo install install-completion uninstall clean unit-tests test-unit test-cli \
-        test-symbols test-kms-server test-kms test-reference test-python test-memory test-tutorial asan valgrind bench \
+        test-symbols test-deps test-kms-server test-kms test-reference test-python test-memory test-tutorial asan valgrind bench \
         test-example \
         fuzz test-fuzz-smoke tsan test-faults test-faults-valgrind test-exhaustive \
         node test-node test-node-asan install-node
@@ -148,6 +148,11 @@ test-exhaustive: unit-tests
 test-symbols: $(SHLIB)
 	@sh tests/check-symbols.sh $(SHLIB) tests/symbols.txt
 
+# No cycle between the objects of the AWS layer: one depends on another
+# when it uses a symbol the other defines (nm).
+test-deps: $(STLIB)
+	@/usr/bin/python3 tests/check-deps.py $(filter $(B)/obj/aws/%,$(LIB_OBJ))
+
 # Suites that live beside the C tests; each is skipped, saying so, only
 # while its directory does not exist yet.
 define optional
@@ -214,7 +219,7 @@ test-python: all
 
 check: deps
 	@$(MAKE) --no-print-directory all unit-tests
-	@$(MAKE) --no-print-directory test-symbols test-unit test-cli test-reference \
+	@$(MAKE) --no-print-directory test-symbols test-deps test-unit test-cli test-reference \
 	    test-python test-node test-memory test-kms-server test-kms test-tutorial test-example \
 	    test-faults tsan test-fuzz-smoke
 	@echo "make check: all suites passed"
