@@ -8,7 +8,7 @@
  *         verdict; a callback that stops at item k stops the parse there.
  *   odd:  the rest, up to the first NUL, is the credentials file and what
  *         follows it the config file; profile_load reads them for a profile
- *         that byte 0 names, then creds_region. Values are copies of text
+ *         that byte 0 names, then region_resolve. Values are copies of text
  *         from the files, within their bounds. Nothing is ever run: the
  *         credential_process value is only read. */
 #include <fcntl.h>
@@ -18,6 +18,7 @@
 #include "common.h"
 #include "base/context.h"
 #include "aws/creds.h"
+#include "aws/region.h"
 
 #define ITEMS_MAX 4096
 
@@ -265,7 +266,7 @@ static void fuzz_profile(uint8_t mode, const uint8_t *p, size_t len)
     }
     check_detail(ctx);
     profile_free(&prof);
-    rc = creds_region(ctx, region);
+    rc = region_resolve(ctx, region);
     CHECK(rc == ENVELOPE_OK || rc == ENVELOPE_E_INVALID_ARGUMENT);
     if (rc == ENVELOPE_OK)
         CHECK(region[0] == '\0' || region_is_valid(region, strlen(region)));

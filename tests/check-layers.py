@@ -251,7 +251,7 @@ def main(argv):
             print("layers: " + p)
         print("layers: %d problem(s) in %d objects, %d dependencies" % (len(problems), len(graph), edges))
         return 1
-    reach = sorted(o for o in graph if any(where.get(d) in BACKEND_FOLDERS for d in graph[o])
+    reach = sorted("%s/%s" % (where[o], o) if where.get(o) else o for o in graph if any(where.get(d) in BACKEND_FOLDERS for d in graph[o])
                    and where.get(o) not in BACKEND_FOLDERS)
     print("layers: %d objects, %d dependencies, no cycle; into %s only from %s" % (
         len(graph), edges, "/".join(sorted(BACKEND_FOLDERS)) + "/", ", ".join(reach) or "nothing"))

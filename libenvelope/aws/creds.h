@@ -1,7 +1,8 @@
-/* AWS credentials and region: where they come from, and who wipes them.
- * Sources are tried in the AWS SDKs' order (docs/KEYS.md); the first that
- * has credentials wins, and a source that is present but broken stops the
- * search with its error. */
+/* AWS credentials: where they come from, and who wipes them. Sources are
+ * tried in the AWS SDKs' order (docs/KEYS.md, creds_chain.c); the first
+ * that has credentials wins, and a source that is present but broken stops
+ * the search with its error. The credentials themselves and what the
+ * sources share are creds.c's. */
 #ifndef ENVELOPE_CREDS_H
 #define ENVELOPE_CREDS_H
 
@@ -9,7 +10,6 @@
 
 #include "envelope.h"
 
-#define REGION_MAX 32
 #define ACCESS_KEY_ID_MAX 128
 #define SECRET_KEY_MAX 128
 #define SESSION_TOKEN_MAX 8192
@@ -27,29 +27,22 @@ struct aws_creds {
     char source[CREDS_SOURCE_MAX];              /* "environment", ...: for details */
 };
 
-/* Fills *out from the first source that has credentials. On failure
- * ENVELOPE_E_CREDENTIALS (or NOMEM, TIMEOUT), *out empty. Free with
- * creds_free. */
+/* Fills *out from the first source that has credentials (creds_chain.c).
+ * On failure ENVELOPE_E_CREDENTIALS (or NOMEM, TIMEOUT), *out empty. Free
+ * with creds_free. */
 envelope_rc creds_load(envelope_ctx *ctx, struct aws_creds *out);
 /* The same, for a KMS key in region_hint (may be NULL): the region STS is
  * reached in when none is configured. */
 envelope_rc creds_load_for(envelope_ctx *ctx, const char *region_hint, struct aws_creds *out);
 /* Wipes and frees the secrets; leaves *c empty. NULL is a no-op. */
 void creds_free(struct aws_creds *c);
-/* A service refused c as expired: no cache may give them again. */
+/* A service refused c as expired: no cache may give them again
+ * (creds_chain.c). */
 void creds_expired(const struct aws_creds *c);
 /* 1 when c expires within CREDS_REFRESH_WINDOW seconds of now (or has). */
 int creds_expiring(const struct aws_creds *c, time_t now);
 
-/* The region from AWS_REGION, else AWS_DEFAULT_REGION, else the profile's
- * "region" in the config (or credentials) file: ENVELOPE_OK with out ""
- * when none has one; ENVELOPE_E_INVALID_ARGUMENT when the value is not a
- * region name or a file cannot be read. */
-envelope_rc creds_region(envelope_ctx *ctx, char out[REGION_MAX + 1]);
-/* 1 if s looks like a region name ("us-east-1", "cn-north-1"). */
-int region_is_valid(const char *s, size_t len);
-
-/* ------------------------------------------------ shared between sources */
+/* ---------------------------------------- shared between sources (creds.c) */
 
 /* Checks and copies the three values into *out (source not set):
  * ENVELOPE_E_CREDENTIALS naming what, never quoting a secret. token may be
@@ -66,6 +59,9 @@ int creds_parse_time(const char *s, size_t len, time_t *out);
 struct json_object;
 envelope_rc creds_from_json(envelope_ctx *ctx, const char *what, struct json_object *o,
                             const char *token_name, int need_token, struct aws_creds *out);
+/* 1 when s is printable ASCII without spaces: what fits in a header or
+ * SigV4's scope, and cannot split a header line. */
+int creds_is_token_text(const char *s, size_t len);
 /* A copy of s that creds_wipe_free frees. */
 char *creds_strdup(const char *s, size_t len);
 void creds_wipe_free(char *s);
@@ -127,15 +123,13 @@ const char *profile_get(const struct aws_profile *p, int key, int *from);
 
 /* -------------------------------------------------- the other sources */
 
-/* AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (creds.c): *found 0 when
- * neither is set. */
+/* Static keys (creds_keys.c). AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY:
+ * *found 0 when neither is set. */
 envelope_rc creds_env_keys(envelope_ctx *ctx, struct aws_creds *out, int *found);
 /* The profile's static keys, the credentials file's before the config
- * file's; its credential_process. *found 0 when it has none. */
+ * file's. *found 0 when it has none. */
 envelope_rc creds_profile_keys(envelope_ctx *ctx, const struct aws_profile *p,
                                struct aws_creds *out, int *found);
-envelope_rc creds_profile_process(envelope_ctx *ctx, const struct aws_profile *p,
-                                  struct aws_creds *out, int *found);
 /* Assumed roles (creds_assume.c). Web identity from AWS_ROLE_ARN and
  * AWS_WEB_IDENTITY_TOKEN_FILE; the profile p (may be NULL) gives STS's
  * endpoint settings. *found 0 when AWS_WEB_IDENTITY_TOKEN_FILE is unset. */
@@ -152,6 +146,9 @@ envelope_rc creds_from_profile_role(envelope_ctx *ctx, const struct aws_profile 
  * profile x"). */
 envelope_rc creds_from_process(envelope_ctx *ctx, const char *what, const char *command,
                                struct aws_creds *out);
+/* The profile's credential_process: *found 0 when it has none. */
+envelope_rc creds_profile_process(envelope_ctx *ctx, const struct aws_profile *p,
+                                  struct aws_creds *out, int *found);
 /* Container credentials (creds_metadata.c): *found 0 unless
  * AWS_CONTAINER_CREDENTIALS_RELATIVE_URI or _FULL_URI is set. */
 envelope_rc creds_from_container(envelope_ctx *ctx, struct aws_creds *out, int *found);

@@ -352,3 +352,25 @@ envelope_rc creds_from_process(envelope_ctx *ctx, const char *what, const char *
     free(r.buf);
     return rc;
 }
+
+/* The profile's credential_process, named in errors by file and line. */
+envelope_rc creds_profile_process(envelope_ctx *ctx, const struct aws_profile *p,
+                                  struct aws_creds *out, int *found)
+{
+    char what[CREDS_SOURCE_MAX];
+    const char *command;
+    envelope_rc rc;
+    int from;
+
+    *found = 0;
+    if ((command = profile_get(p, PROFILE_CREDENTIAL_PROCESS, &from)) == NULL)
+        return ENVELOPE_OK;
+    snprintf(what, sizeof(what), "credential_process of profile %s (%s line %u)", p->name,
+             p->file[from].path, p->file[from].line[PROFILE_CREDENTIAL_PROCESS]);
+    if ((rc = creds_from_process(ctx, what, command, out)) != ENVELOPE_OK)
+        return rc;
+    snprintf(out->source, sizeof(out->source), "credential_process of profile %s", p->name);
+    out->refreshable = 1;
+    *found = 1;
+    return ENVELOPE_OK;
+}

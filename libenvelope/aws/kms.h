@@ -7,10 +7,11 @@
 #include <openssl/evp.h>
 
 #include "base/buf.h"
+#include "aws/call_settings.h"
 #include "aws/creds.h"
 #include "envelope.h"
 #include "keys/keys.h"
-#include "aws/retry_mode.h"
+#include "aws/region.h"
 
 #define KMS_KEY_ID_MAX 256   /* a key id, alias/NAME, or a key or alias ARN */
 #define KMS_HOST_MAX 255
@@ -54,37 +55,11 @@ void kms_client_free(struct kms_client *c);
 /* The context's client, or NULL before its first KMS call or setting. */
 struct kms_client *kms_client_of(const envelope_ctx *ctx);
 
-#define KMS_DEFAULT_CONNECT_MS 5000UL
-#define KMS_DEFAULT_TOTAL_MS 30000UL
-#define KMS_DEFAULT_MAX_ATTEMPTS 3
-/* Backoff: full jitter, random(0, min(cap, base * 2^(attempt - 1))). */
-#define KMS_BACKOFF_BASE_MS 100UL
-#define KMS_BACKOFF_THROTTLED_BASE_MS 500UL
-#define KMS_BACKOFF_CAP_MS 20000UL
-
-struct kms_settings {
-    unsigned long connect_ms;   /* each connection: TCP and TLS */
-    unsigned long total_ms;     /* the whole call, retries and waits included */
-    unsigned max_attempts;
-    enum retry_mode mode;       /* standard: retries draw on the context's quota */
-};
-/* The API's values, else ENVELOPE_KMS_CONNECT_TIMEOUT_MS,
- * ENVELOPE_KMS_TIMEOUT_MS, AWS_MAX_ATTEMPTS and AWS_RETRY_MODE, else the
- * profile's max_attempts and retry_mode, else the defaults above and
- * standard. c may be NULL; with a client, the retry settings are read at
- * its first call only and kept, as its credentials are.
- * ENVELOPE_E_INVALID_ARGUMENT for a malformed variable or setting,
- * ENVELOPE_E_CREDENTIALS for a malformed file. */
-envelope_rc kms_settings(envelope_ctx *ctx, struct kms_client *c, struct kms_settings *s);
-
-enum kms_retry { KMS_NO_RETRY, KMS_RETRY_TRANSIENT, KMS_RETRY_THROTTLED, KMS_RETRY_EXPIRED };
 /* Whether a failed attempt is worth another: rc is the attempt's code;
  * type and status the service's error when it answered one (rc OK then).
  * KMS_RETRY_EXPIRED: the credentials expired; worth one more attempt only
  * with fresh ones. */
 enum kms_retry kms_retry_kind(envelope_rc rc, const char *type, long status);
-/* The wait before attempt + 1, from a uniform random 32-bit value. */
-unsigned long kms_backoff_ms(unsigned attempt, enum kms_retry kind, uint32_t random);
 
 /* One KMS call: the request body (wiped by the caller), and the parsed
  * answer on success, which the caller frees with kms_json_free. Every

@@ -1,5 +1,5 @@
-/* The context's KMS client and the one function every KMS call goes
- * through: headers, SigV4 scope, the HTTP exchange, KMS's errors mapped
+/* The one function every KMS call goes through (the client it uses:
+ * kms_context.c): headers, SigV4 scope, the HTTP exchange, KMS's errors mapped
  * to our codes, and the retries: the AWS SDKs' "standard" mode (up to 3
  * attempts, capped exponential backoff with full jitter, the context's
  * retry quota of retry_quota.c) within a deadline for the whole call.
@@ -13,69 +13,14 @@
 #include <time.h>
 
 #include "base/context.h"
-#include "aws/env_setting.h"
 #include "aws/http.h"
 #include "aws/kms.h"
+#include "aws/kms_client.h"
 #include "aws/retry_quota.h"
 
 #define TARGET_PREFIX "X-Amz-Target: TrentService."
 #define TOKEN_PREFIX "X-Amz-Security-Token: "
 #define SERVICE_MESSAGE_MAX 400
-
-struct kms_client {
-    struct http_client *http;   /* NULL until the first call */
-    struct aws_creds creds;     /* empty until the first call */
-    int have_creds;
-    /* Set through the API; 0: the environment's, else the defaults. */
-    unsigned long api_connect_ms, api_total_ms;
-    unsigned api_max_attempts;
-    struct retry_quota quota;   /* standard mode's: shared by every call */
-    /* The retry settings as the first call read them: the files are not
-     * read again at every call (kept as the credentials are). */
-    int retry_read;
-    enum retry_mode retry_mode;
-    unsigned long retry_attempts;
-};
-
-void kms_client_free(struct kms_client *c)
-{
-    if (c == NULL)
-        return;
-    http_client_free(c->http);
-    creds_free(&c->creds);
-    free(c);
-}
-
-/* The tag under which a context holds its KMS client (base/context.h). */
-static const char client_tag;
-
-static void client_release(void *c)
-{
-    kms_client_free(c);
-}
-
-struct kms_client *kms_client_of(const envelope_ctx *ctx)
-{
-    return ctx_state(ctx, &client_tag);
-}
-
-/* The client's memory, without libcurl or credentials: settings can be
- * made before the first call. */
-static envelope_rc client_alloc(envelope_ctx *ctx, struct kms_client **out)
-{
-    envelope_rc rc;
-
-    if ((*out = kms_client_of(ctx)) != NULL)
-        return ENVELOPE_OK;
-    if ((*out = calloc(1, sizeof(**out))) == NULL)
-        return fail(ctx, ENVELOPE_E_NOMEM, "KMS client");
-    retry_quota_init(&(*out)->quota);
-    if ((rc = ctx_state_attach(ctx, &client_tag, *out, client_release)) != ENVELOPE_OK) {
-        free(*out);
-        *out = NULL;
-    }
-    return rc;
-}
 
 static void set_auth_failed(struct kms_client *c)
 {
@@ -159,7 +104,7 @@ static envelope_rc client_get(envelope_ctx *ctx, const char *region, struct kms_
 
     if (ctx == NULL)
         return ENVELOPE_E_INVALID_ARGUMENT;
-    if ((rc = client_alloc(ctx, &c)) != ENVELOPE_OK)
+    if ((rc = kms_client_alloc(ctx, &c)) != ENVELOPE_OK)
         return rc;
     if (c->http == NULL && (rc = http_client_new(ctx, &c->http)) != ENVELOPE_OK)
         return rc;
@@ -171,9 +116,6 @@ static envelope_rc client_get(envelope_ctx *ctx, const char *region, struct kms_
 
 /* ------------------------------------------------------------- settings */
 
-#define MAX_ATTEMPTS_LIMIT 10
-#define TIMEOUT_LIMIT_MS 3600000UL
-
 envelope_rc envelope_ctx_set_kms_timeouts(envelope_ctx *ctx, unsigned long connect_ms,
                                           unsigned long total_ms)
 {
@@ -182,10 +124,10 @@ envelope_rc envelope_ctx_set_kms_timeouts(envelope_ctx *ctx, unsigned long conne
 
     if (ctx == NULL)
         return ENVELOPE_E_INVALID_ARGUMENT;
-    if (connect_ms > TIMEOUT_LIMIT_MS || total_ms > TIMEOUT_LIMIT_MS)
+    if (connect_ms > KMS_TIMEOUT_LIMIT_MS || total_ms > KMS_TIMEOUT_LIMIT_MS)
         return fail(ctx, ENVELOPE_E_INVALID_ARGUMENT,
-                    "KMS timeouts: at most %lu ms (an hour)", TIMEOUT_LIMIT_MS);
-    if ((rc = client_alloc(ctx, &c)) != ENVELOPE_OK)
+                    "KMS timeouts: at most %lu ms (an hour)", KMS_TIMEOUT_LIMIT_MS);
+    if ((rc = kms_client_alloc(ctx, &c)) != ENVELOPE_OK)
         return rc;
     c->api_connect_ms = connect_ms;
     c->api_total_ms = total_ms;
@@ -199,55 +141,12 @@ envelope_rc envelope_ctx_set_kms_max_attempts(envelope_ctx *ctx, unsigned n)
 
     if (ctx == NULL)
         return ENVELOPE_E_INVALID_ARGUMENT;
-    if (n > MAX_ATTEMPTS_LIMIT)
+    if (n > KMS_MAX_ATTEMPTS_LIMIT)
         return fail(ctx, ENVELOPE_E_INVALID_ARGUMENT, "KMS attempts: at most %d",
-                    MAX_ATTEMPTS_LIMIT);
-    if ((rc = client_alloc(ctx, &c)) != ENVELOPE_OK)
+                    KMS_MAX_ATTEMPTS_LIMIT);
+    if ((rc = kms_client_alloc(ctx, &c)) != ENVELOPE_OK)
         return rc;
     c->api_max_attempts = n;
-    return ENVELOPE_OK;
-}
-
-/* The retry mode and attempts: read once per client (c may be NULL: read). */
-static envelope_rc client_retry_settings(envelope_ctx *ctx, struct kms_client *c,
-                                         enum retry_mode *mode, unsigned long *attempts)
-{
-    envelope_rc rc;
-
-    if (c && c->retry_read) {
-        *mode = c->retry_mode;
-        *attempts = c->retry_attempts;
-        return ENVELOPE_OK;
-    }
-    if ((rc = retry_settings(ctx, MAX_ATTEMPTS_LIMIT, mode, attempts)) != ENVELOPE_OK || !c)
-        return rc;
-    c->retry_mode = *mode;
-    c->retry_attempts = *attempts;
-    c->retry_read = 1;
-    return ENVELOPE_OK;
-}
-
-envelope_rc kms_settings(envelope_ctx *ctx, struct kms_client *c, struct kms_settings *s)
-{
-    unsigned long attempts = KMS_DEFAULT_MAX_ATTEMPTS;
-    envelope_rc rc;
-
-    s->connect_ms = KMS_DEFAULT_CONNECT_MS;
-    s->total_ms = KMS_DEFAULT_TOTAL_MS;
-    s->mode = RETRY_MODE_STANDARD;
-    if ((rc = env_ulong(ctx, "ENVELOPE_KMS_CONNECT_TIMEOUT_MS", 1, TIMEOUT_LIMIT_MS,
-                        &s->connect_ms)) != ENVELOPE_OK ||
-        (rc = env_ulong(ctx, "ENVELOPE_KMS_TIMEOUT_MS", 1, TIMEOUT_LIMIT_MS, &s->total_ms)) !=
-            ENVELOPE_OK ||
-        (rc = client_retry_settings(ctx, c, &s->mode, &attempts)) != ENVELOPE_OK)
-        return rc;
-    if (c && c->api_connect_ms)
-        s->connect_ms = c->api_connect_ms;
-    if (c && c->api_total_ms)
-        s->total_ms = c->api_total_ms;
-    if (c && c->api_max_attempts)
-        attempts = c->api_max_attempts;
-    s->max_attempts = (unsigned)attempts;
     return ENVELOPE_OK;
 }
 
@@ -402,19 +301,6 @@ enum kms_retry kms_retry_kind(envelope_rc rc, const char *type, long status)
     if (status == 500 || status == 502 || status == 503 || status == 504)
         return KMS_RETRY_TRANSIENT;
     return KMS_NO_RETRY;
-}
-
-unsigned long kms_backoff_ms(unsigned attempt, enum kms_retry kind, uint32_t random)
-{
-    unsigned long ceiling = kind == KMS_RETRY_THROTTLED ? KMS_BACKOFF_THROTTLED_BASE_MS
-                                                        : KMS_BACKOFF_BASE_MS;
-
-    for (unsigned i = 1; i < attempt && ceiling < KMS_BACKOFF_CAP_MS; i++)
-        ceiling *= 2;
-    if (ceiling > KMS_BACKOFF_CAP_MS)
-        ceiling = KMS_BACKOFF_CAP_MS;
-    /* Full jitter: uniform in [0, ceiling]. */
-    return (unsigned long)(((unsigned long long)random * (ceiling + 1)) >> 32);
 }
 
 static long long now_ms(void)

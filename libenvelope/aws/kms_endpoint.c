@@ -130,7 +130,7 @@ envelope_rc kms_target_resolve(envelope_ctx *ctx, const struct kms_ref *ref,
     memcpy(out->key_id, ref->key_id, sizeof(out->key_id));
     if (ref->region[0])
         memcpy(out->region, ref->region, sizeof(out->region));
-    else if ((rc = creds_region(ctx, out->region)) != ENVELOPE_OK)
+    else if ((rc = region_resolve(ctx, out->region)) != ENVELOPE_OK)
         return rc;
     if (out->region[0] == '\0')
         return fail(ctx, ENVELOPE_E_KEY_REF,

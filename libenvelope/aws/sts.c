@@ -58,7 +58,7 @@ static envelope_rc place_region(envelope_ctx *ctx, const char *hint, struct sts_
 {
     envelope_rc rc;
 
-    if ((rc = creds_region(ctx, out->region)) != ENVELOPE_OK)
+    if ((rc = region_resolve(ctx, out->region)) != ENVELOPE_OK)
         return rc;
     if (out->region[0] == '\0' && hint && region_is_valid(hint, strlen(hint)))
         memcpy(out->region, hint, strlen(hint) + 1);

@@ -22,6 +22,7 @@
 #include "aws/aws_ini.h"
 #include "base/context.h"
 #include "aws/creds.h"
+#include "aws/region.h"
 #include "testutil.h"
 
 #define SECRET "s3cr3t/value/that/must/not/leak"
@@ -439,24 +440,24 @@ START_TEST(region_from_profile)
     char want[8192];
 
     use_files();
-    ck_assert_rc(creds_region(ctx, region), ENVELOPE_OK);
+    ck_assert_rc(region_resolve(ctx, region), ENVELOPE_OK);
     ck_assert_str_eq(region, "eu-central-1"); /* [default] of the config file */
     setenv("AWS_PROFILE", "cfg", 1);
-    ck_assert_rc(creds_region(ctx, region), ENVELOPE_OK);
+    ck_assert_rc(region_resolve(ctx, region), ENVELOPE_OK);
     ck_assert_str_eq(region, "ap-south-1");
     setenv("AWS_DEFAULT_REGION", "us-west-1", 1);
-    ck_assert_rc(creds_region(ctx, region), ENVELOPE_OK);
+    ck_assert_rc(region_resolve(ctx, region), ENVELOPE_OK);
     ck_assert_str_eq(region, "us-west-1");
     setenv("AWS_REGION", "us-west-2", 1);
-    ck_assert_rc(creds_region(ctx, region), ENVELOPE_OK);
+    ck_assert_rc(region_resolve(ctx, region), ENVELOPE_OK);
     ck_assert_str_eq(region, "us-west-2");
     unsetenv("AWS_REGION");
     unsetenv("AWS_DEFAULT_REGION");
     setenv("AWS_PROFILE", "dev", 1); /* no region anywhere for dev */
-    ck_assert_rc(creds_region(ctx, region), ENVELOPE_OK);
+    ck_assert_rc(region_resolve(ctx, region), ENVELOPE_OK);
     ck_assert_str_eq(region, "");
     setenv("AWS_PROFILE", "badregion", 1);
-    ck_assert_rc(creds_region(ctx, region), ENVELOPE_E_INVALID_ARGUMENT);
+    ck_assert_rc(region_resolve(ctx, region), ENVELOPE_E_INVALID_ARGUMENT);
     snprintf(want, sizeof(want), "%s line 14: region = EU west is not a region name",
              path_in("config"));
     assert_detail(want);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "base/context.h"
+#include "aws/call_settings.h"
 #include "aws/creds.h"
 #include "aws/curl_dl.h"
 #include "aws/http.h"

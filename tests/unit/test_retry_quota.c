@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aws/call_settings.h"
 #include "aws/kms.h"
 #include "aws/retry_quota.h"
 #include "testutil.h"
