@@ -10,8 +10,10 @@ leaves a symbol undefined depends on the object that defines it. Three rules:
   * nothing outside aws/ reaches into it but the key backend table
     (keys/backends.o).
 
-Types and macros leave no symbol, so the first rule is also checked on the
-sources' `#include "folder/file.h"` lines.
+Every source must have its object in the archive and every line of nm's
+output must be read: a graph missing either would pass unseen. Types and
+macros leave no symbol, so the first rule is also checked on the sources'
+include lines (`"folder/file.h"`, `"../folder/file.h"`, `<folder/file.h>`).
 
 Usage: check-layers.py LIBENVELOPE.A SOURCE_DIR
        check-layers.py --selftest
@@ -56,13 +58,26 @@ def folders_of(source_dir):
     return where, problems
 
 
-INCLUDE = re.compile(r'^\s*#\s*include\s+"([a-z_]+)/[^"]+"', re.M)
+# "folder/file.h", "../folder/file.h" or <folder/file.h>: each reaches the
+# same header through -Ilibenvelope or the including file's own folder.
+INCLUDE = re.compile(r'^\s*#\s*include\s+(?:"((?:\.\.?/)*)([a-z_0-9]+)/[^"]+"|<([a-z_0-9]+)/[^>]+>)', re.M)
+
+
+def include_target(folder, m):
+    """The folder an include line reaches, or None for a system header."""
+    if m.group(3) is not None:
+        return m.group(3) if m.group(3) in LAYERS else None
+    if not m.group(1):
+        return m.group(2)
+    target = os.path.normpath(os.path.join(folder, m.group(1), m.group(2)))
+    return "" if target == "." else target
 
 
 def include_problems(source_dir):
     """The folder rule on the sources' include lines."""
     problems = []
-    for root, _, files in os.walk(source_dir):
+    for root, dirs, files in os.walk(source_dir):
+        dirs.sort()
         for f in sorted(files):
             if not f.endswith((".c", ".h")):
                 continue
@@ -72,7 +87,9 @@ def include_problems(source_dir):
             with open(path, encoding="utf-8") as src:
                 text = src.read()
             for m in INCLUDE.finditer(text):
-                target = m.group(1)
+                target = include_target(folder, m)
+                if target is None:
+                    continue
                 rel = "%s/%s" % (folder, f) if folder else f
                 if rel.replace(".c", ".o") == BACKEND_TABLE and target in BACKEND_FOLDERS:
                     continue
@@ -87,26 +104,37 @@ def include_problems(source_dir):
     return problems
 
 
+# One line of `nm -A` on an archive, GNU's "lib.a:x.o:0000 T sym" and
+# llvm-nm's "lib.a:x.o: 0000 T sym" alike; undefined symbols have no value.
+NM_LINE = re.compile(r"^.*:([^:\s]+\.o):\s*(?:[0-9a-fA-F]+\s+)?([A-Za-z?-])\s+(\S+)\s*$")
+# Global definitions: code, data, read-only data, bss, common, weak, GNU's
+# indirect functions and unique globals.
+DEFINED = set("TDRBCGSVWiu")
+
+
 def graph_from_nm(nm_text):
-    """Object -> set of objects it needs, from `nm -A` output."""
-    defined, needs = {}, collections.defaultdict(set)
+    """Object -> set of objects it needs, from `nm -A` output, and the lines
+    that could not be read: a line skipped would hide its dependency."""
+    defined, needs, unread = {}, collections.defaultdict(set), []
     for line in nm_text.splitlines():
-        parts = line.split()
-        if not parts or ":" not in parts[0]:
+        if not line.strip():
             continue
-        obj = parts[0].split(":")[-2]
-        if len(parts) == 3 and parts[1] in "TDRBCVW":
-            defined[parts[2]] = obj
-        elif len(parts) == 3 and parts[1] == "U":
-            needs[obj].add(parts[2])
-        elif len(parts) == 2 and parts[1] != "U":
-            needs.setdefault(obj, set())
+        m = NM_LINE.match(line)
+        if m is None:
+            unread.append(line)
+            continue
+        obj, kind, sym = m.groups()
+        needs.setdefault(obj, set())
+        if kind in DEFINED:
+            defined[sym] = obj
+        elif kind == "U":
+            needs[obj].add(sym)
     graph = {o: set() for o in set(defined.values()) | set(needs)}
     for obj, syms in needs.items():
         for s in syms:
             if s in defined and defined[s] != obj:
                 graph[obj].add(defined[s])
-    return graph
+    return graph, unread
 
 
 def cycles(graph):
@@ -151,6 +179,10 @@ def check(graph, where):
     for o in sorted(graph):
         if o not in where:
             problems.append("%s: no source file for this object" % o)
+    # An object the graph lacks would pass every rule unseen.
+    for o in sorted(where):
+        if o not in graph:
+            problems.append("%s: a source whose object nm did not show in the archive" % name(o))
     into_backends = set()
     for o in sorted(graph):
         for d in sorted(graph[o]):
@@ -192,11 +224,16 @@ def selftest():
         ("second object into aws", {"keys.o": {"kms.o"}}, "objects other than keys/backends.o reach into aws: keys/keys.o"),
         ("cycle", {"kms.o": {"fail.o", "kms_key.o"}}, "cycle of 2 files: aws/kms.o -> aws/kms_key.o; aws/kms_key.o -> aws/kms.o"),
         ("unknown object", {"api.o": {"seal.o", "stray.o"}, "stray.o": set()}, "stray.o: no source file for this object"),
+        ("object missing", {"kms.o": None}, "aws/kms.o: a source whose object nm did not show in the archive"),
     ]
     failed = 0
     for title, change, want in cases:
         graph = {k: set(v) for k, v in sound.items()}
-        graph.update({k: set(v) for k, v in change.items()})
+        for k, v in change.items():
+            if v is None:
+                del graph[k]
+            else:
+                graph[k] = set(v)
         got = check(graph, where)
         ok = (got == []) if want is None else (want in got)
         if not ok:
@@ -208,24 +245,35 @@ def selftest():
           "build/libenvelope.a:b.o:0000000000000000 b local_fn\n"
           "build/libenvelope.a:b.o:                 U a_fn\n"
           "build/libenvelope.a:b.o:                 U malloc\n")
-    g = graph_from_nm(nm)
-    if g != {"a.o": {"b.o"}, "b.o": {"a.o"}} or cycles(g) != [["a.o", "b.o"]]:
+    # llvm-nm puts a space between the object's name and a symbol's value.
+    llvm = re.sub(r"\.o:(?=[0-9a-f])", ".o: ", nm)
+    for style, text in (("GNU", nm), ("llvm", llvm)):
+        g, unread = graph_from_nm(text)
+        if g != {"a.o": {"b.o"}, "b.o": {"a.o"}} or cycles(g) != [["a.o", "b.o"]] or unread:
+            failed += 1
+            print("selftest nm parsing (%s): got %r, cycles %r, unread %r" % (style, g, cycles(g), unread))
+    g, unread = graph_from_nm(nm + "build/libenvelope.a:b.o: T\n")
+    if unread != ["build/libenvelope.a:b.o: T"]:
         failed += 1
-        print("selftest nm parsing: got %r, cycles %r" % (g, cycles(g)))
+        print("selftest nm line not understood: want it reported, got %r" % unread)
     with tempfile.TemporaryDirectory() as tree:
         for rel, text in [("format/stream.c", '#include "base/buf.h"\n#include "keys/keys.h"\n'),
                           ("keys/backends.c", '#include "aws/kms_key.h"\n'),
-                          ("keys/keys.c", '  # include "aws/kms.h"\n')]:
+                          ("keys/keys.c", '  # include "aws/kms.h"\n'),
+                          ("keys/key_ops.c", '#include "../aws/kms.h"\n#include "keys.h"\n'),
+                          ("pipeline/seal.c", '#include <openssl/evp.h>\n#include <aws/kms.h>\n')]:
             os.makedirs(os.path.join(tree, os.path.dirname(rel)), exist_ok=True)
             with open(os.path.join(tree, rel), "w", encoding="utf-8") as out:
                 out.write(text)
         got = include_problems(tree)
         want = [os.path.join(tree, "format/stream.c") + ":2: includes keys/: format/ may not use it",
-                os.path.join(tree, "keys/keys.c") + ":1: includes aws/: keys/ may not use it"]
+                os.path.join(tree, "keys/key_ops.c") + ":1: includes aws/: keys/ may not use it",
+                os.path.join(tree, "keys/keys.c") + ":1: includes aws/: keys/ may not use it",
+                os.path.join(tree, "pipeline/seal.c") + ":2: includes aws/: pipeline/ may not use it"]
         if got != want:
             failed += 1
             print("selftest includes: want %r, got %r" % (want, got))
-    total = len(cases) + 2
+    total = len(cases) + 4
     print("check-layers selftest: %d of %d cases right" % (total - failed, total))
     return 1 if failed else 0
 
@@ -243,7 +291,10 @@ def main(argv):
         return 1
     where, problems = folders_of(source_dir)
     problems += include_problems(source_dir)
-    graph = graph_from_nm(nm.stdout)
+    graph, unread = graph_from_nm(nm.stdout)
+    problems += ["nm line not understood: %s" % line for line in unread[:5]]
+    if len(unread) > 5:
+        problems.append("... and %d more nm lines not understood" % (len(unread) - 5))
     problems += check(graph, where)
     edges = sum(len(v) for v in graph.values())
     if problems:
