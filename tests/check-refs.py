@@ -36,6 +36,8 @@ FILE:LINE: REFERENCE: why.
     check-refs.py --selftest   check that a fake tree's faults are each found
 """
 
+import contextlib
+import io
 import os
 import re
 import subprocess
@@ -296,6 +298,10 @@ def check(root):
     scanned = sum(1 for p in c.files if is_text(p) and p != SELF)
     print(f"references: {c.refs} checked in {scanned} files, "
           f"{len(faults)} dangling")
+    if c.refs == 0:
+        # A tree inside another checkout, or git failing: nothing was read.
+        print(f"references: none found under {root}: nothing was checked")
+        return 1
     return 1 if faults else 0
 
 
@@ -352,6 +358,15 @@ def selftest():
     for f in faults:
         if not any(f.startswith(w + ":") and r in f for w, r, _ in EXPECTED):
             print(f"selftest: reported wrongly: {f}")
+            bad += 1
+    with tempfile.TemporaryDirectory() as root:
+        subprocess.run(["git", "-C", root, "init", "-q"], check=True)
+        with open(os.path.join(root, "untracked.md"), "w") as f:
+            f.write("see docs/Missing.md\n")
+        with contextlib.redirect_stdout(io.StringIO()) as said:
+            rc = check(root)
+        if rc != 1:
+            print(f"selftest: a tree with no tracked file passed: {said.getvalue().strip()}")
             bad += 1
     print(f"check-refs selftest: {len(EXPECTED)} faults planted, {len(faults)} reported, "
           f"{bad} problem(s)")
