@@ -18,7 +18,7 @@
 #define KMS_URL_MAX 300
 #define KMS_SPKI_MAX 2048     /* RSA-4096 SubjectPublicKeyInfo is 550 bytes */
 
-/* An awskms:// reference, parsed (keyref.c). */
+/* An awskms:// reference, parsed (kms_ref.c). */
 struct kms_ref {
     char host[KMS_HOST_MAX + 1]; /* "" for awskms:///KEY; IPv6 in brackets */
     unsigned port;               /* 0 when the reference names none */

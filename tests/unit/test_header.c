@@ -1,4 +1,4 @@
-/* header.c and the identity helpers of manifest.c: the v1 header codec
+/* header.c and identity.c: the v1 header codec
  * (docs/FORMAT.md, "Header") and how labels name keys ("Key identities"). */
 #include <stdlib.h>
 #include <string.h>

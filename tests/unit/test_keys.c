@@ -1,5 +1,6 @@
-/* keys.c, key_export.c: loading local keys in every accepted form, the
- * errors for everything else, fingerprints, export and reference counts. */
+/* keys.c, keys_load.c, key_decode.c, key_export.c: loading local keys in
+ * every accepted form, the errors for everything else, fingerprints, export
+ * and reference counts. */
 #include <openssl/encoder.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>

@@ -1,5 +1,6 @@
-/* manifest.c and manifest_parse.c: the canonical manifest (docs/FORMAT.md,
- * "Manifest") and the message-name rules ("Inner archive"). */
+/* manifest.c, manifest_write.c, manifest_parse.c and identity.c: the
+ * canonical manifest (docs/FORMAT.md, "Manifest") and the message-name
+ * rules ("Inner archive"). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
