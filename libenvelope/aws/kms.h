@@ -27,7 +27,7 @@ struct kms_ref {
     int is_key_arn;              /* key_id is a key ARN: the key's identity */
 };
 
-envelope_rc keyref_parse_kms(envelope_ctx *ctx, const char *ref, struct kms_ref *out);
+envelope_rc kms_ref_parse(envelope_ctx *ctx, const char *ref, struct kms_ref *out);
 
 /* Where and how to reach a key: fixed when the key is loaded. */
 struct kms_target {

@@ -297,7 +297,7 @@ static envelope_rc kms_key_load(envelope_ctx *ctx, const char *ref, envelope_key
     envelope_rc rc;
 
     *out = NULL;
-    if ((rc = keyref_parse_kms(ctx, ref, &parsed)) != ENVELOPE_OK)
+    if ((rc = kms_ref_parse(ctx, ref, &parsed)) != ENVELOPE_OK)
         return rc;
     if ((key = calloc(1, sizeof(*key))) == NULL || (k = calloc(1, sizeof(*k))) == NULL) {
         free(key);

@@ -129,7 +129,7 @@ static int parse_authority(const char *a, size_t len, struct kms_ref *out)
     return 0;
 }
 
-envelope_rc keyref_parse_kms(envelope_ctx *ctx, const char *ref, struct kms_ref *out)
+envelope_rc kms_ref_parse(envelope_ctx *ctx, const char *ref, struct kms_ref *out)
 {
     const char *rest = ref + KMS_SCHEME_LEN, *slash;
     size_t alen;

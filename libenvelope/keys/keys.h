@@ -22,10 +22,13 @@ struct key_learned {
     const char *arn; /* NULL while unknown; once set, fixed for the key's life */
 };
 
+/* Every entry is required but destroy (NULL: no state to free) and, for
+ * the local backend only, scheme and load. */
 struct key_backend {
     const char *name; /* "local", "kms": for details */
     /* The references this backend loads are those that start with scheme
-     * ("awskms://"), through load; NULL for local keys, which are files. */
+     * ("awskms://"), through load: required of every backend listed in
+     * keys/backends.c; NULL for local keys, which are files. */
     const char *scheme;
     envelope_rc (*load)(envelope_ctx *ctx, const char *ref, envelope_key **out);
     envelope_rc (*sign)(envelope_ctx *ctx, const envelope_key *key, const uint8_t *msg,

@@ -66,7 +66,7 @@ START_TEST(references_accepted)
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct kms_ref r;
 
-        ck_assert_msg(keyref_parse_kms(ctx, cases[i].ref, &r) == ENVELOPE_OK, "%s: %s",
+        ck_assert_msg(kms_ref_parse(ctx, cases[i].ref, &r) == ENVELOPE_OK, "%s: %s",
                       cases[i].ref, envelope_ctx_detail(ctx));
         ck_assert_str_eq(r.host, cases[i].host);
         ck_assert_uint_eq(r.port, cases[i].port);
@@ -104,7 +104,7 @@ START_TEST(references_refused)
 
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct kms_ref r;
-        envelope_rc rc = keyref_parse_kms(ctx, cases[i].ref, &r);
+        envelope_rc rc = kms_ref_parse(ctx, cases[i].ref, &r);
 
         ck_assert_msg(rc == ENVELOPE_E_KEY_REF, "%s: got %s", cases[i].ref, envelope_rc_name(rc));
         assert_detail_has(cases[i].why);
@@ -118,7 +118,7 @@ static envelope_rc resolve(const char *ref, struct kms_target *t)
 {
     struct kms_ref r;
 
-    ck_assert_msg(keyref_parse_kms(ctx, ref, &r) == ENVELOPE_OK, "%s", envelope_ctx_detail(ctx));
+    ck_assert_msg(kms_ref_parse(ctx, ref, &r) == ENVELOPE_OK, "%s", envelope_ctx_detail(ctx));
     return kms_target_resolve(ctx, &r, t);
 }
 
