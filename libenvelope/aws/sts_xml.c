@@ -164,11 +164,13 @@ static envelope_rc read_error(envelope_ctx *ctx, const char *what, long status,
 }
 
 /* AccessKeyId, SecretAccessKey, SessionToken, Expiration of the answer's
- * Credentials element. */
+ * Credentials element. A wrong root element is named with the secrets
+ * starred out: an XML name can spell a web identity token. */
 static envelope_rc read_creds(envelope_ctx *ctx, const char *what, const char *action,
-                              const xmlNode *root, struct aws_creds *out)
+                              const xmlNode *root, const char *const *redact,
+                              struct aws_creds *out)
 {
-    char name[64], id[ACCESS_KEY_ID_MAX + 1], secret[SECRET_KEY_MAX + 1];
+    char name[64], root_name[41], id[ACCESS_KEY_ID_MAX + 1], secret[SECRET_KEY_MAX + 1];
     char token[SESSION_TOKEN_MAX + 1], exp[64];
     size_t id_len, secret_len, token_len, exp_len;
     const xmlNode *creds, *n[4];
@@ -176,9 +178,10 @@ static envelope_rc read_creds(envelope_ctx *ctx, const char *what, const char *a
     time_t expiration;
 
     snprintf(name, sizeof(name), "%sResponse", action);
-    if (strcmp((const char *)root->name, name) != 0)
-        return fail(ctx, rc, "%s: the answer is <%.40s>, not <%s>", what,
-                    (const char *)root->name, name);
+    if (strcmp((const char *)root->name, name) != 0) {
+        clean_text((const char *)root->name, root_name, sizeof(root_name), redact);
+        return fail(ctx, rc, "%s: the answer is <%s>, not <%s>", what, root_name, name);
+    }
     snprintf(name, sizeof(name), "%sResult", action);
     if ((creds = child(child(root, name), "Credentials")) == NULL)
         return fail(ctx, rc, "%s: the answer has no single %s/Credentials", what, name);
@@ -240,7 +243,7 @@ envelope_rc sts_parse_answer(envelope_ctx *ctx, const char *what, const char *ac
     else if (status != 200)
         rc = read_error(ctx, what, status, root, redact, code);
     else
-        rc = read_creds(ctx, what, action, root, out);
+        rc = read_creds(ctx, what, action, root, redact, out);
     wipe_tree(doc->children, 0);
     x->free_doc(doc);
     return rc;

@@ -278,6 +278,36 @@ START_TEST(xml_refused)
 }
 END_TEST
 
+/* An XML name can spell a web identity token: a wrong root element is named
+ * with it starred out, even where the 40-character bound cuts it. */
+START_TEST(xml_root_name_redacted)
+{
+    static const char *const redact[] = {"eyJhbGciOiJSUzI1NiJ9.eyJzdWIi", NULL};
+    static const struct {
+        const char *xml, *detail;
+    } cases[] = {
+        {"<eyJhbGciOiJSUzI1NiJ9.eyJzdWIiResponse/>",
+         "STS test: the answer is <*****************************Response>, not "
+         "<AssumeRoleResponse>"},
+        {"<abcdefghijklmnopqrstuvwxyz0eyJhbGciOiJSUzI1NiJ9.eyJzdWIi/>",
+         "STS test: the answer is <abcdefghijklmnopqrstuvwxyz0*************>, not "
+         "<AssumeRoleResponse>"},
+    };
+    struct aws_creds c;
+    char code[STS_CODE_MAX];
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        ck_assert_rc(sts_parse_answer(ctx, "STS test", "AssumeRole", 200,
+                                      (const uint8_t *)cases[i].xml, strlen(cases[i].xml),
+                                      redact, &c, code),
+                     ENVELOPE_E_CREDENTIALS);
+        assert_detail(cases[i].detail);
+        ck_assert_msg(strstr(envelope_ctx_detail(ctx), "eyJhbGciOiJS") == NULL, "leaked: %s",
+                      envelope_ctx_detail(ctx));
+    }
+}
+END_TEST
+
 START_TEST(xml_size_bounded)
 {
     size_t n = STS_ANSWER_MAX + 1, head = strlen(good);
@@ -879,6 +909,7 @@ static Suite *sts_suite(void)
     tcase_add_test(xml, xml_good_answers);
     tcase_add_test(xml, xml_errors_map_to_codes);
     tcase_add_test(xml, xml_refused);
+    tcase_add_test(xml, xml_root_name_redacted);
     tcase_add_test(xml, xml_size_bounded);
     tcase_add_test(where, endpoint_table);
     tcase_add_test(where, endpoint_settings);
