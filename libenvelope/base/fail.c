@@ -20,6 +20,7 @@ void detail_clear(envelope_ctx *ctx)
 
 /* Details repeat names and values from envelopes, key files and servers:
  * they are kept escaped, so that any caller can print them. */
+__attribute__((format(printf, 2, 0)))
 static void vset(envelope_ctx *ctx, const char *fmt, va_list ap)
 {
     char raw[DETAIL_SIZE];
