@@ -1,6 +1,8 @@
 /* The process's cache of assumed-role credentials (sts_cache.h): a small
  * table under one lock; a fetch runs without the lock, its entry marked
- * busy so that other askers wait for it instead of calling STS too. */
+ * busy so that other askers wait for it instead of calling STS too. When
+ * that fetch fails, its waiters fetch each for itself, all at once: taking
+ * turns, the last would wait out every other's retries and deadline. */
 #include "aws/sts_cache.h"
 
 #include <openssl/evp.h>
@@ -13,6 +15,8 @@
 struct entry {
     int busy;                   /* a fetch for this key is running */
     int full;                   /* creds holds credentials */
+    unsigned long settled;      /* fetches ended here, so a waiter sees its own end */
+    int failed;                 /* the last of them cached nothing */
     struct sts_cache_key key;
     struct aws_creds creds;
 };
@@ -20,6 +24,7 @@ struct entry {
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t fetched = PTHREAD_COND_INITIALIZER;
 static struct entry table[STS_CACHE_ENTRIES];
+static unsigned waiting;        /* askers waiting for a fetch: for tests */
 static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
 
 /* fork(): the child has only the forking thread, so a fetch that another
@@ -40,6 +45,7 @@ static void after_fork_child(void)
 {
     for (size_t i = 0; i < STS_CACHE_ENTRIES; i++)
         table[i].busy = 0;
+    waiting = 0;
     pthread_cond_init(&fetched, NULL);
     pthread_mutex_unlock(&lock);
 }
@@ -135,8 +141,27 @@ static void settle(envelope_ctx *ctx, struct entry *e, envelope_rc rc,
     if (rc == ENVELOPE_OK && copy(ctx, fresh, &e->creds) == ENVELOPE_OK)
         e->full = 1;
     e->busy = 0;
+    e->failed = !e->full;
+    e->settled++;
     pthread_cond_broadcast(&fetched);
     pthread_mutex_unlock(&lock);
+}
+
+/* Under the lock: waits while a fetch for k runs, then *e is k's entry or
+ * NULL. -1 when the fetch waited for failed: the caller fetches alone. */
+static int wait_for_fetch(const struct sts_cache_key *k, struct entry **e)
+{
+    while ((*e = find(k)) != NULL && (*e)->busy) {
+        struct entry *w = *e;
+        unsigned long seen = w->settled;
+
+        waiting++;
+        pthread_cond_wait(&fetched, &lock);
+        waiting--;
+        if (w->settled != seen && w->failed)
+            return -1;
+    }
+    return 0;
 }
 
 envelope_rc sts_cache_get(envelope_ctx *ctx, const struct sts_cache_key *k, sts_fetch_fn fetch,
@@ -150,8 +175,10 @@ envelope_rc sts_cache_get(envelope_ctx *ctx, const struct sts_cache_key *k, sts_
         return fetch(ctx, arg, out);
     pthread_once(&fork_once, watch_forks);
     pthread_mutex_lock(&lock);
-    while ((e = find(k)) != NULL && e->busy)
-        pthread_cond_wait(&fetched, &lock);
+    if (wait_for_fetch(k, &e) != 0) {
+        pthread_mutex_unlock(&lock);
+        return fetch(ctx, arg, out);
+    }
     if (e && !creds_expiring(&e->creds, time(NULL))) {
         rc = copy(ctx, &e->creds, out);
         pthread_mutex_unlock(&lock);
@@ -169,6 +196,16 @@ envelope_rc sts_cache_get(envelope_ctx *ctx, const struct sts_cache_key *k, sts_
     if (e)
         settle(ctx, e, rc, out);
     return rc;
+}
+
+unsigned sts_cache_waiting(void)
+{
+    unsigned n;
+
+    pthread_mutex_lock(&lock);
+    n = waiting;
+    pthread_mutex_unlock(&lock);
+    return n;
 }
 
 void sts_cache_forget(const char *access_key_id)

@@ -26,9 +26,13 @@ typedef envelope_rc (*sts_fetch_fn)(envelope_ctx *ctx, void *arg, struct aws_cre
 /* A copy of the credentials cached under k, unless they expire within
  * CREDS_REFRESH_WINDOW; otherwise fetch is called, once for all the threads
  * that ask for k meanwhile (they wait for its result), and a success is
- * cached. Thread-safe; a child forked during a fetch fetches for itself. */
+ * cached. When that fetch fails, each thread that waited for it calls
+ * fetch itself, with its own context, all at the same time. Thread-safe; a
+ * child forked during a fetch fetches for itself. */
 envelope_rc sts_cache_get(envelope_ctx *ctx, const struct sts_cache_key *k, sts_fetch_fn fetch,
                           void *arg, struct aws_creds *out);
+/* How many askers are waiting for a fetch now: for tests. */
+unsigned sts_cache_waiting(void);
 /* Drops (and wipes) any entry holding the access key id: a service said
  * those credentials expired. */
 void sts_cache_forget(const char *access_key_id);

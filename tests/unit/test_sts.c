@@ -9,6 +9,7 @@
  * fetching for itself.
  * tests/kms/sts.sh covers the requests against the test server. */
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -787,8 +788,10 @@ END_TEST
 
 struct asker {
     struct sts_cache_key key;
+    sts_fetch_fn fetch;         /* NULL: gated_fetch */
     envelope_rc rc;
     char id[ACCESS_KEY_ID_MAX + 1];
+    char detail[DETAIL_SIZE];
     /* Here rather than on the thread's stack: a child forked while the
      * thread asks has no such stack, and valgrind would count the context
      * as lost when the child exits. */
@@ -802,9 +805,11 @@ static void *ask(void *arg)
     struct aws_creds c;
 
     ck_assert_int_eq(envelope_ctx_new(&a->own), ENVELOPE_OK);
-    a->rc = sts_cache_get(a->own, &a->key, gated_fetch, (void *)&hour, &c);
+    a->rc = sts_cache_get(a->own, &a->key, a->fetch ? a->fetch : gated_fetch, (void *)&hour,
+                          &c);
     if (a->rc == ENVELOPE_OK)
         snprintf(a->id, sizeof(a->id), "%s", c.access_key_id);
+    snprintf(a->detail, sizeof(a->detail), "%s", envelope_ctx_detail(a->own));
     creds_free(&c);
     envelope_ctx_free(a->own);
     a->own = NULL;
@@ -841,6 +846,74 @@ START_TEST(cache_one_fetch_for_many_threads)
                       "asker %d: %s %s", i, envelope_rc_name(a[i].rc), a[i].id);
     }
     ck_assert_int_eq(fetches, 1);
+}
+END_TEST
+
+/* Held until released, then fails. */
+static envelope_rc gated_failing_fetch(envelope_ctx *c, void *arg, struct aws_creds *out)
+{
+    pthread_mutex_lock(&gate_lock);
+    in_fetch = 1;
+    pthread_cond_broadcast(&gate_cond);
+    while (!released)
+        pthread_cond_wait(&gate_cond, &gate_lock);
+    pthread_mutex_unlock(&gate_lock);
+    return failing_fetch(c, arg, out);
+}
+
+/* Returns only once two askers are inside it at the same time. */
+static int inside;
+
+static envelope_rc meeting_fetch(envelope_ctx *c, void *arg, struct aws_creds *out)
+{
+    pthread_mutex_lock(&gate_lock);
+    inside++;
+    pthread_cond_broadcast(&gate_cond);
+    while (inside < 2)
+        pthread_cond_wait(&gate_cond, &gate_lock);
+    pthread_mutex_unlock(&gate_lock);
+    return count_fetch(c, arg, out);
+}
+
+/* The fetch two threads waited for fails: both then fetch, at the same
+ * time (meeting_fetch needs both inside), not one after the other with
+ * the second waiting out the first's whole call. Taking turns, this test
+ * never ends and fails by the case's timeout. */
+START_TEST(cache_waiters_fetch_together_after_a_failure)
+{
+    struct asker a[3];
+    pthread_t t[3];
+
+    fetches = 0;
+    in_fetch = released = inside = 0;
+    for (int i = 0; i < 3; i++) {
+        memset(&a[i], 0, sizeof(a[i]));
+        key_of("cache-test", "failure", &a[i].key);
+        a[i].fetch = i == 0 ? gated_failing_fetch : meeting_fetch;
+    }
+    ck_assert_int_eq(pthread_create(&t[0], NULL, ask, &a[0]), 0);
+    pthread_mutex_lock(&gate_lock);
+    while (!in_fetch)
+        pthread_cond_wait(&gate_cond, &gate_lock);
+    pthread_mutex_unlock(&gate_lock);
+    for (int i = 1; i < 3; i++)
+        ck_assert_int_eq(pthread_create(&t[i], NULL, ask, &a[i]), 0);
+    while (sts_cache_waiting() < 2)
+        sched_yield();
+    pthread_mutex_lock(&gate_lock);
+    released = 1;
+    pthread_cond_broadcast(&gate_cond);
+    pthread_mutex_unlock(&gate_lock);
+    for (int i = 0; i < 3; i++)
+        pthread_join(t[i], NULL);
+    ck_assert_msg(a[0].rc == ENVELOPE_E_CREDENTIALS && strcmp(a[0].detail, "STS said no") == 0,
+                  "the failed fetch: %s \"%s\"", envelope_rc_name(a[0].rc), a[0].detail);
+    for (int i = 1; i < 3; i++)
+        ck_assert_msg(a[i].rc == ENVELOPE_OK && strcmp(a[i].id, "ASIACACHE") == 0,
+                      "waiter %d: %s %s \"%s\"", i, envelope_rc_name(a[i].rc), a[i].id,
+                      a[i].detail);
+    ck_assert_int_eq(fetches, 3);
+    ck_assert_uint_eq(sts_cache_waiting(), 0);
 }
 END_TEST
 
@@ -905,6 +978,7 @@ static Suite *sts_suite(void)
     tcase_add_test(cache, cache_serves_until_expiry);
     tcase_add_test(cache, cache_one_fetch_for_many_threads);
     tcase_add_test(cache, cache_usable_after_fork);
+    tcase_add_test(cache, cache_waiters_fetch_together_after_a_failure);
     tcase_set_timeout(cache, 60);
     tcase_add_test(xml, xml_good_answers);
     tcase_add_test(xml, xml_errors_map_to_codes);
