@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -231,6 +232,25 @@ static envelope_rc container_url(envelope_ctx *ctx, char url[META_URL_MAX], int 
     return ENVELOPE_OK;
 }
 
+/* The token file, opened only if it is a regular file: a FIFO or a device
+ * named by mistake would block or never end. -1 with errno, or with errno
+ * 0 for a file of another type. */
+static int open_token_file(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK), err = 0;
+    struct stat st;
+
+    if (fd < 0)
+        return -1;
+    if (fstat(fd, &st) != 0)
+        err = errno;
+    else if (S_ISREG(st.st_mode))
+        return fd;
+    close(fd);
+    errno = err;
+    return -1;
+}
+
 /* The Authorization header: AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE (read at
  * each fetch: EKS rotates it), else AWS_CONTAINER_AUTHORIZATION_TOKEN. *out
  * NULL when neither is set; else wiped and freed by the caller. */
@@ -246,9 +266,10 @@ static envelope_rc container_auth(envelope_ctx *ctx, char **out)
 
     *out = NULL;
     if (file) {
-        if ((fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
+        if ((fd = open_token_file(file)) < 0)
             return fail(ctx, ENVELOPE_E_CREDENTIALS,
-                        "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE %s: %s", file, strerror(errno));
+                        "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE %s: %s", file,
+                        errno ? strerror(errno) : "not a regular file");
         while (len < sizeof(buf) - 1 &&
                ((n = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0 || (n < 0 && errno == EINTR)))
             if (n > 0)

@@ -939,6 +939,19 @@ START_TEST(container_urls_refused)
     snprintf(want, sizeof(want), "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE %s: holds a NUL byte, "
              "not a token", path_in("nul-token"));
     assert_detail(want);
+    /* A FIFO is refused, not read (which would block for ever with no
+     * writer), and so is a directory; no request made. */
+    ck_assert_int_eq(mkfifo(path_in("fifo-token"), 0600), 0);
+    setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", path_in("fifo-token"), 1);
+    ck_assert_rc(creds_load(ctx, &c), ENVELOPE_E_CREDENTIALS);
+    snprintf(want, sizeof(want), "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE %s: not a regular file",
+             path_in("fifo-token"));
+    assert_detail(want);
+    setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", dir, 1);
+    ck_assert_rc(creds_load(ctx, &c), ENVELOPE_E_CREDENTIALS);
+    snprintf(want, sizeof(want), "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE %s: not a regular file",
+             dir);
+    assert_detail(want);
     setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", path_in("no-token-file"), 1);
     ck_assert_rc(creds_load(ctx, &c), ENVELOPE_E_CREDENTIALS);
     ck_assert_msg(strstr(envelope_ctx_detail(ctx), ": No such file or directory") != NULL, "%s",
