@@ -331,11 +331,16 @@ static envelope_rc exchange(envelope_ctx *ctx, const struct exchange *e, const s
                                                                : req.timeout_ms;
         n++;
         code[0] = '\0';
-        if ((rc = http_send(ctx, h, &req, &resp)) != ENVELOPE_OK)
+        if ((rc = http_send(ctx, h, &req, &resp)) != ENVELOPE_OK) {
+            /* Past the HTTP layer's cap, which is KMS's code there: an STS
+             * answer that cannot be read is CREDENTIALS (sts.h). */
+            if (rc == ENVELOPE_E_KMS_BAD_RESPONSE)
+                rc = ENVELOPE_E_CREDENTIALS;
             detail_prefix(ctx, "%s", e->what);
-        else
+        } else {
             rc = sts_parse_answer(ctx, e->what, e->action, resp.status, resp.body, resp.len,
                                   e->redact, out, code);
+        }
         http_response_wipe(h);
         if (rc == ENVELOPE_OK || !sts_retryable(rc, code, resp.status) ||
             n >= set.max_attempts || !backoff(n, rc, deadline))

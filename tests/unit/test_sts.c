@@ -8,12 +8,15 @@
  * one fetch for threads that ask together, a child forked during a fetch
  * fetching for itself.
  * tests/kms/sts.sh covers the requests against the test server. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -640,6 +643,93 @@ START_TEST(chain_depth_bounded)
 }
 END_TEST
 
+/* One HTTP exchange on 127.0.0.1: reads a request, answers 200 with a body
+ * of body_len bytes, closes. */
+struct one_answer {
+    int fd;
+    size_t body_len;
+    int requests;
+};
+
+static void read_request(int c)
+{
+    char buf[65536], *end;
+    size_t len = 0, want = (size_t)-1;
+    ssize_t n;
+
+    while (len < want && len < sizeof(buf) - 1 &&
+           (n = recv(c, buf + len, sizeof(buf) - 1 - len, 0)) > 0) {
+        len += (size_t)n;
+        buf[len] = '\0';
+        if (want == (size_t)-1 && (end = strstr(buf, "\r\n\r\n")) != NULL) {
+            const char *cl = strcasestr(buf, "\r\nContent-Length:");
+
+            want = (size_t)(end + 4 - buf) + (cl ? strtoul(cl + 17, NULL, 10) : 0);
+        }
+    }
+}
+
+static void *answer_once(void *arg)
+{
+    struct one_answer *a = arg;
+    char head[200];
+    char *body = malloc(a->body_len);
+    int c = accept(a->fd, NULL, NULL);
+
+    ck_assert_int_ge(c, 0);
+    ck_assert_ptr_nonnull(body);
+    a->requests++;
+    read_request(c);
+    memset(body, ' ', a->body_len);
+    memcpy(body, "<a>", 3);
+    snprintf(head, sizeof(head),
+             "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: %zu\r\n"
+             "Connection: close\r\n\r\n", a->body_len);
+    /* The client stops reading at its cap: no SIGPIPE for what it refuses. */
+    (void)send(c, head, strlen(head), MSG_NOSIGNAL);
+    (void)send(c, body, a->body_len, MSG_NOSIGNAL);
+    free(body);
+    close(c);
+    return NULL;
+}
+
+/* An STS answer past the HTTP layer's cap is refused as an answer that
+ * cannot be read (CREDENTIALS), not as a KMS answer, and not retried. */
+START_TEST(web_identity_answer_too_large)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET};
+    socklen_t sl = sizeof(sa);
+    struct one_answer a = {-1, HTTP_RESPONSE_MAX + 4096, 0};
+    struct aws_creds c;
+    char url[64], want[256];
+    pthread_t t;
+
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ck_assert_int_ge(a.fd, 0);
+    ck_assert_int_eq(bind(a.fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    ck_assert_int_eq(listen(a.fd, 4), 0);
+    ck_assert_int_eq(getsockname(a.fd, (struct sockaddr *)&sa, &sl), 0);
+    snprintf(url, sizeof(url), "http://127.0.0.1:%u", (unsigned)ntohs(sa.sin_port));
+    use_config("");
+    setenv("AWS_ENDPOINT_URL_STS", url, 1);
+    setenv("AWS_MAX_ATTEMPTS", "3", 1);
+    setenv("AWS_ROLE_ARN", ROLE_B, 1);
+    setenv("AWS_WEB_IDENTITY_TOKEN_FILE", write_text("token", "eyJhbGciOi.token.sig\n"), 1);
+    ck_assert_int_eq(pthread_create(&t, NULL, answer_once, &a), 0);
+    ck_assert_rc(creds_load(ctx, &c), ENVELOPE_E_CREDENTIALS);
+    pthread_join(t, NULL);
+    close(a.fd);
+    snprintf(want, sizeof(want),
+             "STS AssumeRoleWithWebIdentity " ROLE_B " (environment AWS_ROLE_ARN): "
+             "127.0.0.1:%u: answer larger than %d bytes",
+             (unsigned)ntohs(sa.sin_port), HTTP_RESPONSE_MAX);
+    assert_detail(want);
+    ck_assert_ptr_null(c.secret_access_key);
+    ck_assert_int_eq(a.requests, 1);
+}
+END_TEST
+
 START_TEST(web_identity_from_environment)
 {
     struct aws_creds c;
@@ -992,6 +1082,7 @@ static Suite *sts_suite(void)
     tcase_add_test(chain, chain_refused);
     tcase_add_test(chain, chain_depth_bounded);
     tcase_add_test(chain, web_identity_from_environment);
+    tcase_add_test(chain, web_identity_answer_too_large);
     suite_add_tcase(s, xml);
     suite_add_tcase(s, where);
     suite_add_tcase(s, chain);
