@@ -419,8 +419,7 @@ static char *line_of(const char *text, int line)
 }
 
 /* Refused by open_mem, open_file and open_fd as NOT_ENVELOPE with the
- * detail, and by inspect when the fault lies within the header's lines;
- * nothing is written. */
+ * detail; nothing is written. */
 static void assert_refused(const char *text, const char *detail, const char *what)
 {
     envelope_open_opts *opts = open_opts_for(ctx, alice);
@@ -443,6 +442,29 @@ static void assert_refused(const char *text, const char *detail, const char *wha
     close(in);
     close(out);
     envelope_open_opts_free(opts);
+}
+
+/* inspect reads the header only: a fault in its lines is refused as open
+ * refuses it (in_header), one further on may go unseen; never another
+ * error, never an info on failure. */
+static void assert_inspect_refused(const char *text, const char *detail, int in_header,
+                                   const char *what)
+{
+    size_t len = strlen(text);
+    int in = mem_fd((const uint8_t *)text, len);
+    envelope_info *info = (envelope_info *)&len;
+    envelope_rc rc = envelope_inspect_fd(ctx, in, &info);
+
+    ck_assert_msg(rc == ENVELOPE_E_NOT_ENVELOPE ? strstr(envelope_ctx_detail(ctx), detail) != NULL
+                                                : rc == ENVELOPE_OK && !in_header,
+                  "%s: inspect gave %s (%s), want NOT_ENVELOPE with \"%s\"%s", what,
+                  envelope_rc_name(rc), envelope_ctx_detail(ctx), detail,
+                  in_header ? "" : " or OK");
+    if (rc != ENVELOPE_OK)
+        ck_assert_msg(info == NULL, "%s: inspect failed but left info %p", what, (void *)info);
+    else
+        envelope_info_free(info);
+    close(in);
 }
 
 START_TEST(each_fault_is_refused_with_its_line)
@@ -499,6 +521,12 @@ START_TEST(each_fault_is_refused_with_its_line)
     for (size_t i = 0; i < n; i++) {
         ck_assert_msg(cases[i].text != NULL, "%s: no text", cases[i].what);
         assert_refused(cases[i].text, cases[i].detail, cases[i].what);
+        /* The header takes the lines up to the 8th: every "line N" fault
+         * here is on line 3 or before, and text before BEGIN precedes it. */
+        assert_inspect_refused(cases[i].text, cases[i].detail,
+                               strncmp(cases[i].detail, "line ", 5) == 0 ||
+                                   strstr(cases[i].detail, "text before") != NULL,
+                               cases[i].what);
         free(cases[i].text);
     }
 #undef CASE
