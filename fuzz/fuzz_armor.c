@@ -4,7 +4,8 @@
  * (NOT_ENVELOPE, with a detail). What it accepts must be, once the
  * transport it allows is taken away (white space at line ends, blank
  * lines), exactly what the armor writer makes of the bytes decoded:
- * one armor per envelope. */
+ * one armor per envelope. And the first bytes tell armor as the whole
+ * input would. */
 #include "format/armor.h"
 #include "common.h"
 #include "format/format.h"
@@ -114,12 +115,26 @@ static void check_canonical(const uint8_t *data, size_t size, const struct decod
     bytes_free(&norm);
 }
 
+/* Telling armor by the first bytes agrees with the whole input: one that
+ * starts, after any blank bytes, with the BEGIN prefix is armor, however
+ * many blank bytes push the prefix past the bytes looked at. */
+static void check_detect(const uint8_t *data, size_t size)
+{
+    size_t n = size < ARMOR_SNIFF_LEN ? size : ARMOR_SNIFF_LEN, i = 0;
+    size_t k = strlen(ARMOR_BEGIN_PREFIX);
+
+    while (i < size && (data[i] == ' ' || data[i] == '\t' || data[i] == '\r' || data[i] == '\n'))
+        i++;
+    if (size - i >= k && memcmp(data + i, ARMOR_BEGIN_PREFIX, k) == 0)
+        CHECK(armor_detect(data, n, n == ARMOR_SNIFF_LEN) == 1);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct decoded whole, pieces;
     size_t step = size ? (size_t)data[0] % 7 + 1 : 1;
 
-    (void)armor_detect(data, size, size >= ARMOR_SNIFF_LEN);
+    check_detect(data, size);
     decode(data, size, 0, 65536, &whole);
     decode(data, size, step, step + 3, &pieces);
     check_detail(fuzz_ctx());

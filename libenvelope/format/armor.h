@@ -62,8 +62,9 @@ void armor_reader_init(struct armor_reader *r, envelope_ctx *ctx, const struct s
 ssize_t armor_read(void *arg, uint8_t *buf, size_t len);
 
 /* 1 if the n bytes that start an input begin an armor: any blank lines
- * (spaces, tabs, CR and LF), then ARMOR_BEGIN_PREFIX; or only white space
- * so far where more may follow (more non-zero). */
+ * (spaces, tabs, CR and LF), then ARMOR_BEGIN_PREFIX; or, where more may
+ * follow (more non-zero), blank lines and then only the start of it, or
+ * nothing. */
 int armor_detect(const uint8_t *p, size_t n, int more);
 
 /* How many bytes open and inspect look at to tell armor. */

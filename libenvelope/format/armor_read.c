@@ -323,9 +323,11 @@ int armor_detect(const uint8_t *p, size_t n, int more)
 
     while (i < n && (is_space(p[i]) || p[i] == '\n'))
         i++;
-    if (i == n)
-        return more && n > 0;
-    return n - i >= k && memcmp(p + i, ARMOR_BEGIN_PREFIX, k) == 0;
+    /* Blank lines may push the prefix past the bytes looked at: a part of
+     * it that ends them is armor too when more follows. */
+    if (n - i < k)
+        return more && n > 0 && memcmp(p + i, ARMOR_BEGIN_PREFIX, n - i) == 0;
+    return memcmp(p + i, ARMOR_BEGIN_PREFIX, k) == 0;
 }
 
 envelope_rc unarmor_begin(envelope_ctx *ctx, const struct source *in, struct unarmor *u,

@@ -322,6 +322,75 @@ START_TEST(long_white_space_is_streamed)
 }
 END_TEST
 
+/* Blank lines before BEGIN, of every length around the bytes read to
+ * tell armor: the BEGIN line may start inside them, after them, or be cut
+ * by their end. */
+START_TEST(blank_lines_of_any_length_before_begin)
+{
+    size_t len, max = 2 * ARMOR_SNIFF_LEN + 2;
+    char *text = hello_armored(&len), *sent = malloc(max + len), what[64];
+    envelope_open_opts *opts = open_opts_for(ctx, alice);
+
+    for (size_t k = 1; k <= max; k++) {
+        for (size_t i = 0; i + 1 < k; i++)
+            sent[i] = " \t\r\n"[i % 4];
+        sent[k - 1] = '\n';
+        memcpy(sent + k, text, len);
+        snprintf(what, sizeof(what), "%zu blank bytes before BEGIN", k);
+        assert_opens_to(opts, sent, k + len, (const uint8_t *)"hello, armor\n", 13, what);
+    }
+    envelope_open_opts_free(opts);
+    free(sent);
+    free(text);
+}
+END_TEST
+
+/* A reader that hands out one byte a read, as a slow pipe may. */
+static ssize_t one_byte_read(void *arg, uint8_t *buf, size_t len)
+{
+    return mem_src_read(arg, buf, len > 0 ? 1 : 0);
+}
+
+/* Armor through a channel, with blank lines that cover the bytes read to
+ * tell armor, opens one byte a read; a fault found that way leaves no
+ * output. */
+START_TEST(a_source_giving_one_byte_a_read)
+{
+    size_t len, sent_len, blank = ARMOR_SNIFF_LEN - 4;
+    char *text = hello_armored(&len), *channel = through_channel(text, &sent_len);
+    char *sent = malloc(blank + sent_len + 16);
+    envelope_open_opts *opts = open_opts_for(ctx, alice);
+    struct mem_src src = {(const uint8_t *)sent, 0};
+    struct collect c = {0};
+    envelope_rc rc;
+
+    memset(sent, '\n', blank);
+    memcpy(sent + blank, channel, sent_len);
+    src.left = blank + sent_len;
+    rc = envelope_open_cb(ctx, opts, one_byte_read, &src, collect_write, &c, NULL);
+    ck_assert_msg(rc == ENVELOPE_OK, "open_cb gave %s (%s)", envelope_rc_name(rc),
+                  envelope_ctx_detail(ctx));
+    ck_assert_msg(c.len == 13 && memcmp(c.p, "hello, armor\n", 13) == 0,
+                  "open_cb gave %zu bytes", c.len);
+    free(c.p);
+
+    c = (struct collect){0};
+    memcpy(sent + blank + sent_len, "thanks!\n", 8);
+    src = (struct mem_src){(const uint8_t *)sent, blank + sent_len + 8};
+    rc = envelope_open_cb(ctx, opts, one_byte_read, &src, collect_write, &c, NULL);
+    ck_assert_msg(rc == ENVELOPE_E_NOT_ENVELOPE &&
+                      strstr(envelope_ctx_detail(ctx), "text after the END line") != NULL,
+                  "text after END: open_cb gave %s (%s)", envelope_rc_name(rc),
+                  envelope_ctx_detail(ctx));
+    ck_assert_msg(c.len == 0, "text after END: open_cb failed but wrote %zu bytes", c.len);
+    free(c.p);
+    envelope_open_opts_free(opts);
+    free(sent);
+    free(channel);
+    free(text);
+}
+END_TEST
+
 /* text with line `line` (from 1) replaced by `with` (a whole line, LF
  * included, or "" to drop it); NULL when text has no such line. */
 static char *replace_line(const char *text, int line, const char *with)
@@ -350,8 +419,7 @@ static char *line_of(const char *text, int line)
 }
 
 /* Refused by open_mem, open_file and open_fd as NOT_ENVELOPE with the
- * detail, and by inspect when the fault lies within the header's lines;
- * nothing is written. */
+ * detail; nothing is written. */
 static void assert_refused(const char *text, const char *detail, const char *what)
 {
     envelope_open_opts *opts = open_opts_for(ctx, alice);
@@ -374,6 +442,29 @@ static void assert_refused(const char *text, const char *detail, const char *wha
     close(in);
     close(out);
     envelope_open_opts_free(opts);
+}
+
+/* inspect reads the header only: a fault in its lines is refused as open
+ * refuses it (in_header), one further on may go unseen; never another
+ * error, never an info on failure. */
+static void assert_inspect_refused(const char *text, const char *detail, int in_header,
+                                   const char *what)
+{
+    size_t len = strlen(text);
+    int in = mem_fd((const uint8_t *)text, len);
+    envelope_info *info = (envelope_info *)&len;
+    envelope_rc rc = envelope_inspect_fd(ctx, in, &info);
+
+    ck_assert_msg(rc == ENVELOPE_E_NOT_ENVELOPE ? strstr(envelope_ctx_detail(ctx), detail) != NULL
+                                                : rc == ENVELOPE_OK && !in_header,
+                  "%s: inspect gave %s (%s), want NOT_ENVELOPE with \"%s\"%s", what,
+                  envelope_rc_name(rc), envelope_ctx_detail(ctx), detail,
+                  in_header ? "" : " or OK");
+    if (rc != ENVELOPE_OK)
+        ck_assert_msg(info == NULL, "%s: inspect failed but left info %p", what, (void *)info);
+    else
+        envelope_info_free(info);
+    close(in);
 }
 
 START_TEST(each_fault_is_refused_with_its_line)
@@ -430,6 +521,12 @@ START_TEST(each_fault_is_refused_with_its_line)
     for (size_t i = 0; i < n; i++) {
         ck_assert_msg(cases[i].text != NULL, "%s: no text", cases[i].what);
         assert_refused(cases[i].text, cases[i].detail, cases[i].what);
+        /* The header takes the lines up to the 8th: every "line N" fault
+         * here is on line 3 or before, and text before BEGIN precedes it. */
+        assert_inspect_refused(cases[i].text, cases[i].detail,
+                               strncmp(cases[i].detail, "line ", 5) == 0 ||
+                                   strstr(cases[i].detail, "text before") != NULL,
+                               cases[i].what);
         free(cases[i].text);
     }
 #undef CASE
@@ -570,6 +667,8 @@ Suite *armor_suite(void)
     tcase_add_test(t, every_open_entry_point_reads_armor);
     tcase_add_test(t, crlf_trailing_white_space_and_blank_lines_pass);
     tcase_add_test(t, long_white_space_is_streamed);
+    tcase_add_test(t, blank_lines_of_any_length_before_begin);
+    tcase_add_test(t, a_source_giving_one_byte_a_read);
     tcase_add_test(t, each_fault_is_refused_with_its_line);
     tcase_add_test(t, non_canonical_padding_is_refused);
     tcase_add_test(t, compat_armor_is_refused_when_sealing);

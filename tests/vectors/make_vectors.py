@@ -770,6 +770,9 @@ def armor_vectors(b):
                             "after the END line.", **hello))
     b.vectors.append(Vector("ok-armor-no-last-lf.env", text[:-1], "OK",
                             "No LF after the END line.", **hello))
+    b.vectors.append(Vector("ok-armor-long-blank.env", b"\r\n" * 30 + text, "OK",
+                            "60 bytes of blank lines before the BEGIN line: more than a "
+                            "reader that looks at the first 64 bytes sees of it.", **hello))
     for file, doc, data in (
             ("bad-armor-second-block.env", "Two armored envelopes, one after the other.",
              text + text),
