@@ -449,8 +449,10 @@ envelope_sealer_new(envelope_ctx *ctx, const envelope_seal_opts *opts, uint64_t 
  * consumed (encrypted or copied) before this returns. Fails with
  * ENVELOPE_E_INVALID_ARGUMENT, passing none of the bytes on, when they
  * would take the message past its declared size ("the message is longer
- * than the N bytes declared"), and with ENVELOPE_E_TOO_LARGE past the
- * maximum size. After a failure every later update or final fails with the
+ * than the N bytes declared"), with ENVELOPE_E_TOO_LARGE past the maximum
+ * size, and in the compat format with ENVELOPE_E_COMPAT_TOO_LARGE past
+ * what the recipient's OAEP block holds (new refuses a declared size
+ * past it the same way). After a failure every later update or final fails with the
  * same code ("an earlier call on this sealer failed"); after a successful
  * final, with ENVELOPE_E_INVALID_ARGUMENT ("the sealer has finished"). A
  * cancelled context (envelope_cancel) fails it with ENVELOPE_E_CANCELLED. */

@@ -122,6 +122,14 @@ static envelope_rc check_fits(envelope_ctx *ctx, const char *what, uint64_t len,
                 what, (unsigned long long)len, lim->bits, lim->bytes);
 }
 
+envelope_rc compat_message_fits(envelope_ctx *ctx, const envelope_key *to, uint64_t size)
+{
+    struct compat_limit lim = {0};
+    envelope_rc rc = recipient_limit(ctx, to, &lim);
+
+    return rc != ENVELOPE_OK ? rc : check_fits(ctx, "the message", size, &lim);
+}
+
 /* The archive built with a placeholder signature (SIG_MAX random bytes) is
  * within a few bytes of the real one, either way: how gzip codes the tar
  * headers depends on every byte of the signature and on its length (137 to

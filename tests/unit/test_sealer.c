@@ -283,6 +283,34 @@ START_TEST(max_size_spooled)
 }
 END_TEST
 
+/* Compat holds a few hundred bytes: a sealer refuses a larger message when
+ * it is declared, or at the byte that passes RSA-2048's OAEP block, not at
+ * final after spooling all of it. Nothing is written. */
+START_TEST(compat_too_large)
+{
+    envelope_seal_opts *copts = seal_opts_for(ctx, &alice_pub, 1, TEST_CREATED);
+    uint8_t *msg = pattern(191, 12);
+    struct out o = {0};
+    envelope_sealer *s = (envelope_sealer *)&o;
+
+    ck_assert_rc(envelope_seal_opts_set_format(copts, ENVELOPE_FORMAT_COMPAT), ENVELOPE_OK);
+    assert_fails(envelope_sealer_new(ctx, copts, 191, out_write, &o, &s),
+                 ENVELOPE_E_COMPAT_TOO_LARGE,
+                 "the message takes 191 bytes; RSA-2048 with OAEP-SHA-256 holds at most 190");
+    ck_assert_ptr_null(s);
+    assert_ok(envelope_sealer_new(ctx, copts, ENVELOPE_SIZE_UNKNOWN, out_write, &o, &s), "new");
+    assert_ok(envelope_sealer_update(s, msg, 100), "update");
+    assert_ok(envelope_sealer_update(s, msg + 100, 90), "update to the limit");
+    assert_fails(envelope_sealer_update(s, msg + 190, 1), ENVELOPE_E_COMPAT_TOO_LARGE,
+                 "the message takes 191 bytes; RSA-2048 with OAEP-SHA-256 holds at most 190");
+    assert_fails(envelope_sealer_final(s), ENVELOPE_E_COMPAT_TOO_LARGE, "an earlier call");
+    ck_assert_msg(o.calls == 0, "%d writes", o.calls);
+    envelope_sealer_free(s);
+    envelope_seal_opts_free(copts);
+    free(msg);
+}
+END_TEST
+
 /* The other seal calls honour the maximum too, writing nothing. */
 START_TEST(max_size_seal_mem)
 {
@@ -563,6 +591,7 @@ static Suite *sealer_suite(void)
     tcase_add_test(bad, max_size_declared);
     tcase_add_test(bad, max_size_spooled);
     tcase_add_test(bad, max_size_seal_mem);
+    tcase_add_test(bad, compat_too_large);
     tcase_add_test(bad, write_fails);
     tcase_add_test(bad, bad_arguments);
     tcase_add_test(bad, no_recipient);
