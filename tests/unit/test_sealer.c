@@ -311,6 +311,61 @@ START_TEST(compat_too_large)
 }
 END_TEST
 
+/* A KMS recipient that cannot be reached (no credentials, nothing on port
+ * 1): streaming fails in new, spooling in final, v1 or compat, and write
+ * is never called, since the data key is wrapped before the header is
+ * written. A compat message past RSA-4096's block is refused at update,
+ * before any KMS call. */
+START_TEST(kms_recipient_fails_before_a_write)
+{
+    static const char *const unset[] = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+                                        "AWS_SESSION_TOKEN", "AWS_PROFILE",
+                                        "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_KMS"};
+    envelope_key *kms = NULL;
+    envelope_seal_opts *kopts;
+    uint8_t *msg = pattern(447, 13);
+    struct out o = {0};
+    envelope_sealer *s = NULL;
+    envelope_rc rc;
+
+    for (size_t i = 0; i < sizeof(unset) / sizeof(unset[0]); i++)
+        unsetenv(unset[i]);
+    setenv("AWS_REGION", "us-east-1", 1);
+    setenv("AWS_CONFIG_FILE", "/dev/null", 1);
+    setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null", 1);
+    setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
+    assert_ok(envelope_key_load(ctx, "awskms://127.0.0.1:1/alias/sealer-recipient", NULL, NULL,
+                                &kms),
+              "KMS key");
+    kopts = seal_opts_for(ctx, &kms, 1, TEST_CREATED);
+    if (_i == 2)
+        ck_assert_rc(envelope_seal_opts_set_format(kopts, ENVELOPE_FORMAT_COMPAT), ENVELOPE_OK);
+    rc = envelope_sealer_new(ctx, kopts, _i == 0 ? 10 : ENVELOPE_SIZE_UNKNOWN, out_write, &o, &s);
+    if (_i == 0) {
+        assert_fails(rc, ENVELOPE_E_CREDENTIALS,
+                     "recipient 1: KMS Encrypt alias/sealer-recipient: no AWS credentials");
+        ck_assert_ptr_null(s);
+    } else {
+        assert_ok(rc, "new");
+        if (_i == 2) {
+            assert_fails(envelope_sealer_update(s, msg, 447), ENVELOPE_E_COMPAT_TOO_LARGE,
+                         "the message takes 447 bytes; a compat archive holds at most 446");
+            envelope_sealer_free(s);
+            assert_ok(envelope_sealer_new(ctx, kopts, ENVELOPE_SIZE_UNKNOWN, out_write, &o, &s),
+                      "new");
+        }
+        assert_ok(envelope_sealer_update(s, msg, 10), "update");
+        assert_fails(envelope_sealer_final(s), ENVELOPE_E_CREDENTIALS,
+                     "KMS Encrypt alias/sealer-recipient: no AWS credentials");
+    }
+    ck_assert_msg(o.calls == 0, "%d writes, %zu bytes", o.calls, o.b.len);
+    envelope_sealer_free(s);
+    envelope_seal_opts_free(kopts);
+    envelope_key_free(kms);
+    free(msg);
+}
+END_TEST
+
 /* The other seal calls honour the maximum too, writing nothing. */
 START_TEST(max_size_seal_mem)
 {
@@ -592,6 +647,7 @@ static Suite *sealer_suite(void)
     tcase_add_test(bad, max_size_spooled);
     tcase_add_test(bad, max_size_seal_mem);
     tcase_add_test(bad, compat_too_large);
+    tcase_add_loop_test(bad, kms_recipient_fails_before_a_write, 0, 3);
     tcase_add_test(bad, write_fails);
     tcase_add_test(bad, bad_arguments);
     tcase_add_test(bad, no_recipient);
