@@ -703,7 +703,8 @@ envelope_verify_manifest(envelope_ctx *ctx, const uint8_t *manifest, size_t mani
 /* Reads fd from its current position to the end (at most one buffer past
  * the size the result states) and checks the message's size and SHA-512
  * against result, which envelope_verify_manifest() or an open call gave:
- * ENVELOPE_OK, ENVELOPE_E_MESSAGE_MISMATCH, or ENVELOPE_E_IO. fd stays open. */
+ * ENVELOPE_OK, ENVELOPE_E_MESSAGE_MISMATCH, ENVELOPE_E_IO, or
+ * ENVELOPE_E_CANCELLED (envelope_cancel). fd stays open. */
 ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc
 envelope_verify_message_fd(envelope_ctx *ctx, const envelope_result *result, int fd);
 /* The same for a message in memory. */
