@@ -449,8 +449,10 @@ envelope_sealer_new(envelope_ctx *ctx, const envelope_seal_opts *opts, uint64_t 
  * consumed (encrypted or copied) before this returns. Fails with
  * ENVELOPE_E_INVALID_ARGUMENT, passing none of the bytes on, when they
  * would take the message past its declared size ("the message is longer
- * than the N bytes declared"), and with ENVELOPE_E_TOO_LARGE past the
- * maximum size. After a failure every later update or final fails with the
+ * than the N bytes declared"), with ENVELOPE_E_TOO_LARGE past the maximum
+ * size, and in the compat format with ENVELOPE_E_COMPAT_TOO_LARGE past
+ * what the recipient's OAEP block holds (new refuses a declared size
+ * past it the same way). After a failure every later update or final fails with the
  * same code ("an earlier call on this sealer failed"); after a successful
  * final, with ENVELOPE_E_INVALID_ARGUMENT ("the sealer has finished"). A
  * cancelled context (envelope_cancel) fails it with ENVELOPE_E_CANCELLED. */
@@ -701,7 +703,8 @@ envelope_verify_manifest(envelope_ctx *ctx, const uint8_t *manifest, size_t mani
 /* Reads fd from its current position to the end (at most one buffer past
  * the size the result states) and checks the message's size and SHA-512
  * against result, which envelope_verify_manifest() or an open call gave:
- * ENVELOPE_OK, ENVELOPE_E_MESSAGE_MISMATCH, or ENVELOPE_E_IO. fd stays open. */
+ * ENVELOPE_OK, ENVELOPE_E_MESSAGE_MISMATCH, ENVELOPE_E_IO, or
+ * ENVELOPE_E_CANCELLED (envelope_cancel). fd stays open. */
 ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc
 envelope_verify_message_fd(envelope_ctx *ctx, const envelope_result *result, int fd);
 /* The same for a message in memory. */

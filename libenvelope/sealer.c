@@ -11,6 +11,7 @@
 
 #include "format/armor.h"
 #include "base/context.h"
+#include "pipeline/compat.h"
 #include "pipeline/input_spool.h"
 #include "pipeline/opts.h"
 #include "pipeline/pipeline.h"
@@ -64,6 +65,8 @@ static envelope_rc check_opts(envelope_ctx *ctx, const envelope_seal_opts *opts,
         return fail(ctx, ENVELOPE_E_TOO_LARGE,
                     "the declared size, %llu bytes, is over the maximum of %llu",
                     (unsigned long long)size, (unsigned long long)opts->max_size);
+    if (opts->format == ENVELOPE_FORMAT_COMPAT)
+        return compat_message_fits(ctx, opts->recipients[0], size);
     return ENVELOPE_OK;
 }
 
@@ -137,6 +140,11 @@ static envelope_rc check_more(envelope_sealer *s, size_t len)
     if (max && len > max - s->done) /* done <= max: every byte was checked */
         return fail(s->ctx, ENVELOPE_E_TOO_LARGE, "the message is over the maximum of %llu bytes",
                     (unsigned long long)max);
+    /* A compat message is a few hundred bytes: the spool stops there, not
+     * at the maximum size. done fits: every byte was checked. */
+    if (s->opts->format == ENVELOPE_FORMAT_COMPAT)
+        return compat_message_fits(s->ctx, s->opts->recipients[0],
+                                   len > UINT64_MAX - s->done ? UINT64_MAX : s->done + len);
     return ENVELOPE_OK;
 }
 

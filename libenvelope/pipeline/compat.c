@@ -122,6 +122,14 @@ static envelope_rc check_fits(envelope_ctx *ctx, const char *what, uint64_t len,
                 what, (unsigned long long)len, lim->bits, lim->bytes);
 }
 
+envelope_rc compat_message_fits(envelope_ctx *ctx, const envelope_key *to, uint64_t size)
+{
+    struct compat_limit lim = {0};
+    envelope_rc rc = recipient_limit(ctx, to, &lim);
+
+    return rc != ENVELOPE_OK ? rc : check_fits(ctx, "the message", size, &lim);
+}
+
 /* The archive built with a placeholder signature (SIG_MAX random bytes) is
  * within a few bytes of the real one, either way: how gzip codes the tar
  * headers depends on every byte of the signature and on its length (137 to
@@ -192,10 +200,13 @@ envelope_rc seal_compat(envelope_ctx *ctx, const envelope_seal_opts *opts, uint6
     if ((rc = recipient_limit(ctx, to, &lim)) != ENVELOPE_OK ||
         (rc = read_small_message(ctx, size, &lim, in, msg)) != ENVELOPE_OK)
         goto out;
+    if (RAND_bytes(sig, SIG_MAX) != 1) {
+        rc = fail_ossl(ctx, ENVELOPE_E_INTERNAL, "random placeholder signature");
+        goto out;
+    }
     /* Refuse a message that cannot fit before anything costs a KMS call;
      * the archive with the real signature decides. */
-    if (RAND_bytes(sig, SIG_MAX) != 1 ||
-        (rc = compat_archive(ctx, opts->name, msg, (size_t)size, sig, SIG_MAX, mtime,
+    if ((rc = compat_archive(ctx, opts->name, msg, (size_t)size, sig, SIG_MAX, mtime,
                              &archive)) != ENVELOPE_OK ||
         (rc = check_cannot_fit(ctx, archive.len, &lim)) != ENVELOPE_OK ||
         (rc = key_sign(ctx, opts->sign_key, msg, (size_t)size, sig, &sig_len)) != ENVELOPE_OK ||

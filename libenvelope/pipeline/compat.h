@@ -4,6 +4,10 @@
 
 #include "pipeline/pipeline.h"
 
+/* ENVELOPE_E_COMPAT_TOO_LARGE unless a message of size bytes can fit the
+ * OAEP block of the recipient to (RSA-4096's while a KMS key's size is
+ * not known), before a byte of it is read. */
+envelope_rc compat_message_fits(envelope_ctx *ctx, const envelope_key *to, uint64_t size);
 envelope_rc seal_compat(envelope_ctx *ctx, const envelope_seal_opts *opts, uint64_t size,
                         const struct source *in, const struct sink *out);
 /* Opens a v1 envelope, or a compat one where the options allow it. */

@@ -126,10 +126,14 @@ static envelope_rc hash_fd(envelope_ctx *ctx, const envelope_result *r, int fd, 
     envelope_rc rc = ENVELOPE_OK;
 
     *size = 0;
-    /* Reading stops one buffer past the stated size: enough to tell. */
-    while (*size <= r->manifest.size && (n = read(fd, buf, sizeof(buf))) != 0) {
-        if (n < 0 && errno == EINTR)
+    /* Reading stops one buffer past the stated size: enough to tell. An
+     * EINTR is retried unless the context was cancelled (envelope_cancel). */
+    while ((rc = check_cancelled(ctx)) == ENVELOPE_OK && *size <= r->manifest.size &&
+           (n = read(fd, buf, sizeof(buf))) != 0) {
+        if (n < 0 && retry_read(ctx, errno))
             continue;
+        if (n < 0 && (rc = check_cancelled(ctx)) != ENVELOPE_OK)
+            break;
         if (n < 0) {
             rc = fail(ctx, ENVELOPE_E_IO, "reading the message: %s", strerror(errno));
             break;

@@ -147,6 +147,30 @@ START_TEST(cancelled_context_refuses_later_calls)
 }
 END_TEST
 
+/* Checking a message against its manifest reads a descriptor too: a
+ * cancelled context stops it before the first read. */
+START_TEST(cancel_stops_a_message_check)
+{
+    envelope_result *r = NULL;
+    uint8_t *out = NULL;
+    size_t out_len = 0;
+    int fd = mem_fd(msg, MSG_LEN);
+    envelope_rc rc;
+
+    ck_assert_rc(envelope_open_mem(ctx, opts, env, env_len, &out, &out_len, &r), ENVELOPE_OK);
+    envelope_free_secret(out, out_len);
+    ck_assert_rc(envelope_verify_message_fd(ctx, r, fd), ENVELOPE_OK);
+    ck_assert_int_eq(lseek(fd, 0, SEEK_SET), 0);
+    envelope_cancel(ctx);
+    rc = envelope_verify_message_fd(ctx, r, fd);
+    ck_assert_msg(rc == ENVELOPE_E_CANCELLED && strcmp(envelope_ctx_detail(ctx), "interrupted") == 0,
+                  "rc %s (%s)", envelope_rc_name(rc), envelope_ctx_detail(ctx));
+    ck_assert_int_eq(lseek(fd, 0, SEEK_CUR), 0);
+    envelope_result_free(r);
+    close(fd);
+}
+END_TEST
+
 /* Succeeds once, leaving errno at EINTR as a successful call may, then
  * fails without touching errno. */
 static ssize_t stale_read(void *arg, uint8_t *buf, size_t len)
@@ -259,6 +283,7 @@ int main(void)
     tcase_add_loop_test(tc, cancel_stops_a_callback_open, 0, 4);
     tcase_add_test(tc, cancel_leaves_no_file);
     tcase_add_test(tc, cancelled_context_refuses_later_calls);
+    tcase_add_test(tc, cancel_stops_a_message_check);
     tcase_add_test(tc, hash_thread_blocks_signals);
     tcase_add_test(tc, failed_spool_is_not_an_interruption);
     tcase_add_test(tc, stale_eintr_is_a_failure);

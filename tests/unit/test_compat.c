@@ -4,6 +4,9 @@
  * ENVELOPE_E_COMPAT_TOO_LARGE with the size and the limit, and leaves no
  * output. No KMS server here: a refusal that came after a KMS call would
  * fail with no credentials instead. */
+/* RAND_set_rand_method: the one way to make the library's RAND_bytes fail. */
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -249,6 +252,37 @@ START_TEST(name_up_to_100_bytes)
 }
 END_TEST
 
+static int rand_fails(unsigned char *buf, int num)
+{
+    (void)buf;
+    (void)num;
+    return 0;
+}
+
+/* A random generator that fails is a failure, not an empty envelope. */
+START_TEST(failing_random_is_an_error)
+{
+    static const RAND_METHOD failing = {.bytes = rand_fails, .pseudorand = rand_fails};
+    static const uint8_t msg[] = "short";
+    envelope_key *dave = load_test_key(ctx, "dave.pub");
+    envelope_seal_opts *so = compat_opts(dave);
+    uint8_t *env = NULL;
+    size_t env_len = 0;
+    envelope_rc rc;
+
+    ck_assert(RAND_set_rand_method(&failing) == 1);
+    rc = envelope_seal_mem(ctx, so, msg, sizeof(msg) - 1, &env, &env_len);
+    ck_assert(RAND_set_rand_method(RAND_OpenSSL()) == 1);
+    ck_assert_msg(rc == ENVELOPE_E_INTERNAL, "seal: %s (%s), %zu bytes out",
+                  envelope_rc_name(rc), envelope_ctx_detail(ctx), env_len);
+    assert_detail_has("random");
+    ck_assert_ptr_null(env);
+    ck_assert_uint_eq(env_len, 0);
+    envelope_seal_opts_free(so);
+    envelope_key_free(dave);
+}
+END_TEST
+
 static Suite *compat_suite(void)
 {
     Suite *s = suite_create("compat");
@@ -261,6 +295,7 @@ static Suite *compat_suite(void)
     tcase_add_test(seal, local_rsa2048_at_the_limit);
     tcase_add_test(seal, local_rsa4096_small_message_round_trips);
     tcase_add_test(seal, name_up_to_100_bytes);
+    tcase_add_test(seal, failing_random_is_an_error);
     tcase_set_timeout(seal, 30);
     suite_add_tcase(s, seal);
     return s;

@@ -283,6 +283,89 @@ START_TEST(max_size_spooled)
 }
 END_TEST
 
+/* Compat holds a few hundred bytes: a sealer refuses a larger message when
+ * it is declared, or at the byte that passes RSA-2048's OAEP block, not at
+ * final after spooling all of it. Nothing is written. */
+START_TEST(compat_too_large)
+{
+    envelope_seal_opts *copts = seal_opts_for(ctx, &alice_pub, 1, TEST_CREATED);
+    uint8_t *msg = pattern(191, 12);
+    struct out o = {0};
+    envelope_sealer *s = (envelope_sealer *)&o;
+
+    ck_assert_rc(envelope_seal_opts_set_format(copts, ENVELOPE_FORMAT_COMPAT), ENVELOPE_OK);
+    assert_fails(envelope_sealer_new(ctx, copts, 191, out_write, &o, &s),
+                 ENVELOPE_E_COMPAT_TOO_LARGE,
+                 "the message takes 191 bytes; RSA-2048 with OAEP-SHA-256 holds at most 190");
+    ck_assert_ptr_null(s);
+    assert_ok(envelope_sealer_new(ctx, copts, ENVELOPE_SIZE_UNKNOWN, out_write, &o, &s), "new");
+    assert_ok(envelope_sealer_update(s, msg, 100), "update");
+    assert_ok(envelope_sealer_update(s, msg + 100, 90), "update to the limit");
+    assert_fails(envelope_sealer_update(s, msg + 190, 1), ENVELOPE_E_COMPAT_TOO_LARGE,
+                 "the message takes 191 bytes; RSA-2048 with OAEP-SHA-256 holds at most 190");
+    assert_fails(envelope_sealer_final(s), ENVELOPE_E_COMPAT_TOO_LARGE, "an earlier call");
+    ck_assert_msg(o.calls == 0, "%d writes", o.calls);
+    envelope_sealer_free(s);
+    envelope_seal_opts_free(copts);
+    free(msg);
+}
+END_TEST
+
+/* A KMS recipient that cannot be reached (no credentials, nothing on port
+ * 1): streaming fails in new, spooling in final, v1 or compat, and write
+ * is never called, since the data key is wrapped before the header is
+ * written. A compat message past RSA-4096's block is refused at update,
+ * before any KMS call. */
+START_TEST(kms_recipient_fails_before_a_write)
+{
+    static const char *const unset[] = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+                                        "AWS_SESSION_TOKEN", "AWS_PROFILE",
+                                        "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_KMS"};
+    envelope_key *kms = NULL;
+    envelope_seal_opts *kopts;
+    uint8_t *msg = pattern(447, 13);
+    struct out o = {0};
+    envelope_sealer *s = NULL;
+    envelope_rc rc;
+
+    for (size_t i = 0; i < sizeof(unset) / sizeof(unset[0]); i++)
+        unsetenv(unset[i]);
+    setenv("AWS_REGION", "us-east-1", 1);
+    setenv("AWS_CONFIG_FILE", "/dev/null", 1);
+    setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null", 1);
+    setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
+    assert_ok(envelope_key_load(ctx, "awskms://127.0.0.1:1/alias/sealer-recipient", NULL, NULL,
+                                &kms),
+              "KMS key");
+    kopts = seal_opts_for(ctx, &kms, 1, TEST_CREATED);
+    if (_i == 2)
+        ck_assert_rc(envelope_seal_opts_set_format(kopts, ENVELOPE_FORMAT_COMPAT), ENVELOPE_OK);
+    rc = envelope_sealer_new(ctx, kopts, _i == 0 ? 10 : ENVELOPE_SIZE_UNKNOWN, out_write, &o, &s);
+    if (_i == 0) {
+        assert_fails(rc, ENVELOPE_E_CREDENTIALS,
+                     "recipient 1: KMS Encrypt alias/sealer-recipient: no AWS credentials");
+        ck_assert_ptr_null(s);
+    } else {
+        assert_ok(rc, "new");
+        if (_i == 2) {
+            assert_fails(envelope_sealer_update(s, msg, 447), ENVELOPE_E_COMPAT_TOO_LARGE,
+                         "the message takes 447 bytes; a compat archive holds at most 446");
+            envelope_sealer_free(s);
+            assert_ok(envelope_sealer_new(ctx, kopts, ENVELOPE_SIZE_UNKNOWN, out_write, &o, &s),
+                      "new");
+        }
+        assert_ok(envelope_sealer_update(s, msg, 10), "update");
+        assert_fails(envelope_sealer_final(s), ENVELOPE_E_CREDENTIALS,
+                     "KMS Encrypt alias/sealer-recipient: no AWS credentials");
+    }
+    ck_assert_msg(o.calls == 0, "%d writes, %zu bytes", o.calls, o.b.len);
+    envelope_sealer_free(s);
+    envelope_seal_opts_free(kopts);
+    envelope_key_free(kms);
+    free(msg);
+}
+END_TEST
+
 /* The other seal calls honour the maximum too, writing nothing. */
 START_TEST(max_size_seal_mem)
 {
@@ -563,6 +646,8 @@ static Suite *sealer_suite(void)
     tcase_add_test(bad, max_size_declared);
     tcase_add_test(bad, max_size_spooled);
     tcase_add_test(bad, max_size_seal_mem);
+    tcase_add_test(bad, compat_too_large);
+    tcase_add_loop_test(bad, kms_recipient_fails_before_a_write, 0, 3);
     tcase_add_test(bad, write_fails);
     tcase_add_test(bad, bad_arguments);
     tcase_add_test(bad, no_recipient);
