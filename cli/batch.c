@@ -266,6 +266,19 @@ static void json_line(struct pool *p, const struct job *j, const char *out, int 
     json_out_free(&o);
 }
 
+/* A reader of stdout or stderr that went away: the write raised SIGPIPE
+ * in this worker, which blocks it (the main thread takes the signals), and
+ * the batch would go on to its end unheard. It stops here, as on the
+ * signal: the outputs not yet placed are removed, and the process dies of
+ * it. */
+static void stop_on_sigpipe(void)
+{
+    sigset_t pending;
+
+    if (sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE))
+        signals_stop(SIGPIPE);
+}
+
 /* One line on stderr for the input, and one object with --json. */
 static void tell(struct pool *p, struct job *j, const char *out)
 {
@@ -288,6 +301,7 @@ static void tell(struct pool *p, struct job *j, const char *out)
         json_line(p, j, out, code);
     p->bytes_done += j->bytes;
     progress_files(&p->bar, p->ok + p->failed, p->b->n, p->bytes_done, p->bytes_total);
+    stop_on_sigpipe();
 }
 
 /* Places and reports every finished input that follows the last placed

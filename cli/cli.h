@@ -327,6 +327,8 @@ void signals_watch(envelope_ctx *ctx);
  * the workers' threads, woken from a blocking read or open by SIGURG (see
  * signals.c). n 0: none. The arrays stay valid until unwatched. */
 void signals_watch_batch(envelope_ctx *const *ctxs, const pthread_t *threads, size_t n);
+/* Batch mode's workers: acts on sig, which they block, as if caught. */
+void signals_stop(int sig);
 /* The signal caught, or 0. */
 int signals_caught(void);
 /* Returns code, unless a signal was caught: then dies of it. */

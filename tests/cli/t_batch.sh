@@ -341,6 +341,38 @@ done
 check "SIGTERM mid-batch (FIFO last): exit 143, only whole, verified outputs" \
     test "$rc" -eq 143 -a -z "$bad"
 
+# A reader gone before the first line: the write raises SIGPIPE in the
+# worker that writes it, which blocks the signal; the batch stops there as
+# on a SIGPIPE the main thread takes, rather than going on to its end
+# unheard. Only the first input's output, placed before its line, is left.
+# closed_pipe STREAM CMD...: CMD with STREAM (stdout or stderr) a pipe whose
+# reader is closed before CMD starts; exits as a shell says CMD did.
+closed_pipe() {
+    "$PY" -c '
+import os, subprocess, sys
+r, w = os.pipe()
+os.close(r)
+p = subprocess.run(sys.argv[2:], **{sys.argv[1]: w})
+sys.exit(128 - p.returncode if p.returncode < 0 else p.returncode)' "$@"
+}
+for stream in stdout stderr; do
+    mkdir "pipe$stream"
+    json=""
+    [ "$stream" = stdout ] && json=--json
+    run closed_pipe "$stream" "${SEAL[@]}" -j 2 $json --out-dir "pipe$stream" "${INPUTS[@]}"
+    "${OPEN[@]}" -q -o "pipe$stream.out" "pipe$stream/m00.env" 2>/dev/null
+    if [ "$rc" -ne 141 ]; then
+        flunk "$stream a closed pipe: dies of SIGPIPE" "$(last_run)"
+    elif [ "$(ls -A "pipe$stream" | tr '\n' ' ')" != "m00.env " ]; then
+        flunk "$stream a closed pipe: stops at the first line" "left: $(ls -A "pipe$stream" | tr '\n' ' ')
+$(last_run)"
+    elif ! cmp -s "pipe$stream.out" in/m00 || grep -q "inputs into" "$ERR" "$OUT"; then
+        flunk "$stream a closed pipe: the first output whole, no summary" "$(last_run)"
+    else
+        pass "batch seal -j 2 ${json:+--json }with $stream a closed pipe: exit 141, stops at the first input's line"
+    fi
+done
+
 # ------------------------------------------------------- progress on a tty
 
 # A FIFO fed slowly (about a second) comes first: the line for the inputs
