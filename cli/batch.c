@@ -52,6 +52,8 @@ struct pool {
     size_t next;     /* the next input to hand out */
     size_t placed;   /* inputs before this one are placed and reported */
     pthread_mutex_t lock;
+    unsigned running; /* workers not yet out of worker_main */
+    pthread_cond_t all_out; /* running reached 0 */
     int dir_fd;
     const char *slash; /* between DIR and a name: "" when DIR ends in one */
     int json;
@@ -132,6 +134,8 @@ static void *worker_main(void *arg)
     for (;;) {
         pthread_mutex_lock(&p->lock);
         if (signals_caught() || p->next == p->b->n) {
+            if (--p->running == 0)
+                pthread_cond_signal(&p->all_out);
             pthread_mutex_unlock(&p->lock);
             return NULL;
         }
@@ -381,6 +385,7 @@ static int pool_init(struct pool *p, struct batch *b)
             p->bytes_total += (uint64_t)st.st_size;
     }
     pthread_mutex_init(&p->lock, NULL);
+    pthread_cond_init(&p->all_out, NULL);
     return EXIT_OK;
 }
 
@@ -394,8 +399,10 @@ static void pool_free(struct pool *p)
         free(p->jobs[i].name);
         free(p->jobs[i].detail);
     }
-    if (p->jobs)
+    if (p->jobs) {
         pthread_mutex_destroy(&p->lock);
+        pthread_cond_destroy(&p->all_out);
+    }
     hdestroy_r(&p->names);
     if (p->dir_fd >= 0)
         close(p->dir_fd);
@@ -422,6 +429,7 @@ static int start_workers(struct pool *p, struct worker *w, pthread_t *threads,
 
     handled(&block);
     pthread_sigmask(SIG_BLOCK, &block, &old);
+    p->running = n; /* before any worker can leave */
     for (*started = 0; *started < n; (*started)++) {
         ctxs[*started] = w[*started].ctx;
         if (pthread_create(&threads[*started], NULL, worker_main, &w[*started]) != 0) {
@@ -433,10 +441,24 @@ static int start_workers(struct pool *p, struct worker *w, pthread_t *threads,
     if (code != EXIT_OK) { /* the started ones stop at once */
         pthread_mutex_lock(&p->lock);
         p->next = p->b->n;
+        p->running -= n - *started;
+        if (p->running == 0)
+            pthread_cond_signal(&p->all_out);
         pthread_mutex_unlock(&p->lock);
     }
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     return code;
+}
+
+/* Until every worker is out of worker_main. A signal meanwhile wakes each
+ * by its thread id, which stays valid until it is joined: none may be
+ * joined before the signals are no longer watched. */
+static void wait_workers(struct pool *p)
+{
+    pthread_mutex_lock(&p->lock);
+    while (p->running > 0)
+        pthread_cond_wait(&p->all_out, &p->lock);
+    pthread_mutex_unlock(&p->lock);
 }
 
 static int make_workers(struct batch *b, struct pool *p, struct worker *w, unsigned n)
@@ -498,12 +520,14 @@ int batch_run(struct batch *b)
         progress_init(&p.bar, strcmp(b->cmd, "seal") == 0 ? "sealing" : "opening");
         code = start_workers(&p, w, threads, ctxs, n, &started);
     }
-    for (unsigned i = 0; i < started; i++)
-        pthread_join(threads[i], NULL);
+    if (started > 0)
+        wait_workers(&p);
     /* A signal from now on waits until what was made is removed. */
     handled(&block);
     pthread_sigmask(SIG_BLOCK, &block, &old);
     signals_watch_batch(NULL, NULL, 0);
+    for (unsigned i = 0; i < started; i++)
+        pthread_join(threads[i], NULL);
     if (started > 0 && !signals_caught()) {
         progress_done(&p.bar);
         sync = sync_dir(&p);
