@@ -37,6 +37,7 @@ struct job {
     char *name;      /* the output's name in DIR */
     envelope_rc rc;
     char *detail;    /* the failure's detail, copied from the worker */
+    const char *warning; /* the success's warning, if any (static text) */
     uint64_t bytes;  /* the input's size, for the progress bar */
     int done;        /* the worker is through with it */
 };
@@ -117,6 +118,7 @@ static void process(struct worker *w, struct job *j)
     if (j->rc == ENVELOPE_OK) {
         j->made = 1;
         j->name = in.name;
+        j->warning = in.warning;
         return;
     }
     free(in.name);
@@ -296,6 +298,8 @@ static void tell(struct pool *p, struct job *j, const char *out)
         if (code > p->worst)
             p->worst = code;
     } else {
+        if (j->warning) /* even with --quiet, as for one input */
+            fprintf(stderr, "envelope: warning: %s: %s\n", shown(j->path, a), j->warning);
         if (!cli_quiet)
             fprintf(stderr, "envelope: %s %s -> %s\n", p->b->verb, shown(j->path, a),
                     shown(out, b));

@@ -365,6 +365,7 @@ struct batch_input {
     int fd;            /* open for reading */
     const char *tmp;   /* where the library makes the output: a hidden name in DIR */
     char *name;        /* set on success: the output's name in DIR (malloc) */
+    const char *warning; /* may be set on success: said with the input's line */
     char why[256];     /* the failure's detail when it is the command's, not the ctx's */
 };
 /* What a command does with one input: from in->fd, a complete, flushed

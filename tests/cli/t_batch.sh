@@ -194,6 +194,25 @@ grep -q "^envelope: .hidden: message name not allowed ('.hidden': a message name
 check "batch seal: a base name that cannot name a message fails that input (exit 2)" \
     test "$rc" -eq 2 -a "$failed_name" -eq 1 -a "$(entries sb)" -eq 1
 
+# Compat envelopes: refused without --allow-compat; with it, each one's
+# line comes with the warning that one input would get, --quiet or not.
+mkdir compat oc1 oc2
+printf 'first\n' >compat/c1 && printf 'second\n' >compat/c2
+"$E" seal -q --format compat --sign-key "$K/signer.pem" --to "$K/dave.pub" -o compat/c1.enc compat/c1
+"$E" seal -q --format compat --sign-key "$K/signer.pem" --to "$K/dave.pub" -o compat/c2.enc compat/c2
+"$E" seal -q --sign-key "$K/signer.pem" --to "$K/dave.pub" -o compat/v1.env in/m00
+CO=("$E" open --decrypt-key "$K/dave.pem" --verify-key "$K/signer.pub")
+run "${CO[@]}" --out-dir oc1 compat/c1.enc compat/v1.env
+check "batch open: a compat envelope without --allow-compat fails alone (exit 1)" bash -c '
+    [ '"$rc"' -eq 1 ] && grep -q "^envelope: compat/c1.enc: compat envelope refused" "$1" &&
+    [ "$(ls -A oc1 | tr "\n" " ")" = "m00 " ]' _ "$ERR"
+run "${CO[@]}" --allow-compat --quiet --out-dir oc2 compat/c1.enc compat/v1.env compat/c2.enc
+check "batch open --allow-compat --quiet: the compat warning for each compat input, not for v1" \
+    bash -c '[ '"$rc"' -eq 0 ] && [ "$(grep -c "warning" "$1")" -eq 2 ] &&
+    grep -q "^envelope: warning: compat/c1.enc: compat envelope: its signature is not bound to its recipients" "$1" &&
+    grep -q "^envelope: warning: compat/c2.enc: compat envelope: its signature is not bound to its recipients" "$1" &&
+    cmp -s oc2/c1 compat/c1 && cmp -s oc2/c2 compat/c2 && cmp -s oc2/m00 in/m00' _ "$ERR"
+
 # --------------------------------------------- names that would leave DIR
 
 mkdir forged fo fo/sub
