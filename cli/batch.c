@@ -37,6 +37,7 @@ struct job {
     char *name;      /* the output's name in DIR */
     envelope_rc rc;
     char *detail;    /* the failure's detail, copied from the worker */
+    const char *warning; /* the success's warning, if any (static text) */
     uint64_t bytes;  /* the input's size, for the progress bar */
     int done;        /* the worker is through with it */
 };
@@ -52,6 +53,8 @@ struct pool {
     size_t next;     /* the next input to hand out */
     size_t placed;   /* inputs before this one are placed and reported */
     pthread_mutex_t lock;
+    unsigned running; /* workers not yet out of worker_main */
+    pthread_cond_t all_out; /* running reached 0 */
     int dir_fd;
     const char *slash; /* between DIR and a name: "" when DIR ends in one */
     int json;
@@ -115,6 +118,7 @@ static void process(struct worker *w, struct job *j)
     if (j->rc == ENVELOPE_OK) {
         j->made = 1;
         j->name = in.name;
+        j->warning = in.warning;
         return;
     }
     free(in.name);
@@ -132,6 +136,8 @@ static void *worker_main(void *arg)
     for (;;) {
         pthread_mutex_lock(&p->lock);
         if (signals_caught() || p->next == p->b->n) {
+            if (--p->running == 0)
+                pthread_cond_signal(&p->all_out);
             pthread_mutex_unlock(&p->lock);
             return NULL;
         }
@@ -266,6 +272,19 @@ static void json_line(struct pool *p, const struct job *j, const char *out, int 
     json_out_free(&o);
 }
 
+/* A reader of stdout or stderr that went away: the write raised SIGPIPE
+ * in this worker, which blocks it (the main thread takes the signals), and
+ * the batch would go on to its end unheard. It stops here, as on the
+ * signal: the outputs not yet placed are removed, and the process dies of
+ * it. */
+static void stop_on_sigpipe(void)
+{
+    sigset_t pending;
+
+    if (sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE))
+        signals_stop(SIGPIPE);
+}
+
 /* One line on stderr for the input, and one object with --json. */
 static void tell(struct pool *p, struct job *j, const char *out)
 {
@@ -279,6 +298,8 @@ static void tell(struct pool *p, struct job *j, const char *out)
         if (code > p->worst)
             p->worst = code;
     } else {
+        if (j->warning) /* even with --quiet, as for one input */
+            fprintf(stderr, "envelope: warning: %s: %s\n", shown(j->path, a), j->warning);
         if (!cli_quiet)
             fprintf(stderr, "envelope: %s %s -> %s\n", p->b->verb, shown(j->path, a),
                     shown(out, b));
@@ -288,6 +309,7 @@ static void tell(struct pool *p, struct job *j, const char *out)
         json_line(p, j, out, code);
     p->bytes_done += j->bytes;
     progress_files(&p->bar, p->ok + p->failed, p->b->n, p->bytes_done, p->bytes_total);
+    stop_on_sigpipe();
 }
 
 /* Places and reports every finished input that follows the last placed
@@ -367,6 +389,7 @@ static int pool_init(struct pool *p, struct batch *b)
             p->bytes_total += (uint64_t)st.st_size;
     }
     pthread_mutex_init(&p->lock, NULL);
+    pthread_cond_init(&p->all_out, NULL);
     return EXIT_OK;
 }
 
@@ -380,8 +403,10 @@ static void pool_free(struct pool *p)
         free(p->jobs[i].name);
         free(p->jobs[i].detail);
     }
-    if (p->jobs)
+    if (p->jobs) {
         pthread_mutex_destroy(&p->lock);
+        pthread_cond_destroy(&p->all_out);
+    }
     hdestroy_r(&p->names);
     if (p->dir_fd >= 0)
         close(p->dir_fd);
@@ -408,6 +433,7 @@ static int start_workers(struct pool *p, struct worker *w, pthread_t *threads,
 
     handled(&block);
     pthread_sigmask(SIG_BLOCK, &block, &old);
+    p->running = n; /* before any worker can leave */
     for (*started = 0; *started < n; (*started)++) {
         ctxs[*started] = w[*started].ctx;
         if (pthread_create(&threads[*started], NULL, worker_main, &w[*started]) != 0) {
@@ -419,10 +445,24 @@ static int start_workers(struct pool *p, struct worker *w, pthread_t *threads,
     if (code != EXIT_OK) { /* the started ones stop at once */
         pthread_mutex_lock(&p->lock);
         p->next = p->b->n;
+        p->running -= n - *started;
+        if (p->running == 0)
+            pthread_cond_signal(&p->all_out);
         pthread_mutex_unlock(&p->lock);
     }
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     return code;
+}
+
+/* Until every worker is out of worker_main. A signal meanwhile wakes each
+ * by its thread id, which stays valid until it is joined: none may be
+ * joined before the signals are no longer watched. */
+static void wait_workers(struct pool *p)
+{
+    pthread_mutex_lock(&p->lock);
+    while (p->running > 0)
+        pthread_cond_wait(&p->all_out, &p->lock);
+    pthread_mutex_unlock(&p->lock);
 }
 
 static int make_workers(struct batch *b, struct pool *p, struct worker *w, unsigned n)
@@ -484,12 +524,14 @@ int batch_run(struct batch *b)
         progress_init(&p.bar, strcmp(b->cmd, "seal") == 0 ? "sealing" : "opening");
         code = start_workers(&p, w, threads, ctxs, n, &started);
     }
-    for (unsigned i = 0; i < started; i++)
-        pthread_join(threads[i], NULL);
+    if (started > 0)
+        wait_workers(&p);
     /* A signal from now on waits until what was made is removed. */
     handled(&block);
     pthread_sigmask(SIG_BLOCK, &block, &old);
     signals_watch_batch(NULL, NULL, 0);
+    for (unsigned i = 0; i < started; i++)
+        pthread_join(threads[i], NULL);
     if (started > 0 && !signals_caught()) {
         progress_done(&p.bar);
         sync = sync_dir(&p);

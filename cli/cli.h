@@ -327,6 +327,8 @@ void signals_watch(envelope_ctx *ctx);
  * the workers' threads, woken from a blocking read or open by SIGURG (see
  * signals.c). n 0: none. The arrays stay valid until unwatched. */
 void signals_watch_batch(envelope_ctx *const *ctxs, const pthread_t *threads, size_t n);
+/* Batch mode's workers: acts on sig, which they block, as if caught. */
+void signals_stop(int sig);
 /* The signal caught, or 0. */
 int signals_caught(void);
 /* Returns code, unless a signal was caught: then dies of it. */
@@ -363,6 +365,7 @@ struct batch_input {
     int fd;            /* open for reading */
     const char *tmp;   /* where the library makes the output: a hidden name in DIR */
     char *name;        /* set on success: the output's name in DIR (malloc) */
+    const char *warning; /* may be set on success: said with the input's line */
     char why[256];     /* the failure's detail when it is the command's, not the ctx's */
 };
 /* What a command does with one input: from in->fd, a complete, flushed

@@ -15,6 +15,9 @@
 #define DEFAULT_MAX_SIZE ((uint64_t)4 << 30)
 #define TOO_LARGE_HINT "--max-size N raises the limit (default 4G); --max-size unlimited lifts it"
 #define FUTURE_HINT "--max-skew SECONDS allows a larger clock difference (at most 86400)"
+#define COMPAT_WARNING                                                                         \
+    "compat envelope: its signature is not bound to its recipients, so it may have been "     \
+    "forwarded to you"
 
 static const char open_help[] =
     "usage: envelope open --decrypt-key KEY [--decrypt-key KEY ...]\n"
@@ -287,8 +290,7 @@ static void describe(const envelope_result *r, const char *where)
     if (json_owns(stderr))
         return; /* the object is there, created null for compat */
     if (envelope_result_format(r) == ENVELOPE_FORMAT_COMPAT)
-        fprintf(stderr, "envelope: warning: compat envelope: its signature is not bound to its "
-                        "recipients, so it may have been forwarded to you\n");
+        fprintf(stderr, "envelope: warning: " COMPAT_WARNING "\n");
     if (cli_quiet)
         return;
     format_time(envelope_result_created(r), when);
@@ -383,6 +385,8 @@ static envelope_rc open_one(void *worker, envelope_ctx *ctx, struct batch_input 
         unlink(in->tmp);
         rc = ENVELOPE_E_NOMEM;
     }
+    if (rc == ENVELOPE_OK && envelope_result_format(result) == ENVELOPE_FORMAT_COMPAT)
+        in->warning = COMPAT_WARNING;
     envelope_result_free(result);
     return rc;
 }

@@ -131,7 +131,9 @@ const char *json_signer_ref(envelope_ctx *ctx, const struct key_set *set, const 
     for (size_t i = 0; i < set->n; i++) {
         if (set->fingerprints[i][0])
             continue;
-        if ((arn = kms_arn(set->refs[i])) != NULL && strcmp(arn, signer) == 0)
+        /* Known from a key ARN reference, or learnt from KMS's answer to
+         * the Verify that matched: an alias too. */
+        if ((arn = envelope_key_arn(set->keys[i])) != NULL && strcmp(arn, signer) == 0)
             return set->refs[i];
         /* The verifier's public key, if it was fetched, is cached in it. */
         if (strncmp(signer, "sha256:", 7) == 0 &&
@@ -139,7 +141,7 @@ const char *json_signer_ref(envelope_ctx *ctx, const struct key_set *set, const 
             strcmp(fp, signer) == 0)
             return set->refs[i];
     }
-    return NULL; /* several KMS aliases: which one cannot be told */
+    return NULL; /* several KMS keys: which one cannot be told */
 }
 
 static void signer_member(struct json_out *j, const char *signer, const char *ref)

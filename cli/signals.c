@@ -102,6 +102,19 @@ void signals_watch_batch(envelope_ctx *const *ctxs, const pthread_t *threads, si
     batch_n = (sig_atomic_t)n;
 }
 
+/* A worker that saw SIGPIPE: the workers block it, and a signal a write
+ * causes goes to the thread that wrote, where it stays pending. Acted on
+ * as the handler would, and at once: nothing more is placed. */
+void signals_stop(int sig)
+{
+    if (caught)
+        return;
+    caught = sig;
+    if (watched)
+        envelope_cancel(watched);
+    cancel_batch();
+}
+
 int signals_caught(void)
 {
     return caught;

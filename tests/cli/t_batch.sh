@@ -194,6 +194,25 @@ grep -q "^envelope: .hidden: message name not allowed ('.hidden': a message name
 check "batch seal: a base name that cannot name a message fails that input (exit 2)" \
     test "$rc" -eq 2 -a "$failed_name" -eq 1 -a "$(entries sb)" -eq 1
 
+# Compat envelopes: refused without --allow-compat; with it, each one's
+# line comes with the warning that one input would get, --quiet or not.
+mkdir compat oc1 oc2
+printf 'first\n' >compat/c1 && printf 'second\n' >compat/c2
+"$E" seal -q --format compat --sign-key "$K/signer.pem" --to "$K/dave.pub" -o compat/c1.enc compat/c1
+"$E" seal -q --format compat --sign-key "$K/signer.pem" --to "$K/dave.pub" -o compat/c2.enc compat/c2
+"$E" seal -q --sign-key "$K/signer.pem" --to "$K/dave.pub" -o compat/v1.env in/m00
+CO=("$E" open --decrypt-key "$K/dave.pem" --verify-key "$K/signer.pub")
+run "${CO[@]}" --out-dir oc1 compat/c1.enc compat/v1.env
+check "batch open: a compat envelope without --allow-compat fails alone (exit 1)" bash -c '
+    [ '"$rc"' -eq 1 ] && grep -q "^envelope: compat/c1.enc: compat envelope refused" "$1" &&
+    [ "$(ls -A oc1 | tr "\n" " ")" = "m00 " ]' _ "$ERR"
+run "${CO[@]}" --allow-compat --quiet --out-dir oc2 compat/c1.enc compat/v1.env compat/c2.enc
+check "batch open --allow-compat --quiet: the compat warning for each compat input, not for v1" \
+    bash -c '[ '"$rc"' -eq 0 ] && [ "$(grep -c "warning" "$1")" -eq 2 ] &&
+    grep -q "^envelope: warning: compat/c1.enc: compat envelope: its signature is not bound to its recipients" "$1" &&
+    grep -q "^envelope: warning: compat/c2.enc: compat envelope: its signature is not bound to its recipients" "$1" &&
+    cmp -s oc2/c1 compat/c1 && cmp -s oc2/c2 compat/c2 && cmp -s oc2/m00 in/m00' _ "$ERR"
+
 # --------------------------------------------- names that would leave DIR
 
 mkdir forged fo fo/sub
@@ -340,6 +359,60 @@ for f in $(ls -A sigL); do
 done
 check "SIGTERM mid-batch (FIFO last): exit 143, only whole, verified outputs" \
     test "$rc" -eq 143 -a -z "$bad"
+
+# A signal once some workers are gone: the handler wakes every worker by its
+# thread id, which a join frees. With no stack cache, waking a joined one
+# crashed (SIGSEGV). The wait for the other workers to leave is bounded and
+# only makes that moment likely: the check holds in every order.
+mkdir sigJ
+rm -f fifo && mkfifo fifo
+env GLIBC_TUNABLES=glibc.pthread.stack_cache_size=0 "${SEAL[@]}" -j 8 --out-dir sigJ \
+    "${INPUTS[@]:0:7}" fifo >"$OUT" 2>"$ERR" &
+pid=$!
+exec 3>fifo
+for i in $(seq 100); do
+    [ "$(ls /proc/$pid/task 2>/dev/null | wc -l)" -le 2 ] && break
+    sleep 0.1
+done
+kill -s TERM "$pid"
+wait "$pid"
+rc=$?
+exec 3>&-
+check "SIGTERM once 7 of 8 workers are gone: exit 143, outputs of the first 7 only" \
+    bash -c '[ '"$rc"' -eq 143 ] && ! ls -A "$1" | grep -qvx "m0[0-6]\.env" ||
+        { echo "     exit '"$rc"', left: $(ls -A "$1" | tr "\n" " ")"; false; }' _ sigJ
+
+# A reader gone before the first line: the write raises SIGPIPE in the
+# worker that writes it, which blocks the signal; the batch stops there as
+# on a SIGPIPE the main thread takes, rather than going on to its end
+# unheard. Only the first input's output, placed before its line, is left.
+# closed_pipe STREAM CMD...: CMD with STREAM (stdout or stderr) a pipe whose
+# reader is closed before CMD starts; exits as a shell says CMD did.
+closed_pipe() {
+    "$PY" -c '
+import os, subprocess, sys
+r, w = os.pipe()
+os.close(r)
+p = subprocess.run(sys.argv[2:], **{sys.argv[1]: w})
+sys.exit(128 - p.returncode if p.returncode < 0 else p.returncode)' "$@"
+}
+for stream in stdout stderr; do
+    mkdir "pipe$stream"
+    json=""
+    [ "$stream" = stdout ] && json=--json
+    run closed_pipe "$stream" "${SEAL[@]}" -j 2 $json --out-dir "pipe$stream" "${INPUTS[@]}"
+    "${OPEN[@]}" -q -o "pipe$stream.out" "pipe$stream/m00.env" 2>/dev/null
+    if [ "$rc" -ne 141 ]; then
+        flunk "$stream a closed pipe: dies of SIGPIPE" "$(last_run)"
+    elif [ "$(ls -A "pipe$stream" | tr '\n' ' ')" != "m00.env " ]; then
+        flunk "$stream a closed pipe: stops at the first line" "left: $(ls -A "pipe$stream" | tr '\n' ' ')
+$(last_run)"
+    elif ! cmp -s "pipe$stream.out" in/m00 || grep -q "inputs into" "$ERR" "$OUT"; then
+        flunk "$stream a closed pipe: the first output whole, no summary" "$(last_run)"
+    else
+        pass "batch seal -j 2 ${json:+--json }with $stream a closed pipe: exit 141, stops at the first input's line"
+    fi
+done
 
 # ------------------------------------------------------- progress on a tty
 

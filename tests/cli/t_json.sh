@@ -157,7 +157,9 @@ else
     SIGN_ALIAS=alias/sample-sign-verify-key
     cat >"$T/json-kms.json" <<JSON
 {"keys": [{"key_spec": "ECC_NIST_P521", "key_usage": "SIGN_VERIFY", "key_id": "$KID",
-           "aliases": ["$SIGN_ALIAS"], "private_key_file": "$K/signer.pem"}]}
+           "aliases": ["$SIGN_ALIAS"], "private_key_file": "$K/signer.pem"},
+          {"key_spec": "ECC_NIST_P521", "key_usage": "SIGN_VERIFY",
+           "aliases": ["alias/other-sign-key"], "private_key_file": "$K/other-signer.pem"}]}
 JSON
     if kms_start "$T/json-kms" "$T/json-kms.json"; then
         as receiver-plus "$E" pubkey --json "awskms:///$ARN"
@@ -174,6 +176,13 @@ JSON
             "$K/other-signer.pub" --verify-key "awskms:///$SIGN_ALIAS" -o kms2.out m.env
         json_is "KMS: open, an alias as --verify-key: matched_key is the alias" open "$OUT" 0 \
             "" signer.matched_key="awskms:///$SIGN_ALIAS" signer.arn="$ARN" signer.fingerprint=null
+        # Two aliases: the one whose Verify matched (the first: the second,
+        # which receiver may not use, is not tried), its ARN learnt from
+        # KMS's answer.
+        as receiver "$E" open --json --decrypt-key "$K/alice.pem" --verify-key \
+            "awskms:///$SIGN_ALIAS" --verify-key awskms:///alias/other-sign-key -o kms3.out m.env
+        json_is "KMS: open, two aliases as --verify-key: matched_key is the one that verified" \
+            open "$OUT" 0 "" signer.matched_key="awskms:///$SIGN_ALIAS" signer.arn="$ARN"
         "$KMSCTL" stop "$T/json-kms" >/dev/null 2>&1
     fi
 fi
