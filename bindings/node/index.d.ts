@@ -98,7 +98,7 @@ export interface EnvelopeInfo {
   suite: number;
   chunkSize: number;
   headerSize: number;
-  /** 0 when the input is not a regular file or a Buffer. */
+  /** 0 when the input is armored, or neither a regular file nor a Buffer. */
   payloadSize: number;
   recipients: Stanza[];
 }

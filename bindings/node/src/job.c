@@ -234,7 +234,11 @@ static envelope_rc open_input(nd_job *job, int *fd)
     return ENVELOPE_E_IO;
 }
 
-/* The start of an envelope held in memory, as a descriptor for inspect. */
+/* The start of an envelope held in memory, as a descriptor for inspect: a
+ * file of the Buffer's whole size, so that the library works out the
+ * payload's size (none for armor) as for the file itself. The rest is a
+ * hole, which only an armored header reaching past ND_HEADER_MAX would
+ * read. */
 static envelope_rc memory_input(nd_job *job, int *fd)
 {
     size_t done = 0;
@@ -251,6 +255,10 @@ static envelope_rc memory_input(nd_job *job, int *fd)
         }
         if (n > 0)
             done += (size_t)n;
+    }
+    if (ftruncate(*fd, (off_t)job->in_total) != 0) {
+        job_fail(job, ENVELOPE_E_IO, "ftruncate on a memfd: %s", strerror(errno));
+        return ENVELOPE_E_IO;
     }
     if (lseek(*fd, 0, SEEK_SET) != 0) {
         job_fail(job, ENVELOPE_E_IO, "lseek on a memfd: %s", strerror(errno));

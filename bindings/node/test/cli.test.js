@@ -92,3 +92,15 @@ test('openExtract makes a directory the CLI verifies offline, and refuses an exi
   }), envelope.VerificationError, 'TAMPERED');
   assert.deepEqual(fs.readdirSync(dir).sort(), ['extracted', 'm.env']);
 });
+
+test('inspect reports the same for an armored envelope as a Buffer and as a file', async (t) => {
+  const dir = scratch(t);
+  const src = path.join(dir, 'report.bin');
+  const env = path.join(dir, 'report.env.asc');
+  fs.writeFileSync(src, MSG);
+  cli(['seal', '--armor', '--sign-key', key('signer.pem'), '--to', key('alice.pub'), '-o', env, src]);
+  const fromFile = await envelope.inspect(env);
+  // The armor's text says nothing exact of the bytes it holds.
+  assert.equal(fromFile.payloadSize, 0, `payloadSize ${fromFile.payloadSize}`);
+  assert.deepEqual(await envelope.inspect(fs.readFileSync(env)), fromFile);
+});
