@@ -230,6 +230,12 @@ static envelope_rc open_input(nd_job *job, int *fd)
 {
     if ((*fd = open(job->in_path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) >= 0)
         return ENVELOPE_OK;
+    /* A FIFO's open waits for a writer; only the pool's wake-up at clean-up
+     * interrupts it (pool.c). */
+    if (errno == EINTR) {
+        job_fail(job, ENVELOPE_E_CANCELLED, "interrupted opening %s", job->in_path);
+        return ENVELOPE_E_CANCELLED;
+    }
     job_fail(job, ENVELOPE_E_IO, "cannot open %s: %s", job->in_path, strerror(errno));
     return ENVELOPE_E_IO;
 }
