@@ -207,7 +207,8 @@ async function sealFile(inPath, outPath, opts) {
   requirePath(inPath, 'inPath');
   requirePath(outPath, 'outPath');
   requireOptions(opts);
-  const o = sealOptions({ name: path.basename(inPath), ...opts }, opts.force);
+  const name = opts.name === undefined ? path.basename(inPath) : opts.name;
+  const o = sealOptions({ ...opts, name }, opts.force);
   await call(() => addon.sealFile(inPath, outPath, o), sealKms(opts));
 }
 

@@ -170,6 +170,14 @@ test('sealFile and openFile: the name defaults to the base name; outputs are not
     decryptKeys: key('bob.pem'), verifyKeys: key('signer.pub'),
   });
   assert.equal(again.name, 'other.bin');
+  // A name passed along as undefined is a name not given.
+  await envelope.sealFile(src, env, {
+    signKey: key('signer.pem'), recipients: [key('bob.pub')], name: undefined, force: true,
+  });
+  const unnamed = await envelope.open(fs.readFileSync(env), {
+    decryptKeys: key('bob.pem'), verifyKeys: key('signer.pub'),
+  });
+  assert.equal(unnamed.name, 'data.bin');
 });
 
 test('a file of several public keys stands for all of them', async (t) => {
