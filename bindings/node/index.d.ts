@@ -31,6 +31,8 @@ export class Key {
   fingerprint(): Promise<string>;
   /** The public key as SPKI PEM (KMS: may call GetPublicKey). */
   publicPem(): Promise<string>;
+  /** Releases the C key now (a private key is wiped once no running call uses it); then refused everywhere. */
+  close(): void;
 }
 
 export interface SealOptions {

@@ -122,7 +122,10 @@ napi_status arg_bool(napi_env env, napi_value v, const char *what, int *out);
 
 /* key_handle.c: the object a Key holds, owning one reference. */
 napi_status key_handle_new(napi_env env, envelope_key *key, napi_value *out);
-/* The key behind a handle (borrowed), or NULL if v is not one. */
+/* Drops the handle's reference now (a private key's memory is wiped once no
+ * running job holds one); the handle is then no key. Idempotent. */
+napi_status key_handle_close(napi_env env, napi_value v);
+/* The key behind a handle (borrowed), or NULL if v is not one (or closed). */
 envelope_key *key_handle_get(napi_env env, napi_value v);
 
 #endif

@@ -211,3 +211,25 @@ test('maxSize and maxAge are enforced', async () => {
   await assert.rejects(envelope.open(sealed, { ...opts, maxSize: -1 }), RangeError);
   await assert.rejects(envelope.open(sealed, { ...opts, maxAge: 1.5 }), RangeError);
 });
+
+test('close releases a Key at once: a running call finishes, later uses are refused',
+     async () => {
+  const signer = await Key.load(key('signer.pem'));
+  const msg = message(1 << 20, 13);
+  const pending = envelope.seal(msg, { signKey: signer, recipients: key('alice.pub') });
+  signer.close();
+  signer.close(); // idempotent
+  const r = await envelope.open(await pending, {
+    decryptKeys: key('alice.pem'), verifyKeys: key('signer.pub'),
+  });
+  assert.ok(r.message.equals(msg), 'the call running when the key was closed sealed other bytes');
+  assert.throws(() => signer.kind, { name: 'TypeError', message: 'key is closed' });
+  await assert.rejects(signer.fingerprint(), { name: 'TypeError', message: 'key is closed' });
+  await assert.rejects(envelope.seal(msg, { signKey: signer, recipients: key('alice.pub') }),
+                       { name: 'TypeError', message: 'signKey is closed' });
+  await assert.rejects(envelope.open(await envelope.seal(msg, {
+    signKey: key('signer.pem'), recipients: key('alice.pub'),
+  }), { decryptKeys: key('alice.pem'), verifyKeys: [key('signer.pub'), signer] }),
+                       { name: 'TypeError', message: 'verifyKeys is closed' });
+  assert.equal(signer.reference, key('signer.pem'));
+});
