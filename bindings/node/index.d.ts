@@ -61,6 +61,8 @@ export interface OpenOptions {
   maxAge?: number | bigint;
   /** How far ahead of this machine's clock the creation time may be, in seconds: 0 to 86400, default 300. */
   maxSkew?: number | bigint;
+  /** Also open the compat format, which lacks recipient binding (docs/FORMAT.md). */
+  allowCompat?: boolean;
 }
 
 export interface OpenFileOptions extends OpenOptions {

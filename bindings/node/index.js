@@ -172,6 +172,7 @@ function openOptions(opts, force) {
     maxAge: optLimit(opts.maxAge, 'maxAge'),
     maxSkew: opts.maxSkew === undefined || opts.maxSkew === null ? undefined :
       optLimit(opts.maxSkew, 'maxSkew'),
+    allowCompat: optBool(opts.allowCompat, 'allowCompat'),
     force: optBool(force, 'force'),
   };
 }

@@ -108,6 +108,8 @@ static napi_status open_options(napi_env env, napi_value opts, nd_job *job)
         return st;
     if (job->max_skew_set && (st = arg_uint64(env, v, "maxSkew", &job->max_skew)) != napi_ok)
         return st;
+    if ((st = opt_bool(env, opts, "allowCompat", &job->allow_compat)) != napi_ok)
+        return st;
     return opt_bool(env, opts, "force", &job->force);
 }
 

@@ -65,6 +65,7 @@ typedef struct nd_job {
     uint64_t max_age;
     int max_skew_set; /* else the library's default */
     uint64_t max_skew;
+    int allow_compat;
     char *passphrase; /* wiped */
     size_t passphrase_len;
     envelope_key *key; /* the key a key job asks about (a held reference) */

@@ -338,6 +338,10 @@ static envelope_rc run_open(nd_job *job, envelope_ctx *ctx)
                  ENVELOPE_MAX_SKEW_LIMIT);
         goto out;
     }
+    if ((rc = envelope_open_opts_set_allow_compat(opts, job->allow_compat)) != ENVELOPE_OK) {
+        job_fail(job, rc, "allowCompat: refused");
+        goto out;
+    }
     if (job->kind == ND_OPEN) {
         job->out_is_secret = 1;
         rc = envelope_open_mem(ctx, opts, job->in, job->in_len, &job->out, &job->out_len,
