@@ -25,6 +25,7 @@
  * batch mode wakes its workers: SIGURG, which only the pool's threads leave
  * unblocked, handled by a function that does nothing, without SA_RESTART;
  * the read returns EINTR and the library sees the cancellation. */
+#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -212,6 +213,17 @@ static void on_wake(int sig)
     (void)sig; /* the EINTR it causes is the point */
 }
 
+/* Node unloads an addon once the last environment that loaded it ends (a
+ * worker thread's, say): the wake signal would then point at unmapped
+ * code. Pinned, the addon stays loaded. */
+static int pin_addon(void)
+{
+    Dl_info info;
+
+    return dladdr(&wake_installed, &info) != 0 && info.dli_fname != NULL &&
+           dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE) != NULL;
+}
+
 /* Once per process: the exit handler, and the wake signal's handler unless
  * the program already handles that signal itself (whose handler then must
  * not run on the pool's threads: they keep it blocked, and a call blocked
@@ -222,7 +234,7 @@ static void register_exit_handler(void)
 
     atexit(stop_all_at_exit);
     if (sigaction(WAKE_SIGNAL, NULL, &old) != 0 || (old.sa_flags & SA_SIGINFO) ||
-        old.sa_handler != SIG_DFL)
+        old.sa_handler != SIG_DFL || !pin_addon())
         return;
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_wake;

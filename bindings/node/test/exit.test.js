@@ -114,6 +114,25 @@ w.on('online', () => fs.open(process.env.ENVELOPE_TEST_FIFO, 'w', (err, fd) => {
   assert.equal(r.stdout, 'worker ended 1\n', r.where);
 });
 
+test('loaded only by a worker thread that has ended, the addon leaves nothing dangling', () => {
+  // Node unloads an addon with the last environment that loaded it; the
+  // wake signal's handler (SIGURG) must not then point at unmapped code.
+  const r = child(`
+const { Worker } = require('node:worker_threads');
+const body = \`${PRELUDE.replace(/`/g, '\\`')}
+const { parentPort } = require('node:worker_threads');
+seal('from a worker').then(() => parentPort.postMessage('sealed'));\`;
+const w = new Worker(body, { eval: true });
+w.on('message', (m) => console.log(m));
+w.on('exit', () => setImmediate(() => {
+  process.kill(process.pid, 'SIGURG');
+  setImmediate(() => console.log('alive'));
+}));`);
+  assert.equal(r.signal, null, r.where);
+  assert.equal(r.status, 0, r.where);
+  assert.equal(r.stdout, 'sealed\nalive\n', r.where);
+});
+
 test('worker threads each get their own pool, and end while calls run', () => {
   const r = child(`
 const { Worker } = require('node:worker_threads');
