@@ -31,6 +31,8 @@ export class Key {
   fingerprint(): Promise<string>;
   /** The public key as SPKI PEM (KMS: may call GetPublicKey). */
   publicPem(): Promise<string>;
+  /** Releases the C key now (a private key is wiped once no running call uses it); then refused everywhere. */
+  close(): void;
 }
 
 export interface SealOptions {
@@ -59,6 +61,8 @@ export interface OpenOptions {
   maxAge?: number | bigint;
   /** How far ahead of this machine's clock the creation time may be, in seconds: 0 to 86400, default 300. */
   maxSkew?: number | bigint;
+  /** Also open the compat format, which lacks recipient binding (docs/FORMAT.md). */
+  allowCompat?: boolean;
 }
 
 export interface OpenFileOptions extends OpenOptions {
@@ -98,7 +102,7 @@ export interface EnvelopeInfo {
   suite: number;
   chunkSize: number;
   headerSize: number;
-  /** 0 when the input is not a regular file or a Buffer. */
+  /** 0 when the input is armored, or neither a regular file nor a Buffer. */
   payloadSize: number;
   recipients: Stanza[];
 }

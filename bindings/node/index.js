@@ -40,20 +40,39 @@ class Key {
   }
 
   /** "signing", "encryption", or null for a KMS key not used yet. */
-  get kind() { return addon.keyInfo(handles.get(this)).kind; }
+  get kind() { return addon.keyInfo(handleOf(this, 'key')).kind; }
   /** 521 for P-521, the RSA modulus size, or 0 while a KMS key's kind is unknown. */
-  get bits() { return addon.keyInfo(handles.get(this)).bits; }
+  get bits() { return addon.keyInfo(handleOf(this, 'key')).bits; }
   /** A local private key, or any KMS key. */
-  get isPrivate() { return addon.keyInfo(handles.get(this)).isPrivate; }
+  get isPrivate() { return addon.keyInfo(handleOf(this, 'key')).isPrivate; }
   /** The path or awskms:// reference it was loaded from; null from memory. */
   get reference() { return this.#reference; }
   /** Loaded from an awskms:// reference. */
   get isKms() { return isKmsRef(this.#reference); }
 
   /** "sha256:" + hex SHA-256 of the SubjectPublicKeyInfo (KMS: may call GetPublicKey). */
-  fingerprint() { return call(() => addon.keyFingerprint(handles.get(this)), this.isKms); }
+  fingerprint() { return call(() => addon.keyFingerprint(handleOf(this, 'key')), this.isKms); }
   /** The public key as SPKI PEM (KMS: may call GetPublicKey). */
-  publicPem() { return call(() => addon.keyPublicPem(handles.get(this)), this.isKms); }
+  publicPem() { return call(() => addon.keyPublicPem(handleOf(this, 'key')), this.isKms); }
+
+  /**
+   * Releases the C key now rather than whenever the object is collected (a
+   * private key is wiped once no running call uses it). The Key is then
+   * refused everywhere. Idempotent.
+   */
+  close() {
+    const handle = handles.get(this);
+    if (handle === undefined) return;
+    handles.delete(this);
+    addon.keyClose(handle);
+  }
+}
+
+// The addon's handle of a Key that has not been closed.
+function handleOf(k, what) {
+  const handle = handles.get(k);
+  if (handle === undefined) throw new TypeError(`${what} is closed`);
+  return handle;
 }
 
 function isKmsRef(ref) {
@@ -100,7 +119,7 @@ function requireOptions(opts) {
 // One key or a list of them, each a Key, a path or an awskms:// reference:
 // what the addon takes (a handle or a string).
 function keyArg(k, what) {
-  if (k instanceof Key) return handles.get(k);
+  if (k instanceof Key) return handleOf(k, what);
   if (typeof k === 'string' && k !== '') return k;
   throw new TypeError(`${what} must be a Key, a path or an awskms:// reference`);
 }
@@ -153,6 +172,7 @@ function openOptions(opts, force) {
     maxAge: optLimit(opts.maxAge, 'maxAge'),
     maxSkew: opts.maxSkew === undefined || opts.maxSkew === null ? undefined :
       optLimit(opts.maxSkew, 'maxSkew'),
+    allowCompat: optBool(opts.allowCompat, 'allowCompat'),
     force: optBool(force, 'force'),
   };
 }
@@ -207,7 +227,8 @@ async function sealFile(inPath, outPath, opts) {
   requirePath(inPath, 'inPath');
   requirePath(outPath, 'outPath');
   requireOptions(opts);
-  const o = sealOptions({ name: path.basename(inPath), ...opts }, opts.force);
+  const name = opts.name === undefined ? path.basename(inPath) : opts.name;
+  const o = sealOptions({ ...opts, name }, opts.force);
   await call(() => addon.sealFile(inPath, outPath, o), sealKms(opts));
 }
 

@@ -108,6 +108,8 @@ static napi_status open_options(napi_env env, napi_value opts, nd_job *job)
         return st;
     if (job->max_skew_set && (st = arg_uint64(env, v, "maxSkew", &job->max_skew)) != napi_ok)
         return st;
+    if ((st = opt_bool(env, opts, "allowCompat", &job->allow_compat)) != napi_ok)
+        return st;
     return opt_bool(env, opts, "force", &job->force);
 }
 
@@ -266,6 +268,16 @@ static napi_value js_key_public_pem(napi_env env, napi_callback_info info)
     return key_job(env, info, ND_KEY_PUBLIC_PEM);
 }
 
+/* keyClose(handle): index.js no longer hands the handle out afterwards. */
+static napi_value js_key_close(napi_env env, napi_callback_info info)
+{
+    napi_value argv[1];
+
+    if (get_args(env, info, 1, argv) != napi_ok || key_handle_close(env, argv[0]) != napi_ok)
+        napi_throw_error(env, "ERR_ENVELOPE_INTERNAL", "cannot close the key");
+    return NULL;
+}
+
 /* keyInfo(handle) -> {kind, bits, isPrivate}: read from the key, no I/O. */
 static napi_value js_key_info(napi_env env, napi_callback_info info)
 {
@@ -337,6 +349,7 @@ NAPI_MODULE_INIT()
         {"keyFingerprint", js_key_fingerprint},
         {"keyPublicPem", js_key_public_pem},
         {"keyInfo", js_key_info},
+        {"keyClose", js_key_close},
     };
     nd_pool *pool = NULL;
     size_t i;

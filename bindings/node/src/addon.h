@@ -65,6 +65,7 @@ typedef struct nd_job {
     uint64_t max_age;
     int max_skew_set; /* else the library's default */
     uint64_t max_skew;
+    int allow_compat;
     char *passphrase; /* wiped */
     size_t passphrase_len;
     envelope_key *key; /* the key a key job asks about (a held reference) */
@@ -122,7 +123,10 @@ napi_status arg_bool(napi_env env, napi_value v, const char *what, int *out);
 
 /* key_handle.c: the object a Key holds, owning one reference. */
 napi_status key_handle_new(napi_env env, envelope_key *key, napi_value *out);
-/* The key behind a handle (borrowed), or NULL if v is not one. */
+/* Drops the handle's reference now (a private key's memory is wiped once no
+ * running job holds one); the handle is then no key. Idempotent. */
+napi_status key_handle_close(napi_env env, napi_value v);
+/* The key behind a handle (borrowed), or NULL if v is not one (or closed). */
 envelope_key *key_handle_get(napi_env env, napi_value v);
 
 #endif

@@ -230,11 +230,21 @@ static envelope_rc open_input(nd_job *job, int *fd)
 {
     if ((*fd = open(job->in_path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) >= 0)
         return ENVELOPE_OK;
+    /* A FIFO's open waits for a writer; only the pool's wake-up at clean-up
+     * interrupts it (pool.c). */
+    if (errno == EINTR) {
+        job_fail(job, ENVELOPE_E_CANCELLED, "interrupted opening %s", job->in_path);
+        return ENVELOPE_E_CANCELLED;
+    }
     job_fail(job, ENVELOPE_E_IO, "cannot open %s: %s", job->in_path, strerror(errno));
     return ENVELOPE_E_IO;
 }
 
-/* The start of an envelope held in memory, as a descriptor for inspect. */
+/* The start of an envelope held in memory, as a descriptor for inspect: a
+ * file of the Buffer's whole size, so that the library works out the
+ * payload's size (none for armor) as for the file itself. The rest is a
+ * hole, which only an armored header reaching past ND_HEADER_MAX would
+ * read. */
 static envelope_rc memory_input(nd_job *job, int *fd)
 {
     size_t done = 0;
@@ -251,6 +261,10 @@ static envelope_rc memory_input(nd_job *job, int *fd)
         }
         if (n > 0)
             done += (size_t)n;
+    }
+    if (ftruncate(*fd, (off_t)job->in_total) != 0) {
+        job_fail(job, ENVELOPE_E_IO, "ftruncate on a memfd: %s", strerror(errno));
+        return ENVELOPE_E_IO;
     }
     if (lseek(*fd, 0, SEEK_SET) != 0) {
         job_fail(job, ENVELOPE_E_IO, "lseek on a memfd: %s", strerror(errno));
@@ -322,6 +336,10 @@ static envelope_rc run_open(nd_job *job, envelope_ctx *ctx)
         (rc = envelope_open_opts_set_max_skew(opts, job->max_skew)) != ENVELOPE_OK) {
         job_fail(job, rc, "maxSkew %llu: at most %d seconds", (unsigned long long)job->max_skew,
                  ENVELOPE_MAX_SKEW_LIMIT);
+        goto out;
+    }
+    if ((rc = envelope_open_opts_set_allow_compat(opts, job->allow_compat)) != ENVELOPE_OK) {
+        job_fail(job, rc, "allowCompat: refused");
         goto out;
     }
     if (job->kind == ND_OPEN) {

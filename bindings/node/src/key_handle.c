@@ -1,6 +1,7 @@
 /* The object behind a Key: it owns one reference to the C key, dropped when
- * the object is collected. A job that uses the key takes a reference of its
- * own, so collecting the object while a job runs is safe. */
+ * the object is collected, or at once by Key.close(). A job that uses the
+ * key takes a reference of its own, so collecting or closing the object
+ * while a job runs is safe. */
 #include "addon.h"
 
 /* Marks the objects made here, so that no other object passes for one. */
@@ -21,6 +22,19 @@ napi_status key_handle_new(napi_env env, envelope_key *key, napi_value *out)
         (st = napi_type_tag_object(env, *out, &KEY_TAG)) != napi_ok)
         return st;
     return napi_wrap(env, *out, key, drop_key, NULL, NULL);
+}
+
+napi_status key_handle_close(napi_env env, napi_value v)
+{
+    void *key = NULL;
+
+    /* Closed already: nothing left to drop. */
+    if (key_handle_get(env, v) == NULL)
+        return napi_ok;
+    if (napi_remove_wrap(env, v, &key) != napi_ok)
+        return napi_generic_failure;
+    envelope_key_free(key);
+    return napi_ok;
 }
 
 envelope_key *key_handle_get(napi_env env, napi_value v)

@@ -17,17 +17,28 @@
  * handlers free the OpenSSL that the library uses inside Node (Node's own,
  * whose symbols come first). Threads still sealing would then crash the
  * process; so an exit handler, registered after Node set up OpenSSL and
- * therefore run before OpenSSL's, cancels and joins every pool's threads. */
+ * therefore run before OpenSSL's, cancels and joins every pool's threads.
+ *
+ * A cancelled call stops at its next check, but one blocked in a read or
+ * an open (a pipe or FIFO whose writer stays silent) would never get there,
+ * and the join would wait for ever. So each thread is woken as the CLI's
+ * batch mode wakes its workers: SIGURG, which only the pool's threads leave
+ * unblocked, handled by a function that does nothing, without SA_RESTART;
+ * the read returns EINTR and the library sees the cancellation. */
+#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "addon.h"
 
 #define THREADS_DEFAULT 4
 #define THREADS_MAX 64
+#define WAKE_SIGNAL SIGURG /* ignored by default: a stray one changes nothing */
+#define WAKE_AGAIN_NS 20000000L /* a wake may land just before the read */
 
 typedef struct nd_worker {
     nd_pool *pool;
@@ -53,6 +64,7 @@ struct nd_pool {
 static pthread_mutex_t pools_lock = PTHREAD_MUTEX_INITIALIZER;
 static nd_pool *pools;
 static pthread_once_t exit_handler_once = PTHREAD_ONCE_INIT;
+static int wake_installed; /* set once, before any pool thread starts */
 
 static nd_job *take(nd_pool *pool)
 {
@@ -77,7 +89,12 @@ static void *worker_main(void *arg)
     envelope_ctx *ctx = NULL;
     envelope_rc ctx_rc = envelope_ctx_new(&ctx);
     nd_job *job;
+    sigset_t wake;
 
+    sigemptyset(&wake);
+    sigaddset(&wake, WAKE_SIGNAL);
+    if (wake_installed)
+        pthread_sigmask(SIG_UNBLOCK, &wake, NULL);
     pthread_mutex_lock(&pool->lock);
     w->ctx = ctx;
     while ((job = take(pool)) != NULL) {
@@ -148,6 +165,22 @@ static void on_finalize(napi_env env, void *data, void *hint)
     free(pool);
 }
 
+/* Joins a thread whose call was cancelled, waking it until it ends. */
+static void join_woken(pthread_t tid)
+{
+    struct timespec until;
+
+    do {
+        pthread_kill(tid, WAKE_SIGNAL);
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += WAKE_AGAIN_NS;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+    } while (pthread_timedjoin_np(tid, NULL, &until) == ETIMEDOUT);
+}
+
 /* Cancels the running calls and joins the threads, once; pools_lock held. */
 static void stop_threads(nd_pool *pool)
 {
@@ -163,7 +196,7 @@ static void stop_threads(nd_pool *pool)
     pthread_cond_broadcast(&pool->wake);
     pthread_mutex_unlock(&pool->lock);
     for (i = 0; i < pool->started; i++)
-        pthread_join(pool->workers[i].tid, NULL);
+        join_woken(pool->workers[i].tid);
     pool->joined = 1;
 }
 
@@ -175,9 +208,39 @@ static void stop_all_at_exit(void)
     pthread_mutex_unlock(&pools_lock);
 }
 
+static void on_wake(int sig)
+{
+    (void)sig; /* the EINTR it causes is the point */
+}
+
+/* Node unloads an addon once the last environment that loaded it ends (a
+ * worker thread's, say): the wake signal would then point at unmapped
+ * code. Pinned, the addon stays loaded. */
+static int pin_addon(void)
+{
+    Dl_info info;
+
+    return dladdr(&wake_installed, &info) != 0 && info.dli_fname != NULL &&
+           dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE) != NULL;
+}
+
+/* Once per process: the exit handler, and the wake signal's handler unless
+ * the program already handles that signal itself (whose handler then must
+ * not run on the pool's threads: they keep it blocked, and a call blocked
+ * on its input holds the clean-up as before). */
 static void register_exit_handler(void)
 {
+    struct sigaction sa, old;
+
     atexit(stop_all_at_exit);
+    if (sigaction(WAKE_SIGNAL, NULL, &old) != 0 || (old.sa_flags & SA_SIGINFO) ||
+        old.sa_handler != SIG_DFL || !pin_addon())
+        return;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_wake;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0; /* no SA_RESTART: the blocked read must return */
+    wake_installed = sigaction(WAKE_SIGNAL, &sa, NULL) == 0;
 }
 
 static void on_cleanup(void *arg)

@@ -94,9 +94,6 @@ static napi_status info_object(napi_env env, const nd_job *job, napi_value *out)
     napi_status st;
     size_t i, n = envelope_info_recipient_count(info);
 
-    /* inspect was given only the start of a Buffer: the rest is payload. */
-    if (job->in_is_memory)
-        payload = job->in_total - header;
     if ((st = napi_create_object(env, out)) != napi_ok ||
         (st = set_num(env, *out, "version", envelope_info_version(info))) != napi_ok ||
         (st = set_num(env, *out, "suite", envelope_info_suite(info))) != napi_ok ||

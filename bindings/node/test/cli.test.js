@@ -92,3 +92,40 @@ test('openExtract makes a directory the CLI verifies offline, and refuses an exi
   }), envelope.VerificationError, 'TAMPERED');
   assert.deepEqual(fs.readdirSync(dir).sort(), ['extracted', 'm.env']);
 });
+
+test('inspect reports the same for an armored envelope as a Buffer and as a file', async (t) => {
+  const dir = scratch(t);
+  const src = path.join(dir, 'report.bin');
+  const env = path.join(dir, 'report.env.asc');
+  fs.writeFileSync(src, MSG);
+  cli(['seal', '--armor', '--sign-key', key('signer.pem'), '--to', key('alice.pub'), '-o', env, src]);
+  const fromFile = await envelope.inspect(env);
+  // The armor's text says nothing exact of the bytes it holds.
+  assert.equal(fromFile.payloadSize, 0, `payloadSize ${fromFile.payloadSize}`);
+  assert.deepEqual(await envelope.inspect(fs.readFileSync(env)), fromFile);
+});
+
+test('a compat envelope is refused unless allowCompat, and then opens', async (t) => {
+  const dir = scratch(t);
+  const src = path.join(dir, 'small.bin');
+  const env = path.join(dir, 'small.enc');
+  const out = path.join(dir, 'small.out');
+  const small = MSG.subarray(0, 100); // the compat format fits an RSA-4096 block
+  fs.writeFileSync(src, small);
+  cli(['seal', '--format', 'compat', '--sign-key', key('signer.pem'), '--to', key('dave.pub'),
+       '-o', env, src]);
+  const opts = { decryptKeys: key('dave.pem'), verifyKeys: key('signer.pub') };
+  await rejects(envelope.open(fs.readFileSync(env), opts), envelope.FormatError, 'COMPAT_REFUSED');
+  await rejects(envelope.openFile(env, out, opts), envelope.FormatError, 'COMPAT_REFUSED');
+  assert.deepEqual(fs.readdirSync(dir).sort(), ['small.bin', 'small.enc']);
+  await assert.rejects(envelope.open(fs.readFileSync(env), { ...opts, allowCompat: 1 }),
+                       { name: 'TypeError', message: 'allowCompat must be a boolean' });
+
+  const r = await envelope.open(fs.readFileSync(env), { ...opts, allowCompat: true });
+  assert.ok(r.message.equals(small), 'the compat message differs');
+  assert.equal(r.format, 'compat');
+  assert.equal(r.created, null);
+  const f = await envelope.openFile(env, out, { ...opts, allowCompat: true });
+  assert.equal(f.format, 'compat');
+  assert.ok(fs.readFileSync(out).equals(small));
+});

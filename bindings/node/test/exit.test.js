@@ -6,6 +6,8 @@
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
 const { key } = require('./helpers.js');
@@ -62,6 +64,73 @@ for (let i = 0; i < 8; i++) seal('x'.repeat(4 << 20)).catch(() => {});
 setImmediate(() => process.exit(7));`);
   assert.equal(r.signal, null, r.where);
   assert.equal(r.status, 7, r.where);
+});
+
+// A FIFO the child seals from: once the child's own open for writing
+// returns, the pool's thread has the FIFO open and waits in read() for
+// bytes that never come.
+function fifo(t) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'envelope-node-exit-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const made = spawnSync('mkfifo', [path.join(dir, 'in')], { encoding: 'utf8' });
+  assert.equal(made.status, 0, `mkfifo: ${made.stderr}`);
+  return { ENVELOPE_TEST_FIFO: path.join(dir, 'in'), ENVELOPE_TEST_OUT: path.join(dir, 'out.env') };
+}
+
+const SEAL_FIFO = `
+const fs = require('node:fs');
+const sealing = e.sealFile(process.env.ENVELOPE_TEST_FIFO, process.env.ENVELOPE_TEST_OUT, {
+  signKey: process.env.ENVELOPE_TEST_SIGNER, recipients: process.env.ENVELOPE_TEST_ALICE });
+`;
+
+test('process.exit while a call waits on a silent pipe ends cleanly, leaving no output',
+     (t) => {
+  const env = fifo(t);
+  const r = child(`${PRELUDE}${SEAL_FIFO}
+sealing.then(() => console.log('sealed'), (err) => console.log(err.code));
+fs.open(process.env.ENVELOPE_TEST_FIFO, 'w', (err) => {
+  if (err) throw err;
+  process.exit(7);
+});`, env);
+  assert.equal(r.signal, null, r.where);
+  assert.equal(r.status, 7, r.where);
+  assert.equal(r.stdout, '', r.where);
+  assert.deepEqual(fs.readdirSync(path.dirname(env.ENVELOPE_TEST_FIFO)), ['in'], r.where);
+});
+
+test('a worker thread ends while its call waits on a silent pipe', (t) => {
+  const env = fifo(t);
+  const r = child(`
+const fs = require('node:fs');
+const { Worker } = require('node:worker_threads');
+const body = \`${PRELUDE.replace(/`/g, '\\`')}${SEAL_FIFO.replace(/`/g, '\\`')}\`;
+const w = new Worker(body, { eval: true });
+w.on('exit', (code) => console.log('worker ended', code));
+w.on('online', () => fs.open(process.env.ENVELOPE_TEST_FIFO, 'w', (err, fd) => {
+  if (err) throw err;
+  w.terminate().then(() => fs.closeSync(fd));
+}));`, env);
+  assert.equal(r.status, 0, r.where);
+  assert.equal(r.stdout, 'worker ended 1\n', r.where);
+});
+
+test('loaded only by a worker thread that has ended, the addon leaves nothing dangling', () => {
+  // Node unloads an addon with the last environment that loaded it; the
+  // wake signal's handler (SIGURG) must not then point at unmapped code.
+  const r = child(`
+const { Worker } = require('node:worker_threads');
+const body = \`${PRELUDE.replace(/`/g, '\\`')}
+const { parentPort } = require('node:worker_threads');
+seal('from a worker').then(() => parentPort.postMessage('sealed'));\`;
+const w = new Worker(body, { eval: true });
+w.on('message', (m) => console.log(m));
+w.on('exit', () => setImmediate(() => {
+  process.kill(process.pid, 'SIGURG');
+  setImmediate(() => console.log('alive'));
+}));`);
+  assert.equal(r.signal, null, r.where);
+  assert.equal(r.status, 0, r.where);
+  assert.equal(r.stdout, 'sealed\nalive\n', r.where);
 });
 
 test('worker threads each get their own pool, and end while calls run', () => {

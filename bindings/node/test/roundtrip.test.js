@@ -170,6 +170,14 @@ test('sealFile and openFile: the name defaults to the base name; outputs are not
     decryptKeys: key('bob.pem'), verifyKeys: key('signer.pub'),
   });
   assert.equal(again.name, 'other.bin');
+  // A name passed along as undefined is a name not given.
+  await envelope.sealFile(src, env, {
+    signKey: key('signer.pem'), recipients: [key('bob.pub')], name: undefined, force: true,
+  });
+  const unnamed = await envelope.open(fs.readFileSync(env), {
+    decryptKeys: key('bob.pem'), verifyKeys: key('signer.pub'),
+  });
+  assert.equal(unnamed.name, 'data.bin');
 });
 
 test('a file of several public keys stands for all of them', async (t) => {
@@ -202,4 +210,26 @@ test('maxSize and maxAge are enforced', async () => {
   assert.equal((await envelope.open(sealed, { ...opts, maxAge: 3600 })).size, 5000);
   await assert.rejects(envelope.open(sealed, { ...opts, maxSize: -1 }), RangeError);
   await assert.rejects(envelope.open(sealed, { ...opts, maxAge: 1.5 }), RangeError);
+});
+
+test('close releases a Key at once: a running call finishes, later uses are refused',
+     async () => {
+  const signer = await Key.load(key('signer.pem'));
+  const msg = message(1 << 20, 13);
+  const pending = envelope.seal(msg, { signKey: signer, recipients: key('alice.pub') });
+  signer.close();
+  signer.close(); // idempotent
+  const r = await envelope.open(await pending, {
+    decryptKeys: key('alice.pem'), verifyKeys: key('signer.pub'),
+  });
+  assert.ok(r.message.equals(msg), 'the call running when the key was closed sealed other bytes');
+  assert.throws(() => signer.kind, { name: 'TypeError', message: 'key is closed' });
+  await assert.rejects(signer.fingerprint(), { name: 'TypeError', message: 'key is closed' });
+  await assert.rejects(envelope.seal(msg, { signKey: signer, recipients: key('alice.pub') }),
+                       { name: 'TypeError', message: 'signKey is closed' });
+  await assert.rejects(envelope.open(await envelope.seal(msg, {
+    signKey: key('signer.pem'), recipients: key('alice.pub'),
+  }), { decryptKeys: key('alice.pem'), verifyKeys: [key('signer.pub'), signer] }),
+                       { name: 'TypeError', message: 'verifyKeys is closed' });
+  assert.equal(signer.reference, key('signer.pem'));
 });

@@ -31,11 +31,15 @@ class KeyKind(enum.IntEnum):
     ENCRYPTION = 2
 
 
-def _passphrase_bytes(value: Union[str, bytes, bytearray]) -> bytes:
+def _passphrase_bytes(value: Union[str, bytes, bytearray]) -> Any:
+    """The passphrase's bytes for C: a bytearray in place (its owner may wipe
+    it, which a copy into bytes would defeat), str encoded, bytes as is."""
     if isinstance(value, str):
         return value.encode("utf-8")
-    if isinstance(value, (bytes, bytearray)):
-        return bytes(value)
+    if isinstance(value, bytearray):
+        return (ctypes.c_char * len(value)).from_buffer(value)
+    if isinstance(value, bytes):
+        return value
     raise TypeError(f"passphrase must be str or bytes, not {type(value).__name__}")
 
 
@@ -311,7 +315,7 @@ class Key:
         checking that nothing needs the private half)."""
         return Key.from_der(self.public_der())
 
-    def private_pem(self, passphrase: Optional[Union[str, bytes]] = None) -> bytes:
+    def private_pem(self, passphrase: Optional[Union[str, bytes, bytearray]] = None) -> bytes:
         """A local private key as PKCS#8 PEM, encrypted (AES-256-CBC, its key
         derived by PBKDF2-HMAC-SHA-256 with 600,000 iterations) when
         ``passphrase`` is given. The returned bytes hold key

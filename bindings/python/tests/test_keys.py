@@ -68,6 +68,26 @@ def test_passphrase_forms(passphrase, make):
     assert libenvelope.Key.from_pem(pem, passphrase=make(passphrase)).is_private
 
 
+class _NoCopy(bytearray):
+    """A passphrase its owner means to wipe: copying it into bytes, which
+    cannot be wiped, fails the test."""
+
+    def __bytes__(self):
+        raise AssertionError("the bytearray passphrase was copied into bytes")
+
+
+def test_bytearray_passphrase_is_read_in_place(passphrase):
+    key = libenvelope.Key.load(key_path("alice-encrypted.pem"),
+                               passphrase=_NoCopy(passphrase.encode()))
+    assert key.fingerprint == _spki_fingerprint("alice.pub")
+    pem = (KEYS / "alice-encrypted.pem").read_bytes()
+    from_callable = libenvelope.Key.from_pem(pem, passphrase=lambda: _NoCopy(passphrase.encode()))
+    assert from_callable.fingerprint == key.fingerprint
+    locked = key.private_pem(passphrase=_NoCopy(b"s3cret"))
+    assert locked.startswith(b"-----BEGIN ENCRYPTED PRIVATE KEY-----")
+    assert libenvelope.Key.from_pem(locked, passphrase="s3cret").fingerprint == key.fingerprint
+
+
 def test_passphrase_callable_not_called_for_plain_keys():
     def never():
         raise AssertionError("asked for a passphrase")
