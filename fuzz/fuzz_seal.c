@@ -29,7 +29,7 @@
 #include "common.h"
 #include "base/context.h"
 #include "aws/http.h"
-#include "format/armor.h"
+#include "armor_text.h"
 
 #define FLAG_COMPAT 0x01
 #define FLAG_HIDE 0x02
@@ -557,32 +557,6 @@ static void check_round_trip(const struct plan *p, const uint8_t *env, size_t en
     envelope_free_secret(msg, msg_len);
     envelope_result_free(r);
     envelope_open_opts_free(oo);
-}
-
-/* An armored envelope: the begin line, full lines of base64 (the last one
- * shorter or as long), the end line, each ended by LF; nothing else. */
-static void check_armor_text(const uint8_t *env, size_t env_len)
-{
-    static const char b64[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=";
-    size_t begin = strlen(ARMOR_BEGIN), end = strlen(ARMOR_END), at, last = ARMOR_COLUMNS;
-
-    CHECK(env_len > begin + end + 2);
-    CHECK(memcmp(env, ARMOR_BEGIN "\n", begin + 1) == 0);
-    CHECK(memcmp(env + env_len - end - 1, ARMOR_END "\n", end + 1) == 0);
-    for (at = begin + 1; at < env_len - end - 1;) {
-        const uint8_t *lf = memchr(env + at, '\n', env_len - end - 1 - at);
-        size_t n;
-
-        CHECK(lf != NULL);
-        n = (size_t)(lf - (env + at));
-        /* Only the last line may be short. */
-        CHECK(last == ARMOR_COLUMNS && n > 0 && n <= ARMOR_COLUMNS);
-        for (size_t i = 0; i < n; i++)
-            CHECK(env[at + i] != '\0' && strchr(b64, env[at + i]) != NULL);
-        last = n;
-        at += n + 1;
-    }
 }
 
 /* ------------------------------------------------------------ the target */
