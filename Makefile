@@ -55,11 +55,12 @@ CLI        = $(B)/envelope
 # missing ones (as root, or through sudo).
 DEB_BUILD  = gcc make pkg-config libssl-dev libarchive-dev libjson-c-dev libcurl4-openssl-dev \
              libxml2-dev check openssl
-DEB_TEST   = python3 python3-cryptography python3-botocore python3-pytest awscli \
+DEB_TEST   = python3 python3-cryptography python3-botocore python3-pytest awscli git \
              python3-venv python3-pip python3-setuptools python3-wheel python3-mypy \
              libcurl4 libxml2 time valgrind tar gzip man-db groff util-linux \
              clang-14 libclang-rt-14-dev llvm-14
-DEB_BENCH  = age gnupg hyperfine time awscli python3-botocore python3-cryptography binutils
+DEB_BENCH  = age gnupg hyperfine time awscli python3-botocore python3-cryptography binutils \
+             valgrind
 DEB_ALL    = $(DEB_BUILD) $(DEB_TEST)
 
 .PHONY: all deps check demo install install-completion uninstall clean unit-tests test-unit test-cli \

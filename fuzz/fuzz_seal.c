@@ -1,7 +1,7 @@
 /* The seal side: fuzzed messages and options (format, name, 1 to 16
- * recipients, hidden recipients, creation time, memory or callbacks) over a
- * fixed set of local keys and of KMS keys loaded afresh for every input, so
- * that their size is not known until KMS answers. No network: this file
+ * recipients, hidden recipients, creation time, armor, memory or
+ * callbacks) over a fixed set of local keys and of KMS keys loaded afresh
+ * for every input, so that their size is not known until KMS answers. No network: this file
  * defines the HTTP layer (http.h) itself, as fuzz_kms_json.c does, and
  * answers as KMS would: Sign and Encrypt with the key material of
  * tests/keys, Encrypt's ValidationException for a Plaintext over the key's
@@ -11,13 +11,14 @@
  * name, its format and (v1) its recipients and creation time; a refusal
  * must be one of the codes a seal can have, leave no output, and a compat
  * message longer than any recipient holds must be refused before any KMS
- * call.
+ * call. An armored envelope must be text only, in the armor's lines; armor
+ * asked for a compat envelope must be refused before any call.
  *
  * Input: byte 0 flags (FLAG_*), byte 1 the number of recipients - 1 (low 4
- * bits) and the signing key (high bits), then one byte per recipient (an
- * index into `recipients`), then the creation time (4 bytes) and the name
- * (a length byte, then the name) if the flags say so; the rest is the
- * message. */
+ * bits), the signing key (bits 4 to 6) and armor (bit 7), then one byte
+ * per recipient (an index into `recipients`), then the creation time (4
+ * bytes) and the name (a length byte, then the name) if the flags say so;
+ * the rest is the message. */
 #include <json-c/json.h>
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
@@ -28,6 +29,7 @@
 #include "common.h"
 #include "base/context.h"
 #include "aws/http.h"
+#include "armor_text.h"
 
 #define FLAG_COMPAT 0x01
 #define FLAG_HIDE 0x02
@@ -403,6 +405,7 @@ struct plan {
     size_t n;
     size_t idx[16];
     int sign_with; /* 0 local, 1 KMS signing key, 2 a KMS RSA key (refused by KMS) */
+    int armor;
     int32_t created; /* signed: before 1970 too */
     char name[256];
     int name_set;
@@ -420,6 +423,7 @@ static int parse(const uint8_t *data, size_t size, struct plan *p)
     p->flags = data[0];
     p->n = (data[1] & 0x0f) + 1u;
     p->sign_with = (data[1] >> 4) % 8 == 7 ? 2 : (data[1] >> 4) % 8 >= 4;
+    p->armor = data[1] >> 7;
     if (size - at < p->n)
         return -1;
     for (size_t i = 0; i < p->n; i++)
@@ -595,6 +599,7 @@ static envelope_seal_opts *make_opts(const struct plan *p, envelope_key **keys,
           ENVELOPE_OK);
     if (p->flags & FLAG_CREATED)
         CHECK(envelope_seal_opts_set_created(so, (time_t)p->created) == ENVELOPE_OK);
+    CHECK(envelope_seal_opts_set_armor(so, p->armor) == ENVELOPE_OK);
     return so;
 }
 
@@ -622,6 +627,12 @@ static void seal_once(const struct plan *p, const envelope_seal_opts *so, int si
         rc = envelope_seal_mem(ctx, so, p->msg, p->len, &env, &env_len);
     }
     check_detail(ctx);
+    /* Armor is for v1: refused first, before any call, with no output. */
+    if (p->armor && (p->flags & FLAG_COMPAT)) {
+        CHECK(rc == ENVELOPE_E_INVALID_ARGUMENT && sends == 0 && env == NULL && env_len == 0);
+        CHECK(strncmp(envelope_ctx_detail(ctx), "armor is for v1 envelopes", 25) == 0);
+        return;
+    }
     /* A compat message no recipient can hold: refused, before any call. */
     if ((p->flags & FLAG_COMPAT) && p->n == 1 && p->len > COMPAT_MAX)
         CHECK(rc == ENVELOPE_E_COMPAT_TOO_LARGE && sends == 0);
@@ -636,6 +647,8 @@ static void seal_once(const struct plan *p, const envelope_seal_opts *so, int si
                      "the compat recipient is not an RSA encryption key") == 0);
     if (rc == ENVELOPE_OK) {
         CHECK(!has_wrong_kind(p) && !((p->flags & FLAG_CALLBACKS) && (p->flags & FLAG_SHORT)));
+        if (p->armor)
+            check_armor_text(env, env_len);
         check_round_trip(p, env, env_len);
     } else {
         if (!allowed_failure(rc, p))

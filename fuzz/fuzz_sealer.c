@@ -1,12 +1,15 @@
 /* The incremental sealer: one message handed over in pieces of random
  * sizes, under a declared size that is right, unknown, too large or too
- * small. Input: byte 0 the mode (below), byte 1 how many times the rest is
+ * small, with or without armor. Input: byte 0 the mode (below; bit 2:
+ * armor), byte 1 how many times the rest is
  * repeated (1 to 32, so that messages cross 64 KiB chunks), bytes 2..9
  * eight piece sizes (cycled, scaled by the repeat), then the message.
  *
  * A right or unknown size must seal, and the envelope must open to the
- * message; a wrong size must fail with ENVELOPE_E_INVALID_ARGUMENT, and
- * whatever was written must not open. */
+ * message, and an armored one must be the armor's text; a wrong size must
+ * fail with ENVELOPE_E_INVALID_ARGUMENT, and whatever was written must not
+ * open. */
+#include "armor_text.h"
 #include "common.h"
 
 #define MODE_UNKNOWN 1 /* ENVELOPE_SIZE_UNKNOWN */
@@ -36,7 +39,7 @@ static int out_write(void *arg, const uint8_t *p, size_t n)
     return 0;
 }
 
-static envelope_seal_opts *seal_opts;
+static envelope_seal_opts *seal_opts, *armor_opts;
 static envelope_open_opts *open_opts;
 
 static void set_up(void)
@@ -47,6 +50,10 @@ static void set_up(void)
     CHECK(envelope_seal_opts_new(&seal_opts) == ENVELOPE_OK);
     CHECK(envelope_seal_opts_set_sign_key(seal_opts, signer) == ENVELOPE_OK);
     CHECK(envelope_seal_opts_add_recipient(seal_opts, to) == ENVELOPE_OK);
+    CHECK(envelope_seal_opts_new(&armor_opts) == ENVELOPE_OK);
+    CHECK(envelope_seal_opts_set_sign_key(armor_opts, signer) == ENVELOPE_OK);
+    CHECK(envelope_seal_opts_add_recipient(armor_opts, to) == ENVELOPE_OK);
+    CHECK(envelope_seal_opts_set_armor(armor_opts, 1) == ENVELOPE_OK);
     CHECK(envelope_open_opts_new(&open_opts) == ENVELOPE_OK);
     CHECK(envelope_open_opts_set_decrypt_key(open_opts, dec) == ENVELOPE_OK);
     CHECK(envelope_open_opts_add_trusted_key(open_opts, trusted) == ENVELOPE_OK);
@@ -101,7 +108,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct out o = {0};
     uint8_t *msg;
     size_t repeat, n, part;
-    int mode;
+    int mode, armor;
     uint64_t declared;
     envelope_rc rc;
 
@@ -110,6 +117,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (seal_opts == NULL)
         set_up();
     mode = data[0] % 4;
+    armor = (data[0] >> 2) & 1;
     repeat = 1 + data[1] % 32;
     part = size - 10;
     n = part * repeat;
@@ -123,7 +131,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                : mode == MODE_MORE  ? n + 1
                : mode == MODE_LESS  ? n - 1
                                     : n;
-    CHECK(envelope_sealer_new(ctx, seal_opts, declared, out_write, &o, &s) == ENVELOPE_OK);
+    CHECK(envelope_sealer_new(ctx, armor ? armor_opts : seal_opts, declared, out_write, &o, &s) ==
+          ENVELOPE_OK);
     rc = feed(s, msg, n, data + 2, repeat);
     check_detail(ctx);
     if (mode == MODE_MORE || mode == MODE_LESS)
@@ -131,6 +140,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     else
         CHECK(rc == ENVELOPE_OK);
     envelope_sealer_free(s);
+    if (armor && rc == ENVELOPE_OK)
+        check_armor_text(o.p, o.len);
     check_opens(ctx, &o, msg, n, rc == ENVELOPE_OK);
     free(o.p);
     free(msg);

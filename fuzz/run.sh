@@ -47,8 +47,9 @@ export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 failed=""
 for t in "$@"; do
     bin="$B/fuzz/fuzz_$t"
-    # fuzz_json_out.c and fuzz_names_list.c include files of the command line.
-    if [ ! -x "$bin" ] || [ -n "$(find fuzz cli/json_out.c cli/names_list.c "$B/libenvelope.a" -newer "$bin" \
+    # fuzz_json_out.c and fuzz_names_list.c include files of the command line
+    # (and, through them, cli/cli.h).
+    if [ ! -x "$bin" ] || [ -n "$(find fuzz cli/json_out.c cli/names_list.c cli/cli.h "$B/libenvelope.a" -newer "$bin" \
             \( -name '*.c' -o -name '*.h' -o -name '*.a' \) 2>/dev/null | head -1)" ]; then
         $CC $CFLAGS -fsanitize=fuzzer $SAN -o "$bin" "fuzz/fuzz_$t.c" "$B/libenvelope.a" $LIBS
     fi

@@ -77,10 +77,13 @@ CONTINUATION = re.compile(r"^\s*(?:#+|\*|//|/\*|;+|\.\\\"|--|<!--)?\s*")
 
 
 def tracked_files(root):
-    """git ls-files; outside a git checkout (a release tarball), every file
-    but build trees and installed packages."""
-    r = subprocess.run(["git", "-C", root, "ls-files", "-z"], capture_output=True)
-    if r.returncode == 0:
+    """git ls-files; outside a git checkout (a release tarball), or where git
+    is not installed, every file but build trees and installed packages."""
+    try:
+        r = subprocess.run(["git", "-C", root, "ls-files", "-z"], capture_output=True)
+    except OSError:
+        r = None
+    if r is not None and r.returncode == 0:
         return [p for p in r.stdout.decode().split("\0") if p]
     files = []
     for d, subdirs, names in os.walk(root):
@@ -350,7 +353,18 @@ def selftest():
         subprocess.run(["git", "-C", root, "init", "-q"], check=True)
         subprocess.run(["git", "-C", root, "add", "."], check=True)
         faults = Checker(root).run()
+        # Without git (a tarball on a machine that has none): the same faults.
+        path = os.environ.get("PATH", "")
+        os.environ["PATH"] = ""
+        try:
+            no_git = Checker(root).run()
+        finally:
+            os.environ["PATH"] = path
     bad = 0
+    if sorted(no_git) != sorted(faults):
+        print(f"selftest: without git, reported {len(no_git)} faults, not the same "
+              f"{len(faults)}: {sorted(set(no_git) ^ set(faults))[:3]}")
+        bad += 1
     for where, ref, why in EXPECTED:
         if not any(f.startswith(where + ":") and ref in f and why in f for f in faults):
             print(f"selftest: not reported: {where}: {ref} ({why})")

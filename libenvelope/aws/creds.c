@@ -116,14 +116,15 @@ envelope_rc creds_from_json(envelope_ctx *ctx, const char *what, struct json_obj
     time_t expiration = 0;
     envelope_rc rc;
 
+    /* An empty token is none, also when one is required. */
+    if (token && token_len == 0)
+        token = NULL;
     if (id == NULL || secret == NULL || (need_token && token == NULL))
         return fail(ctx, ENVELOPE_E_CREDENTIALS, "%s: the answer has no string %s", what,
                     id == NULL ? "AccessKeyId" : secret == NULL ? "SecretAccessKey" : token_name);
     if (exp && creds_parse_time(exp, exp_len, &expiration) != 0)
         return fail(ctx, ENVELOPE_E_CREDENTIALS,
                     "%s: Expiration is not an RFC 3339 time (2024-05-01T12:00:00Z)", what);
-    if (token && token_len == 0)
-        token = NULL;
     if ((rc = creds_set(ctx, what, id, id_len, secret, secret_len, token, token_len, out)) !=
         ENVELOPE_OK)
         return rc;
@@ -170,6 +171,9 @@ int creds_parse_time(const char *s, size_t len, time_t *out)
         return -1;
     if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 || sec > 60 ||
         y < 1970)
+        return -1;
+    /* February 29th only in a leap year. */
+    if (mo == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
         return -1;
     if (s[i] == '.') {
         size_t start = ++i;

@@ -138,8 +138,10 @@ ssize_t mem_read(void *arg, uint8_t *buf, size_t len)
     struct mem_reader *m = arg;
     size_t n = len < m->left ? len : m->left;
 
-    if (n)
-        memcpy(buf, m->p, n);
+    /* An empty buffer may be NULL, which takes no offset, not even 0. */
+    if (n == 0)
+        return 0;
+    memcpy(buf, m->p, n);
     m->p += n;
     m->left -= n;
     return (ssize_t)n;
