@@ -101,9 +101,15 @@ envelope_rc out_file_begin_named(envelope_ctx *ctx, struct out_file *f, const ch
     if ((f->tmp_path = sibling_name(path)) == NULL)
         return fail(ctx, ENVELOPE_E_NOMEM, "output path");
     f->fd = open(f->tmp_path, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0600);
-    /* The destination's name tells the user more than the temporary one. */
-    if (f->fd < 0)
-        return fail(ctx, ENVELOPE_E_IO, "%s: %s", path, strerror(errno));
+    if (f->fd < 0) {
+        int err = errno;
+
+        /* Not ours: abort must not unlink whatever holds the name. */
+        free(f->tmp_path);
+        f->tmp_path = NULL;
+        /* The destination's name tells the user more than the temporary one. */
+        return fail(ctx, ENVELOPE_E_IO, "%s: %s", path, strerror(err));
+    }
     return ENVELOPE_OK;
 }
 

@@ -2,9 +2,12 @@
  * (docs/DESIGN.md, "Outputs appear whole, or not at all"):
  * files, extracted directories, descriptors, callbacks and spools, on
  * success and on failure, with and without force. */
+/* RAND_set_rand_method: the one way to fix the temporary name output.c draws. */
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include <fcntl.h>
 #include <limits.h>
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 #include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +16,7 @@
 #include <unistd.h>
 
 #include "testutil.h"
+#include "io/output.h"
 
 static envelope_ctx *ctx;
 static envelope_key *alice;
@@ -426,6 +430,37 @@ START_TEST(spools_leave_no_names)
 }
 END_TEST
 
+static int rand_zeros(unsigned char *buf, int num)
+{
+    memset(buf, 0, (size_t)num);
+    return 1;
+}
+
+/* Where the temporary name is taken already (here: the random draw fixed,
+ * and a file of the user's at that name), the output fails and its abort
+ * leaves that file alone: it removes only what it made. */
+START_TEST(named_output_spares_a_file_at_its_temporary_name)
+{
+    static const RAND_METHOD zeros = {.bytes = rand_zeros, .pseudorand = rand_zeros};
+    struct out_file f;
+    char path[PATH_MAX], taken[PATH_MAX + 32];
+    struct stat st;
+    envelope_rc rc;
+
+    snprintf(path, sizeof(path), "%s/out.env", dir);
+    snprintf(taken, sizeof(taken), "%s.0000000000000000.tmp", path);
+    write_file(taken, (const uint8_t *)"the user's", 10);
+    ck_assert(RAND_set_rand_method(&zeros) == 1);
+    rc = out_file_begin_named(ctx, &f, path, 0);
+    ck_assert(RAND_set_rand_method(RAND_OpenSSL()) == 1);
+    ck_assert_msg(rc == ENVELOPE_E_IO && strstr(envelope_ctx_detail(ctx), "File exists"),
+                  "begin: %s (%s)", envelope_rc_name(rc), envelope_ctx_detail(ctx));
+    out_file_abort(&f);
+    ck_assert_msg(stat(taken, &st) == 0 && st.st_size == 10, "the file at %s is gone", taken);
+    ck_assert_msg(stat(path, &st) != 0, "%s appeared", path);
+}
+END_TEST
+
 static Suite *outputs_suite(void)
 {
     Suite *s = suite_create("outputs");
@@ -445,6 +480,7 @@ static Suite *outputs_suite(void)
     tcase_add_test(streams, open_cb_writes_nothing_on_failure);
     tcase_add_test(streams, open_cb_write_error);
     tcase_add_test(streams, spools_leave_no_names);
+    tcase_add_test(streams, named_output_spares_a_file_at_its_temporary_name);
     tcase_set_timeout(files, 30);
     tcase_set_timeout(streams, 30);
     suite_add_tcase(s, files);
