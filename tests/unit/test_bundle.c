@@ -1,7 +1,8 @@
 /* bundle_write.c and bundle_read.c: the inner tar, written through a
- * memory sink and read back through a memory source, and the reader's
- * entry rules (docs/FORMAT.md, "Inner archive") against archives libarchive's
- * writer makes in every shape the rules forbid. */
+ * memory sink and read back through a memory source (and by libarchive, a
+ * reader of its own), and the reader's entry rules (docs/FORMAT.md, "Inner
+ * archive") against archives libarchive's writer makes in every shape the
+ * rules forbid. */
 #include <archive.h>
 #include <archive_entry.h>
 #include <stdlib.h>
@@ -798,6 +799,129 @@ START_TEST(pax_nul_in_sig_path)
 }
 END_TEST
 
+/* What FORMAT.md leaves to the reader, refused as tests/envelope_ref.py
+ * refuses it: typeflags other than '0' (NUL and '7' included), a pax
+ * global header, a version other than 00, a link name on a regular file, a
+ * checksum that does not match. */
+START_TEST(left_to_reader_refused)
+{
+    static const struct {
+        size_t off;
+        const char *bytes;
+        size_t n;
+        const char *detail;
+    } cases[] = {
+        {156, "\0", 1, "entry 1: not a regular file (type byte ?)"},
+        {156, "7", 1, "entry 1: not a regular file (type 7)"},
+        {156, "g", 1, "entry 1: not a regular file (type g)"},
+        {156, "5", 1, "entry 1: not a regular file (type 5)"},
+        {263, "  ", 2, "entry 1: a ustar version other than 00"},
+        {263, "01", 2, "entry 1: a ustar version other than 00"},
+        {157, "manifest.json", 13, "entry 1: a regular file with a link name"},
+    };
+    struct bytes pax[3] = {{0}};
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        size_t at[3], len;
+        uint8_t *tar = raw_three(pax, at, &len);
+        char what[32];
+
+        memcpy(tar + at[0] + cases[i].off, cases[i].bytes, cases[i].n);
+        resum(tar + at[0]);
+        snprintf(what, sizeof(what), "case %zu", i);
+        assert_refused(tar, len, cases[i].detail, what);
+        free(tar);
+    }
+    {
+        size_t at[3], len;
+        uint8_t *tar = raw_three(pax, at, &len);
+
+        tar[at[0] + 10] = 'x'; /* the checksum is not made again */
+        assert_refused(tar, len, "entry 1: header checksum does not match", "checksum");
+        free(tar);
+    }
+}
+END_TEST
+
+/* The marker's second block is checked as it is reached, like the first. */
+START_TEST(marker_blocks)
+{
+    struct bytes pax[3] = {{0}}, msg = {0};
+    size_t at[3], len;
+    char name[MESSAGE_NAME_MAX + 1];
+    uint8_t *tar = raw_three(pax, at, &len);
+
+    tar[len - BLOCK] = 1;
+    ck_assert_rc(read_bundle(tar, len, 0, &msg, name), ENVELOPE_E_BAD_ARCHIVE);
+    ck_assert_str_eq(envelope_ctx_detail(ctx), "no end-of-archive marker");
+    tar[len - BLOCK] = 0;
+    tar[len - 2 * BLOCK + 511] = 1;
+    bytes_free(&msg);
+    ck_assert_rc(read_bundle(tar, len, 0, &msg, name), ENVELOPE_E_BAD_ARCHIVE);
+    ck_assert_str_eq(envelope_ctx_detail(ctx), "more than three entries");
+    bytes_free(&msg);
+    free(tar);
+}
+END_TEST
+
+/* The headers the writer makes for a size ustar cannot hold, and for a
+ * name over 100 bytes that is not ASCII either, read back by the reader's
+ * own header parser. */
+START_TEST(writer_pax_headers)
+{
+    static const uint64_t sizes[] = {((uint64_t)1 << 33) - 1, (uint64_t)1 << 33,
+                                     UINT64_C(123456789012345)};
+    char name[MESSAGE_NAME_MAX + 1];
+
+    memset(name, 'a', 120);
+    memcpy(name + 110, "\xc3\xaf", 2);
+    name[120] = '\0';
+    for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+        for (int k = 0; k < 2; k++) {
+            const char *n = k ? name : "short.txt";
+            struct bundle_writer w;
+            struct bytes out = {0};
+            struct tar_fields f;
+            int pax = k || sizes[i] >= ((uint64_t)1 << 33);
+
+            ck_assert_rc(bundle_writer_open(ctx, &w, TEST_CREATED, to_bytes, &out),
+                         ENVELOPE_OK);
+            ck_assert_rc(bundle_write_header(&w, n, sizes[i]), ENVELOPE_OK);
+            ck_assert_uint_eq(out.len, pax ? 3 * BLOCK : BLOCK);
+            ck_assert_msg(tar_headers_parse(ctx, 1, 1, out.p, out.len, &f) == ENVELOPE_OK,
+                          "size %llu, name %d: %s", (unsigned long long)sizes[i], k,
+                          envelope_ctx_detail(ctx));
+            ck_assert_uint_eq(f.size, sizes[i]);
+            ck_assert_uint_eq(f.name_len, strlen(n));
+            ck_assert_mem_eq(f.name, n, f.name_len);
+            bundle_writer_free(&w);
+            bytes_free(&out);
+        }
+    }
+}
+END_TEST
+
+/* The writer refuses to write what it did not declare. */
+START_TEST(writer_refuses_misuse)
+{
+    struct bundle_writer w;
+    struct bytes out = {0};
+
+    ck_assert_rc(bundle_writer_open(ctx, &w, TEST_CREATED, to_bytes, &out), ENVELOPE_OK);
+    ck_assert_rc(bundle_write_header(&w, "m", 3), ENVELOPE_OK);
+    ck_assert_rc(bundle_write_data(&w, hello, 4), ENVELOPE_E_INTERNAL);
+    ck_assert_str_eq(envelope_ctx_detail(ctx), "archive entry longer than its header says");
+    ck_assert_rc(bundle_write_data(&w, hello, 2), ENVELOPE_OK);
+    ck_assert_rc(bundle_write_header(&w, "manifest.json", 3), ENVELOPE_E_INTERNAL);
+    ck_assert_str_eq(envelope_ctx_detail(ctx), "archive entry 1 bytes short");
+    ck_assert_rc(bundle_writer_close(&w), ENVELOPE_E_INTERNAL);
+    ck_assert_rc(bundle_write_header(&w, "", 3), ENVELOPE_E_INTERNAL);
+    ck_assert_uint_eq(out.len, BLOCK + 2);
+    bundle_writer_free(&w);
+    bytes_free(&out);
+}
+END_TEST
+
 /* pax holds path and size, once each, in well-formed records. */
 START_TEST(pax_records_refused)
 {
@@ -1105,6 +1229,10 @@ static Suite *bundle_suite(void)
     tcase_add_test(rules, pax_header_gnu_magic_refused);
     tcase_add_test(rules, checksum_digit_after_nul_refused);
     tcase_add_test(rules, headers_too_long_refused);
+    tcase_add_test(rules, left_to_reader_refused);
+    tcase_add_test(rules, marker_blocks);
+    tcase_add_test(rt, writer_pax_headers);
+    tcase_add_test(rt, writer_refuses_misuse);
     tcase_add_test(rules, compat_fields_by_length);
     tcase_add_test(rules, compat_gnu_long_name);
     tcase_set_timeout(rt, 30);

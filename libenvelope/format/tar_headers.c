@@ -1,21 +1,15 @@
-/* The raw bytes of each entry's headers, read beside libarchive.
- *
- * libarchive hands out an entry's name as a C string and its size as a
- * number, which hides what the bytes said: a pax `path` of "m.txt", a NUL
- * and more bytes comes out as "m.txt", a pax `size` of "14" and a NUL as 14.
- * So the bytes of every entry's headers are kept as they pass to libarchive,
- * parsed here by the rules of docs/FORMAT.md, "Inner archive", each field by its
- * length, and must say exactly what libarchive made of them. This also
- * tells where an entry's data starts, which libarchive's header position
- * (that of the pax header, when there is one) does not. The compat reader
- * (compat_open.c) checks its entries' names and sizes here too. */
-#include <archive.h>
+/* One tar entry's headers, read from their bytes by the rules of
+ * docs/FORMAT.md, "Inner archive": every field by its length, so that a pax
+ * `path` of "m.txt", a NUL and more bytes is that whole name and a pax `size`
+ * of "14" and a NUL no number. The v1 reader (bundle_read.c) takes an
+ * entry's name and size from here; the compat reader (compat_open.c), which
+ * reads GNU tar's output through libarchive, checks here that libarchive's
+ * name and size are what the bytes say. */
 #include <string.h>
 
 #include "format/bundle.h"
 #include "base/context.h"
 
-#define TAR_BLOCK 512
 #define OFF_NAME 0
 #define LEN_NAME 100
 #define OFF_SIZE 124
@@ -23,7 +17,9 @@
 #define OFF_CHKSUM 148
 #define LEN_CHKSUM 8
 #define OFF_TYPE 156
+#define OFF_LINK 157
 #define OFF_MAGIC 257
+#define OFF_VERSION 263
 #define OFF_PREFIX 345
 
 /* One entry's header bytes, and what they said, each value by its length. */
@@ -42,47 +38,9 @@ static uint64_t padded(uint64_t n)
     return (n + TAR_BLOCK - 1) / TAR_BLOCK * TAR_BLOCK;
 }
 
-/* Keeps the bytes of [p, p + n), which start at archive offset at, that
- * follow those kept so far, up to HEADERS_MAX. */
-static void keep(struct bundle_reader *r, const uint8_t *p, size_t n, uint64_t at)
-{
-    uint64_t next = r->headers_at + r->headers_len;
-    size_t take;
-
-    if (r->headers_len == HEADERS_MAX || next >= at + n)
-        return;
-    if (next < at) { /* bytes of the headers went by unkept */
-        r->headers_lost = 1;
-        return;
-    }
-    take = (size_t)(at + n - next);
-    if (take > HEADERS_MAX - r->headers_len)
-        take = HEADERS_MAX - r->headers_len;
-    memcpy(r->headers + r->headers_len, p + (next - at), take);
-    r->headers_len += take;
-}
-
-void bundle_raw_pass(struct bundle_reader *r, const uint8_t *p, size_t n, uint64_t at)
-{
-    r->block = p;
-    r->block_len = n;
-    r->block_at = at;
-    keep(r, p, n, at);
-}
-
-void bundle_raw_expect(struct bundle_reader *r, uint64_t at)
-{
-    r->headers_at = at;
-    r->headers_len = 0;
-    r->headers_lost = 0;
-    /* libarchive may already have pulled the block these bytes are in */
-    if (r->block != NULL)
-        keep(r, r->block, r->block_len, r->block_at);
-}
-
 /* A ustar number: optional leading spaces, octal digits, then only NULs
  * and spaces (FORMAT.md, "Inner archive"). */
-static int ustar_number(const uint8_t *p, size_t len, uint64_t *v)
+int tar_octal(const uint8_t *p, size_t len, uint64_t *v)
 {
     size_t i = 0, digits = 0;
 
@@ -176,10 +134,20 @@ static envelope_rc parse_longname(struct headers *h, const uint8_t *p, size_t n)
     return ENVELOPE_OK;
 }
 
-/* v1 headers are POSIX ustar, a pax header too (libarchive takes one with
- * GNU tar's magic and goes on), and their checksum a ustar number
- * (libarchive has checked its value, but reads "012345", NUL, "0" as
- * 012345). */
+/* The unsigned sum of a header's bytes, its checksum field taken as spaces. */
+static uint64_t header_sum(const uint8_t *block)
+{
+    uint64_t sum = 8 * ' ';
+
+    for (size_t i = 0; i < TAR_BLOCK; i++)
+        if (i < OFF_CHKSUM || i >= OFF_CHKSUM + LEN_CHKSUM)
+            sum += block[i];
+    return sum;
+}
+
+/* v1 headers are POSIX ustar, a pax header too, version 00, with a
+ * checksum that is a ustar number and matches. Compat headers were checked
+ * by libarchive, GNU tar's magic allowed. */
 static envelope_rc check_block(struct headers *h, const uint8_t *block)
 {
     uint64_t sum;
@@ -189,8 +157,14 @@ static envelope_rc check_block(struct headers *h, const uint8_t *block)
     if (memcmp(block + OFF_MAGIC, "ustar\0", 6) != 0)
         return fail(h->ctx, ENVELOPE_E_BAD_ARCHIVE, "entry %d: a header without the ustar magic",
                     h->entry);
-    if (ustar_number(block + OFF_CHKSUM, LEN_CHKSUM, &sum) != 0)
+    if (memcmp(block + OFF_VERSION, "00", 2) != 0)
+        return fail(h->ctx, ENVELOPE_E_BAD_ARCHIVE, "entry %d: a ustar version other than 00",
+                    h->entry);
+    if (tar_octal(block + OFF_CHKSUM, LEN_CHKSUM, &sum) != 0)
         return fail(h->ctx, ENVELOPE_E_BAD_ARCHIVE, "entry %d: header checksum is not a number",
+                    h->entry);
+    if (sum != header_sum(block))
+        return fail(h->ctx, ENVELOPE_E_BAD_ARCHIVE, "entry %d: header checksum does not match",
                     h->entry);
     return ENVELOPE_OK;
 }
@@ -210,7 +184,7 @@ static envelope_rc split_headers(struct headers *h, const uint8_t *p, uint64_t l
         if ((rc = check_block(h, p + pos)) != ENVELOPE_OK)
             return rc;
         if ((type != 'x' && (h->strict || type != 'L')) || (h->strict && pos > 0) ||
-            ustar_number(p + pos + OFF_SIZE, LEN_SIZE, &body) != 0 ||
+            tar_octal(p + pos + OFF_SIZE, LEN_SIZE, &body) != 0 ||
             body > len - pos - 2 * TAR_BLOCK)
             return fail(h->ctx, ENVELOPE_E_BAD_ARCHIVE,
                         "entry %d: headers other than one pax and one ustar header", h->entry);
@@ -227,10 +201,28 @@ static envelope_rc split_headers(struct headers *h, const uint8_t *p, uint64_t l
     return check_block(h, *ustar);
 }
 
-static envelope_rc check_name(struct headers *h, const uint8_t *ustar, const char *path)
+/* v1's entry is a regular file of type '0' and no link name: types NUL and
+ * '7', which POSIX reads as regular files too, are refused, as writers never
+ * write them (docs/FORMAT.md, "Left to the reader"). */
+static envelope_rc check_type(struct headers *h, const uint8_t *ustar)
 {
-    const uint8_t *name = h->path ? h->path : h->longname;
-    size_t len = h->path ? h->path_len : h->longname_len;
+    uint8_t type = ustar[OFF_TYPE];
+
+    if (!h->strict)
+        return ENVELOPE_OK;
+    if (type != '0')
+        return fail(h->ctx, ENVELOPE_E_BAD_ARCHIVE,
+                    "entry %d: not a regular file (type %s%c)", h->entry,
+                    type >= 0x21 && type < 0x7f ? "" : "byte ",
+                    type >= 0x21 && type < 0x7f ? (char)type : '?');
+    if (ustar[OFF_LINK] != '\0')
+        return fail(h->ctx, ENVELOPE_E_BAD_ARCHIVE, "entry %d: a regular file with a link name",
+                    h->entry);
+    return ENVELOPE_OK;
+}
+
+static envelope_rc take_name(struct headers *h, const uint8_t *ustar, struct tar_fields *out)
+{
     const uint8_t *nul;
 
     /* A POSIX prefix makes a name "prefix/name", which no entry may have;
@@ -238,68 +230,60 @@ static envelope_rc check_name(struct headers *h, const uint8_t *ustar, const cha
     if (memcmp(ustar + OFF_MAGIC, "ustar\0", 6) == 0 && ustar[OFF_PREFIX] != '\0')
         return fail(h->ctx, ENVELOPE_E_BAD_ARCHIVE, "entry %d: ustar prefix is not empty",
                     h->entry);
-    if (name == NULL) {
-        name = ustar + OFF_NAME;
-        len = (nul = memchr(name, '\0', LEN_NAME)) ? (size_t)(nul - name) : LEN_NAME;
-    } else if (memchr(name, '\0', len) != NULL) {
-        return fail(h->ctx, ENVELOPE_E_BAD_ARCHIVE, "entry %d: pax path holds a NUL",
-                    h->entry);
+    if (h->path != NULL || h->longname != NULL) {
+        out->name = h->path ? h->path : h->longname;
+        out->name_len = h->path ? h->path_len : h->longname_len;
+        if (h->path != NULL && memchr(h->path, '\0', h->path_len) != NULL)
+            return fail(h->ctx, ENVELOPE_E_BAD_ARCHIVE, "entry %d: pax path holds a NUL",
+                        h->entry);
+    } else {
+        out->name = ustar + OFF_NAME;
+        nul = memchr(out->name, '\0', LEN_NAME);
+        out->name_len = nul ? (size_t)(nul - out->name) : LEN_NAME;
     }
-    if (strlen(path) != len || memcmp(path, name, len) != 0)
-        return fail(h->ctx, ENVELOPE_E_BAD_ARCHIVE,
-                    "entry %d: name differs from its header's bytes", h->entry);
     return ENVELOPE_OK;
 }
 
-static envelope_rc check_size(struct headers *h, const uint8_t *ustar, uint64_t size)
+static envelope_rc take_size(struct headers *h, const uint8_t *ustar, struct tar_fields *out)
 {
-    uint64_t v;
-
-    if (h->size != NULL ? pax_number(h->size, h->size_len, &v) != 0
-                        : ustar_number(ustar + OFF_SIZE, LEN_SIZE, &v) != 0)
+    if (h->size != NULL ? pax_number(h->size, h->size_len, &out->size) != 0
+                        : tar_octal(ustar + OFF_SIZE, LEN_SIZE, &out->size) != 0)
         return fail(h->ctx, ENVELOPE_E_BAD_ARCHIVE, "entry %d: size is not a number",
                     h->entry);
-    if (v != size)
-        return fail(h->ctx, ENVELOPE_E_BAD_ARCHIVE,
-                    "entry %d: size differs from its header's bytes", h->entry);
     return ENVELOPE_OK;
 }
 
-envelope_rc tar_headers_check(envelope_ctx *ctx, int entry, int strict, const uint8_t *p,
-                              uint64_t len, const char *path, uint64_t size)
+envelope_rc tar_headers_parse(envelope_ctx *ctx, int entry, int strict, const uint8_t *p,
+                              uint64_t len, struct tar_fields *out)
 {
     struct headers h = {ctx, entry, strict, NULL, NULL, 0, 0, NULL, 0};
     const uint8_t *ustar = NULL;
     envelope_rc rc;
 
+    memset(out, 0, sizeof(*out));
     if (len < TAR_BLOCK || len % TAR_BLOCK != 0)
         return fail(ctx, ENVELOPE_E_BAD_ARCHIVE, "entry %d: headers of %llu bytes", entry,
                     (unsigned long long)len);
     if ((rc = split_headers(&h, p, len, &ustar)) != ENVELOPE_OK ||
-        (rc = check_name(&h, ustar, path)) != ENVELOPE_OK)
+        (rc = check_type(&h, ustar)) != ENVELOPE_OK ||
+        (rc = take_name(&h, ustar, out)) != ENVELOPE_OK)
         return rc;
-    return check_size(&h, ustar, size);
+    return take_size(&h, ustar, out);
 }
 
-envelope_rc bundle_raw_check(struct bundle_reader *r, const char *path, uint64_t size,
-                             uint64_t *data_at)
+envelope_rc tar_headers_check(envelope_ctx *ctx, int entry, int strict, const uint8_t *p,
+                              uint64_t len, const char *path, uint64_t size)
 {
-    int64_t pos = archive_read_header_position(r->a);
-    int64_t end = archive_filter_bytes(r->a, 0);
+    struct tar_fields f;
     envelope_rc rc;
 
-    if (pos < 0 || (uint64_t)pos != r->headers_at || end < pos)
-        return fail(r->ctx, ENVELOPE_E_BAD_ARCHIVE,
-                    "entry %d: does not start where the previous one ended", r->entries);
-    if ((uint64_t)(end - pos) > HEADERS_MAX)
-        return fail(r->ctx, ENVELOPE_E_BAD_ARCHIVE, "entry %d: %lld bytes of headers; at most %d",
-                    r->entries, (long long)(end - pos), HEADERS_MAX);
-    if (r->headers_lost || r->headers_len < (size_t)(end - pos))
-        return fail(r->ctx, ENVELOPE_E_INTERNAL, "entry %d: header bytes not kept", r->entries);
-    if ((rc = tar_headers_check(r->ctx, r->entries, 1, r->headers, (uint64_t)(end - pos), path,
-                                size)) != ENVELOPE_OK)
+    if ((rc = tar_headers_parse(ctx, entry, strict, p, len, &f)) != ENVELOPE_OK)
         return rc;
-    *data_at = (uint64_t)end;
-    bundle_raw_expect(r, (uint64_t)end + padded(size));
+    if (strlen(path) != f.name_len || memcmp(path, f.name, f.name_len) != 0)
+        return fail(ctx, ENVELOPE_E_BAD_ARCHIVE,
+                    "entry %d: name differs from its header's bytes", entry);
+    if (f.size != size)
+        return fail(ctx, ENVELOPE_E_BAD_ARCHIVE,
+                    "entry %d: size differs from its header's bytes", entry);
     return ENVELOPE_OK;
 }
