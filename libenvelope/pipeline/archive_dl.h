@@ -1,5 +1,5 @@
 /* libarchive, loaded at the first compat seal or open rather than linked
- * (docs/DESIGN.md, "libcurl, libxml2 and libarchive, loaded at first use"),
+ * (docs/DESIGN.md, "libarchive, loaded at first use by the compat format"),
  * as libcurl is (aws/curl_dl.h): only the compat format's gzip'd tar needs
  * it, and a process that never touches a compat envelope never maps it or
  * the libraries it pulls in. The types and constants come from
