@@ -26,20 +26,9 @@ CFLAGS    ?= $(OPT)
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) -fvisibility=hidden \
              -Iinclude -Ilibenvelope $(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
              $(shell pkg-config --cflags libxml-2.0 2>/dev/null) $(CFLAGS) $(EXTRA_CFLAGS)
-# ARCHIVE=static links the parts of Debian's libarchive.a that the tar
-# format and gzip need into libenvelope.so: 6 shared libraries loaded instead
-# of 19, a millisecond or more saved in every process (docs/BENCHMARKS.md,
-# "Start-up"). The default stays shared, so that the distribution's
-# libarchive security updates apply without rebuilding libenvelope; README's
-# "Build options" says which to choose.
-ARCHIVE   ?= shared
-ifeq ($(ARCHIVE),static)
-LIBS       = $(shell pkg-config --libs libcrypto json-c 2>/dev/null) -Wl,--gc-sections \
-             -Wl,--exclude-libs,ALL \
-             $(shell pkg-config --variable=libdir libarchive)/libarchive.a -lz -lpthread
-else
+# libarchive stays linked for the v1 inner archive's code; the compat format
+# reaches it only through dlopen (pipeline/archive_dl.c).
 LIBS       = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
-endif
 LINKFLAGS  = -Wl,-z,relro,-z,now $(LDFLAGS) $(EXTRA_LDFLAGS)
 
 LIB_SRC    = $(wildcard libenvelope/*.c libenvelope/*/*.c)

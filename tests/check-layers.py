@@ -3,12 +3,16 @@
 "Layers").
 
 Which object needs which is read from `nm` on libenvelope.a: an object that
-leaves a symbol undefined depends on the object that defines it. Three rules:
+leaves a symbol undefined depends on the object that defines it. Four rules:
 
   * a folder uses only the folders its layer may use (LAYERS below);
   * no cycle between files, even inside a folder;
   * nothing outside aws/ reaches into it but the key backend table
-    (keys/backends.o).
+    (keys/backends.o);
+  * no object calls a library that is loaded with dlopen (libcurl,
+    libxml2, libarchive) by name: only through the table its loader
+    (aws/curl_dl.c, aws/xml_dl.c, pipeline/archive_dl.c) fills with dlsym,
+    or the library would be linked back in.
 
 Every source must have its object in the archive and every line of nm's
 output must be read: a graph missing either would pass unseen. Types and
@@ -39,6 +43,12 @@ LAYERS = {
 # The one object allowed to name a backend that lives in a folder of its own.
 BACKEND_TABLE = "keys/backends.o"
 BACKEND_FOLDERS = {"aws"}
+# Libraries loaded with dlopen, by the prefix of their functions' names.
+DLOPENED = {"curl_": "libcurl", "xml": "libxml2", "archive_": "libarchive"}
+# Objects that still call one of them by name, and which: the v1 inner
+# archive's code links libarchive.
+STILL_LINKED = {"bundle_raw.o": "libarchive", "bundle_read.o": "libarchive",
+                "bundle_write.o": "libarchive"}
 
 
 def folders_of(source_dir):
@@ -135,6 +145,45 @@ def graph_from_nm(nm_text):
             if s in defined and defined[s] != obj:
                 graph[obj].add(defined[s])
     return graph, unread
+
+
+def outside_calls(nm_text):
+    """Object -> the symbols it leaves undefined that no object of the
+    archive defines: calls into other libraries."""
+    defined, undefined = set(), collections.defaultdict(set)
+    for line in nm_text.splitlines():
+        m = NM_LINE.match(line)
+        if m is None:
+            continue
+        obj, kind, sym = m.groups()
+        if kind in DEFINED:
+            defined.add(sym)
+        elif kind == "U":
+            undefined[obj].add(sym)
+    return {o: syms - defined for o, syms in undefined.items() if syms - defined}
+
+
+def dlopen_problems(calls, where, still_linked=None):
+    """The dlopen rule on outside_calls()'s answer; still_linked: object ->
+    library it may call by name (STILL_LINKED), each such leave used."""
+    still_linked = STILL_LINKED if still_linked is None else still_linked
+    name = lambda o: "%s/%s" % (where[o], o) if where.get(o) else o
+    problems, used = [], set()
+    for o in sorted(calls):
+        for prefix, lib in sorted(DLOPENED.items()):
+            syms = sorted(s for s in calls[o] if s.startswith(prefix))
+            if not syms:
+                continue
+            if still_linked.get(o) == lib:
+                used.add(o)
+                continue
+            problems.append("%s calls %s by name (%s): %s is loaded with dlopen, call it "
+                            "through its loader's table" % (name(o), lib, ", ".join(syms[:3]) +
+                                                            (", ..." if len(syms) > 3 else ""), lib))
+    for o in sorted(set(still_linked) - used):
+        problems.append("%s may call %s by name but does not: drop it from STILL_LINKED" % (
+            name(o), still_linked[o]))
+    return problems
 
 
 def cycles(graph):
@@ -256,6 +305,24 @@ def selftest():
     if unread != ["build/libenvelope.a:b.o: T"]:
         failed += 1
         print("selftest nm line not understood: want it reported, got %r" % unread)
+    dl_nm = ("lib.a:archive_dl.o:0000000000000000 T archive_dl_get\n"
+             "lib.a:archive_dl.o:                 U dlsym\n"
+             "lib.a:compat.o:                 U archive_dl_get\n"
+             "lib.a:compat.o:                 U archive_write_new\n"
+             "lib.a:bundle_read.o:                 U archive_read_new\n"
+             "lib.a:http.o:                 U curl_easy_init\n")
+    dl_where = {"archive_dl.o": "pipeline", "compat.o": "pipeline", "bundle_read.o": "format",
+                "http.o": "aws"}
+    got = dlopen_problems(outside_calls(dl_nm), dl_where,
+                          {"bundle_read.o": "libarchive", "bundle_raw.o": "libarchive"})
+    want = ["pipeline/compat.o calls libarchive by name (archive_write_new): libarchive is "
+            "loaded with dlopen, call it through its loader's table",
+            "aws/http.o calls libcurl by name (curl_easy_init): libcurl is loaded with dlopen, "
+            "call it through its loader's table",
+            "bundle_raw.o may call libarchive by name but does not: drop it from STILL_LINKED"]
+    if got != want:
+        failed += 1
+        print("selftest dlopen: want %r, got %r" % (want, got))
     with tempfile.TemporaryDirectory() as tree:
         for rel, text in [("format/stream.c", '#include "base/buf.h"\n#include "keys/keys.h"\n'),
                           ("keys/backends.c", '#include "aws/kms_key.h"\n'),
@@ -273,7 +340,7 @@ def selftest():
         if got != want:
             failed += 1
             print("selftest includes: want %r, got %r" % (want, got))
-    total = len(cases) + 4
+    total = len(cases) + 5
     print("check-layers selftest: %d of %d cases right" % (total - failed, total))
     return 1 if failed else 0
 
@@ -296,6 +363,7 @@ def main(argv):
     if len(unread) > 5:
         problems.append("... and %d more nm lines not understood" % (len(unread) - 5))
     problems += check(graph, where)
+    problems += dlopen_problems(outside_calls(nm.stdout), where)
     edges = sum(len(v) for v in graph.values())
     if problems:
         for p in problems:

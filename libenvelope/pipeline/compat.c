@@ -4,8 +4,6 @@
  * binding, so open accepts it only when asked to. */
 #include "pipeline/compat.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <errno.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -13,6 +11,7 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "pipeline/archive_dl.h"
 #include "format/bundle.h"
 #include "base/context.h"
 #include "pipeline/opts.h"
@@ -33,48 +32,49 @@ static la_ssize_t to_bytes(struct archive *a, void *arg, const void *p, size_t n
     return bytes_append(arg, p, n) == 0 ? (la_ssize_t)n : -1;
 }
 
-static int add_entry(struct archive *a, const char *name, const uint8_t *p, size_t n,
-                     time_t mtime)
+static int add_entry(const struct archive_api *la, struct archive *a, const char *name,
+                     const uint8_t *p, size_t n, time_t mtime)
 {
-    struct archive_entry *e = archive_entry_new();
+    struct archive_entry *e = la->entry_new();
     int ok;
 
     if (e == NULL)
         return 0;
-    archive_entry_set_pathname_utf8(e, name);
-    archive_entry_set_filetype(e, AE_IFREG);
-    archive_entry_set_perm(e, 0600);
-    archive_entry_set_size(e, (la_int64_t)n);
-    archive_entry_set_mtime(e, bundle_mtime(mtime), 0);
-    ok = archive_write_header(a, e) == ARCHIVE_OK &&
-         (n == 0 || archive_write_data(a, p, n) == (la_ssize_t)n);
-    archive_entry_free(e);
+    la->entry_set_pathname_utf8(e, name);
+    la->entry_set_filetype(e, AE_IFREG);
+    la->entry_set_perm(e, 0600);
+    la->entry_set_size(e, (la_int64_t)n);
+    la->entry_set_mtime(e, bundle_mtime(mtime), 0);
+    ok = la->write_header(a, e) == ARCHIVE_OK &&
+         (n == 0 || la->write_data(a, p, n) == (la_ssize_t)n);
+    la->entry_free(e);
     return ok;
 }
 
 /* The gzip'd ustar archive of message.sig then the message, as
  * `tar -czf message.tar.gz message.sig message` makes it. */
-static envelope_rc compat_archive(envelope_ctx *ctx, const char *name, const uint8_t *msg,
-                                  size_t msg_len, const uint8_t *sig, size_t sig_len,
-                                  time_t mtime, struct bytes *out)
+static envelope_rc compat_archive(envelope_ctx *ctx, const struct archive_api *la,
+                                  const char *name, const uint8_t *msg, size_t msg_len,
+                                  const uint8_t *sig, size_t sig_len, time_t mtime,
+                                  struct bytes *out)
 {
-    struct archive *a = archive_write_new();
+    struct archive *a = la->write_new();
     envelope_rc rc;
     int ok;
 
     out->len = 0;
     /* Blocking applies to the compressed stream: leave it unpadded. */
-    ok = a && archive_write_set_format_ustar(a) == ARCHIVE_OK &&
-         archive_write_add_filter_gzip(a) == ARCHIVE_OK &&
-         archive_write_set_bytes_in_last_block(a, 1) == ARCHIVE_OK &&
-         archive_write_open2(a, out, NULL, to_bytes, NULL, NULL) == ARCHIVE_OK &&
-         add_entry(a, "message.sig", sig, sig_len, mtime) &&
-         add_entry(a, name, msg, msg_len, mtime) && archive_write_close(a) == ARCHIVE_OK;
+    ok = a && la->write_set_format_ustar(a) == ARCHIVE_OK &&
+         la->write_add_filter_gzip(a) == ARCHIVE_OK &&
+         la->write_set_bytes_in_last_block(a, 1) == ARCHIVE_OK &&
+         la->write_open2(a, out, NULL, to_bytes, NULL, NULL) == ARCHIVE_OK &&
+         add_entry(la, a, "message.sig", sig, sig_len, mtime) &&
+         add_entry(la, a, name, msg, msg_len, mtime) && la->write_close(a) == ARCHIVE_OK;
     rc = ok ? ENVELOPE_OK
             : fail(ctx, ENVELOPE_E_INTERNAL, "building the compat archive: %s",
-                   a && archive_error_string(a) ? archive_error_string(a) : "out of memory");
+                   a && la->error_string(a) ? la->error_string(a) : "out of memory");
     if (a)
-        archive_write_free(a);
+        la->write_free(a);
     return rc;
 }
 
@@ -185,6 +185,7 @@ envelope_rc seal_compat(envelope_ctx *ctx, const envelope_seal_opts *opts, uint6
     struct compat_limit lim = {0};
     struct bytes archive = {.secret = 1};
     time_t mtime = opts->created ? opts->created : time(NULL);
+    const struct archive_api *la;
     envelope_key *to;
     envelope_rc rc;
 
@@ -197,7 +198,9 @@ envelope_rc seal_compat(envelope_ctx *ctx, const envelope_seal_opts *opts, uint6
                     "%zu: give a shorter name, or use the default format",
                     COMPAT_NAME_MAX, strlen(opts->name));
     to = opts->recipients[0];
-    if ((rc = recipient_limit(ctx, to, &lim)) != ENVELOPE_OK ||
+    /* Before the message is read or a key is used. */
+    if ((rc = archive_dl_get(ctx, &la)) != ENVELOPE_OK ||
+        (rc = recipient_limit(ctx, to, &lim)) != ENVELOPE_OK ||
         (rc = read_small_message(ctx, size, &lim, in, msg)) != ENVELOPE_OK)
         goto out;
     if (RAND_bytes(sig, SIG_MAX) != 1) {
@@ -206,11 +209,11 @@ envelope_rc seal_compat(envelope_ctx *ctx, const envelope_seal_opts *opts, uint6
     }
     /* Refuse a message that cannot fit before anything costs a KMS call;
      * the archive with the real signature decides. */
-    if ((rc = compat_archive(ctx, opts->name, msg, (size_t)size, sig, SIG_MAX, mtime,
+    if ((rc = compat_archive(ctx, la, opts->name, msg, (size_t)size, sig, SIG_MAX, mtime,
                              &archive)) != ENVELOPE_OK ||
         (rc = check_cannot_fit(ctx, archive.len, &lim)) != ENVELOPE_OK ||
         (rc = key_sign(ctx, opts->sign_key, msg, (size_t)size, sig, &sig_len)) != ENVELOPE_OK ||
-        (rc = compat_archive(ctx, opts->name, msg, (size_t)size, sig, sig_len, mtime,
+        (rc = compat_archive(ctx, la, opts->name, msg, (size_t)size, sig, sig_len, mtime,
                              &archive)) != ENVELOPE_OK ||
         (rc = check_fits(ctx, "the compat archive", archive.len, &lim)) != ENVELOPE_OK)
         goto out;

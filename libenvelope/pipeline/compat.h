@@ -16,7 +16,8 @@ envelope_rc open_any(envelope_ctx *ctx, const envelope_open_opts *opts, const st
 
 /* The decrypted compat archive: message.sig into raw->sig, the message
  * (at most WRAPPED_MAX bytes) into msg and its name (MESSAGE_NAME_MAX + 1)
- * into name. Internal; apart from open_any, only the fuzz target and
+ * into name; ENVELOPE_E_UNSUPPORTED where libarchive cannot be loaded
+ * (archive_dl.h). Internal; apart from open_any, only the fuzz target and
  * test_bundle call it. */
 envelope_rc compat_unpack(envelope_ctx *ctx, const uint8_t *p, size_t n, struct opened *raw,
                           uint8_t *msg, size_t *msg_len, char *name);

@@ -1,7 +1,5 @@
 /* Opening: tell v1 from compat by the first bytes, and open compat
  * envelopes, when allowed, under the same strict entry rules as v1. */
-#include <archive.h>
-#include <archive_entry.h>
 #include <errno.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -10,6 +8,7 @@
 
 #include "base/buf.h"
 #include "format/bundle.h"
+#include "pipeline/archive_dl.h"
 #include "pipeline/compat.h"
 #include "base/context.h"
 #include "pipeline/opts.h"
@@ -31,11 +30,12 @@ struct tar_head {
 
 /* The headers of entry `entry`, which libarchive has just read, by their
  * bytes. */
-static envelope_rc check_headers(envelope_ctx *ctx, struct archive *a, const struct tar_head *head,
-                                 int entry, const char *path, uint64_t size)
+static envelope_rc check_headers(envelope_ctx *ctx, const struct archive_api *la,
+                                 struct archive *a, const struct tar_head *head, int entry,
+                                 const char *path, uint64_t size)
 {
-    int64_t pos = archive_read_header_position(a);
-    int64_t end = archive_filter_bytes(a, 0); /* in the uncompressed tar */
+    int64_t pos = la->read_header_position(a);
+    int64_t end = la->filter_bytes(a, 0); /* in the uncompressed tar */
 
     if (pos < 0 || end < pos || (uint64_t)end > head->len)
         return fail(ctx, ENVELOPE_E_BAD_ARCHIVE,
@@ -44,7 +44,8 @@ static envelope_rc check_headers(envelope_ctx *ctx, struct archive *a, const str
     return tar_headers_check(ctx, entry, 0, head->p + pos, (uint64_t)(end - pos), path, size);
 }
 
-static envelope_rc read_entry(envelope_ctx *ctx, struct archive *a, struct archive_entry *e,
+static envelope_rc read_entry(envelope_ctx *ctx, const struct archive_api *la,
+                              struct archive *a, struct archive_entry *e,
                               const struct tar_head *head, int entry, const char *want,
                               size_t max, uint8_t *buf, size_t *len, char *name)
 {
@@ -53,27 +54,27 @@ static envelope_rc read_entry(envelope_ctx *ctx, struct archive *a, struct archi
     uint8_t extra;
     envelope_rc rc;
 
-    if (archive_read_next_header2(a, e) != ARCHIVE_OK)
+    if (la->read_next_header2(a, e) != ARCHIVE_OK)
         return fail(ctx, ENVELOPE_E_BAD_ARCHIVE, "compat archive: %s",
-                    archive_error_string(a) ? archive_error_string(a) : "entry missing");
-    path = archive_entry_pathname_utf8(e);
-    if (path == NULL || archive_entry_filetype(e) != AE_IFREG ||
-        archive_entry_hardlink(e) != NULL || archive_entry_symlink(e) != NULL ||
-        archive_entry_sparse_count(e) != 0 || archive_entry_size(e) < 0 ||
-        (uint64_t)archive_entry_size(e) > max)
+                    la->error_string(a) ? la->error_string(a) : "entry missing");
+    path = la->entry_pathname_utf8(e);
+    if (path == NULL || la->entry_filetype(e) != AE_IFREG ||
+        la->entry_hardlink(e) != NULL || la->entry_symlink(e) != NULL ||
+        la->entry_sparse_count(e) != 0 || la->entry_size(e) < 0 ||
+        (uint64_t)la->entry_size(e) > max)
         return fail(ctx, ENVELOPE_E_BAD_ARCHIVE, "compat archive: entry is not a small "
                                                  "regular file");
     if (want ? strcmp(path, want) != 0
              : message_name_check(path, strlen(path), &why) != 0 || strcmp(path, "message.sig") == 0)
         return fail(ctx, ENVELOPE_E_BAD_ARCHIVE, "compat archive: unexpected entry \"%.64s\"",
                     path);
-    if ((rc = check_headers(ctx, a, head, entry, path, (uint64_t)archive_entry_size(e))) !=
+    if ((rc = check_headers(ctx, la, a, head, entry, path, (uint64_t)la->entry_size(e))) !=
         ENVELOPE_OK)
         return rc;
     if (name)
         strcpy(name, path);
-    n = archive_read_data(a, buf, (size_t)archive_entry_size(e));
-    if (n != archive_entry_size(e) || archive_read_data(a, &extra, 1) != 0)
+    n = la->read_data(a, buf, (size_t)la->entry_size(e));
+    if (n != la->entry_size(e) || la->read_data(a, &extra, 1) != 0)
         return fail(ctx, ENVELOPE_E_BAD_ARCHIVE, "compat archive: entry size mismatch");
     *len = (size_t)n;
     return ENVELOPE_OK;
@@ -98,11 +99,11 @@ static la_ssize_t memory_read(struct archive *a, void *arg, const void **buf)
 }
 
 /* The first TAR_HEAD_MAX bytes of the tar, through a reader of its own. */
-static envelope_rc gunzip_head(envelope_ctx *ctx, const uint8_t *p, size_t n,
-                               struct tar_head *out)
+static envelope_rc gunzip_head(envelope_ctx *ctx, const struct archive_api *la,
+                               const uint8_t *p, size_t n, struct tar_head *out)
 {
-    struct archive *a = archive_read_new();
-    struct archive_entry *e = archive_entry_new();
+    struct archive *a = la->read_new();
+    struct archive_entry *e = la->entry_new();
     struct memory mem = {p, n};
     la_ssize_t got = 0;
     envelope_rc rc = ENVELOPE_E_BAD_ARCHIVE;
@@ -112,39 +113,40 @@ static envelope_rc gunzip_head(envelope_ctx *ctx, const uint8_t *p, size_t n,
         rc = fail(ctx, ENVELOPE_E_NOMEM, "archive reader");
         goto out;
     }
-    if (archive_read_support_filter_gzip(a) != ARCHIVE_OK ||
-        archive_read_support_format_raw(a) != ARCHIVE_OK ||
-        archive_read_set_read_callback(a, memory_read) != ARCHIVE_OK ||
-        archive_read_set_callback_data(a, &mem) != ARCHIVE_OK ||
-        archive_read_open1(a) != ARCHIVE_OK || archive_read_next_header2(a, e) != ARCHIVE_OK) {
+    if (la->read_support_filter_gzip(a) != ARCHIVE_OK ||
+        la->read_support_format_raw(a) != ARCHIVE_OK ||
+        la->read_set_read_callback(a, memory_read) != ARCHIVE_OK ||
+        la->read_set_callback_data(a, &mem) != ARCHIVE_OK ||
+        la->read_open1(a) != ARCHIVE_OK || la->read_next_header2(a, e) != ARCHIVE_OK) {
         fail(ctx, rc, "compat archive: not a gzip'd tar");
         goto out;
     }
     while (out->len < sizeof(out->p) &&
-           (got = archive_read_data(a, out->p + out->len, sizeof(out->p) - out->len)) > 0)
+           (got = la->read_data(a, out->p + out->len, sizeof(out->p) - out->len)) > 0)
         out->len += (size_t)got;
     if (got < 0) {
         fail(ctx, rc, "compat archive: %s",
-             archive_error_string(a) ? archive_error_string(a) : "unreadable");
+             la->error_string(a) ? la->error_string(a) : "unreadable");
         goto out;
     }
     rc = ENVELOPE_OK;
 out:
     if (e)
-        archive_entry_free(e);
+        la->entry_free(e);
     if (a)
-        archive_read_free(a);
+        la->read_free(a);
     return rc;
 }
 
 /* message.sig, then the message, then nothing: gzip'd tar only. */
-envelope_rc compat_unpack(envelope_ctx *ctx, const uint8_t *p, size_t n, struct opened *raw,
-                          uint8_t *msg, size_t *msg_len, char *name)
+static envelope_rc unpack(envelope_ctx *ctx, const struct archive_api *la, const uint8_t *p,
+                          size_t n, struct opened *raw, uint8_t *msg, size_t *msg_len,
+                          char *name)
 {
-    struct archive *a = archive_read_new();
+    struct archive *a = la->read_new();
     /* archive_read_new() does not check the allocation of the entry that
      * archive_read_next_header() fills: read into one of our own. */
-    struct archive_entry *e = archive_entry_new();
+    struct archive_entry *e = la->entry_new();
     struct memory mem = {p, n};
     struct tar_head *head = malloc(sizeof(*head));
     envelope_rc rc;
@@ -155,33 +157,42 @@ envelope_rc compat_unpack(envelope_ctx *ctx, const uint8_t *p, size_t n, struct 
     }
     /* archive_read_open_memory() ignores a failure to allocate the
      * callback data and goes on to crash: set it up here, checking each. */
-    if (archive_read_support_filter_gzip(a) != ARCHIVE_OK ||
-        archive_read_support_format_tar(a) != ARCHIVE_OK ||
-        archive_read_set_read_callback(a, memory_read) != ARCHIVE_OK ||
-        archive_read_set_callback_data(a, &mem) != ARCHIVE_OK ||
-        archive_read_open1(a) != ARCHIVE_OK) {
+    if (la->read_support_filter_gzip(a) != ARCHIVE_OK ||
+        la->read_support_format_tar(a) != ARCHIVE_OK ||
+        la->read_set_read_callback(a, memory_read) != ARCHIVE_OK ||
+        la->read_set_callback_data(a, &mem) != ARCHIVE_OK ||
+        la->read_open1(a) != ARCHIVE_OK) {
         rc = fail(ctx, ENVELOPE_E_BAD_ARCHIVE, "compat archive: not a gzip'd tar");
         goto out;
     }
-    if ((rc = gunzip_head(ctx, p, n, head)) != ENVELOPE_OK ||
-        (rc = read_entry(ctx, a, e, head, 1, "message.sig", SIG_MAX, raw->sig, &raw->sig_len,
+    if ((rc = gunzip_head(ctx, la, p, n, head)) != ENVELOPE_OK ||
+        (rc = read_entry(ctx, la, a, e, head, 1, "message.sig", SIG_MAX, raw->sig, &raw->sig_len,
                          NULL)) != ENVELOPE_OK ||
-        (rc = read_entry(ctx, a, e, head, 2, NULL, WRAPPED_MAX, msg, msg_len, name)) !=
+        (rc = read_entry(ctx, la, a, e, head, 2, NULL, WRAPPED_MAX, msg, msg_len, name)) !=
             ENVELOPE_OK)
         goto out;
-    if (archive_filter_code(a, 0) != ARCHIVE_FILTER_GZIP)
+    if (la->filter_code(a, 0) != ARCHIVE_FILTER_GZIP)
         rc = fail(ctx, ENVELOPE_E_BAD_ARCHIVE, "compat archive is not gzip'd");
-    else if (archive_read_next_header2(a, e) != ARCHIVE_EOF)
+    else if (la->read_next_header2(a, e) != ARCHIVE_EOF)
         rc = fail(ctx, ENVELOPE_E_BAD_ARCHIVE, "compat archive: more than two entries");
 out:
     if (head) /* the tar's first bytes: the signature and the message */
         OPENSSL_cleanse(head, sizeof(*head));
     free(head);
     if (e)
-        archive_entry_free(e);
+        la->entry_free(e);
     if (a)
-        archive_read_free(a);
+        la->read_free(a);
     return rc;
+}
+
+envelope_rc compat_unpack(envelope_ctx *ctx, const uint8_t *p, size_t n, struct opened *raw,
+                          uint8_t *msg, size_t *msg_len, char *name)
+{
+    const struct archive_api *la;
+    envelope_rc rc = archive_dl_get(ctx, &la);
+
+    return rc != ENVELOPE_OK ? rc : unpack(ctx, la, p, n, raw, msg, msg_len, name);
 }
 
 static envelope_rc verify_compat(envelope_ctx *ctx, const envelope_open_opts *opts,
@@ -214,13 +225,16 @@ static envelope_rc open_compat(envelope_ctx *ctx, const envelope_open_opts *opts
 {
     uint8_t archive[WRAPPED_MAX], msg[WRAPPED_MAX], digest[64];
     size_t archive_len, msg_len;
+    const struct archive_api *la;
     envelope_rc rc;
 
     memset(raw, 0, sizeof(*raw));
-    if ((rc = unwrap_compat(ctx, opts->decrypt_keys, opts->n_decrypt, ct, ct_len, archive,
+    /* Before a key is used: the archive cannot be read without it. */
+    if ((rc = archive_dl_get(ctx, &la)) != ENVELOPE_OK ||
+        (rc = unwrap_compat(ctx, opts->decrypt_keys, opts->n_decrypt, ct, ct_len, archive,
                             sizeof(archive), &archive_len)) != ENVELOPE_OK ||
-        (rc = compat_unpack(ctx, archive, archive_len, raw, msg, &msg_len,
-                            result->manifest.name)) != ENVELOPE_OK ||
+        (rc = unpack(ctx, la, archive, archive_len, raw, msg, &msg_len,
+                     result->manifest.name)) != ENVELOPE_OK ||
         (rc = verify_compat(ctx, opts, msg, msg_len, raw, result)) != ENVELOPE_OK)
         goto out;
     if (opts->max_size && msg_len > opts->max_size) {
