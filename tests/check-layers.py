@@ -45,10 +45,8 @@ BACKEND_TABLE = "keys/backends.o"
 BACKEND_FOLDERS = {"aws"}
 # Libraries loaded with dlopen, by the prefix of their functions' names.
 DLOPENED = {"curl_": "libcurl", "xml": "libxml2", "archive_": "libarchive"}
-# Objects that still call one of them by name, and which: the v1 inner
-# archive's code links libarchive.
-STILL_LINKED = {"bundle_raw.o": "libarchive", "bundle_read.o": "libarchive",
-                "bundle_write.o": "libarchive"}
+# Objects allowed to call one of them by name anyway, and which: none.
+STILL_LINKED = {}
 
 
 def folders_of(source_dir):

@@ -76,7 +76,6 @@ PARTS = [
     ("encode", "first i2d_PUBKEY after a decode: OpenSSL's encoders (libenvelope's "
      "fingerprint before key_spki.c)", "decode"),
     ("rand", "first random bytes: the DRBG's set-up, with the first cipher fetch", "conf"),
-    ("locale", "newlocale(C.UTF-8), as bundle_locale.c makes it", "conf"),
     ("thread", "a thread started and joined (the hasher's; only for large messages)", "conf"),
 ]
 
@@ -376,9 +375,8 @@ def report_choices(rep, rows):
         "*Not cut*: the random generator's set-up "
         f"({dt('part_rand', 'part_conf')}{di('part_rand', 'part_conf')}: every seal needs "
         "fresh randomness, and its first cipher fetch is one the payload needs anyway); "
-        f"the locale ({dt('part_locale', 'part_conf')}) and the thread "
-        f"({dt('part_thread', 'part_conf')}, started only for large messages) cost next to "
-        "nothing; a local-key process never loads libcurl.",
+        f"the thread ({dt('part_thread', 'part_conf')}, started only for large messages) "
+        "costs next to nothing; a local-key process never loads libcurl.",
     ]
     age = next((label for label, r in rows.items() if r["what"] == "age, seal 1 KiB"), None)
     if age:

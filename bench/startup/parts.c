@@ -16,11 +16,9 @@
  *               before key_spki.c)
  *   rand        conf + 32 random bytes: the DRBG's set-up, which fetches the
  *               first cipher
- *   locale      conf + newlocale(C.UTF-8), as bundle_locale.c makes it
  *   thread      conf + one thread started and joined (the hasher's, which
  *               libenvelope starts only for large messages) */
-#define _POSIX_C_SOURCE 200809L /* newlocale */
-#include <locale.h>
+#define _POSIX_C_SOURCE 200809L
 #include <openssl/crypto.h>
 #include <openssl/decoder.h>
 #include <openssl/evp.h>
@@ -86,12 +84,6 @@ static int step(const char *s, const char *key)
             ok = i2d_PUBKEY(pkey, &der) > 0;
     } else if (strcmp(s, "rand") == 0) {
         ok = RAND_bytes(rnd, sizeof(rnd)) == 1;
-    } else if (strcmp(s, "locale") == 0) {
-        locale_t l = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
-
-        ok = l != (locale_t)0;
-        if (ok)
-            freelocale(l);
     } else if (strcmp(s, "thread") == 0) {
         pthread_t t;
 

@@ -203,7 +203,7 @@ static envelope_rc split_headers(struct headers *h, const uint8_t *p, uint64_t l
 
 /* v1's entry is a regular file of type '0' and no link name: types NUL and
  * '7', which POSIX reads as regular files too, are refused, as writers never
- * write them (docs/FORMAT.md, "Left to the reader"). */
+ * write them (what docs/FORMAT.md, "Inner archive", leaves to the reader). */
 static envelope_rc check_type(struct headers *h, const uint8_t *ustar)
 {
     uint8_t type = ustar[OFF_TYPE];

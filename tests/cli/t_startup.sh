@@ -30,29 +30,45 @@ failed "start-up: OPENSSL_CONF applies to open (base provider only: exit 3)" 3 \
     "^envelope: --decrypt-key .*dave.pem: cannot load key \(not a PEM or DER key" start.out
 
 # LD_DEBUG=libs names every shared object the loader initialises, those
-# loaded later with dlopen included.
-rm -f start3.env start3.out
-for op in seal open; do
-    if [ $op = seal ]; then
-        set -- seal -q --sign-key "$K/signer.pem" --to "$K/dave.pub" -o start3.env start.bin
-    else
-        set -- open -q --decrypt-key "$K/dave.pem" --verify-key "$K/signer.pub" -o start3.out \
-            start3.env
-    fi
+# loaded later with dlopen included. A v1 seal or open with local keys loads
+# neither libcurl (KMS) nor libarchive (compat) nor libxml2 (STS); a compat
+# open loads libarchive, so the check sees a dlopen when there is one.
+rm -f start3.env start3.out start3c.enc start3c.out
+printf "a compat message\n" >start3.txt
+for op in seal open compat-seal compat-open; do
+    case $op in
+    seal) set -- seal -q --sign-key "$K/signer.pem" --to "$K/dave.pub" -o start3.env start.bin ;;
+    open) set -- open -q --decrypt-key "$K/dave.pem" --verify-key "$K/signer.pub" \
+        -o start3.out start3.env ;;
+    compat-seal) set -- seal -q --format compat --sign-key "$K/signer.pem" --to "$K/dave.pub" \
+        -o start3c.enc start3.txt ;;
+    compat-open) set -- open -q --allow-compat --decrypt-key "$K/dave.pem" \
+        --verify-key "$K/signer.pub" -o start3c.out start3c.enc ;;
+    esac
     run env LD_DEBUG=libs LD_DEBUG_OUTPUT="$T/ld" "$E" "$@"
-    loaded=$(cat "$T"/ld.* 2>/dev/null | grep -o "calling init: .*libcurl[^ ]*" | sort -u)
+    loaded=$(cat "$T"/ld.* 2>/dev/null |
+        grep -o "calling init: .*\(libcurl\|libarchive\|libxml2\)[^ ]*" | sort -u)
     inits=$(cat "$T"/ld.* 2>/dev/null | grep -c "calling init:")
     rm -f "$T"/ld.*
+    case $op in
+    compat-*) what="start-up: a $op loads libarchive, and no libcurl" ;;
+    *) what="start-up: a local-key $op loads no libcurl, libarchive or libxml2" ;;
+    esac
     if [ "$rc" -ne 0 ]; then
-        flunk "start-up: a local-key $op loads no libcurl" "$(last_run)"
+        flunk "$what" "$(last_run)"
     elif [ "$inits" -eq 0 ]; then
-        flunk "start-up: a local-key $op loads no libcurl" "LD_DEBUG=libs reported nothing"
-    elif [ -n "$loaded" ]; then
-        flunk "start-up: a local-key $op loads no libcurl" "it loaded: $loaded"
+        flunk "$what" "LD_DEBUG=libs reported nothing"
+    elif [ "${op#compat-}" = "$op" ] && [ -n "$loaded" ]; then
+        flunk "$what" "it loaded: $loaded"
+    elif [ "${op#compat-}" != "$op" ] && [ "${loaded#*libarchive}" = "$loaded" ]; then
+        flunk "$what" "libarchive was not loaded; LD_DEBUG saw: $loaded"
+    elif [ "${op#compat-}" != "$op" ] && [ "${loaded#*libcurl}" != "$loaded" ]; then
+        flunk "$what" "it loaded: $loaded"
     else
-        pass "start-up: a local-key $op loads no libcurl"
+        pass "$what"
     fi
 done
+check "start-up: the compat open gave the message back" same start3.txt start3c.out
 check "start-up: the open gave the message back" same start.bin start3.out
 
 # What a seal does not run, by valgrind's callgrind, which counts the

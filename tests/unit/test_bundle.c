@@ -1,8 +1,8 @@
 /* bundle_write.c and bundle_read.c: the inner tar, written through a
  * memory sink and read back through a memory source (and by libarchive, a
- * reader of its own), and the reader's entry rules (docs/FORMAT.md, "Inner
- * archive") against archives libarchive's writer makes in every shape the
- * rules forbid. */
+ * reader of its own), and the reader's entry rules against archives
+ * libarchive's writer makes in every shape the rules forbid
+ * (docs/FORMAT.md, "Inner archive"). */
 #include <archive.h>
 #include <archive_entry.h>
 #include <stdlib.h>
