@@ -23,10 +23,9 @@ static int manifest_equal(const struct manifest *a, const struct manifest *b)
     return 1;
 }
 
-/* json-c's writer does not report a failed append: out of memory, it
- * returns a text with pieces missing, which would then be signed. What is
- * about to be signed is therefore read back with the strict parser and
- * must hold exactly the values it was made from. */
+/* A signature cannot be taken back: what is about to be signed is read
+ * back with the strict parser and must hold exactly the values it was made
+ * from, whatever went wrong in writing it. */
 envelope_rc manifest_encode(envelope_ctx *ctx, const struct manifest *m, struct bytes *out)
 {
     struct manifest *again = malloc(sizeof(*again));

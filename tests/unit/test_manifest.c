@@ -1,6 +1,7 @@
 /* manifest.c, manifest_write.c, manifest_parse.c and identity.c: the
  * canonical manifest (docs/FORMAT.md, "Manifest") and the message-name
  * rules ("Inner archive"). */
+#include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,6 +110,103 @@ START_TEST(encode_escapes_only_quote_and_backslash)
     ck_assert_mem_eq(again.p, b.p, b.len);
     bytes_free(&b);
     bytes_free(&again);
+}
+END_TEST
+
+/* json-c's writer, which made the canonical bytes before manifest.c wrote
+ * them itself: the same members in the same order, JSON_C_TO_STRING_PLAIN
+ * and NOSLASHESCAPE. Kept here as a second encoder to compare with. */
+static json_object *jc_identity(const struct identity *id)
+{
+    json_object *o = json_object_new_object();
+
+    if (id->key[0])
+        json_object_object_add(o, "key", json_object_new_string(id->key));
+    if (id->kms[0])
+        json_object_object_add(o, "kms", json_object_new_string(id->kms));
+    return o;
+}
+
+static char *jc_encode(const struct manifest *m)
+{
+    json_object *o = json_object_new_object(), *r = json_object_new_array();
+    char created[32];
+    struct tm tm;
+    char *text;
+
+    ck_assert_ptr_nonnull(gmtime_r(&m->created, &tm));
+    strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    for (size_t i = 0; i < m->n_recipients; i++)
+        json_object_array_add(r, jc_identity(&m->recipients[i]));
+    json_object_object_add(o, "format", json_object_new_string("libenvelope/1"));
+    json_object_object_add(o, "name", json_object_new_string(m->name));
+    json_object_object_add(o, "size", json_object_new_int64((int64_t)m->size));
+    json_object_object_add(o, "sha512", json_object_new_string(m->sha512));
+    json_object_object_add(o, "header_sha256", json_object_new_string(m->header_sha256));
+    json_object_object_add(o, "recipients", r);
+    json_object_object_add(o, "signer", jc_identity(&m->signer));
+    json_object_object_add(o, "created", json_object_new_string(created));
+    text = strdup(json_object_to_json_string_ext(
+        o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+    json_object_put(o);
+    return text;
+}
+
+static void assert_same_as_json_c(const struct manifest *m, const char *what)
+{
+    struct bytes out = {0};
+    char *want = jc_encode(m);
+
+    ck_assert_rc(manifest_encode_raw(NULL, m, &out), ENVELOPE_OK);
+    ck_assert_msg(out.len == strlen(want) && memcmp(out.p, want, out.len) == 0,
+                  "%s:\n ours   %.*s\n json-c %s", what, (int)out.len, (const char *)out.p,
+                  want);
+    free(want);
+    bytes_free(&out);
+}
+
+/* Every byte in a name (the encoder does not judge names; the parser's
+ * re-encoding sees whatever a sender wrote), and manifests of every shape:
+ * 0 to 16 recipients with a key, an ARN, both or neither, the size and
+ * creation time at their bounds. */
+START_TEST(encode_as_json_c_does)
+{
+    static const time_t created[] = {TEST_CREATED, -30610224000, 253402300799, 0};
+    static const uint64_t sizes[] = {0, 1, 12345, INT64_MAX};
+    struct manifest m;
+    unsigned seed = 7;
+
+    for (int c = 1; c < 256; c++) {
+        char name[8], what[32];
+
+        snprintf(name, sizeof(name), "a%cb", c);
+        sample(&m, name);
+        snprintf(what, sizeof(what), "byte 0x%02x", c);
+        assert_same_as_json_c(&m, what);
+    }
+    for (int round = 0; round < 200; round++) {
+        char what[32];
+
+        sample(&m, "na\xc3\xafve \"q\" \\ \xe2\x82\xac.txt");
+        m.n_recipients = (size_t)(rand_r(&seed) % 17);
+        for (size_t i = 0; i < m.n_recipients; i++) {
+            int shape = rand_r(&seed) % 4;
+
+            memset(&m.recipients[i], 0, sizeof(m.recipients[i]));
+            if (shape & 1)
+                strcpy(m.recipients[i].key, i % 2 ? FP_ALICE : FP_ZEROS);
+            if (shape & 2)
+                strcpy(m.recipients[i].kms, i % 3 ? ARN_A : ARN_B);
+        }
+        if (round % 3 == 0)
+            strcpy(m.signer.key, FP_ALICE);
+        if (round % 5 == 0)
+            strcpy(m.signer.kms, ARN_B);
+        m.size = sizes[round % 4];
+        m.created = created[round % 4];
+        snprintf(what, sizeof(what), "round %d", round);
+        assert_same_as_json_c(&m, what);
+    }
 }
 END_TEST
 
@@ -527,6 +625,7 @@ static Suite *manifest_suite(void)
 
     tcase_add_test(enc, encode_canonical_bytes);
     tcase_add_test(enc, encode_escapes_only_quote_and_backslash);
+    tcase_add_test(enc, encode_as_json_c_does);
     tcase_add_test(enc, encode_refuses_oversize);
     tcase_add_test(enc, encode_refuses_year_outside_four_digits);
     tcase_add_test(dec, parse_canonical);
