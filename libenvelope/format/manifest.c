@@ -25,12 +25,20 @@ static int created_in_range(time_t t)
 static int put_string(struct bytes *out, const char *s)
 {
     static const char hex[] = "0123456789abcdef";
+    const unsigned char *p = (const unsigned char *)s;
     int err = bytes_append(out, "\"", 1);
 
-    for (const unsigned char *p = (const unsigned char *)s; *p && !err; p++) {
+    while (*p && !err) {
         char esc[6] = {'\\', 0, '0', '0', 0, 0};
-        size_t n = 2;
+        size_t run = 0, n = 2;
 
+        while (p[run] >= 0x20 && p[run] != '"' && p[run] != '\\')
+            run++;
+        if (run > 0) { /* a run of bytes written as they are */
+            err |= bytes_append(out, p, run);
+            p += run;
+            continue;
+        }
         switch (*p) {
         case '"': esc[1] = '"'; break;
         case '\\': esc[1] = '\\'; break;
@@ -40,16 +48,13 @@ static int put_string(struct bytes *out, const char *s)
         case '\r': esc[1] = 'r'; break;
         case '\t': esc[1] = 't'; break;
         default:
-            if (*p >= 0x20) {
-                err |= bytes_append(out, p, 1);
-                continue;
-            }
             esc[1] = 'u';
             esc[4] = hex[*p >> 4];
             esc[5] = hex[*p & 0xf];
             n = 6;
         }
         err |= bytes_append(out, esc, n);
+        p++;
     }
     return err | bytes_append(out, "\"", 1);
 }
