@@ -133,6 +133,8 @@ envelope_rc stream_enc_update(envelope_ctx *ctx, struct stream_enc *s, const uin
         take = CHUNK_SIZE - s->used < n ? CHUNK_SIZE - s->used : n;
         memcpy(s->chunk + s->used, p, take);
         s->used += take;
+        if (s->used > s->touched)
+            s->touched = s->used;
         p += take;
         n -= take;
     }
@@ -149,8 +151,11 @@ envelope_rc stream_enc_finish(envelope_ctx *ctx, struct stream_enc *s)
 void stream_enc_free(struct stream_enc *s)
 {
     EVP_CIPHER_CTX_free(s->cipher); /* clears the key schedule */
+    /* Plaintext lies only where chunks were filled: a small message
+     * leaves most of the 64 KiB untouched, and wiping it is a cost per
+     * envelope. */
     if (s->chunk)
-        OPENSSL_cleanse(s->chunk, CHUNK_SIZE);
+        OPENSSL_cleanse(s->chunk, s->touched);
     free(s->chunk);
     free(s->out);
     memset(s, 0, sizeof(*s));
@@ -202,6 +207,10 @@ static int open_chunk(struct stream_dec *s, size_t sealed_len, int final)
     uint8_t nonce[NONCE_LEN];
 
     stream_nonce(s->counter, final, nonce);
+    /* gcm_open writes the plaintext before it knows the tag, and wipes it
+     * when the tag fails: count it as written either way */
+    if (sealed_len - TAG_LEN > s->touched)
+        s->touched = sealed_len - TAG_LEN;
     return gcm_open(s->cipher, nonce, s->in, sealed_len, s->plain);
 }
 
@@ -250,7 +259,7 @@ void stream_dec_free(struct stream_dec *s)
 {
     EVP_CIPHER_CTX_free(s->cipher);
     if (s->plain)
-        OPENSSL_cleanse(s->plain, CHUNK_SIZE);
+        OPENSSL_cleanse(s->plain, s->touched);
     free(s->plain);
     free(s->in);
     memset(s, 0, sizeof(*s));

@@ -35,6 +35,7 @@ struct stream_enc {
     uint8_t *chunk;  /* plaintext waiting: a chunk is sealed only once more
                         data shows it is not the last */
     size_t used;
+    size_t touched;  /* the most of chunk ever used: what to wipe */
     uint8_t *out;    /* one sealed chunk */
     envelope_write_fn write;
     void *write_arg;
@@ -59,6 +60,7 @@ struct stream_dec {
     uint8_t *in;     /* one sealed chunk plus one byte of look-ahead */
     size_t in_len;
     uint8_t *plain;  /* the last authenticated chunk */
+    size_t touched;  /* the most of plain ever written: what to wipe */
     int done;        /* the final chunk has been returned */
     uint64_t consumed;
 };
