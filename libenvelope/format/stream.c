@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/algs.h"
 #include "base/context.h"
 #include "format/format.h"
 #include "io/space.h"
@@ -20,23 +21,21 @@ envelope_rc payload_key_derive(envelope_ctx *ctx, const uint8_t *data_key, size_
                                uint8_t out[PAYLOAD_KEY_LEN])
 {
     uint8_t salt[32];
-    EVP_KDF *kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
-    EVP_KDF_CTX *kctx = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
-    OSSL_PARAM params[5];
+    EVP_KDF_CTX *kctx = algs_hkdf_sha256(ctx); /* its digest set */
+    OSSL_PARAM params[4];
     envelope_rc rc = ENVELOPE_OK;
 
-    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, "SHA256", 0);
-    params[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)data_key,
+    params[0] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)data_key,
                                                   data_key_len);
-    params[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, salt, sizeof(salt));
-    params[3] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, PAYLOAD_INFO,
+    params[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, salt, sizeof(salt));
+    params[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, PAYLOAD_INFO,
                                                   sizeof(PAYLOAD_INFO) - 1);
-    params[4] = OSSL_PARAM_construct_end();
-    if (kctx == NULL || EVP_Digest(header, header_len, salt, NULL, EVP_sha256(), NULL) != 1 ||
+    params[3] = OSSL_PARAM_construct_end();
+    if (kctx == NULL ||
+        EVP_Digest(header, header_len, salt, NULL, algs_sha256(ctx), NULL) != 1 ||
         EVP_KDF_derive(kctx, out, PAYLOAD_KEY_LEN, params) != 1)
         rc = fail_ossl(ctx, ENVELOPE_E_INTERNAL, "HKDF");
-    EVP_KDF_CTX_free(kctx);
-    EVP_KDF_free(kdf);
+    EVP_KDF_CTX_free(kctx); /* wipes the key it was given */
     return rc;
 }
 
@@ -50,11 +49,12 @@ void stream_nonce(uint64_t counter, int final, uint8_t nonce[NONCE_LEN])
     nonce[11] = final ? 1 : 0;
 }
 
-EVP_CIPHER_CTX *gcm_new(const uint8_t key[PAYLOAD_KEY_LEN], int encrypt)
+EVP_CIPHER_CTX *gcm_new(envelope_ctx *ctx, const uint8_t key[PAYLOAD_KEY_LEN], int encrypt)
 {
     EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+    const EVP_CIPHER *gcm = algs_aes_256_gcm(ctx);
 
-    if (c && EVP_CipherInit_ex(c, EVP_aes_256_gcm(), NULL, key, NULL, encrypt) == 1)
+    if (c && gcm && EVP_CipherInit_ex(c, gcm, NULL, key, NULL, encrypt) == 1)
         return c;
     EVP_CIPHER_CTX_free(c);
     return NULL;
@@ -69,7 +69,7 @@ envelope_rc stream_enc_init(envelope_ctx *ctx, struct stream_enc *s,
     s->write_arg = write_arg;
     s->chunk = malloc(CHUNK_SIZE);
     s->out = malloc(SEALED_MAX);
-    s->cipher = gcm_new(key, 1);
+    s->cipher = gcm_new(ctx, key, 1);
     if (s->chunk == NULL || s->out == NULL || s->cipher == NULL) {
         stream_enc_free(s);
         return fail_ossl(ctx, ENVELOPE_E_NOMEM, "payload cipher");
@@ -170,7 +170,7 @@ envelope_rc stream_dec_init(envelope_ctx *ctx, struct stream_dec *s,
     s->read_arg = read_arg;
     s->in = malloc(SEALED_MAX + 1);
     s->plain = malloc(CHUNK_SIZE);
-    s->cipher = gcm_new(key, 0);
+    s->cipher = gcm_new(ctx, key, 0);
     if (s->in == NULL || s->plain == NULL || s->cipher == NULL) {
         stream_dec_free(s);
         return fail_ossl(ctx, ENVELOPE_E_NOMEM, "payload cipher");

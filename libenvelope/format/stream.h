@@ -23,7 +23,7 @@ envelope_rc payload_key_derive(envelope_ctx *ctx, const uint8_t *data_key, size_
  * AES-256-GCM seal or open of a chunk (no AAD; tag appended). gcm_open
  * wipes out on failure. Both return 1 on success. */
 void stream_nonce(uint64_t counter, int final, uint8_t nonce[NONCE_LEN]);
-EVP_CIPHER_CTX *gcm_new(const uint8_t key[PAYLOAD_KEY_LEN], int encrypt);
+EVP_CIPHER_CTX *gcm_new(envelope_ctx *ctx, const uint8_t key[PAYLOAD_KEY_LEN], int encrypt);
 int gcm_seal(EVP_CIPHER_CTX *c, const uint8_t nonce[NONCE_LEN], const uint8_t *in, size_t len,
              uint8_t *out);
 int gcm_open(EVP_CIPHER_CTX *c, const uint8_t nonce[NONCE_LEN], const uint8_t *in,

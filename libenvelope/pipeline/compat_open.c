@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/algs.h"
 #include "base/buf.h"
 #include "format/bundle.h"
 #include "pipeline/archive_dl.h"
@@ -250,7 +251,7 @@ static envelope_rc open_compat(envelope_ctx *ctx, const envelope_open_opts *opts
                   "against the maximum of %llu seconds", (unsigned long long)opts->max_age);
         goto out;
     }
-    if (EVP_Digest(msg, msg_len, digest, NULL, EVP_sha512(), NULL) != 1) {
+    if (EVP_Digest(msg, msg_len, digest, NULL, algs_sha512(ctx), NULL) != 1) {
         rc = fail_ossl(ctx, ENVELOPE_E_INTERNAL, "SHA-512");
         goto out;
     }

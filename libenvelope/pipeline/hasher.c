@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/algs.h"
 #include "base/context.h"
 
 static void *hash_loop(void *arg)
@@ -53,7 +54,7 @@ static int start_thread(struct hasher *h)
 envelope_rc hasher_start(envelope_ctx *ctx, struct hasher *h, int threaded)
 {
     memset(h, 0, sizeof(*h));
-    if ((h->md = EVP_MD_CTX_new()) == NULL || EVP_DigestInit_ex(h->md, EVP_sha512(), NULL) != 1)
+    if ((h->md = EVP_MD_CTX_new()) == NULL || EVP_DigestInit_ex(h->md, algs_sha512(ctx), NULL) != 1)
         return fail_ossl(ctx, ENVELOPE_E_NOMEM, "SHA-512");
     for (int i = 0; i < (threaded ? HASHER_SLOTS : 1); i++)
         if ((h->slot[i] = malloc(HASHER_SLOT_SIZE)) == NULL)

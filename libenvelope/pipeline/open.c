@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "format/bundle.h"
+#include "base/algs.h"
 #include "base/context.h"
 #include "pipeline/opts.h"
 #include "pipeline/pipeline.h"
@@ -157,7 +158,7 @@ static envelope_rc check_claims(envelope_ctx *ctx, const envelope_open_opts *opt
     char hex[129];
     time_t now = time(NULL);
 
-    if (EVP_Digest(s->header_bytes, s->header_len, digest, NULL, EVP_sha256(), NULL) != 1)
+    if (EVP_Digest(s->header_bytes, s->header_len, digest, NULL, algs_sha256(ctx), NULL) != 1)
         return fail_ossl(ctx, ENVELOPE_E_INTERNAL, "SHA-256");
     hex_lower(digest, sizeof(digest), hex);
     if (strcmp(hex, m->header_sha256) != 0)

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/algs.h"
 #include "base/context.h"
 #include "pipeline/hasher.h"
 #include "pipeline/opts.h"
@@ -158,7 +159,7 @@ static envelope_rc check_message(envelope_ctx *ctx, const envelope_result *r, in
     detail_clear(ctx);
     if (r == NULL) {
         rc = fail(ctx, ENVELOPE_E_INVALID_ARGUMENT, "no result to check against");
-    } else if (md == NULL || EVP_DigestInit_ex(md, EVP_sha512(), NULL) != 1) {
+    } else if (md == NULL || EVP_DigestInit_ex(md, algs_sha512(ctx), NULL) != 1) {
         rc = fail_ossl(ctx, ENVELOPE_E_NOMEM, "SHA-512");
     } else if (fd >= 0) {
         if ((rc = hash_fd(ctx, r, fd, md, &size)) == ENVELOPE_OK)
