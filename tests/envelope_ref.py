@@ -504,7 +504,10 @@ def read_entry(src, index, max_size):
     block = read_header_block(src)
     pax = {}
     if get(block, F_TYPE) == b"x":
-        pax = parse_pax(read_data(src, parse_octal(get(block, F_SIZE), "pax size")))
+        pax_len = parse_octal(get(block, F_SIZE), "pax size")
+        if pax_len > BLOCK:
+            raise EnvelopeError("BAD_ARCHIVE", f"{pax_len} bytes of pax records")
+        pax = parse_pax(read_data(src, pax_len))
         block = read_header_block(src)
     if get(block, F_TYPE) != b"0":
         raise EnvelopeError("BAD_ARCHIVE", f"entry type {get(block, F_TYPE)!r}")

@@ -297,6 +297,41 @@ def test_reference_rejects_what_c_rejects(tmp_path):
         assert list(tmp_path.iterdir()) == [tmp_path / "to-open.env"], what
 
 
+# Where each reader says an archive fault is, by step: FORMAT.md, "Opening, in order".
+CLI_ERRORS = {"BAD_ARCHIVE": "inner archive breaks the envelope rules",
+              "TAMPERED": "envelope tampered with: authentication failed"}
+
+
+@pytest.mark.parametrize("fault", ["none", "record", "size", "long"])
+def test_pax_fault_before_next_chunk_fails(tmp_path, fault):
+    """manifest.json's pax header and its records end chunk 0, and chunk 1
+    fails to open: a fault in the pax header or its records is reported by
+    both readers first, as the bytes that show it come before chunk 1."""
+    pax = {"none": [(b"path", b"manifest.json")], "record": [(b"mtime", b"1")],
+           "size": [(b"size", b"02")], "long": [(b"path", b"manifest.json")]}[fault]
+    # the message's header and 64000 bytes, then the pax header and one block of records
+    json_entry = ref.tar_entry(b"manifest.json", b"{}", pax=pax)
+    if fault == "long":  # the pax header says its records take three blocks
+        head = bytearray(json_entry[:ref.BLOCK])
+        head[124:136] = ref.octal(3 * ref.BLOCK, 12)
+        head[148:156] = b"%06o\x00 " % ref.checksum(head)
+        json_entry = bytes(head) + json_entry[ref.BLOCK:]
+    archive = ref.tar_archive([ref.tar_entry(b"m.bin", b"x" * 64000), json_entry,
+                               ref.tar_entry(b"manifest.sig", b"s")])
+    assert archive[ref.CHUNK_SIZE:ref.CHUNK_SIZE + 5] == b"manif"  # chunk 1: the ustar header
+    envelope = bytearray(ref.reencrypt(archive, [key("alice.pub")]))
+    _, payload = ref.parse_header(bytes(envelope))
+    envelope[len(envelope) - len(payload) + ref.CHUNK_SIZE + ref.TAG_SIZE + 10] ^= 1
+    want = "TAMPERED" if fault == "none" else "BAD_ARCHIVE"
+    with pytest.raises(ref.EnvelopeError) as e:
+        ref.open_envelope(bytes(envelope), key("alice.pem"), [key("signer.pub")])
+    assert e.value.name == want, e.value
+    proc, out = cli_open(tmp_path, bytes(envelope), "alice", ok=False)
+    err = proc.stderr.decode(errors="replace")
+    assert proc.returncode == 1 and CLI_ERRORS[want] in err, (proc.returncode, err[-500:])
+    assert not out.exists()
+
+
 # ------------------------------------------------------------- clock skew
 
 
