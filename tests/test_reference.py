@@ -332,6 +332,32 @@ def test_pax_fault_before_next_chunk_fails(tmp_path, fault):
     assert not out.exists()
 
 
+@pytest.mark.parametrize("fourth", [False, True], ids=["marker", "fourth entry"])
+def test_fourth_entry_before_next_chunk_fails(tmp_path, fourth):
+    """A fourth entry's header ends chunk 0, and chunk 1 fails to open: both
+    readers report the fourth entry first; with the marker there instead,
+    the failing chunk."""
+    entries = [ref.tar_entry(b"m.bin", b"x" * 62464), ref.tar_entry(b"manifest.json", b"{}"),
+               ref.tar_entry(b"manifest.sig", b"s")]
+    if fourth:
+        entries.append(ref.tar_entry(b"four", b"4"))
+    archive = ref.tar_archive(entries)
+    # chunk 0 ends with the fourth header or the marker's first block
+    assert archive[ref.CHUNK_SIZE - 512:ref.CHUNK_SIZE].startswith(b"four") == fourth
+    assert len(archive) > ref.CHUNK_SIZE
+    envelope = bytearray(ref.reencrypt(archive, [key("alice.pub")]))
+    _, payload = ref.parse_header(bytes(envelope))
+    envelope[len(envelope) - len(payload) + ref.CHUNK_SIZE + ref.TAG_SIZE + 10] ^= 1
+    want = "BAD_ARCHIVE" if fourth else "TAMPERED"
+    with pytest.raises(ref.EnvelopeError) as e:
+        ref.open_envelope(bytes(envelope), key("alice.pem"), [key("signer.pub")])
+    assert e.value.name == want, e.value
+    proc, out = cli_open(tmp_path, bytes(envelope), "alice", ok=False)
+    err = proc.stderr.decode(errors="replace")
+    assert proc.returncode == 1 and CLI_ERRORS[want] in err, (proc.returncode, err[-500:])
+    assert not out.exists()
+
+
 # ------------------------------------------------------------- clock skew
 
 

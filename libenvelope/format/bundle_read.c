@@ -263,24 +263,28 @@ envelope_rc bundle_read_all(struct bundle_reader *r, uint8_t *buf, uint64_t size
 }
 
 /* After manifest.sig's padded data: the end-of-archive marker, two zero
- * blocks, checked as they are reached (a fourth entry is an archive fault
- * of step 5 in docs/FORMAT.md, "Opening, in order"); then any number of
- * zero bytes, checked once the source has ended (step 6), so that a later
- * chunk that fails to open is reported first. */
+ * blocks, each checked as it is reached (a fourth entry is an archive fault
+ * of step 5 in docs/FORMAT.md, "Opening, in order", reported before a chunk
+ * after its header fails); then any number of zero bytes, checked once the
+ * source has ended (step 6), so that a later chunk that fails to open is
+ * reported first. */
 envelope_rc bundle_reader_finish(struct bundle_reader *r)
 {
     uint8_t marker[END_MARKER];
     const uint8_t *p;
-    size_t n, got;
+    size_t n, got, more = 0;
     int nonzero = 0;
     envelope_rc rc;
 
     if ((rc = skip_entry(r)) != ENVELOPE_OK ||
-        (rc = take_into(r, marker, sizeof(marker), &got)) != ENVELOPE_OK)
+        (rc = take_into(r, marker, TAR_BLOCK, &got)) != ENVELOPE_OK)
         return rc;
-    if (got >= TAR_BLOCK && !all_zero(marker, TAR_BLOCK))
+    if (got == TAR_BLOCK && !all_zero(marker, TAR_BLOCK))
         return fail(r->ctx, ENVELOPE_E_BAD_ARCHIVE, "more than three entries");
-    if (got < END_MARKER || !all_zero(marker, END_MARKER))
+    if (got == TAR_BLOCK &&
+        (rc = take_into(r, marker + TAR_BLOCK, TAR_BLOCK, &more)) != ENVELOPE_OK)
+        return rc;
+    if (got + more < END_MARKER || !all_zero(marker, END_MARKER))
         return fail(r->ctx, ENVELOPE_E_BAD_ARCHIVE, "no end-of-archive marker");
     do {
         if ((rc = take(r, SIZE_MAX, &p, &n)) != ENVELOPE_OK)

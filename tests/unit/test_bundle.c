@@ -1097,6 +1097,33 @@ START_TEST(pax_faults_before_next_piece)
 }
 END_TEST
 
+/* A fourth entry's header is reported once read, before a chunk after it
+ * fails to open. */
+START_TEST(fourth_entry_before_next_piece)
+{
+    struct bytes pax[3] = {{0}};
+    size_t at[3], len;
+    uint8_t *tar = raw_three(pax, at, &len);
+    struct bytes t = {0};
+
+    /* the three entries, a fourth header where the marker was, the marker */
+    ck_assert_int_eq(bytes_append(&t, tar, len - 2 * BLOCK), 0);
+    ustar_block(&t, "four", 0, '0');
+    ck_assert_int_eq(bytes_append(&t, tar + len - 2 * BLOCK, 2 * BLOCK), 0);
+    piece_size = BLOCK;
+    fail_piece = (long)((len - 2 * BLOCK) / BLOCK) + 1;
+    assert_bundle(t.p, t.len, 0, ENVELOPE_E_BAD_ARCHIVE, "fourth header, then a failing piece");
+    ck_assert_str_eq(envelope_ctx_detail(ctx), "more than three entries");
+    /* the marker alone, its second block failing: the failure */
+    fail_piece = (long)((len - 2 * BLOCK) / BLOCK) + 1;
+    assert_bundle(tar, len, 0, ENVELOPE_E_TAMPERED, "marker, then a failing piece");
+    piece_size = 1000;
+    fail_piece = -1;
+    bytes_free(&t);
+    free(tar);
+}
+END_TEST
+
 /* A pax size is decimal digits of any length: one over 2^64 - 1 is too
  * large for a limit, as the reference reader has it, not "not a number". */
 START_TEST(pax_size_over_64_bits)
@@ -1341,6 +1368,7 @@ static Suite *bundle_suite(void)
     tcase_add_test(rules, headers_too_long_refused);
     tcase_add_test(rules, pax_faults_before_next_piece);
     tcase_add_test(rules, pax_size_over_64_bits);
+    tcase_add_test(rules, fourth_entry_before_next_piece);
     tcase_add_test(rules, skip_entry_of_2_64_bytes);
     tcase_add_test(rules, left_to_reader_refused);
     tcase_add_test(rules, marker_blocks);
