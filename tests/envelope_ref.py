@@ -504,7 +504,10 @@ def read_entry(src, index, max_size):
     block = read_header_block(src)
     pax = {}
     if get(block, F_TYPE) == b"x":
-        pax = parse_pax(read_data(src, parse_octal(get(block, F_SIZE), "pax size")))
+        pax_len = parse_octal(get(block, F_SIZE), "pax size")
+        if pax_len > BLOCK:
+            raise EnvelopeError("BAD_ARCHIVE", f"{pax_len} bytes of pax records")
+        pax = parse_pax(read_data(src, pax_len))
         block = read_header_block(src)
     if get(block, F_TYPE) != b"0":
         raise EnvelopeError("BAD_ARCHIVE", f"entry type {get(block, F_TYPE)!r}")
@@ -531,9 +534,11 @@ def read_archive(src, max_size):
     """Steps 5 and 6: the three entries, the end-of-archive marker, and only
     zeros after it up to the end of the payload."""
     entries = [read_entry(src, i, max_size) for i in range(3)]
-    end = src.read(2 * BLOCK)
-    if end[:BLOCK] != bytes(BLOCK) and len(end) >= BLOCK:
+    end = src.read(BLOCK)  # judged before the next block is pulled
+    if end != bytes(BLOCK) and len(end) == BLOCK:
         raise EnvelopeError("BAD_ARCHIVE", "a fourth entry")
+    if len(end) == BLOCK:
+        end += src.read(BLOCK)
     if end != bytes(2 * BLOCK):
         raise EnvelopeError("BAD_ARCHIVE", "no end-of-archive marker")
     if src.rest().strip(b"\x00"):

@@ -12,6 +12,7 @@ import datetime
 import hashlib
 import json
 import os
+import random
 import subprocess
 import sys
 
@@ -295,6 +296,151 @@ def test_reference_rejects_what_c_rejects(tmp_path):
         assert proc.returncode == 1, (what, proc.stderr.decode(errors="replace"))
         assert not out.exists(), what
         assert list(tmp_path.iterdir()) == [tmp_path / "to-open.env"], what
+
+
+# Where each reader says an archive fault is, by step: FORMAT.md, "Opening, in order".
+CLI_ERRORS = {"BAD_ARCHIVE": "inner archive breaks the envelope rules",
+              "TAMPERED": "envelope tampered with: authentication failed"}
+
+
+@pytest.mark.parametrize("fault", ["none", "record", "size", "long"])
+def test_pax_fault_before_next_chunk_fails(tmp_path, fault):
+    """manifest.json's pax header and its records end chunk 0, and chunk 1
+    fails to open: a fault in the pax header or its records is reported by
+    both readers first, as the bytes that show it come before chunk 1."""
+    pax = {"none": [(b"path", b"manifest.json")], "record": [(b"mtime", b"1")],
+           "size": [(b"size", b"02")], "long": [(b"path", b"manifest.json")]}[fault]
+    # the message's header and 64000 bytes, then the pax header and one block of records
+    json_entry = ref.tar_entry(b"manifest.json", b"{}", pax=pax)
+    if fault == "long":  # the pax header says its records take three blocks
+        head = bytearray(json_entry[:ref.BLOCK])
+        head[124:136] = ref.octal(3 * ref.BLOCK, 12)
+        head[148:156] = b"%06o\x00 " % ref.checksum(head)
+        json_entry = bytes(head) + json_entry[ref.BLOCK:]
+    archive = ref.tar_archive([ref.tar_entry(b"m.bin", b"x" * 64000), json_entry,
+                               ref.tar_entry(b"manifest.sig", b"s")])
+    assert archive[ref.CHUNK_SIZE:ref.CHUNK_SIZE + 5] == b"manif"  # chunk 1: the ustar header
+    envelope = bytearray(ref.reencrypt(archive, [key("alice.pub")]))
+    _, payload = ref.parse_header(bytes(envelope))
+    envelope[len(envelope) - len(payload) + ref.CHUNK_SIZE + ref.TAG_SIZE + 10] ^= 1
+    want = "TAMPERED" if fault == "none" else "BAD_ARCHIVE"
+    with pytest.raises(ref.EnvelopeError) as e:
+        ref.open_envelope(bytes(envelope), key("alice.pem"), [key("signer.pub")])
+    assert e.value.name == want, e.value
+    proc, out = cli_open(tmp_path, bytes(envelope), "alice", ok=False)
+    err = proc.stderr.decode(errors="replace")
+    assert proc.returncode == 1 and CLI_ERRORS[want] in err, (proc.returncode, err[-500:])
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("fourth", [False, True], ids=["marker", "fourth entry"])
+def test_fourth_entry_before_next_chunk_fails(tmp_path, fourth):
+    """A fourth entry's header ends chunk 0, and chunk 1 fails to open: both
+    readers report the fourth entry first; with the marker there instead,
+    the failing chunk."""
+    entries = [ref.tar_entry(b"m.bin", b"x" * 62464), ref.tar_entry(b"manifest.json", b"{}"),
+               ref.tar_entry(b"manifest.sig", b"s")]
+    if fourth:
+        entries.append(ref.tar_entry(b"four", b"4"))
+    archive = ref.tar_archive(entries)
+    # chunk 0 ends with the fourth header or the marker's first block
+    assert archive[ref.CHUNK_SIZE - 512:ref.CHUNK_SIZE].startswith(b"four") == fourth
+    assert len(archive) > ref.CHUNK_SIZE
+    envelope = bytearray(ref.reencrypt(archive, [key("alice.pub")]))
+    _, payload = ref.parse_header(bytes(envelope))
+    envelope[len(envelope) - len(payload) + ref.CHUNK_SIZE + ref.TAG_SIZE + 10] ^= 1
+    want = "BAD_ARCHIVE" if fourth else "TAMPERED"
+    with pytest.raises(ref.EnvelopeError) as e:
+        ref.open_envelope(bytes(envelope), key("alice.pem"), [key("signer.pub")])
+    assert e.value.name == want, e.value
+    proc, out = cli_open(tmp_path, bytes(envelope), "alice", ok=False)
+    err = proc.stderr.decode(errors="replace")
+    assert proc.returncode == 1 and CLI_ERRORS[want] in err, (proc.returncode, err[-500:])
+    assert not out.exists()
+
+
+# Names that pass and break the rules, by the byte (FORMAT.md, "Inner archive").
+DIFF_NAMES = [b"m.txt", b"a" * 100, b"b" * 101, b"c" * 255, "h\u00e9llo".encode(),
+              b"d" * 256, b"\xff\xfe", b"x\x00y", b".hid", b"manifest.x", b"a/b",
+              b"\xed\xa0\x80", b"\xf4\x90\x80\x80", b"\xc0\xaf", b"e\x7f"]
+
+
+def diff_entry(rng, name, data):
+    """An entry as writers make it, or with a pax header of chosen records, or
+    with one header field wrong."""
+    if rng.random() < 0.7:
+        return ref.tar_entry(name, data, pax=rng.choice([None, True]))
+    records = []
+    if rng.random() < 0.7:
+        records.append((b"path", name))
+    if rng.random() < 0.5:
+        records.append((b"size", rng.choice([
+            str(len(data)).encode(), b"0" + str(len(data)).encode(), b"18446744073709551615",
+            b"18446744073709551616", b"1" * 30, b"1" * 500, b"", b"12a"])))
+    if rng.random() < 0.1:
+        records.append((rng.choice([b"mtime", b"path", b"GNU.sparse.size", b""]), b"1"))
+    rng.shuffle(records)
+    knobs = rng.choice([{}, {}, {}, {"typeflag": b"7"}, {"typeflag": b"x"}, {"prefix": b"p"},
+                        {"linkname": b"l"}, {"bad_checksum": True}, {"magic": b"ustar "},
+                        {"version": b" \x00"}, {"size_field": len(data) + 1}])
+    return ref.tar_entry(name, data, pax=records if rng.random() < 0.6 else None, **knobs)
+
+
+def diff_archive(rng):
+    """Three entries, perhaps a fourth or one fewer, the marker and zeros,
+    then perhaps a few bytes changed or the end cut off."""
+    entries = [diff_entry(rng, rng.choice(DIFF_NAMES[:5] if rng.random() < 0.7 else DIFF_NAMES),
+                          b"m" * rng.choice([0, 1, 511, 3000, 62464, 64000, 65000])),
+               diff_entry(rng, rng.choice([b"manifest.json"] * 12 + [b"manifest.jso"]),
+                          b"{}" * rng.choice([1, 1, 1, 2049])),
+               diff_entry(rng, rng.choice([b"manifest.sig"] * 12 + [b"m.txt"]),
+                          b"s" * rng.choice([1, 139, 139, 140]))]
+    if rng.random() < 0.05:
+        entries.append(ref.tar_entry(b"four", b"4"))
+    if rng.random() < 0.05:
+        entries.pop(rng.randrange(3))
+    archive = bytearray(ref.tar_archive(entries, rng.choice([0, 512, 1024, 1024, 1500, 10240])))
+    for _ in range(rng.choice([0, 0, 0, 1, 3])):
+        archive[rng.randrange(len(archive))] = rng.randrange(256)
+    if rng.random() < 0.05:
+        del archive[rng.randrange(len(archive)):]
+    return bytes(archive) or b"\x00"
+
+
+def test_archive_rules_both_readers_agree(tmp_path):
+    """Seeded archives in many shapes, right and wrong, in envelopes whose
+    chunk 1 (where there is one) sometimes fails: the reference and the CLI
+    (batch mode, --json) give the same error for each (no signature in them
+    verifies: a well-formed archive is "untrusted signer" to both)."""
+    rng = random.Random(20261207)
+    paths, want = [], {}
+    for i in range(200):
+        envelope = bytearray(ref.reencrypt(diff_archive(rng), [key("alice.pub")]))
+        _, payload = ref.parse_header(bytes(envelope))
+        if len(payload) > ref.CHUNK_SIZE + ref.TAG_SIZE and rng.random() < 0.3:
+            envelope[len(envelope) - len(payload) + ref.CHUNK_SIZE + ref.TAG_SIZE + 7] ^= 1
+        path = tmp_path / f"{i}.env"
+        path.write_bytes(envelope)
+        paths.append(str(path))
+        try:
+            ref.open_envelope(bytes(envelope), key("alice.pem"), [key("signer.pub")],
+                              max_size=1 << 20)
+            want[str(path)] = "OK"
+        except ref.EnvelopeError as e:
+            want[str(path)] = e.name
+    (tmp_path / "out").mkdir()
+    proc = run_cli("open", "--decrypt-key", key_file("alice.pem"), "--verify-key",
+                   key_file("signer.pub"), "--max-size", "1M", "--out-dir", str(tmp_path / "out"),
+                   "-j", "1", "--json", *paths, ok=False)
+    got = {}
+    for line in proc.stdout.decode().splitlines():
+        obj = json.loads(line)
+        if "input" in obj:
+            got[obj["input"]] = (obj["error"] or {"code": "OK"})["code"], obj["error"]
+    differ = [(p, want[p], got.get(p)) for p in paths if got.get(p, ("?",))[0] != want[p]]
+    assert not differ, differ[:5]
+    assert len(set(want.values())) >= 3, want  # the cases reach more than one rule
+    assert list((tmp_path / "out").iterdir()) == []
 
 
 # ------------------------------------------------------------- clock skew

@@ -96,6 +96,11 @@ envelope_rc tar_headers_parse(envelope_ctx *ctx, int entry, int strict, const ui
 /* A ustar number field: optional leading spaces, octal digits, then only
  * NULs and spaces. -1 if it is not one. */
 int tar_octal(const uint8_t *p, size_t len, uint64_t *v);
+/* v1's rules on a pax header as soon as it is read, before the ustar
+ * header after it (docs/FORMAT.md, "Opening, in order"): the header block,
+ * then its records (a size record must be a number). */
+envelope_rc tar_block_check(envelope_ctx *ctx, int entry, const uint8_t *block);
+envelope_rc tar_pax_check(envelope_ctx *ctx, int entry, const uint8_t *body, size_t len);
 /* Parses them and checks that they say path and size. */
 envelope_rc tar_headers_check(envelope_ctx *ctx, int entry, int strict, const uint8_t *p,
                               uint64_t len, const char *path, uint64_t size);

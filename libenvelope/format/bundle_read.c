@@ -98,18 +98,59 @@ static int all_zero(const uint8_t *p, size_t n)
  * the caller has no use for; the source may not end inside it. */
 static envelope_rc skip_entry(struct bundle_reader *r)
 {
-    uint64_t want = r->left + r->pad, got;
+    uint64_t got;
     envelope_rc rc;
 
-    if (want == 0)
-        return ENVELOPE_OK;
-    if ((rc = skip(r, want, &got)) != ENVELOPE_OK)
+    /* the data, then the padding: their sum may not fit a size up to 2^64 - 1 */
+    if ((rc = skip(r, r->left, &got)) != ENVELOPE_OK)
         return rc;
-    if (got < want)
+    r->left -= got;
+    if (r->left == 0 && (rc = skip(r, r->pad, &got)) != ENVELOPE_OK)
+        return rc;
+    if (r->left > 0 || got < r->pad)
         return fail(r->ctx, ENVELOPE_E_BAD_ARCHIVE, "entry %d: archive ends inside its data",
                     r->entries);
-    r->left = 0;
     r->pad = 0;
+    return ENVELOPE_OK;
+}
+
+/* n more header bytes at r->headers + at. */
+static envelope_rc take_header(struct bundle_reader *r, size_t at, size_t n)
+{
+    size_t got;
+    envelope_rc rc;
+
+    if ((rc = take_into(r, r->headers + at, n, &got)) != ENVELOPE_OK)
+        return rc;
+    if (got < n)
+        return fail(r->ctx, ENVELOPE_E_BAD_ARCHIVE, "entry %d: archive ends inside its header",
+                    r->entries);
+    return ENVELOPE_OK;
+}
+
+/* A pax header (in r->headers), its records and the ustar header after
+ * them. Each part is checked once read, before the next is pulled: a fault
+ * in it comes before a later chunk fails to open (docs/FORMAT.md, "Opening,
+ * in order"). */
+static envelope_rc read_pax_headers(struct bundle_reader *r, size_t *len)
+{
+    uint64_t body = 0;
+    envelope_rc rc;
+
+    if ((rc = tar_block_check(r->ctx, r->entries, r->headers)) != ENVELOPE_OK)
+        return rc;
+    if (tar_octal(r->headers + OFF_SIZE, 12, &body) != 0)
+        return fail(r->ctx, ENVELOPE_E_BAD_ARCHIVE,
+                    "entry %d: headers other than one pax and one ustar header", r->entries);
+    if (body > HEADERS_MAX - 2 * TAR_BLOCK)
+        return fail(r->ctx, ENVELOPE_E_BAD_ARCHIVE, "entry %d: %llu bytes of headers; at most %d",
+                    r->entries, (unsigned long long)(2 * TAR_BLOCK + padded(body)), HEADERS_MAX);
+    if ((rc = take_header(r, TAR_BLOCK, (size_t)padded(body))) != ENVELOPE_OK ||
+        (rc = tar_pax_check(r->ctx, r->entries, r->headers + TAR_BLOCK, (size_t)body)) !=
+            ENVELOPE_OK ||
+        (rc = take_header(r, TAR_BLOCK + (size_t)padded(body), TAR_BLOCK)) != ENVELOPE_OK)
+        return rc;
+    *len = 2 * TAR_BLOCK + (size_t)padded(body);
     return ENVELOPE_OK;
 }
 
@@ -118,8 +159,7 @@ static envelope_rc skip_entry(struct bundle_reader *r)
  * (the source, or the end-of-archive marker) where an entry was due. */
 static envelope_rc read_headers(struct bundle_reader *r, size_t *len)
 {
-    uint64_t body = 0;
-    size_t got, more;
+    size_t got;
     envelope_rc rc;
 
     *len = 0;
@@ -130,24 +170,8 @@ static envelope_rc read_headers(struct bundle_reader *r, size_t *len)
     if (got < TAR_BLOCK)
         return fail(r->ctx, ENVELOPE_E_BAD_ARCHIVE, "entry %d: archive ends inside its header",
                     r->entries);
-    if (r->headers[OFF_TYPE] == 'x') {
-        if (tar_octal(r->headers + OFF_SIZE, 12, &body) != 0)
-            return fail(r->ctx, ENVELOPE_E_BAD_ARCHIVE,
-                        "entry %d: headers other than one pax and one ustar header",
-                        r->entries);
-        if (body > HEADERS_MAX - 2 * TAR_BLOCK)
-            return fail(r->ctx, ENVELOPE_E_BAD_ARCHIVE,
-                        "entry %d: %llu bytes of headers; at most %d", r->entries,
-                        (unsigned long long)(2 * TAR_BLOCK + padded(body)), HEADERS_MAX);
-        more = (size_t)padded(body) + TAR_BLOCK;
-        if ((rc = take_into(r, r->headers + TAR_BLOCK, more, &got)) != ENVELOPE_OK)
-            return rc;
-        if (got < more)
-            return fail(r->ctx, ENVELOPE_E_BAD_ARCHIVE,
-                        "entry %d: archive ends inside its header", r->entries);
-        *len = TAR_BLOCK + more;
-        return ENVELOPE_OK;
-    }
+    if (r->headers[OFF_TYPE] == 'x')
+        return read_pax_headers(r, len);
     *len = TAR_BLOCK;
     return ENVELOPE_OK;
 }
@@ -204,7 +228,7 @@ envelope_rc bundle_next(struct bundle_reader *r, const char *want_name, uint64_t
     name[f.name_len] = '\0';
     *size = f.size;
     r->left = f.size;
-    r->pad = (size_t)(padded(f.size) - f.size);
+    r->pad = (size_t)((TAR_BLOCK - f.size % TAR_BLOCK) % TAR_BLOCK);
     return ENVELOPE_OK;
 }
 
@@ -239,24 +263,28 @@ envelope_rc bundle_read_all(struct bundle_reader *r, uint8_t *buf, uint64_t size
 }
 
 /* After manifest.sig's padded data: the end-of-archive marker, two zero
- * blocks, checked as they are reached (a fourth entry is an archive fault
- * of step 5 in docs/FORMAT.md, "Opening, in order"); then any number of
- * zero bytes, checked once the source has ended (step 6), so that a later
- * chunk that fails to open is reported first. */
+ * blocks, each checked as it is reached (a fourth entry is an archive fault
+ * of step 5 in docs/FORMAT.md, "Opening, in order", reported before a chunk
+ * after its header fails); then any number of zero bytes, checked once the
+ * source has ended (step 6), so that a later chunk that fails to open is
+ * reported first. */
 envelope_rc bundle_reader_finish(struct bundle_reader *r)
 {
     uint8_t marker[END_MARKER];
     const uint8_t *p;
-    size_t n, got;
+    size_t n, got, more = 0;
     int nonzero = 0;
     envelope_rc rc;
 
     if ((rc = skip_entry(r)) != ENVELOPE_OK ||
-        (rc = take_into(r, marker, sizeof(marker), &got)) != ENVELOPE_OK)
+        (rc = take_into(r, marker, TAR_BLOCK, &got)) != ENVELOPE_OK)
         return rc;
-    if (got >= TAR_BLOCK && !all_zero(marker, TAR_BLOCK))
+    if (got == TAR_BLOCK && !all_zero(marker, TAR_BLOCK))
         return fail(r->ctx, ENVELOPE_E_BAD_ARCHIVE, "more than three entries");
-    if (got < END_MARKER || !all_zero(marker, END_MARKER))
+    if (got == TAR_BLOCK &&
+        (rc = take_into(r, marker + TAR_BLOCK, TAR_BLOCK, &more)) != ENVELOPE_OK)
+        return rc;
+    if (got + more < END_MARKER || !all_zero(marker, END_MARKER))
         return fail(r->ctx, ENVELOPE_E_BAD_ARCHIVE, "no end-of-archive marker");
     do {
         if ((rc = take(r, SIZE_MAX, &p, &n)) != ENVELOPE_OK)

@@ -55,16 +55,21 @@ int tar_octal(const uint8_t *p, size_t len, uint64_t *v)
     return digits > 0 ? 0 : -1;
 }
 
-/* A pax size: decimal, no leading zero, no sign, nothing else. */
+/* A pax size: decimal, no leading zero, no sign, nothing else, of any
+ * length. One over 2^64 - 1 is read as 2^64 - 1: too large for any limit,
+ * and for any archive, as the rules have it. */
 static int pax_number(const uint8_t *p, size_t len, uint64_t *v)
 {
     *v = 0;
-    if (len == 0 || len > 19 || (p[0] == '0' && len > 1))
+    if (len == 0 || (p[0] == '0' && len > 1))
         return -1;
     for (size_t i = 0; i < len; i++) {
+        uint64_t digit;
+
         if (p[i] < '0' || p[i] > '9')
             return -1;
-        *v = *v * 10 + (uint64_t)(p[i] - '0');
+        digit = (uint64_t)(p[i] - '0');
+        *v = *v > (UINT64_MAX - digit) / 10 ? UINT64_MAX : *v * 10 + digit;
     }
     return 0;
 }
@@ -250,6 +255,26 @@ static envelope_rc take_size(struct headers *h, const uint8_t *ustar, struct tar
                         : tar_octal(ustar + OFF_SIZE, LEN_SIZE, &out->size) != 0)
         return fail(h->ctx, ENVELOPE_E_BAD_ARCHIVE, "entry %d: size is not a number",
                     h->entry);
+    return ENVELOPE_OK;
+}
+
+envelope_rc tar_block_check(envelope_ctx *ctx, int entry, const uint8_t *block)
+{
+    struct headers h = {ctx, entry, 1, NULL, NULL, 0, 0, NULL, 0};
+
+    return check_block(&h, block);
+}
+
+envelope_rc tar_pax_check(envelope_ctx *ctx, int entry, const uint8_t *body, size_t len)
+{
+    struct headers h = {ctx, entry, 1, NULL, NULL, 0, 0, NULL, 0};
+    uint64_t size;
+    envelope_rc rc;
+
+    if ((rc = parse_pax(&h, body, len)) != ENVELOPE_OK)
+        return rc;
+    if (h.size != NULL && pax_number(h.size, h.size_len, &size) != 0)
+        return fail(ctx, ENVELOPE_E_BAD_ARCHIVE, "entry %d: size is not a number", entry);
     return ENVELOPE_OK;
 }
 

@@ -28,13 +28,20 @@ static envelope_rc to_bytes(envelope_ctx *ctx, void *arg, const uint8_t *p, size
 struct pieces {
     const uint8_t *p;
     size_t left, size;
+    long handed;               /* pieces asked for so far */
 };
+
+/* The piece (counting from 0) that fails as a chunk that does not
+ * authenticate would; -1: none. */
+static long fail_piece = -1;
 
 static envelope_rc from_pieces(envelope_ctx *ctx, void *arg, const uint8_t **p, size_t *n)
 {
     struct pieces *s = arg;
 
     (void)ctx;
+    if (s->handed++ == fail_piece)
+        return ENVELOPE_E_TAMPERED;
     *n = s->left < s->size ? s->left : s->size;
     *p = s->p;
     s->p += *n;
@@ -1052,6 +1059,136 @@ START_TEST(headers_too_long_refused)
 }
 END_TEST
 
+/* A fault in a pax header or its records is reported once they are read,
+ * before the next piece is asked for: a chunk after them that fails comes
+ * second (docs/FORMAT.md, "Opening, in order"). In 512-byte pieces, the pax
+ * header is piece 0, its records piece 1, the ustar header piece 2. */
+START_TEST(pax_faults_before_next_piece)
+{
+    static const struct {
+        const char *key, *value;
+        long fail_at;
+        const char *detail;
+    } cases[] = {
+        {"path", "hello.txt", 1, "entry 1: header checksum does not match"},
+        {"mtime", "1704067200", 2, "entry 1: a pax record other than one path and one size"},
+        {"size", "013", 2, "entry 1: size is not a number"},
+        {"size", "", 2, "entry 1: size is not a number"},
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct bytes pax[3] = {{0}};
+        size_t at[3], len;
+        uint8_t *tar;
+
+        pax_record(&pax[0], cases[i].key, strlen(cases[i].key), cases[i].value,
+                   strlen(cases[i].value));
+        tar = raw_three(pax, at, &len);
+        if (i == 0)
+            tar[0] ^= 1; /* the pax header's name: its checksum no longer matches */
+        piece_size = BLOCK;
+        fail_piece = cases[i].fail_at;
+        assert_refused(tar, len, cases[i].detail, cases[i].detail);
+        piece_size = 1000;
+        fail_piece = -1;
+        free(tar);
+        free_pax(pax);
+    }
+}
+END_TEST
+
+/* A fourth entry's header is reported once read, before a chunk after it
+ * fails to open. */
+START_TEST(fourth_entry_before_next_piece)
+{
+    struct bytes pax[3] = {{0}};
+    size_t at[3], len;
+    uint8_t *tar = raw_three(pax, at, &len);
+    struct bytes t = {0};
+
+    /* the three entries, a fourth header where the marker was, the marker */
+    ck_assert_int_eq(bytes_append(&t, tar, len - 2 * BLOCK), 0);
+    ustar_block(&t, "four", 0, '0');
+    ck_assert_int_eq(bytes_append(&t, tar + len - 2 * BLOCK, 2 * BLOCK), 0);
+    piece_size = BLOCK;
+    fail_piece = (long)((len - 2 * BLOCK) / BLOCK) + 1;
+    assert_bundle(t.p, t.len, 0, ENVELOPE_E_BAD_ARCHIVE, "fourth header, then a failing piece");
+    ck_assert_str_eq(envelope_ctx_detail(ctx), "more than three entries");
+    /* the marker alone, its second block failing: the failure */
+    fail_piece = (long)((len - 2 * BLOCK) / BLOCK) + 1;
+    assert_bundle(tar, len, 0, ENVELOPE_E_TAMPERED, "marker, then a failing piece");
+    piece_size = 1000;
+    fail_piece = -1;
+    bytes_free(&t);
+    free(tar);
+}
+END_TEST
+
+/* A pax size is decimal digits of any length: one over 2^64 - 1 is too
+ * large for a limit, as the reference reader has it, not "not a number". */
+START_TEST(pax_size_over_64_bits)
+{
+    static const char *sizes[] = {"18446744073709551615", "18446744073709551616",
+                                  "99999999999999999999999999999999"};
+
+    for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+        struct bytes pax[3] = {{0}}, msg = {0};
+        size_t at[3], len;
+        char name[MESSAGE_NAME_MAX + 1];
+        envelope_rc rc;
+        uint8_t *tar;
+
+        REC(&pax[0], "path", "hello.txt");
+        pax_record(&pax[0], "size", 4, sizes[i], strlen(sizes[i]));
+        tar = raw_three(pax, at, &len);
+        rc = read_bundle(tar, len, 1000, &msg, name);
+        ck_assert_msg(rc == ENVELOPE_E_TOO_LARGE &&
+                          strcmp(envelope_ctx_detail(ctx), "message of 18446744073709551615 "
+                                                           "bytes; the limit is 1000") == 0,
+                      "size %s: got %s (%s)", sizes[i], envelope_rc_name(rc),
+                      envelope_ctx_detail(ctx));
+        ck_assert_uint_eq(msg.len, 0);
+        rc = read_bundle(tar, len, 0, &msg, name);
+        ck_assert_msg(rc == ENVELOPE_E_BAD_ARCHIVE &&
+                          strcmp(envelope_ctx_detail(ctx),
+                                 "entry 1: archive ends inside its data") == 0,
+                      "size %s, no limit: got %s (%s)", sizes[i], envelope_rc_name(rc),
+                      envelope_ctx_detail(ctx));
+        bytes_free(&msg);
+        free(tar);
+        free_pax(pax);
+    }
+}
+END_TEST
+
+/* Skipping a message of 2^64 - 1 bytes unread: its data and padding are
+ * 2^64 bytes, which must not wrap to nothing to skip. */
+START_TEST(skip_entry_of_2_64_bytes)
+{
+    struct bytes pax[3] = {{0}};
+    struct pieces src = {NULL, 0, 1000, 0};
+    struct bundle_reader r;
+    size_t at[3], len;
+    char name[MESSAGE_NAME_MAX + 1];
+    uint64_t size;
+    uint8_t *tar;
+
+    REC(&pax[0], "size", "18446744073709551615");
+    tar = raw_three(pax, at, &len);
+    src.p = tar;
+    src.left = len;
+    ck_assert_rc(bundle_reader_open(ctx, &r, from_pieces, &src), ENVELOPE_OK);
+    ck_assert_rc(bundle_next(&r, NULL, 0, name, &size), ENVELOPE_OK);
+    ck_assert_uint_eq(size, UINT64_MAX);
+    ck_assert_rc(bundle_next(&r, "manifest.json", MANIFEST_MAX, name, &size),
+                 ENVELOPE_E_BAD_ARCHIVE);
+    ck_assert_str_eq(envelope_ctx_detail(ctx), "entry 1: archive ends inside its data");
+    bundle_reader_free(&r);
+    free(tar);
+    free_pax(pax);
+}
+END_TEST
+
 /* ------------------------------------ compat archives, by their bytes */
 
 /* tar, gzip'd as the compat format has it. */
@@ -1229,6 +1366,10 @@ static Suite *bundle_suite(void)
     tcase_add_test(rules, pax_header_gnu_magic_refused);
     tcase_add_test(rules, checksum_digit_after_nul_refused);
     tcase_add_test(rules, headers_too_long_refused);
+    tcase_add_test(rules, pax_faults_before_next_piece);
+    tcase_add_test(rules, pax_size_over_64_bits);
+    tcase_add_test(rules, fourth_entry_before_next_piece);
+    tcase_add_test(rules, skip_entry_of_2_64_bytes);
     tcase_add_test(rules, left_to_reader_refused);
     tcase_add_test(rules, marker_blocks);
     tcase_add_test(rt, writer_pax_headers);

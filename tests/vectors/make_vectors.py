@@ -580,6 +580,19 @@ def archive_faults(b):
                                         retouch(entry(b"manifest.json", j),
                                                 size=b"%o\x00abc" % len(j)),
                                         entry(b"manifest.sig", s)))
+    for file, expect, doc, size in (
+            ("bad-tar-pax-size-over-64-bits.env", "TOO_LARGE",
+             "The message's pax `size` record is 18446744073709551616, opened with "
+             "max_size 9999: too large, whatever the number of digits.",
+             b"18446744073709551616"),
+            ("bad-tar-pax-long.env", bad,
+             "The message's pax `size` record has 590 digits, its records 600 bytes, "
+             "opened with max_size 9999: records over one block are refused at their "
+             "header.", b"1" * 590)):
+        b.bad_seal(file, expect, doc, opts={"max_size": 9999},
+                   archive=from_parts(lambda n, d, j, s, size=size: archive_of(
+                       entry(n, d, pax=[(b"size", size)]), entry(b"manifest.json", j),
+                       entry(b"manifest.sig", s))))
     parts("bad-tar-prefix-pax.env", "The message's ustar prefix field says junk while a "
           "pax `path` record gives its name: a non-empty prefix is refused all the same.",
           lambda n, d, j, s: archive_of(entry(n, d, pax=[(b"path", n)], prefix=b"junk"),
@@ -723,6 +736,15 @@ def precedence(b):
         data = bytearray(sealed.envelope)
         data[len(sealed.header) + FULL_CHUNK + 5] ^= 1
         b.bad(file, expect, doc, bytes(data))
+    sealed = b.seal("order-pax-before-later-chunk.env", message=bytes(64000), name=b"zeros.bin",
+                    archive=with_archive(lambda m, j, s, n, d: archive_of(
+                        m, entry(b"manifest.json", j, pax=[(b"mtime", b"0")]), s)))
+    assert sealed.archive[ref.CHUNK_SIZE:ref.CHUNK_SIZE + 13] == b"manifest.json"
+    data = bytearray(sealed.envelope)
+    data[len(sealed.header) + FULL_CHUNK + 5] ^= 1
+    b.bad("order-pax-before-later-chunk.env", "BAD_ARCHIVE",
+          "manifest.json's pax header, with an `mtime` record, ends chunk 0, and chunk 1 "
+          "(its ustar header) is tampered: the pax fault is reached first.", bytes(data))
     sealed = b.seal("order-truncated-before-signature.env", sign="other-signer",
                     archive=with_archive(lambda m, j, s, n, d: archive_of(
                         m, j, s, end_zeros=two_chunks)))
