@@ -58,7 +58,7 @@ struct bundle_reader {
     int entries;              /* headers read so far */
     uint64_t left;            /* bytes of the current entry not yet handed out */
     size_t pad;               /* the zeros after them, not looked at */
-    /* The current entry's headers: they run on into plaintext, and are
+    /* The current entry's headers: they hold the message's name, and are
      * wiped at the end. */
     uint8_t headers[HEADERS_MAX];
 };

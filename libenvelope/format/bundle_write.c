@@ -138,6 +138,7 @@ envelope_rc bundle_write_header(struct bundle_writer *w, const char *name, uint6
         for (size_t i = 0; i < n; i++)
             ascii[i] = (unsigned char)name[i] < 0x80 ? (uint8_t)name[i] : '_';
         ustar_header(out + at, ascii, n, '0', size < USTAR_SIZE_LIMIT ? size : 0, w->mtime);
+        OPENSSL_cleanse(ascii, sizeof(ascii));
     } else {
         ustar_header(out + at, (const uint8_t *)name, name_len, '0', size, w->mtime);
     }
