@@ -9,8 +9,8 @@
  * temporary name it removes on failure), flushes it and only then gives it
  * that name, without flushing DIR. Outputs are then placed IN INPUT ORDER,
  * whatever the order the workers finish in: whichever worker completes the
- * run of finished inputs places each one of it (names checked, renamed or
- * linked into place, reported), under one lock, and so the outcome never
+ * run of finished inputs places each one of it (names checked, moved into
+ * place without replacing a file unless --force, reported), under one lock, and so the outcome never
  * depends on timing. A name placed for an earlier input is refused to a
  * later one, --force or not. DIR is flushed once, after the last output:
  * each file, then the renames, then the directory.
@@ -207,6 +207,23 @@ static void refuse(struct job *j, envelope_rc rc, const char *fmt, ...)
 }
 
 /* Gives job j's output its name: never replacing a file unless --force. */
+/* Gives the hidden output its name. Without --force an existing file is
+ * never replaced: renameat2's RENAME_NOREPLACE in one step, or, where the
+ * file system lacks it (NFS, CIFS, some FUSE), link() and the hidden name
+ * removed later; with --force, rename() replaces atomically. */
+static int move_into_place(struct pool *p, struct job *j)
+{
+    if (p->b->force || renameat2(p->dir_fd, j->tmp, p->dir_fd, j->name, RENAME_NOREPLACE) == 0) {
+        if (p->b->force && renameat(p->dir_fd, j->tmp, p->dir_fd, j->name) != 0)
+            return -1;
+        j->made = 0; /* renamed: tmp is gone */
+        return 0;
+    }
+    if (errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)
+        return -1;
+    return linkat(p->dir_fd, j->tmp, p->dir_fd, j->name, 0);
+}
+
 static void place(struct pool *p, struct job *j, const char *out)
 {
     ENTRY e = {.key = j->name}, *entered;
@@ -225,9 +242,7 @@ static void place(struct pool *p, struct job *j, const char *out)
         refuse(j, ENVELOPE_E_OUTPUT_EXISTS, "%s is an input or a key of this run", out);
         return;
     }
-    /* link() refuses to replace a file, rename() replaces it atomically. */
-    if ((p->b->force ? renameat(p->dir_fd, j->tmp, p->dir_fd, j->name)
-                     : linkat(p->dir_fd, j->tmp, p->dir_fd, j->name, 0)) != 0) {
+    if (move_into_place(p, j) != 0) {
         if (errno == EEXIST)
             refuse(j, ENVELOPE_E_OUTPUT_EXISTS, "%s: already exists; --force replaces it",
                    out);
@@ -235,8 +250,6 @@ static void place(struct pool *p, struct job *j, const char *out)
             refuse(j, ENVELOPE_E_IO, "%s: %s", out, strerror(errno));
         return;
     }
-    if (p->b->force)
-        j->made = 0; /* renamed: tmp is gone */
     if (hsearch_r(e, ENTER, &entered, &p->names) == 0)
         refuse(j, ENVELOPE_E_NOMEM, "%s: out of memory", out); /* placed, yet failed */
 }

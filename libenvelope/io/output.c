@@ -162,6 +162,8 @@ static envelope_rc sync_parent(envelope_ctx *ctx, const char *path, int fd, int 
 {
     envelope_rc rc = ENVELOPE_OK;
 
+    if (fd < 0)
+        return ENVELOPE_OK;
     if (sync && fsync(fd) != 0 && errno != EINVAL)
         rc = fail(ctx, ENVELOPE_E_IO, "%s is in place, but flushing its directory failed: %s",
                   path, strerror(errno));
@@ -183,11 +185,13 @@ envelope_rc out_file_commit(envelope_ctx *ctx, struct out_file *f, int force, in
 {
     char *tmp = NULL;
     envelope_rc rc;
-    int r, dir_fd;
+    int r, dir_fd = -1;
 
-    /* The bytes first, then the name: never a name on an empty file. */
+    /* The bytes first, then the name: never a name on an empty file. The
+     * directory is opened only to be flushed (a caller placing many files
+     * flushes it once, at the end). */
     if ((rc = out_sync(ctx, f->fd, f->path)) != ENVELOPE_OK ||
-        (rc = open_parent(ctx, f->path, &dir_fd)) != ENVELOPE_OK)
+        (sync_dir && (rc = open_parent(ctx, f->path, &dir_fd)) != ENVELOPE_OK))
         return rc;
     if (f->tmp_path == NULL) {
         if (!force) {
@@ -195,7 +199,8 @@ envelope_rc out_file_commit(envelope_ctx *ctx, struct out_file *f, int force, in
         } else {
             /* Name it beside the target first: rename() replaces atomically. */
             if ((tmp = sibling_name(f->path)) == NULL) {
-                close(dir_fd);
+                if (dir_fd >= 0)
+                    close(dir_fd);
                 return fail(ctx, ENVELOPE_E_NOMEM, "output path");
             }
             r = link_unnamed(f->fd, AT_FDCWD, tmp);
@@ -212,7 +217,8 @@ envelope_rc out_file_commit(envelope_ctx *ctx, struct out_file *f, int force, in
     }
     if (r != 0) {
         rc = placing_failed(ctx, f->path);
-        close(dir_fd);
+        if (dir_fd >= 0)
+            close(dir_fd);
         return rc;
     }
     free(f->tmp_path);
@@ -320,6 +326,33 @@ envelope_rc out_dir_create(envelope_ctx *ctx, struct out_dir *d, const char *nam
                                          strerror(errno));
 }
 
+/* rename() that never replaces what is at `to`, for a directory (a file is
+ * linked instead): renameat2's RENAME_NOREPLACE, or, where the file system
+ * lacks it (NFS, CIFS, many FUSE file systems: EINVAL), a look first. Only
+ * an empty directory made between the look and the rename could then be
+ * replaced, and it holds nothing to lose: rename() refuses a directory
+ * with anything in it, and a file. */
+static int rename_dir_noreplace(const char *from, const char *to)
+{
+    struct stat st;
+
+    if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0)
+        return 0;
+    if (errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)
+        return -1;
+    if (lstat(to, &st) == 0) {
+        errno = EEXIST;
+        return -1;
+    }
+    if (errno != ENOENT)
+        return -1;
+    if (rename(from, to) == 0)
+        return 0;
+    if (errno == ENOTEMPTY || errno == ENOTDIR)
+        errno = EEXIST;
+    return -1;
+}
+
 /* The files inside were flushed as they were closed (out_sync). */
 envelope_rc out_dir_commit(envelope_ctx *ctx, struct out_dir *d, int sync_parent_dir)
 {
@@ -329,7 +362,7 @@ envelope_rc out_dir_commit(envelope_ctx *ctx, struct out_dir *d, int sync_parent
     if ((rc = out_sync(ctx, d->dir_fd, d->path)) != ENVELOPE_OK ||
         (rc = open_parent(ctx, d->path, &parent)) != ENVELOPE_OK)
         return rc;
-    if (renameat2(AT_FDCWD, d->tmp_path, AT_FDCWD, d->path, RENAME_NOREPLACE) != 0) {
+    if (rename_dir_noreplace(d->tmp_path, d->path) != 0) {
         rc = placing_failed(ctx, d->path);
         close(parent);
         return rc;

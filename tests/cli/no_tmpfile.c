@@ -1,7 +1,8 @@
 /* LD_PRELOAD shim for tests/cli: a file system without O_TMPFILE (NFS,
  * CIFS, vfat, many FUSE file systems), as the kernel reports it there:
- * open() and openat() with O_TMPFILE fail with EOPNOTSUPP; everything else
- * passes through. */
+ * open() and openat() with O_TMPFILE fail with EOPNOTSUPP, and renameat2()
+ * with any flag (RENAME_NOREPLACE, which NFS and many FUSE file systems
+ * lack too) fails with EINVAL; everything else passes through. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
@@ -64,3 +65,17 @@ SHIM_OPEN(open)
 SHIM_OPEN(open64)
 SHIM_OPENAT(openat)
 SHIM_OPENAT(openat64)
+
+int renameat2(int from_dir, const char *from, int to_dir, const char *to, unsigned flags)
+{
+    typedef int (*renameat2_fn)(int, const char *, int, const char *, unsigned);
+    static renameat2_fn real;
+
+    if (flags != 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (real == NULL)
+        real = (renameat2_fn)dlsym(RTLD_NEXT, "renameat2");
+    return real(from_dir, from, to_dir, to, flags);
+}

@@ -278,7 +278,9 @@ if cc -shared -fPIC -o "$DTRACE" "$HERE/trace_sync.c" -ldl 2>"$ERR"; then
     run env ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
         TRACE_SYNC="$BT/trace" LD_PRELOAD="$DTRACE" "${SEAL[@]}" -j 1 --out-dir fl in/m00 in/m01 in/m02
     got=$(tr '\n' ' ' <trace 2>/dev/null)
-    want="fsync link link fsync link link fsync link link fsync "
+    # each output: flushed, linked under its hidden name, renamed into place
+    # (RENAME_NOREPLACE); then the directory
+    want="fsync link rename fsync link rename fsync link rename fsync "
     if [ "$rc" -eq 0 ] && [ "$got" = "$want" ]; then
         pass "batch -j 1: each file flushed, then named, then the directory flushed once"
     else
