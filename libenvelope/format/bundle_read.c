@@ -130,8 +130,8 @@ static envelope_rc take_header(struct bundle_reader *r, size_t at, size_t n)
 
 /* A pax header (in r->headers), its records and the ustar header after
  * them. Each part is checked once read, before the next is pulled: a fault
- * in it comes before a later chunk fails to open (docs/FORMAT.md, "Opening,
- * in order"). */
+ * in it comes before a later chunk fails to open
+ * (docs/FORMAT.md, "Opening, in order"). */
 static envelope_rc read_pax_headers(struct bundle_reader *r, size_t *len)
 {
     uint64_t body = 0;
