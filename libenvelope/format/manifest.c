@@ -64,18 +64,21 @@ static int put_text(struct bytes *out, const char *text)
     return bytes_append(out, text, strlen(text));
 }
 
-/* {"key":...,"kms":...}, each member only where the identity has it. */
+/* {"key":...,"kms":...}, each member only where the identity has it.
+ * The appends are chained with || (C leaves the order in which the
+ * operands of | are evaluated unspecified), which also stops at the first
+ * failure. */
 static int put_identity(struct bytes *out, const struct identity *id)
 {
     int err = put_text(out, "{");
 
     if (id->key[0])
-        err |= put_text(out, "\"key\":") | put_string(out, id->key);
+        err = err || put_text(out, "\"key\":") || put_string(out, id->key);
     if (id->key[0] && id->kms[0])
-        err |= put_text(out, ",");
+        err = err || put_text(out, ",");
     if (id->kms[0])
-        err |= put_text(out, "\"kms\":") | put_string(out, id->kms);
-    return err | put_text(out, "}");
+        err = err || put_text(out, "\"kms\":") || put_string(out, id->kms);
+    return err || put_text(out, "}");
 }
 
 /* The members in the order FORMAT.md gives, with no white space. */
@@ -85,14 +88,15 @@ static int put_manifest(struct bytes *out, const struct manifest *m, const char 
     int err;
 
     snprintf(size, sizeof(size), "%llu", (unsigned long long)m->size);
-    err = put_text(out, "{\"format\":\"libenvelope/1\",\"name\":") | put_string(out, m->name) |
-          put_text(out, ",\"size\":") | put_text(out, size) | put_text(out, ",\"sha512\":") |
-          put_string(out, m->sha512) | put_text(out, ",\"header_sha256\":") |
-          put_string(out, m->header_sha256) | put_text(out, ",\"recipients\":[");
-    for (size_t i = 0; i < m->n_recipients; i++)
-        err |= (i > 0 ? put_text(out, ",") : 0) | put_identity(out, &m->recipients[i]);
-    err |= put_text(out, "],\"signer\":") | put_identity(out, &m->signer) |
-           put_text(out, ",\"created\":") | put_string(out, created) | put_text(out, "}");
+    /* || and not |: the appends must happen in this order (put_identity) */
+    err = put_text(out, "{\"format\":\"libenvelope/1\",\"name\":") || put_string(out, m->name) ||
+          put_text(out, ",\"size\":") || put_text(out, size) || put_text(out, ",\"sha512\":") ||
+          put_string(out, m->sha512) || put_text(out, ",\"header_sha256\":") ||
+          put_string(out, m->header_sha256) || put_text(out, ",\"recipients\":[");
+    for (size_t i = 0; i < m->n_recipients && !err; i++)
+        err = (i > 0 && put_text(out, ",")) || put_identity(out, &m->recipients[i]);
+    err = err || put_text(out, "],\"signer\":") || put_identity(out, &m->signer) ||
+          put_text(out, ",\"created\":") || put_string(out, created) || put_text(out, "}");
     return err;
 }
 
