@@ -10,10 +10,11 @@
  * that name, without flushing DIR. Outputs are then placed IN INPUT ORDER,
  * whatever the order the workers finish in: whichever worker completes the
  * run of finished inputs places each one of it (names checked, moved into
- * place without replacing a file unless --force, reported), under one lock, and so the outcome never
- * depends on timing. A name placed for an earlier input is refused to a
- * later one, --force or not. DIR is flushed once, after the last output:
- * each file, then the renames, then the directory.
+ * place without replacing a file unless --force, reported), under one
+ * lock, and so the outcome never depends on timing. A name placed for an
+ * earlier input is refused to a later one, --force or not. DIR is flushed
+ * once, after the last output: each file, then the renames, then the
+ * directory.
  *
  * A signal cancels every worker's context and wakes each worker from a
  * blocking read (signals.c); the outputs not yet placed are removed before
@@ -206,7 +207,6 @@ static void refuse(struct job *j, envelope_rc rc, const char *fmt, ...)
     j->detail = strdup(buf);
 }
 
-/* Gives job j's output its name: never replacing a file unless --force. */
 /* Gives the hidden output its name. Without --force an existing file is
  * never replaced: renameat2's RENAME_NOREPLACE in one step, or, where the
  * file system lacks it (NFS, CIFS, some FUSE), link() and the hidden name
@@ -224,6 +224,7 @@ static int move_into_place(struct pool *p, struct job *j)
     return linkat(p->dir_fd, j->tmp, p->dir_fd, j->name, 0);
 }
 
+/* Gives job j's output its name: never replacing a file unless --force. */
 static void place(struct pool *p, struct job *j, const char *out)
 {
     ENTRY e = {.key = j->name}, *entered;
