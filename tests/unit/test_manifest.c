@@ -233,6 +233,59 @@ START_TEST(encode_refuses_oversize)
 }
 END_TEST
 
+/* An append that fails anywhere in the manifest (the buffer's limit
+ * reached at each byte in turn): ENVELOPE_E_NOMEM, and the buffer holds
+ * what it held before, no part of a manifest to sign. An oversize one
+ * leaves it so too. */
+START_TEST(encode_failure_leaves_buffer_as_it_was)
+{
+    static const char before[] = "held before";
+    struct manifest m;
+    struct bytes full = {0};
+
+    sample(&m, "na\xc3\xafve \"q\" \\ \xe2\x82\xac.txt");
+    ck_assert_rc(manifest_encode(NULL, &m, &full), ENVELOPE_OK);
+    for (size_t room = 0; room <= full.len; room++) {
+        struct bytes b = {0};
+        envelope_rc rc;
+
+        ck_assert_int_eq(bytes_append(&b, before, sizeof(before) - 1), 0);
+        b.limit = sizeof(before) - 1 + room;
+        rc = manifest_encode(NULL, &m, &b);
+        ck_assert_msg(rc == (room == full.len ? ENVELOPE_OK : ENVELOPE_E_NOMEM) &&
+                          b.len == sizeof(before) - 1 + (rc == ENVELOPE_OK ? full.len : 0),
+                      "room %zu of %zu: rc %d, %zu bytes", room, full.len, (int)rc, b.len);
+        ck_assert_mem_eq(b.p, before, sizeof(before) - 1);
+        if (rc == ENVELOPE_OK)
+            ck_assert_mem_eq(b.p + sizeof(before) - 1, full.p, full.len);
+        bytes_free(&b);
+    }
+    bytes_free(&full);
+}
+END_TEST
+
+START_TEST(encode_oversize_leaves_buffer_as_it_was)
+{
+    static const char before[] = "held before";
+    struct manifest m;
+    struct bytes b = {0};
+
+    sample(&m, "report.pdf");
+    m.n_recipients = STANZA_MAX;
+    for (size_t i = 0; i < STANZA_MAX; i++) {
+        strcpy(m.recipients[i].key, FP_ALICE);
+        memcpy(m.recipients[i].kms, "arn:", 4);
+        memset(m.recipients[i].kms + 4, 'k', IDENTITY_MAX - 4);
+        m.recipients[i].kms[IDENTITY_MAX] = '\0';
+    }
+    ck_assert_int_eq(bytes_append(&b, before, sizeof(before) - 1), 0);
+    ck_assert_rc(manifest_encode(NULL, &m, &b), ENVELOPE_E_TOO_MANY_RECIPIENTS);
+    ck_assert_uint_eq(b.len, sizeof(before) - 1);
+    ck_assert_mem_eq(b.p, before, sizeof(before) - 1);
+    bytes_free(&b);
+}
+END_TEST
+
 /* ------------------------------------------------------------------- parse */
 
 /* "created" needs a four-digit year: times outside 1000..9999 are refused
@@ -627,6 +680,8 @@ static Suite *manifest_suite(void)
     tcase_add_test(enc, encode_escapes_only_quote_and_backslash);
     tcase_add_test(enc, encode_as_json_c_does);
     tcase_add_test(enc, encode_refuses_oversize);
+    tcase_add_test(enc, encode_failure_leaves_buffer_as_it_was);
+    tcase_add_test(enc, encode_oversize_leaves_buffer_as_it_was);
     tcase_add_test(enc, encode_refuses_year_outside_four_digits);
     tcase_add_test(dec, parse_canonical);
     tcase_add_test(dec, parse_size_extremes);
