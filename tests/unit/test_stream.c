@@ -529,6 +529,69 @@ START_TEST(flipped_bytes)
 }
 END_TEST
 
+/* Only the first `touched` bytes of the plaintext buffers are wiped: no
+ * plaintext may lie past them. The buffers are marked before use; past
+ * `touched` the mark must remain, after a chunk that opens, one that fails
+ * its tag (written, then wiped), and one that opens only with the other
+ * final flag. */
+static void assert_untouched_past(const uint8_t *buf, size_t touched, const char *what)
+{
+    for (size_t i = touched; i < CHUNK_SIZE; i++)
+        ck_assert_msg(buf[i] == 0xa5, "%s: byte %zu of the buffer written, touched %zu", what,
+                      i, touched);
+}
+
+static size_t decode_marked(const uint8_t *ct, size_t len, envelope_rc want, const char *what)
+{
+    struct mem_reader r = {ct, len};
+    struct stream_dec s;
+    const uint8_t *p;
+    size_t n, touched;
+    int final = 0;
+    envelope_rc rc;
+
+    ck_assert_rc(stream_dec_init(NULL, &s, test_key, mem_read, &r), ENVELOPE_OK);
+    memset(s.plain, 0xa5, CHUNK_SIZE);
+    while ((rc = stream_dec_next(NULL, &s, &p, &n, &final)) == ENVELOPE_OK && n > 0)
+        ;
+    ck_assert_msg(rc == want, "%s: rc %d, want %d", what, (int)rc, (int)want);
+    assert_untouched_past(s.plain, s.touched, what);
+    touched = s.touched;
+    stream_dec_free(&s);
+    return touched;
+}
+
+START_TEST(wiped_span_covers_plaintext)
+{
+    uint8_t *pt = pattern(CHUNK_SIZE + 1, 5);
+    struct bytes out = {0};
+    struct stream_enc e;
+    uint8_t *ct;
+    size_t len;
+
+    ck_assert_rc(stream_enc_init(NULL, &e, test_key, bytes_write, &out), ENVELOPE_OK);
+    memset(e.chunk, 0xa5, CHUNK_SIZE);
+    ck_assert_rc(stream_enc_update(NULL, &e, pt, 10), ENVELOPE_OK);
+    ck_assert_rc(stream_enc_update(NULL, &e, pt + 10, 90), ENVELOPE_OK);
+    assert_untouched_past(e.chunk, e.touched, "encoder, 100 bytes");
+    ck_assert_uint_eq(e.touched, 100);
+    stream_enc_free(&e);
+    bytes_free(&out);
+
+    ct = seal_stream(pt, 100, 100, &len);
+    ck_assert_uint_eq(decode_marked(ct, len, ENVELOPE_OK, "opens"), 100);
+    ct[len - 1] ^= 1; /* the tag fails: the plaintext was written, then wiped */
+    ck_assert_uint_eq(decode_marked(ct, len, ENVELOPE_E_TAMPERED, "tag fails"), 100);
+    free(ct);
+    /* two chunks cut after the first: it opens only as a final chunk */
+    ct = seal_stream(pt, CHUNK_SIZE + 1, CHUNK_SIZE + 1, &len);
+    ck_assert_uint_eq(decode_marked(ct, SEALED, ENVELOPE_E_TRUNCATED, "cut"), CHUNK_SIZE);
+    ck_assert_uint_eq(decode_marked(ct, len, ENVELOPE_OK, "two chunks"), CHUNK_SIZE);
+    free(ct);
+    free(pt);
+}
+END_TEST
+
 /* After the final chunk the decoder hands out nothing more. */
 START_TEST(decoder_done_stays_done)
 {
@@ -612,6 +675,7 @@ static Suite *stream_suite(void)
     tcase_add_test(codec, appended_data);
     tcase_add_test(codec, flipped_bytes);
     tcase_add_test(codec, decoder_done_stays_done);
+    tcase_add_test(codec, wiped_span_covers_plaintext);
     tcase_set_timeout(codec, 60);
     suite_add_tcase(s, kat);
     suite_add_tcase(s, codec);
