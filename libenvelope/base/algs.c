@@ -55,7 +55,9 @@ static struct algs *algs_of(envelope_ctx *ctx)
         return a;
     if ((a = calloc(1, sizeof(*a))) == NULL)
         return NULL;
-    if (ctx_state_attach(ctx, &algs_tag, a, algs_release) != ENVELOPE_OK) {
+    /* no room: the implicit fetch serves, and the context's detail stays
+     * the last real failure's */
+    if (ctx_state_try_attach(ctx, &algs_tag, a, algs_release) != 0) {
         free(a);
         return NULL;
     }

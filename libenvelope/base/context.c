@@ -32,15 +32,23 @@ void *ctx_state(const envelope_ctx *ctx, const void *owner)
     return NULL;
 }
 
-envelope_rc ctx_state_attach(envelope_ctx *ctx, const void *owner, void *state,
-                             void (*release)(void *state))
+int ctx_state_try_attach(envelope_ctx *ctx, const void *owner, void *state,
+                         void (*release)(void *state))
 {
     for (size_t i = 0; i < CTX_STATES; i++) {
         if (ctx->states[i].owner == NULL) {
             ctx->states[i] = (struct ctx_state){owner, state, release};
-            return ENVELOPE_OK;
+            return 0;
         }
     }
+    return -1;
+}
+
+envelope_rc ctx_state_attach(envelope_ctx *ctx, const void *owner, void *state,
+                             void (*release)(void *state))
+{
+    if (ctx_state_try_attach(ctx, owner, state, release) == 0)
+        return ENVELOPE_OK;
     return fail(ctx, ENVELOPE_E_INTERNAL, "more key backends than a context holds");
 }
 

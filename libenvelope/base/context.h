@@ -33,6 +33,10 @@ void *ctx_state(const envelope_ctx *ctx, const void *owner);
  * CTX_STATES). */
 envelope_rc ctx_state_attach(envelope_ctx *ctx, const void *owner, void *state,
                              void (*release)(void *state));
+/* The same for state the caller can do without: -1 when every slot is
+ * taken, and no failure recorded, since nothing failed. */
+int ctx_state_try_attach(envelope_ctx *ctx, const void *owner, void *state,
+                         void (*release)(void *state));
 
 /* ENVELOPE_E_CANCELLED if envelope_cancel was called on ctx, else OK: for
  * every loop that reads. */

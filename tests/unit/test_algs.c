@@ -89,6 +89,9 @@ START_TEST(without_a_context_or_room)
     assert_names(algs_sha256(ctx), algs_sha512(ctx), algs_aes_256_gcm(ctx));
     ck_assert_ptr_eq(algs_sha256(ctx), EVP_sha256()); /* the implicit fetch */
     assert_hkdf_works(algs_hkdf_sha256(ctx));
+    /* falling back is no failure: none is recorded */
+    ck_assert_msg(envelope_ctx_detail(ctx)[0] == '\0', "detail after the fallback: %s",
+                  envelope_ctx_detail(ctx));
     envelope_ctx_free(ctx);
 }
 END_TEST
