@@ -67,7 +67,8 @@ static envelope_rc begin(envelope_ctx *ctx, const envelope_seal_opts *opts,
     if ((rc = add_stanzas(ctx, opts, s)) != ENVELOPE_OK ||
         (rc = header_encode(ctx, &s->header, &s->header_bytes)) != ENVELOPE_OK)
         return rc;
-    if (EVP_Digest(s->header_bytes.p, s->header_bytes.len, digest, NULL, algs_sha256(ctx), NULL) != 1)
+    if (EVP_Digest(s->header_bytes.p, s->header_bytes.len, digest, NULL, algs_sha256(ctx),
+                   NULL) != 1)
         return fail_ossl(ctx, ENVELOPE_E_INTERNAL, "SHA-256");
     hex_lower(digest, sizeof(digest), s->manifest.header_sha256);
     if ((rc = payload_key_derive(ctx, s->data_key, DATA_KEY_LEN, s->header_bytes.p,
