@@ -125,7 +125,11 @@ typedef struct envelope_ctx envelope_ctx;
 
 /* A context holds the detail of the last failure and, once a KMS key is used,
  * the HTTPS connection and the AWS credentials (public keys fetched from KMS
- * are cached in the keys, which threads share). One per thread. */
+ * are cached in the keys, which threads share). One per thread. It also
+ * keeps the OpenSSL algorithms it first used (SHA-2, AES-GCM, HKDF), fetched
+ * from the default library context with the properties of that moment: a
+ * program that changes OpenSSL's providers or default properties (a FIPS
+ * switch) does so before it makes its contexts, or makes new ones. */
 ENVELOPE_API ENVELOPE_MUST_CHECK envelope_rc envelope_ctx_new(envelope_ctx **out);
 /* Frees and wipes everything the context owns. NULL is a no-op. */
 ENVELOPE_API void envelope_ctx_free(envelope_ctx *ctx);
