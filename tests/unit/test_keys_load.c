@@ -282,6 +282,17 @@ START_TEST(directory_refused)
 }
 END_TEST
 
+/* A device that never ends, as a key file: refused at the bound, not read
+ * for ever; an empty file is no key. */
+START_TEST(endless_and_empty_refused)
+{
+    static const char *const nothing[] = {""};
+
+    assert_refused("/dev/zero", ENVELOPE_E_KEY_LOAD, "larger than any key file", NULL);
+    assert_refused(make_file("empty.pem", nothing, 0), ENVELOPE_E_KEY_LOAD, "empty key", NULL);
+}
+END_TEST
+
 static Suite *keys_load_suite(void)
 {
     Suite *s = suite_create("keys_load");
@@ -298,6 +309,7 @@ static Suite *keys_load_suite(void)
     tcase_add_test(tc, kms_reference_is_one_key);
     tcase_add_test(tc, arguments);
     tcase_add_test(tc, directory_refused);
+    tcase_add_test(tc, endless_and_empty_refused);
     suite_add_tcase(s, tc);
     return s;
 }
