@@ -51,7 +51,6 @@ envelope_rc kms_endpoint_parse(envelope_ctx *ctx, envelope_rc err_code, const ch
 /* The context's client, made at the first call: loads libcurl and the
  * credentials. Freed (and its secrets wiped) with the context. */
 struct kms_client;
-void kms_client_free(struct kms_client *c);
 /* The context's client, or NULL before its first KMS call or setting. */
 struct kms_client *kms_client_of(const envelope_ctx *ctx);
 

@@ -7,21 +7,17 @@
 #include "aws/kms.h"
 #include "aws/kms_client.h"
 
-void kms_client_free(struct kms_client *c)
-{
-    if (c == NULL)
-        return;
-    http_client_free(c->http);
-    creds_free(&c->creds);
-    free(c);
-}
-
 /* The tag under which a context holds its KMS client (base/context.h). */
 static const char client_tag;
 
-static void client_release(void *c)
+/* With the context: its connections closed, its credentials wiped. */
+static void client_release(void *state)
 {
-    kms_client_free(c);
+    struct kms_client *c = state;
+
+    http_client_free(c->http);
+    creds_free(&c->creds);
+    free(c);
 }
 
 struct kms_client *kms_client_of(const envelope_ctx *ctx)
