@@ -9,6 +9,8 @@
  * fetching for itself.
  * tests/kms/sts.sh covers the requests against the test server. */
 #include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <sched.h>
@@ -703,6 +705,7 @@ START_TEST(web_identity_answer_too_large)
     struct aws_creds c;
     char url[64], want[256];
     pthread_t t;
+    int again;
 
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     a.fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -719,6 +722,13 @@ START_TEST(web_identity_answer_too_large)
     ck_assert_int_eq(pthread_create(&t, NULL, answer_once, &a), 0);
     ck_assert_rc(creds_load(ctx, &c), ENVELOPE_E_CREDENTIALS);
     pthread_join(t, NULL);
+    /* A retry would have connected before creds_load returned: the
+     * kernel queues it though nobody accepts it any more. */
+    ck_assert_int_eq(fcntl(a.fd, F_SETFL, O_NONBLOCK), 0);
+    again = accept(a.fd, NULL, NULL);
+    ck_assert_msg(again < 0 && (errno == EAGAIN || errno == EWOULDBLOCK),
+                  "a second connection after the refused answer: accept gave %d (%s)", again,
+                  strerror(errno));
     close(a.fd);
     snprintf(want, sizeof(want),
              "STS AssumeRoleWithWebIdentity " ROLE_B " (environment AWS_ROLE_ARN): "
