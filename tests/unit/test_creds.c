@@ -3,7 +3,9 @@
  * region from a profile, credential_process (with /bin/sh scripts), times,
  * the chain's order, and that no secret ever reaches a detail. The
  * container and IMDS sources are covered against a loopback server by
- * tests/kms/run.sh. */
+ * tests/kms/run.sh; here only a container answer past the HTTP cap, which
+ * that server does not send. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -15,6 +17,7 @@
 #include <sys/ioctl.h>
 #include <sys/pidfd.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -22,6 +25,7 @@
 #include "aws/aws_ini.h"
 #include "base/context.h"
 #include "aws/creds.h"
+#include "aws/http.h"
 #include "aws/region.h"
 #include "testutil.h"
 
@@ -959,6 +963,77 @@ START_TEST(container_urls_refused)
 }
 END_TEST
 
+/* Answers one request on a loopback socket with 200 and a body of
+ * body_len bytes, then closes. */
+struct big_answer {
+    int fd;
+    size_t body_len;
+};
+
+static void *answer_big(void *arg)
+{
+    struct big_answer *a = arg;
+    char head[200], req[4096];
+    char *body = malloc(a->body_len);
+    int c = accept(a->fd, NULL, NULL);
+
+    if (c < 0 || body == NULL) {
+        free(body);
+        return NULL;
+    }
+    /* A GET without a body: its head fits in one read here. */
+    (void)recv(c, req, sizeof(req), 0);
+    memset(body, ' ', a->body_len);
+    body[0] = '{';
+    snprintf(head, sizeof(head),
+             "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
+             "Connection: close\r\n\r\n", a->body_len);
+    /* The client stops reading at its cap: no SIGPIPE for what it refuses. */
+    (void)send(c, head, strlen(head), MSG_NOSIGNAL);
+    (void)send(c, body, a->body_len, MSG_NOSIGNAL);
+    free(body);
+    close(c);
+    return NULL;
+}
+
+/* A container credentials answer past the HTTP layer's cap: CREDENTIALS
+ * naming the endpoint and the cap, no credentials, and no second request. */
+START_TEST(container_answer_too_large)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET};
+    socklen_t sl = sizeof(sa);
+    struct big_answer a = {-1, HTTP_RESPONSE_MAX + 4096};
+    struct aws_creds c;
+    char url[64], want[256];
+    pthread_t t;
+    int again;
+
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ck_assert_int_ge(a.fd, 0);
+    ck_assert_int_eq(bind(a.fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    ck_assert_int_eq(listen(a.fd, 4), 0);
+    ck_assert_int_eq(getsockname(a.fd, (struct sockaddr *)&sa, &sl), 0);
+    snprintf(url, sizeof(url), "http://127.0.0.1:%u/creds", (unsigned)ntohs(sa.sin_port));
+    setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", url, 1);
+    ck_assert_int_eq(pthread_create(&t, NULL, answer_big, &a), 0);
+    ck_assert_rc(creds_load(ctx, &c), ENVELOPE_E_CREDENTIALS);
+    pthread_join(t, NULL);
+    /* A retry would have connected before creds_load returned. */
+    ck_assert_int_eq(fcntl(a.fd, F_SETFL, O_NONBLOCK), 0);
+    again = accept(a.fd, NULL, NULL);
+    ck_assert_msg(again < 0 && (errno == EAGAIN || errno == EWOULDBLOCK),
+                  "a second request after the refused answer: accept gave %d (%s)", again,
+                  strerror(errno));
+    close(a.fd);
+    snprintf(want, sizeof(want),
+             "container credentials from %s: 127.0.0.1:%u: answer larger than %d bytes", url,
+             (unsigned)ntohs(sa.sin_port), HTTP_RESPONSE_MAX);
+    assert_detail(want);
+    ck_assert_ptr_null(c.secret_access_key);
+}
+END_TEST
+
 static Suite *creds_suite(void)
 {
     Suite *s = suite_create("creds");
@@ -984,6 +1059,7 @@ static Suite *creds_suite(void)
     tcase_add_test(chain, process_cancelled);
     tcase_add_test(chain, rfc3339_times);
     tcase_add_test(chain, container_urls_refused);
+    tcase_add_test(chain, container_answer_too_large);
     suite_add_tcase(s, ini);
     suite_add_tcase(s, chain);
     return s;
