@@ -343,6 +343,20 @@ check "batch open without O_TMPFILE: exit 1, the messages and nothing else" bash
     [ '"$rc"' -eq 1 ] && [ "$(ls -A "$1" | wc -l)" -eq 12 ] && [ "$(ls -A "$2" | wc -l)" -eq 12 ]' \
     _ ntmp ntmpo
 opened_all "batch open without O_TMPFILE: every message" ntmpo
+# Nor RENAME_NOREPLACE (the shim refuses renameat2's flags, as NFS does):
+# an existing output is refused through link() alone, left as it was, with
+# no hidden name left behind; --force still replaces it.
+cp ntmp/m03.env keep-ntmp.env
+run env ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+    LD_PRELOAD="$NOTMP" "${SEAL[@]}" -j 1 --out-dir ntmp in/m03
+check "batch seal without RENAME_NOREPLACE: an existing output refused (exit 4)" bash -c '
+    [ '"$rc"' -eq 4 ] &&
+    grep -q "^envelope: in/m03: output already exists (ntmp/m03.env: already exists; --force replaces it)$" "$1" &&
+    cmp -s ntmp/m03.env keep-ntmp.env && [ "$(ls -A ntmp | wc -l)" -eq 12 ]' _ "$ERR"
+run env ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+    LD_PRELOAD="$NOTMP" "${SEAL[@]}" -j 1 --force --out-dir ntmp in/m03
+check "batch seal --force without RENAME_NOREPLACE: replaced, nothing else left" bash -c '
+    [ '"$rc"' -eq 0 ] && ! cmp -s ntmp/m03.env keep-ntmp.env && [ "$(ls -A ntmp | wc -l)" -eq 12 ]'
 mkdir sigL
 rm -f fifo && mkfifo fifo
 # The FIFO last: what came before may be placed, whole; nothing else.
