@@ -213,13 +213,14 @@ static void refuse(struct job *j, envelope_rc rc, const char *fmt, ...)
  * removed later; with --force, rename() replaces atomically. */
 static int move_into_place(struct pool *p, struct job *j)
 {
-    if (p->b->force || renameat2(p->dir_fd, j->tmp, p->dir_fd, j->name, RENAME_NOREPLACE) == 0) {
-        if (p->b->force && renameat(p->dir_fd, j->tmp, p->dir_fd, j->name) != 0)
-            return -1;
+    int r = p->b->force ? renameat(p->dir_fd, j->tmp, p->dir_fd, j->name)
+                        : renameat2(p->dir_fd, j->tmp, p->dir_fd, j->name, RENAME_NOREPLACE);
+
+    if (r == 0) {
         j->made = 0; /* renamed: tmp is gone */
         return 0;
     }
-    if (errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)
+    if (p->b->force || (errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP))
         return -1;
     return linkat(p->dir_fd, j->tmp, p->dir_fd, j->name, 0);
 }
