@@ -1,6 +1,6 @@
 /* libxml2, loaded at the first STS call rather than linked, as libcurl is
- * (curl_dl.h): the library initialises it only for a role, and a build
- * with libarchive linked statically has no libxml2 mapped otherwise. The
+ * (curl_dl.h): the library initialises it only for a role (a process that
+ * opens a compat envelope has it mapped already, through libarchive). The
  * types and constants come from libxml2's headers at build time; only the
  * few functions the STS answers need are looked up. */
 #ifndef ENVELOPE_XML_DL_H
