@@ -216,11 +216,11 @@ envelope_rc seal_compat(envelope_ctx *ctx, const envelope_seal_opts *opts, uint6
     envelope_key *to;
     envelope_rc rc;
 
-    to = opts->recipients[0];
     /* Before the message is read or a key is used. */
     if ((rc = check_opts(ctx, opts, &la, &lim)) != ENVELOPE_OK ||
         (rc = read_small_message(ctx, size, &lim, in, msg)) != ENVELOPE_OK)
         goto out;
+    to = opts->recipients[0];
     if (RAND_bytes(sig, SIG_MAX) != 1) {
         rc = fail_ossl(ctx, ENVELOPE_E_INTERNAL, "random placeholder signature");
         goto out;
