@@ -435,8 +435,11 @@ typedef struct envelope_sealer envelope_sealer;
  *    130 KiB while spooling, then as streaming; time: each byte is also
  *    encrypted, written, read back and decrypted once more.
  *
- * A size over the maximum size fails here with ENVELOPE_E_TOO_LARGE. The
- * progress callback (envelope_seal_opts_set_progress) is called by every
+ * A size over the maximum size fails here with ENVELOPE_E_TOO_LARGE. In
+ * the compat format, so do options a compat seal refuses whatever the
+ * message (not exactly one recipient, a name over 100 bytes, no
+ * libarchive: ENVELOPE_E_INVALID_ARGUMENT or ENVELOPE_E_UNSUPPORTED), with
+ * nothing spooled. The progress callback (envelope_seal_opts_set_progress) is called by every
  * update with the bytes given so far and the size (0 while spooling); when
  * spooled, final calls it again as envelope_seal_cb does.
  *

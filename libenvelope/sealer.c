@@ -51,6 +51,8 @@ static envelope_rc opts_copy(envelope_ctx *ctx, const envelope_seal_opts *from,
 /* What the pipelines would refuse only at the end when spooling. */
 static envelope_rc check_opts(envelope_ctx *ctx, const envelope_seal_opts *opts, uint64_t size)
 {
+    envelope_rc rc;
+
     if (opts->sign_key == NULL)
         return fail(ctx, ENVELOPE_E_INVALID_ARGUMENT, "no signing key");
     if (opts->n_recipients == 0)
@@ -59,6 +61,9 @@ static envelope_rc check_opts(envelope_ctx *ctx, const envelope_seal_opts *opts,
         return fail(ctx, ENVELOPE_E_INVALID_ARGUMENT,
                     "armor is for v1 envelopes: a compat envelope stays the bare RSA "
                     "ciphertext that the tutorial's commands read");
+    if (opts->format == ENVELOPE_FORMAT_COMPAT &&
+        (rc = compat_seal_check(ctx, opts)) != ENVELOPE_OK)
+        return rc;
     if (size == ENVELOPE_SIZE_UNKNOWN)
         return ENVELOPE_OK;
     if (opts->max_size && size > opts->max_size)

@@ -177,6 +177,33 @@ static envelope_rc refused_by_kms(envelope_ctx *ctx, size_t archive_len)
     return ENVELOPE_E_COMPAT_TOO_LARGE;
 }
 
+/* What a compat seal needs before the message is read or a key is used. */
+static envelope_rc check_opts(envelope_ctx *ctx, const envelope_seal_opts *opts,
+                              const struct archive_api **la, struct compat_limit *lim)
+{
+    envelope_rc rc;
+
+    if (opts->sign_key == NULL || opts->n_recipients != 1)
+        return fail(ctx, ENVELOPE_E_INVALID_ARGUMENT,
+                    "the compat format takes a signing key and exactly one recipient");
+    if (strlen(opts->name) > COMPAT_NAME_MAX)
+        return fail(ctx, ENVELOPE_E_INVALID_ARGUMENT,
+                    "the compat format's tar holds names of at most %d bytes, and this one has "
+                    "%zu: give a shorter name, or use the default format",
+                    COMPAT_NAME_MAX, strlen(opts->name));
+    if ((rc = archive_dl_get(ctx, la)) != ENVELOPE_OK)
+        return rc;
+    return recipient_limit(ctx, opts->recipients[0], lim);
+}
+
+envelope_rc compat_seal_check(envelope_ctx *ctx, const envelope_seal_opts *opts)
+{
+    const struct archive_api *la;
+    struct compat_limit lim = {0};
+
+    return check_opts(ctx, opts, &la, &lim);
+}
+
 envelope_rc seal_compat(envelope_ctx *ctx, const envelope_seal_opts *opts, uint64_t size,
                         const struct source *in, const struct sink *out)
 {
@@ -189,20 +216,11 @@ envelope_rc seal_compat(envelope_ctx *ctx, const envelope_seal_opts *opts, uint6
     envelope_key *to;
     envelope_rc rc;
 
-    if (opts->sign_key == NULL || opts->n_recipients != 1)
-        return fail(ctx, ENVELOPE_E_INVALID_ARGUMENT,
-                    "the compat format takes a signing key and exactly one recipient");
-    if (strlen(opts->name) > COMPAT_NAME_MAX)
-        return fail(ctx, ENVELOPE_E_INVALID_ARGUMENT,
-                    "the compat format's tar holds names of at most %d bytes, and this one has "
-                    "%zu: give a shorter name, or use the default format",
-                    COMPAT_NAME_MAX, strlen(opts->name));
-    to = opts->recipients[0];
     /* Before the message is read or a key is used. */
-    if ((rc = archive_dl_get(ctx, &la)) != ENVELOPE_OK ||
-        (rc = recipient_limit(ctx, to, &lim)) != ENVELOPE_OK ||
+    if ((rc = check_opts(ctx, opts, &la, &lim)) != ENVELOPE_OK ||
         (rc = read_small_message(ctx, size, &lim, in, msg)) != ENVELOPE_OK)
         goto out;
+    to = opts->recipients[0];
     if (RAND_bytes(sig, SIG_MAX) != 1) {
         rc = fail_ossl(ctx, ENVELOPE_E_INTERNAL, "random placeholder signature");
         goto out;

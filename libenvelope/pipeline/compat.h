@@ -4,6 +4,11 @@
 
 #include "pipeline/pipeline.h"
 
+/* Refuses, before a byte of the message is read or a key is used, what
+ * seal_compat would: not exactly one recipient, or one that is not an RSA
+ * encryption key of a size it takes, no signing key, a name too long for
+ * ustar, no libarchive. */
+envelope_rc compat_seal_check(envelope_ctx *ctx, const envelope_seal_opts *opts);
 /* ENVELOPE_E_COMPAT_TOO_LARGE unless a message of size bytes can fit the
  * OAEP block of the recipient to (RSA-4096's while a KMS key's size is
  * not known), before a byte of it is read. */

@@ -230,6 +230,15 @@ static envelope_rc open_compat(envelope_ctx *ctx, const envelope_open_opts *opts
     envelope_rc rc;
 
     memset(raw, 0, sizeof(*raw));
+    /* No creation time to check: a maximum age the caller set cannot be
+     * met, and is not silently dropped; refused before a key (a KMS call)
+     * is used, as the answer cannot depend on what it decrypts. */
+    if (opts->max_age) {
+        rc = fail(ctx, ENVELOPE_E_TOO_OLD,
+                  "a compat envelope carries no creation time, so its age cannot be checked "
+                  "against the maximum of %llu seconds", (unsigned long long)opts->max_age);
+        goto out;
+    }
     /* Before a key is used: the archive cannot be read without it. */
     if ((rc = archive_dl_get(ctx, &la)) != ENVELOPE_OK ||
         (rc = unwrap_compat(ctx, opts->decrypt_keys, opts->n_decrypt, ct, ct_len, archive,
@@ -241,14 +250,6 @@ static envelope_rc open_compat(envelope_ctx *ctx, const envelope_open_opts *opts
     if (opts->max_size && msg_len > opts->max_size) {
         rc = fail(ctx, ENVELOPE_E_TOO_LARGE, "message of %zu bytes; the limit is %llu", msg_len,
                   (unsigned long long)opts->max_size);
-        goto out;
-    }
-    /* No creation time to check: a maximum age the caller set cannot be
-     * met, and is not silently dropped. */
-    if (opts->max_age) {
-        rc = fail(ctx, ENVELOPE_E_TOO_OLD,
-                  "a compat envelope carries no creation time, so its age cannot be checked "
-                  "against the maximum of %llu seconds", (unsigned long long)opts->max_age);
         goto out;
     }
     if (EVP_Digest(msg, msg_len, digest, NULL, algs_sha512(ctx), NULL) != 1) {

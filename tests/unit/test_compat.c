@@ -211,6 +211,39 @@ START_TEST(local_rsa4096_small_message_round_trips)
 }
 END_TEST
 
+/* An empty message seals and opens: a message entry of size 0, no data. */
+START_TEST(empty_message_round_trips)
+{
+    envelope_key *dave = load_test_key(ctx, "dave.pub");
+    envelope_key *dave_priv = load_test_key(ctx, "dave.pem");
+    envelope_seal_opts *so = compat_opts(dave);
+    envelope_open_opts *oo = open_opts_for(ctx, dave_priv);
+    envelope_result *r = NULL;
+    uint8_t *env = NULL, *back = (uint8_t *)"untouched";
+    size_t env_len = 0, back_len = 12345;
+    envelope_rc rc;
+
+    rc = envelope_seal_mem(ctx, so, NULL, 0, &env, &env_len);
+    ck_assert_msg(rc == ENVELOPE_OK, "seal: %s (%s)", envelope_rc_name(rc),
+                  envelope_ctx_detail(ctx));
+    ck_assert_uint_eq(env_len, 512);
+    ck_assert_rc(envelope_open_opts_set_allow_compat(oo, 1), ENVELOPE_OK);
+    rc = envelope_open_mem(ctx, oo, env, env_len, &back, &back_len, &r);
+    ck_assert_msg(rc == ENVELOPE_OK, "open: %s (%s)", envelope_rc_name(rc),
+                  envelope_ctx_detail(ctx));
+    ck_assert_uint_eq(back_len, 0);
+    ck_assert_uint_eq(envelope_result_size(r), 0);
+    ck_assert_int_eq(envelope_result_format(r), ENVELOPE_FORMAT_COMPAT);
+    envelope_result_free(r);
+    envelope_free_secret(back, back_len);
+    envelope_free(env);
+    envelope_open_opts_free(oo);
+    envelope_seal_opts_free(so);
+    envelope_key_free(dave_priv);
+    envelope_key_free(dave);
+}
+END_TEST
+
 /* A name longer than a plain ustar name field holds is refused before the
  * key is used; 100 bytes still seal and open under that name. */
 START_TEST(name_up_to_100_bytes)
@@ -247,6 +280,50 @@ START_TEST(name_up_to_100_bytes)
     envelope_free(env);
     envelope_open_opts_free(oo);
     envelope_seal_opts_free(so);
+    envelope_key_free(dave_priv);
+    envelope_key_free(dave);
+}
+END_TEST
+
+/* A compat envelope carries no creation time: a maximum age is refused
+ * before a key is used (a KMS key would cost a Decrypt call for an envelope
+ * refused either way); a maximum size, which needs the decrypted message,
+ * after. Each leaves no output. */
+START_TEST(open_limits_refuse_with_no_output)
+{
+    static const uint8_t msg[] = "hi";
+    envelope_key *dave = load_test_key(ctx, "dave.pub");
+    envelope_key *dave_priv = load_test_key(ctx, "dave.pem");
+    envelope_key *kms = load_kms_recipient();
+    envelope_seal_opts *so = compat_opts(dave);
+    envelope_open_opts *oo = open_opts_for(ctx, dave_priv);
+    envelope_open_opts *kms_oo = open_opts_for(ctx, kms);
+    uint8_t *env = NULL;
+    size_t env_len = 0;
+    char *scratch = make_temp_dir();
+
+    ck_assert_rc(envelope_seal_mem(ctx, so, msg, sizeof(msg) - 1, &env, &env_len), ENVELOPE_OK);
+    ck_assert_rc(envelope_open_opts_set_allow_compat(oo, 1), ENVELOPE_OK);
+    ck_assert_rc(envelope_open_opts_set_allow_compat(kms_oo, 1), ENVELOPE_OK);
+    ck_assert_rc(envelope_open_opts_set_max_age(oo, 60), ENVELOPE_OK);
+    assert_open_fails(ctx, oo, env, env_len, ENVELOPE_E_TOO_OLD, scratch, 1, "max_age, local");
+    assert_detail_has("a compat envelope carries no creation time, so its age cannot be "
+                      "checked against the maximum of 60 seconds");
+    /* No credentials and nothing on port 1: a KMS call would fail otherwise. */
+    ck_assert_rc(envelope_open_opts_set_max_age(kms_oo, 60), ENVELOPE_OK);
+    assert_open_fails(ctx, kms_oo, env, env_len, ENVELOPE_E_TOO_OLD, scratch, 1, "max_age, KMS");
+    assert_detail_has("carries no creation time");
+    ck_assert_rc(envelope_open_opts_set_max_age(oo, 0), ENVELOPE_OK);
+    ck_assert_rc(envelope_open_opts_set_max_size(oo, 1), ENVELOPE_OK);
+    assert_open_fails(ctx, oo, env, env_len, ENVELOPE_E_TOO_LARGE, scratch, 1, "max_size 1");
+    assert_detail_has("message of 2 bytes; the limit is 1");
+    rm_tree(scratch);
+    free(scratch);
+    envelope_free(env);
+    envelope_open_opts_free(kms_oo);
+    envelope_open_opts_free(oo);
+    envelope_seal_opts_free(so);
+    envelope_key_free(kms);
     envelope_key_free(dave_priv);
     envelope_key_free(dave);
 }
@@ -294,8 +371,10 @@ static Suite *compat_suite(void)
     tcase_add_test(seal, local_rsa4096_at_the_limit);
     tcase_add_test(seal, local_rsa2048_at_the_limit);
     tcase_add_test(seal, local_rsa4096_small_message_round_trips);
+    tcase_add_test(seal, empty_message_round_trips);
     tcase_add_test(seal, name_up_to_100_bytes);
     tcase_add_test(seal, failing_random_is_an_error);
+    tcase_add_test(seal, open_limits_refuse_with_no_output);
     tcase_set_timeout(seal, 30);
     suite_add_tcase(s, seal);
     return s;

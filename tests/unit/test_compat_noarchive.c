@@ -93,6 +93,7 @@ static void seal_compat_fails(envelope_ctx *ctx, envelope_key *dave)
 {
     envelope_seal_opts *so = seal_opts_for(ctx, &dave, 1, TEST_CREATED);
     uint8_t *out = (uint8_t *)"untouched", *rest;
+    envelope_sealer *sealer = NULL;
     size_t out_len = 12345, reads = 0, written = 0;
     int in_fd = mem_fd((const uint8_t *)"hi\n", 3), out_fd = mem_fd(NULL, 0);
 
@@ -114,6 +115,13 @@ static void seal_compat_fails(envelope_ctx *ctx, envelope_key *dave)
     assert_detail_is_load_failure(ctx, "seal_cb");
     ck_assert_msg(reads == 0 && written == 0, "seal_cb: %zu reads, %zu bytes written", reads,
                   written);
+    /* A sealer is refused when made, not after the message is spooled. */
+    ck_assert_rc(envelope_sealer_new(ctx, so, ENVELOPE_SIZE_UNKNOWN, counted_write, &written,
+                                     &sealer),
+                 ENVELOPE_E_UNSUPPORTED);
+    assert_detail_is_load_failure(ctx, "sealer_new");
+    ck_assert_msg(sealer == NULL && written == 0, "sealer_new: sealer %p, %zu bytes written",
+                  (void *)sealer, written);
     close(in_fd);
     close(out_fd);
     envelope_seal_opts_free(so);

@@ -624,6 +624,25 @@ START_TEST(armored_compat)
 }
 END_TEST
 
+/* What a compat seal refuses whatever the message, a sealer refuses when
+ * made, also of a size not known yet, rather than after spooling it all. */
+START_TEST(compat_refused_when_made)
+{
+    envelope_key *two[2] = {alice_pub, alice_pub};
+    envelope_seal_opts *both = seal_opts_for(ctx, two, 2, TEST_CREATED);
+    envelope_sealer *s = NULL;
+    struct out o = {0};
+
+    ck_assert_rc(envelope_seal_opts_set_format(both, ENVELOPE_FORMAT_COMPAT), ENVELOPE_OK);
+    assert_fails(envelope_sealer_new(ctx, both, ENVELOPE_SIZE_UNKNOWN, out_write, &o, &s),
+                 ENVELOPE_E_INVALID_ARGUMENT,
+                 "the compat format takes a signing key and exactly one recipient");
+    ck_assert_msg(s == NULL && o.calls == 0, "two recipients: a sealer made, or %d writes",
+                  o.calls);
+    envelope_seal_opts_free(both);
+}
+END_TEST
+
 static Suite *sealer_suite(void)
 {
     Suite *s = suite_create("sealer");
@@ -637,6 +656,7 @@ static Suite *sealer_suite(void)
     tcase_add_test(rt, when_bytes_are_written);
     tcase_add_loop_test(rt, options_copied, 0, 2);
     tcase_add_test(rt, compat_format);
+    tcase_add_test(bad, compat_refused_when_made);
     tcase_add_test(rt, progress);
     tcase_add_loop_test(rt, armored, 0, 2);
     tcase_add_test(bad, more_than_declared);
